@@ -1,0 +1,934 @@
+/**
+ * The implementation: the same kernel as spec/, done in place on typed arrays.
+ *
+ * Layout (struct-of-arrays throughout; an object, node or page is an index):
+ * - frames: content, reference count, epoch, referenced/dirty flags, and a
+ *   two-level bitmap of free frames for the lowest-free search;
+ * - accounts, tasks, containers: fixed tables indexed by id, with a bitmap of
+ *   free ids; accounts keep child lists for destroy;
+ * - capability spaces: one Int32Array of `tasks * capSlots` entries holding a
+ *   capability node index or -1;
+ * - capability nodes: the derivation tree as first-child / next / prev
+ *   sibling links, a per-object list of the nodes naming each object, and
+ *   the list of root mappings each node authorized; free nodes are kept on a
+ *   free list and the arrays grow by doubling;
+ * - mapping nodes: the mapping database as a tree with the same links, plus
+ *   per-container-slot and per-capability lists of root mappings;
+ * - page tables: two-level radix tables whose 512-entry pages all live in one
+ *   Int32Array pool with a free list; a task's directory page points at leaf
+ *   pages, a leaf entry holds a mapping node index or -1.
+ *
+ * Every traversal of a tree uses an explicit stack (a reusable Int32Array),
+ * never recursion. `exec` allocates no JS objects: it returns a status (0 for
+ * ok, else 1 + the index of the error code in ERROR_CODES) and leaves the
+ * result value in `value`. `apply` wraps it into a `Result` for tests.
+ *
+ * Preconditions are checked in exactly the order the spec documents, and all
+ * of them before anything is changed: an error leaves every array as it was.
+ */
+import type { Config, ErrorCode, Op, Result } from "../spec/vocabulary.js";
+import { ALL_RIGHTS, Config as ConfigSchema, ERROR_CODES, R, rightsMask } from "../spec/vocabulary.js";
+import { LowestFreeSet } from "./bitmap.js";
+
+/** Status codes: 0 is ok, an error is 1 + its index in ERROR_CODES. */
+export const E = Object.fromEntries(ERROR_CODES.map((c, i) => [c, i + 1])) as { readonly [K in ErrorCode]: number };
+export const OK = 0;
+
+export const KIND_ACCOUNT = 0;
+export const KIND_TASK = 1;
+export const KIND_CONTAINER = 2;
+
+export const PT_BITS = 9;
+export const PT_SIZE = 1 << PT_BITS;
+const PT_MASK = PT_SIZE - 1;
+
+const FLAG_REFERENCED = 1;
+const FLAG_DIRTY = 2;
+
+function grown<T extends Int32Array | Uint8Array>(a: T, length: number, fill: number): T {
+  const b = new (a.constructor as { new (n: number): T })(length);
+  b.set(a);
+  if (fill !== 0) b.fill(fill, a.length);
+  return b;
+}
+
+const isAmount = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
+const inRange = (n: unknown, limit: number): n is number => typeof n === "number" && Number.isInteger(n) && n >= 0 && n < limit;
+
+export class Machine {
+  readonly config: Config;
+  private readonly C: number; // cap slots per task
+  private readonly S: number; // slots per container
+  private readonly dirEntries: number; // directory entries per task
+
+  // frames
+  readonly content: Int32Array;
+  readonly refs: Int32Array;
+  readonly epoch: Int32Array;
+  readonly flags: Uint8Array;
+  readonly freeFrames: LowestFreeSet;
+
+  // accounts
+  readonly accParent: Int32Array;
+  readonly accFirstChild: Int32Array;
+  readonly accNextSib: Int32Array;
+  readonly accPrevSib: Int32Array;
+  readonly accFrameQuota: Float64Array;
+  readonly accFramesCharged: Float64Array;
+  readonly accObjQuota: Float64Array;
+  readonly accObjCharged: Float64Array;
+  readonly freeAccounts: LowestFreeSet;
+
+  // tasks
+  readonly taskAccount: Int32Array;
+  readonly taskDir: Int32Array;
+  readonly freeTasks: LowestFreeSet;
+  readonly cspace: Int32Array;
+
+  // containers
+  readonly conAccount: Int32Array;
+  readonly conSlots: Int32Array; // frame or -1, by container * S + index
+  readonly slotFirstMap: Int32Array; // root mappings of a slot
+  readonly freeContainers: LowestFreeSet;
+
+  // capability nodes
+  capCap = 0;
+  capTop = 0;
+  capFree = -1;
+  capKind = new Uint8Array(0);
+  capRights = new Uint8Array(0);
+  capObj = new Int32Array(0);
+  capTask = new Int32Array(0);
+  capSlot = new Int32Array(0);
+  capParent = new Int32Array(0);
+  capFirstChild = new Int32Array(0);
+  capNextSib = new Int32Array(0);
+  capPrevSib = new Int32Array(0);
+  capObjNext = new Int32Array(0);
+  capObjPrev = new Int32Array(0);
+  capFirstMap = new Int32Array(0);
+  /** head of the list of cap nodes naming each object, by objIndex(kind, id) */
+  readonly objFirstCap: Int32Array;
+
+  // mapping nodes
+  mapCapacity = 0;
+  mapTop = 0;
+  mapFree = -1;
+  mapRights = new Uint8Array(0);
+  mapTask = new Int32Array(0);
+  mapVpage = new Int32Array(0);
+  mapFrame = new Int32Array(0);
+  mapParent = new Int32Array(0);
+  mapFirstChild = new Int32Array(0);
+  mapNextSib = new Int32Array(0);
+  mapPrevSib = new Int32Array(0);
+  mapCap = new Int32Array(0); // authorizing cap node of a root mapping, else -1
+  mapSlot = new Int32Array(0); // container * S + index of a root mapping, else -1
+  mapNextSlot = new Int32Array(0);
+  mapPrevSlot = new Int32Array(0);
+  mapNextCap = new Int32Array(0);
+  mapPrevCap = new Int32Array(0);
+
+  // page-table pool
+  pool = new Int32Array(0);
+  poolCount = new Int32Array(0); // live entries in each page
+  poolPages = 0;
+  poolTop = 0;
+  poolFree = -1;
+
+  // scratch stack for traversals, and a mark array for account destroy
+  private stack = new Int32Array(64);
+  private mapStack = new Int32Array(64);
+  private readonly accMark: Uint8Array;
+
+  /** The value of the last successful operation (id, frame, word), or null. */
+  value: number | null = null;
+
+  constructor(config: Config) {
+    this.config = ConfigSchema.parse(config);
+    const { frames, accounts, tasks, containers, capSlots, vpages, containerSlots } = this.config;
+    this.C = capSlots;
+    this.S = containerSlots;
+    this.dirEntries = Math.ceil(vpages / PT_SIZE);
+    if (this.dirEntries > PT_SIZE) throw new RangeError(`vpages ${vpages} exceeds a two-level table (${PT_SIZE * PT_SIZE})`);
+
+    this.content = new Int32Array(frames);
+    this.refs = new Int32Array(frames);
+    this.epoch = new Int32Array(frames);
+    this.flags = new Uint8Array(frames);
+    this.freeFrames = new LowestFreeSet(frames, true);
+
+    this.accParent = new Int32Array(accounts).fill(-1);
+    this.accFirstChild = new Int32Array(accounts).fill(-1);
+    this.accNextSib = new Int32Array(accounts).fill(-1);
+    this.accPrevSib = new Int32Array(accounts).fill(-1);
+    this.accFrameQuota = new Float64Array(accounts);
+    this.accFramesCharged = new Float64Array(accounts);
+    this.accObjQuota = new Float64Array(accounts);
+    this.accObjCharged = new Float64Array(accounts);
+    this.freeAccounts = new LowestFreeSet(accounts, true);
+    this.accMark = new Uint8Array(accounts);
+
+    this.taskAccount = new Int32Array(tasks).fill(-1);
+    this.taskDir = new Int32Array(tasks).fill(-1);
+    this.freeTasks = new LowestFreeSet(tasks, true);
+    this.cspace = new Int32Array(tasks * capSlots).fill(-1);
+
+    this.conAccount = new Int32Array(containers).fill(-1);
+    this.conSlots = new Int32Array(containers * containerSlots).fill(-1);
+    this.slotFirstMap = new Int32Array(containers * containerSlots).fill(-1);
+    this.freeContainers = new LowestFreeSet(containers, true);
+
+    this.objFirstCap = new Int32Array(accounts + tasks + containers).fill(-1);
+    this.growCaps(16);
+    this.growMaps(16);
+    this.growPool(4);
+
+    // Boot (sigma0): root account 0 with everything, root task 0 paid by it,
+    // holding all-rights caps to the account (slot 0) and to itself (slot 1).
+    this.freeAccounts.delete(0);
+    this.accFrameQuota[0] = frames;
+    this.accObjQuota[0] = this.config.objects;
+    this.newTask(0, 0);
+    this.newCap(0, 0, KIND_ACCOUNT, 0, ALL_RIGHTS, -1);
+    this.newCap(0, 1, KIND_TASK, 0, ALL_RIGHTS, -1);
+    this.accObjCharged[0] = 3;
+  }
+
+  // -------------------------------------------------------------------------
+  // Storage management
+
+  private growCaps(n: number): void {
+    this.capKind = grown(this.capKind, n, 0);
+    this.capRights = grown(this.capRights, n, 0);
+    this.capObj = grown(this.capObj, n, -1);
+    this.capTask = grown(this.capTask, n, -1);
+    this.capSlot = grown(this.capSlot, n, -1);
+    this.capParent = grown(this.capParent, n, -1);
+    this.capFirstChild = grown(this.capFirstChild, n, -1);
+    this.capNextSib = grown(this.capNextSib, n, -1);
+    this.capPrevSib = grown(this.capPrevSib, n, -1);
+    this.capObjNext = grown(this.capObjNext, n, -1);
+    this.capObjPrev = grown(this.capObjPrev, n, -1);
+    this.capFirstMap = grown(this.capFirstMap, n, -1);
+    this.capCap = n;
+  }
+
+  private growMaps(n: number): void {
+    this.mapRights = grown(this.mapRights, n, 0);
+    this.mapTask = grown(this.mapTask, n, -1);
+    this.mapVpage = grown(this.mapVpage, n, -1);
+    this.mapFrame = grown(this.mapFrame, n, -1);
+    this.mapParent = grown(this.mapParent, n, -1);
+    this.mapFirstChild = grown(this.mapFirstChild, n, -1);
+    this.mapNextSib = grown(this.mapNextSib, n, -1);
+    this.mapPrevSib = grown(this.mapPrevSib, n, -1);
+    this.mapCap = grown(this.mapCap, n, -1);
+    this.mapSlot = grown(this.mapSlot, n, -1);
+    this.mapNextSlot = grown(this.mapNextSlot, n, -1);
+    this.mapPrevSlot = grown(this.mapPrevSlot, n, -1);
+    this.mapNextCap = grown(this.mapNextCap, n, -1);
+    this.mapPrevCap = grown(this.mapPrevCap, n, -1);
+    this.mapCapacity = n;
+  }
+
+  private growPool(pages: number): void {
+    this.pool = grown(this.pool, pages * PT_SIZE, -1);
+    this.poolCount = grown(this.poolCount, pages, 0);
+    this.poolPages = pages;
+  }
+
+  private allocCapNode(): number {
+    let n = this.capFree;
+    if (n !== -1) {
+      this.capFree = this.capNextSib[n]!;
+    } else {
+      if (this.capTop === this.capCap) this.growCaps(this.capCap * 2);
+      n = this.capTop++;
+    }
+    return n;
+  }
+
+  private allocMapNode(): number {
+    let n = this.mapFree;
+    if (n !== -1) {
+      this.mapFree = this.mapNextSib[n]!;
+    } else {
+      if (this.mapTop === this.mapCapacity) this.growMaps(this.mapCapacity * 2);
+      n = this.mapTop++;
+    }
+    return n;
+  }
+
+  private allocPage(): number {
+    let p = this.poolFree;
+    if (p !== -1) {
+      this.poolFree = this.pool[p * PT_SIZE]!;
+      this.pool[p * PT_SIZE] = -1;
+    } else {
+      if (this.poolTop === this.poolPages) this.growPool(this.poolPages * 2);
+      p = this.poolTop++;
+    }
+    this.poolCount[p] = 0;
+    return p;
+  }
+
+  private freePage(p: number): void {
+    this.pool.fill(-1, p * PT_SIZE, (p + 1) * PT_SIZE);
+    this.pool[p * PT_SIZE] = this.poolFree;
+    this.poolFree = p;
+  }
+
+  /** Pushes onto the stack for capability and account walks. */
+  private push(sp: number, v: number): number {
+    if (sp === this.stack.length) this.stack = grown(this.stack, sp * 2, 0);
+    this.stack[sp] = v;
+    return sp + 1;
+  }
+
+  /** Pushes onto the stack for mapping walks (these run inside capability walks). */
+  private pushMap(sp: number, v: number): number {
+    if (sp === this.mapStack.length) this.mapStack = grown(this.mapStack, sp * 2, 0);
+    this.mapStack[sp] = v;
+    return sp + 1;
+  }
+
+  objIndex(kind: number, id: number): number {
+    const { accounts, tasks } = this.config;
+    return kind === KIND_ACCOUNT ? id : kind === KIND_TASK ? accounts + id : accounts + tasks + id;
+  }
+
+  // -------------------------------------------------------------------------
+  // Page tables
+
+  /** The mapping node at (task, vpage), or -1. */
+  lookup(task: number, vpage: number): number {
+    const leaf = this.pool[this.taskDir[task]! * PT_SIZE + (vpage >>> PT_BITS)]!;
+    return leaf < 0 ? -1 : this.pool[leaf * PT_SIZE + (vpage & PT_MASK)]!;
+  }
+
+  private ptSet(task: number, vpage: number, node: number): void {
+    const di = this.taskDir[task]! * PT_SIZE + (vpage >>> PT_BITS);
+    let leaf = this.pool[di]!;
+    if (leaf < 0) {
+      leaf = this.allocPage();
+      this.pool[this.taskDir[task]! * PT_SIZE + (vpage >>> PT_BITS)] = leaf; // pool may have grown
+    }
+    this.pool[leaf * PT_SIZE + (vpage & PT_MASK)] = node;
+    this.poolCount[leaf]! += 1;
+  }
+
+  private ptClear(task: number, vpage: number): void {
+    const di = this.taskDir[task]! * PT_SIZE + (vpage >>> PT_BITS);
+    const leaf = this.pool[di]!;
+    this.pool[leaf * PT_SIZE + (vpage & PT_MASK)] = -1;
+    if (--this.poolCount[leaf]! === 0) {
+      this.freePage(leaf);
+      this.pool[di] = -1;
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Creating
+
+  private newTask(id: number, account: number): void {
+    this.freeTasks.delete(id);
+    this.taskAccount[id] = account;
+    this.taskDir[id] = this.allocPage();
+  }
+
+  /** A new cap node in (task, slot), linked under `parent` (or a root), charged to nobody. */
+  private newCap(task: number, slot: number, kind: number, obj: number, rights: number, parent: number): number {
+    const n = this.allocCapNode();
+    this.capKind[n] = kind;
+    this.capObj[n] = obj;
+    this.capRights[n] = rights;
+    this.capTask[n] = task;
+    this.capSlot[n] = slot;
+    this.capParent[n] = parent;
+    this.capFirstChild[n] = -1;
+    this.capFirstMap[n] = -1;
+    this.capPrevSib[n] = -1;
+    if (parent !== -1) {
+      const first = this.capFirstChild[parent]!;
+      this.capNextSib[n] = first;
+      if (first !== -1) this.capPrevSib[first] = n;
+      this.capFirstChild[parent] = n;
+    } else {
+      this.capNextSib[n] = -1;
+    }
+    const oi = this.objIndex(kind, obj);
+    const head = this.objFirstCap[oi]!;
+    this.capObjNext[n] = head;
+    this.capObjPrev[n] = -1;
+    if (head !== -1) this.capObjPrev[head] = n;
+    this.objFirstCap[oi] = n;
+    this.cspace[task * this.C + slot] = n;
+    return n;
+  }
+
+  /** Installs a cap in (task, slot) and charges the task's account for it. */
+  private installCap(task: number, slot: number, kind: number, obj: number, rights: number, parent: number): void {
+    this.newCap(task, slot, kind, obj, rights, parent);
+    this.accObjCharged[this.taskAccount[task]!]! += 1;
+  }
+
+  // -------------------------------------------------------------------------
+  // Removing (explicit stacks; every removal refunds its payer)
+
+  /** Unlinks cap node n from its parent's child list. */
+  private unlinkCapFromParent(n: number): void {
+    const p = this.capParent[n]!;
+    const prev = this.capPrevSib[n]!;
+    const next = this.capNextSib[n]!;
+    if (prev !== -1) this.capNextSib[prev] = next;
+    else if (p !== -1) this.capFirstChild[p] = next;
+    if (next !== -1) this.capPrevSib[next] = prev;
+    this.capPrevSib[n] = -1;
+    this.capNextSib[n] = -1;
+  }
+
+  /** Frees cap node n itself (not its children), after its mappings are gone. */
+  private freeCapNode(n: number): void {
+    while (this.capFirstMap[n]! !== -1) this.removeMappingSubtree(this.capFirstMap[n]!);
+    const task = this.capTask[n]!;
+    this.cspace[task * this.C + this.capSlot[n]!] = -1;
+    this.accObjCharged[this.taskAccount[task]!]! -= 1;
+    // unlink from the object's list
+    const prev = this.capObjPrev[n]!;
+    const next = this.capObjNext[n]!;
+    if (prev !== -1) this.capObjNext[prev] = next;
+    else this.objFirstCap[this.objIndex(this.capKind[n]!, this.capObj[n]!)] = next;
+    if (next !== -1) this.capObjPrev[next] = prev;
+    this.capTask[n] = -1;
+    this.capSlot[n] = -1;
+    this.capObj[n] = -1;
+    this.capParent[n] = -1;
+    this.capFirstChild[n] = -1;
+    this.capPrevSib[n] = -1;
+    this.capObjNext[n] = -1;
+    this.capObjPrev[n] = -1;
+    this.capNextSib[n] = this.capFree;
+    this.capFree = n;
+  }
+
+  /** Removes cap node `top` and all its descendants, with their mappings. */
+  private removeCapSubtree(top: number): void {
+    this.unlinkCapFromParent(top);
+    let sp = this.push(0, top);
+    while (sp > 0) {
+      const n = this.stack[--sp]!;
+      for (let c = this.capFirstChild[n]!; c !== -1; c = this.capNextSib[c]!) sp = this.push(sp, c);
+      this.freeCapNode(n);
+    }
+  }
+
+  /** Removes mapping node `top` and all mappings derived from it. */
+  private removeMappingSubtree(top: number): void {
+    // unlink top from its parent's child list
+    const p = this.mapParent[top]!;
+    const prev = this.mapPrevSib[top]!;
+    const next = this.mapNextSib[top]!;
+    if (prev !== -1) this.mapNextSib[prev] = next;
+    else if (p !== -1) this.mapFirstChild[p] = next;
+    if (next !== -1) this.mapPrevSib[next] = prev;
+    let sp = this.pushMap(0, top);
+    while (sp > 0) {
+      const m = this.mapStack[--sp]!;
+      for (let c = this.mapFirstChild[m]!; c !== -1; c = this.mapNextSib[c]!) sp = this.pushMap(sp, c);
+      this.freeMapNode(m);
+    }
+  }
+
+  private freeMapNode(m: number): void {
+    const task = this.mapTask[m]!;
+    this.ptClear(task, this.mapVpage[m]!);
+    this.accObjCharged[this.taskAccount[task]!]! -= 1;
+    if (this.mapCap[m]! !== -1) {
+      // a root mapping: unlink from its slot's and its cap's lists
+      const ps = this.mapPrevSlot[m]!;
+      const ns = this.mapNextSlot[m]!;
+      if (ps !== -1) this.mapNextSlot[ps] = ns;
+      else this.slotFirstMap[this.mapSlot[m]!] = ns;
+      if (ns !== -1) this.mapPrevSlot[ns] = ps;
+      const pc = this.mapPrevCap[m]!;
+      const nc = this.mapNextCap[m]!;
+      if (pc !== -1) this.mapNextCap[pc] = nc;
+      else this.capFirstMap[this.mapCap[m]!] = nc;
+      if (nc !== -1) this.mapPrevCap[nc] = pc;
+    }
+    this.mapTask[m] = -1;
+    this.mapVpage[m] = -1;
+    this.mapFrame[m] = -1;
+    this.mapParent[m] = -1;
+    this.mapFirstChild[m] = -1;
+    this.mapPrevSib[m] = -1;
+    this.mapCap[m] = -1;
+    this.mapSlot[m] = -1;
+    this.mapNextSlot[m] = -1;
+    this.mapPrevSlot[m] = -1;
+    this.mapNextCap[m] = -1;
+    this.mapPrevCap[m] = -1;
+    this.mapRights[m] = 0;
+    this.mapNextSib[m] = this.mapFree;
+    this.mapFree = m;
+  }
+
+  /** Removes every cap naming object (kind, id), with descendants and mappings. */
+  private rescind(kind: number, id: number): void {
+    const oi = this.objIndex(kind, id);
+    while (this.objFirstCap[oi]! !== -1) this.removeCapSubtree(this.objFirstCap[oi]!);
+  }
+
+  private destroyTask(t: number): void {
+    const base = t * this.C;
+    for (let s = 0; s < this.C; s++) {
+      const n = this.cspace[base + s]!;
+      if (n !== -1) this.removeCapSubtree(n);
+    }
+    this.rescind(KIND_TASK, t);
+    const dir = this.taskDir[t]!;
+    for (let d = 0; d < this.dirEntries; d++) {
+      for (let i = 0; i < PT_SIZE; i++) {
+        const leaf = this.pool[dir * PT_SIZE + d]!;
+        if (leaf < 0) break; // freed with its last entry
+        const m = this.pool[leaf * PT_SIZE + i]!;
+        if (m !== -1) this.removeMappingSubtree(m);
+      }
+    }
+    this.freePage(dir);
+    this.taskDir[t] = -1;
+    this.accObjCharged[this.taskAccount[t]!]! -= 1;
+    this.taskAccount[t] = -1;
+    this.freeTasks.add(t);
+  }
+
+  private destroyContainer(c: number): void {
+    this.rescind(KIND_CONTAINER, c);
+    const account = this.conAccount[c]!;
+    for (let i = 0; i < this.S; i++) {
+      const si = c * this.S + i;
+      while (this.slotFirstMap[si]! !== -1) this.removeMappingSubtree(this.slotFirstMap[si]!);
+      const f = this.conSlots[si]!;
+      if (f !== -1) {
+        this.dropFrame(f);
+        this.accFramesCharged[account]! -= 1;
+        this.conSlots[si] = -1;
+      }
+    }
+    this.accObjCharged[account]! -= 1;
+    this.conAccount[c] = -1;
+    this.freeContainers.add(c);
+  }
+
+  private dropFrame(f: number): void {
+    if (--this.refs[f]! === 0) this.freeFrames.add(f);
+  }
+
+  private destroyAccount(a: number): void {
+    // Mark the subtree (explicit stack over child lists) and add up its quota.
+    let frameQuota = 0;
+    let objQuota = 0;
+    let sp = this.push(0, a);
+    while (sp > 0) {
+      const x = this.stack[--sp]!;
+      this.accMark[x] = 1;
+      frameQuota += this.accFrameQuota[x]!;
+      objQuota += this.accObjQuota[x]!;
+      for (let c = this.accFirstChild[x]!; c !== -1; c = this.accNextSib[c]!) sp = this.push(sp, c);
+    }
+    const { tasks, containers, accounts } = this.config;
+    for (let t = 0; t < tasks; t++) if (!this.freeTasks.has(t) && this.accMark[this.taskAccount[t]!]) this.destroyTask(t);
+    for (let c = 0; c < containers; c++) if (!this.freeContainers.has(c) && this.accMark[this.conAccount[c]!]) this.destroyContainer(c);
+    for (let x = 0; x < accounts; x++) if (this.accMark[x]) this.rescind(KIND_ACCOUNT, x);
+    // Return the quota to the parent, refund the node, unlink a.
+    const p = this.accParent[a]!;
+    this.accFrameQuota[p]! += frameQuota;
+    this.accObjQuota[p]! += objQuota;
+    this.accObjCharged[p]! -= 1;
+    const prev = this.accPrevSib[a]!;
+    const next = this.accNextSib[a]!;
+    if (prev !== -1) this.accNextSib[prev] = next;
+    else this.accFirstChild[p] = next;
+    if (next !== -1) this.accPrevSib[next] = prev;
+    for (let x = 0; x < accounts; x++) {
+      if (!this.accMark[x]) continue;
+      this.accMark[x] = 0;
+      this.accParent[x] = -1;
+      this.accFirstChild[x] = -1;
+      this.accNextSib[x] = -1;
+      this.accPrevSib[x] = -1;
+      this.accFrameQuota[x] = 0;
+      this.accFramesCharged[x] = 0;
+      this.accObjQuota[x] = 0;
+      this.accObjCharged[x] = 0;
+      this.freeAccounts.add(x);
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Checks shared by the operations (same order as the spec's lookups)
+
+  private subjectOk(task: unknown): task is number {
+    return inRange(task, this.config.tasks) && !this.freeTasks.has(task);
+  }
+
+  /** Cap node in the subject's slot, or -(status). Checks BadCapSlot, NoCap, WrongType, NoRights. */
+  private capIn(task: number, slot: unknown, kind: number, need: number): number {
+    if (!inRange(slot, this.C)) return -E.BadCapSlot;
+    const n = this.cspace[task * this.C + slot]!;
+    if (n === -1) return -E.NoCap;
+    if (kind !== -1 && this.capKind[n] !== kind) return -E.WrongType;
+    if ((this.capRights[n]! & need) !== need) return -E.NoRights;
+    return n;
+  }
+
+  /** 0 if (task, slot) can take a new cap, else a status. */
+  private freeCapSlot(task: number, slot: unknown): number {
+    if (!inRange(slot, this.C)) return E.BadCapSlot;
+    return this.cspace[task * this.C + slot] !== -1 ? E.CapSlotOccupied : 0;
+  }
+
+  private unusedObjects(a: number): number {
+    return this.accObjQuota[a]! - this.accObjCharged[a]!;
+  }
+
+  private canPayObjectAndCap(payer: number, objects: number, subjectAccount: number): number {
+    const needPayer = objects + (payer === subjectAccount ? 1 : 0);
+    if (this.unusedObjects(payer) < needPayer) return E.ObjectQuotaExceeded;
+    if (payer !== subjectAccount && this.unusedObjects(subjectAccount) < 1) return E.ObjectQuotaExceeded;
+    return 0;
+  }
+
+  // -------------------------------------------------------------------------
+  // Operations
+
+  /** Applies one operation; returns a `Result` (allocates: for tests and tools). */
+  apply(op: Op): Result {
+    const status = this.exec(op);
+    return status === OK ? { ok: true, value: this.value } : { ok: false, error: ERROR_CODES[status - 1]! };
+  }
+
+  /** Applies one operation; returns 0 or an error status. Allocates nothing. */
+  exec(op: Op): number {
+    this.value = null;
+    if (op === null || typeof op !== "object") return E.BadValue;
+    switch (op.op) {
+      case "account.create":
+        return this.accountCreate(op.task, op.account, op.dest, op.frames, op.objects);
+      case "account.transfer":
+        return this.accountTransfer(op.task, op.from, op.to, op.frames, op.objects);
+      case "account.destroy":
+        return this.accountDestroy(op.task, op.account);
+      case "task.create":
+        return this.createObject(op.task, op.account, op.dest, KIND_TASK);
+      case "task.destroy":
+        return this.taskDestroy(op.task, op.target);
+      case "container.create":
+        return this.createObject(op.task, op.account, op.dest, KIND_CONTAINER);
+      case "container.destroy":
+        return this.containerDestroy(op.task, op.container);
+      case "container.alloc":
+        return this.containerAlloc(op.task, op.container, op.index);
+      case "container.free":
+        return this.containerFree(op.task, op.container, op.index);
+      case "cap.derive":
+        return this.capDerive(op.task, op.src, op.dest, rightsMask(op.rights));
+      case "cap.copy":
+        return this.capCopy(op.task, op.src, op.target, op.dest);
+      case "cap.delete":
+        return this.capDelete(op.task, op.slot);
+      case "cap.revoke":
+        return this.capRevoke(op.task, op.slot);
+      case "page.map":
+        return this.pageMap(op.task, op.container, op.index, op.vpage, rightsMask(op.rights));
+      case "page.unmap":
+        return this.pageUnmap(op.task, op.vpage);
+      case "mem.read":
+        return this.memRead(op.task, op.vpage);
+      case "mem.write":
+        return this.memWrite(op.task, op.vpage, op.value);
+      default:
+        return E.BadValue;
+    }
+  }
+
+  accountCreate(task: number, slot: number, dest: number, frames: number, objects: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    const cap = this.capIn(task, slot, KIND_ACCOUNT, R.alloc);
+    if (cap < 0) return -cap;
+    const se = this.freeCapSlot(task, dest);
+    if (se) return se;
+    if (!isAmount(frames) || !isAmount(objects)) return E.BadValue;
+    const id = this.freeAccounts.lowest();
+    if (id < 0) return E.OutOfIds;
+    const p = this.capObj[cap]!;
+    if (this.accFrameQuota[p]! - this.accFramesCharged[p]! < frames) return E.FrameQuotaExceeded;
+    const qe = this.canPayObjectAndCap(p, objects + 1, this.taskAccount[task]!);
+    if (qe) return qe;
+
+    this.accFrameQuota[p]! -= frames;
+    this.accObjQuota[p]! -= objects;
+    this.accObjCharged[p]! += 1;
+    this.freeAccounts.delete(id);
+    this.accParent[id] = p;
+    this.accFrameQuota[id] = frames;
+    this.accFramesCharged[id] = 0;
+    this.accObjQuota[id] = objects;
+    this.accObjCharged[id] = 0;
+    this.accFirstChild[id] = -1;
+    this.accPrevSib[id] = -1;
+    const first = this.accFirstChild[p]!;
+    this.accNextSib[id] = first;
+    if (first !== -1) this.accPrevSib[first] = id;
+    this.accFirstChild[p] = id;
+    this.installCap(task, dest, KIND_ACCOUNT, id, ALL_RIGHTS, -1);
+    this.value = id;
+    return OK;
+  }
+
+  accountTransfer(task: number, fromSlot: number, toSlot: number, frames: number, objects: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    const from = this.capIn(task, fromSlot, KIND_ACCOUNT, R.alloc);
+    if (from < 0) return -from;
+    const to = this.capIn(task, toSlot, KIND_ACCOUNT, 0);
+    if (to < 0) return -to;
+    if (!isAmount(frames) || !isAmount(objects)) return E.BadValue;
+    const a = this.capObj[from]!;
+    const b = this.capObj[to]!;
+    if (this.accParent[a] !== b && this.accParent[b] !== a) return E.NotRelated;
+    if (this.accFrameQuota[a]! - this.accFramesCharged[a]! < frames) return E.FrameQuotaExceeded;
+    if (this.unusedObjects(a) < objects) return E.ObjectQuotaExceeded;
+    this.accFrameQuota[a]! -= frames;
+    this.accObjQuota[a]! -= objects;
+    this.accFrameQuota[b]! += frames;
+    this.accObjQuota[b]! += objects;
+    return OK;
+  }
+
+  accountDestroy(task: number, slot: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    const cap = this.capIn(task, slot, KIND_ACCOUNT, R.alloc);
+    if (cap < 0) return -cap;
+    const a = this.capObj[cap]!;
+    if (this.accParent[a] === -1) return E.IsRoot;
+    this.destroyAccount(a);
+    return OK;
+  }
+
+  createObject(task: number, slot: number, dest: number, kind: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    const cap = this.capIn(task, slot, KIND_ACCOUNT, R.alloc);
+    if (cap < 0) return -cap;
+    const se = this.freeCapSlot(task, dest);
+    if (se) return se;
+    const id = kind === KIND_TASK ? this.freeTasks.lowest() : this.freeContainers.lowest();
+    if (id < 0) return E.OutOfIds;
+    const payer = this.capObj[cap]!;
+    const qe = this.canPayObjectAndCap(payer, 1, this.taskAccount[task]!);
+    if (qe) return qe;
+
+    this.accObjCharged[payer]! += 1;
+    if (kind === KIND_TASK) {
+      this.newTask(id, payer);
+    } else {
+      this.freeContainers.delete(id);
+      this.conAccount[id] = payer;
+    }
+    this.installCap(task, dest, kind, id, ALL_RIGHTS, -1);
+    this.value = id;
+    return OK;
+  }
+
+  taskDestroy(task: number, slot: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    const cap = this.capIn(task, slot, KIND_TASK, R.alloc);
+    if (cap < 0) return -cap;
+    this.destroyTask(this.capObj[cap]!);
+    return OK;
+  }
+
+  containerDestroy(task: number, slot: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    const cap = this.capIn(task, slot, KIND_CONTAINER, R.alloc);
+    if (cap < 0) return -cap;
+    this.destroyContainer(this.capObj[cap]!);
+    return OK;
+  }
+
+  containerAlloc(task: number, slot: number, index: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    const cap = this.capIn(task, slot, KIND_CONTAINER, R.alloc);
+    if (cap < 0) return -cap;
+    if (!inRange(index, this.S)) return E.BadIndex;
+    const c = this.capObj[cap]!;
+    const si = c * this.S + index;
+    if (this.conSlots[si] !== -1) return E.FrameSlotOccupied;
+    const a = this.conAccount[c]!;
+    if (this.accFrameQuota[a]! - this.accFramesCharged[a]! < 1) return E.FrameQuotaExceeded;
+    const f = this.freeFrames.lowest();
+    if (f < 0) return E.OutOfMemory;
+
+    this.freeFrames.delete(f);
+    this.refs[f] = 1;
+    this.epoch[f]! += 1;
+    this.content[f] = 0;
+    this.flags[f] = 0;
+    this.conSlots[si] = f;
+    this.accFramesCharged[a]! += 1;
+    this.value = f;
+    return OK;
+  }
+
+  containerFree(task: number, slot: number, index: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    const cap = this.capIn(task, slot, KIND_CONTAINER, R.alloc);
+    if (cap < 0) return -cap;
+    if (!inRange(index, this.S)) return E.BadIndex;
+    const c = this.capObj[cap]!;
+    const si = c * this.S + index;
+    const f = this.conSlots[si]!;
+    if (f === -1) return E.FrameSlotEmpty;
+    while (this.slotFirstMap[si]! !== -1) this.removeMappingSubtree(this.slotFirstMap[si]!);
+    this.conSlots[si] = -1;
+    this.accFramesCharged[this.conAccount[c]!]! -= 1;
+    this.dropFrame(f);
+    return OK;
+  }
+
+  capDerive(task: number, srcSlot: number, dest: number, rights: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    const src = this.capIn(task, srcSlot, -1, 0);
+    if (src < 0) return -src;
+    if (rights < 0 || (rights & ~this.capRights[src]!) !== 0) return E.BadRights;
+    const se = this.freeCapSlot(task, dest);
+    if (se) return se;
+    if (this.unusedObjects(this.taskAccount[task]!) < 1) return E.ObjectQuotaExceeded;
+    this.installCap(task, dest, this.capKind[src]!, this.capObj[src]!, rights, src);
+    return OK;
+  }
+
+  capCopy(task: number, srcSlot: number, targetSlot: number, dest: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    const src = this.capIn(task, srcSlot, -1, 0);
+    if (src < 0) return -src;
+    const target = this.capIn(task, targetSlot, KIND_TASK, R.write);
+    if (target < 0) return -target;
+    const receiver = this.capObj[target]!;
+    const se = this.freeCapSlot(receiver, dest);
+    if (se) return se;
+    if (this.unusedObjects(this.taskAccount[receiver]!) < 1) return E.ObjectQuotaExceeded;
+    this.installCap(receiver, dest, this.capKind[src]!, this.capObj[src]!, this.capRights[src]!, src);
+    return OK;
+  }
+
+  capDelete(task: number, slot: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    const n = this.capIn(task, slot, -1, 0);
+    if (n < 0) return -n;
+    // Children move up to n's parent (or become roots), then n goes alone.
+    const parent = this.capParent[n]!;
+    let c = this.capFirstChild[n]!;
+    while (c !== -1) {
+      const next = this.capNextSib[c]!;
+      this.capParent[c] = parent;
+      this.capPrevSib[c] = -1;
+      if (parent !== -1) {
+        const first = this.capFirstChild[parent]!;
+        this.capNextSib[c] = first;
+        if (first !== -1) this.capPrevSib[first] = c;
+        this.capFirstChild[parent] = c;
+      } else {
+        this.capNextSib[c] = -1;
+      }
+      c = next;
+    }
+    this.capFirstChild[n] = -1;
+    this.unlinkCapFromParent(n);
+    this.freeCapNode(n);
+    return OK;
+  }
+
+  capRevoke(task: number, slot: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    const n = this.capIn(task, slot, -1, 0);
+    if (n < 0) return -n;
+    while (this.capFirstChild[n]! !== -1) this.removeCapSubtree(this.capFirstChild[n]!);
+    return OK;
+  }
+
+  pageMap(task: number, slot: number, index: number, vpage: number, rights: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    if (rights <= 0 || (rights & ~(R.read | R.write)) !== 0) return E.BadRights;
+    const cap = this.capIn(task, slot, KIND_CONTAINER, rights);
+    if (cap < 0) return -cap;
+    if (!inRange(index, this.S)) return E.BadIndex;
+    const c = this.capObj[cap]!;
+    const si = c * this.S + index;
+    const f = this.conSlots[si]!;
+    if (f === -1) return E.FrameSlotEmpty;
+    if (!inRange(vpage, this.config.vpages)) return E.BadPage;
+    if (this.lookup(task, vpage) !== -1) return E.PageMapped;
+    const account = this.taskAccount[task]!;
+    if (this.unusedObjects(account) < 1) return E.ObjectQuotaExceeded;
+
+    const m = this.allocMapNode();
+    this.mapTask[m] = task;
+    this.mapVpage[m] = vpage;
+    this.mapFrame[m] = f;
+    this.mapRights[m] = rights;
+    this.mapParent[m] = -1;
+    this.mapFirstChild[m] = -1;
+    this.mapNextSib[m] = -1;
+    this.mapPrevSib[m] = -1;
+    this.mapCap[m] = cap;
+    this.mapSlot[m] = si;
+    const sh = this.slotFirstMap[si]!;
+    this.mapNextSlot[m] = sh;
+    this.mapPrevSlot[m] = -1;
+    if (sh !== -1) this.mapPrevSlot[sh] = m;
+    this.slotFirstMap[si] = m;
+    const ch = this.capFirstMap[cap]!;
+    this.mapNextCap[m] = ch;
+    this.mapPrevCap[m] = -1;
+    if (ch !== -1) this.mapPrevCap[ch] = m;
+    this.capFirstMap[cap] = m;
+    this.ptSet(task, vpage, m);
+    this.accObjCharged[account]! += 1;
+    return OK;
+  }
+
+  pageUnmap(task: number, vpage: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    if (!inRange(vpage, this.config.vpages)) return E.BadPage;
+    const m = this.lookup(task, vpage);
+    if (m === -1) return E.NotMapped;
+    this.removeMappingSubtree(m);
+    return OK;
+  }
+
+  memRead(task: number, vpage: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    if (!inRange(vpage, this.config.vpages)) return E.BadPage;
+    const m = this.lookup(task, vpage);
+    if (m === -1) return E.NotMapped;
+    if ((this.mapRights[m]! & R.read) === 0) return E.ProtectionFault;
+    const f = this.mapFrame[m]!;
+    this.flags[f]! |= FLAG_REFERENCED;
+    this.value = this.content[f]!;
+    return OK;
+  }
+
+  memWrite(task: number, vpage: number, value: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    if (typeof value !== "number" || (value | 0) !== value) return E.BadValue;
+    if (!inRange(vpage, this.config.vpages)) return E.BadPage;
+    const m = this.lookup(task, vpage);
+    if (m === -1) return E.NotMapped;
+    if ((this.mapRights[m]! & R.write) === 0) return E.ProtectionFault;
+    const f = this.mapFrame[m]!;
+    this.content[f] = value;
+    this.flags[f]! |= FLAG_REFERENCED | FLAG_DIRTY;
+    return OK;
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Structural comparison with a readable answer: the first path at which two
+ * plain values differ. Key order does not matter; arrays compare by position.
+ * Recursion depth is bounded by the nesting of the state's *shape* (a handful
+ * of levels), not by its size: parents are stored as references, not nesting.
+ */
+export function firstDifference(a: unknown, b: unknown, path = "$"): string | null {
+  if (Object.is(a, b)) return null;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) {
+    return `${path}: ${show(a)} vs ${show(b)}`;
+  }
+  if (Array.isArray(a) !== Array.isArray(b)) return `${path}: array vs object`;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return `${path}.length: ${a.length} vs ${b.length}`;
+    for (let i = 0; i < a.length; i++) {
+      const d = firstDifference(a[i], b[i], `${path}[${i}]`);
+      if (d) return d;
+    }
+    return null;
+  }
+  const ka = Object.keys(a as object).sort();
+  const kb = Object.keys(b as object).sort();
+  if (ka.join() !== kb.join()) return `${path}: keys {${ka.join(",")}} vs {${kb.join(",")}}`;
+  for (const k of ka) {
+    const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`);
+    if (d) return d;
+  }
+  return null;
+}
+
+function show(x: unknown): string {
+  const s = JSON.stringify(x);
+  return s === undefined ? String(x) : s.length > 200 ? s.slice(0, 200) + "…" : s;
+}

@@ -1,0 +1,314 @@
+/**
+ * State-aware generation of operations.
+ *
+ * fast-check generates *intents*: an operation kind and a few natural numbers.
+ * An intent is turned into a concrete operation against the current spec
+ * state, so the numbers pick among the things that exist (a slot that holds a
+ * container capability with `alloc`, an empty container slot, a mapped page)
+ * and most operations succeed. One intent in eight is "raw": its numbers are
+ * used as they are, so out-of-range slots, missing caps and other errors are
+ * exercised too. Shrinking works on intents (fewer, smaller numbers) and the
+ * counterexample is printed as the concrete operations.
+ */
+import fc from "fast-check";
+import type { Cap, State } from "../spec/state.js";
+import type { Config, Op, OpKind, Right } from "../spec/vocabulary.js";
+import { OP_KINDS, R, rightsList } from "../spec/vocabulary.js";
+
+export interface Intent {
+  readonly kind: OpKind;
+  readonly raw: boolean;
+  readonly n: readonly [number, number, number, number, number];
+}
+
+/** Relative frequency of each kind: cheap, state-building operations more often. */
+export const KIND_WEIGHTS: { readonly [K in OpKind]: number } = {
+  "account.create": 3,
+  "account.transfer": 3,
+  "account.destroy": 1,
+  "task.create": 3,
+  "task.destroy": 1,
+  "container.create": 4,
+  "container.destroy": 1,
+  "container.alloc": 6,
+  "container.free": 2,
+  "cap.derive": 5,
+  "cap.copy": 5,
+  "cap.delete": 2,
+  "cap.revoke": 2,
+  "page.map": 7,
+  "page.unmap": 2,
+  "mem.read": 4,
+  "mem.write": 4,
+};
+
+export const intentArb: fc.Arbitrary<Intent> = fc.record({
+  kind: fc.oneof(...OP_KINDS.map((k) => ({ arbitrary: fc.constant(k), weight: KIND_WEIGHTS[k] }))),
+  raw: fc.nat(7).map((x) => x === 7),
+  n: fc.tuple(fc.nat(1000), fc.nat(1000), fc.nat(1000), fc.nat(1000), fc.nat(1000)),
+});
+
+/** Small configurations: small enough for collisions, quota exhaustion and id reuse. */
+export const configArb: fc.Arbitrary<Config> = fc.record({
+  frames: fc.integer({ min: 2, max: 8 }),
+  objects: fc.integer({ min: 12, max: 48 }),
+  accounts: fc.integer({ min: 2, max: 4 }),
+  tasks: fc.integer({ min: 2, max: 4 }),
+  containers: fc.integer({ min: 1, max: 4 }),
+  capSlots: fc.integer({ min: 6, max: 12 }),
+  vpages: fc.integer({ min: 2, max: 8 }),
+  containerSlots: fc.integer({ min: 1, max: 4 }),
+});
+
+export const SMALL_CONFIG: Config = { frames: 6, objects: 40, accounts: 4, tasks: 4, containers: 4, capSlots: 10, vpages: 8, containerSlots: 3 };
+
+const pick = <T>(xs: readonly T[], n: number): T | undefined => (xs.length === 0 ? undefined : xs[n % xs.length]);
+
+interface Held {
+  slot: number;
+  cap: Cap;
+}
+
+/**
+ * What to do instead when no task can usefully perform an operation of some
+ * kind: build its prerequisite (no mapping to read? map one; no frame to map?
+ * allocate one; ...). This keeps traces moving towards interesting states.
+ */
+const PREREQUISITE: { readonly [K in OpKind]?: OpKind } = {
+  "mem.read": "page.map",
+  "mem.write": "page.map",
+  "page.unmap": "page.map",
+  "page.map": "container.alloc",
+  "container.alloc": "container.create",
+  "container.free": "container.alloc",
+  "container.destroy": "container.create",
+  "task.destroy": "task.create",
+  "cap.copy": "task.create",
+  "account.destroy": "account.create",
+  "account.create": "account.destroy",
+  "task.create": "task.destroy",
+  "container.create": "container.destroy",
+  "account.transfer": "account.create",
+  "cap.delete": "cap.derive",
+  "cap.revoke": "cap.derive",
+};
+
+/** Turns an intent into an operation on `s`. */
+export function resolve(s: State, intent: Intent): Op {
+  if (intent.raw) return rawOp(intent.kind, intent.n);
+  let kind = intent.kind;
+  for (let hops = 0; hops < 4; hops++) {
+    const op = resolveKind(s, { ...intent, kind });
+    const next = PREREQUISITE[kind];
+    if (op || !next) return op ?? resolveKind(s, { ...intent, kind }, true)!;
+    kind = next;
+  }
+  return resolveKind(s, { ...intent, kind }, true)!;
+}
+
+/**
+ * The operation of the intent's kind, or null when no live task can usefully
+ * perform it (unless `anyway`, which then picks a subject all the same).
+ */
+function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
+  const [a, b, c, d, e] = intent.n;
+
+  const live = s.tasks.flatMap((t, id) => (t ? [id] : []));
+  const capsOf = (t: number, pred: (cap: Cap) => boolean): Held[] =>
+    (s.tasks[t]?.caps ?? []).flatMap((cap, slot) => (cap && pred(cap) ? [{ slot, cap }] : []));
+  const freeSlots = (t: number) => (s.tasks[t]?.caps ?? []).flatMap((cap, slot) => (cap ? [] : [slot]));
+  const has = (mask: number) => (cap: Cap) => (cap.rights & mask) === mask;
+  const ofKind = (kind: Cap["kind"], mask = 0) => (cap: Cap) => cap.kind === kind && has(mask)(cap);
+  const containerWith = (want: "empty" | "hard") => (cap: Cap) =>
+    cap.kind === "container" && s.containers[cap.object]!.slots.some((x) => x.kind === want);
+  const isBoot = (t: number, slot: number) => t === 0 && slot < 2;
+
+  // The subject: a task that can do something with this kind of operation.
+  const can = (t: number): boolean => {
+    const any = (pred: (cap: Cap) => boolean) => capsOf(t, pred).length > 0;
+    const pages = s.tasks[t]!.pages;
+    switch (intent.kind) {
+      case "account.create":
+      case "task.create":
+      case "container.create": {
+        const table = intent.kind === "account.create" ? s.accounts : intent.kind === "task.create" ? s.tasks : s.containers;
+        const canPay = (cap: Cap) => {
+          const acc = s.accounts[cap.object]!;
+          return acc.objectQuota - acc.objectsCharged >= 2;
+        };
+        return table.includes(null) && any((cap) => ofKind("account", R.alloc)(cap) && canPay(cap)) && freeSlots(t).length > 0;
+      }
+      case "account.transfer": {
+        const accounts = capsOf(t, ofKind("account")).map((h) => h.cap.object);
+        return capsOf(t, ofKind("account", R.alloc)).some((h) =>
+          accounts.some((x) => s.accounts[x]!.parent === h.cap.object || s.accounts[h.cap.object]!.parent === x),
+        );
+      }
+      case "account.destroy":
+        return any((cap) => ofKind("account", R.alloc)(cap) && s.accounts[cap.object]!.parent !== null);
+      case "task.destroy":
+        return any((cap) => ofKind("task", R.alloc)(cap) && cap.object !== 0);
+      case "container.destroy":
+        return any(ofKind("container", R.alloc));
+      case "container.alloc": {
+        const funded = (cap: Cap) => {
+          const acc = s.accounts[s.containers[cap.object]!.account]!;
+          return acc.frameQuota > acc.framesCharged;
+        };
+        return any((cap) => has(R.alloc)(cap) && containerWith("empty")(cap) && funded(cap));
+      }
+      case "container.free":
+        return any((cap) => has(R.alloc)(cap) && containerWith("hard")(cap));
+      case "cap.derive":
+        return any(() => true) && freeSlots(t).length > 0;
+      case "cap.copy":
+        return any(ofKind("task", R.write));
+      case "cap.delete":
+      case "cap.revoke":
+        return capsOf(t, () => true).some((h) => !isBoot(t, h.slot));
+      case "page.map":
+        return any((cap) => containerWith("hard")(cap) && (cap.rights & (R.read | R.write)) !== 0) && pages.some((m) => !m);
+      case "page.unmap":
+      case "mem.read":
+      case "mem.write":
+        return pages.some((m) => m);
+    }
+  };
+  const able = live.filter(can);
+  if (able.length === 0 && !anyway) return null;
+  const task = pick(able.length ? able : live, a) ?? 0;
+  const me = s.tasks[task];
+  const held = (pred: (cap: Cap) => boolean): Held[] => capsOf(task, pred);
+  const slotOf = (h: Held | undefined) => h?.slot ?? b % s.config.capSlots;
+  const dest = pick(freeSlots(task), c) ?? c % s.config.capSlots;
+  const mapped = (me?.pages ?? []).flatMap((m, v) => (m ? [v] : []));
+  const unmapped = (me?.pages ?? []).flatMap((m, v) => (m ? [] : [v]));
+  const accountOf = (h: Held | undefined) => (h ? s.accounts[h.cap.object] : undefined);
+  const small = (n: number, max: number) => (max <= 0 ? 0 : n % (max + 1));
+
+  switch (intent.kind) {
+    case "account.create": {
+      const h = pick(held(ofKind("account", R.alloc)), b);
+      const acc = accountOf(h);
+      const frames = acc ? small(d, Math.min(3, acc.frameQuota - acc.framesCharged)) : d % 4;
+      const objects = acc ? small(e, Math.min(12, acc.objectQuota - acc.objectsCharged - 3)) : e % 12;
+      return { op: "account.create", task, account: slotOf(h), dest, frames, objects };
+    }
+    case "account.transfer": {
+      const from = pick(held(ofKind("account", R.alloc)), b);
+      const related = held(ofKind("account")).filter(
+        (h) => from && (s.accounts[h.cap.object]?.parent === from.cap.object || s.accounts[from.cap.object]?.parent === h.cap.object),
+      );
+      const to = pick(related, c) ?? pick(held(ofKind("account")), c);
+      const acc = accountOf(from);
+      const frames = acc ? small(d, Math.min(2, acc.frameQuota - acc.framesCharged)) : d % 3;
+      const objects = acc ? small(e, Math.min(6, acc.objectQuota - acc.objectsCharged)) : e % 6;
+      return { op: "account.transfer", task, from: slotOf(from), to: to?.slot ?? c % s.config.capSlots, frames, objects };
+    }
+    case "account.destroy": {
+      const nonRoot = held((cap) => ofKind("account", R.alloc)(cap) && s.accounts[cap.object]?.parent !== null);
+      return { op: "account.destroy", task, account: slotOf(pick(nonRoot, b) ?? pick(held(ofKind("account")), b)) };
+    }
+    case "task.create":
+    case "container.create":
+      return { op: intent.kind, task, account: slotOf(pick(held(ofKind("account", R.alloc)), b)), dest };
+    case "task.destroy": {
+      // Killing the root task ends the interesting part of a trace: avoid it.
+      const others = held((cap) => ofKind("task", R.alloc)(cap) && cap.object !== 0);
+      return { op: "task.destroy", task, target: pick(others, b)?.slot ?? pick(freeSlots(task), b) ?? b % s.config.capSlots };
+    }
+    case "container.destroy":
+      return { op: "container.destroy", task, container: slotOf(pick(held(ofKind("container", R.alloc)), b)) };
+    case "container.alloc":
+    case "container.free": {
+      const want = intent.kind === "container.alloc" ? "empty" : "hard";
+      const cands = held(ofKind("container", R.alloc));
+      const withSlot = cands.filter((h) => s.containers[h.cap.object]?.slots.some((x) => x.kind === want));
+      const h = pick(withSlot, b) ?? pick(cands, b);
+      const slots = h ? s.containers[h.cap.object]!.slots.flatMap((x, i) => (x.kind === want ? [i] : [])) : [];
+      return { op: intent.kind, task, container: slotOf(h), index: pick(slots, c) ?? c % s.config.containerSlots };
+    }
+    case "cap.derive": {
+      const h = pick(held(() => true), b);
+      const rights = rightsList((h?.cap.rights ?? 15) & d);
+      return { op: "cap.derive", task, src: slotOf(h), dest, rights };
+    }
+    case "cap.copy": {
+      const src = pick(held(() => true), b);
+      const target = pick(held(ofKind("task", R.write)), d);
+      const receiver = target?.cap.object ?? task;
+      return { op: "cap.copy", task, src: slotOf(src), target: target?.slot ?? d % s.config.capSlots, dest: pick(freeSlots(receiver), c) ?? c % s.config.capSlots };
+    }
+    case "cap.delete":
+    case "cap.revoke": {
+      // Deleting the boot capabilities ends the interesting part of a trace: avoid it.
+      const h = pick(held(() => true).filter((x) => !isBoot(task, x.slot)), b);
+      return { op: intent.kind, task, slot: slotOf(h) };
+    }
+    case "page.map": {
+      const cands = held((cap) => cap.kind === "container" && (cap.rights & (R.read | R.write)) !== 0);
+      const withFrames = cands.filter((h) => s.containers[h.cap.object]?.slots.some((x) => x.kind === "hard"));
+      const h = pick(withFrames, b) ?? pick(cands, b);
+      const slots = h ? s.containers[h.cap.object]!.slots.flatMap((x, i) => (x.kind === "hard" ? [i] : [])) : [];
+      const allowed = (h?.cap.rights ?? 3) & (R.read | R.write);
+      const options = [R.read, R.write, R.read | R.write].filter((m) => (m & ~allowed) === 0);
+      const rights: Right[] = rightsList(pick(options, e) ?? R.read);
+      return { op: "page.map", task, container: slotOf(h), index: pick(slots, c) ?? c % s.config.containerSlots, vpage: pick(unmapped, d) ?? d % s.config.vpages, rights };
+    }
+    case "page.unmap":
+      return { op: "page.unmap", task, vpage: pick(mapped, b) ?? b % s.config.vpages };
+    case "mem.read": {
+      const readable = mapped.filter((v) => (me!.pages[v]!.rights & R.read) !== 0);
+      return { op: "mem.read", task, vpage: pick(readable, b) ?? pick(mapped, b) ?? b % s.config.vpages };
+    }
+    case "mem.write": {
+      const writable = mapped.filter((v) => (me!.pages[v]!.rights & R.write) !== 0);
+      return { op: "mem.write", task, vpage: pick(writable, b) ?? pick(mapped, b) ?? b % s.config.vpages, value: c - 500 };
+    }
+  }
+}
+
+const DESTRUCTIVE = new Set<OpKind>(["account.destroy", "task.destroy", "cap.delete", "cap.revoke"]);
+
+/** An operation from the raw numbers: small values, often out of range. */
+function rawOp(kind: OpKind, [a, b, c, d, e]: Intent["n"]): Op {
+  // Raw numbers may name anything, except that a destructive operation by the
+  // root task could kill it and end the interesting part of the trace.
+  const task = DESTRUCTIVE.has(kind) ? 1 + (a % 4) : a % 5;
+  const x = b % 12;
+  const y = c % 12;
+  const z = d % 12;
+  const rights = rightsList(e % 16);
+  switch (kind) {
+    case "account.create":
+      return { op: kind, task, account: x, dest: y, frames: d % 10, objects: e % 60 };
+    case "account.transfer":
+      return { op: kind, task, from: x, to: y, frames: d % 10, objects: e % 60 };
+    case "account.destroy":
+      return { op: kind, task, account: x };
+    case "task.create":
+    case "container.create":
+      return { op: kind, task, account: x, dest: y };
+    case "task.destroy":
+      return { op: kind, task, target: x };
+    case "container.destroy":
+      return { op: kind, task, container: x };
+    case "container.alloc":
+    case "container.free":
+      return { op: kind, task, container: x, index: y % 6 };
+    case "cap.derive":
+      return { op: kind, task, src: x, dest: y, rights };
+    case "cap.copy":
+      return { op: kind, task, src: x, target: y, dest: z };
+    case "cap.delete":
+    case "cap.revoke":
+      return { op: kind, task, slot: x };
+    case "page.map":
+      return { op: kind, task, container: x, index: y % 6, vpage: z, rights };
+    case "page.unmap":
+    case "mem.read":
+      return { op: kind, task, vpage: x };
+    case "mem.write":
+      return { op: kind, task, vpage: x, value: e - 500 };
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Lockstep: run the spec and the impl side by side and check, after every
+ * operation, that
+ * 1. both returned the same result (the same error code, or ok with the same value);
+ * 2. the abstraction of the impl state equals the spec state;
+ * 3. every named spec invariant holds, and every impl representation invariant;
+ * 4. an error changed nothing: the spec returned its input state, and every
+ *    typed array and counter of the impl has the same contents as before.
+ * The first failure throws a `Divergence` that carries the trace up to and
+ * including the failing operation, ready to be printed or saved.
+ */
+import { checkInvariants } from "../spec/invariants.js";
+import { step } from "../spec/operations.js";
+import type { State } from "../spec/state.js";
+import { boot } from "../spec/state.js";
+import type { Config, Op, OpKind, Result, Trace } from "../spec/vocabulary.js";
+import { toSpec } from "../impl/abstraction.js";
+import { checkRepresentation } from "../impl/check.js";
+import { Machine } from "../impl/machine.js";
+import { firstDifference } from "./compare.js";
+import { type Intent, resolve } from "./generate.js";
+
+export class Divergence extends Error {
+  constructor(
+    readonly what: string,
+    readonly trace: Trace,
+  ) {
+    super(`${what}\nafter ${trace.ops.length} operation(s); trace:\n${JSON.stringify(trace)}`);
+    this.name = "Divergence";
+  }
+}
+
+export interface Stats {
+  steps: number;
+  ok: number;
+  byKind: Map<OpKind, { steps: number; ok: number }>;
+  errors: Map<string, number>;
+}
+
+export const newStats = (): Stats => ({ steps: 0, ok: 0, byKind: new Map(), errors: new Map() });
+
+/** A fingerprint of every typed array and number field of the machine. */
+export function fingerprint(m: Machine): number {
+  let h = 0x811c9dc5;
+  const mix = (x: number) => {
+    h = Math.imul(h ^ (x | 0), 0x01000193);
+    h = Math.imul(h ^ ((x / 4294967296) | 0), 0x01000193);
+  };
+  for (const [key, v] of Object.entries(m)) {
+    if (key === "value") continue;
+    if (typeof v === "number") mix(v);
+    else if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+      const arr = v as unknown as ArrayLike<number>;
+      mix(arr.length);
+      for (let i = 0; i < arr.length; i++) mix(arr[i]!);
+    } else if (v && typeof v === "object" && "words" in v) {
+      const set = v as { words: Uint32Array; summary: Uint32Array };
+      for (const w of set.words) mix(w);
+      for (const w of set.summary) mix(w);
+    }
+  }
+  return h >>> 0;
+}
+
+export interface LockstepOptions {
+  /** check the impl's concrete state is untouched by an error (costs a hash per step) */
+  readonly concrete?: boolean;
+  readonly stats?: Stats;
+}
+
+export class Lockstep {
+  spec: State;
+  readonly impl: Machine;
+  readonly ops: Op[] = [];
+
+  constructor(
+    readonly config: Config,
+    private readonly options: LockstepOptions = {},
+  ) {
+    this.spec = boot(config);
+    this.impl = new Machine(config);
+    this.check("boot");
+  }
+
+  private fail(what: string): never {
+    throw new Divergence(what, { config: this.config, ops: [...this.ops] });
+  }
+
+  private check(where: string): void {
+    const diff = firstDifference(this.spec, toSpec(this.impl));
+    if (diff) this.fail(`${where}: abstract states differ (spec vs impl) at ${diff}`);
+    const broken = checkInvariants(this.spec);
+    if (broken.length) this.fail(`${where}: spec invariant ${broken[0]!.invariant} broken: ${broken[0]!.message}`);
+    const repr = checkRepresentation(this.impl);
+    if (repr.length) this.fail(`${where}: impl representation invariant ${repr[0]!.invariant} broken: ${repr[0]!.message}`);
+  }
+
+  /** Runs one operation on both sides and checks everything. */
+  run(op: Op): Result {
+    this.ops.push(op);
+    const before = this.options.concrete ? fingerprint(this.impl) : 0;
+    const prev = this.spec;
+    const s = step(prev, op);
+    const r = this.impl.apply(op);
+    const where = `step ${this.ops.length - 1} ${JSON.stringify(op)}`;
+    const rd = firstDifference(s.result, r);
+    if (rd) this.fail(`${where}: results differ: spec ${JSON.stringify(s.result)}, impl ${JSON.stringify(r)}`);
+    if (!s.result.ok) {
+      if (s.state !== prev) this.fail(`${where}: the spec changed its state on error ${s.result.error}`);
+      if (this.options.concrete && fingerprint(this.impl) !== before) this.fail(`${where}: the impl changed its state on error ${s.result.error}`);
+    }
+    this.spec = s.state;
+    this.check(where);
+    const st = this.options.stats;
+    if (st) {
+      st.steps++;
+      if (r.ok) st.ok++;
+      const k = st.byKind.get(op.op) ?? { steps: 0, ok: 0 };
+      k.steps++;
+      if (r.ok) k.ok++;
+      else st.errors.set(`${op.op} ${r.error}`, (st.errors.get(`${op.op} ${r.error}`) ?? 0) + 1);
+      st.byKind.set(op.op, k);
+    }
+    return r;
+  }
+
+  /** Resolves an intent against the current spec state and runs it. */
+  runIntent(intent: Intent): Result {
+    return this.run(resolve(this.spec, intent));
+  }
+}
+
+/** Runs a whole trace in lockstep; throws a Divergence on the first disagreement. */
+export function runTrace(trace: Trace, options: LockstepOptions = {}): Lockstep {
+  const ls = new Lockstep(trace.config, options);
+  for (const op of trace.ops) ls.run(op);
+  return ls;
+}
+
+/** A summary line per operation kind: steps and success ratio. */
+export function formatStats(st: Stats): string {
+  const pct = (ok: number, n: number) => (n === 0 ? "-" : `${((100 * ok) / n).toFixed(1)}%`);
+  const lines = [`overall: ${st.steps} steps, ${pct(st.ok, st.steps)} ok`];
+  for (const [k, v] of [...st.byKind].sort()) lines.push(`  ${k.padEnd(18)} ${String(v.steps).padStart(7)} steps  ${pct(v.ok, v.steps).padStart(6)} ok`);
+  return lines.join("\n");
+}

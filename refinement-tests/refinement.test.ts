@@ -1,0 +1,33 @@
+/**
+ * The refinement tests: random state-aware traces run on spec and impl in
+ * lockstep (see lockstep.ts for what is checked after every step). A failure
+ * is shrunk by fast-check and reported with the concrete trace as JSON.
+ */
+import { fc, test } from "@fast-check/vitest";
+import { afterAll, describe, expect } from "vitest";
+import { OP_KINDS } from "../spec/vocabulary.js";
+import { configArb, intentArb, SMALL_CONFIG } from "./generate.js";
+import { formatStats, Lockstep, newStats } from "./lockstep.js";
+
+const RUNS = Number(process.env.CAPMEM_RUNS ?? 300);
+const stats = newStats();
+
+describe("spec and impl agree on random traces", () => {
+  test.prop([fc.array(intentArb, { minLength: 1, maxLength: 120, size: "max" })], { numRuns: RUNS })("on the small config", (intents) => {
+    const ls = new Lockstep(SMALL_CONFIG, { concrete: true, stats });
+    for (const intent of intents) ls.runIntent(intent);
+  });
+
+  test.prop([configArb, fc.array(intentArb, { minLength: 1, maxLength: 120, size: "max" })], { numRuns: RUNS })("on random small configs", (config, intents) => {
+    const ls = new Lockstep(config, { concrete: true, stats });
+    for (const intent of intents) ls.runIntent(intent);
+  });
+
+  afterAll(() => {
+    console.log(`refinement traces:\n${formatStats(stats)}`);
+    if (process.env.CAPMEM_ERRORS) console.log([...stats.errors].sort((a, b) => b[1] - a[1]).slice(0, 30));
+    // Generation must be state-aware: most operations succeed.
+    expect(stats.ok / stats.steps).toBeGreaterThan(0.6);
+    for (const kind of OP_KINDS) expect(stats.byKind.get(kind)?.ok ?? 0, kind).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,299 @@
+/**
+ * Named invariants: what must hold in every reachable state (MODEL.md, "What
+ * must always hold"). Each is a predicate over the abstract state that returns
+ * `null` when it holds and a sentence naming the first offender when not. The
+ * refinement tests check all of them after every step; `checkInvariants`
+ * returns the broken ones by name.
+ *
+ * They are written as independent recountings: they never trust a stored
+ * counter without counting what it counts.
+ */
+import type { CapRef, MapRef, Mapping, State } from "./state.js";
+import { capKey, mapKey } from "./state.js";
+import { R } from "./vocabulary.js";
+
+export interface Invariant {
+  readonly name: string;
+  /** One sentence: what holds, and why it matters. */
+  readonly description: string;
+  readonly check: (s: State) => string | null;
+}
+
+const capAt = (s: State, r: CapRef) => s.tasks[r.task]?.caps[r.slot] ?? null;
+const mapAt = (s: State, r: MapRef) => s.tasks[r.task]?.pages[r.vpage] ?? null;
+
+function* liveAccounts(s: State) {
+  for (let id = 0; id < s.accounts.length; id++) {
+    const a = s.accounts[id];
+    if (a) yield [id, a] as const;
+  }
+}
+function* allCaps(s: State) {
+  for (let t = 0; t < s.tasks.length; t++) {
+    const caps = s.tasks[t]?.caps ?? [];
+    for (let slot = 0; slot < caps.length; slot++) {
+      const cap = caps[slot];
+      if (cap) yield [{ task: t, slot }, cap] as const;
+    }
+  }
+}
+function* allMappings(s: State) {
+  for (let t = 0; t < s.tasks.length; t++) {
+    const pages = s.tasks[t]?.pages ?? [];
+    for (let vpage = 0; vpage < pages.length; vpage++) {
+      const m = pages[vpage];
+      if (m) yield [{ task: t, vpage }, m] as const;
+    }
+  }
+}
+
+/** Follows a parent relation from every node; reports a cycle or a dangling parent. Iterative. */
+function forestCheck<K>(nodes: Iterable<K>, key: (k: K) => string, parent: (k: K) => K | null, exists: (k: K) => boolean, what: string): string | null {
+  const done = new Set<string>();
+  for (const start of nodes) {
+    const path = new Set<string>();
+    let cur: K | null = start;
+    while (cur !== null && !done.has(key(cur))) {
+      const k = key(cur);
+      if (path.has(k)) return `${what} ${k} lies on a cycle`;
+      path.add(k);
+      const p: K | null = parent(cur);
+      if (p !== null && !exists(p)) return `${what} ${k} has a parent ${key(p)} that does not exist`;
+      cur = p;
+    }
+    for (const k of path) done.add(k);
+  }
+  return null;
+}
+
+/** The root mapping a mapping derives from (following parents; iterative). */
+export function rootOf(s: State, m: Mapping): Mapping | null {
+  let cur: Mapping | null = m;
+  let hops = 0;
+  while (cur && cur.source.kind === "map") {
+    cur = mapAt(s, cur.source.parent);
+    if (++hops > s.config.tasks * s.config.vpages) return null; // a cycle: reported by mappingTreeIsForest
+  }
+  return cur;
+}
+
+export const INVARIANTS: readonly Invariant[] = [
+  {
+    name: "quotaConserved",
+    description: "The accounts' frame quotas add up to the machine's frames and their object quotas to the object budget: quota is moved, never made (seed 004).",
+    check(s) {
+      let frames = 0;
+      let objects = 0;
+      for (const [, a] of liveAccounts(s)) {
+        frames += a.frameQuota;
+        objects += a.objectQuota;
+      }
+      if (frames !== s.config.frames) return `frame quotas add up to ${frames}, not ${s.config.frames}`;
+      if (objects !== s.config.objects) return `object quotas add up to ${objects}, not ${s.config.objects}`;
+      return null;
+    },
+  },
+  {
+    name: "noOvercommit",
+    description: "No account is charged beyond its quota, for frames or for objects, and no count is negative.",
+    check(s) {
+      for (const [id, a] of liveAccounts(s)) {
+        if (a.framesCharged < 0 || a.objectsCharged < 0 || a.frameQuota < 0 || a.objectQuota < 0) return `account ${id} has a negative count`;
+        if (a.framesCharged > a.frameQuota) return `account ${id} is charged ${a.framesCharged} frames on a quota of ${a.frameQuota}`;
+        if (a.objectsCharged > a.objectQuota) return `account ${id} is charged ${a.objectsCharged} objects on a quota of ${a.objectQuota}`;
+      }
+      return null;
+    },
+  },
+  {
+    name: "exactFrameCharges",
+    description: "An account's charged frames are exactly the Hard slots of the containers it pays for.",
+    check(s) {
+      const counted = new Map<number, number>();
+      s.containers.forEach((c) => {
+        if (c) counted.set(c.account, (counted.get(c.account) ?? 0) + c.slots.filter((x) => x.kind === "hard").length);
+      });
+      for (const [id, a] of liveAccounts(s)) {
+        const n = counted.get(id) ?? 0;
+        if (a.framesCharged !== n) return `account ${id} is charged ${a.framesCharged} frames but pays for ${n} Hard slots`;
+      }
+      return null;
+    },
+  },
+  {
+    name: "exactObjectCharges",
+    description: "An account's charged objects are exactly the sub-accounts, tasks and containers it pays for plus the capabilities and mappings held by tasks it pays for (the receiver pays).",
+    check(s) {
+      const counted = new Map<number, number>();
+      const add = (a: number, n = 1) => counted.set(a, (counted.get(a) ?? 0) + n);
+      s.accounts.forEach((a) => a && a.parent !== null && add(a.parent));
+      s.containers.forEach((c) => c && add(c.account));
+      s.tasks.forEach((t) => {
+        if (!t) return;
+        add(t.account, 1 + t.caps.filter((c) => c !== null).length + t.pages.filter((m) => m !== null).length);
+      });
+      for (const [id, a] of liveAccounts(s)) {
+        const n = counted.get(id) ?? 0;
+        if (a.objectsCharged !== n) return `account ${id} is charged ${a.objectsCharged} objects but pays for ${n}`;
+      }
+      return null;
+    },
+  },
+  {
+    name: "refcountExact",
+    description: "A frame's reference count is the number of Hard container slots that hold it.",
+    check(s) {
+      const counted = new Array<number>(s.frames.length).fill(0);
+      for (const c of s.containers) for (const x of c?.slots ?? []) if (x.kind === "hard") counted[x.frame] = (counted[x.frame] ?? 0) + 1;
+      for (let f = 0; f < s.frames.length; f++) {
+        if (s.frames[f]!.refs !== counted[f]) return `frame ${f} has refs ${s.frames[f]!.refs} but ${counted[f]} Hard slots`;
+      }
+      return null;
+    },
+  },
+  {
+    name: "freeFramesUnreachable",
+    description: "A free frame (no Hard slot holds it) is reachable through no mapping: a task can touch only frames someone pays for.",
+    check(s) {
+      for (const [r, m] of allMappings(s)) {
+        if ((s.frames[m.frame]?.refs ?? 0) < 1) return `mapping ${mapKey(r)} reaches free frame ${m.frame}`;
+      }
+      return null;
+    },
+  },
+  {
+    name: "mappingsBacked",
+    description: "Every mapping's frame is the frame in its root's container slot: no mapping outlives its backing.",
+    check(s) {
+      for (const [r, m] of allMappings(s)) {
+        const root = rootOf(s, m);
+        if (!root || root.source.kind !== "slot") return `mapping ${mapKey(r)} has no root`;
+        const slot = s.containers[root.source.container]?.slots[root.source.index];
+        if (!slot || slot.kind !== "hard") return `mapping ${mapKey(r)} is rooted at an empty or missing slot`;
+        if (slot.frame !== m.frame) return `mapping ${mapKey(r)} maps frame ${m.frame} but its slot holds ${slot.frame}`;
+      }
+      return null;
+    },
+  },
+  {
+    name: "mappingsAuthorized",
+    description: "Every root mapping's authorizing capability exists in the mapping's own task, names the mapping's container, and carries the mapping's rights.",
+    check(s) {
+      for (const [r, m] of allMappings(s)) {
+        if (m.source.kind !== "slot") continue;
+        const cap = capAt(s, m.source.cap);
+        if (!cap) return `root mapping ${mapKey(r)} was authorized by ${capKey(m.source.cap)}, which is gone`;
+        if (m.source.cap.task !== r.task) return `root mapping ${mapKey(r)} is authorized by another task's capability`;
+        if (cap.kind !== "container" || cap.object !== m.source.container) return `root mapping ${mapKey(r)} is authorized by a capability to something else`;
+        if ((m.rights & ~cap.rights) !== 0) return `root mapping ${mapKey(r)} has rights its capability lacks`;
+      }
+      return null;
+    },
+  },
+  {
+    name: "capRightsMonotone",
+    description: "A derived capability names the same object as its parent and has a subset of its rights.",
+    check(s) {
+      for (const [r, cap] of allCaps(s)) {
+        if (!cap.parent) continue;
+        const p = capAt(s, cap.parent);
+        if (!p) continue; // reported by capTreeIsForest
+        if (p.kind !== cap.kind || p.object !== cap.object) return `capability ${capKey(r)} names another object than its parent`;
+        if ((cap.rights & ~p.rights) !== 0) return `capability ${capKey(r)} has rights its parent lacks`;
+      }
+      return null;
+    },
+  },
+  {
+    name: "mappingRightsMonotone",
+    description: "Mapping rights are read/write only, non-empty, and a derived mapping's rights are a subset of its parent's.",
+    check(s) {
+      for (const [r, m] of allMappings(s)) {
+        if (m.rights === 0 || (m.rights & ~(R.read | R.write)) !== 0) return `mapping ${mapKey(r)} has rights ${m.rights}`;
+        if (m.source.kind !== "map") continue;
+        const p = mapAt(s, m.source.parent);
+        if (p && (m.rights & ~p.rights) !== 0) return `mapping ${mapKey(r)} has rights its parent lacks`;
+      }
+      return null;
+    },
+  },
+  {
+    name: "capTreeIsForest",
+    description: "The capability derivation tree is a forest: every parent exists and no capability is its own ancestor.",
+    check(s) {
+      return forestCheck(
+        [...allCaps(s)].map(([r]) => r),
+        capKey,
+        (r) => capAt(s, r)?.parent ?? null,
+        (r) => capAt(s, r) !== null,
+        "capability",
+      );
+    },
+  },
+  {
+    name: "mappingTreeIsForest",
+    description: "The mapping database is a forest: every parent mapping exists and no mapping is its own ancestor.",
+    check(s) {
+      return forestCheck(
+        [...allMappings(s)].map(([r]) => r),
+        mapKey,
+        (r) => {
+          const m = mapAt(s, r);
+          return m?.source.kind === "map" ? m.source.parent : null;
+        },
+        (r) => mapAt(s, r) !== null,
+        "mapping",
+      );
+    },
+  },
+  {
+    name: "accountTreeIsForest",
+    description: "Account 0 is the only root; every other account's parent exists, with no cycles: all quota flows from sigma0's account.",
+    check(s) {
+      if (!s.accounts[0] || s.accounts[0].parent !== null) return "account 0 is not a root";
+      for (const [id, a] of liveAccounts(s)) if (id !== 0 && a.parent === null) return `account ${id} is a second root`;
+      return forestCheck(
+        [...liveAccounts(s)].map(([id]) => id),
+        String,
+        (id) => s.accounts[id]!.parent,
+        (id) => s.accounts[id] !== null,
+        "account",
+      );
+    },
+  },
+  {
+    name: "capsNameLiveObjects",
+    description: "Every capability names an object that exists: once a destroy returns, nothing can reach what it took away.",
+    check(s) {
+      for (const [r, cap] of allCaps(s)) {
+        const table = cap.kind === "account" ? s.accounts : cap.kind === "task" ? s.tasks : s.containers;
+        if (!table[cap.object]) return `capability ${capKey(r)} names ${cap.kind} ${cap.object}, which is gone`;
+      }
+      return null;
+    },
+  },
+  {
+    name: "payersLive",
+    description: "Every task and container is paid for by an account that exists.",
+    check(s) {
+      for (let t = 0; t < s.tasks.length; t++) if (s.tasks[t] && !s.accounts[s.tasks[t]!.account]) return `task ${t} is paid by a missing account`;
+      for (let c = 0; c < s.containers.length; c++) if (s.containers[c] && !s.accounts[s.containers[c]!.account]) return `container ${c} is paid by a missing account`;
+      return null;
+    },
+  },
+];
+
+export interface Violation {
+  readonly invariant: string;
+  readonly message: string;
+}
+
+/** Every broken invariant in `s`, by name (empty when all hold). */
+export function checkInvariants(s: State): Violation[] {
+  const out: Violation[] = [];
+  for (const inv of INVARIANTS) {
+    const message = inv.check(s);
+    if (message !== null) out.push({ invariant: inv.name, message });
+  }
+  return out;
+}

@@ -1,0 +1,663 @@
+/**
+ * The operations of the modelled kernel, one pure function each.
+ *
+ * Every function takes a state and an operation and returns the next state and
+ * a result. It first checks its preconditions *in the order its doc comment
+ * lists them* and returns the first error found, with the input state
+ * unchanged (the very same object). Only when every check passes does it edit
+ * a fresh copy (see `draft` in state.ts). The impl follows the same order, so
+ * the refinement tests can demand equal error codes, not just "both failed".
+ *
+ * Every operation is invoked by a *subject* task (`op.task`) through slots of
+ * its own capability space, seL4-style. The first check of every operation is
+ * therefore `NoSuchTask`: the subject must exist.
+ *
+ * Who pays (MODEL.md, 002_977c03b37cc28449.txt on "taxing" tasks for kernel
+ * objects): every kernel object costs one unit of some account's object
+ * quota. A task, a container or a sub-account is paid by the account named in
+ * the operation; a capability and a mapping are paid by the account of the
+ * task that holds them (the receiver pays). Frames are paid from the frame
+ * quota of the account that pays for their container.
+ */
+import type { Account, Cap, CapRef, Container, Draft, State, Task } from "./state.js";
+import { capKey, draft } from "./state.js";
+import { remove } from "./removal.js";
+import type { ErrorCode, ObjectKind, Op, OpKind, OpOf, Result } from "./vocabulary.js";
+import { ALL_RIGHTS, err, inRange, ok, R, rightsMask } from "./vocabulary.js";
+
+export interface Step {
+  readonly state: State;
+  readonly result: Result;
+}
+
+const fail = (state: State, code: ErrorCode): Step => ({ state, result: err(code) });
+const done = (state: State | Draft, value: number | null = null): Step => ({ state: state as State, result: ok(value) });
+const isError = (x: unknown): x is ErrorCode => typeof x === "string";
+
+// ---------------------------------------------------------------------------
+// Lookups shared by the operations. Each returns the thing or an error code.
+
+/** The subject task. Error: NoSuchTask. */
+function subjectOf(state: State, task: unknown): Task | ErrorCode {
+  return inRange(task, state.config.tasks) && state.tasks[task] ? state.tasks[task] : "NoSuchTask";
+}
+
+/**
+ * The capability in `slot` of `task`, which must name an object of `kind`
+ * (any kind if omitted) and carry every right in `need`.
+ * Errors, in order: BadCapSlot, NoCap, WrongType, NoRights.
+ */
+function capIn(state: State, task: Task, slot: unknown, kind?: ObjectKind, need = 0): Cap | ErrorCode {
+  if (!inRange(slot, state.config.capSlots)) return "BadCapSlot";
+  const cap = task.caps[slot];
+  if (!cap) return "NoCap";
+  if (kind !== undefined && cap.kind !== kind) return "WrongType";
+  if ((cap.rights & need) !== need) return "NoRights";
+  return cap;
+}
+
+/** A slot that a new capability may land in. Errors: BadCapSlot, CapSlotOccupied. */
+function freeCapSlot(state: State, task: Task, slot: unknown): ErrorCode | null {
+  if (!inRange(slot, state.config.capSlots)) return "BadCapSlot";
+  return task.caps[slot] ? "CapSlotOccupied" : null;
+}
+
+/** The lowest unused id in a table, or null. */
+function lowestFree(table: readonly unknown[]): number | null {
+  const i = table.indexOf(null);
+  return i < 0 ? null : i;
+}
+
+const unusedObjects = (a: Account) => a.objectQuota - a.objectsCharged;
+const unusedFrames = (a: Account) => a.frameQuota - a.framesCharged;
+
+/**
+ * Can `payer` find `objects` units of unused object quota, and the subject's
+ * account one more for the capability that will name the new object? (They
+ * may be the same account, which then needs `objects + 1`.)
+ * Error: ObjectQuotaExceeded.
+ */
+function canPayObjectAndCap(state: State, payer: number, objects: number, subjectAccount: number): ErrorCode | null {
+  const needPayer = objects + (payer === subjectAccount ? 1 : 0);
+  if (unusedObjects(state.accounts[payer]!) < needPayer) return "ObjectQuotaExceeded";
+  if (payer !== subjectAccount && unusedObjects(state.accounts[subjectAccount]!) < 1) return "ObjectQuotaExceeded";
+  return null;
+}
+
+/** A quota amount: a non-negative safe integer. */
+const isAmount = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
+
+/** Puts a fresh capability into `slot` of `task` and charges its holder. */
+function install(d: Draft, ref: CapRef, cap: Cap): void {
+  const task = d.tasks[ref.task]!;
+  task.caps[ref.slot] = cap;
+  d.accounts[task.account]!.objectsCharged += 1;
+}
+
+// ---------------------------------------------------------------------------
+// Accounts
+
+/**
+ * account.create — make a sub-account of the account named by `account`,
+ * donating `frames` frame quota and `objects` object quota to it, and put an
+ * all-rights capability to it into the subject's slot `dest`.
+ *
+ * Why: quota is handed down a tree of accounts, never created (seed 004,
+ * 004_1a77f3008d0f6074.txt: the policy server "must never overcommit"; Genode
+ * donates RAM and capability quota along the parent/child edge, seed 003).
+ * The new account is itself a kernel object, charged to its parent (one
+ * object, besides the donation); the capability is charged to the subject's
+ * account. The new id is the lowest unused one.
+ *
+ * Result: the new account's id.
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights (the
+ * account cap needs `alloc`); BadCapSlot, CapSlotOccupied (`dest`); BadValue
+ * (amounts); OutOfIds; FrameQuotaExceeded (parent's unused frame quota <
+ * frames); ObjectQuotaExceeded (parent's unused object quota < objects + 1,
+ * plus 1 for the cap if the subject's account is the parent; else the
+ * subject's account has no unused object).
+ */
+export function accountCreate(state: State, op: OpOf<"account.create">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const cap = capIn(state, subject, op.account, "account", R.alloc);
+  if (isError(cap)) return fail(state, cap);
+  const slotErr = freeCapSlot(state, subject, op.dest);
+  if (slotErr) return fail(state, slotErr);
+  if (!isAmount(op.frames) || !isAmount(op.objects)) return fail(state, "BadValue");
+  const id = lowestFree(state.accounts);
+  if (id === null) return fail(state, "OutOfIds");
+  const parent = state.accounts[cap.object]!;
+  if (unusedFrames(parent) < op.frames) return fail(state, "FrameQuotaExceeded");
+  // The donation leaves the parent's quota, the node is charged to it: both
+  // come out of its unused object quota.
+  const quotaErr = canPayObjectAndCap(state, cap.object, op.objects + 1, subject.account);
+  if (quotaErr) return fail(state, quotaErr);
+
+  const d = draft(state);
+  const p = d.accounts[cap.object]!;
+  p.frameQuota -= op.frames;
+  p.objectQuota -= op.objects;
+  p.objectsCharged += 1;
+  d.accounts[id] = { parent: cap.object, frameQuota: op.frames, framesCharged: 0, objectQuota: op.objects, objectsCharged: 0 };
+  install(d, { task: op.task, slot: op.dest }, { kind: "account", object: id, rights: ALL_RIGHTS, parent: null });
+  return done(d, id);
+}
+
+/**
+ * account.transfer — move unused quota from the account named by `from` to the
+ * account named by `to`, which must be its parent or its child.
+ *
+ * Why: quota moves only along an edge of the account tree, as Genode's quota
+ * transfer does (seed 003, 003_a2470de884760ae8.txt), so the tree always says
+ * where every unit came from; and only *unused* quota moves, so no account is
+ * ever charged beyond its quota (never overcommit, seed 004).
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`from` needs `alloc`); BadCapSlot, NoCap, WrongType (`to`, any rights);
+ * BadValue (amounts); NotRelated (not parent and child, including `from` =
+ * `to`); FrameQuotaExceeded, ObjectQuotaExceeded (`from`'s unused quota).
+ */
+export function accountTransfer(state: State, op: OpOf<"account.transfer">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const from = capIn(state, subject, op.from, "account", R.alloc);
+  if (isError(from)) return fail(state, from);
+  const to = capIn(state, subject, op.to, "account");
+  if (isError(to)) return fail(state, to);
+  if (!isAmount(op.frames) || !isAmount(op.objects)) return fail(state, "BadValue");
+  const a = state.accounts[from.object]!;
+  const b = state.accounts[to.object]!;
+  if (a.parent !== to.object && b.parent !== from.object) return fail(state, "NotRelated");
+  if (unusedFrames(a) < op.frames) return fail(state, "FrameQuotaExceeded");
+  if (unusedObjects(a) < op.objects) return fail(state, "ObjectQuotaExceeded");
+
+  const d = draft(state);
+  d.accounts[from.object]!.frameQuota -= op.frames;
+  d.accounts[from.object]!.objectQuota -= op.objects;
+  d.accounts[to.object]!.frameQuota += op.frames;
+  d.accounts[to.object]!.objectQuota += op.objects;
+  return done(d);
+}
+
+/**
+ * account.destroy — destroy the account named by `account`, its sub-accounts,
+ * and every task and container any of them pays for (with all that those take
+ * along: see removal.ts). All of their quota returns to the parent.
+ *
+ * Why: this is the only way to take memory back by force (MODEL.md; seed 003:
+ * a yield request is a request, destroying the child is the command). The
+ * subject may destroy the account that pays for itself; it then vanishes too.
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`alloc`); IsRoot (the root account has no parent to return quota to).
+ */
+export function accountDestroy(state: State, op: OpOf<"account.destroy">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const cap = capIn(state, subject, op.account, "account", R.alloc);
+  if (isError(cap)) return fail(state, cap);
+  if (state.accounts[cap.object]!.parent === null) return fail(state, "IsRoot");
+  return done(remove(state, { accounts: [cap.object] }));
+}
+
+// ---------------------------------------------------------------------------
+// Tasks and containers
+
+/**
+ * task.create — make a task paid by the account named by `account`, with an
+ * empty capability space and address space, and put an all-rights capability
+ * to it into the subject's slot `dest`. The new id is the lowest unused one.
+ *
+ * Why: creating a thread costs kernel memory, so the creator's account is
+ * "taxed" for it (seed 002, 002_977c03b37cc28449.txt) rather than the kernel
+ * allocating without a limit (seed 001).
+ *
+ * Result: the new task's id.
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`alloc`); BadCapSlot, CapSlotOccupied (`dest`); OutOfIds;
+ * ObjectQuotaExceeded (one object for the task, one for the cap).
+ */
+export function taskCreate(state: State, op: OpOf<"task.create">): Step {
+  return createObject(state, op, "task");
+}
+
+/**
+ * container.create — make an empty container paid by the account named by
+ * `account` and put an all-rights capability to it into the subject's slot
+ * `dest`. The new id is the lowest unused one.
+ *
+ * Why: containers are "the only basic object for all things concerning memory
+ * management" and "allow to keep track of who pays for a resource" (seed 000,
+ * 000_0acf2069c9b56720.txt). The container's account also pays for every
+ * frame allocated into it.
+ *
+ * Result: the new container's id.
+ * Errors, in order: as task.create.
+ */
+export function containerCreate(state: State, op: OpOf<"container.create">): Step {
+  return createObject(state, op, "container");
+}
+
+function createObject(state: State, op: OpOf<"task.create" | "container.create">, kind: "task" | "container"): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const cap = capIn(state, subject, op.account, "account", R.alloc);
+  if (isError(cap)) return fail(state, cap);
+  const slotErr = freeCapSlot(state, subject, op.dest);
+  if (slotErr) return fail(state, slotErr);
+  const id = lowestFree(kind === "task" ? state.tasks : state.containers);
+  if (id === null) return fail(state, "OutOfIds");
+  const quotaErr = canPayObjectAndCap(state, cap.object, 1, subject.account);
+  if (quotaErr) return fail(state, quotaErr);
+
+  const d = draft(state);
+  d.accounts[cap.object]!.objectsCharged += 1;
+  if (kind === "task") {
+    const { capSlots, vpages } = state.config;
+    d.tasks[id] = { account: cap.object, caps: new Array(capSlots).fill(null), pages: new Array(vpages).fill(null) };
+  } else {
+    d.containers[id] = { account: cap.object, slots: Array.from({ length: state.config.containerSlots }, () => ({ kind: "empty" as const })) };
+  }
+  install(d, { task: op.task, slot: op.dest }, { kind, object: id, rights: ALL_RIGHTS, parent: null });
+  return done(d, id);
+}
+
+/**
+ * task.destroy — destroy the task named by `target` ("kill -9"): its
+ * capabilities, everything derived from them, its mappings and every
+ * capability naming it go; its account is refunded.
+ *
+ * Why: seed 000 (000_0acf2069c9b56720.txt): "The access right may be revoked at
+ * any time (imagine root doing a kill -9 on the task with the container!)";
+ * whatever the dead task handed out was its authority and dies with it.
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights (`alloc`).
+ */
+export function taskDestroy(state: State, op: OpOf<"task.destroy">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const cap = capIn(state, subject, op.target, "task", R.alloc);
+  if (isError(cap)) return fail(state, cap);
+  return done(remove(state, { tasks: [cap.object] }));
+}
+
+/**
+ * container.destroy — destroy the container named by `container`: every
+ * capability naming it becomes invalid at once, every mapping of its frames
+ * goes, and its frames are released (a frame no other slot holds becomes free).
+ *
+ * Why: Coyotos-style rescind (seed 001, 001_468f3620a1a4dd19.txt): the client
+ * "can revoke access to a container at any time to reclaim the resources"
+ * (seed 000), whatever the server it was shared with does.
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights (`alloc`).
+ */
+export function containerDestroy(state: State, op: OpOf<"container.destroy">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const cap = capIn(state, subject, op.container, "container", R.alloc);
+  if (isError(cap)) return fail(state, cap);
+  return done(remove(state, { containers: [cap.object] }));
+}
+
+/** The lowest-numbered free frame (no Hard slot holds it), or null. */
+export function lowestFreeFrame(state: State): number | null {
+  const i = state.frames.findIndex((f) => f.refs === 0);
+  return i < 0 ? null : i;
+}
+
+/** The container named by a cap in the subject's space, checked. */
+function containerVia(state: State, subject: Task, slot: unknown, need: number): { cap: Cap; container: Container } | ErrorCode {
+  const cap = capIn(state, subject, slot, "container", need);
+  if (isError(cap)) return cap;
+  return { cap, container: state.containers[cap.object]! };
+}
+
+/**
+ * container.alloc — allocate a physical frame into the empty slot `index` of
+ * the container named by `container`, zero it, and charge it to the
+ * container's account. The frame is the lowest-numbered free one; its epoch
+ * is bumped (it is a new use of the frame).
+ *
+ * Why: "the basic operation will be to allocate some frames into a container,
+ * and then to map them" (seed 000); physmem only grants frames within the
+ * payer's quota (seed 004). Zeroing keeps one owner's data from leaking to
+ * the next.
+ *
+ * Result: the frame number.
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`alloc`); BadIndex; FrameSlotOccupied; FrameQuotaExceeded (the container's
+ * account); OutOfMemory (no free frame).
+ */
+export function containerAlloc(state: State, op: OpOf<"container.alloc">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const found = containerVia(state, subject, op.container, R.alloc);
+  if (isError(found)) return fail(state, found);
+  const { cap, container } = found;
+  if (!inRange(op.index, state.config.containerSlots)) return fail(state, "BadIndex");
+  if (container.slots[op.index]!.kind !== "empty") return fail(state, "FrameSlotOccupied");
+  if (unusedFrames(state.accounts[container.account]!) < 1) return fail(state, "FrameQuotaExceeded");
+  const frame = lowestFreeFrame(state);
+  if (frame === null) return fail(state, "OutOfMemory");
+
+  const d = draft(state);
+  d.containers[cap.object]!.slots[op.index] = { kind: "hard", frame };
+  d.accounts[container.account]!.framesCharged += 1;
+  const f = d.frames[frame]!;
+  d.frames[frame] = { content: 0, refs: f.refs + 1, epoch: f.epoch + 1, referenced: false, dirty: false };
+  return done(d, frame);
+}
+
+/**
+ * container.free — drop the frame in slot `index` of the container named by
+ * `container`: every mapping rooted at that slot is unmapped, the container's
+ * account is refunded, and the frame becomes free if no other slot holds it.
+ * The frame's content is left as it is (it is zeroed on its next allocation).
+ *
+ * Why: no mapping may outlive its backing (MODEL.md invariants).
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`alloc`); BadIndex; FrameSlotEmpty.
+ */
+export function containerFree(state: State, op: OpOf<"container.free">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const found = containerVia(state, subject, op.container, R.alloc);
+  if (isError(found)) return fail(state, found);
+  const { cap, container } = found;
+  if (!inRange(op.index, state.config.containerSlots)) return fail(state, "BadIndex");
+  const slot = container.slots[op.index]!;
+  if (slot.kind !== "hard") return fail(state, "FrameSlotEmpty");
+
+  const rooted = mappingsRootedAt(state, cap.object, op.index);
+  const d = remove(state, { mappings: rooted });
+  d.containers[cap.object]!.slots[op.index] = { kind: "empty" };
+  d.accounts[container.account]!.framesCharged -= 1;
+  d.frames[slot.frame]!.refs -= 1;
+  return done(d);
+}
+
+/** The root mappings of container slot (container, index). */
+export function mappingsRootedAt(state: State, container: number, index: number): { task: number; vpage: number }[] {
+  const out: { task: number; vpage: number }[] = [];
+  state.tasks.forEach((task, t) =>
+    task?.pages.forEach((m, vpage) => {
+      if (m?.source.kind === "slot" && m.source.container === container && m.source.index === index) out.push({ task: t, vpage });
+    }),
+  );
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Capabilities
+
+/**
+ * cap.derive — put into the subject's slot `dest` a child of the capability in
+ * `src`, naming the same object with `rights`, which must be a subset of the
+ * source's rights.
+ *
+ * Why: diminished capabilities are how memory is shared with an untrusted
+ * task. A container capability without `alloc` is the "proxy object" of seed
+ * 000 that "does not allow to allocate more frames than already are in the
+ * container"; being a child, it dies when its ancestor is revoked.
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap (`src`); BadRights (not a
+ * list of distinct rights, or not a subset); BadCapSlot, CapSlotOccupied
+ * (`dest`); ObjectQuotaExceeded (the subject's account pays for the cap).
+ */
+export function capDerive(state: State, op: OpOf<"cap.derive">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const src = capIn(state, subject, op.src);
+  if (isError(src)) return fail(state, src);
+  const rights = rightsMask(op.rights);
+  if (rights < 0 || (rights & ~src.rights) !== 0) return fail(state, "BadRights");
+  const slotErr = freeCapSlot(state, subject, op.dest);
+  if (slotErr) return fail(state, slotErr);
+  if (unusedObjects(state.accounts[subject.account]!) < 1) return fail(state, "ObjectQuotaExceeded");
+
+  const d = draft(state);
+  install(d, { task: op.task, slot: op.dest }, { kind: src.kind, object: src.object, rights, parent: { task: op.task, slot: op.src } });
+  return done(d);
+}
+
+/**
+ * cap.copy — put into slot `dest` of the task named by `target` a child of the
+ * capability in the subject's slot `src`, with the same rights. The receiving
+ * task's account pays for it.
+ *
+ * Why: passing a capability to another task is how sharing starts (seed 000);
+ * the copy is a child so the giver can revoke it; the receiver pays, as for
+ * every object someone receives (MODEL.md decisions).
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap (`src`); BadCapSlot, NoCap,
+ * WrongType, NoRights (`target` is a task cap with `write`); BadCapSlot,
+ * CapSlotOccupied (`dest`, in the target's space); ObjectQuotaExceeded (the
+ * target's account).
+ */
+export function capCopy(state: State, op: OpOf<"cap.copy">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const src = capIn(state, subject, op.src);
+  if (isError(src)) return fail(state, src);
+  const target = capIn(state, subject, op.target, "task", R.write);
+  if (isError(target)) return fail(state, target);
+  const receiver = state.tasks[target.object]!;
+  const slotErr = freeCapSlot(state, receiver, op.dest);
+  if (slotErr) return fail(state, slotErr);
+  if (unusedObjects(state.accounts[receiver.account]!) < 1) return fail(state, "ObjectQuotaExceeded");
+
+  const d = draft(state);
+  install(d, { task: target.object, slot: op.dest }, { ...src, parent: { task: op.task, slot: op.src } });
+  return done(d);
+}
+
+/**
+ * cap.delete — remove the capability in `slot`. The mappings it authorized
+ * (and all mappings derived from them) go with it; capabilities derived from
+ * it stay, re-attached to its parent (or becoming roots), as in seL4's
+ * capability derivation tree. The object itself lives on: it is paid for by
+ * its account and goes when that account or an explicit destroy takes it.
+ *
+ * Why: deleting your own copy must not take away what you handed on (that is
+ * what revoke is for); but mappings need a live authorizing capability.
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap.
+ */
+export function capDelete(state: State, op: OpOf<"cap.delete">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const cap = capIn(state, subject, op.slot);
+  if (isError(cap)) return fail(state, cap);
+
+  const self: CapRef = { task: op.task, slot: op.slot };
+  const selfKey = capKey(self);
+  const d = remove(state, { mappings: mappingsAuthorizedBy(state, self) });
+  d.tasks[op.task]!.caps[op.slot] = null;
+  d.accounts[subject.account]!.objectsCharged -= 1;
+  for (const task of d.tasks) {
+    task?.caps.forEach((c) => {
+      if (c?.parent && capKey(c.parent) === selfKey) c.parent = cap.parent;
+    });
+  }
+  return done(d);
+}
+
+/** The root mappings a capability authorized. */
+export function mappingsAuthorizedBy(state: State, ref: CapRef): { task: number; vpage: number }[] {
+  const out: { task: number; vpage: number }[] = [];
+  state.tasks.forEach((task, t) =>
+    task?.pages.forEach((m, vpage) => {
+      if (m?.source.kind === "slot" && m.source.cap.task === ref.task && m.source.cap.slot === ref.slot) out.push({ task: t, vpage });
+    }),
+  );
+  return out;
+}
+
+/**
+ * cap.revoke — remove every capability derived from the one in `slot`
+ * (children, grandchildren, ... in any task), every mapping they authorized,
+ * and every mapping derived from those. The capability itself stays.
+ *
+ * Why: the owner of a container can take back what it shared at any time
+ * (seed 000); seL4 revokes along the derivation tree, and seed 001 contrasts
+ * this with L4's hierarchical unmap.
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap.
+ */
+export function capRevoke(state: State, op: OpOf<"cap.revoke">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const cap = capIn(state, subject, op.slot);
+  if (isError(cap)) return fail(state, cap);
+  const key = capKey({ task: op.task, slot: op.slot });
+  const children: CapRef[] = [];
+  state.tasks.forEach((task, t) =>
+    task?.caps.forEach((c, slot) => {
+      if (c?.parent && capKey(c.parent) === key) children.push({ task: t, slot });
+    }),
+  );
+  return done(remove(state, { caps: children }));
+}
+
+// ---------------------------------------------------------------------------
+// Mappings and memory
+
+/** The mapping at `vpage` of the subject. Errors: BadPage, NotMapped. */
+function mappingAt(state: State, subject: Task, vpage: unknown) {
+  if (!inRange(vpage, state.config.vpages)) return "BadPage" as const;
+  return subject.pages[vpage] ?? ("NotMapped" as const);
+}
+
+/**
+ * page.map — map slot `index` of the container named by `container` at the
+ * subject's virtual page `vpage` with `rights` (a non-empty subset of read and
+ * write). This is a root mapping: it records the slot and the capability that
+ * authorized it. The subject's account pays one object for the mapping node.
+ *
+ * Why: "allocate some frames into a container, and then to map them into your
+ * address space" (seed 000). Every mapping-database node is paid for, so map
+ * allocates "exactly one" node and fails cleanly on exhaustion (seed 001).
+ *
+ * Errors, in order: NoSuchTask; BadRights (malformed, empty, or other than
+ * read/write); BadCapSlot, NoCap, WrongType, NoRights (the cap must carry the
+ * rights installed); BadIndex; FrameSlotEmpty; BadPage; PageMapped;
+ * ObjectQuotaExceeded.
+ */
+export function pageMap(state: State, op: OpOf<"page.map">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const rights = rightsMask(op.rights);
+  if (rights <= 0 || (rights & ~(R.read | R.write)) !== 0) return fail(state, "BadRights");
+  const found = containerVia(state, subject, op.container, rights);
+  if (isError(found)) return fail(state, found);
+  const { cap, container } = found;
+  if (!inRange(op.index, state.config.containerSlots)) return fail(state, "BadIndex");
+  const slot = container.slots[op.index]!;
+  if (slot.kind !== "hard") return fail(state, "FrameSlotEmpty");
+  if (!inRange(op.vpage, state.config.vpages)) return fail(state, "BadPage");
+  if (subject.pages[op.vpage]) return fail(state, "PageMapped");
+  if (unusedObjects(state.accounts[subject.account]!) < 1) return fail(state, "ObjectQuotaExceeded");
+
+  const d = draft(state);
+  d.tasks[op.task]!.pages[op.vpage] = {
+    frame: slot.frame,
+    rights,
+    source: { kind: "slot", container: cap.object, index: op.index, cap: { task: op.task, slot: op.container } },
+  };
+  d.accounts[subject.account]!.objectsCharged += 1;
+  return done(d);
+}
+
+/**
+ * page.unmap — remove the subject's mapping at `vpage` and every mapping
+ * derived from it; their payers are refunded.
+ *
+ * Why: the holder of a mapping can always take it back, without consent from
+ * those it was passed on to (L4 unmap, seed 001).
+ *
+ * Errors, in order: NoSuchTask; BadPage; NotMapped.
+ */
+export function pageUnmap(state: State, op: OpOf<"page.unmap">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const m = mappingAt(state, subject, op.vpage);
+  if (isError(m)) return fail(state, m);
+  return done(remove(state, { mappings: [{ task: op.task, vpage: op.vpage }] }));
+}
+
+/**
+ * mem.read — read the word at the subject's virtual page `vpage` through its
+ * page table; sets the frame's referenced bit.
+ *
+ * Why: the referenced/dirty bits are what a self-paging task needs to choose
+ * its victims (seed 004; seed 002 on access bits for pagers).
+ *
+ * Result: the word.
+ * Errors (faults), in order: NoSuchTask; BadPage; NotMapped; ProtectionFault
+ * (no read right).
+ */
+export function memRead(state: State, op: OpOf<"mem.read">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const m = mappingAt(state, subject, op.vpage);
+  if (isError(m)) return fail(state, m);
+  if ((m.rights & R.read) === 0) return fail(state, "ProtectionFault");
+  const d = draft(state);
+  d.frames[m.frame]!.referenced = true;
+  return done(d, state.frames[m.frame]!.content);
+}
+
+/**
+ * mem.write — write `value` (a signed 32-bit word) at the subject's virtual
+ * page `vpage`; sets the frame's referenced and dirty bits.
+ *
+ * Errors (faults), in order: NoSuchTask; BadValue; BadPage; NotMapped;
+ * ProtectionFault (no write right).
+ */
+export function memWrite(state: State, op: OpOf<"mem.write">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  if (typeof op.value !== "number" || (op.value | 0) !== op.value) return fail(state, "BadValue");
+  const m = mappingAt(state, subject, op.vpage);
+  if (isError(m)) return fail(state, m);
+  if ((m.rights & R.write) === 0) return fail(state, "ProtectionFault");
+  const d = draft(state);
+  const f = d.frames[m.frame]!;
+  f.content = op.value;
+  f.referenced = true;
+  f.dirty = true;
+  return done(d);
+}
+
+// ---------------------------------------------------------------------------
+
+/** The spec's transition function: one operation, any state. Total. */
+export const OPERATIONS: { readonly [K in OpKind]: (state: State, op: OpOf<K>) => Step } = {
+  "account.create": accountCreate,
+  "account.transfer": accountTransfer,
+  "account.destroy": accountDestroy,
+  "task.create": taskCreate,
+  "task.destroy": taskDestroy,
+  "container.create": containerCreate,
+  "container.destroy": containerDestroy,
+  "container.alloc": containerAlloc,
+  "container.free": containerFree,
+  "cap.derive": capDerive,
+  "cap.copy": capCopy,
+  "cap.delete": capDelete,
+  "cap.revoke": capRevoke,
+  "page.map": pageMap,
+  "page.unmap": pageUnmap,
+  "mem.read": memRead,
+  "mem.write": memWrite,
+};
+
+/** Applies one operation. An unknown operation kind is an error, never a throw. */
+export function step(state: State, op: Op): Step {
+  const fn = (OPERATIONS as Record<string, ((s: State, o: Op) => Step) | undefined>)[op?.op];
+  if (!fn) return fail(state, "BadValue");
+  return fn(state, op);
+}

@@ -1,0 +1,159 @@
+/**
+ * The abstract state of the modelled kernel: plain immutable data.
+ *
+ * Identity is by *place*, never by a hidden index: a capability is known by
+ * the task and slot that hold it, a mapping by the task and virtual page it
+ * sits at, an account / task / container by its id (ids are handed out
+ * lowest-free-first, so they are deterministic). The impl's abstraction
+ * function (`impl/abstraction.ts`) produces exactly this shape, and the
+ * refinement tests compare the two with structural equality.
+ */
+import type { Config, ObjectKind } from "./vocabulary.js";
+import { ALL_RIGHTS } from "./vocabulary.js";
+
+/** A physical frame. `content` stands for the page's bytes. */
+export interface Frame {
+  readonly content: number;
+  /** number of Hard container slots holding this frame */
+  readonly refs: number;
+  /** bumped every time the frame is (re)allocated; soft references compare it */
+  readonly epoch: number;
+  /** set by any access through a mapping, for pagers choosing victims (002) */
+  readonly referenced: boolean;
+  /** set by a write through a mapping */
+  readonly dirty: boolean;
+}
+
+/** A quota bank. Quota moves only along parent/child edges. */
+export interface Account {
+  /** the account that donated this one's quota; null only for the root */
+  readonly parent: number | null;
+  readonly frameQuota: number;
+  readonly framesCharged: number;
+  readonly objectQuota: number;
+  readonly objectsCharged: number;
+}
+
+/** A container slot: empty, or holding a hard reference to a frame. */
+export type Slot = { readonly kind: "empty" } | { readonly kind: "hard"; readonly frame: number };
+
+export interface Container {
+  /** the account that pays for the container and for its frames */
+  readonly account: number;
+  readonly slots: readonly Slot[];
+}
+
+/** Where a capability lives: its identity. */
+export interface CapRef {
+  readonly task: number;
+  readonly slot: number;
+}
+
+export interface Cap {
+  readonly kind: ObjectKind;
+  readonly object: number;
+  /** rights mask (see `R` in vocabulary.ts) */
+  readonly rights: number;
+  /** the capability this one was derived or copied from */
+  readonly parent: CapRef | null;
+}
+
+/** Where a mapping lives: its identity. */
+export interface MapRef {
+  readonly task: number;
+  readonly vpage: number;
+}
+
+/**
+ * What a mapping maps. A root mapping comes straight from a container slot
+ * and names the capability that authorized it; a derived mapping (L4 map)
+ * names its parent in the mapping database.
+ */
+export type MappingSource =
+  | { readonly kind: "slot"; readonly container: number; readonly index: number; readonly cap: CapRef }
+  | { readonly kind: "map"; readonly parent: MapRef };
+
+export interface Mapping {
+  readonly frame: number;
+  /** rights mask, a subset of read|write */
+  readonly rights: number;
+  readonly source: MappingSource;
+}
+
+export interface Task {
+  /** the account that pays for the task, its capabilities and its mappings */
+  readonly account: number;
+  /** capability space: slot -> capability */
+  readonly caps: readonly (Cap | null)[];
+  /** page table: virtual page -> mapping (the mapping database node itself) */
+  readonly pages: readonly (Mapping | null)[];
+}
+
+export interface State {
+  readonly config: Config;
+  readonly frames: readonly Frame[];
+  readonly accounts: readonly (Account | null)[];
+  readonly tasks: readonly (Task | null)[];
+  readonly containers: readonly (Container | null)[];
+}
+
+/** The root account and the root task of the boot state. */
+export const ROOT_ACCOUNT = 0;
+export const ROOT_TASK = 0;
+/** Slots of the root task's capabilities at boot. */
+export const BOOT_ACCOUNT_SLOT = 0;
+export const BOOT_TASK_SLOT = 1;
+/** Objects the boot state charges to the root account: the task and its two caps. */
+export const BOOT_OBJECTS = 3;
+
+/**
+ * The sigma0 boot state (002_977c03b37cc28449.txt: sigma0 starts out owning
+ * all physical memory and hands it out). One root account holds all frame and
+ * object quota; one root task, paid by it, holds all-rights capabilities to
+ * the account (slot 0) and to itself (slot 1). Every later authority is
+ * derived from these two capabilities.
+ */
+export function boot(config: Config): State {
+  const frames: Frame[] = Array.from({ length: config.frames }, () => ({
+    content: 0,
+    refs: 0,
+    epoch: 0,
+    referenced: false,
+    dirty: false,
+  }));
+  const accounts: (Account | null)[] = new Array(config.accounts).fill(null);
+  accounts[ROOT_ACCOUNT] = {
+    parent: null,
+    frameQuota: config.frames,
+    framesCharged: 0,
+    objectQuota: config.objects,
+    objectsCharged: BOOT_OBJECTS,
+  };
+  const caps: (Cap | null)[] = new Array(config.capSlots).fill(null);
+  caps[BOOT_ACCOUNT_SLOT] = { kind: "account", object: ROOT_ACCOUNT, rights: ALL_RIGHTS, parent: null };
+  caps[BOOT_TASK_SLOT] = { kind: "task", object: ROOT_TASK, rights: ALL_RIGHTS, parent: null };
+  const tasks: (Task | null)[] = new Array(config.tasks).fill(null);
+  tasks[ROOT_TASK] = { account: ROOT_ACCOUNT, caps, pages: new Array(config.vpages).fill(null) };
+  const containers: (Container | null)[] = new Array(config.containers).fill(null);
+  return { config, frames, accounts, tasks, containers };
+}
+
+/** A mutable working copy of a state: operations edit a fresh copy, never their input. */
+export type Draft = { -readonly [K in keyof State]: Mutable<State[K]> };
+type Mutable<T> = T extends readonly (infer E)[]
+  ? Mutable<E>[]
+  : T extends object
+    ? { -readonly [K in keyof T]: Mutable<T[K]> }
+    : T;
+
+/**
+ * A deep copy of `state` that the caller may edit. This is how every
+ * operation stays a pure function: check on the input, edit a copy, return
+ * the copy. (Slow and simple on purpose: the spec is for reading.)
+ */
+export function draft(state: State): Draft {
+  return structuredClone(state) as Draft;
+}
+
+export const capKey = (r: CapRef): string => `${r.task}:${r.slot}`;
+export const mapKey = (r: MapRef): string => `${r.task}:${r.vpage}`;

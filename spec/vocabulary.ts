@@ -1,0 +1,235 @@
+/**
+ * The operation vocabulary of capmem, defined once.
+ *
+ * Everything that crosses the boundary between the spec, the impl, the
+ * refinement tests and (later) trace files and the CLI is described here as a
+ * zod schema: the machine configuration, the operations, the rights, the
+ * error codes and the shape of a result. Both sides import these types; a
+ * trace file is parsed with these schemas and nothing else.
+ *
+ * Numbers in operations are only checked to be non-negative integers here.
+ * Whether a slot, a page or an index exists depends on the configuration, so
+ * that is for the operation itself to answer (with an error code, never a
+ * throw).
+ */
+import { z } from "zod";
+
+// ---------------------------------------------------------------------------
+// Configuration
+
+/**
+ * The fixed sizes of a machine. Every table in the model has a bound: this is
+ * the "never overcommit" stance of seed 004 applied to the model itself.
+ */
+export const Config = z
+  .object({
+    /** physical frames (page-sized units of memory) */
+    frames: z.int().min(1).max(1 << 24),
+    /** the kernel-object budget shared out through object quota */
+    objects: z.int().min(3).max(1 << 28),
+    /** account ids 0 .. accounts-1 */
+    accounts: z.int().min(1).max(1 << 20),
+    /** task ids 0 .. tasks-1 */
+    tasks: z.int().min(1).max(1 << 20),
+    /** container ids 0 .. containers-1 */
+    containers: z.int().min(0).max(1 << 20),
+    /** capability slots in each task's capability space */
+    capSlots: z.int().min(2).max(1 << 24),
+    /** virtual pages in each task's address space */
+    vpages: z.int().min(1).max(1 << 18),
+    /** frame slots in each container */
+    containerSlots: z.int().min(1).max(1 << 16),
+  })
+  .strict();
+export type Config = z.infer<typeof Config>;
+
+// ---------------------------------------------------------------------------
+// Rights
+
+/**
+ * Rights on a capability or a mapping. What each right allows depends on the
+ * kind of object (see docs and `spec/operations.ts`):
+ *
+ * | right | account                         | task                     | container                     |
+ * |-------|---------------------------------|--------------------------|-------------------------------|
+ * | read  | -                               | -                        | map readable, read            |
+ * | write | -                               | install caps (cap.copy)  | map writable, write           |
+ * | alloc | create objects on it, transfer  | destroy the task         | allocate/free slots, destroy  |
+ * |       | out of it, destroy it           |                          |                               |
+ * | priv  | reserved (privileged operations, e.g. DMA wiring)                                          |
+ *
+ * A capability without `alloc` to a container is the "proxy" of seed 000
+ * (000_0acf2069c9b56720.txt): it can use the frames already there but cannot
+ * make its holder's partner pay for more.
+ */
+export const RIGHT_NAMES = ["read", "write", "alloc", "priv"] as const;
+export const Right = z.enum(RIGHT_NAMES);
+export type Right = z.infer<typeof Right>;
+
+/** Bit for each right in a rights mask. */
+export const R = { read: 1, write: 2, alloc: 4, priv: 8 } as const;
+export const ALL_RIGHTS = R.read | R.write | R.alloc | R.priv;
+
+/** A set of rights, written in trace files as a list of names without repeats. */
+export const Rights = z
+  .array(Right)
+  .max(RIGHT_NAMES.length)
+  .refine((rs) => new Set(rs).size === rs.length, { message: "rights must not repeat" });
+export type Rights = z.infer<typeof Rights>;
+
+/**
+ * The mask of a rights list. Total: returns -1 for anything that is not a
+ * list of distinct right names (so an operation given such a list can answer
+ * `BadRights` rather than throw). Allocates nothing.
+ */
+export function rightsMask(rights: unknown): number {
+  if (!Array.isArray(rights)) return -1;
+  let mask = 0;
+  for (let i = 0; i < rights.length; i++) {
+    const r = rights[i];
+    let bit = 0;
+    if (r === "read") bit = R.read;
+    else if (r === "write") bit = R.write;
+    else if (r === "alloc") bit = R.alloc;
+    else if (r === "priv") bit = R.priv;
+    if (bit === 0 || (mask & bit) !== 0) return -1;
+    mask |= bit;
+  }
+  return mask;
+}
+
+/** The rights list of a mask, in canonical order. */
+export function rightsList(mask: number): Right[] {
+  return RIGHT_NAMES.filter((name) => (mask & R[name]) !== 0);
+}
+
+// ---------------------------------------------------------------------------
+// Operations
+
+const slot = z.int().min(0);
+const amount = z.int().min(0);
+const subject = { task: z.int().min(0) };
+
+/** A word of page content: a signed 32-bit integer. */
+export const Word = z.int32();
+
+export const Op = z.discriminatedUnion("op", [
+  z.object({ op: z.literal("account.create"), ...subject, account: slot, dest: slot, frames: amount, objects: amount }).strict(),
+  z.object({ op: z.literal("account.transfer"), ...subject, from: slot, to: slot, frames: amount, objects: amount }).strict(),
+  z.object({ op: z.literal("account.destroy"), ...subject, account: slot }).strict(),
+  z.object({ op: z.literal("task.create"), ...subject, account: slot, dest: slot }).strict(),
+  z.object({ op: z.literal("task.destroy"), ...subject, target: slot }).strict(),
+  z.object({ op: z.literal("container.create"), ...subject, account: slot, dest: slot }).strict(),
+  z.object({ op: z.literal("container.destroy"), ...subject, container: slot }).strict(),
+  z.object({ op: z.literal("container.alloc"), ...subject, container: slot, index: slot }).strict(),
+  z.object({ op: z.literal("container.free"), ...subject, container: slot, index: slot }).strict(),
+  z.object({ op: z.literal("cap.derive"), ...subject, src: slot, dest: slot, rights: Rights }).strict(),
+  z.object({ op: z.literal("cap.copy"), ...subject, src: slot, target: slot, dest: slot }).strict(),
+  z.object({ op: z.literal("cap.delete"), ...subject, slot }).strict(),
+  z.object({ op: z.literal("cap.revoke"), ...subject, slot }).strict(),
+  z.object({ op: z.literal("page.map"), ...subject, container: slot, index: slot, vpage: slot, rights: Rights }).strict(),
+  z.object({ op: z.literal("page.unmap"), ...subject, vpage: slot }).strict(),
+  z.object({ op: z.literal("mem.read"), ...subject, vpage: slot }).strict(),
+  z.object({ op: z.literal("mem.write"), ...subject, vpage: slot, value: Word }).strict(),
+]);
+export type Op = z.infer<typeof Op>;
+export type OpKind = Op["op"];
+export type OpOf<K extends OpKind> = Extract<Op, { op: K }>;
+
+/** Every operation kind, in the order of the table above. */
+export const OP_KINDS: readonly OpKind[] = Op.options.map((o) => o.shape.op.value);
+
+// ---------------------------------------------------------------------------
+// Results
+
+/**
+ * Error codes. Each operation checks its preconditions in a fixed order and
+ * returns the first that fails; the spec's doc comments list that order and
+ * the impl follows it, so the two sides agree on *which* error as well as on
+ * whether there is one.
+ */
+export const ERROR_CODES = [
+  /** the subject task does not exist */
+  "NoSuchTask",
+  /** a capability slot number is outside the capability space */
+  "BadCapSlot",
+  /** a capability slot that should hold a capability is empty */
+  "NoCap",
+  /** a capability names the wrong kind of object for the operation */
+  "WrongType",
+  /** a capability lacks a right the operation needs */
+  "NoRights",
+  /** a destination capability slot is already occupied */
+  "CapSlotOccupied",
+  /** a rights list is malformed, empty where it must not be, or grows rights */
+  "BadRights",
+  /** a quota amount or written value is not an integer of the right range */
+  "BadValue",
+  /** no id is free for a new account, task or container */
+  "OutOfIds",
+  /** the paying account has too little unused frame quota */
+  "FrameQuotaExceeded",
+  /** the paying account has too little unused object quota */
+  "ObjectQuotaExceeded",
+  /** no physical frame is free */
+  "OutOfMemory",
+  /** a transfer between accounts that are not parent and child */
+  "NotRelated",
+  /** the root account cannot be destroyed */
+  "IsRoot",
+  /** a container slot index is outside the container */
+  "BadIndex",
+  /** a container slot that should hold a frame is empty */
+  "FrameSlotEmpty",
+  /** a container slot that should be empty holds a frame */
+  "FrameSlotOccupied",
+  /** a virtual page number is outside the address space */
+  "BadPage",
+  /** a virtual page that should be free is mapped */
+  "PageMapped",
+  /** fault: the virtual page is not mapped */
+  "NotMapped",
+  /** fault: the mapping lacks the right the access needs */
+  "ProtectionFault",
+] as const;
+export const ErrorCode = z.enum(ERROR_CODES);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+/**
+ * The result of an operation: `ok` with a value (a new object's id, a frame
+ * number, a word read; `null` when there is nothing to say) or `err` with a
+ * code. An error result promises that nothing changed.
+ */
+export const Result = z.union([
+  z.object({ ok: z.literal(true), value: z.int().nullable() }).strict(),
+  z.object({ ok: z.literal(false), error: ErrorCode }).strict(),
+]);
+export type Result = z.infer<typeof Result>;
+
+export const ok = (value: number | null = null): Result => ({ ok: true, value });
+export const err = (error: ErrorCode): Result => ({ ok: false, error });
+
+/** Kinds of object a capability can name. */
+export const OBJECT_KINDS = ["account", "task", "container"] as const;
+export type ObjectKind = (typeof OBJECT_KINDS)[number];
+
+/** True when `n` is an integer in [0, limit). Total over any value. */
+export function inRange(n: unknown, limit: number): n is number {
+  return typeof n === "number" && Number.isInteger(n) && n >= 0 && n < limit;
+}
+
+// ---------------------------------------------------------------------------
+// Trace files
+
+/**
+ * A trace: a configuration and the operations to run from its boot state.
+ * This is the format of counterexamples the refinement tests print and of
+ * scenario files.
+ */
+export const Trace = z
+  .object({
+    config: Config,
+    ops: z.array(Op),
+  })
+  .strict();
+export type Trace = z.infer<typeof Trace>;
