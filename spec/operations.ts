@@ -657,7 +657,8 @@ export const OPERATIONS: { readonly [K in OpKind]: (state: State, op: OpOf<K>) =
 
 /** Applies one operation. An unknown operation kind is an error, never a throw. */
 export function step(state: State, op: Op): Step {
-  const fn = (OPERATIONS as Record<string, ((s: State, o: Op) => Step) | undefined>)[op?.op];
-  if (!fn) return fail(state, "BadValue");
+  const kind: unknown = op !== null && typeof op === "object" ? op.op : undefined;
+  if (typeof kind !== "string" || !Object.hasOwn(OPERATIONS, kind)) return fail(state, "BadValue");
+  const fn = OPERATIONS[kind as OpKind] as (s: State, o: Op) => Step;
   return fn(state, op);
 }
