@@ -1,11 +1,14 @@
 /**
  * Structural comparison with a readable answer: the first path at which two
- * plain values differ. Key order does not matter; arrays compare by position.
+ * plain values differ. Key order does not matter; arrays compare by position;
+ * numbers compare with `===`.
  * Recursion depth is bounded by the nesting of the state's *shape* (a handful
  * of levels), not by its size: parents are stored as references, not nesting.
  */
 export function firstDifference(a: unknown, b: unknown, path = "$"): string | null {
-  if (Object.is(a, b)) return null;
+  // `===`, not Object.is: -0 and 0 name the same task or slot (a trace may say
+  // -0; a typed array stores 0). No state holds NaN.
+  if (a === b) return null;
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) {
     return `${path}: ${show(a)} vs ${show(b)}`;
   }

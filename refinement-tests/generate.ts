@@ -229,7 +229,10 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       return { op: intent.kind, task, container: slotOf(h), index: pick(slots, c) ?? c % s.config.containerSlots };
     }
     case "cap.derive": {
-      const h = pick(held(() => true), b);
+      // Mostly extend existing derivations, so chains grow deep.
+      const all = held(() => true);
+      const derived = all.filter((x) => x.cap.parent);
+      const h = b % 3 !== 0 && derived.length ? pick(derived, b) : pick(all, b);
       const rights = rightsList((h?.cap.rights ?? 15) & d);
       return { op: "cap.derive", task, src: slotOf(h), dest, rights };
     }
@@ -242,13 +245,19 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
     case "cap.delete":
     case "cap.revoke": {
       // Deleting the boot capabilities ends the interesting part of a trace: avoid it.
-      const h = pick(held(() => true).filter((x) => !isBoot(task, x.slot)), b);
+      const cands = held(() => true).filter((x) => !isBoot(task, x.slot));
+      // Mostly revoke or delete capabilities that have something derived from them.
+      const parents = new Set(s.tasks.flatMap((t) => (t?.caps ?? []).flatMap((x) => (x?.parent ? [`${x.parent.task}:${x.parent.slot}`] : []))));
+      const withKids = cands.filter((x) => parents.has(`${task}:${x.slot}`));
+      const h = c % 4 !== 0 && withKids.length ? pick(withKids, b) : pick(cands, b);
       return { op: intent.kind, task, slot: slotOf(h) };
     }
     case "page.map": {
       const cands = held((cap) => cap.kind === "container" && (cap.rights & (R.read | R.write)) !== 0);
       const withFrames = cands.filter((h) => s.containers[h.cap.object]?.slots.some((x) => x.kind === "hard"));
-      const h = pick(withFrames, b) ?? pick(cands, b);
+      // Mostly map through derived capabilities, so revoke has mappings to take.
+      const derived = withFrames.filter((x) => x.cap.parent);
+      const h = (e % 3 !== 0 && derived.length ? pick(derived, b) : pick(withFrames, b)) ?? pick(cands, b);
       const slots = h ? s.containers[h.cap.object]!.slots.flatMap((x, i) => (x.kind === "hard" ? [i] : [])) : [];
       const allowed = (h?.cap.rights ?? 3) & (R.read | R.write);
       const options = [R.read, R.write, R.read | R.write].filter((m) => (m & ~allowed) === 0);
