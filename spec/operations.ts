@@ -19,9 +19,9 @@
  * task that holds them (the receiver pays). Frames are paid from the frame
  * quota of the account that pays for their container.
  */
-import type { Account, Cap, CapRef, Container, Draft, State, Task } from "./state.js";
+import type { Account, Cap, CapRef, Container, Draft, MappingSource, MapRef, State, Task } from "./state.js";
 import { capKey, draft } from "./state.js";
-import { remove } from "./removal.js";
+import { capChildren, remove } from "./removal.js";
 import type { ErrorCode, ObjectKind, Op, OpKind, OpOf, Result } from "./vocabulary.js";
 import { ALL_RIGHTS, err, inRange, ok, R, rightsMask } from "./vocabulary.js";
 
@@ -379,16 +379,24 @@ export function containerFree(state: State, op: OpOf<"container.free">): Step {
   return done(d);
 }
 
-/** The root mappings of container slot (container, index). */
-export function mappingsRootedAt(state: State, container: number, index: number): { task: number; vpage: number }[] {
-  const out: { task: number; vpage: number }[] = [];
+/** The places of the root mappings whose source satisfies `pred`. */
+function rootMappings(state: State, pred: (source: Extract<MappingSource, { kind: "slot" }>) => boolean): MapRef[] {
+  const out: MapRef[] = [];
   state.tasks.forEach((task, t) =>
     task?.pages.forEach((m, vpage) => {
-      if (m?.source.kind === "slot" && m.source.container === container && m.source.index === index) out.push({ task: t, vpage });
+      if (m?.source.kind === "slot" && pred(m.source)) out.push({ task: t, vpage });
     }),
   );
   return out;
 }
+
+/** The root mappings of container slot (container, index). */
+export const mappingsRootedAt = (state: State, container: number, index: number): MapRef[] =>
+  rootMappings(state, (s) => s.container === container && s.index === index);
+
+/** The root mappings a capability authorized. */
+export const mappingsAuthorizedBy = (state: State, ref: CapRef): MapRef[] =>
+  rootMappings(state, (s) => s.cap.task === ref.task && s.cap.slot === ref.slot);
 
 // ---------------------------------------------------------------------------
 // Capabilities
@@ -473,27 +481,11 @@ export function capDelete(state: State, op: OpOf<"cap.delete">): Step {
   if (isError(cap)) return fail(state, cap);
 
   const self: CapRef = { task: op.task, slot: op.slot };
-  const selfKey = capKey(self);
   const d = remove(state, { mappings: mappingsAuthorizedBy(state, self) });
   d.tasks[op.task]!.caps[op.slot] = null;
   d.accounts[subject.account]!.objectsCharged -= 1;
-  for (const task of d.tasks) {
-    task?.caps.forEach((c) => {
-      if (c?.parent && capKey(c.parent) === selfKey) c.parent = cap.parent;
-    });
-  }
+  for (const child of capChildren(state).get(capKey(self)) ?? []) d.tasks[child.task]!.caps[child.slot]!.parent = cap.parent;
   return done(d);
-}
-
-/** The root mappings a capability authorized. */
-export function mappingsAuthorizedBy(state: State, ref: CapRef): { task: number; vpage: number }[] {
-  const out: { task: number; vpage: number }[] = [];
-  state.tasks.forEach((task, t) =>
-    task?.pages.forEach((m, vpage) => {
-      if (m?.source.kind === "slot" && m.source.cap.task === ref.task && m.source.cap.slot === ref.slot) out.push({ task: t, vpage });
-    }),
-  );
-  return out;
 }
 
 /**
@@ -512,13 +504,7 @@ export function capRevoke(state: State, op: OpOf<"cap.revoke">): Step {
   if (isError(subject)) return fail(state, subject);
   const cap = capIn(state, subject, op.slot);
   if (isError(cap)) return fail(state, cap);
-  const key = capKey({ task: op.task, slot: op.slot });
-  const children: CapRef[] = [];
-  state.tasks.forEach((task, t) =>
-    task?.caps.forEach((c, slot) => {
-      if (c?.parent && capKey(c.parent) === key) children.push({ task: t, slot });
-    }),
-  );
+  const children = capChildren(state).get(capKey({ task: op.task, slot: op.slot })) ?? [];
   return done(remove(state, { caps: children }));
 }
 
