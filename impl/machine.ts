@@ -42,8 +42,12 @@ export const PT_BITS = 9;
 export const PT_SIZE = 1 << PT_BITS;
 const PT_MASK = PT_SIZE - 1;
 
-const FLAG_REFERENCED = 1;
-const FLAG_DIRTY = 2;
+const FLAG_REFERENCED = 1; // = BIT_REFERENCED
+const FLAG_DIRTY = 2; // = BIT_DIRTY
+
+const SEND_MAP = 0;
+const SEND_GRANT = 1;
+const SEND_SHARE = 2;
 
 function grown<T extends Int32Array | Uint8Array>(a: T, length: number, fill: number): T {
   const b = new (a.constructor as { new (n: number): T })(length);
@@ -643,7 +647,15 @@ export class Machine {
       case "page.map":
         return this.pageMap(op.task, op.container, op.index, op.vpage, rightsMask(op.rights));
       case "page.unmap":
-        return this.pageUnmap(op.task, op.vpage);
+        return this.pageUnmap(op.task, op.vpage, op.order, op.mode === "derived" ? 0 : op.mode === "all" ? 1 : op.mode === "readonly" ? 2 : -1);
+      case "page.bits":
+        return this.pageBits(op.task, op.vpage);
+      case "l4.map":
+        return this.l4Send(op.task, op.vpage, op.target, op.dest, rightsMask(op.rights), SEND_MAP);
+      case "l4.grant":
+        return this.l4Send(op.task, op.vpage, op.target, op.dest, 0, SEND_GRANT);
+      case "l4.share":
+        return this.l4Send(op.task, op.vpage, op.target, op.dest, rightsMask(op.rights), SEND_SHARE);
       case "mem.read":
         return this.memRead(op.task, op.vpage);
       case "mem.write":
@@ -872,38 +884,133 @@ export class Machine {
     const account = this.taskAccount[task]!;
     if (this.unusedObjects(account) < 1) return E.ObjectQuotaExceeded;
 
-    const m = this.allocMapNode();
-    this.mapTask[m] = task;
-    this.mapVpage[m] = vpage;
-    this.mapFrame[m] = f;
-    this.mapRights[m] = rights;
-    this.mapParent[m] = -1;
-    this.mapFirstChild[m] = -1;
-    this.mapNextSib[m] = -1;
-    this.mapPrevSib[m] = -1;
-    this.mapCap[m] = cap;
-    this.mapSlot[m] = si;
-    const sh = this.slotFirstMap[si]!;
-    this.mapNextSlot[m] = sh;
-    this.mapPrevSlot[m] = -1;
-    if (sh !== -1) this.mapPrevSlot[sh] = m;
-    this.slotFirstMap[si] = m;
-    const ch = this.capFirstMap[cap]!;
-    this.mapNextCap[m] = ch;
-    this.mapPrevCap[m] = -1;
-    if (ch !== -1) this.mapPrevCap[ch] = m;
-    this.capFirstMap[cap] = m;
-    this.ptSet(task, vpage, m);
-    this.accObjCharged[account]! += 1;
+    this.newMapping(task, vpage, f, rights, -1, cap, si);
     return OK;
   }
 
-  pageUnmap(task: number, vpage: number): number {
+  /**
+   * A new mapping node at (task, vpage), charged to the task's account: a
+   * child of `parent`, or (parent -1) a root authorized by cap node `cap` for
+   * container slot `si`.
+   */
+  private newMapping(task: number, vpage: number, frame: number, rights: number, parent: number, cap: number, si: number): number {
+    const m = this.allocMapNode();
+    this.mapTask[m] = task;
+    this.mapVpage[m] = vpage;
+    this.mapFrame[m] = frame;
+    this.mapRights[m] = rights;
+    this.mapParent[m] = parent;
+    this.mapFirstChild[m] = -1;
+    this.mapPrevSib[m] = -1;
+    this.mapNextSib[m] = -1;
+    if (parent !== -1) {
+      const first = this.mapFirstChild[parent]!;
+      this.mapNextSib[m] = first;
+      if (first !== -1) this.mapPrevSib[first] = m;
+      this.mapFirstChild[parent] = m;
+    } else {
+      this.mapCap[m] = cap;
+      this.mapSlot[m] = si;
+      const sh = this.slotFirstMap[si]!;
+      this.mapNextSlot[m] = sh;
+      this.mapPrevSlot[m] = -1;
+      if (sh !== -1) this.mapPrevSlot[sh] = m;
+      this.slotFirstMap[si] = m;
+      const ch = this.capFirstMap[cap]!;
+      this.mapNextCap[m] = ch;
+      this.mapPrevCap[m] = -1;
+      if (ch !== -1) this.mapPrevCap[ch] = m;
+      this.capFirstMap[cap] = m;
+    }
+    this.ptSet(task, vpage, m);
+    this.accObjCharged[this.taskAccount[task]!]! += 1;
+    return m;
+  }
+
+  /** Referenced/dirty bits of the frame mapped by node m. */
+  private bitsOf(m: number): number {
+    return this.flags[this.mapFrame[m]!]! & (FLAG_REFERENCED | FLAG_DIRTY);
+  }
+
+  pageUnmap(task: number, vpage: number, order: number, mode: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    if (!inRange(order, 31)) return E.BadPage;
+    const size = 2 ** order;
+    if (!inRange(vpage, this.config.vpages) || vpage % size !== 0 || vpage + size > this.config.vpages) return E.BadPage;
+    if (mode < 0) return E.BadValue;
+    let bits = 0;
+    for (let v = vpage; v < vpage + size; v++) {
+      const m = this.lookup(task, v);
+      if (m !== -1) bits |= this.bitsOf(m);
+    }
+    for (let v = vpage; v < vpage + size; v++) {
+      const m = this.lookup(task, v);
+      if (m === -1) continue;
+      if (mode === 1) this.removeMappingSubtree(m);
+      else if (mode === 0) while (this.mapFirstChild[m]! !== -1) this.removeMappingSubtree(this.mapFirstChild[m]!);
+      else this.takeWriteBelow(m);
+    }
+    this.value = bits;
+    return OK;
+  }
+
+  /** Takes write from every mapping below m; removes those left with no right. */
+  private takeWriteBelow(top: number): void {
+    let sp = this.push(0, top);
+    while (sp > 0) {
+      const n = this.stack[--sp]!;
+      let c = this.mapFirstChild[n]!;
+      while (c !== -1) {
+        const next = this.mapNextSib[c]!;
+        if (this.mapRights[c] === R.write) {
+          this.removeMappingSubtree(c);
+        } else {
+          this.mapRights[c] = this.mapRights[c]! & ~R.write;
+          sp = this.push(sp, c);
+        }
+        c = next;
+      }
+    }
+  }
+
+  pageBits(task: number, vpage: number): number {
     if (!this.subjectOk(task)) return E.NoSuchTask;
     if (!inRange(vpage, this.config.vpages)) return E.BadPage;
     const m = this.lookup(task, vpage);
     if (m === -1) return E.NotMapped;
-    this.removeMappingSubtree(m);
+    this.value = this.bitsOf(m);
+    this.flags[this.mapFrame[m]!] = this.flags[this.mapFrame[m]!]! & ~(FLAG_REFERENCED | FLAG_DIRTY);
+    return OK;
+  }
+
+  /** l4.map, l4.grant, l4.share: the same checks as the spec's sendChecks, then the kind's effect. */
+  l4Send(task: number, vpage: number, targetSlot: number, dest: number, rights: number, kind: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    if (!inRange(vpage, this.config.vpages)) return E.BadPage;
+    const m = this.lookup(task, vpage);
+    if (m === -1) return E.NotMapped;
+    if (kind !== SEND_GRANT && (rights <= 0 || (rights & ~this.mapRights[m]!) !== 0)) return E.BadRights;
+    const target = this.capIn(task, targetSlot, KIND_TASK, R.write);
+    if (target < 0) return -target;
+    const to = this.capObj[target]!;
+    if (!inRange(dest, this.config.vpages)) return E.BadPage;
+    if (this.lookup(to, dest) !== -1) return E.PageMapped;
+    const moving = kind === SEND_GRANT && this.taskAccount[to] === this.taskAccount[task];
+    if (!moving && this.unusedObjects(this.taskAccount[to]!) < 1) return E.ObjectQuotaExceeded;
+
+    if (kind === SEND_MAP) {
+      this.newMapping(to, dest, this.mapFrame[m]!, rights, m, -1, -1);
+    } else if (kind === SEND_SHARE) {
+      this.newMapping(to, dest, this.mapFrame[m]!, rights, this.mapParent[m]!, this.mapCap[m]!, this.mapSlot[m]!);
+    } else {
+      // grant: the node itself moves; its links (parent, children, lists) stay
+      this.ptClear(task, vpage);
+      this.accObjCharged[this.taskAccount[task]!]! -= 1;
+      this.mapTask[m] = to;
+      this.mapVpage[m] = dest;
+      this.ptSet(to, dest, m);
+      this.accObjCharged[this.taskAccount[to]!]! += 1;
+    }
     return OK;
   }
 

@@ -13,7 +13,7 @@
 import fc from "fast-check";
 import type { Cap, State } from "../spec/state.js";
 import type { Config, Op, OpKind, Right } from "../spec/vocabulary.js";
-import { OP_KINDS, R, rightsList } from "../spec/vocabulary.js";
+import { OP_KINDS, R, rightsList, UNMAP_MODES } from "../spec/vocabulary.js";
 
 export interface Intent {
   readonly kind: OpKind;
@@ -37,7 +37,11 @@ export const KIND_WEIGHTS: { readonly [K in OpKind]: number } = {
   "cap.delete": 2,
   "cap.revoke": 2,
   "page.map": 7,
-  "page.unmap": 2,
+  "page.unmap": 3,
+  "page.bits": 2,
+  "l4.map": 4,
+  "l4.grant": 2,
+  "l4.share": 3,
   "mem.read": 4,
   "mem.write": 4,
 };
@@ -78,6 +82,10 @@ const PREREQUISITE: { readonly [K in OpKind]?: OpKind } = {
   "mem.read": "page.map",
   "mem.write": "page.map",
   "page.unmap": "page.map",
+  "page.bits": "page.map",
+  "l4.map": "page.map",
+  "l4.grant": "page.map",
+  "l4.share": "page.map",
   "page.map": "container.alloc",
   "container.alloc": "container.create",
   "container.free": "container.alloc",
@@ -169,9 +177,14 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       case "page.map":
         return any((cap) => containerWith("hard")(cap) && (cap.rights & (R.read | R.write)) !== 0) && pages.some((m) => !m);
       case "page.unmap":
+      case "page.bits":
       case "mem.read":
       case "mem.write":
         return pages.some((m) => m);
+      case "l4.map":
+      case "l4.grant":
+      case "l4.share":
+        return pages.some((m) => m) && capsOf(t, ofKind("task", R.write)).some((h) => s.tasks[h.cap.object]!.pages.some((m) => !m));
     }
   };
   const able = live.filter(can);
@@ -264,8 +277,34 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       const rights: Right[] = rightsList(pick(options, e) ?? R.read);
       return { op: "page.map", task, container: slotOf(h), index: pick(slots, c) ?? c % s.config.containerSlots, vpage: pick(unmapped, d) ?? d % s.config.vpages, rights };
     }
-    case "page.unmap":
-      return { op: "page.unmap", task, vpage: pick(mapped, b) ?? b % s.config.vpages };
+    case "page.unmap": {
+      // Mostly unmap pages that others derived mappings from.
+      const parents = new Set(s.tasks.flatMap((t) => (t?.pages ?? []).flatMap((m) => (m?.source.kind === "map" ? [`${m.source.parent.task}:${m.source.parent.vpage}`] : []))));
+      const withKids = mapped.filter((v) => parents.has(`${task}:${v}`));
+      const v = (e % 4 !== 0 && withKids.length ? pick(withKids, b) : pick(mapped, b)) ?? b % s.config.vpages;
+      let order = c % 4 === 3 ? 1 + (c % 3) : 0; // mostly single pages, sometimes 2, 4 or 8
+      while (order > 0 && (v - (v % 2 ** order)) + 2 ** order > s.config.vpages) order--;
+      return { op: "page.unmap", task, vpage: v - (v % 2 ** order), order, mode: UNMAP_MODES[d % 3]! };
+    }
+    case "page.bits":
+      return { op: "page.bits", task, vpage: pick(mapped, b) ?? b % s.config.vpages };
+    case "l4.map":
+    case "l4.share":
+    case "l4.grant": {
+      // Mostly pass on mappings that were themselves passed on, so chains grow deep.
+      const derived = mapped.filter((x) => me!.pages[x]!.source.kind === "map");
+      const v = (b % 3 !== 0 && derived.length ? pick(derived, b) : pick(mapped, b)) ?? b % s.config.vpages;
+      const targets = held((cap) => ofKind("task", R.write)(cap) && s.tasks[cap.object]!.pages.some((m) => !m));
+      const others = targets.filter((h) => h.cap.object !== task);
+      const target = (d % 4 !== 0 && others.length ? pick(others, c) : pick(targets, c)) ?? pick(held(ofKind("task")), c);
+      const free = (s.tasks[target?.cap.object ?? task]?.pages ?? []).flatMap((m, i) => (m ? [] : [i]));
+      const dest = pick(free, e) ?? e % s.config.vpages;
+      const targetSlot = target?.slot ?? c % s.config.capSlots;
+      if (intent.kind === "l4.grant") return { op: "l4.grant", task, vpage: v, target: targetSlot, dest };
+      const have = me?.pages[v]?.rights ?? R.read;
+      const options = [R.read, R.write, R.read | R.write].filter((m) => (m & ~have) === 0);
+      return { op: intent.kind, task, vpage: v, target: targetSlot, dest, rights: rightsList(pick(options, a + e) ?? R.read) };
+    }
     case "mem.read": {
       const readable = mapped.filter((v) => (me!.pages[v]!.rights & R.read) !== 0);
       return { op: "mem.read", task, vpage: pick(readable, b) ?? pick(mapped, b) ?? b % s.config.vpages };
@@ -315,8 +354,15 @@ function rawOp(kind: OpKind, [a, b, c, d, e]: Intent["n"]): Op {
     case "page.map":
       return { op: kind, task, container: x, index: y % 6, vpage: z, rights };
     case "page.unmap":
+      return { op: kind, task, vpage: x, order: d % 4, mode: UNMAP_MODES[e % 3]! };
+    case "page.bits":
     case "mem.read":
       return { op: kind, task, vpage: x };
+    case "l4.map":
+    case "l4.share":
+      return { op: kind, task, vpage: x, target: y, dest: z, rights };
+    case "l4.grant":
+      return { op: kind, task, vpage: x, target: y, dest: z };
     case "mem.write":
       return { op: kind, task, vpage: x, value: e - 500 };
   }

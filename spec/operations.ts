@@ -19,11 +19,11 @@
  * task that holds them (the receiver pays). Frames are paid from the frame
  * quota of the account that pays for their container.
  */
-import type { Account, Cap, CapRef, Container, Draft, MappingSource, MapRef, State, Task } from "./state.js";
-import { capKey, draft } from "./state.js";
-import { capChildren, remove } from "./removal.js";
+import type { Account, Cap, CapRef, Container, Draft, Mapping, MappingSource, MapRef, State, Task } from "./state.js";
+import { capKey, draft, mapKey } from "./state.js";
+import { applyRemoval, capChildren, closure, mapChildren, remove } from "./removal.js";
 import type { ErrorCode, ObjectKind, Op, OpKind, OpOf, Result } from "./vocabulary.js";
-import { ALL_RIGHTS, err, inRange, ok, R, rightsMask } from "./vocabulary.js";
+import { ALL_RIGHTS, BIT_DIRTY, BIT_REFERENCED, err, inRange, ok, R, rightsMask, UNMAP_MODES } from "./vocabulary.js";
 
 export interface Step {
   readonly state: State;
@@ -558,20 +558,200 @@ export function pageMap(state: State, op: OpOf<"page.map">): Step {
 }
 
 /**
- * page.unmap — remove the subject's mapping at `vpage` and every mapping
- * derived from it; their payers are refunded.
+ * page.unmap — for every mapping of the subject in the flexpage-style range
+ * [vpage, vpage + 2^order), which must be aligned to its size: with mode
+ * `derived`, remove every mapping derived from it; with `all`, those and the
+ * mapping itself; with `readonly`, take the write right away from every
+ * mapping derived from it (a derived mapping left with no right is removed,
+ * with everything derived from it). The payers of removed mappings are
+ * refunded. Unmapped pages in the range are skipped.
  *
- * Why: the holder of a mapping can always take it back, without consent from
- * those it was passed on to (L4 unmap, seed 001).
+ * Why: the holder of a mapping can always take back what it passed on,
+ * without the receivers' consent, and learn whether the pages were touched
+ * (L4 unmap/flush, seed 001; seed 002 on access bits for pagers).
  *
- * Errors, in order: NoSuchTask; BadPage; NotMapped.
+ * Result: the OR of the referenced (1) and dirty (2) bits of the frames of
+ * the subject's mappings in the range, as found before the unmap.
+ * Errors, in order: NoSuchTask; BadPage (misaligned, or not inside the
+ * address space); BadValue (mode).
  */
 export function pageUnmap(state: State, op: OpOf<"page.unmap">): Step {
   const subject = subjectOf(state, op.task);
   if (isError(subject)) return fail(state, subject);
+  if (!inRange(op.order, 31)) return fail(state, "BadPage");
+  const size = 2 ** op.order;
+  if (!inRange(op.vpage, state.config.vpages) || op.vpage % size !== 0 || op.vpage + size > state.config.vpages) return fail(state, "BadPage");
+  if (!(UNMAP_MODES as readonly unknown[]).includes(op.mode)) return fail(state, "BadValue");
+
+  const own: MapRef[] = [];
+  let bits = 0;
+  for (let v = op.vpage; v < op.vpage + size; v++) {
+    const m = subject.pages[v];
+    if (!m) continue;
+    own.push({ task: op.task, vpage: v });
+    bits |= frameBits(state, m.frame);
+  }
+  if (op.mode === "all") return done(remove(state, { mappings: own }), bits);
+
+  const derived = mappingDescendants(state, own);
+  if (op.mode === "derived") return done(remove(state, { mappings: derived }), bits);
+
+  // readonly: mappings with write only go; the others lose write.
+  const writeOnly = derived.filter((r) => state.tasks[r.task]!.pages[r.vpage]!.rights === R.write);
+  const removal = closure(state, { mappings: writeOnly });
+  const d = applyRemoval(state, removal);
+  for (const r of derived) {
+    if (!removal.mappings.has(mapKey(r))) d.tasks[r.task]!.pages[r.vpage]!.rights &= ~R.write;
+  }
+  return done(d, bits);
+}
+
+/** The referenced/dirty bits of a frame as a number (referenced 1, dirty 2). */
+const frameBits = (state: State, frame: number): number =>
+  (state.frames[frame]!.referenced ? BIT_REFERENCED : 0) | (state.frames[frame]!.dirty ? BIT_DIRTY : 0);
+
+/** Every mapping derived (at any depth) from one of `roots`, not counting `roots` themselves unless derived from another. */
+function mappingDescendants(state: State, roots: readonly MapRef[]): MapRef[] {
+  const children = mapChildren(state);
+  const seen = new Set<string>();
+  const out: MapRef[] = [];
+  const stack = [...roots];
+  while (stack.length > 0) {
+    for (const c of children.get(mapKey(stack.pop()!)) ?? []) {
+      if (seen.has(mapKey(c))) continue;
+      seen.add(mapKey(c));
+      out.push(c);
+      stack.push(c);
+    }
+  }
+  return out;
+}
+
+/**
+ * page.bits — read and clear the referenced and dirty bits of the frame the
+ * subject's `vpage` maps.
+ *
+ * Why: a self-paging task chooses its victims by these bits (seed 004,
+ * 004_1a77f3008d0f6074.txt: "the task must select a page to evict"); clearing
+ * them starts the next sampling period.
+ *
+ * Result: referenced (1) | dirty (2), as they were.
+ * Errors, in order: NoSuchTask; BadPage; NotMapped.
+ */
+export function pageBits(state: State, op: OpOf<"page.bits">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
   const m = mappingAt(state, subject, op.vpage);
   if (isError(m)) return fail(state, m);
-  return done(remove(state, { mappings: [{ task: op.task, vpage: op.vpage }] }));
+  const d = draft(state);
+  d.frames[m.frame]!.referenced = false;
+  d.frames[m.frame]!.dirty = false;
+  return done(d, frameBits(state, m.frame));
+}
+
+/**
+ * The checks shared by l4.map, l4.grant and l4.share: the subject's mapping
+ * at `vpage`, the rights asked for (when given), the target task and a free
+ * page there, and the target's account able to pay one more object.
+ * Errors, in order: NoSuchTask; BadPage, NotMapped (`vpage`); BadRights
+ * (malformed, empty, or not a subset of the mapping's rights); BadCapSlot,
+ * NoCap, WrongType, NoRights (`target`: a task cap with `write`); BadPage,
+ * PageMapped (`dest` in the target); ObjectQuotaExceeded (the target's
+ * account, unless for a grant it is the sender's own, which already pays).
+ */
+function sendChecks(
+  state: State,
+  op: OpOf<"l4.map" | "l4.grant" | "l4.share">,
+): { from: Mapping; rights: number; to: number } | ErrorCode {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return subject;
+  const from = mappingAt(state, subject, op.vpage);
+  if (isError(from)) return from;
+  let rights = from.rights;
+  if (op.op !== "l4.grant") {
+    rights = rightsMask(op.rights);
+    if (rights <= 0 || (rights & ~from.rights) !== 0) return "BadRights";
+  }
+  const target = capIn(state, subject, op.target, "task", R.write);
+  if (isError(target)) return target;
+  const receiver = state.tasks[target.object]!;
+  if (!inRange(op.dest, state.config.vpages)) return "BadPage";
+  if (receiver.pages[op.dest]) return "PageMapped";
+  const moving = op.op === "l4.grant" && receiver.account === subject.account;
+  if (!moving && unusedObjects(state.accounts[receiver.account]!) < 1) return "ObjectQuotaExceeded";
+  return { from, rights, to: target.object };
+}
+
+/**
+ * l4.map — L4 map: give the task named by `target` a mapping at its page
+ * `dest` of the frame the subject maps at `vpage`, with `rights` (a subset of
+ * the subject's). The new mapping is a child of the subject's in the mapping
+ * database: it goes when the subject's mapping is unmapped. The receiver's
+ * account pays for the node.
+ *
+ * Why: hierarchical mapping is how L4 pagers build address spaces; every
+ * mapping-database entry is charged, so map allocates "exactly one" entry
+ * and fails cleanly on exhaustion (Shapiro, seed 001).
+ *
+ * Errors: see the shared checks above (sendChecks).
+ */
+export function l4Map(state: State, op: OpOf<"l4.map">): Step {
+  const c = sendChecks(state, op);
+  if (isError(c)) return fail(state, c);
+  return done(addMapping(state, c.to, op.dest, { frame: c.from.frame, rights: c.rights, source: { kind: "map", parent: { task: op.task, vpage: op.vpage } } }));
+}
+
+/**
+ * l4.share — "map co-equally" (Shapiro, seed 001): give the task named by
+ * `target` a mapping at `dest` that is a *sibling* of the subject's mapping at
+ * `vpage` (same parent, or for a root mapping the same container slot and
+ * authorizing capability), with `rights` a subset of the subject's. It
+ * survives the subject's unmap; it goes with their common parent. The
+ * receiver's account pays.
+ *
+ * Errors: as l4.map.
+ */
+export function l4Share(state: State, op: OpOf<"l4.share">): Step {
+  const c = sendChecks(state, op);
+  if (isError(c)) return fail(state, c);
+  return done(addMapping(state, c.to, op.dest, { frame: c.from.frame, rights: c.rights, source: c.from.source }));
+}
+
+/**
+ * l4.grant — L4 grant: move the subject's mapping at `vpage` to page `dest` of
+ * the task named by `target`, with its rights, its place in the mapping
+ * database and everything derived from it. The charge moves to the
+ * receiver's account.
+ *
+ * Why: grant hands a page on without the sender staying in the chain, so the
+ * receiver does not lose it when the sender exits (seed 001's first objection
+ * to map).
+ *
+ * Errors: as l4.map, without BadRights (a grant keeps the rights).
+ */
+export function l4Grant(state: State, op: OpOf<"l4.grant">): Step {
+  const c = sendChecks(state, op);
+  if (isError(c)) return fail(state, c);
+  const from: MapRef = { task: op.task, vpage: op.vpage };
+  const to: MapRef = { task: c.to, vpage: op.dest };
+  const d = draft(state);
+  d.tasks[from.task]!.pages[from.vpage] = null;
+  d.accounts[state.tasks[from.task]!.account]!.objectsCharged -= 1;
+  d.tasks[to.task]!.pages[to.vpage] = structuredClone(c.from);
+  d.accounts[state.tasks[to.task]!.account]!.objectsCharged += 1;
+  for (const child of mapChildren(state).get(mapKey(from)) ?? []) {
+    const m = d.tasks[child.task]!.pages[child.vpage]!;
+    m.source = { kind: "map", parent: to };
+  }
+  return done(d);
+}
+
+/** A copy of the state with `mapping` at (task, vpage), charged to the task's account. */
+function addMapping(state: State, task: number, vpage: number, mapping: Mapping): Draft {
+  const d = draft(state);
+  d.tasks[task]!.pages[vpage] = structuredClone(mapping);
+  d.accounts[state.tasks[task]!.account]!.objectsCharged += 1;
+  return d;
 }
 
 /**
@@ -637,6 +817,10 @@ export const OPERATIONS: { readonly [K in OpKind]: (state: State, op: OpOf<K>) =
   "cap.revoke": capRevoke,
   "page.map": pageMap,
   "page.unmap": pageUnmap,
+  "page.bits": pageBits,
+  "l4.map": l4Map,
+  "l4.grant": l4Grant,
+  "l4.share": l4Share,
   "mem.read": memRead,
   "mem.write": memWrite,
 };

@@ -110,6 +110,21 @@ const slot = z.int().min(0);
 const amount = z.int().min(0);
 const subject = { task: z.int().min(0) };
 
+/**
+ * What `page.unmap` takes from each mapping in its range (L4 flexpage unmap,
+ * 001_468f3620a1a4dd19.txt): `derived` removes every mapping derived from it,
+ * `all` removes those and the mapping itself, `readonly` takes the write
+ * right away from every mapping derived from it (removing those that then
+ * have no right left).
+ */
+export const UNMAP_MODES = ["derived", "all", "readonly"] as const;
+export const UnmapMode = z.enum(UNMAP_MODES);
+export type UnmapMode = z.infer<typeof UnmapMode>;
+
+/** Bits reported by `page.unmap` and `page.bits`: referenced = 1, dirty = 2. */
+export const BIT_REFERENCED = 1;
+export const BIT_DIRTY = 2;
+
 /** A word of page content: a signed 32-bit integer. */
 export const Word = z.int32();
 
@@ -128,7 +143,11 @@ export const Op = z.discriminatedUnion("op", [
   z.object({ op: z.literal("cap.delete"), ...subject, slot }).strict(),
   z.object({ op: z.literal("cap.revoke"), ...subject, slot }).strict(),
   z.object({ op: z.literal("page.map"), ...subject, container: slot, index: slot, vpage: slot, rights: Rights }).strict(),
-  z.object({ op: z.literal("page.unmap"), ...subject, vpage: slot }).strict(),
+  z.object({ op: z.literal("page.unmap"), ...subject, vpage: slot, order: z.int().min(0).max(31), mode: UnmapMode }).strict(),
+  z.object({ op: z.literal("page.bits"), ...subject, vpage: slot }).strict(),
+  z.object({ op: z.literal("l4.map"), ...subject, vpage: slot, target: slot, dest: slot, rights: Rights }).strict(),
+  z.object({ op: z.literal("l4.grant"), ...subject, vpage: slot, target: slot, dest: slot }).strict(),
+  z.object({ op: z.literal("l4.share"), ...subject, vpage: slot, target: slot, dest: slot, rights: Rights }).strict(),
   z.object({ op: z.literal("mem.read"), ...subject, vpage: slot }).strict(),
   z.object({ op: z.literal("mem.write"), ...subject, vpage: slot, value: Word }).strict(),
 ]);
