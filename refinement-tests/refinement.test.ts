@@ -9,7 +9,7 @@ import { OP_KINDS } from "../spec/vocabulary.js";
 import { configArb, intentArb, SMALL_CONFIG } from "./generate.js";
 import { formatStats, Lockstep, newStats } from "./lockstep.js";
 
-const RUNS = Number(process.env.CAPMEM_RUNS ?? 300);
+const RUNS = Number(process.env.CAPMEM_RUNS ?? 500);
 const stats = newStats();
 
 describe("spec and impl agree on random traces", () => {
