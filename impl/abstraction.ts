@@ -8,7 +8,7 @@
  */
 import type { Account, Cap, CapRef, Container, Frame, Mapping, Slot, State, Task } from "../spec/state.js";
 import type { ObjectKind } from "../spec/vocabulary.js";
-import type { Machine } from "./machine.js";
+import { type Machine, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED } from "./machine.js";
 
 const KINDS: readonly ObjectKind[] = ["account", "task", "container"];
 
@@ -88,8 +88,18 @@ export function toSpec(m: Machine): State {
     }
     const slots: Slot[] = [];
     for (let i = 0; i < config.containerSlots; i++) {
-      const f = m.conSlots[c * config.containerSlots + i]!;
-      slots.push(f === -1 ? { kind: "empty" } : { kind: "hard", frame: f });
+      const si = c * config.containerSlots + i;
+      const f = m.conSlots[si]!;
+      const kind = m.slotKind[si]!;
+      slots.push(
+        kind === SLOT_HARD
+          ? { kind: "hard", frame: f }
+          : kind === SLOT_SOFT
+            ? { kind: "soft", frame: f, epoch: m.slotAux[si]! }
+            : kind === SLOT_SWAPPED
+              ? { kind: "swapped", content: m.slotAux[si]! }
+              : { kind: "empty" },
+      );
     }
     containers.push({ account: m.conAccount[c]!, slots });
   }

@@ -6,7 +6,7 @@
  * every step of the refinement tests, together with the other links the
  * abstraction function relies on.
  */
-import { PT_SIZE, type Machine } from "./machine.js";
+import { PT_SIZE, SLOT_SOFT, type Machine } from "./machine.js";
 
 export interface ReprInvariant {
   readonly name: string;
@@ -63,10 +63,19 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
   {
     name: "freeFrameBitmapExact",
     check(m) {
-      for (let f = 0; f < m.config.frames; f++) {
-        if (m.freeFrames.has(f) !== (m.refs[f] === 0)) return `frame ${f}: free bit ${m.freeFrames.has(f)}, refs ${m.refs[f]}`;
+      const soft = new Int32Array(m.config.frames);
+      for (let si = 0; si < m.slotKind.length; si++) {
+        if (m.slotKind[si] === SLOT_SOFT && m.slotAux[si] === m.epoch[m.conSlots[si]!]) soft[m.conSlots[si]!]! += 1;
       }
-      return m.freeFrames.lowest() === (m.refs.indexOf(0) as number) ? null : "bitmap summary disagrees with its words";
+      for (let f = 0; f < m.config.frames; f++) {
+        if (m.softLive[f] !== soft[f]) return `frame ${f}: softLive ${m.softLive[f]} but ${soft[f]} valid soft slots`;
+        const unused = m.refs[f] === 0;
+        if (m.freeFrames.has(f) !== (unused && soft[f] === 0)) return `frame ${f}: free bit ${m.freeFrames.has(f)}, refs ${m.refs[f]}, soft ${soft[f]}`;
+        if (m.softOnly.has(f) !== (unused && soft[f]! > 0)) return `frame ${f}: soft-only bit ${m.softOnly.has(f)}, refs ${m.refs[f]}, soft ${soft[f]}`;
+      }
+      let lowest = -1;
+      for (let f = 0; f < m.config.frames && lowest < 0; f++) if (m.freeFrames.has(f)) lowest = f;
+      return m.freeFrames.lowest() === lowest ? null : "bitmap summary disagrees with its words";
     },
   },
   {

@@ -45,6 +45,11 @@ const PT_MASK = PT_SIZE - 1;
 const FLAG_REFERENCED = 1; // = BIT_REFERENCED
 const FLAG_DIRTY = 2; // = BIT_DIRTY
 
+export const SLOT_EMPTY = 0;
+export const SLOT_HARD = 1;
+export const SLOT_SOFT = 2;
+export const SLOT_SWAPPED = 3;
+
 const SEND_MAP = 0;
 const SEND_GRANT = 1;
 const SEND_SHARE = 2;
@@ -70,7 +75,12 @@ export class Machine {
   readonly refs: Int32Array;
   readonly epoch: Int32Array;
   readonly flags: Uint8Array;
+  /** frames with no hard reference and no valid soft reference */
   readonly freeFrames: LowestFreeSet;
+  /** frames with no hard reference but a valid soft reference: reclaimable */
+  readonly softOnly: LowestFreeSet;
+  /** number of soft slots whose epoch matches the frame's */
+  readonly softLive: Int32Array;
 
   // accounts
   readonly accParent: Int32Array;
@@ -91,7 +101,9 @@ export class Machine {
 
   // containers
   readonly conAccount: Int32Array;
-  readonly conSlots: Int32Array; // frame or -1, by container * S + index
+  readonly conSlots: Int32Array; // frame of a hard or soft slot, else -1; by container * S + index
+  readonly slotKind: Uint8Array; // SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED
+  readonly slotAux: Int32Array; // epoch of a soft slot, content of a swapped one
   readonly slotFirstMap: Int32Array; // root mappings of a slot
   readonly freeContainers: LowestFreeSet;
 
@@ -161,6 +173,8 @@ export class Machine {
     this.epoch = new Int32Array(frames);
     this.flags = new Uint8Array(frames);
     this.freeFrames = new LowestFreeSet(frames, true);
+    this.softOnly = new LowestFreeSet(frames, false);
+    this.softLive = new Int32Array(frames);
 
     this.accParent = new Int32Array(accounts).fill(-1);
     this.accFirstChild = new Int32Array(accounts).fill(-1);
@@ -180,6 +194,8 @@ export class Machine {
 
     this.conAccount = new Int32Array(containers).fill(-1);
     this.conSlots = new Int32Array(containers * containerSlots).fill(-1);
+    this.slotKind = new Uint8Array(containers * containerSlots);
+    this.slotAux = new Int32Array(containers * containerSlots);
     this.slotFirstMap = new Int32Array(containers * containerSlots).fill(-1);
     this.freeContainers = new LowestFreeSet(containers, true);
 
@@ -510,23 +526,58 @@ export class Machine {
   private destroyContainer(c: number): void {
     this.rescind(KIND_CONTAINER, c);
     const account = this.conAccount[c]!;
-    for (let i = 0; i < this.S; i++) {
-      const si = c * this.S + i;
-      while (this.slotFirstMap[si]! !== -1) this.removeMappingSubtree(this.slotFirstMap[si]!);
-      const f = this.conSlots[si]!;
-      if (f !== -1) {
-        this.dropFrame(f);
-        this.accFramesCharged[account]! -= 1;
-        this.conSlots[si] = -1;
-      }
-    }
+    for (let i = 0; i < this.S; i++) this.dropSlot(c * this.S + i, account);
     this.accObjCharged[account]! -= 1;
     this.conAccount[c] = -1;
     this.freeContainers.add(c);
   }
 
-  private dropFrame(f: number): void {
-    if (--this.refs[f]! === 0) this.freeFrames.add(f);
+  /**
+   * Lets go of what container slot `si` holds (its account is `account`) and
+   * leaves it empty: a hard reference takes its mappings along and refunds the
+   * frame charge; a valid soft reference stops counting for its frame.
+   */
+  private dropSlot(si: number, account: number): void {
+    const kind = this.slotKind[si]!;
+    const f = this.conSlots[si]!;
+    if (kind === SLOT_HARD) {
+      while (this.slotFirstMap[si]! !== -1) this.removeMappingSubtree(this.slotFirstMap[si]!);
+      this.accFramesCharged[account]! -= 1;
+      this.refs[f]! -= 1;
+      this.refreshFrame(f);
+    } else if (kind === SLOT_SOFT && this.slotAux[si] === this.epoch[f]) {
+      this.softLive[f]! -= 1;
+      this.refreshFrame(f);
+    }
+    this.slotKind[si] = SLOT_EMPTY;
+    this.conSlots[si] = -1;
+    this.slotAux[si] = 0;
+  }
+
+  /** Puts frame f into the free or soft-only set as its counts now say. */
+  private refreshFrame(f: number): void {
+    const unused = this.refs[f] === 0;
+    const soft = this.softLive[f]! > 0;
+    if (unused && !soft) this.freeFrames.add(f);
+    else this.freeFrames.delete(f);
+    if (unused && soft) this.softOnly.add(f);
+    else this.softOnly.delete(f);
+  }
+
+  /** The frame to hand out next (lowest free, else lowest soft-only), or -1. */
+  private nextFrame(): number {
+    const f = this.freeFrames.lowest();
+    return f >= 0 ? f : this.softOnly.lowest();
+  }
+
+  /** Gives frame f to a new user: one more reference, new epoch (soft refs go stale), bits clear. */
+  private takeFrame(f: number, content: number): void {
+    this.refs[f]! += 1;
+    this.epoch[f]! += 1;
+    this.softLive[f] = 0;
+    this.content[f] = content;
+    this.flags[f] = 0;
+    this.refreshFrame(f);
   }
 
   private destroyAccount(a: number): void {
@@ -636,6 +687,16 @@ export class Machine {
         return this.containerAlloc(op.task, op.container, op.index);
       case "container.free":
         return this.containerFree(op.task, op.container, op.index);
+      case "container.copy":
+        return this.containerCopy(op.task, op.src, op.srcIndex, op.dst, op.dstIndex);
+      case "container.demote":
+        return this.containerDemote(op.task, op.container, op.index);
+      case "container.promote":
+        return this.containerPromote(op.task, op.container, op.index);
+      case "container.swapOut":
+        return this.containerSwapOut(op.task, op.container, op.index);
+      case "container.swapIn":
+        return this.containerSwapIn(op.task, op.container, op.index);
       case "cap.derive":
         return this.capDerive(op.task, op.src, op.dest, rightsMask(op.rights));
       case "cap.copy":
@@ -775,17 +836,14 @@ export class Machine {
     if (!inRange(index, this.S)) return E.BadIndex;
     const c = this.capObj[cap]!;
     const si = c * this.S + index;
-    if (this.conSlots[si] !== -1) return E.FrameSlotOccupied;
+    if (this.slotKind[si] !== SLOT_EMPTY) return E.FrameSlotOccupied;
     const a = this.conAccount[c]!;
     if (this.accFrameQuota[a]! - this.accFramesCharged[a]! < 1) return E.FrameQuotaExceeded;
-    const f = this.freeFrames.lowest();
+    const f = this.nextFrame();
     if (f < 0) return E.OutOfMemory;
 
-    this.freeFrames.delete(f);
-    this.refs[f] = 1;
-    this.epoch[f]! += 1;
-    this.content[f] = 0;
-    this.flags[f] = 0;
+    this.takeFrame(f, 0);
+    this.slotKind[si] = SLOT_HARD;
     this.conSlots[si] = f;
     this.accFramesCharged[a]! += 1;
     this.value = f;
@@ -799,12 +857,8 @@ export class Machine {
     if (!inRange(index, this.S)) return E.BadIndex;
     const c = this.capObj[cap]!;
     const si = c * this.S + index;
-    const f = this.conSlots[si]!;
-    if (f === -1) return E.FrameSlotEmpty;
-    while (this.slotFirstMap[si]! !== -1) this.removeMappingSubtree(this.slotFirstMap[si]!);
-    this.conSlots[si] = -1;
-    this.accFramesCharged[this.conAccount[c]!]! -= 1;
-    this.dropFrame(f);
+    if (this.slotKind[si] === SLOT_EMPTY) return E.FrameSlotEmpty;
+    this.dropSlot(si, this.conAccount[c]!);
     return OK;
   }
 
@@ -878,7 +932,8 @@ export class Machine {
     const c = this.capObj[cap]!;
     const si = c * this.S + index;
     const f = this.conSlots[si]!;
-    if (f === -1) return E.FrameSlotEmpty;
+    if (this.slotKind[si] === SLOT_EMPTY) return E.FrameSlotEmpty;
+    if (this.slotKind[si] !== SLOT_HARD) return E.SlotNotHard;
     if (!inRange(vpage, this.config.vpages)) return E.BadPage;
     if (this.lookup(task, vpage) !== -1) return E.PageMapped;
     const account = this.taskAccount[task]!;
@@ -1033,9 +1088,138 @@ export class Machine {
     const m = this.lookup(task, vpage);
     if (m === -1) return E.NotMapped;
     if ((this.mapRights[m]! & R.write) === 0) return E.ProtectionFault;
-    const f = this.mapFrame[m]!;
+    let f = this.mapFrame[m]!;
+    if (this.refs[f]! > 1) {
+      // copy-on-write: the root slot gets a fresh frame with the old content
+      const g = this.nextFrame();
+      if (g < 0) return E.OutOfMemory;
+      let root = m;
+      while (this.mapParent[root] !== -1) root = this.mapParent[root]!;
+      const si = this.mapSlot[root]!;
+      this.takeFrame(g, this.content[f]!);
+      this.refs[f]! -= 1;
+      this.refreshFrame(f);
+      this.conSlots[si] = g;
+      for (let r = this.slotFirstMap[si]!; r !== -1; r = this.mapNextSlot[r]!) this.redirect(r, g);
+      f = g;
+    }
     this.content[f] = value;
     this.flags[f]! |= FLAG_REFERENCED | FLAG_DIRTY;
+    this.epoch[f]! += 1;
+    this.softLive[f] = 0;
+    this.refreshFrame(f);
+    return OK;
+  }
+
+  /** Points mapping `top` and everything derived from it at frame g. */
+  private redirect(top: number, g: number): void {
+    let sp = this.pushMap(0, top);
+    while (sp > 0) {
+      const n = this.mapStack[--sp]!;
+      this.mapFrame[n] = g;
+      for (let c = this.mapFirstChild[n]!; c !== -1; c = this.mapNextSib[c]!) sp = this.pushMap(sp, c);
+    }
+  }
+
+  /** The container slot index named by a container cap and a slot number, or -(status). */
+  private slotVia(task: number, slot: number, index: number, need: number): number {
+    const cap = this.capIn(task, slot, KIND_CONTAINER, need);
+    if (cap < 0) return cap;
+    if (!inRange(index, this.S)) return -E.BadIndex;
+    return this.capObj[cap]! * this.S + index;
+  }
+
+  private needHard(si: number): number {
+    const kind = this.slotKind[si]!;
+    return kind === SLOT_EMPTY ? E.FrameSlotEmpty : kind !== SLOT_HARD ? E.SlotNotHard : 0;
+  }
+
+  private unusedFrames(a: number): number {
+    return this.accFrameQuota[a]! - this.accFramesCharged[a]!;
+  }
+
+  containerCopy(task: number, src: number, srcIndex: number, dst: number, dstIndex: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    const from = this.slotVia(task, src, srcIndex, R.read);
+    if (from < 0) return -from;
+    const he = this.needHard(from);
+    if (he) return he;
+    const to = this.slotVia(task, dst, dstIndex, R.alloc);
+    if (to < 0) return -to;
+    if (this.slotKind[to] !== SLOT_EMPTY) return E.FrameSlotOccupied;
+    const account = this.conAccount[(to / this.S) | 0]!;
+    if (this.unusedFrames(account) < 1) return E.FrameQuotaExceeded;
+    const f = this.conSlots[from]!;
+    this.slotKind[to] = SLOT_HARD;
+    this.conSlots[to] = f;
+    this.refs[f]! += 1;
+    this.refreshFrame(f);
+    this.accFramesCharged[account]! += 1;
+    return OK;
+  }
+
+  containerDemote(task: number, slot: number, index: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    const si = this.slotVia(task, slot, index, R.alloc);
+    if (si < 0) return -si;
+    const he = this.needHard(si);
+    if (he) return he;
+    const f = this.conSlots[si]!;
+    this.dropSlot(si, this.conAccount[(si / this.S) | 0]!);
+    this.slotKind[si] = SLOT_SOFT;
+    this.conSlots[si] = f;
+    this.slotAux[si] = this.epoch[f]!;
+    this.softLive[f]! += 1;
+    this.refreshFrame(f);
+    return OK;
+  }
+
+  containerPromote(task: number, slot: number, index: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    const si = this.slotVia(task, slot, index, R.alloc);
+    if (si < 0) return -si;
+    if (this.slotKind[si] !== SLOT_SOFT) return E.NotSoft;
+    const f = this.conSlots[si]!;
+    if (this.slotAux[si] !== this.epoch[f]) return E.Stale;
+    const account = this.conAccount[(si / this.S) | 0]!;
+    if (this.unusedFrames(account) < 1) return E.FrameQuotaExceeded;
+    this.slotKind[si] = SLOT_HARD;
+    this.slotAux[si] = 0;
+    this.softLive[f]! -= 1;
+    this.refs[f]! += 1;
+    this.refreshFrame(f);
+    this.accFramesCharged[account]! += 1;
+    return OK;
+  }
+
+  containerSwapOut(task: number, slot: number, index: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    const si = this.slotVia(task, slot, index, R.alloc);
+    if (si < 0) return -si;
+    const he = this.needHard(si);
+    if (he) return he;
+    const content = this.content[this.conSlots[si]!]!;
+    this.dropSlot(si, this.conAccount[(si / this.S) | 0]!);
+    this.slotKind[si] = SLOT_SWAPPED;
+    this.slotAux[si] = content;
+    return OK;
+  }
+
+  containerSwapIn(task: number, slot: number, index: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    const si = this.slotVia(task, slot, index, R.alloc);
+    if (si < 0) return -si;
+    if (this.slotKind[si] !== SLOT_SWAPPED) return E.NotSwapped;
+    const account = this.conAccount[(si / this.S) | 0]!;
+    if (this.unusedFrames(account) < 1) return E.FrameQuotaExceeded;
+    const f = this.nextFrame();
+    if (f < 0) return E.OutOfMemory;
+    this.takeFrame(f, this.slotAux[si]!);
+    this.slotKind[si] = SLOT_HARD;
+    this.conSlots[si] = f;
+    this.slotAux[si] = 0;
+    this.accFramesCharged[account]! += 1;
+    this.value = f;
     return OK;
   }
 }

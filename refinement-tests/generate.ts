@@ -11,7 +11,7 @@
  * counterexample is printed as the concrete operations.
  */
 import fc from "fast-check";
-import type { Cap, State } from "../spec/state.js";
+import type { Cap, Slot, State } from "../spec/state.js";
 import type { Config, Op, OpKind, Right } from "../spec/vocabulary.js";
 import { OP_KINDS, R, rightsList, UNMAP_MODES } from "../spec/vocabulary.js";
 
@@ -32,6 +32,11 @@ export const KIND_WEIGHTS: { readonly [K in OpKind]: number } = {
   "container.destroy": 1,
   "container.alloc": 6,
   "container.free": 2,
+  "container.copy": 4,
+  "container.demote": 3,
+  "container.promote": 3,
+  "container.swapOut": 2,
+  "container.swapIn": 2,
   "cap.derive": 5,
   "cap.copy": 5,
   "cap.delete": 2,
@@ -89,6 +94,11 @@ const PREREQUISITE: { readonly [K in OpKind]?: OpKind } = {
   "page.map": "container.alloc",
   "container.alloc": "container.create",
   "container.free": "container.alloc",
+  "container.copy": "container.alloc",
+  "container.demote": "container.alloc",
+  "container.promote": "container.demote",
+  "container.swapOut": "container.alloc",
+  "container.swapIn": "container.swapOut",
   "container.destroy": "container.create",
   "task.destroy": "task.create",
   "cap.copy": "task.create",
@@ -127,8 +137,12 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
   const freeSlots = (t: number) => (s.tasks[t]?.caps ?? []).flatMap((cap, slot) => (cap ? [] : [slot]));
   const has = (mask: number) => (cap: Cap) => (cap.rights & mask) === mask;
   const ofKind = (kind: Cap["kind"], mask = 0) => (cap: Cap) => cap.kind === kind && has(mask)(cap);
-  const containerWith = (want: "empty" | "hard") => (cap: Cap) =>
+  const containerWith = (want: Slot["kind"]) => (cap: Cap) =>
     cap.kind === "container" && s.containers[cap.object]!.slots.some((x) => x.kind === want);
+  const funded = (cap: Cap) => {
+    const acc = s.accounts[s.containers[cap.object]!.account]!;
+    return acc.frameQuota > acc.framesCharged;
+  };
   const isBoot = (t: number, slot: number) => t === 0 && slot < 2;
 
   // The subject: a task that can do something with this kind of operation.
@@ -158,15 +172,18 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
         return any((cap) => ofKind("task", R.alloc)(cap) && cap.object !== 0);
       case "container.destroy":
         return any(ofKind("container", R.alloc));
-      case "container.alloc": {
-        const funded = (cap: Cap) => {
-          const acc = s.accounts[s.containers[cap.object]!.account]!;
-          return acc.frameQuota > acc.framesCharged;
-        };
+      case "container.alloc":
         return any((cap) => has(R.alloc)(cap) && containerWith("empty")(cap) && funded(cap));
-      }
       case "container.free":
+      case "container.demote":
+      case "container.swapOut":
         return any((cap) => has(R.alloc)(cap) && containerWith("hard")(cap));
+      case "container.promote":
+        return any((cap) => has(R.alloc)(cap) && containerWith("soft")(cap));
+      case "container.swapIn":
+        return any((cap) => has(R.alloc)(cap) && containerWith("swapped")(cap) && funded(cap));
+      case "container.copy":
+        return any((cap) => has(R.read)(cap) && containerWith("hard")(cap)) && any((cap) => has(R.alloc)(cap) && containerWith("empty")(cap) && funded(cap));
       case "cap.derive":
         return any(() => true) && freeSlots(t).length > 0;
       case "cap.copy":
@@ -232,9 +249,30 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
     }
     case "container.destroy":
       return { op: "container.destroy", task, container: slotOf(pick(held(ofKind("container", R.alloc)), b)) };
+    case "container.copy": {
+      const srcs = held((cap) => has(R.read)(cap) && containerWith("hard")(cap));
+      const src = pick(srcs, b) ?? pick(held(ofKind("container")), b);
+      const srcSlots = src ? s.containers[src.cap.object]!.slots.flatMap((x, i) => (x.kind === "hard" ? [i] : [])) : [];
+      const dsts = held((cap) => has(R.alloc)(cap) && containerWith("empty")(cap) && funded(cap));
+      const dst = pick(dsts, d) ?? pick(held(ofKind("container")), d);
+      const dstSlots = dst ? s.containers[dst.cap.object]!.slots.flatMap((x, i) => (x.kind === "empty" ? [i] : [])) : [];
+      return {
+        op: "container.copy",
+        task,
+        src: slotOf(src),
+        srcIndex: pick(srcSlots, c) ?? c % s.config.containerSlots,
+        dst: dst?.slot ?? d % s.config.capSlots,
+        dstIndex: pick(dstSlots, e) ?? e % s.config.containerSlots,
+      };
+    }
     case "container.alloc":
-    case "container.free": {
-      const want = intent.kind === "container.alloc" ? "empty" : "hard";
+    case "container.free":
+    case "container.demote":
+    case "container.promote":
+    case "container.swapOut":
+    case "container.swapIn": {
+      const want: Slot["kind"] =
+        intent.kind === "container.alloc" ? "empty" : intent.kind === "container.promote" ? "soft" : intent.kind === "container.swapIn" ? "swapped" : "hard";
       const cands = held(ofKind("container", R.alloc));
       const withSlot = cands.filter((h) => s.containers[h.cap.object]?.slots.some((x) => x.kind === want));
       const h = pick(withSlot, b) ?? pick(cands, b);
@@ -343,7 +381,13 @@ function rawOp(kind: OpKind, [a, b, c, d, e]: Intent["n"]): Op {
       return { op: kind, task, container: x };
     case "container.alloc":
     case "container.free":
+    case "container.demote":
+    case "container.promote":
+    case "container.swapOut":
+    case "container.swapIn":
       return { op: kind, task, container: x, index: y % 6 };
+    case "container.copy":
+      return { op: kind, task, src: x, srcIndex: y % 6, dst: z, dstIndex: e % 6 };
     case "cap.derive":
       return { op: kind, task, src: x, dest: y, rights };
     case "cap.copy":

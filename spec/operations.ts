@@ -19,7 +19,7 @@
  * task that holds them (the receiver pays). Frames are paid from the frame
  * quota of the account that pays for their container.
  */
-import type { Account, Cap, CapRef, Container, Draft, Mapping, MappingSource, MapRef, State, Task } from "./state.js";
+import type { Account, Cap, CapRef, Container, Draft, Mapping, MappingSource, MapRef, Slot, State, Task } from "./state.js";
 import { capKey, draft, mapKey } from "./state.js";
 import { applyRemoval, capChildren, closure, mapChildren, remove } from "./removal.js";
 import type { ErrorCode, ObjectKind, Op, OpKind, OpOf, Result } from "./vocabulary.js";
@@ -301,10 +301,30 @@ export function containerDestroy(state: State, op: OpOf<"container.destroy">): S
   return done(remove(state, { containers: [cap.object] }));
 }
 
-/** The lowest-numbered free frame (no Hard slot holds it), or null. */
-export function lowestFreeFrame(state: State): number | null {
-  const i = state.frames.findIndex((f) => f.refs === 0);
-  return i < 0 ? null : i;
+/** Is some soft reference to frame `f` still valid? */
+export function softHeld(state: State, f: number): boolean {
+  const epoch = state.frames[f]!.epoch;
+  return state.containers.some((c) => c?.slots.some((x) => x.kind === "soft" && x.frame === f && x.epoch === epoch));
+}
+
+/**
+ * The frame physmem hands out next: the lowest-numbered free frame (no hard
+ * reference and no valid soft reference); failing that, under pressure, the
+ * lowest-numbered frame held only by soft references, which are thereby made
+ * stale (seed 000: dropped cache pages are "turned into a soft reference" and
+ * may be reclaimed). Null when every frame is in hard use.
+ */
+export function nextFrame(state: State): number | null {
+  const unused = (f: number) => state.frames[f]!.refs === 0;
+  for (let f = 0; f < state.frames.length; f++) if (unused(f) && !softHeld(state, f)) return f;
+  for (let f = 0; f < state.frames.length; f++) if (unused(f)) return f;
+  return null;
+}
+
+/** Gives frame `f` to a new user: zeroed, one reference, a new epoch, bits clear. */
+function takeFrame(d: Draft, f: number, content = 0): void {
+  const frame = d.frames[f]!;
+  d.frames[f] = { content, refs: frame.refs + 1, epoch: frame.epoch + 1, referenced: false, dirty: false };
 }
 
 /** The container named by a cap in the subject's space, checked. */
@@ -339,22 +359,22 @@ export function containerAlloc(state: State, op: OpOf<"container.alloc">): Step 
   if (!inRange(op.index, state.config.containerSlots)) return fail(state, "BadIndex");
   if (container.slots[op.index]!.kind !== "empty") return fail(state, "FrameSlotOccupied");
   if (unusedFrames(state.accounts[container.account]!) < 1) return fail(state, "FrameQuotaExceeded");
-  const frame = lowestFreeFrame(state);
+  const frame = nextFrame(state);
   if (frame === null) return fail(state, "OutOfMemory");
 
   const d = draft(state);
   d.containers[cap.object]!.slots[op.index] = { kind: "hard", frame };
   d.accounts[container.account]!.framesCharged += 1;
-  const f = d.frames[frame]!;
-  d.frames[frame] = { content: 0, refs: f.refs + 1, epoch: f.epoch + 1, referenced: false, dirty: false };
+  takeFrame(d, frame);
   return done(d, frame);
 }
 
 /**
- * container.free — drop the frame in slot `index` of the container named by
- * `container`: every mapping rooted at that slot is unmapped, the container's
- * account is refunded, and the frame becomes free if no other slot holds it.
- * The frame's content is left as it is (it is zeroed on its next allocation).
+ * container.free — empty slot `index` of the container named by `container`.
+ * For a hard reference, every mapping rooted at that slot is unmapped, the
+ * container's account is refunded, and the frame becomes free if no other
+ * slot holds it; its content is left as it is (it is zeroed on its next
+ * allocation). A soft reference or swapped content is simply dropped.
  *
  * Why: no mapping may outlive its backing (MODEL.md invariants).
  *
@@ -369,14 +389,26 @@ export function containerFree(state: State, op: OpOf<"container.free">): Step {
   const { cap, container } = found;
   if (!inRange(op.index, state.config.containerSlots)) return fail(state, "BadIndex");
   const slot = container.slots[op.index]!;
-  if (slot.kind !== "hard") return fail(state, "FrameSlotEmpty");
+  if (slot.kind === "empty") return fail(state, "FrameSlotEmpty");
 
-  const rooted = mappingsRootedAt(state, cap.object, op.index);
-  const d = remove(state, { mappings: rooted });
+  const d = dropSlot(state, cap.object, op.index);
   d.containers[cap.object]!.slots[op.index] = { kind: "empty" };
-  d.accounts[container.account]!.framesCharged -= 1;
-  d.frames[slot.frame]!.refs -= 1;
   return done(d);
+}
+
+/**
+ * The state with what slot (container, index) holds let go: for a hard
+ * reference, the mappings rooted at the slot go, the frame loses a reference
+ * and the container's account a frame charge. A soft reference or swapped
+ * content costs nothing to let go. The caller sets the slot's new value.
+ */
+function dropSlot(state: State, container: number, index: number): Draft {
+  const slot = state.containers[container]!.slots[index]!;
+  if (slot.kind !== "hard") return draft(state);
+  const d = remove(state, { mappings: mappingsRootedAt(state, container, index) });
+  d.accounts[state.containers[container]!.account]!.framesCharged -= 1;
+  d.frames[slot.frame]!.refs -= 1;
+  return d;
 }
 
 /** The places of the root mappings whose source satisfies `pred`. */
@@ -529,7 +561,7 @@ function mappingAt(state: State, subject: Task, vpage: unknown) {
  *
  * Errors, in order: NoSuchTask; BadRights (malformed, empty, or other than
  * read/write); BadCapSlot, NoCap, WrongType, NoRights (the cap must carry the
- * rights installed); BadIndex; FrameSlotEmpty; BadPage; PageMapped;
+ * rights installed); BadIndex; FrameSlotEmpty; SlotNotHard; BadPage; PageMapped;
  * ObjectQuotaExceeded.
  */
 export function pageMap(state: State, op: OpOf<"page.map">): Step {
@@ -542,7 +574,8 @@ export function pageMap(state: State, op: OpOf<"page.map">): Step {
   const { cap, container } = found;
   if (!inRange(op.index, state.config.containerSlots)) return fail(state, "BadIndex");
   const slot = container.slots[op.index]!;
-  if (slot.kind !== "hard") return fail(state, "FrameSlotEmpty");
+  if (slot.kind === "empty") return fail(state, "FrameSlotEmpty");
+  if (slot.kind !== "hard") return fail(state, "SlotNotHard");
   if (!inRange(op.vpage, state.config.vpages)) return fail(state, "BadPage");
   if (subject.pages[op.vpage]) return fail(state, "PageMapped");
   if (unusedObjects(state.accounts[subject.account]!) < 1) return fail(state, "ObjectQuotaExceeded");
@@ -778,10 +811,22 @@ export function memRead(state: State, op: OpOf<"mem.read">): Step {
 
 /**
  * mem.write — write `value` (a signed 32-bit word) at the subject's virtual
- * page `vpage`; sets the frame's referenced and dirty bits.
+ * page `vpage`; sets the frame's referenced and dirty bits and bumps its
+ * epoch (soft references to the old content become stale: "if the user
+ * changes or drops the frame, then the soft reference will become stale",
+ * seed 000).
+ *
+ * Copy-on-write: when the frame is held by more than one hard slot (a logical
+ * copy), the write first breaks the copy. The mapping's root slot gets a new
+ * frame (chosen by `nextFrame`) holding the old content, and every mapping
+ * rooted at that slot, with all mappings derived from them, is redirected to
+ * it. The slot was already charged a frame to its container's account when
+ * the copy was made (the receiver pays), so the charge stays where it is;
+ * only a physical frame is needed.
  *
  * Errors (faults), in order: NoSuchTask; BadValue; BadPage; NotMapped;
- * ProtectionFault (no write right).
+ * ProtectionFault (no write right); OutOfMemory (a copy to break and no
+ * frame to break it with).
  */
 export function memWrite(state: State, op: OpOf<"mem.write">): Step {
   const subject = subjectOf(state, op.task);
@@ -790,12 +835,195 @@ export function memWrite(state: State, op: OpOf<"mem.write">): Step {
   const m = mappingAt(state, subject, op.vpage);
   if (isError(m)) return fail(state, m);
   if ((m.rights & R.write) === 0) return fail(state, "ProtectionFault");
-  const d = draft(state);
-  const f = d.frames[m.frame]!;
+  let frame = m.frame;
+  let d: Draft;
+  if (state.frames[frame]!.refs > 1) {
+    const fresh = nextFrame(state);
+    if (fresh === null) return fail(state, "OutOfMemory");
+    d = draft(state);
+    const root = rootSlotOf(state, { task: op.task, vpage: op.vpage });
+    takeFrame(d, fresh, state.frames[frame]!.content);
+    d.frames[frame]!.refs -= 1;
+    d.containers[root.container]!.slots[root.index] = { kind: "hard", frame: fresh };
+    const rooted = mappingsRootedAt(state, root.container, root.index);
+    for (const r of [...rooted, ...mappingDescendants(state, rooted)]) d.tasks[r.task]!.pages[r.vpage]!.frame = fresh;
+    frame = fresh;
+  } else {
+    d = draft(state);
+  }
+  const f = d.frames[frame]!;
   f.content = op.value;
   f.referenced = true;
   f.dirty = true;
+  f.epoch += 1;
   return done(d);
+}
+
+/** The container slot at the root of the mapping at `r` (following parents). */
+function rootSlotOf(state: State, r: MapRef): { container: number; index: number } {
+  let m = state.tasks[r.task]!.pages[r.vpage]!;
+  while (m.source.kind === "map") m = state.tasks[m.source.parent.task]!.pages[m.source.parent.vpage]!;
+  return { container: m.source.container, index: m.source.index };
+}
+
+// ---------------------------------------------------------------------------
+// Sharing: logical copy, soft references, swap
+
+/**
+ * The container named by the cap in `slot` and its slot `index`.
+ * Errors, in order: BadCapSlot, NoCap, WrongType, NoRights (`need`); BadIndex.
+ */
+function slotVia(state: State, subject: Task, slot: unknown, index: unknown, need: number) {
+  const found = containerVia(state, subject, slot, need);
+  if (isError(found)) return found;
+  if (!inRange(index, state.config.containerSlots)) return "BadIndex" as const;
+  return { ...found, id: found.cap.object, index, slot: found.container.slots[index]! };
+}
+
+/** Error for a slot that must hold a hard reference: FrameSlotEmpty or SlotNotHard. */
+const needHard = (slot: Slot): ErrorCode | null => (slot.kind === "empty" ? "FrameSlotEmpty" : slot.kind !== "hard" ? "SlotNotHard" : null);
+
+/**
+ * container.copy — logical copy: put into the empty slot `dstIndex` of the
+ * container named by `dst` a hard reference to the frame in slot `srcIndex`
+ * of the container named by `src`. No data moves; the frame is shared until
+ * someone writes to it through a mapping (copy-on-write, see mem.write).
+ * The receiving container's account pays a frame of quota.
+ *
+ * Why: "Data can be copied into a container by just installing frame
+ * references from other containers, so the copy is logical" (seed 000); a
+ * filesystem serves reads this way from its cache (seed 004). The receiver
+ * pays, as MODEL.md decides.
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`src` needs `read`); BadIndex; FrameSlotEmpty, SlotNotHard (source slot);
+ * BadCapSlot, NoCap, WrongType, NoRights (`dst` needs `alloc`); BadIndex;
+ * FrameSlotOccupied; FrameQuotaExceeded (the receiving container's account).
+ */
+export function containerCopy(state: State, op: OpOf<"container.copy">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const from = slotVia(state, subject, op.src, op.srcIndex, R.read);
+  if (isError(from)) return fail(state, from);
+  const hardErr = needHard(from.slot);
+  if (hardErr) return fail(state, hardErr);
+  const to = slotVia(state, subject, op.dst, op.dstIndex, R.alloc);
+  if (isError(to)) return fail(state, to);
+  if (to.slot.kind !== "empty") return fail(state, "FrameSlotOccupied");
+  if (unusedFrames(state.accounts[to.container.account]!) < 1) return fail(state, "FrameQuotaExceeded");
+  const frame = (from.slot as Extract<Slot, { kind: "hard" }>).frame;
+
+  const d = draft(state);
+  d.containers[to.id]!.slots[to.index] = { kind: "hard", frame };
+  d.frames[frame]!.refs += 1;
+  d.accounts[to.container.account]!.framesCharged += 1;
+  return done(d);
+}
+
+/**
+ * container.demote — turn the hard reference in slot `index` into a soft one:
+ * the mappings rooted at the slot go, the frame loses a reference and the
+ * container's account is refunded, but the frame keeps its content until
+ * physmem reuses it or someone writes it.
+ *
+ * Why: a filesystem under memory pressure turns its cached pages into soft
+ * references instead of dropping them (seed 000), giving the quota back while
+ * keeping a chance to recover the data without reading the disk.
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`alloc`); BadIndex; FrameSlotEmpty, SlotNotHard.
+ */
+export function containerDemote(state: State, op: OpOf<"container.demote">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const at = slotVia(state, subject, op.container, op.index, R.alloc);
+  if (isError(at)) return fail(state, at);
+  const hardErr = needHard(at.slot);
+  if (hardErr) return fail(state, hardErr);
+  const frame = (at.slot as Extract<Slot, { kind: "hard" }>).frame;
+
+  const d = dropSlot(state, at.id, at.index);
+  d.containers[at.id]!.slots[at.index] = { kind: "soft", frame, epoch: state.frames[frame]!.epoch };
+  return done(d);
+}
+
+/**
+ * container.promote — turn the soft reference in slot `index` back into a
+ * hard one, if its frame still holds what it held (same epoch): the container's
+ * account pays a frame again.
+ *
+ * Why: "the filesystem can later reclaim the data without reading it from
+ * disk again by turning the soft reference back into a hard reference"
+ * (seed 000) — unless the frame was reused or changed meanwhile.
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`alloc`); BadIndex; NotSoft; Stale; FrameQuotaExceeded.
+ */
+export function containerPromote(state: State, op: OpOf<"container.promote">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const at = slotVia(state, subject, op.container, op.index, R.alloc);
+  if (isError(at)) return fail(state, at);
+  if (at.slot.kind !== "soft") return fail(state, "NotSoft");
+  if (state.frames[at.slot.frame]!.epoch !== at.slot.epoch) return fail(state, "Stale");
+  if (unusedFrames(state.accounts[at.container.account]!) < 1) return fail(state, "FrameQuotaExceeded");
+
+  const d = draft(state);
+  d.containers[at.id]!.slots[at.index] = { kind: "hard", frame: at.slot.frame };
+  d.frames[at.slot.frame]!.refs += 1;
+  d.accounts[at.container.account]!.framesCharged += 1;
+  return done(d);
+}
+
+/**
+ * container.swapOut — write the content of the hard slot `index` to backing
+ * store: the slot keeps the content, the mappings rooted at it go, the frame
+ * loses a reference and the container's account is refunded.
+ *
+ * Why: swapping goes through physmem, not the task's own swap, so that shared
+ * frames stay shared (seed 004); the quota comes back for other use.
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`alloc`); BadIndex; FrameSlotEmpty, SlotNotHard.
+ */
+export function containerSwapOut(state: State, op: OpOf<"container.swapOut">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const at = slotVia(state, subject, op.container, op.index, R.alloc);
+  if (isError(at)) return fail(state, at);
+  const hardErr = needHard(at.slot);
+  if (hardErr) return fail(state, hardErr);
+  const content = state.frames[(at.slot as Extract<Slot, { kind: "hard" }>).frame]!.content;
+
+  const d = dropSlot(state, at.id, at.index);
+  d.containers[at.id]!.slots[at.index] = { kind: "swapped", content };
+  return done(d);
+}
+
+/**
+ * container.swapIn — bring the swapped-out content of slot `index` back into
+ * a frame (chosen by `nextFrame`, with a new epoch), charged to the
+ * container's account.
+ *
+ * Result: the frame number.
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`alloc`); BadIndex; NotSwapped; FrameQuotaExceeded; OutOfMemory.
+ */
+export function containerSwapIn(state: State, op: OpOf<"container.swapIn">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const at = slotVia(state, subject, op.container, op.index, R.alloc);
+  if (isError(at)) return fail(state, at);
+  if (at.slot.kind !== "swapped") return fail(state, "NotSwapped");
+  if (unusedFrames(state.accounts[at.container.account]!) < 1) return fail(state, "FrameQuotaExceeded");
+  const frame = nextFrame(state);
+  if (frame === null) return fail(state, "OutOfMemory");
+
+  const d = draft(state);
+  takeFrame(d, frame, at.slot.content);
+  d.containers[at.id]!.slots[at.index] = { kind: "hard", frame };
+  d.accounts[at.container.account]!.framesCharged += 1;
+  return done(d, frame);
 }
 
 // ---------------------------------------------------------------------------
@@ -811,6 +1039,11 @@ export const OPERATIONS: { readonly [K in OpKind]: (state: State, op: OpOf<K>) =
   "container.destroy": containerDestroy,
   "container.alloc": containerAlloc,
   "container.free": containerFree,
+  "container.copy": containerCopy,
+  "container.demote": containerDemote,
+  "container.promote": containerPromote,
+  "container.swapOut": containerSwapOut,
+  "container.swapIn": containerSwapIn,
   "cap.derive": capDerive,
   "cap.copy": capCopy,
   "cap.delete": capDelete,

@@ -16,7 +16,7 @@ export interface Frame {
   readonly content: number;
   /** number of Hard container slots holding this frame */
   readonly refs: number;
-  /** bumped every time the frame is (re)allocated; soft references compare it */
+  /** bumped every time the frame is (re)allocated or written; soft references compare it */
   readonly epoch: number;
   /** set by any access through a mapping, for pagers choosing victims (002) */
   readonly referenced: boolean;
@@ -34,8 +34,18 @@ export interface Account {
   readonly objectsCharged: number;
 }
 
-/** A container slot: empty, or holding a hard reference to a frame. */
-export type Slot = { readonly kind: "empty" } | { readonly kind: "hard"; readonly frame: number };
+/**
+ * A container slot: empty; a hard reference to a frame (charged to the
+ * container's account, keeps the frame in use); a soft reference (not
+ * charged; valid while the frame's epoch is still `epoch`, stale once the
+ * frame was reused or written: 000_0acf2069c9b56720.txt); or content swapped
+ * out to backing store (no frame, not charged: 004_1a77f3008d0f6074.txt).
+ */
+export type Slot =
+  | { readonly kind: "empty" }
+  | { readonly kind: "hard"; readonly frame: number }
+  | { readonly kind: "soft"; readonly frame: number; readonly epoch: number }
+  | { readonly kind: "swapped"; readonly content: number };
 
 export interface Container {
   /** the account that pays for the container and for its frames */

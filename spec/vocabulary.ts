@@ -138,6 +138,11 @@ export const Op = z.discriminatedUnion("op", [
   z.object({ op: z.literal("container.destroy"), ...subject, container: slot }).strict(),
   z.object({ op: z.literal("container.alloc"), ...subject, container: slot, index: slot }).strict(),
   z.object({ op: z.literal("container.free"), ...subject, container: slot, index: slot }).strict(),
+  z.object({ op: z.literal("container.copy"), ...subject, src: slot, srcIndex: slot, dst: slot, dstIndex: slot }).strict(),
+  z.object({ op: z.literal("container.demote"), ...subject, container: slot, index: slot }).strict(),
+  z.object({ op: z.literal("container.promote"), ...subject, container: slot, index: slot }).strict(),
+  z.object({ op: z.literal("container.swapOut"), ...subject, container: slot, index: slot }).strict(),
+  z.object({ op: z.literal("container.swapIn"), ...subject, container: slot, index: slot }).strict(),
   z.object({ op: z.literal("cap.derive"), ...subject, src: slot, dest: slot, rights: Rights }).strict(),
   z.object({ op: z.literal("cap.copy"), ...subject, src: slot, target: slot, dest: slot }).strict(),
   z.object({ op: z.literal("cap.delete"), ...subject, slot }).strict(),
@@ -202,6 +207,14 @@ export const ERROR_CODES = [
   "FrameSlotEmpty",
   /** a container slot that should be empty holds a frame */
   "FrameSlotOccupied",
+  /** a container slot that should hold a hard reference holds a soft one or swapped content */
+  "SlotNotHard",
+  /** a container slot that should hold a soft reference does not */
+  "NotSoft",
+  /** a soft reference whose frame was reused or written since it was made */
+  "Stale",
+  /** a container slot that should hold swapped-out content does not */
+  "NotSwapped",
   /** a virtual page number is outside the address space */
   "BadPage",
   /** a virtual page that should be free is mapped */
