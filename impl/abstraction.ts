@@ -6,11 +6,11 @@
  * as in the spec, so two impls that placed their nodes differently map to the
  * same abstract state.
  */
-import type { Account, Cap, CapRef, Container, Frame, Mapping, Slot, State, Task } from "../spec/state.js";
+import type { Account, Cap, CapRef, Container, DmaHandle, Frame, Mapping, Slot, State, Task } from "../spec/state.js";
 import type { ObjectKind } from "../spec/vocabulary.js";
 import { type Machine, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED } from "./machine.js";
 
-const KINDS: readonly ObjectKind[] = ["account", "task", "container"];
+const KINDS: readonly ObjectKind[] = ["account", "task", "container", "dma"];
 
 export function toSpec(m: Machine): State {
   const { config } = m;
@@ -19,7 +19,7 @@ export function toSpec(m: Machine): State {
   const frames: Frame[] = [];
   for (let f = 0; f < config.frames; f++) {
     const flags = m.flags[f]!;
-    frames.push({ content: m.content[f]!, refs: m.refs[f]!, epoch: m.epoch[f]!, referenced: (flags & 1) !== 0, dirty: (flags & 2) !== 0 });
+    frames.push({ content: m.content[f]!, refs: m.refs[f]!, epoch: m.epoch[f]!, referenced: (flags & 1) !== 0, dirty: (flags & 2) !== 0, wired: m.wired[f]! });
   }
 
   const accounts: (Account | null)[] = [];
@@ -31,6 +31,7 @@ export function toSpec(m: Machine): State {
     const p = m.accParent[a]!;
     accounts.push({
       parent: p === -1 ? null : p,
+      yieldRequest: m.accYieldRequest[a]!,
       frameQuota: m.accFrameQuota[a]!,
       framesCharged: m.accFramesCharged[a]!,
       objectQuota: m.accObjQuota[a]!,
@@ -104,5 +105,10 @@ export function toSpec(m: Machine): State {
     containers.push({ account: m.conAccount[c]!, slots });
   }
 
-  return { config, frames, accounts, tasks, containers };
+  const handles: (DmaHandle | null)[] = [];
+  for (let h = 0; h < config.handles; h++) {
+    handles.push(m.freeHandles.has(h) ? null : { account: m.handleAccount[h]!, frame: m.handleFrame[h]! });
+  }
+
+  return { config, frames, accounts, tasks, containers, handles };
 }

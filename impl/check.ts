@@ -69,7 +69,7 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
       }
       for (let f = 0; f < m.config.frames; f++) {
         if (m.softLive[f] !== soft[f]) return `frame ${f}: softLive ${m.softLive[f]} but ${soft[f]} valid soft slots`;
-        const unused = m.refs[f] === 0;
+        const unused = m.refs[f] === 0 && m.wired[f] === 0;
         if (m.freeFrames.has(f) !== (unused && soft[f] === 0)) return `frame ${f}: free bit ${m.freeFrames.has(f)}, refs ${m.refs[f]}, soft ${soft[f]}`;
         if (m.softOnly.has(f) !== (unused && soft[f]! > 0)) return `frame ${f}: soft-only bit ${m.softOnly.has(f)}, refs ${m.refs[f]}, soft ${soft[f]}`;
       }

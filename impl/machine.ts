@@ -37,6 +37,7 @@ export const OK = 0;
 export const KIND_ACCOUNT = 0;
 export const KIND_TASK = 1;
 export const KIND_CONTAINER = 2;
+export const KIND_DMA = 3;
 
 export const PT_BITS = 9;
 export const PT_SIZE = 1 << PT_BITS;
@@ -75,6 +76,7 @@ export class Machine {
   readonly refs: Int32Array;
   readonly epoch: Int32Array;
   readonly flags: Uint8Array;
+  readonly wired: Int32Array;
   /** frames with no hard reference and no valid soft reference */
   readonly freeFrames: LowestFreeSet;
   /** frames with no hard reference but a valid soft reference: reclaimable */
@@ -91,6 +93,7 @@ export class Machine {
   readonly accFramesCharged: Float64Array;
   readonly accObjQuota: Float64Array;
   readonly accObjCharged: Float64Array;
+  readonly accYieldRequest: Float64Array;
   readonly freeAccounts: LowestFreeSet;
 
   // tasks
@@ -106,6 +109,11 @@ export class Machine {
   readonly slotAux: Int32Array; // epoch of a soft slot, content of a swapped one
   readonly slotFirstMap: Int32Array; // root mappings of a slot
   readonly freeContainers: LowestFreeSet;
+
+  // DMA handles
+  readonly handleAccount: Int32Array;
+  readonly handleFrame: Int32Array;
+  readonly freeHandles: LowestFreeSet;
 
   // capability nodes
   capCap = 0;
@@ -162,7 +170,7 @@ export class Machine {
 
   constructor(config: Config) {
     this.config = ConfigSchema.parse(config);
-    const { frames, accounts, tasks, containers, capSlots, vpages, containerSlots } = this.config;
+    const { frames, accounts, tasks, containers, capSlots, vpages, containerSlots, handles } = this.config;
     this.C = capSlots;
     this.S = containerSlots;
     this.dirEntries = Math.ceil(vpages / PT_SIZE);
@@ -172,6 +180,7 @@ export class Machine {
     this.refs = new Int32Array(frames);
     this.epoch = new Int32Array(frames);
     this.flags = new Uint8Array(frames);
+    this.wired = new Int32Array(frames);
     this.freeFrames = new LowestFreeSet(frames, true);
     this.softOnly = new LowestFreeSet(frames, false);
     this.softLive = new Int32Array(frames);
@@ -184,6 +193,7 @@ export class Machine {
     this.accFramesCharged = new Float64Array(accounts);
     this.accObjQuota = new Float64Array(accounts);
     this.accObjCharged = new Float64Array(accounts);
+    this.accYieldRequest = new Float64Array(accounts);
     this.freeAccounts = new LowestFreeSet(accounts, true);
     this.accMark = new Uint8Array(accounts);
 
@@ -199,7 +209,11 @@ export class Machine {
     this.slotFirstMap = new Int32Array(containers * containerSlots).fill(-1);
     this.freeContainers = new LowestFreeSet(containers, true);
 
-    this.objFirstCap = new Int32Array(accounts + tasks + containers).fill(-1);
+    this.handleAccount = new Int32Array(handles).fill(-1);
+    this.handleFrame = new Int32Array(handles).fill(-1);
+    this.freeHandles = new LowestFreeSet(handles, true);
+
+    this.objFirstCap = new Int32Array(accounts + tasks + containers + handles).fill(-1);
     this.growCaps(16);
     this.growMaps(16);
     this.growPool(4);
@@ -314,8 +328,8 @@ export class Machine {
   }
 
   objIndex(kind: number, id: number): number {
-    const { accounts, tasks } = this.config;
-    return kind === KIND_ACCOUNT ? id : kind === KIND_TASK ? accounts + id : accounts + tasks + id;
+    const { accounts, tasks, containers } = this.config;
+    return kind === KIND_ACCOUNT ? id : kind === KIND_TASK ? accounts + id : kind === KIND_CONTAINER ? accounts + tasks + id : accounts + tasks + containers + id;
   }
 
   // -------------------------------------------------------------------------
@@ -523,6 +537,17 @@ export class Machine {
     this.freeTasks.add(t);
   }
 
+  private destroyHandle(h: number): void {
+    this.rescind(KIND_DMA, h);
+    const f = this.handleFrame[h]!;
+    this.wired[f]! -= 1;
+    this.refreshFrame(f);
+    this.accObjCharged[this.handleAccount[h]!]! -= 1;
+    this.handleAccount[h] = -1;
+    this.handleFrame[h] = -1;
+    this.freeHandles.add(h);
+  }
+
   private destroyContainer(c: number): void {
     this.rescind(KIND_CONTAINER, c);
     const account = this.conAccount[c]!;
@@ -556,7 +581,7 @@ export class Machine {
 
   /** Puts frame f into the free or soft-only set as its counts now say. */
   private refreshFrame(f: number): void {
-    const unused = this.refs[f] === 0;
+    const unused = this.refs[f] === 0 && this.wired[f] === 0;
     const soft = this.softLive[f]! > 0;
     if (unused && !soft) this.freeFrames.add(f);
     else this.freeFrames.delete(f);
@@ -595,6 +620,7 @@ export class Machine {
     const { tasks, containers, accounts } = this.config;
     for (let t = 0; t < tasks; t++) if (!this.freeTasks.has(t) && this.accMark[this.taskAccount[t]!]) this.destroyTask(t);
     for (let c = 0; c < containers; c++) if (!this.freeContainers.has(c) && this.accMark[this.conAccount[c]!]) this.destroyContainer(c);
+    for (let h = 0; h < this.config.handles; h++) if (!this.freeHandles.has(h) && this.accMark[this.handleAccount[h]!]) this.destroyHandle(h);
     for (let x = 0; x < accounts; x++) if (this.accMark[x]) this.rescind(KIND_ACCOUNT, x);
     // Return the quota to the parent, refund the node, unlink a.
     const p = this.accParent[a]!;
@@ -617,6 +643,7 @@ export class Machine {
       this.accFramesCharged[x] = 0;
       this.accObjQuota[x] = 0;
       this.accObjCharged[x] = 0;
+      this.accYieldRequest[x] = 0;
       this.freeAccounts.add(x);
     }
   }
@@ -697,6 +724,20 @@ export class Machine {
         return this.containerSwapOut(op.task, op.container, op.index);
       case "container.swapIn":
         return this.containerSwapIn(op.task, op.container, op.index);
+      case "account.request":
+        return this.accountRequest(op.task, op.account, op.frames);
+      case "account.yieldRequest":
+        return this.accountYieldRequest(op.task, op.account, op.frames);
+      case "account.yield":
+        return this.accountYield(op.task, op.account);
+      case "dma.wire":
+        return this.dmaWire(op.task, op.container, op.index, op.dest);
+      case "dma.unwire":
+        return this.dmaUnwire(op.task, op.handle);
+      case "dma.write":
+        return this.dmaWrite(op.task, op.handle, op.value);
+      case "physmem.relocate":
+        return this.physmemRelocate(op.frame);
       case "cap.derive":
         return this.capDerive(op.task, op.src, op.dest, rightsMask(op.rights));
       case "cap.copy":
@@ -1089,6 +1130,7 @@ export class Machine {
     if (m === -1) return E.NotMapped;
     if ((this.mapRights[m]! & R.write) === 0) return E.ProtectionFault;
     let f = this.mapFrame[m]!;
+    if (this.wired[f]! > 0) return E.Wired;
     if (this.refs[f]! > 1) {
       // copy-on-write: the root slot gets a fresh frame with the old content
       const g = this.nextFrame();
@@ -1165,6 +1207,7 @@ export class Machine {
     const he = this.needHard(si);
     if (he) return he;
     const f = this.conSlots[si]!;
+    if (this.wired[f]! > 0) return E.Wired;
     this.dropSlot(si, this.conAccount[(si / this.S) | 0]!);
     this.slotKind[si] = SLOT_SOFT;
     this.conSlots[si] = f;
@@ -1198,6 +1241,7 @@ export class Machine {
     if (si < 0) return -si;
     const he = this.needHard(si);
     if (he) return he;
+    if (this.wired[this.conSlots[si]!]! > 0) return E.Wired;
     const content = this.content[this.conSlots[si]!]!;
     this.dropSlot(si, this.conAccount[(si / this.S) | 0]!);
     this.slotKind[si] = SLOT_SWAPPED;
@@ -1220,6 +1264,120 @@ export class Machine {
     this.slotAux[si] = 0;
     this.accFramesCharged[account]! += 1;
     this.value = f;
+    return OK;
+  }
+
+  /** The non-root account named by an `alloc` cap, or -(status). */
+  private childAccountVia(task: number, slot: number): number {
+    const cap = this.capIn(task, slot, KIND_ACCOUNT, R.alloc);
+    if (cap < 0) return cap;
+    const a = this.capObj[cap]!;
+    return this.accParent[a] === -1 ? -E.IsRoot : a;
+  }
+
+  accountRequest(task: number, slot: number, frames: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    const a = this.childAccountVia(task, slot);
+    if (a < 0) return -a;
+    if (!isAmount(frames)) return E.BadValue;
+    const p = this.accParent[a]!;
+    if (this.unusedFrames(p) < frames) return E.Denied;
+    this.accFrameQuota[p]! -= frames;
+    this.accFrameQuota[a]! += frames;
+    return OK;
+  }
+
+  accountYieldRequest(task: number, slot: number, frames: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    const a = this.childAccountVia(task, slot);
+    if (a < 0) return -a;
+    if (!isAmount(frames)) return E.BadValue;
+    this.accYieldRequest[a] = frames;
+    return OK;
+  }
+
+  accountYield(task: number, slot: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    const a = this.childAccountVia(task, slot);
+    if (a < 0) return -a;
+    const n = Math.min(this.accYieldRequest[a]!, this.unusedFrames(a));
+    this.accFrameQuota[a]! -= n;
+    this.accYieldRequest[a]! -= n;
+    this.accFrameQuota[this.accParent[a]!]! += n;
+    this.value = n;
+    return OK;
+  }
+
+  dmaWire(task: number, slot: number, index: number, dest: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    const si = this.slotVia(task, slot, index, R.priv);
+    if (si < 0) return -si;
+    const he = this.needHard(si);
+    if (he) return he;
+    const se = this.freeCapSlot(task, dest);
+    if (se) return se;
+    const h = this.freeHandles.lowest();
+    if (h < 0) return E.OutOfIds;
+    const account = this.taskAccount[task]!;
+    const qe = this.canPayObjectAndCap(account, 1, account);
+    if (qe) return qe;
+    const f = this.conSlots[si]!;
+    this.freeHandles.delete(h);
+    this.handleAccount[h] = account;
+    this.handleFrame[h] = f;
+    this.wired[f]! += 1;
+    this.refreshFrame(f);
+    this.accObjCharged[account]! += 1;
+    this.installCap(task, dest, KIND_DMA, h, ALL_RIGHTS, -1);
+    this.value = h;
+    return OK;
+  }
+
+  dmaUnwire(task: number, slot: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    const cap = this.capIn(task, slot, KIND_DMA, R.alloc);
+    if (cap < 0) return -cap;
+    this.destroyHandle(this.capObj[cap]!);
+    return OK;
+  }
+
+  dmaWrite(task: number, slot: number, value: number): number {
+    if (!this.subjectOk(task)) return E.NoSuchTask;
+    if (typeof value !== "number" || (value | 0) !== value) return E.BadValue;
+    const cap = this.capIn(task, slot, KIND_DMA, R.write);
+    if (cap < 0) return -cap;
+    const f = this.handleFrame[this.capObj[cap]!]!;
+    this.content[f] = value;
+    this.epoch[f]! += 1;
+    this.softLive[f] = 0;
+    this.refreshFrame(f);
+    return OK;
+  }
+
+  /**
+   * Environment: physmem moves frame f. Finds the hard slots holding f by a
+   * scan of all container slots (relocation is rare; no reverse index kept).
+   */
+  physmemRelocate(f: number): number {
+    if (!inRange(f, this.config.frames)) return E.BadFrame;
+    if (this.refs[f] === 0) return E.FrameNotInUse;
+    if (this.wired[f]! > 0) return E.Wired;
+    const g = this.nextFrame();
+    if (g < 0) return E.OutOfMemory;
+    for (let si = 0; si < this.conSlots.length; si++) {
+      if (this.slotKind[si] !== SLOT_HARD || this.conSlots[si] !== f) continue;
+      while (this.slotFirstMap[si]! !== -1) this.removeMappingSubtree(this.slotFirstMap[si]!);
+      this.conSlots[si] = g;
+    }
+    this.refs[g] = this.refs[f]!;
+    this.epoch[g]! += 1;
+    this.softLive[g] = 0;
+    this.content[g] = this.content[f]!;
+    this.flags[g] = this.flags[f]!;
+    this.refs[f] = 0;
+    this.refreshFrame(f);
+    this.refreshFrame(g);
+    this.value = g;
     return OK;
   }
 }

@@ -26,6 +26,9 @@ export const KIND_WEIGHTS: { readonly [K in OpKind]: number } = {
   "account.create": 3,
   "account.transfer": 3,
   "account.destroy": 1,
+  "account.request": 2,
+  "account.yieldRequest": 2,
+  "account.yield": 2,
   "task.create": 3,
   "task.destroy": 1,
   "container.create": 4,
@@ -49,6 +52,10 @@ export const KIND_WEIGHTS: { readonly [K in OpKind]: number } = {
   "l4.share": 3,
   "mem.read": 4,
   "mem.write": 4,
+  "dma.wire": 2,
+  "dma.unwire": 1,
+  "dma.write": 2,
+  "physmem.relocate": 2,
 };
 
 export const intentArb: fc.Arbitrary<Intent> = fc.record({
@@ -67,9 +74,10 @@ export const configArb: fc.Arbitrary<Config> = fc.record({
   capSlots: fc.integer({ min: 6, max: 12 }),
   vpages: fc.integer({ min: 2, max: 8 }),
   containerSlots: fc.integer({ min: 1, max: 4 }),
+  handles: fc.integer({ min: 0, max: 3 }),
 });
 
-export const SMALL_CONFIG: Config = { frames: 6, objects: 40, accounts: 4, tasks: 4, containers: 4, capSlots: 10, vpages: 8, containerSlots: 3 };
+export const SMALL_CONFIG: Config = { frames: 6, objects: 40, accounts: 4, tasks: 4, containers: 4, capSlots: 10, vpages: 8, containerSlots: 3, handles: 3 };
 
 const pick = <T>(xs: readonly T[], n: number): T | undefined => (xs.length === 0 ? undefined : xs[n % xs.length]);
 
@@ -108,16 +116,27 @@ const PREREQUISITE: { readonly [K in OpKind]?: OpKind } = {
   "container.create": "container.destroy",
   "account.transfer": "account.create",
   "cap.delete": "cap.derive",
+  "account.request": "account.create",
+  "account.yieldRequest": "account.create",
+  "account.yield": "account.yieldRequest",
+  "dma.wire": "container.alloc",
+  "dma.unwire": "dma.wire",
+  "dma.write": "dma.wire",
   "cap.revoke": "cap.derive",
 };
 
 /** Turns an intent into an operation on `s`. */
 export function resolve(s: State, intent: Intent): Op {
   if (intent.raw) return rawOp(intent.kind, intent.n);
-  let kind = intent.kind;
+  if (intent.kind === "physmem.relocate") {
+    // An environment action: physmem picks a frame in use (mostly a movable one).
+    const inUse = s.frames.flatMap((f, i) => (f.refs > 0 && f.wired === 0 ? [i] : []));
+    return { op: "physmem.relocate", frame: pick(inUse, intent.n[0]) ?? intent.n[0] % s.config.frames };
+  }
+  let kind: OpKind = intent.kind;
   for (let hops = 0; hops < 4; hops++) {
     const op = resolveKind(s, { ...intent, kind });
-    const next = PREREQUISITE[kind];
+    const next: OpKind | undefined = PREREQUISITE[kind];
     if (op || !next) return op ?? resolveKind(s, { ...intent, kind }, true)!;
     kind = next;
   }
@@ -167,7 +186,19 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
         );
       }
       case "account.destroy":
+      case "account.request":
+      case "account.yieldRequest":
         return any((cap) => ofKind("account", R.alloc)(cap) && s.accounts[cap.object]!.parent !== null);
+      case "account.yield":
+        return any((cap) => ofKind("account", R.alloc)(cap) && s.accounts[cap.object]!.yieldRequest > 0);
+      case "dma.wire":
+        return any((cap) => has(R.priv)(cap) && containerWith("hard")(cap)) && freeSlots(t).length > 0;
+      case "dma.unwire":
+        return any(ofKind("dma", R.alloc));
+      case "dma.write":
+        return any(ofKind("dma", R.write));
+      case "physmem.relocate":
+        return true;
       case "task.destroy":
         return any((cap) => ofKind("task", R.alloc)(cap) && cap.object !== 0);
       case "container.destroy":
@@ -242,6 +273,27 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
     case "task.create":
     case "container.create":
       return { op: intent.kind, task, account: slotOf(pick(held(ofKind("account", R.alloc)), b)), dest };
+    case "account.request":
+    case "account.yieldRequest":
+    case "account.yield": {
+      const children = held((cap) => ofKind("account", R.alloc)(cap) && s.accounts[cap.object]!.parent !== null);
+      const asked = children.filter((h) => s.accounts[h.cap.object]!.yieldRequest > 0);
+      const h = (intent.kind === "account.yield" && asked.length ? pick(asked, b) : pick(children, b)) ?? pick(held(ofKind("account")), b);
+      if (intent.kind === "account.yield") return { op: intent.kind, task, account: slotOf(h) };
+      return { op: intent.kind, task, account: slotOf(h), frames: d % 3 };
+    }
+    case "dma.wire": {
+      const cands = held((cap) => has(R.priv)(cap) && containerWith("hard")(cap));
+      const h = pick(cands, b) ?? pick(held(ofKind("container")), b);
+      const slots = h ? s.containers[h.cap.object]!.slots.flatMap((x, i) => (x.kind === "hard" ? [i] : [])) : [];
+      return { op: "dma.wire", task, container: slotOf(h), index: pick(slots, c) ?? c % s.config.containerSlots, dest };
+    }
+    case "dma.unwire":
+      return { op: "dma.unwire", task, handle: slotOf(pick(held(ofKind("dma", R.alloc)), b)) };
+    case "dma.write":
+      return { op: "dma.write", task, handle: slotOf(pick(held(ofKind("dma", R.write)), b)), value: c - 500 };
+    case "physmem.relocate":
+      return { op: "physmem.relocate", frame: a % s.config.frames };
     case "task.destroy": {
       // Killing the root task ends the interesting part of a trace: avoid it.
       const others = held((cap) => ofKind("task", R.alloc)(cap) && cap.object !== 0);
@@ -354,7 +406,7 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
   }
 }
 
-const DESTRUCTIVE = new Set<OpKind>(["account.destroy", "task.destroy", "cap.delete", "cap.revoke"]);
+const DESTRUCTIVE = new Set<OpKind>(["account.destroy", "task.destroy", "cap.delete", "cap.revoke", "dma.unwire"]);
 
 /** An operation from the raw numbers: small values, often out of range. */
 function rawOp(kind: OpKind, [a, b, c, d, e]: Intent["n"]): Op {
@@ -371,7 +423,19 @@ function rawOp(kind: OpKind, [a, b, c, d, e]: Intent["n"]): Op {
     case "account.transfer":
       return { op: kind, task, from: x, to: y, frames: d % 10, objects: e % 60 };
     case "account.destroy":
+    case "account.yield":
       return { op: kind, task, account: x };
+    case "account.request":
+    case "account.yieldRequest":
+      return { op: kind, task, account: x, frames: d % 10 };
+    case "dma.wire":
+      return { op: kind, task, container: x, index: y % 6, dest: z };
+    case "dma.unwire":
+      return { op: kind, task, handle: x };
+    case "dma.write":
+      return { op: kind, task, handle: x, value: e - 500 };
+    case "physmem.relocate":
+      return { op: kind, frame: (a % 12) - 2 };
     case "task.create":
     case "container.create":
       return { op: kind, task, account: x, dest: y };

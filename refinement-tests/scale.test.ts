@@ -18,7 +18,7 @@ import { Machine } from "../impl/machine.js";
 import { firstDifference } from "./compare.js";
 
 const N = 100_000;
-const CONFIG: Config = { frames: 4, objects: 3 * N, accounts: 1, tasks: 2, containers: 1, capSlots: N + 8, vpages: 1 << 17, containerSlots: 1 };
+const CONFIG: Config = { frames: 4, objects: 3 * N, accounts: 1, tasks: 2, containers: 1, capSlots: N + 8, vpages: 1 << 17, containerSlots: 1, handles: 0 };
 
 /** Container cap in slot 2; chain link i in slot 3 + i, derived from the previous one; link i maps page i. */
 function buildChain(): Machine {

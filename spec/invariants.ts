@@ -122,12 +122,13 @@ export const INVARIANTS: readonly Invariant[] = [
   },
   {
     name: "exactObjectCharges",
-    description: "An account's charged objects are exactly the sub-accounts, tasks and containers it pays for plus the capabilities and mappings held by tasks it pays for (the receiver pays).",
+    description: "An account's charged objects are exactly the sub-accounts, tasks, containers and DMA handles it pays for plus the capabilities and mappings held by tasks it pays for (the receiver pays).",
     check(s) {
       const counted = new Map<number, number>();
       const add = (a: number, n = 1) => counted.set(a, (counted.get(a) ?? 0) + n);
       s.accounts.forEach((a) => a && a.parent !== null && add(a.parent));
       s.containers.forEach((c) => c && add(c.account));
+      s.handles.forEach((h) => h && add(h.account));
       s.tasks.forEach((t) => {
         if (!t) return;
         add(t.account, 1 + t.caps.filter((c) => c !== null).length + t.pages.filter((m) => m !== null).length);
@@ -265,7 +266,7 @@ export const INVARIANTS: readonly Invariant[] = [
     description: "Every capability names an object that exists: once a destroy returns, nothing can reach what it took away.",
     check(s) {
       for (const [r, cap] of allCaps(s)) {
-        const table = cap.kind === "account" ? s.accounts : cap.kind === "task" ? s.tasks : s.containers;
+        const table = cap.kind === "account" ? s.accounts : cap.kind === "task" ? s.tasks : cap.kind === "container" ? s.containers : s.handles;
         if (!table[cap.object]) return `capability ${capKey(r)} names ${cap.kind} ${cap.object}, which is gone`;
       }
       return null;
@@ -273,10 +274,44 @@ export const INVARIANTS: readonly Invariant[] = [
   },
   {
     name: "payersLive",
-    description: "Every task and container is paid for by an account that exists.",
+    description: "Every task, container and DMA handle is paid for by an account that exists.",
     check(s) {
       for (let t = 0; t < s.tasks.length; t++) if (s.tasks[t] && !s.accounts[s.tasks[t]!.account]) return `task ${t} is paid by a missing account`;
       for (let c = 0; c < s.containers.length; c++) if (s.containers[c] && !s.accounts[s.containers[c]!.account]) return `container ${c} is paid by a missing account`;
+      for (let h = 0; h < s.handles.length; h++) if (s.handles[h] && !s.accounts[s.handles[h]!.account]) return `DMA handle ${h} is paid by a missing account`;
+      return null;
+    },
+  },
+  {
+    name: "wiredCountExact",
+    description: "A frame's wire count is the number of DMA handles wiring it: a frame is released only when its last handle goes.",
+    check(s) {
+      const counted = new Array<number>(s.frames.length).fill(0);
+      for (const h of s.handles) if (h) counted[h.frame] = (counted[h.frame] ?? 0) + 1;
+      for (let f = 0; f < s.frames.length; f++) if (s.frames[f]!.wired !== counted[f]) return `frame ${f} has wire count ${s.frames[f]!.wired} but ${counted[f]} handles`;
+      return null;
+    },
+  },
+  {
+    name: "softRefsFromThePast",
+    description: "A soft reference's epoch is never ahead of its frame's: it remembers a content the frame had.",
+    check(s) {
+      for (let c = 0; c < s.containers.length; c++) {
+        for (const [i, x] of (s.containers[c]?.slots ?? []).entries()) {
+          if (x.kind === "soft" && x.epoch > s.frames[x.frame]!.epoch) return `soft slot ${c}:${i} is ahead of frame ${x.frame}'s epoch`;
+        }
+      }
+      return null;
+    },
+  },
+  {
+    name: "yieldRequestsSane",
+    description: "Yield requests are non-negative, and the root account, having no parent, has none.",
+    check(s) {
+      for (const [id, a] of liveAccounts(s)) {
+        if (a.yieldRequest < 0) return `account ${id} has a negative yield request`;
+        if (a.parent === null && a.yieldRequest !== 0) return "the root account has a yield request";
+      }
       return null;
     },
   },

@@ -139,7 +139,7 @@ export function accountCreate(state: State, op: OpOf<"account.create">): Step {
   p.frameQuota -= op.frames;
   p.objectQuota -= op.objects;
   p.objectsCharged += 1;
-  d.accounts[id] = { parent: cap.object, frameQuota: op.frames, framesCharged: 0, objectQuota: op.objects, objectsCharged: 0 };
+  d.accounts[id] = { parent: cap.object, yieldRequest: 0, frameQuota: op.frames, framesCharged: 0, objectQuota: op.objects, objectsCharged: 0 };
   install(d, { task: op.task, slot: op.dest }, { kind: "account", object: id, rights: ALL_RIGHTS, parent: null });
   return done(d, id);
 }
@@ -309,13 +309,13 @@ export function softHeld(state: State, f: number): boolean {
 
 /**
  * The frame physmem hands out next: the lowest-numbered free frame (no hard
- * reference and no valid soft reference); failing that, under pressure, the
+ * reference, not wired, no valid soft reference); failing that, under pressure, the
  * lowest-numbered frame held only by soft references, which are thereby made
  * stale (seed 000: dropped cache pages are "turned into a soft reference" and
  * may be reclaimed). Null when every frame is in hard use.
  */
 export function nextFrame(state: State): number | null {
-  const unused = (f: number) => state.frames[f]!.refs === 0;
+  const unused = (f: number) => state.frames[f]!.refs === 0 && state.frames[f]!.wired === 0;
   for (let f = 0; f < state.frames.length; f++) if (unused(f) && !softHeld(state, f)) return f;
   for (let f = 0; f < state.frames.length; f++) if (unused(f)) return f;
   return null;
@@ -324,7 +324,7 @@ export function nextFrame(state: State): number | null {
 /** Gives frame `f` to a new user: zeroed, one reference, a new epoch, bits clear. */
 function takeFrame(d: Draft, f: number, content = 0): void {
   const frame = d.frames[f]!;
-  d.frames[f] = { content, refs: frame.refs + 1, epoch: frame.epoch + 1, referenced: false, dirty: false };
+  d.frames[f] = { content, refs: frame.refs + 1, epoch: frame.epoch + 1, referenced: false, dirty: false, wired: frame.wired };
 }
 
 /** The container named by a cap in the subject's space, checked. */
@@ -825,8 +825,9 @@ export function memRead(state: State, op: OpOf<"mem.read">): Step {
  * only a physical frame is needed.
  *
  * Errors (faults), in order: NoSuchTask; BadValue; BadPage; NotMapped;
- * ProtectionFault (no write right); OutOfMemory (a copy to break and no
- * frame to break it with).
+ * ProtectionFault (no write right); Wired (the frame is wired for DMA: "denying
+ * access to the memory by the original owner", seed 000); OutOfMemory (a copy
+ * to break and no frame to break it with).
  */
 export function memWrite(state: State, op: OpOf<"mem.write">): Step {
   const subject = subjectOf(state, op.task);
@@ -835,6 +836,7 @@ export function memWrite(state: State, op: OpOf<"mem.write">): Step {
   const m = mappingAt(state, subject, op.vpage);
   if (isError(m)) return fail(state, m);
   if ((m.rights & R.write) === 0) return fail(state, "ProtectionFault");
+  if (state.frames[m.frame]!.wired > 0) return fail(state, "Wired");
   let frame = m.frame;
   let d: Draft;
   if (state.frames[frame]!.refs > 1) {
@@ -931,7 +933,7 @@ export function containerCopy(state: State, op: OpOf<"container.copy">): Step {
  * keeping a chance to recover the data without reading the disk.
  *
  * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); BadIndex; FrameSlotEmpty, SlotNotHard.
+ * (`alloc`); BadIndex; FrameSlotEmpty, SlotNotHard; Wired.
  */
 export function containerDemote(state: State, op: OpOf<"container.demote">): Step {
   const subject = subjectOf(state, op.task);
@@ -941,6 +943,7 @@ export function containerDemote(state: State, op: OpOf<"container.demote">): Ste
   const hardErr = needHard(at.slot);
   if (hardErr) return fail(state, hardErr);
   const frame = (at.slot as Extract<Slot, { kind: "hard" }>).frame;
+  if (state.frames[frame]!.wired > 0) return fail(state, "Wired");
 
   const d = dropSlot(state, at.id, at.index);
   d.containers[at.id]!.slots[at.index] = { kind: "soft", frame, epoch: state.frames[frame]!.epoch };
@@ -984,7 +987,7 @@ export function containerPromote(state: State, op: OpOf<"container.promote">): S
  * frames stay shared (seed 004); the quota comes back for other use.
  *
  * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); BadIndex; FrameSlotEmpty, SlotNotHard.
+ * (`alloc`); BadIndex; FrameSlotEmpty, SlotNotHard; Wired.
  */
 export function containerSwapOut(state: State, op: OpOf<"container.swapOut">): Step {
   const subject = subjectOf(state, op.task);
@@ -993,7 +996,9 @@ export function containerSwapOut(state: State, op: OpOf<"container.swapOut">): S
   if (isError(at)) return fail(state, at);
   const hardErr = needHard(at.slot);
   if (hardErr) return fail(state, hardErr);
-  const content = state.frames[(at.slot as Extract<Slot, { kind: "hard" }>).frame]!.content;
+  const frame = state.frames[(at.slot as Extract<Slot, { kind: "hard" }>).frame]!;
+  if (frame.wired > 0) return fail(state, "Wired");
+  const content = frame.content;
 
   const d = dropSlot(state, at.id, at.index);
   d.containers[at.id]!.slots[at.index] = { kind: "swapped", content };
@@ -1027,6 +1032,211 @@ export function containerSwapIn(state: State, op: OpOf<"container.swapIn">): Ste
 }
 
 // ---------------------------------------------------------------------------
+// Ballooning
+
+/**
+ * The account named by a cap with `alloc` in the subject's space, which must
+ * not be the root. Errors, in order: BadCapSlot, NoCap, WrongType, NoRights;
+ * IsRoot.
+ */
+function childAccountVia(state: State, subject: Task, slot: unknown): { id: number; account: Account; parent: Account } | ErrorCode {
+  const cap = capIn(state, subject, slot, "account", R.alloc);
+  if (isError(cap)) return cap;
+  const account = state.accounts[cap.object]!;
+  if (account.parent === null) return "IsRoot";
+  return { id: cap.object, account, parent: state.accounts[account.parent]! };
+}
+
+/**
+ * account.request — the account named by `account` asks its parent for
+ * `frames` more frame quota. Granted whole from the parent's unused quota,
+ * or denied; never partly, never by taking from anyone else.
+ *
+ * Why: Genode's ballooning (seed 003, 003_a2470de884760ae8.txt): "a cache
+ * would try it request additional memory up to a point where such requests
+ * are denied", so slack memory is used without ever overcommitting (seed 004).
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`alloc`); IsRoot; BadValue; Denied.
+ */
+export function accountRequest(state: State, op: OpOf<"account.request">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const c = childAccountVia(state, subject, op.account);
+  if (isError(c)) return fail(state, c);
+  if (!isAmount(op.frames)) return fail(state, "BadValue");
+  if (unusedFrames(c.parent) < op.frames) return fail(state, "Denied");
+  const d = draft(state);
+  d.accounts[c.account.parent!]!.frameQuota -= op.frames;
+  d.accounts[c.id]!.frameQuota += op.frames;
+  return done(d);
+}
+
+/**
+ * account.yieldRequest — the parent asks the account named by `account` to
+ * give back `frames` frames of quota (replacing any earlier request). It is
+ * a request, not a command: nothing moves until the child yields.
+ *
+ * Why: Genode's yield requests (seed 003): "once the memory is needed for
+ * other purposes, the cache cooperatively responds to so-called yield
+ * requests"; only destroying the child takes memory by force (MODEL.md).
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`alloc`); IsRoot; BadValue.
+ */
+export function accountYieldRequest(state: State, op: OpOf<"account.yieldRequest">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const c = childAccountVia(state, subject, op.account);
+  if (isError(c)) return fail(state, c);
+  if (!isAmount(op.frames)) return fail(state, "BadValue");
+  const d = draft(state);
+  d.accounts[c.id]!.yieldRequest = op.frames;
+  return done(d);
+}
+
+/**
+ * account.yield — the account named by `account` answers its parent's yield
+ * request: it hands back as much of its *unused* frame quota as was asked
+ * for, and the request shrinks by that much. A child that first frees
+ * frames (evicts its cache) can then yield more.
+ *
+ * Result: the number of frames yielded.
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`alloc`); IsRoot.
+ */
+export function accountYield(state: State, op: OpOf<"account.yield">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const c = childAccountVia(state, subject, op.account);
+  if (isError(c)) return fail(state, c);
+  const n = Math.min(c.account.yieldRequest, unusedFrames(c.account));
+  const d = draft(state);
+  d.accounts[c.id]!.frameQuota -= n;
+  d.accounts[c.id]!.yieldRequest -= n;
+  d.accounts[c.account.parent!]!.frameQuota += n;
+  return done(d, n);
+}
+
+// ---------------------------------------------------------------------------
+// DMA and physmem
+
+/**
+ * dma.wire — wire the frame in the hard slot `index` of the container named
+ * by `container` for DMA and put a capability to a new DMA handle into the
+ * subject's slot `dest`. While any handle wires it, the frame is never
+ * reused, relocated, demoted or swapped, and tasks' writes to it fault; if
+ * the slot or the container goes, the frame stays in use until the last
+ * handle is unwired. The handle and its capability are both charged to the
+ * subject's account (it asked for them).
+ *
+ * Why: "A privileged operation can wire the physical address of the
+ * containers memory for the DMA operation ... denying access to the memory by
+ * the original owner" (seed 000).
+ *
+ * Result: the handle's id (the lowest unused).
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`priv`); BadIndex; FrameSlotEmpty, SlotNotHard; BadCapSlot,
+ * CapSlotOccupied (`dest`); OutOfIds; ObjectQuotaExceeded (two objects).
+ */
+export function dmaWire(state: State, op: OpOf<"dma.wire">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const at = slotVia(state, subject, op.container, op.index, R.priv);
+  if (isError(at)) return fail(state, at);
+  const hardErr = needHard(at.slot);
+  if (hardErr) return fail(state, hardErr);
+  const slotErr = freeCapSlot(state, subject, op.dest);
+  if (slotErr) return fail(state, slotErr);
+  const id = lowestFree(state.handles);
+  if (id === null) return fail(state, "OutOfIds");
+  const quotaErr = canPayObjectAndCap(state, subject.account, 1, subject.account);
+  if (quotaErr) return fail(state, quotaErr);
+  const frame = (at.slot as Extract<Slot, { kind: "hard" }>).frame;
+
+  const d = draft(state);
+  d.handles[id] = { account: subject.account, frame };
+  d.frames[frame]!.wired += 1;
+  d.accounts[subject.account]!.objectsCharged += 1;
+  install(d, { task: op.task, slot: op.dest }, { kind: "dma", object: id, rights: ALL_RIGHTS, parent: null });
+  return done(d, id);
+}
+
+/**
+ * dma.unwire — destroy the DMA handle named by `handle`: every capability to
+ * it goes, its frame is unwired (and released if no slot holds it any more),
+ * and its account is refunded.
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights (`alloc`).
+ */
+export function dmaUnwire(state: State, op: OpOf<"dma.unwire">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const cap = capIn(state, subject, op.handle, "dma", R.alloc);
+  if (isError(cap)) return fail(state, cap);
+  return done(remove(state, { handles: [cap.object] }));
+}
+
+/**
+ * dma.write — a device writes `value` into the wired frame of the handle
+ * named by `handle`. The frame's epoch is bumped (its content changed); the
+ * referenced/dirty bits, which record task accesses, are left alone.
+ *
+ * Errors, in order: NoSuchTask; BadValue; BadCapSlot, NoCap, WrongType,
+ * NoRights (`write`).
+ */
+export function dmaWrite(state: State, op: OpOf<"dma.write">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  if (typeof op.value !== "number" || (op.value | 0) !== op.value) return fail(state, "BadValue");
+  const cap = capIn(state, subject, op.handle, "dma", R.write);
+  if (isError(cap)) return fail(state, cap);
+  const d = draft(state);
+  const f = d.frames[state.handles[cap.object]!.frame]!;
+  f.content = op.value;
+  f.epoch += 1;
+  return done(d);
+}
+
+/**
+ * physmem.relocate — an environment action: physmem moves the content of
+ * frame `frame` to the frame `nextFrame` picks, every hard slot holding the
+ * old frame now holds the new one, and every mapping of the old frame is
+ * unmapped (with everything derived; the tasks fault it back in). The old
+ * frame is free afterwards, content intact, so soft references to it stay
+ * valid until it is reused. The bits move with the content.
+ *
+ * Why: "physmem must be allowed to unmap the frames whenever it wants, to move
+ * their physical location (to make space for DMA operations or super pages)"
+ * (seed 000). Wired frames cannot move.
+ *
+ * Result: the new frame.
+ * Errors, in order: BadFrame; FrameNotInUse (no hard reference); Wired;
+ * OutOfMemory.
+ */
+export function physmemRelocate(state: State, op: OpOf<"physmem.relocate">): Step {
+  if (!inRange(op.frame, state.config.frames)) return fail(state, "BadFrame");
+  const old = state.frames[op.frame]!;
+  if (old.refs === 0) return fail(state, "FrameNotInUse");
+  if (old.wired > 0) return fail(state, "Wired");
+  const fresh = nextFrame(state);
+  if (fresh === null) return fail(state, "OutOfMemory");
+
+  const mapped: MapRef[] = [];
+  state.tasks.forEach((t, task) => t?.pages.forEach((m, vpage) => m?.frame === op.frame && mapped.push({ task, vpage })));
+  const d = remove(state, { mappings: mapped });
+  const f = d.frames[fresh]!;
+  d.frames[fresh] = { content: old.content, refs: f.refs + old.refs, epoch: f.epoch + 1, referenced: old.referenced, dirty: old.dirty, wired: 0 };
+  d.frames[op.frame]!.refs = 0;
+  for (const c of d.containers) {
+    c?.slots.forEach((x, i) => {
+      if (x.kind === "hard" && x.frame === op.frame) c.slots[i] = { kind: "hard", frame: fresh };
+    });
+  }
+  return done(d, fresh);
+}
+
+// ---------------------------------------------------------------------------
 
 /** The spec's transition function: one operation, any state. Total. */
 export const OPERATIONS: { readonly [K in OpKind]: (state: State, op: OpOf<K>) => Step } = {
@@ -1056,6 +1266,13 @@ export const OPERATIONS: { readonly [K in OpKind]: (state: State, op: OpOf<K>) =
   "l4.share": l4Share,
   "mem.read": memRead,
   "mem.write": memWrite,
+  "account.request": accountRequest,
+  "account.yieldRequest": accountYieldRequest,
+  "account.yield": accountYield,
+  "dma.wire": dmaWire,
+  "dma.unwire": dmaUnwire,
+  "dma.write": dmaWrite,
+  "physmem.relocate": physmemRelocate,
 };
 
 /** Applies one operation. An unknown operation kind is an error, never a throw. */

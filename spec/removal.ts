@@ -18,7 +18,10 @@
  *   one of its slots (Coyotos-style rescind, 001_468f3620a1a4dd19.txt);
  * - a capability takes every capability derived from it and every mapping it
  *   authorized (seL4-style revoke);
- * - a mapping takes every mapping derived from it (L4 unmap, 001).
+ * - a mapping takes every mapping derived from it (L4 unmap, 001);
+ * - a DMA handle takes every capability naming it and unwires its frame (a
+ *   frame no slot holds any more is released only now: "kill -9 during DMA");
+ *   an account takes the handles it pays for.
  *
  * The spec walks these relations with explicit work lists, never recursion,
  * so a 100,000-deep derivation chain is no problem.
@@ -30,6 +33,7 @@ export interface Removal {
   readonly accounts: Set<number>;
   readonly tasks: Set<number>;
   readonly containers: Set<number>;
+  readonly handles: Set<number>;
   /** capability keys `task:slot` */
   readonly caps: Set<string>;
   /** mapping keys `task:vpage` */
@@ -40,6 +44,7 @@ export interface Seeds {
   accounts?: readonly number[];
   tasks?: readonly number[];
   containers?: readonly number[];
+  handles?: readonly number[];
   caps?: readonly CapRef[];
   mappings?: readonly MapRef[];
 }
@@ -115,6 +120,8 @@ export function closure(state: State, seeds: Seeds): Removal {
   state.tasks.forEach((t, id) => t && accounts.has(t.account) && tasks.add(id));
   const containers = new Set<number>(seeds.containers ?? []);
   state.containers.forEach((c, id) => c && accounts.has(c.account) && containers.add(id));
+  const handles = new Set<number>(seeds.handles ?? []);
+  state.handles.forEach((h, id) => h && accounts.has(h.account) && handles.add(id));
 
   // Capabilities: the seeds, those held by removed tasks, those naming a
   // removed object, and everything derived from any of these.
@@ -134,7 +141,8 @@ export function closure(state: State, seeds: Seeds): Removal {
       const objectGone =
         (cap.kind === "account" && accounts.has(cap.object)) ||
         (cap.kind === "task" && tasks.has(cap.object)) ||
-        (cap.kind === "container" && containers.has(cap.object));
+        (cap.kind === "container" && containers.has(cap.object)) ||
+        (cap.kind === "dma" && handles.has(cap.object));
       if (tasks.has(t) || objectGone) addCap({ task: t, slot });
     });
   });
@@ -162,7 +170,7 @@ export function closure(state: State, seeds: Seeds): Removal {
   });
   addDescendants(mapStart, mapChildren(state), mapKey, mappings);
 
-  return { accounts, tasks, containers, caps, mappings };
+  return { accounts, tasks, containers, handles, caps, mappings };
 }
 
 /**
@@ -199,6 +207,12 @@ export function applyRemoval(state: State, r: Removal): Draft {
     }
     uncharge(container.account, 1);
     d.containers[c] = null;
+  }
+  for (const h of r.handles) {
+    const handle = state.handles[h]!;
+    d.frames[handle.frame]!.wired -= 1;
+    uncharge(handle.account, 1);
+    d.handles[h] = null;
   }
   for (const t of r.tasks) {
     uncharge(payerOfTask(t), 1);

@@ -9,7 +9,7 @@ import type { State } from "./state.js";
 import { boot } from "./state.js";
 import type { Config, Op, Result } from "./vocabulary.js";
 
-const CONFIG: Config = { frames: 4, objects: 30, accounts: 3, tasks: 3, containers: 2, capSlots: 8, vpages: 4, containerSlots: 2 };
+const CONFIG: Config = { frames: 4, objects: 30, accounts: 3, tasks: 3, containers: 2, capSlots: 8, vpages: 4, containerSlots: 2, handles: 2 };
 
 /** Runs ops, expecting each to succeed (or to give the error named), checking invariants each step. */
 function run(state: State, ops: (Op | [Op, string])[]): { state: State; results: Result[] } {
@@ -109,7 +109,7 @@ describe("spec scenarios", () => {
     expect(results[3]).toEqual({ ok: true, value: 1 });
     expect(results[7]).toEqual({ ok: true, value: 0 });
     // epochs: allocated (1), written (2), allocated again (3)
-    expect(state.frames[0]).toEqual({ content: 0, refs: 1, epoch: 3, referenced: false, dirty: false });
+    expect(state.frames[0]).toEqual({ content: 0, refs: 1, epoch: 3, referenced: false, dirty: false, wired: 0 });
   });
 
   it("faults on reads and writes the mapping does not allow", () => {

@@ -22,12 +22,16 @@ export interface Frame {
   readonly referenced: boolean;
   /** set by a write through a mapping */
   readonly dirty: boolean;
+  /** number of DMA handles wiring it; a wired frame is never reused, moved or written by a task */
+  readonly wired: number;
 }
 
 /** A quota bank. Quota moves only along parent/child edges. */
 export interface Account {
   /** the account that donated this one's quota; null only for the root */
   readonly parent: number | null;
+  /** frames the parent has asked this account to yield (Genode's yield request) */
+  readonly yieldRequest: number;
   readonly frameQuota: number;
   readonly framesCharged: number;
   readonly objectQuota: number;
@@ -99,12 +103,19 @@ export interface Task {
   readonly pages: readonly (Mapping | null)[];
 }
 
+/** A DMA handle: a wired frame, paid for by the account of the task that wired it. */
+export interface DmaHandle {
+  readonly account: number;
+  readonly frame: number;
+}
+
 export interface State {
   readonly config: Config;
   readonly frames: readonly Frame[];
   readonly accounts: readonly (Account | null)[];
   readonly tasks: readonly (Task | null)[];
   readonly containers: readonly (Container | null)[];
+  readonly handles: readonly (DmaHandle | null)[];
 }
 
 /** The root account and the root task of the boot state. */
@@ -130,10 +141,12 @@ export function boot(config: Config): State {
     epoch: 0,
     referenced: false,
     dirty: false,
+    wired: 0,
   }));
   const accounts: (Account | null)[] = new Array(config.accounts).fill(null);
   accounts[ROOT_ACCOUNT] = {
     parent: null,
+    yieldRequest: 0,
     frameQuota: config.frames,
     framesCharged: 0,
     objectQuota: config.objects,
@@ -145,7 +158,8 @@ export function boot(config: Config): State {
   const tasks: (Task | null)[] = new Array(config.tasks).fill(null);
   tasks[ROOT_TASK] = { account: ROOT_ACCOUNT, caps, pages: new Array(config.vpages).fill(null) };
   const containers: (Container | null)[] = new Array(config.containers).fill(null);
-  return { config, frames, accounts, tasks, containers };
+  const handles: (DmaHandle | null)[] = new Array(config.handles).fill(null);
+  return { config, frames, accounts, tasks, containers, handles };
 }
 
 /** A mutable working copy of a state: operations edit a fresh copy, never their input. */

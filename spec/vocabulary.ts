@@ -39,6 +39,8 @@ export const Config = z
     vpages: z.int().min(1).max(1 << 18),
     /** frame slots in each container */
     containerSlots: z.int().min(1).max(1 << 16),
+    /** DMA handle ids 0 .. handles-1 (may be omitted: 4) */
+    handles: z.int().min(0).max(1 << 20).default(4),
   })
   .strict();
 export type Config = z.infer<typeof Config>;
@@ -56,7 +58,9 @@ export type Config = z.infer<typeof Config>;
  * | write | -                               | install caps (cap.copy)  | map writable, write           |
  * | alloc | create objects on it, transfer  | destroy the task         | allocate/free slots, destroy  |
  * |       | out of it, destroy it           |                          |                               |
- * | priv  | reserved (privileged operations, e.g. DMA wiring)                                          |
+ * | priv  | -                               | -                        | wire a slot for DMA           |
+ *
+ * On a DMA handle: write = device write through it, alloc = unwire (destroy it).
  *
  * A capability without `alloc` to a container is the "proxy" of seed 000
  * (000_0acf2069c9b56720.txt): it can use the frames already there but cannot
@@ -132,6 +136,9 @@ export const Op = z.discriminatedUnion("op", [
   z.object({ op: z.literal("account.create"), ...subject, account: slot, dest: slot, frames: amount, objects: amount }).strict(),
   z.object({ op: z.literal("account.transfer"), ...subject, from: slot, to: slot, frames: amount, objects: amount }).strict(),
   z.object({ op: z.literal("account.destroy"), ...subject, account: slot }).strict(),
+  z.object({ op: z.literal("account.request"), ...subject, account: slot, frames: amount }).strict(),
+  z.object({ op: z.literal("account.yieldRequest"), ...subject, account: slot, frames: amount }).strict(),
+  z.object({ op: z.literal("account.yield"), ...subject, account: slot }).strict(),
   z.object({ op: z.literal("task.create"), ...subject, account: slot, dest: slot }).strict(),
   z.object({ op: z.literal("task.destroy"), ...subject, target: slot }).strict(),
   z.object({ op: z.literal("container.create"), ...subject, account: slot, dest: slot }).strict(),
@@ -155,6 +162,10 @@ export const Op = z.discriminatedUnion("op", [
   z.object({ op: z.literal("l4.share"), ...subject, vpage: slot, target: slot, dest: slot, rights: Rights }).strict(),
   z.object({ op: z.literal("mem.read"), ...subject, vpage: slot }).strict(),
   z.object({ op: z.literal("mem.write"), ...subject, vpage: slot, value: Word }).strict(),
+  z.object({ op: z.literal("dma.wire"), ...subject, container: slot, index: slot, dest: slot }).strict(),
+  z.object({ op: z.literal("dma.unwire"), ...subject, handle: slot }).strict(),
+  z.object({ op: z.literal("dma.write"), ...subject, handle: slot, value: Word }).strict(),
+  z.object({ op: z.literal("physmem.relocate"), frame: slot }).strict(),
 ]);
 export type Op = z.infer<typeof Op>;
 export type OpKind = Op["op"];
@@ -223,6 +234,14 @@ export const ERROR_CODES = [
   "NotMapped",
   /** fault: the mapping lacks the right the access needs */
   "ProtectionFault",
+  /** the frame is wired for DMA: tasks may not write, move, demote or swap it */
+  "Wired",
+  /** a frame number is outside the machine */
+  "BadFrame",
+  /** the frame is not in use (no hard reference), so there is nothing to move */
+  "FrameNotInUse",
+  /** a balloon request the parent's unused quota cannot cover */
+  "Denied",
 ] as const;
 export const ErrorCode = z.enum(ERROR_CODES);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -242,7 +261,7 @@ export const ok = (value: number | null = null): Result => ({ ok: true, value })
 export const err = (error: ErrorCode): Result => ({ ok: false, error });
 
 /** Kinds of object a capability can name. */
-export const OBJECT_KINDS = ["account", "task", "container"] as const;
+export const OBJECT_KINDS = ["account", "task", "container", "dma"] as const;
 export type ObjectKind = (typeof OBJECT_KINDS)[number];
 
 /** True when `n` is an integer in [0, limit). Total over any value. */
