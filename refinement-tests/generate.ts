@@ -237,7 +237,10 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
   };
   const able = live.filter(can);
   if (able.length === 0 && !anyway) return null;
-  const task = pick(able.length ? able : live, a) ?? 0;
+  // Half of the time, when another task can act, let it: authority handed
+  // down from the root task is where the interesting interactions are.
+  const others = able.filter((t) => t !== 0);
+  const task = (a % 2 === 0 && others.length ? pick(others, a >> 1) : pick(able.length ? able : live, a)) ?? 0;
   const me = s.tasks[task];
   const held = (pred: (cap: Cap) => boolean): Held[] => capsOf(task, pred);
   const slotOf = (h: Held | undefined) => h?.slot ?? b % s.config.capSlots;
@@ -340,8 +343,12 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       return { op: "cap.derive", task, src: slotOf(h), dest, rights };
     }
     case "cap.copy": {
-      const src = pick(held(() => true), b);
-      const target = pick(held(ofKind("task", R.write)), d);
+      // Mostly hand container capabilities on to other tasks, so they can act.
+      const containers = held(ofKind("container"));
+      const src = (b % 2 === 0 && containers.length ? pick(containers, b >> 1) : pick(held(() => true), b));
+      const targets = held(ofKind("task", R.write));
+      const away = targets.filter((h) => h.cap.object !== task);
+      const target = d % 4 !== 0 && away.length ? pick(away, d) : pick(targets, d);
       const receiver = target?.cap.object ?? task;
       return { op: "cap.copy", task, src: slotOf(src), target: target?.slot ?? d % s.config.capSlots, dest: pick(freeSlots(receiver), c) ?? c % s.config.capSlots };
     }
