@@ -3,13 +3,15 @@
  * operation, that
  * 1. both returned the same result (the same error code, or ok with the same value);
  * 2. the abstraction of the impl state equals the spec state;
- * 3. every named spec invariant holds, and every impl representation invariant;
+ * 3. every named spec invariant holds, and every impl representation invariant,
+ *    and the spec's two-state properties hold of the step (nothing lost,
+ *    wired frames untouched);
  * 4. an error changed nothing: the spec returned its input state, and every
  *    typed array and counter of the impl has the same contents as before.
  * The first failure throws a `Divergence` that carries the trace up to and
  * including the failing operation, ready to be printed or saved.
  */
-import { checkInvariants } from "../spec/invariants.js";
+import { checkInvariants, checkTransition } from "../spec/invariants.js";
 import { step } from "../spec/operations.js";
 import type { State } from "../spec/state.js";
 import { boot } from "../spec/state.js";
@@ -108,6 +110,10 @@ export class Lockstep {
     if (!s.result.ok) {
       if (s.state !== prev) this.fail(`${where}: the spec changed its state on error ${s.result.error}`);
       if (this.options.concrete && fingerprint(this.impl) !== before) this.fail(`${where}: the impl changed its state on error ${s.result.error}`);
+    }
+    if (s.result.ok) {
+      const broken = checkTransition(prev, op, s.state);
+      if (broken.length) this.fail(`${where}: spec two-state property ${broken[0]!.invariant} broken: ${broken[0]!.message}`);
     }
     this.spec = s.state;
     this.check(where);
