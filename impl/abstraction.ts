@@ -22,6 +22,15 @@ export function toSpec(m: Machine): State {
     frames.push({ content: m.content[f]!, refs: m.refs[f]!, epoch: m.epoch[f]!, referenced: (flags & 1) !== 0, dirty: (flags & 2) !== 0, wired: m.wired[f]! });
   }
 
+  // Stale capabilities (of rescinded containers) are still charged in the
+  // impl until they are swept; the spec refunded them at the rescind.
+  const staleByAccount = new Map<number, number>();
+  for (let n = 0; n < m.capTop; n++) {
+    if (m.capTask[n] === -1 || !m.isStale(n)) continue;
+    const a = m.taskAccount[m.capTask[n]!]!;
+    staleByAccount.set(a, (staleByAccount.get(a) ?? 0) + 1);
+  }
+
   const accounts: (Account | null)[] = [];
   for (let a = 0; a < config.accounts; a++) {
     if (m.freeAccounts.has(a)) {
@@ -35,7 +44,7 @@ export function toSpec(m: Machine): State {
       frameQuota: m.accFrameQuota[a]!,
       framesCharged: m.accFramesCharged[a]!,
       objectQuota: m.accObjQuota[a]!,
-      objectsCharged: m.accObjCharged[a]!,
+      objectsCharged: m.accObjCharged[a]! - (staleByAccount.get(a) ?? 0),
     });
   }
 
@@ -48,7 +57,7 @@ export function toSpec(m: Machine): State {
     const caps: (Cap | null)[] = [];
     for (let s = 0; s < config.capSlots; s++) {
       const n = m.cspace[t * config.capSlots + s]!;
-      if (n === -1) {
+      if (n === -1 || m.isStale(n)) {
         caps.push(null);
         continue;
       }

@@ -123,13 +123,14 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
       for (let oi = 0; oi < m.objFirstCap.length; oi++) {
         const e = walkList(m.objFirstCap[oi]!, m.capObjNext, m.capObjPrev, m.capTop, (n) => {
           listed++;
+          if (m.isStale(n)) return `stale cap node ${n} is still listed under its object`;
           return m.objIndex(m.capKind[n]!, m.capObj[n]!) === oi ? null : `cap node ${n} is listed under the wrong object`;
         });
         if (e) return e;
       }
       let live = 0;
-      for (let n = 0; n < m.capTop; n++) if (m.capTask[n]! !== -1) live++;
-      return listed === live ? null : `${live} live cap nodes but ${listed} listed under objects`;
+      for (let n = 0; n < m.capTop; n++) if (m.capTask[n]! !== -1 && !m.isStale(n)) live++;
+      return listed === live ? null : `${live} live (not stale) cap nodes but ${listed} listed under objects`;
     },
   },
   {

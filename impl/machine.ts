@@ -107,6 +107,8 @@ export class Machine {
   readonly conSlots: Int32Array; // frame of a hard or soft slot, else -1; by container * S + index
   readonly slotKind: Uint8Array; // SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED
   readonly slotAux: Int32Array; // epoch of a soft slot, content of a swapped one
+  /** bumped when a container is destroyed: its capabilities go stale at once (Coyotos-style rescind) */
+  readonly conVersion: Int32Array;
   readonly slotFirstMap: Int32Array; // root mappings of a slot
   readonly freeContainers: LowestFreeSet;
 
@@ -131,6 +133,8 @@ export class Machine {
   capObjNext = new Int32Array(0);
   capObjPrev = new Int32Array(0);
   capFirstMap = new Int32Array(0);
+  /** for a container cap: the container's version when the cap was made */
+  capVersion = new Int32Array(0);
   /** head of the list of cap nodes naming each object, by objIndex(kind, id) */
   readonly objFirstCap: Int32Array;
 
@@ -206,6 +210,7 @@ export class Machine {
     this.conSlots = new Int32Array(containers * containerSlots).fill(-1);
     this.slotKind = new Uint8Array(containers * containerSlots);
     this.slotAux = new Int32Array(containers * containerSlots);
+    this.conVersion = new Int32Array(containers);
     this.slotFirstMap = new Int32Array(containers * containerSlots).fill(-1);
     this.freeContainers = new LowestFreeSet(containers, true);
 
@@ -245,6 +250,7 @@ export class Machine {
     this.capObjNext = grown(this.capObjNext, n, -1);
     this.capObjPrev = grown(this.capObjPrev, n, -1);
     this.capFirstMap = grown(this.capFirstMap, n, -1);
+    this.capVersion = grown(this.capVersion, n, 0);
     this.capCap = n;
   }
 
@@ -373,7 +379,10 @@ export class Machine {
 
   /** A new cap node in (task, slot), linked under `parent` (or a root), charged to nobody. */
   private newCap(task: number, slot: number, kind: number, obj: number, rights: number, parent: number): number {
+    const stale = this.cspace[task * this.C + slot]!;
+    if (stale !== -1) this.removeCapSubtree(stale); // only a stale cap can be left in a free slot
     const n = this.allocCapNode();
+    this.capVersion[n] = kind === KIND_CONTAINER ? this.conVersion[obj]! : 0;
     this.capKind[n] = kind;
     this.capObj[n] = obj;
     this.capRights[n] = rights;
@@ -432,7 +441,7 @@ export class Machine {
     const prev = this.capObjPrev[n]!;
     const next = this.capObjNext[n]!;
     if (prev !== -1) this.capObjNext[prev] = next;
-    else this.objFirstCap[this.objIndex(this.capKind[n]!, this.capObj[n]!)] = next;
+    else if (!this.isStale(n)) this.objFirstCap[this.objIndex(this.capKind[n]!, this.capObj[n]!)] = next; // a stale list is detached
     if (next !== -1) this.capObjPrev[next] = prev;
     this.capTask[n] = -1;
     this.capSlot[n] = -1;
@@ -548,8 +557,16 @@ export class Machine {
     this.freeHandles.add(h);
   }
 
+  /**
+   * Destroys container c. Its capabilities are rescinded in O(1): bumping the
+   * version makes every one of them stale (dead when used, invisible to the
+   * abstraction function) and detaches their object list; the nodes are freed
+   * lazily, when their slot is reused or their task dies. Its mappings are
+   * all rooted at its slots and go with them.
+   */
   private destroyContainer(c: number): void {
-    this.rescind(KIND_CONTAINER, c);
+    this.conVersion[c]! += 1;
+    this.objFirstCap[this.objIndex(KIND_CONTAINER, c)] = -1;
     const account = this.conAccount[c]!;
     for (let i = 0; i < this.S; i++) this.dropSlot(c * this.S + i, account);
     this.accObjCharged[account]! -= 1;
@@ -659,7 +676,7 @@ export class Machine {
   private capIn(task: number, slot: unknown, kind: number, need: number): number {
     if (!inRange(slot, this.C)) return -E.BadCapSlot;
     const n = this.cspace[task * this.C + slot]!;
-    if (n === -1) return -E.NoCap;
+    if (n === -1 || this.isStale(n)) return -E.NoCap;
     if (kind !== -1 && this.capKind[n] !== kind) return -E.WrongType;
     if ((this.capRights[n]! & need) !== need) return -E.NoRights;
     return n;
@@ -668,17 +685,38 @@ export class Machine {
   /** 0 if (task, slot) can take a new cap, else a status. */
   private freeCapSlot(task: number, slot: unknown): number {
     if (!inRange(slot, this.C)) return E.BadCapSlot;
-    return this.cspace[task * this.C + slot] !== -1 ? E.CapSlotOccupied : 0;
+    const n = this.cspace[task * this.C + slot]!;
+    return n !== -1 && !this.isStale(n) ? E.CapSlotOccupied : 0;
   }
 
-  private unusedObjects(a: number): number {
-    return this.accObjQuota[a]! - this.accObjCharged[a]!;
+  /**
+   * Can account a take `need` more objects? Its charge may still include
+   * capabilities made stale by a container rescind (they are charged until
+   * their slot is reused or their task dies, but the spec has already
+   * refunded them), so when the quick answer is no, count those (a scan of
+   * the capability nodes, only on this rare path) before saying no.
+   */
+  private hasObjects(a: number, need: number): boolean {
+    const unused = this.accObjQuota[a]! - this.accObjCharged[a]!;
+    return unused >= need || unused + this.staleHeld(a) >= need;
+  }
+
+  /** Stale capability nodes held by tasks paid by account a. */
+  staleHeld(a: number): number {
+    let n = 0;
+    for (let c = 0; c < this.capTop; c++) if (this.capTask[c] !== -1 && this.isStale(c) && this.taskAccount[this.capTask[c]!] === a) n++;
+    return n;
+  }
+
+  /** A container capability whose container was destroyed (or its id reused) since it was made. */
+  isStale(n: number): boolean {
+    return this.capKind[n] === KIND_CONTAINER && this.capVersion[n] !== this.conVersion[this.capObj[n]!];
   }
 
   private canPayObjectAndCap(payer: number, objects: number, subjectAccount: number): number {
     const needPayer = objects + (payer === subjectAccount ? 1 : 0);
-    if (this.unusedObjects(payer) < needPayer) return E.ObjectQuotaExceeded;
-    if (payer !== subjectAccount && this.unusedObjects(subjectAccount) < 1) return E.ObjectQuotaExceeded;
+    if (!this.hasObjects(payer, needPayer)) return E.ObjectQuotaExceeded;
+    if (payer !== subjectAccount && !this.hasObjects(subjectAccount, 1)) return E.ObjectQuotaExceeded;
     return 0;
   }
 
@@ -812,7 +850,7 @@ export class Machine {
     const b = this.capObj[to]!;
     if (this.accParent[a] !== b && this.accParent[b] !== a) return E.NotRelated;
     if (this.accFrameQuota[a]! - this.accFramesCharged[a]! < frames) return E.FrameQuotaExceeded;
-    if (this.unusedObjects(a) < objects) return E.ObjectQuotaExceeded;
+    if (!this.hasObjects(a, objects)) return E.ObjectQuotaExceeded;
     this.accFrameQuota[a]! -= frames;
     this.accObjQuota[a]! -= objects;
     this.accFrameQuota[b]! += frames;
@@ -910,7 +948,7 @@ export class Machine {
     if (rights < 0 || (rights & ~this.capRights[src]!) !== 0) return E.BadRights;
     const se = this.freeCapSlot(task, dest);
     if (se) return se;
-    if (this.unusedObjects(this.taskAccount[task]!) < 1) return E.ObjectQuotaExceeded;
+    if (!this.hasObjects(this.taskAccount[task]!, 1)) return E.ObjectQuotaExceeded;
     this.installCap(task, dest, this.capKind[src]!, this.capObj[src]!, rights, src);
     return OK;
   }
@@ -924,7 +962,7 @@ export class Machine {
     const receiver = this.capObj[target]!;
     const se = this.freeCapSlot(receiver, dest);
     if (se) return se;
-    if (this.unusedObjects(this.taskAccount[receiver]!) < 1) return E.ObjectQuotaExceeded;
+    if (!this.hasObjects(this.taskAccount[receiver]!, 1)) return E.ObjectQuotaExceeded;
     this.installCap(receiver, dest, this.capKind[src]!, this.capObj[src]!, this.capRights[src]!, src);
     return OK;
   }
@@ -978,7 +1016,7 @@ export class Machine {
     if (!inRange(vpage, this.config.vpages)) return E.BadPage;
     if (this.lookup(task, vpage) !== -1) return E.PageMapped;
     const account = this.taskAccount[task]!;
-    if (this.unusedObjects(account) < 1) return E.ObjectQuotaExceeded;
+    if (!this.hasObjects(account, 1)) return E.ObjectQuotaExceeded;
 
     this.newMapping(task, vpage, f, rights, -1, cap, si);
     return OK;
@@ -1092,7 +1130,7 @@ export class Machine {
     if (!inRange(dest, this.config.vpages)) return E.BadPage;
     if (this.lookup(to, dest) !== -1) return E.PageMapped;
     const moving = kind === SEND_GRANT && this.taskAccount[to] === this.taskAccount[task];
-    if (!moving && this.unusedObjects(this.taskAccount[to]!) < 1) return E.ObjectQuotaExceeded;
+    if (!moving && !this.hasObjects(this.taskAccount[to]!, 1)) return E.ObjectQuotaExceeded;
 
     if (kind === SEND_MAP) {
       this.newMapping(to, dest, this.mapFrame[m]!, rights, m, -1, -1);
