@@ -227,8 +227,9 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       case "page.unmap":
       case "page.bits":
       case "mem.read":
-      case "mem.write":
         return pages.some((m) => m);
+      case "mem.write":
+        return pages.some((m) => m && (m.rights & R.write) !== 0 && s.frames[m.frame]!.wired === 0);
       case "l4.map":
       case "l4.grant":
       case "l4.share":
@@ -407,7 +408,7 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       return { op: "mem.read", task, vpage: pick(readable, b) ?? pick(mapped, b) ?? b % s.config.vpages };
     }
     case "mem.write": {
-      const writable = mapped.filter((v) => (me!.pages[v]!.rights & R.write) !== 0);
+      const writable = mapped.filter((v) => (me!.pages[v]!.rights & R.write) !== 0 && s.frames[me!.pages[v]!.frame]!.wired === 0);
       return { op: "mem.write", task, vpage: pick(writable, b) ?? pick(mapped, b) ?? b % s.config.vpages, value: c - 500 };
     }
   }

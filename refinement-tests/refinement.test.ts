@@ -28,6 +28,10 @@ describe("spec and impl agree on random traces", () => {
     if (process.env.CAPMEM_ERRORS) console.log([...stats.errors].sort((a, b) => b[1] - a[1]).slice(0, 30));
     // Generation must be state-aware: most operations succeed.
     expect(stats.ok / stats.steps).toBeGreaterThan(0.6);
-    for (const kind of OP_KINDS) expect(stats.byKind.get(kind)?.ok ?? 0, kind).toBeGreaterThan(0);
+    // ... and every kind of operation succeeds often enough to be exercised.
+    for (const kind of OP_KINDS) {
+      const k = stats.byKind.get(kind) ?? { steps: 0, ok: 0 };
+      expect(k.ok / Math.max(1, k.steps), `success ratio of ${kind}`).toBeGreaterThan(0.3);
+    }
   });
 });
