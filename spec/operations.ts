@@ -285,7 +285,8 @@ export function taskDestroy(state: State, op: OpOf<"task.destroy">): Step {
 /**
  * container.destroy — destroy the container named by `container`: every
  * capability naming it becomes invalid at once, every mapping of its frames
- * goes, and its frames are released (a frame no other slot holds becomes free).
+ * goes, and its frames are released (a frame no other slot holds becomes free,
+ * unless it is wired for DMA: then it waits for its last handle to go).
  *
  * Why: Coyotos-style rescind (seed 001, 001_468f3620a1a4dd19.txt): the client
  * "can revoke access to a container at any time to reclaim the resources"
@@ -373,8 +374,9 @@ export function containerAlloc(state: State, op: OpOf<"container.alloc">): Step 
  * container.free — empty slot `index` of the container named by `container`.
  * For a hard reference, every mapping rooted at that slot is unmapped, the
  * container's account is refunded, and the frame becomes free if no other
- * slot holds it; its content is left as it is (it is zeroed on its next
- * allocation). A soft reference or swapped content is simply dropped.
+ * slot holds it and it is not wired; its content is left as it is (it is
+ * zeroed on its next allocation). A soft reference or swapped content is
+ * simply dropped.
  *
  * Why: no mapping may outlive its backing (MODEL.md invariants).
  *
