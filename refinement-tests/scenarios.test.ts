@@ -61,9 +61,13 @@ describe("scenarios (spec and impl in lockstep)", () => {
       [{ op: "l4.map", task: 0, vpage: 0, target: 3, dest: 0, rights: ["read", "write"] }, "ok"], // 1:0 child of 0:0
       [{ op: "l4.map", task: 0, vpage: 0, target: 3, dest: 1, rights: ["read"] }, "ok"], // 1:1 child of 0:0
       [{ op: "l4.share", task: 0, vpage: 0, target: 3, dest: 2, rights: ["read"] }, "ok"], // 1:2 sibling of 0:0
+      [{ op: "cap.copy", task: 0, src: 3, target: 3, dest: 0 }, "ok"], // task 1 may pass pages on (to itself)
+      [{ op: "l4.map", task: 1, vpage: 0, target: 0, dest: 3, rights: ["read", "write"] }, "ok"], // 1:3 grandchild of 0:0
       [{ op: "mem.write", task: 0, vpage: 0, value: 5 }, "ok"],
       [{ op: "page.unmap", task: 0, vpage: 0, order: 0, mode: "readonly" }, 3], // referenced | dirty
       [{ op: "mem.write", task: 1, vpage: 0, value: 6 } as Op, "ProtectionFault"],
+      [{ op: "mem.write", task: 1, vpage: 3, value: 6 } as Op, "ProtectionFault"], // write is gone all the way down
+      [{ op: "mem.read", task: 1, vpage: 3 } as Op, 5],
       [{ op: "page.unmap", task: 0, vpage: 0, order: 0, mode: "all" }, 3],
       [{ op: "mem.read", task: 1, vpage: 0 } as Op, "NotMapped"],
       [{ op: "mem.read", task: 1, vpage: 2 } as Op, 5], // the share survived
