@@ -35,3 +35,24 @@ function show(x: unknown): string {
   const s = JSON.stringify(x);
   return s === undefined ? String(x) : s.length > 200 ? s.slice(0, 200) + "…" : s;
 }
+
+/** Up to `limit` paths at which two plain values differ (same rules as firstDifference). */
+export function allDifferences(a: unknown, b: unknown, limit = 20): string[] {
+  const out: string[] = [];
+  const walk = (x: unknown, y: unknown, path: string): void => {
+    if (out.length >= limit || x === y) return;
+    if (typeof x !== "object" || typeof y !== "object" || x === null || y === null || Array.isArray(x) !== Array.isArray(y)) {
+      out.push(`${path}: ${show(x)} vs ${show(y)}`);
+      return;
+    }
+    if (Array.isArray(x) && Array.isArray(y)) {
+      if (x.length !== y.length) out.push(`${path}.length: ${x.length} vs ${y.length}`);
+      for (let i = 0; i < Math.min(x.length, y.length); i++) walk(x[i], y[i], `${path}[${i}]`);
+      return;
+    }
+    const keys = new Set([...Object.keys(x as object), ...Object.keys(y as object)]);
+    for (const k of [...keys].sort()) walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], `${path}.${k}`);
+  };
+  walk(a, b, "$");
+  return out;
+}

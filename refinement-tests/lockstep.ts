@@ -19,13 +19,24 @@ import type { Config, Op, OpKind, Result, Trace } from "../spec/vocabulary.js";
 import { toSpec } from "../impl/abstraction.js";
 import { checkRepresentation } from "../impl/check.js";
 import { Machine } from "../impl/machine.js";
-import { firstDifference } from "./compare.js";
+import { allDifferences, firstDifference } from "./compare.js";
 import { type Intent, resolve } from "./generate.js";
+
+/** Where and how spec and impl parted: the failing step, both results, and the state differences. */
+export interface DivergenceDetail {
+  readonly step: number;
+  readonly op?: Op;
+  readonly spec?: Result;
+  readonly impl?: Result;
+  /** paths at which the abstract states differ (spec vs impl) */
+  readonly differences?: readonly string[];
+}
 
 export class Divergence extends Error {
   constructor(
     readonly what: string,
     readonly trace: Trace,
+    readonly detail: DivergenceDetail = { step: trace.ops.length - 1 },
   ) {
     super(`${what}\nafter ${trace.ops.length} operation(s); trace:\n${JSON.stringify(trace)}`);
     this.name = "Divergence";
@@ -68,6 +79,8 @@ export interface LockstepOptions {
   /** check the impl's concrete state is untouched by an error (costs a hash per step) */
   readonly concrete?: boolean;
   readonly stats?: Stats;
+  /** the implementation to check (default: impl/machine.ts); any Machine subclass or look-alike */
+  readonly Impl?: new (config: Config) => Machine;
 }
 
 export class Lockstep {
@@ -80,17 +93,19 @@ export class Lockstep {
     private readonly options: LockstepOptions = {},
   ) {
     this.spec = boot(config);
-    this.impl = new Machine(config);
+    this.impl = new (options.Impl ?? Machine)(config);
     this.check("boot");
   }
 
-  private fail(what: string): never {
-    throw new Divergence(what, { config: this.config, ops: [...this.ops] });
+  private fail(what: string, detail: Partial<DivergenceDetail> = {}): never {
+    const step = this.ops.length - 1;
+    throw new Divergence(what, { config: this.config, ops: [...this.ops] }, { step, op: this.ops[step], ...detail });
   }
 
-  private check(where: string): void {
-    const diff = firstDifference(this.spec, toSpec(this.impl));
-    if (diff) this.fail(`${where}: abstract states differ (spec vs impl) at ${diff}`);
+  private check(where: string, results: Partial<DivergenceDetail> = {}): void {
+    const abstract = toSpec(this.impl);
+    const diff = firstDifference(this.spec, abstract);
+    if (diff) this.fail(`${where}: abstract states differ (spec vs impl) at ${diff}`, { ...results, differences: allDifferences(this.spec, abstract) });
     const broken = checkInvariants(this.spec);
     if (broken.length) this.fail(`${where}: spec invariant ${broken[0]!.invariant} broken: ${broken[0]!.message}`);
     const repr = checkRepresentation(this.impl);
@@ -106,7 +121,8 @@ export class Lockstep {
     const r = this.impl.apply(op);
     const where = `step ${this.ops.length - 1} ${JSON.stringify(op)}`;
     const rd = firstDifference(s.result, r);
-    if (rd) this.fail(`${where}: results differ: spec ${JSON.stringify(s.result)}, impl ${JSON.stringify(r)}`);
+    const results = { spec: s.result, impl: r };
+    if (rd) this.fail(`${where}: results differ: spec ${JSON.stringify(s.result)}, impl ${JSON.stringify(r)}`, results);
     if (!s.result.ok) {
       if (s.state !== prev) this.fail(`${where}: the spec changed its state on error ${s.result.error}`);
       if (this.options.concrete && fingerprint(this.impl) !== before) this.fail(`${where}: the impl changed its state on error ${s.result.error}`);
@@ -116,7 +132,7 @@ export class Lockstep {
       if (broken.length) this.fail(`${where}: spec two-state property ${broken[0]!.invariant} broken: ${broken[0]!.message}`);
     }
     this.spec = s.state;
-    this.check(where);
+    this.check(where, results);
     const st = this.options.stats;
     if (st) {
       st.steps++;

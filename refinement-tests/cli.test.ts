@@ -1,0 +1,138 @@
+/**
+ * The capmem command, tested through the real bin: spawned processes, real
+ * files in a temporary directory.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { Trace } from "../spec/vocabulary.js";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const BIN = join(ROOT, "refinement-tests/bin/capmem.mjs");
+let dir: string;
+
+function capmem(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: "utf8", timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const GOOD: Trace = {
+  config: { frames: 4, objects: 20, accounts: 2, tasks: 2, containers: 2, capSlots: 6, vpages: 4, containerSlots: 2, handles: 1 },
+  ops: [
+    { op: "container.create", task: 0, account: 0, dest: 2 },
+    { op: "container.alloc", task: 0, container: 2, index: 0 },
+    { op: "page.map", task: 0, container: 2, index: 0, vpage: 1, rights: ["read", "write"] },
+    { op: "mem.write", task: 0, vpage: 1, value: 42 },
+    { op: "mem.read", task: 0, vpage: 1 },
+  ],
+};
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "capmem-cli-"));
+  writeFileSync(join(dir, "good.json"), JSON.stringify(GOOD));
+  // An implementation with one deliberate bug: page.bits forgets to clear the dirty bit.
+  writeFileSync(
+    join(dir, "broken.mts"),
+    `import { Machine } from ${JSON.stringify(join(ROOT, "impl/machine.ts"))};
+export default class Broken extends Machine {
+  pageBits(task, vpage) {
+    const m = this.lookup(task, vpage);
+    const dirty = m >= 0 ? this.flags[this.mapFrame[m]] & 2 : 0;
+    const r = super.pageBits(task, vpage);
+    if (r === 0 && m >= 0) this.flags[this.mapFrame[m]] |= dirty;
+    return r;
+  }
+}
+`,
+  );
+});
+
+describe("capmem fuzz", () => {
+  it("runs for the time given, reports progress and coverage, exits 0", () => {
+    const r = capmem("fuzz", "--time", "2", "--seed", "1");
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/fuzz seed 1 shard 0\/1: \d+ traces, \d+ steps \(\d+\/s\), [\d.]+% ok, \d+\/\d+ kinds covered/);
+    expect(r.out).toMatch(/no divergence: \d+ traces, \d+ steps agreed/);
+  });
+
+  it("splits a campaign into shards", () => {
+    const r = capmem("fuzz", "--traces", "3", "--seed", "9", "--shard", "1/2", "--quiet");
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/shard 1\/2: 3 traces/);
+  });
+
+  it("finds a bug in a plugged-in impl, shrinks it, writes it and says how to replay it", () => {
+    const r = capmem("fuzz", "--time", "60", "--seed", "5", "--impl", "broken.mts", "--out", "found");
+    expect(r.code).toBe(1);
+    const files = readdirSync(join(dir, "found"));
+    expect(files).toHaveLength(1);
+    const trace = Trace.parse(JSON.parse(readFileSync(join(dir, "found", files[0]!), "utf8")));
+    expect(trace.ops.at(-1)!.op).toBe("page.bits");
+    expect(trace.ops.length).toBeLessThanOrEqual(6);
+    expect(r.out).toContain(`capmem replay found/${files[0]} --impl broken.mts`);
+
+    const replayed = capmem("replay", join("found", files[0]!), "--impl", "broken.mts");
+    expect(replayed.code).toBe(1);
+    expect(replayed.out).toMatch(/first divergence at step \d+ of \d+/);
+    expect(replayed.out).toMatch(/spec: \{"ok":true,"value":3\}/);
+    expect(replayed.out).toContain("$.frames[0].dirty: false vs true");
+
+    // the real impl agrees on the same trace
+    expect(capmem("replay", join("found", files[0]!)).code).toBe(0);
+  });
+
+  it("rejects bad options with a message, not a stack trace", () => {
+    const r = capmem("fuzz", "--shard", "3/2");
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--shard: expected I/N");
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("capmem replay and check", () => {
+  it("replay: agreement on a good trace", () => {
+    const r = capmem("replay", "good.json");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("5 operation(s): spec and impl agree at every step");
+  });
+
+  it("check: prints every result and confirms the invariants", () => {
+    const r = capmem("check", "good.json");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('{"op":"mem.read","task":0,"vpage":1} -> ok 42');
+    expect(r.out).toContain("every invariant holds at every step");
+  });
+
+  it.each([
+    ["not JSON", "{ nope", /broken\.json: not valid JSON/],
+    ["a field of the wrong type", JSON.stringify({ ...GOOD, ops: [GOOD.ops[0], { ...GOOD.ops[2], rights: "rw" }] }), /ops\[1\]\.rights: Invalid input: expected array, received string/],
+    ["an unknown operation", JSON.stringify({ ...GOOD, ops: [{ op: "frob", task: 0 }] }), /ops\[0\]\.op: Invalid discriminator value\. Expected 'account\.create'/],
+    ["a missing config field", JSON.stringify({ ...GOOD, config: { ...GOOD.config, frames: undefined } }), /config\.frames: Invalid input: expected number/],
+  ])("a malformed file (%s) gets a message naming the field", (_what, text, message) => {
+    writeFileSync(join(dir, "broken.json"), text);
+    for (const command of ["replay", "check"]) {
+      const r = capmem(command, "broken.json");
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(message);
+      expect(r.err).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it("a missing file is named", () => {
+    const r = capmem("check", "nowhere.json");
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("nowhere.json: cannot read: ENOENT");
+  });
+});
+
+describe("capmem schema", () => {
+  it("prints the trace JSON Schema, and docs/trace.schema.json is up to date", () => {
+    const r = capmem("schema");
+    expect(r.code).toBe(0);
+    const schema = JSON.parse(r.out) as { $schema?: string };
+    expect(schema.$schema).toMatch(/json-schema/);
+    expect(readFileSync(join(ROOT, "docs/trace.schema.json"), "utf8")).toBe(r.out);
+  });
+});

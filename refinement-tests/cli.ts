@@ -1,0 +1,273 @@
+/**
+ * The capmem command line: fuzz, replay, check, schema.
+ *
+ *   capmem fuzz   [--seed N] [--time S] [--traces N] [--steps N] [--config small|random|FILE]
+ *                 [--shard I/N] [--out DIR] [--impl MODULE]
+ *   capmem replay FILE [--impl MODULE]
+ *   capmem check  FILE
+ *   capmem schema
+ *
+ * Exit codes: 0 all well; 1 a divergence or a broken invariant was found;
+ * 2 bad usage or a malformed file (with a message naming the problem).
+ */
+import { mkdirSync, readFileSync } from "node:fs";
+import { isAbsolute, join, relative, resolve as resolvePath } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import fc from "fast-check";
+import { checkInvariants, checkTransition } from "../spec/invariants.js";
+import { step } from "../spec/operations.js";
+import { boot } from "../spec/state.js";
+import type { Config, OpKind } from "../spec/vocabulary.js";
+import { Config as ConfigSchema, OP_KINDS } from "../spec/vocabulary.js";
+import type { Machine } from "../impl/machine.js";
+import { configArb, intentArb, type Intent, SMALL_CONFIG } from "./generate.js";
+import { Divergence, formatStats, Lockstep, newStats, type Stats } from "./lockstep.js";
+import { describeIssues, readTrace, TraceFileError, traceJsonSchema, writeTrace } from "./traces.js";
+
+class UsageError extends Error {}
+
+const USAGE = `usage:
+  capmem fuzz   [--seed N] [--time SECONDS] [--traces N] [--steps N] [--config small|random|FILE]
+                [--shard I/N] [--out DIR] [--impl MODULE] [--quiet]
+  capmem replay FILE [--impl MODULE]
+  capmem check  FILE
+  capmem schema
+
+fuzz     random state-aware traces run on spec and impl in lockstep (defaults: 10 s,
+         up to 100 operations a trace, small and random configs alternating); on a
+         divergence writes the shrunk trace to DIR (default ./counterexamples) and
+         prints the command that replays it; exit 1
+replay   runs a trace file on both sides and shows the first divergent step
+check    runs a trace file on the spec alone, printing each result, and reports
+         any named invariant that breaks, and where
+schema   prints the JSON Schema of trace files
+--impl   an ES module (.mts or .mjs outside this package) whose default export is
+         a class like impl/machine.ts's Machine (usually a subclass): fuzz your own impl`;
+
+function int(value: string | undefined, name: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name}: expected an integer >= ${min}, got "${value}"`);
+  return n;
+}
+
+async function loadImpl(module: string | undefined): Promise<(new (config: Config) => Machine) | undefined> {
+  if (module === undefined) return undefined;
+  const url = pathToFileURL(resolvePath(module)).href;
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(url)) as { default?: unknown };
+  } catch (e) {
+    throw new UsageError(`--impl ${module}: cannot load: ${(e as Error).message.split("\n")[0]}`);
+  }
+  if (typeof mod.default !== "function") throw new UsageError(`--impl ${module}: the module has no default export class`);
+  return mod.default as new (config: Config) => Machine;
+}
+
+function loadConfig(choice: string): fc.Arbitrary<Config> | "alternate" {
+  if (choice === "small") return fc.constant(SMALL_CONFIG);
+  if (choice === "random") return configArb;
+  if (choice === "alternate") return "alternate";
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(choice, "utf8"));
+  } catch (e) {
+    throw new TraceFileError(`--config ${choice}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const r = ConfigSchema.safeParse(json);
+  if (!r.success) throw new TraceFileError(`--config ${choice}: not a capmem config:\n  ${describeIssues(r.error).join("\n  ")}`);
+  return fc.constant(r.data);
+}
+
+// ---------------------------------------------------------------------------
+
+async function fuzz(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      seed: { type: "string" },
+      time: { type: "string" },
+      traces: { type: "string" },
+      steps: { type: "string" },
+      config: { type: "string" },
+      shard: { type: "string" },
+      out: { type: "string" },
+      impl: { type: "string" },
+      quiet: { type: "boolean" },
+    },
+    strict: true,
+  });
+  const seed = int(values.seed, "seed", 0) ?? Math.floor(Math.random() * 2 ** 31);
+  const seconds = int(values.time, "time", 0) ?? (values.traces ? Infinity : 10);
+  const maxTraces = int(values.traces, "traces", 1) ?? Infinity;
+  const steps = int(values.steps, "steps", 1) ?? 100;
+  let shard = 0;
+  let shards = 1;
+  if (values.shard !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(values.shard);
+    if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard: expected I/N with 0 <= I < N, got "${values.shard}"`);
+    shard = Number(m[1]);
+    shards = Number(m[2]);
+  }
+  const outDir = values.out ?? "counterexamples";
+  const Impl = await loadImpl(values.impl);
+  const configChoice = loadConfig(values.config ?? "alternate");
+  const arbFor = (k: number) => (configChoice === "alternate" ? (k % 2 === 0 ? fc.constant(SMALL_CONFIG) : configArb) : configChoice);
+  const traceArb = (k: number) => fc.tuple(arbFor(k), fc.array(intentArb, { minLength: 1, maxLength: steps, size: "max" }));
+  const runOne = ([config, intents]: [Config, Intent[]], stats?: Stats) => {
+    const ls = new Lockstep(config, { concrete: true, stats, Impl });
+    for (const intent of intents) ls.runIntent(intent);
+  };
+
+  const stats = newStats();
+  const started = Date.now();
+  const deadline = started + seconds * 1000;
+  const tty = process.stderr.isTTY === true;
+  let lastReport = started;
+  let traces = 0;
+  const progress = (final: boolean) => {
+    const secs = (Date.now() - started) / 1000;
+    const covered = OP_KINDS.filter((k: OpKind) => (stats.byKind.get(k)?.ok ?? 0) > 0).length;
+    const line = `fuzz seed ${seed} shard ${shard}/${shards}: ${traces} traces, ${stats.steps} steps (${Math.round(stats.steps / Math.max(secs, 0.001))}/s), ${((100 * stats.ok) / Math.max(1, stats.steps)).toFixed(1)}% ok, ${covered}/${OP_KINDS.length} kinds covered, ${secs.toFixed(0)} s`;
+    if (values.quiet && !final) return;
+    if (tty && !final) process.stderr.write(`\r${line}`);
+    else process.stderr.write(`${tty ? "\r" : ""}${line}\n`);
+  };
+
+  for (let k = shard; traces < maxTraces && Date.now() < deadline; k += shards) {
+    const traceSeed = seed + k;
+    const value = fc.sample(traceArb(k), { seed: traceSeed, numRuns: 1 })[0]!;
+    traces++;
+    try {
+      runOne(value, stats);
+    } catch (e) {
+      if (!(e instanceof Divergence)) throw e;
+      progress(true);
+      process.stderr.write(`divergence in trace ${k} (seed ${traceSeed}); shrinking...\n`);
+      // Shrink: fast-check regenerates the same first value from the same seed.
+      const shrunk = fc.check(
+        fc.property(traceArb(k), (v) => runOne(v)),
+        { seed: traceSeed, numRuns: 1, interruptAfterTimeLimit: 120_000 },
+      );
+      const example = (shrunk.counterexample?.[0] ?? value) as [Config, Intent[]];
+      let found: Divergence = e;
+      try {
+        runOne(example);
+      } catch (e2) {
+        if (e2 instanceof Divergence) found = e2;
+      }
+      mkdirSync(outDir, { recursive: true });
+      const file = join(outDir, `counterexample-${traceSeed}.json`);
+      writeTrace(file, found.trace);
+      const shown = isAbsolute(file) ? file : relative(process.cwd(), resolvePath(file));
+      process.stdout.write(`${found.what.split("\n")[0]}\n`);
+      process.stdout.write(`shrunk to ${found.trace.ops.length} operation(s), written to ${shown}\n`);
+      process.stdout.write(`replay it with:\n  npx capmem replay ${shown}${values.impl ? ` --impl ${values.impl}` : ""}\n`);
+      return 1;
+    }
+    if (Date.now() - lastReport > (tty ? 250 : 5000)) {
+      lastReport = Date.now();
+      progress(false);
+    }
+  }
+  progress(true);
+  if (!values.quiet) process.stdout.write(`${formatStats(stats)}\nno divergence: ${traces} traces, ${stats.steps} steps agreed\n`);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+
+async function replay(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: { impl: { type: "string" } }, allowPositionals: true, strict: true });
+  if (positionals.length !== 1) throw new UsageError("replay: expected one trace FILE");
+  const trace = readTrace(positionals[0]!);
+  const Impl = await loadImpl(values.impl);
+  let ls: Lockstep | undefined;
+  try {
+    ls = new Lockstep(trace.config, { concrete: true, Impl });
+    for (const op of trace.ops) ls.run(op);
+  } catch (e) {
+    if (!(e instanceof Divergence)) throw e;
+    const d = e.detail;
+    const out = [`first divergence at step ${d.step} of ${trace.ops.length}:`];
+    if (d.op) out.push(`  op:   ${JSON.stringify(d.op)}`);
+    if (d.spec) out.push(`  spec: ${JSON.stringify(d.spec)}`);
+    if (d.impl) out.push(`  impl: ${JSON.stringify(d.impl)}`);
+    out.push(`  ${e.what.split("\n")[0]}`);
+    if (d.differences?.length) {
+      out.push("  abstract state, spec vs impl:");
+      for (const diff of d.differences) out.push(`    ${diff}`);
+    }
+    process.stdout.write(out.join("\n") + "\n");
+    return 1;
+  }
+  process.stdout.write(`${trace.ops.length} operation(s): spec and impl agree at every step\n`);
+  return 0;
+}
+
+function check(argv: string[]): number {
+  const { positionals } = parseArgs({ args: argv, options: {}, allowPositionals: true, strict: true });
+  if (positionals.length !== 1) throw new UsageError("check: expected one trace FILE");
+  const trace = readTrace(positionals[0]!);
+  let state = boot(trace.config);
+  let broken = 0;
+  const report = (where: string, list: { invariant: string; message: string }[]) => {
+    for (const v of list) {
+      broken++;
+      process.stdout.write(`  ${where}: invariant ${v.invariant} broken: ${v.message}\n`);
+    }
+  };
+  report("boot", checkInvariants(state));
+  trace.ops.forEach((op, i) => {
+    const s = step(state, op);
+    const result = s.result.ok ? `ok${s.result.value === null ? "" : ` ${s.result.value}`}` : `error ${s.result.error}`;
+    process.stdout.write(`${String(i).padStart(4)} ${JSON.stringify(op)} -> ${result}\n`);
+    if (s.result.ok) report(`step ${i}`, checkTransition(state, op, s.state));
+    report(`step ${i}`, checkInvariants(s.state));
+    state = s.state;
+  });
+  process.stdout.write(broken === 0 ? `${trace.ops.length} operation(s): every invariant holds at every step\n` : `${broken} invariant violation(s)\n`);
+  return broken === 0 ? 0 : 1;
+}
+
+// ---------------------------------------------------------------------------
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "fuzz":
+        return await fuzz(rest);
+      case "replay":
+        return await replay(rest);
+      case "check":
+        return check(rest);
+      case "schema":
+        process.stdout.write(JSON.stringify(traceJsonSchema(), null, 2) + "\n");
+        return 0;
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        process.stdout.write(USAGE + "\n");
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`capmem: ${e.message}\n(run "capmem help" for usage)\n`);
+      return 2;
+    }
+    if (e instanceof TraceFileError) {
+      process.stderr.write(`capmem: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof TypeError && (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(`capmem: ${e.message}\n(run "capmem help" for usage)\n`);
+      return 2;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Reading and writing trace files: JSON validated by the shared `Trace`
+ * schema, with messages that name the offending field and what was
+ * expected. Never a stack trace for a malformed file.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { z } from "zod";
+import { Trace } from "../spec/vocabulary.js";
+
+export class TraceFileError extends Error {
+  override name = "TraceFileError";
+}
+
+/** `ops[3].rights[0]` from a zod issue path. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : out === "" ? String(p) : `.${String(p)}`;
+  return out === "" ? "(top level)" : out;
+}
+
+/** Human-readable lines for a failed parse, one per problem (at most `limit`). */
+export function describeIssues(error: z.ZodError, limit = 10): string[] {
+  const lines = error.issues.slice(0, limit).map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+  if (error.issues.length > limit) lines.push(`... and ${error.issues.length - limit} more`);
+  return lines;
+}
+
+/** Parses a trace from text; throws TraceFileError naming the field on any problem. */
+export function parseTrace(text: string, source: string): Trace {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new TraceFileError(`${source}: not valid JSON: ${(e as Error).message}`);
+  }
+  const r = Trace.safeParse(json);
+  if (!r.success) throw new TraceFileError(`${source}: not a capmem trace:\n  ${describeIssues(r.error).join("\n  ")}`);
+  return r.data;
+}
+
+export function readTrace(file: string): Trace {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new TraceFileError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return parseTrace(text, file);
+}
+
+/** Writes a trace, one operation per line, so diffs and hand edits stay easy. */
+export function writeTrace(file: string, trace: Trace): void {
+  const ops = trace.ops.map((op) => "    " + JSON.stringify(op)).join(",\n");
+  writeFileSync(file, `{\n  "config": ${JSON.stringify(trace.config)},\n  "ops": [\n${ops}\n  ]\n}\n`);
+}
+
+/** The JSON Schema of trace files, generated from the zod schema. */
+export function traceJsonSchema(): unknown {
+  return z.toJSONSchema(Trace, { io: "input" });
+}
