@@ -163,7 +163,7 @@ async function fuzz(argv: string[]): Promise<number> {
       const shown = isAbsolute(file) ? file : relative(process.cwd(), resolvePath(file));
       process.stdout.write(`${found.what.split("\n")[0]}\n`);
       process.stdout.write(`shrunk to ${found.trace.ops.length} operation(s), written to ${shown}\n`);
-      process.stdout.write(`replay it with:\n  npx capmem replay ${shown}${values.impl ? ` --impl ${values.impl}` : ""}\n`);
+      process.stdout.write(`replay it with:\n  ${replayCommand()} replay ${shown}${values.impl ? ` --impl ${values.impl}` : ""}\n`);
       return 1;
     }
     if (Date.now() - lastReport > (tty ? 250 : 5000)) {
@@ -174,6 +174,14 @@ async function fuzz(argv: string[]): Promise<number> {
   progress(true);
   if (!values.quiet) process.stdout.write(`${formatStats(stats)}\nno divergence: ${traces} traces, ${stats.steps} steps agreed\n`);
   return 0;
+}
+
+/** How to run capmem from the current directory: npm in the package, node elsewhere. */
+function replayCommand(): string {
+  const root = resolvePath(import.meta.dirname, "..");
+  if (resolvePath(process.cwd()) === root) return "npm run capmem --";
+  const bin = relative(process.cwd(), join(root, "refinement-tests/bin/capmem.mjs"));
+  return `node ${bin.includes(" ") ? JSON.stringify(bin) : bin}`;
 }
 
 // ---------------------------------------------------------------------------
