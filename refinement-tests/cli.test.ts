@@ -128,6 +128,48 @@ describe("capmem replay and check", () => {
   });
 });
 
+describe("capmem explore", () => {
+  it("searches every state to a depth and reports distinct states and states/s", () => {
+    const r = capmem("explore", "--depth", "2");
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/explore depth 2\/2: \d+ distinct states, \d+ transitions, \d+ states\/s/);
+    expect(r.out).toMatch(/no violation in \d+ distinct states up to depth 2/);
+  });
+
+  it("finds the shortest trace on which a plugged-in impl goes wrong", () => {
+    // a reused frame keeps its old epoch: visible as soon as a frame is allocated
+    writeFileSync(
+      join(dir, "old-epoch.mts"),
+      `import { Machine } from ${JSON.stringify(join(ROOT, "impl/machine.ts"))};
+export default class OldEpoch extends Machine {
+  takeFrame(f, content) { super.takeFrame(f, content); this.epoch[f] -= 1; }
+}
+`,
+    );
+    const r = capmem("explore", "--depth", "3", "--impl", "old-epoch.mts", "--out", "explored");
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/spec and impl differ: \$\.frames\[0\]\.epoch: 1 vs 0/);
+    const files = readdirSync(join(dir, "explored"));
+    const trace = Trace.parse(JSON.parse(readFileSync(join(dir, "explored", files[0]!), "utf8")));
+    // breadth-first: the shortest trace that shows it (a container, then a frame in it)
+    expect(trace.ops.map((o) => o.op)).toEqual(["container.create", "container.alloc"]);
+    expect(r.out).toContain("--impl old-epoch.mts");
+  });
+});
+
+describe("capmem draw", () => {
+  it("draws the state after a trace as Mermaid", () => {
+    const r = capmem("draw", "good.json");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^flowchart TB/);
+    expect(r.out).toContain('K0_2 -.->|"authorizes (slot 0:0)"| M0_1');
+    expect(r.out).toContain("frame 0<br/>content 42, refs 1, epoch 2, RD");
+    const md = capmem("draw", "good.json", "--out", "state.md");
+    expect(md.code).toBe(0);
+    expect(readFileSync(join(dir, "state.md"), "utf8")).toMatch(/^```mermaid\nflowchart TB/);
+  });
+});
+
 describe("capmem schema", () => {
   it("prints the trace JSON Schema, and docs/trace.schema.json is up to date", () => {
     const r = capmem("schema");

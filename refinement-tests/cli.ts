@@ -1,16 +1,18 @@
 /**
- * The capmem command line: fuzz, replay, check, schema.
+ * The capmem command line: fuzz, replay, check, explore, draw, schema.
  *
  *   capmem fuzz   [--seed N] [--time S] [--traces N] [--steps N] [--config small|random|FILE]
  *                 [--shard I/N] [--out DIR] [--impl MODULE]
  *   capmem replay FILE [--impl MODULE]
  *   capmem check  FILE
+ *   capmem explore [--depth D] [--config tiny|FILE] [--max-states N] [--spec-only] [--out DIR]
+ *   capmem draw   FILE [--out FILE]
  *   capmem schema
  *
  * Exit codes: 0 all well; 1 a divergence or a broken invariant was found;
  * 2 bad usage or a malformed file (with a message naming the problem).
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -23,6 +25,8 @@ import { Config as ConfigSchema, OP_KINDS } from "../spec/vocabulary.js";
 import type { Machine } from "../impl/machine.js";
 import { configArb, intentArb, type Intent, SMALL_CONFIG } from "./generate.js";
 import { Divergence, formatStats, Lockstep, newStats, type Stats } from "./lockstep.js";
+import { toMermaid } from "./draw.js";
+import { explore, type ExploreReport, TINY_CONFIG } from "./explore.js";
 import { describeIssues, readTrace, TraceFileError, traceJsonSchema, writeTrace } from "./traces.js";
 
 class UsageError extends Error {}
@@ -32,6 +36,8 @@ const USAGE = `usage:
                 [--shard I/N] [--out DIR] [--impl MODULE] [--quiet]
   capmem replay FILE [--impl MODULE]
   capmem check  FILE
+  capmem explore [--depth D] [--config tiny|FILE] [--max-states N] [--spec-only] [--out DIR] [--impl MODULE]
+  capmem draw   FILE [--out FILE.mmd|FILE.md]
   capmem schema
 
 fuzz     random state-aware traces run on spec and impl in lockstep (defaults: 10 s,
@@ -41,6 +47,13 @@ fuzz     random state-aware traces run on spec and impl in lockstep (defaults: 1
 replay   runs a trace file on both sides and shows the first divergent step
 check    runs a trace file on the spec alone, printing each result, and reports
          any named invariant that breaks, and where
+explore  breadth-first search of every state reachable in D operations (default 3) on a
+         tiny config, every operation with every argument from small domains; checks
+         the invariants on each new state and the impl along each new path; reports
+         distinct states and states/s; a violation comes with a shortest trace; exit 1
+draw     the spec state after a trace as a Mermaid flowchart: accounts and who pays,
+         tasks with their capabilities and mappings, derivation and mapping trees,
+         containers, frames and DMA handles
 schema   prints the JSON Schema of trace files
 --impl   an ES module (.mts or .mjs outside this package) whose default export is
          a class like impl/machine.ts's Machine (usually a subclass): fuzz your own impl`;
@@ -239,6 +252,67 @@ function check(argv: string[]): number {
   return broken === 0 ? 0 : 1;
 }
 
+function draw(argv: string[]): number {
+  const { values, positionals } = parseArgs({ args: argv, options: { out: { type: "string" } }, allowPositionals: true, strict: true });
+  if (positionals.length !== 1) throw new UsageError("draw: expected one trace FILE");
+  const trace = readTrace(positionals[0]!);
+  let state = boot(trace.config);
+  for (const op of trace.ops) state = step(state, op).state;
+  const text = toMermaid(state);
+  if (values.out) {
+    writeFileSync(values.out, values.out.endsWith(".md") ? "```mermaid\n" + text + "```\n" : text);
+    process.stdout.write(`the state after ${trace.ops.length} operation(s) drawn to ${values.out}\n`);
+  } else {
+    process.stdout.write(text);
+  }
+  return 0;
+}
+
+async function exploreCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      depth: { type: "string" },
+      config: { type: "string" },
+      "max-states": { type: "string" },
+      "spec-only": { type: "boolean" },
+      out: { type: "string" },
+      impl: { type: "string" },
+    },
+    strict: true,
+  });
+  const depth = int(values.depth, "depth", 0) ?? 3;
+  const maxStates = int(values["max-states"], "max-states", 1) ?? 1_000_000;
+  let config = TINY_CONFIG;
+  if (values.config !== undefined && values.config !== "tiny") {
+    const c = loadConfig(values.config);
+    config = fc.sample(c as fc.Arbitrary<Config>, { numRuns: 1, seed: 0 })[0]!;
+  }
+  const tty = process.stderr.isTTY === true;
+  const line = (r: ExploreReport) =>
+    `explore depth ${r.depthReached}/${depth}: ${r.states} distinct states, ${r.edges} transitions, ${Math.round(r.states / Math.max(r.seconds, 0.001))} states/s, ${r.seconds.toFixed(1)} s`;
+  const report = explore({
+    config,
+    depth,
+    maxStates,
+    impl: !values["spec-only"],
+    Impl: await loadImpl(values.impl),
+    onProgress: (r) => process.stderr.write(tty ? `\r${line(r)}` : `${line(r)}\n`),
+  });
+  process.stderr.write(`${tty ? "\r" : ""}${line(report)}${report.complete ? "" : ` (stopped at --max-states ${maxStates})`}\n`);
+  if (report.violation) {
+    const dir = values.out ?? "counterexamples";
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `explore-depth-${report.violation.trace.ops.length}.json`);
+    writeTrace(file, report.violation.trace);
+    const again = report.violation.message.startsWith("spec and impl") ? `replay ${file}${values.impl ? ` --impl ${values.impl}` : ""}` : `check ${file}`;
+    process.stdout.write(`${report.violation.message}\nshortest trace: ${report.violation.trace.ops.length} operation(s), written to ${file}\nreplay it with:\n  ${replayCommand()} ${again}\n`);
+    return 1;
+  }
+  process.stdout.write(`no violation in ${report.states} distinct states up to depth ${report.depthReached}\n`);
+  return 0;
+}
+
 // ---------------------------------------------------------------------------
 
 export async function main(argv: string[]): Promise<number> {
@@ -251,6 +325,10 @@ export async function main(argv: string[]): Promise<number> {
         return await replay(rest);
       case "check":
         return check(rest);
+      case "draw":
+        return draw(rest);
+      case "explore":
+        return await exploreCommand(rest);
       case "schema":
         process.stdout.write(JSON.stringify(traceJsonSchema(), null, 2) + "\n");
         return 0;
