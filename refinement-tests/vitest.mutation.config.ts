@@ -1,0 +1,12 @@
+// The test set StrykerJS runs against each mutant of impl/: the lockstep
+// tests only (the CLI tests spawn processes, which do not see the mutant, and
+// the 100k-chain tests are slow; neither adds kills worth their time).
+import { defineConfig, mergeConfig } from "vitest/config";
+import base from "./vitest.config.js";
+
+export default mergeConfig(
+  base,
+  defineConfig({
+    test: { include: ["refinement-tests/refinement.test.ts", "refinement-tests/scenarios.test.ts", "refinement-tests/totality.test.ts"] },
+  }),
+);
