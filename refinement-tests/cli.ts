@@ -78,19 +78,25 @@ async function loadImpl(module: string | undefined): Promise<(new (config: Confi
   return mod.default as new (config: Config) => Machine;
 }
 
-function loadConfig(choice: string): fc.Arbitrary<Config> | "alternate" {
+/** A configuration from a JSON file, validated; TraceFileError names the problem. */
+function readConfig(file: string): Config {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new TraceFileError(`--config ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const r = ConfigSchema.safeParse(json);
+  if (!r.success) throw new TraceFileError(`--config ${file}: not a capmem config:\n  ${describeIssues(r.error).join("\n  ")}`);
+  return r.data;
+}
+
+/** fuzz's --config: the small config, random small configs, both alternating, or a file. */
+function configChoice(choice: string): fc.Arbitrary<Config> | "alternate" {
   if (choice === "small") return fc.constant(SMALL_CONFIG);
   if (choice === "random") return configArb;
   if (choice === "alternate") return "alternate";
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(choice, "utf8"));
-  } catch (e) {
-    throw new TraceFileError(`--config ${choice}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  const r = ConfigSchema.safeParse(json);
-  if (!r.success) throw new TraceFileError(`--config ${choice}: not a capmem config:\n  ${describeIssues(r.error).join("\n  ")}`);
-  return fc.constant(r.data);
+  return fc.constant(readConfig(choice));
 }
 
 // ---------------------------------------------------------------------------
@@ -125,8 +131,8 @@ async function fuzz(argv: string[]): Promise<number> {
   }
   const outDir = values.out ?? "counterexamples";
   const Impl = await loadImpl(values.impl);
-  const configChoice = loadConfig(values.config ?? "alternate");
-  const arbFor = (k: number) => (configChoice === "alternate" ? (k % 2 === 0 ? fc.constant(SMALL_CONFIG) : configArb) : configChoice);
+  const configs = configChoice(values.config ?? "alternate");
+  const arbFor = (k: number) => (configs === "alternate" ? (k % 2 === 0 ? fc.constant(SMALL_CONFIG) : configArb) : configs);
   const traceArb = (k: number) => fc.tuple(arbFor(k), fc.array(intentArb, { minLength: 1, maxLength: steps, size: "max" }));
   const runOne = ([config, intents]: [Config, Intent[]], stats?: Stats) => {
     const ls = new Lockstep(config, { concrete: true, stats, Impl });
@@ -283,11 +289,7 @@ async function exploreCommand(argv: string[]): Promise<number> {
   });
   const depth = int(values.depth, "depth", 0) ?? 3;
   const maxStates = int(values["max-states"], "max-states", 1) ?? 1_000_000;
-  let config = TINY_CONFIG;
-  if (values.config !== undefined && values.config !== "tiny") {
-    const c = loadConfig(values.config);
-    config = fc.sample(c as fc.Arbitrary<Config>, { numRuns: 1, seed: 0 })[0]!;
-  }
+  const config = values.config === undefined || values.config === "tiny" ? TINY_CONFIG : readConfig(values.config);
   const tty = process.stderr.isTTY === true;
   const line = (r: ExploreReport) =>
     `explore depth ${r.depthReached}/${depth}: ${r.states} distinct states, ${r.edges} transitions, ${Math.round(r.states / Math.max(r.seconds, 0.001))} states/s, ${r.seconds.toFixed(1)} s`;
