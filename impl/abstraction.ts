@@ -24,12 +24,7 @@ export function toSpec(m: Machine): State {
 
   // Stale capabilities (of rescinded containers) are still charged in the
   // impl until they are swept; the spec refunded them at the rescind.
-  const staleByAccount = new Map<number, number>();
-  for (let n = 0; n < m.capTop; n++) {
-    if (m.capTask[n] === -1 || !m.isStale(n)) continue;
-    const a = m.taskAccount[m.capTask[n]!]!;
-    staleByAccount.set(a, (staleByAccount.get(a) ?? 0) + 1);
-  }
+  const stale = m.staleHeld();
 
   const accounts: (Account | null)[] = [];
   for (let a = 0; a < config.accounts; a++) {
@@ -44,7 +39,7 @@ export function toSpec(m: Machine): State {
       frameQuota: m.accFrameQuota[a]!,
       framesCharged: m.accFramesCharged[a]!,
       objectQuota: m.accObjQuota[a]!,
-      objectsCharged: m.accObjCharged[a]! - (staleByAccount.get(a) ?? 0),
+      objectsCharged: m.accObjCharged[a]! - stale[a]!,
     });
   }
 

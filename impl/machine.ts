@@ -27,7 +27,7 @@
  * of them before anything is changed: an error leaves every array as it was.
  */
 import type { Config, ErrorCode, Op, Result } from "../spec/vocabulary.js";
-import { ALL_RIGHTS, Config as ConfigSchema, ERROR_CODES, R, rightsMask } from "../spec/vocabulary.js";
+import { ALL_RIGHTS, Config as ConfigSchema, ERROR_CODES, inRange, isAmount, isWord, R, rightsMask } from "../spec/vocabulary.js";
 import { LowestFreeSet } from "./bitmap.js";
 
 /** Status codes: 0 is ok, an error is 1 + its index in ERROR_CODES. */
@@ -62,8 +62,6 @@ function grown<T extends Int32Array | Uint8Array>(a: T, length: number, fill: nu
   return b;
 }
 
-const isAmount = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
-const inRange = (n: unknown, limit: number): n is number => typeof n === "number" && Number.isInteger(n) && n >= 0 && n < limit;
 
 export class Machine {
   readonly config: Config;
@@ -698,14 +696,14 @@ export class Machine {
    */
   private hasObjects(a: number, need: number): boolean {
     const unused = this.accObjQuota[a]! - this.accObjCharged[a]!;
-    return unused >= need || unused + this.staleHeld(a) >= need;
+    return unused >= need || unused + this.staleHeld()[a]! >= need;
   }
 
-  /** Stale capability nodes held by tasks paid by account a. */
-  staleHeld(a: number): number {
-    let n = 0;
-    for (let c = 0; c < this.capTop; c++) if (this.capTask[c] !== -1 && this.isStale(c) && this.taskAccount[this.capTask[c]!] === a) n++;
-    return n;
+  /** For each account, the stale capability nodes held by the tasks it pays for (a scan). */
+  staleHeld(): Int32Array {
+    const counts = new Int32Array(this.config.accounts);
+    for (let c = 0; c < this.capTop; c++) if (this.capTask[c] !== -1 && this.isStale(c)) counts[this.taskAccount[this.capTask[c]!]!]! += 1;
+    return counts;
   }
 
   /** A container capability whose container was destroyed (or its id reused) since it was made. */
@@ -1162,7 +1160,7 @@ export class Machine {
 
   memWrite(task: number, vpage: number, value: number): number {
     if (!this.subjectOk(task)) return E.NoSuchTask;
-    if (typeof value !== "number" || (value | 0) !== value) return E.BadValue;
+    if (!isWord(value)) return E.BadValue;
     if (!inRange(vpage, this.config.vpages)) return E.BadPage;
     const m = this.lookup(task, vpage);
     if (m === -1) return E.NotMapped;
@@ -1381,7 +1379,7 @@ export class Machine {
 
   dmaWrite(task: number, slot: number, value: number): number {
     if (!this.subjectOk(task)) return E.NoSuchTask;
-    if (typeof value !== "number" || (value | 0) !== value) return E.BadValue;
+    if (!isWord(value)) return E.BadValue;
     const cap = this.capIn(task, slot, KIND_DMA, R.write);
     if (cap < 0) return -cap;
     const f = this.handleFrame[this.capObj[cap]!]!;

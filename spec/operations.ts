@@ -23,7 +23,7 @@ import type { Account, Cap, CapRef, Container, Draft, Mapping, MappingSource, Ma
 import { capKey, draft, mapKey } from "./state.js";
 import { applyRemoval, capChildren, closure, mapChildren, remove } from "./removal.js";
 import type { ErrorCode, ObjectKind, Op, OpKind, OpOf, Result } from "./vocabulary.js";
-import { ALL_RIGHTS, BIT_DIRTY, BIT_REFERENCED, err, inRange, ok, R, rightsMask, UNMAP_MODES } from "./vocabulary.js";
+import { ALL_RIGHTS, BIT_DIRTY, BIT_REFERENCED, err, inRange, isAmount, isWord, ok, R, rightsMask, UNMAP_MODES } from "./vocabulary.js";
 
 export interface Step {
   readonly state: State;
@@ -84,8 +84,6 @@ function canPayObjectAndCap(state: State, payer: number, objects: number, subjec
   return null;
 }
 
-/** A quota amount: a non-negative safe integer. */
-const isAmount = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
 
 /** Puts a fresh capability into `slot` of `task` and charges its holder. */
 function install(d: Draft, ref: CapRef, cap: Cap): void {
@@ -834,7 +832,7 @@ export function memRead(state: State, op: OpOf<"mem.read">): Step {
 export function memWrite(state: State, op: OpOf<"mem.write">): Step {
   const subject = subjectOf(state, op.task);
   if (isError(subject)) return fail(state, subject);
-  if (typeof op.value !== "number" || (op.value | 0) !== op.value) return fail(state, "BadValue");
+  if (!isWord(op.value)) return fail(state, "BadValue");
   const m = mappingAt(state, subject, op.vpage);
   if (isError(m)) return fail(state, m);
   if ((m.rights & R.write) === 0) return fail(state, "ProtectionFault");
@@ -1190,7 +1188,7 @@ export function dmaUnwire(state: State, op: OpOf<"dma.unwire">): Step {
 export function dmaWrite(state: State, op: OpOf<"dma.write">): Step {
   const subject = subjectOf(state, op.task);
   if (isError(subject)) return fail(state, subject);
-  if (typeof op.value !== "number" || (op.value | 0) !== op.value) return fail(state, "BadValue");
+  if (!isWord(op.value)) return fail(state, "BadValue");
   const cap = capIn(state, subject, op.handle, "dma", R.write);
   if (isError(cap)) return fail(state, cap);
   const d = draft(state);

@@ -264,6 +264,16 @@ export const err = (error: ErrorCode): Result => ({ ok: false, error });
 export const OBJECT_KINDS = ["account", "task", "container", "dma"] as const;
 export type ObjectKind = (typeof OBJECT_KINDS)[number];
 
+/** A quota amount: a non-negative safe integer. Total over any value. */
+export function isAmount(n: unknown): n is number {
+  return typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
+}
+
+/** True when `v` is a word of page content (a signed 32-bit integer). Total over any value. */
+export function isWord(v: unknown): v is number {
+  return typeof v === "number" && (v | 0) === v;
+}
+
 /** True when `n` is an integer in [0, limit). Total over any value. */
 export function inRange(n: unknown, limit: number): n is number {
   return typeof n === "number" && Number.isInteger(n) && n >= 0 && n < limit;
