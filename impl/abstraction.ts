@@ -66,19 +66,19 @@ export function toSpec(m: Machine): State {
         pages.push(null);
         continue;
       }
-      const parent = m.mapParent[n]!;
-      const si = m.mapSlot[n]!;
+      const up = m.mapUp[n]!;
+      const si = m.mapWhat[n]!;
       pages.push({
-        frame: m.mapFrame[n]!,
+        frame: m.frameAt(n),
         rights: m.mapRights[n]!,
         source:
-          parent !== -1
-            ? { kind: "map", parent: { task: m.mapTask[parent]!, vpage: m.mapVpage[parent]! } }
+          up >= 0
+            ? { kind: "map", parent: { task: m.taskOf(up), vpage: m.vpageOf(up) } }
             : {
                 kind: "slot",
                 container: Math.floor(si / config.containerSlots),
                 index: si % config.containerSlots,
-                cap: capRef(m.mapCap[n]!),
+                cap: capRef(m.capOfRoot(n)),
               },
       });
     }

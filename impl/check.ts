@@ -6,7 +6,7 @@
  * every step of the refinement tests, together with the other links the
  * abstraction function relies on.
  */
-import { PT_SIZE, SLOT_SOFT, type Machine } from "./machine.js";
+import { SLOT_HARD, SLOT_SOFT, type Machine } from "./machine.js";
 
 export interface ReprInvariant {
   readonly name: string;
@@ -30,34 +30,91 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
   {
     name: "pageTablesMatchDatabase",
     check(m) {
-      const { tasks, vpages } = m.config;
-      let live = 0;
-      for (let n = 0; n < m.mapTop; n++) {
-        if (m.mapTask[n]! === -1) continue;
-        live++;
-        if (m.freeTasks.has(m.mapTask[n]!)) return `mapping node ${n} belongs to a dead task`;
-        if (m.lookup(m.mapTask[n]!, m.mapVpage[n]!) !== n) return `mapping node ${n} is not in its page table entry`;
-      }
-      let entries = 0;
+      const { tasks } = m.config;
+      const L = m.leafSize;
+      // every directory entry of a live task points at a leaf page that says so and is not empty
       for (let t = 0; t < tasks; t++) {
         if (m.freeTasks.has(t)) continue;
         const dir = m.taskDir[t]!;
-        for (let d = 0; d * PT_SIZE < vpages; d++) {
-          const leaf = m.pool[dir * PT_SIZE + d]!;
+        for (let d = 0; d < m.dirEntries; d++) {
+          const leaf = m.dirPool[dir * m.dirEntries + d]!;
           if (leaf < 0) continue;
+          if (m.leafTask[leaf] !== t || m.leafDirIndex[leaf] !== d) return `directory of task ${t} entry ${d} points at leaf ${leaf}, which belongs to task ${m.leafTask[leaf]} entry ${m.leafDirIndex[leaf]}`;
           let count = 0;
-          for (let i = 0; i < PT_SIZE; i++) {
-            const n = m.pool[leaf * PT_SIZE + i]!;
-            if (n === -1) continue;
-            count++;
-            if (m.mapTask[n] !== t || m.mapVpage[n] !== d * PT_SIZE + i) return `page table of task ${t} points at a node for another place`;
-          }
-          if (count === 0) return `task ${t} keeps an empty leaf page`;
-          if (count !== m.poolCount[leaf]) return `leaf page ${leaf} counts ${m.poolCount[leaf]} entries, holds ${count}`;
-          entries += count;
+          for (let i = 0; i < L; i++) if (m.mapUp[leaf * L + i] !== -1) count++;
+          if (count === 0) return `task ${t} keeps an empty leaf page ${leaf}`;
+          if (count !== m.leafCount[leaf]) return `leaf page ${leaf} counts ${m.leafCount[leaf]} entries, holds ${count}`;
         }
       }
-      return entries === live ? null : `${live} live mapping nodes but ${entries} page-table entries`;
+      // every leaf page in use is reachable from its owner's directory; free ones are empty
+      for (let p = 0; p < m.leafTop; p++) {
+        const t = m.leafTask[p]!;
+        if (t === -1) {
+          for (let i = 0; i < L; i++) if (m.mapUp[p * L + i] !== -1) return `free leaf page ${p} holds a mapping`;
+          continue;
+        }
+        if (m.freeTasks.has(t)) return `leaf page ${p} belongs to dead task ${t}`;
+        if (m.dirPool[m.taskDir[t]! * m.dirEntries + m.leafDirIndex[p]!] !== p) return `leaf page ${p} is not in the directory of task ${t}`;
+      }
+      // every mapping is well formed; every empty entry is clean (a new mapping relies on it)
+      for (let e = 0; e < m.leafTop * L; e++) {
+        const up = m.mapUp[e]!;
+        if (up === -1) {
+          if (m.mapWhat[e] !== -1 || m.mapRights[e] !== 0 || m.mapFirstChild[e] !== -1 || m.mapNext[e] !== -1 || m.mapPrev[e] !== -1 || m.mapNextCap[e] !== -1 || m.mapPrevCap[e] !== -1)
+            return `empty entry ${e} keeps old fields`;
+          continue;
+        }
+        if (up >= 0) {
+          if (m.mapUp[up] === -1) return `mapping ${e} derives from empty entry ${up}`;
+          if (m.mapWhat[e] !== m.frameAt(up)) return `mapping ${e} maps frame ${m.mapWhat[e]}, its parent ${up} maps ${m.frameAt(up)}`;
+        } else {
+          const cap = m.capOfRoot(e);
+          const si = m.mapWhat[e]!;
+          if (m.capTask[cap] === -1) return `root mapping ${e} is authorized by free cap node ${cap}`;
+          if (m.capObj[cap] !== Math.floor(si / m.config.containerSlots)) return `root mapping ${e} maps slot ${si}, outside the container of its cap`;
+          if (m.slotKind[si] !== SLOT_HARD) return `root mapping ${e} maps slot ${si}, which is not hard`;
+        }
+      }
+      return null;
+    },
+  },
+  {
+    name: "mappingListsExact",
+    check(m) {
+      const limit = m.leafTop * m.leafSize;
+      let derived = 0;
+      let roots = 0;
+      let children = 0;
+      for (let e = 0; e < limit; e++) {
+        const up = m.mapUp[e]!;
+        if (up === -1) continue;
+        if (up >= 0) derived++;
+        else roots++;
+        const err = walkList(m.mapFirstChild[e]!, m.mapNext, m.mapPrev, limit, (c) => {
+          children++;
+          return m.mapUp[c] === e ? null : `mapping ${c} is in the child list of ${e} but derives from ${m.mapUp[c]}`;
+        });
+        if (err) return err;
+      }
+      if (children !== derived) return `${derived} derived mappings but ${children} on child lists`;
+      let listed = 0;
+      for (let si = 0; si < m.slotFirstMap.length; si++) {
+        const err = walkList(m.slotFirstMap[si]!, m.mapNext, m.mapPrev, limit, (e) => {
+          listed++;
+          return m.isRootMapping(e) && m.mapWhat[e] === si ? null : `mapping ${e} is listed under slot ${si} but is not its root`;
+        });
+        if (err) return err;
+      }
+      if (listed !== roots) return `${roots} root mappings but ${listed} listed under slots`;
+      let byCap = 0;
+      for (let n = 0; n < m.capTop; n++) {
+        const err = walkList(m.capFirstMap[n]!, m.mapNextCap, m.mapPrevCap, limit, (e) => {
+          byCap++;
+          return m.isRootMapping(e) && m.capOfRoot(e) === n ? null : `mapping ${e} is in the list of cap node ${n} but was not authorized by it`;
+        });
+        if (err) return err;
+      }
+      return byCap === roots ? null : `${roots} root mappings but ${byCap} listed under caps`;
     },
   },
   {
@@ -108,10 +165,6 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
           for (let c = m.capFirstChild[p]!; c !== -1 && !found; c = m.capNextSib[c]!) found = c === n;
           if (!found) return `cap node ${n} is missing from its parent's child list`;
         }
-        const e2 = walkList(m.capFirstMap[n]!, m.mapNextCap, m.mapPrevCap, m.mapTop, (x) =>
-          m.mapCap[x] === n ? null : `mapping node ${x} is in the list of cap node ${n} but names ${m.mapCap[x]}`,
-        );
-        if (e2) return e2;
       }
       return null;
     },
@@ -134,23 +187,6 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
     },
   },
   {
-    name: "slotMappingListsExact",
-    check(m) {
-      let listed = 0;
-      for (let si = 0; si < m.slotFirstMap.length; si++) {
-        const e = walkList(m.slotFirstMap[si]!, m.mapNextSlot, m.mapPrevSlot, m.mapTop, (n) => {
-          listed++;
-          if (m.mapSlot[n] !== si) return `mapping node ${n} is listed under the wrong slot`;
-          return m.mapFrame[n] === m.conSlots[si] ? null : `mapping node ${n} maps another frame than its slot`;
-        });
-        if (e) return e;
-      }
-      let roots = 0;
-      for (let n = 0; n < m.mapTop; n++) if (m.mapTask[n]! !== -1 && m.mapCap[n]! !== -1) roots++;
-      return listed === roots ? null : `${roots} root mappings but ${listed} listed under slots`;
-    },
-  },
-  {
     name: "freeListsExact",
     check(m) {
       let freeCaps = 0;
@@ -161,14 +197,21 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
       let liveCaps = 0;
       for (let n = 0; n < m.capTop; n++) if (m.capTask[n] !== -1) liveCaps++;
       if (freeCaps + liveCaps !== m.capTop) return `cap nodes leak: ${liveCaps} live + ${freeCaps} free != ${m.capTop}`;
-      let freeMaps = 0;
-      for (let n = m.mapFree; n !== -1; n = m.mapNextSib[n]!) {
-        if (m.mapTask[n] !== -1) return `live mapping node ${n} is on the free list`;
-        if (++freeMaps > m.mapTop) return "mapping free list does not end";
+      let freeLeaves = 0;
+      for (let p = m.leafFree; p !== -1; p = m.leafNextFree[p]!) {
+        if (m.leafTask[p] !== -1) return `leaf page ${p} is in use and on the free list`;
+        if (++freeLeaves > m.leafTop) return "leaf free list does not end";
       }
-      let liveMaps = 0;
-      for (let n = 0; n < m.mapTop; n++) if (m.mapTask[n] !== -1) liveMaps++;
-      return freeMaps + liveMaps === m.mapTop ? null : `mapping nodes leak: ${liveMaps} live + ${freeMaps} free != ${m.mapTop}`;
+      let liveLeaves = 0;
+      for (let p = 0; p < m.leafTop; p++) if (m.leafTask[p] !== -1) liveLeaves++;
+      if (freeLeaves + liveLeaves !== m.leafTop) return `leaf pages leak: ${liveLeaves} in use + ${freeLeaves} free != ${m.leafTop}`;
+      let freeDirs = 0;
+      for (let d = m.dirFree; d !== -1; d = m.dirPool[d * m.dirEntries]!) {
+        if (++freeDirs > m.dirTop) return "directory free list does not end";
+      }
+      let liveTasks = 0;
+      for (let t = 0; t < m.config.tasks; t++) if (!m.freeTasks.has(t)) liveTasks++;
+      return freeDirs + liveTasks === m.dirTop ? null : `directory pages leak: ${liveTasks} tasks + ${freeDirs} free != ${m.dirTop}`;
     },
   },
 ];

@@ -12,11 +12,16 @@
  *   sibling links, a per-object list of the nodes naming each object, and
  *   the list of root mappings each node authorized; free nodes are kept on a
  *   free list and the arrays grow by doubling;
- * - mapping nodes: the mapping database as a tree with the same links, plus
- *   per-container-slot and per-capability lists of root mappings;
- * - page tables: two-level radix tables whose 512-entry pages all live in one
- *   Int32Array pool with a free list; a task's directory page points at leaf
- *   pages, a leaf entry holds a mapping node index or -1.
+ * - page tables and the mapping database are one structure: two-level radix
+ *   tables (a directory page per task pointing at leaf pages of up to 512
+ *   entries, both kinds of page kept in pools with free lists), where a leaf
+ *   entry *is* the mapping node of its (task, vpage). The entry's fields
+ *   (frame or slot, rights, parent or cap, first child, siblings, cap list)
+ *   live in arrays parallel to the leaf pool, so a mapping costs 29 bytes
+ *   with its page-table entry included, and finding it is two array reads.
+ *   A child's siblings are the other children of its parent; a root mapping's
+ *   "siblings" are the other root mappings of its container slot, and it is
+ *   also on the list of the capability that authorized it.
  *
  * Every traversal of a tree uses an explicit stack (a reusable Int32Array),
  * never recursion. `exec` allocates no JS objects: it returns a status (0 for
@@ -39,9 +44,9 @@ export const KIND_TASK = 1;
 export const KIND_CONTAINER = 2;
 export const KIND_DMA = 3;
 
+/** log2 of the largest leaf page; smaller address spaces get leaves just big enough */
 export const PT_BITS = 9;
 export const PT_SIZE = 1 << PT_BITS;
-const PT_MASK = PT_SIZE - 1;
 
 const FLAG_REFERENCED = 1; // = BIT_REFERENCED
 const FLAG_DIRTY = 2; // = BIT_DIRTY
@@ -67,7 +72,7 @@ export class Machine {
   readonly config: Config;
   private readonly C: number; // cap slots per task
   private readonly S: number; // slots per container
-  private readonly dirEntries: number; // directory entries per task
+  readonly dirEntries: number; // directory entries per task
 
   // frames
   readonly content: Int32Array;
@@ -136,31 +141,37 @@ export class Machine {
   /** head of the list of cap nodes naming each object, by objIndex(kind, id) */
   readonly objFirstCap: Int32Array;
 
-  // mapping nodes
-  mapCapacity = 0;
-  mapTop = 0;
-  mapFree = -1;
+  // Directory pages: `dirEntries` entries each, a leaf page or -1.
+  readonly leafBits: number;
+  readonly leafSize: number;
+  private readonly leafMask: number;
+  dirPool = new Int32Array(0);
+  dirPages = 0;
+  dirTop = 0;
+  dirFree = -1;
+
+  // Leaf pages: owner, place in the owner's directory, live entries, free list.
+  leafPages = 0;
+  leafTop = 0;
+  leafFree = -1;
+  leafTask = new Int32Array(0); // -1 while free
+  leafDirIndex = new Int32Array(0);
+  leafCount = new Int32Array(0);
+  leafNextFree = new Int32Array(0);
+
+  // Leaf entries = mapping nodes, indexed by leaf * leafSize + (vpage & leafMask).
+  /** -1: no mapping; >= 0: a mapping derived from that entry; <= -2: a root mapping authorized by cap node -2 - value */
+  mapUp = new Int32Array(0);
+  /** a derived mapping's frame; a root mapping's container slot (container * S + index), whose frame it maps */
+  mapWhat = new Int32Array(0);
   mapRights = new Uint8Array(0);
-  mapTask = new Int32Array(0);
-  mapVpage = new Int32Array(0);
-  mapFrame = new Int32Array(0);
-  mapParent = new Int32Array(0);
   mapFirstChild = new Int32Array(0);
-  mapNextSib = new Int32Array(0);
-  mapPrevSib = new Int32Array(0);
-  mapCap = new Int32Array(0); // authorizing cap node of a root mapping, else -1
-  mapSlot = new Int32Array(0); // container * S + index of a root mapping, else -1
-  mapNextSlot = new Int32Array(0);
-  mapPrevSlot = new Int32Array(0);
+  /** next/previous child of the same parent; for a root mapping, next/previous root of the same slot */
+  mapNext = new Int32Array(0);
+  mapPrev = new Int32Array(0);
+  /** root mappings only: next/previous mapping authorized by the same cap node */
   mapNextCap = new Int32Array(0);
   mapPrevCap = new Int32Array(0);
-
-  // page-table pool
-  pool = new Int32Array(0);
-  poolCount = new Int32Array(0); // live entries in each page
-  poolPages = 0;
-  poolTop = 0;
-  poolFree = -1;
 
   // scratch stack for traversals, and a mark array for account destroy
   private stack = new Int32Array(64);
@@ -175,7 +186,10 @@ export class Machine {
     const { frames, accounts, tasks, containers, capSlots, vpages, containerSlots, handles } = this.config;
     this.C = capSlots;
     this.S = containerSlots;
-    this.dirEntries = Math.ceil(vpages / PT_SIZE);
+    this.leafBits = Math.min(PT_BITS, Math.ceil(Math.log2(vpages)));
+    this.leafSize = 1 << this.leafBits;
+    this.leafMask = this.leafSize - 1;
+    this.dirEntries = Math.ceil(vpages / this.leafSize);
     if (this.dirEntries > PT_SIZE) throw new RangeError(`vpages ${vpages} exceeds a two-level table (${PT_SIZE * PT_SIZE})`);
 
     this.content = new Int32Array(frames);
@@ -218,8 +232,8 @@ export class Machine {
 
     this.objFirstCap = new Int32Array(accounts + tasks + containers + handles).fill(-1);
     this.growCaps(16);
-    this.growMaps(16);
-    this.growPool(4);
+    this.growDirs(4);
+    this.growLeaves(4);
 
     // Boot (sigma0): root account 0 with everything, root task 0 paid by it,
     // holding all-rights caps to the account (slot 0) and to itself (slot 1).
@@ -252,28 +266,26 @@ export class Machine {
     this.capCap = n;
   }
 
-  private growMaps(n: number): void {
-    this.mapRights = grown(this.mapRights, n, 0);
-    this.mapTask = grown(this.mapTask, n, -1);
-    this.mapVpage = grown(this.mapVpage, n, -1);
-    this.mapFrame = grown(this.mapFrame, n, -1);
-    this.mapParent = grown(this.mapParent, n, -1);
-    this.mapFirstChild = grown(this.mapFirstChild, n, -1);
-    this.mapNextSib = grown(this.mapNextSib, n, -1);
-    this.mapPrevSib = grown(this.mapPrevSib, n, -1);
-    this.mapCap = grown(this.mapCap, n, -1);
-    this.mapSlot = grown(this.mapSlot, n, -1);
-    this.mapNextSlot = grown(this.mapNextSlot, n, -1);
-    this.mapPrevSlot = grown(this.mapPrevSlot, n, -1);
-    this.mapNextCap = grown(this.mapNextCap, n, -1);
-    this.mapPrevCap = grown(this.mapPrevCap, n, -1);
-    this.mapCapacity = n;
+  private growDirs(pages: number): void {
+    this.dirPool = grown(this.dirPool, pages * this.dirEntries, -1);
+    this.dirPages = pages;
   }
 
-  private growPool(pages: number): void {
-    this.pool = grown(this.pool, pages * PT_SIZE, -1);
-    this.poolCount = grown(this.poolCount, pages, 0);
-    this.poolPages = pages;
+  private growLeaves(pages: number): void {
+    this.leafTask = grown(this.leafTask, pages, -1);
+    this.leafDirIndex = grown(this.leafDirIndex, pages, -1);
+    this.leafCount = grown(this.leafCount, pages, 0);
+    this.leafNextFree = grown(this.leafNextFree, pages, -1);
+    const n = pages * this.leafSize;
+    this.mapUp = grown(this.mapUp, n, -1);
+    this.mapWhat = grown(this.mapWhat, n, -1);
+    this.mapRights = grown(this.mapRights, n, 0);
+    this.mapFirstChild = grown(this.mapFirstChild, n, -1);
+    this.mapNext = grown(this.mapNext, n, -1);
+    this.mapPrev = grown(this.mapPrev, n, -1);
+    this.mapNextCap = grown(this.mapNextCap, n, -1);
+    this.mapPrevCap = grown(this.mapPrevCap, n, -1);
+    this.leafPages = pages;
   }
 
   private allocCapNode(): number {
@@ -287,34 +299,49 @@ export class Machine {
     return n;
   }
 
-  private allocMapNode(): number {
-    let n = this.mapFree;
-    if (n !== -1) {
-      this.mapFree = this.mapNextSib[n]!;
+  /** A directory page with no leaves (its first entry links the free list while free). */
+  private allocDir(): number {
+    let d = this.dirFree;
+    if (d !== -1) {
+      this.dirFree = this.dirPool[d * this.dirEntries]!;
+      this.dirPool[d * this.dirEntries] = -1;
     } else {
-      if (this.mapTop === this.mapCapacity) this.growMaps(this.mapCapacity * 2);
-      n = this.mapTop++;
+      if (this.dirTop === this.dirPages) this.growDirs(this.dirPages * 2);
+      d = this.dirTop++;
     }
-    return n;
+    return d;
   }
 
-  private allocPage(): number {
-    let p = this.poolFree;
+  private freeDir(d: number): void {
+    this.dirPool.fill(-1, d * this.dirEntries, (d + 1) * this.dirEntries);
+    this.dirPool[d * this.dirEntries] = this.dirFree;
+    this.dirFree = d;
+  }
+
+  /** A new empty leaf page at directory index `di` of task t. */
+  private allocLeaf(t: number, di: number): number {
+    let p = this.leafFree;
     if (p !== -1) {
-      this.poolFree = this.pool[p * PT_SIZE]!;
-      this.pool[p * PT_SIZE] = -1;
+      this.leafFree = this.leafNextFree[p]!;
+      this.leafNextFree[p] = -1;
     } else {
-      if (this.poolTop === this.poolPages) this.growPool(this.poolPages * 2);
-      p = this.poolTop++;
+      if (this.leafTop === this.leafPages) this.growLeaves(this.leafPages * 2);
+      p = this.leafTop++;
     }
-    this.poolCount[p] = 0;
+    this.leafTask[p] = t;
+    this.leafDirIndex[p] = di;
+    this.leafCount[p] = 0;
+    this.dirPool[this.taskDir[t]! * this.dirEntries + di] = p;
     return p;
   }
 
-  private freePage(p: number): void {
-    this.pool.fill(-1, p * PT_SIZE, (p + 1) * PT_SIZE);
-    this.pool[p * PT_SIZE] = this.poolFree;
-    this.poolFree = p;
+  /** Unhooks leaf page p (all its entries already empty) from its directory and frees it. */
+  private freeLeaf(p: number): void {
+    this.dirPool[this.taskDir[this.leafTask[p]!]! * this.dirEntries + this.leafDirIndex[p]!] = -1;
+    this.leafTask[p] = -1;
+    this.leafDirIndex[p] = -1;
+    this.leafNextFree[p] = this.leafFree;
+    this.leafFree = p;
   }
 
   /** Pushes onto the stack for capability and account walks. */
@@ -337,33 +364,62 @@ export class Machine {
   }
 
   // -------------------------------------------------------------------------
-  // Page tables
+  // Page tables = mapping nodes
 
-  /** The mapping node at (task, vpage), or -1. */
+  /** The mapping node (leaf entry) at (task, vpage), or -1 if nothing is mapped there. */
   lookup(task: number, vpage: number): number {
-    const leaf = this.pool[this.taskDir[task]! * PT_SIZE + (vpage >>> PT_BITS)]!;
-    return leaf < 0 ? -1 : this.pool[leaf * PT_SIZE + (vpage & PT_MASK)]!;
+    const leaf = this.dirPool[this.taskDir[task]! * this.dirEntries + (vpage >>> this.leafBits)]!;
+    if (leaf < 0) return -1;
+    const e = leaf * this.leafSize + (vpage & this.leafMask);
+    return this.mapUp[e] === -1 ? -1 : e;
   }
 
-  private ptSet(task: number, vpage: number, node: number): void {
-    const di = this.taskDir[task]! * PT_SIZE + (vpage >>> PT_BITS);
-    let leaf = this.pool[di]!;
-    if (leaf < 0) {
-      leaf = this.allocPage();
-      this.pool[this.taskDir[task]! * PT_SIZE + (vpage >>> PT_BITS)] = leaf; // pool may have grown
-    }
-    this.pool[leaf * PT_SIZE + (vpage & PT_MASK)] = node;
-    this.poolCount[leaf]! += 1;
+  /** The entry for (task, vpage), with its leaf page allocated if need be (may grow the arrays). */
+  private entryFor(task: number, vpage: number): number {
+    const di = vpage >>> this.leafBits;
+    let leaf = this.dirPool[this.taskDir[task]! * this.dirEntries + di]!;
+    if (leaf < 0) leaf = this.allocLeaf(task, di);
+    return leaf * this.leafSize + (vpage & this.leafMask);
   }
 
-  private ptClear(task: number, vpage: number): void {
-    const di = this.taskDir[task]! * PT_SIZE + (vpage >>> PT_BITS);
-    const leaf = this.pool[di]!;
-    this.pool[leaf * PT_SIZE + (vpage & PT_MASK)] = -1;
-    if (--this.poolCount[leaf]! === 0) {
-      this.freePage(leaf);
-      this.pool[di] = -1;
-    }
+  /** The task whose page table holds entry e. */
+  taskOf(e: number): number {
+    return this.leafTask[e >>> this.leafBits]!;
+  }
+
+  /** The virtual page of entry e. */
+  vpageOf(e: number): number {
+    return this.leafDirIndex[e >>> this.leafBits]! * this.leafSize + (e & this.leafMask);
+  }
+
+  /** Is mapping e a root (made by page.map from a container slot)? */
+  isRootMapping(e: number): boolean {
+    return this.mapUp[e]! <= -2;
+  }
+
+  /** The cap node that authorized root mapping e. */
+  capOfRoot(e: number): number {
+    return -2 - this.mapUp[e]!;
+  }
+
+  /** The frame mapping e maps (a root maps whatever its slot holds). */
+  frameAt(e: number): number {
+    const w = this.mapWhat[e]!;
+    return this.mapUp[e]! >= 0 ? w : this.conSlots[w]!;
+  }
+
+  /** Empties entry e (its links must already be undone), freeing its leaf page with its last entry. */
+  private clearEntry(e: number): void {
+    this.mapUp[e] = -1;
+    this.mapWhat[e] = -1;
+    this.mapRights[e] = 0;
+    this.mapFirstChild[e] = -1;
+    this.mapNext[e] = -1;
+    this.mapPrev[e] = -1;
+    this.mapNextCap[e] = -1;
+    this.mapPrevCap[e] = -1;
+    const leaf = e >>> this.leafBits;
+    if (--this.leafCount[leaf]! === 0) this.freeLeaf(leaf);
   }
 
   // -------------------------------------------------------------------------
@@ -372,7 +428,7 @@ export class Machine {
   private newTask(id: number, account: number): void {
     this.freeTasks.delete(id);
     this.taskAccount[id] = account;
-    this.taskDir[id] = this.allocPage();
+    this.taskDir[id] = this.allocDir();
   }
 
   /** A new cap node in (task, slot), linked under `parent` (or a root), charged to nobody. */
@@ -464,55 +520,37 @@ export class Machine {
     }
   }
 
-  /** Removes mapping node `top` and all mappings derived from it. */
-  private removeMappingSubtree(top: number): void {
-    // unlink top from its parent's child list
-    const p = this.mapParent[top]!;
-    const prev = this.mapPrevSib[top]!;
-    const next = this.mapNextSib[top]!;
-    if (prev !== -1) this.mapNextSib[prev] = next;
-    else if (p !== -1) this.mapFirstChild[p] = next;
-    if (next !== -1) this.mapPrevSib[next] = prev;
-    let sp = this.pushMap(0, top);
-    while (sp > 0) {
-      const m = this.mapStack[--sp]!;
-      for (let c = this.mapFirstChild[m]!; c !== -1; c = this.mapNextSib[c]!) sp = this.pushMap(sp, c);
-      this.freeMapNode(m);
+  /**
+   * Takes mapping e out of the list it hangs on: its parent's children, or
+   * for a root its slot's roots and its cap's mappings. Its own fields stay.
+   */
+  private unlinkMapping(e: number): void {
+    const up = this.mapUp[e]!;
+    const prev = this.mapPrev[e]!;
+    const next = this.mapNext[e]!;
+    if (prev !== -1) this.mapNext[prev] = next;
+    else if (up >= 0) this.mapFirstChild[up] = next;
+    else this.slotFirstMap[this.mapWhat[e]!] = next;
+    if (next !== -1) this.mapPrev[next] = prev;
+    if (up <= -2) {
+      const pc = this.mapPrevCap[e]!;
+      const nc = this.mapNextCap[e]!;
+      if (pc !== -1) this.mapNextCap[pc] = nc;
+      else this.capFirstMap[-2 - up] = nc;
+      if (nc !== -1) this.mapPrevCap[nc] = pc;
     }
   }
 
-  private freeMapNode(m: number): void {
-    const task = this.mapTask[m]!;
-    this.ptClear(task, this.mapVpage[m]!);
-    this.accObjCharged[this.taskAccount[task]!]! -= 1;
-    if (this.mapCap[m]! !== -1) {
-      // a root mapping: unlink from its slot's and its cap's lists
-      const ps = this.mapPrevSlot[m]!;
-      const ns = this.mapNextSlot[m]!;
-      if (ps !== -1) this.mapNextSlot[ps] = ns;
-      else this.slotFirstMap[this.mapSlot[m]!] = ns;
-      if (ns !== -1) this.mapPrevSlot[ns] = ps;
-      const pc = this.mapPrevCap[m]!;
-      const nc = this.mapNextCap[m]!;
-      if (pc !== -1) this.mapNextCap[pc] = nc;
-      else this.capFirstMap[this.mapCap[m]!] = nc;
-      if (nc !== -1) this.mapPrevCap[nc] = pc;
+  /** Removes mapping `top` and all mappings derived from it, refunding each holder's account. */
+  private removeMappingSubtree(top: number): void {
+    this.unlinkMapping(top);
+    let sp = this.pushMap(0, top);
+    while (sp > 0) {
+      const e = this.mapStack[--sp]!;
+      for (let c = this.mapFirstChild[e]!; c !== -1; c = this.mapNext[c]!) sp = this.pushMap(sp, c);
+      this.accObjCharged[this.taskAccount[this.taskOf(e)]!]! -= 1;
+      this.clearEntry(e);
     }
-    this.mapTask[m] = -1;
-    this.mapVpage[m] = -1;
-    this.mapFrame[m] = -1;
-    this.mapParent[m] = -1;
-    this.mapFirstChild[m] = -1;
-    this.mapPrevSib[m] = -1;
-    this.mapCap[m] = -1;
-    this.mapSlot[m] = -1;
-    this.mapNextSlot[m] = -1;
-    this.mapPrevSlot[m] = -1;
-    this.mapNextCap[m] = -1;
-    this.mapPrevCap[m] = -1;
-    this.mapRights[m] = 0;
-    this.mapNextSib[m] = this.mapFree;
-    this.mapFree = m;
   }
 
   /** Removes every cap naming object (kind, id), with descendants and mappings. */
@@ -530,14 +568,14 @@ export class Machine {
     this.rescind(KIND_TASK, t);
     const dir = this.taskDir[t]!;
     for (let d = 0; d < this.dirEntries; d++) {
-      for (let i = 0; i < PT_SIZE; i++) {
-        const leaf = this.pool[dir * PT_SIZE + d]!;
+      for (let i = 0; i < this.leafSize; i++) {
+        const leaf = this.dirPool[dir * this.dirEntries + d]!;
         if (leaf < 0) break; // freed with its last entry
-        const m = this.pool[leaf * PT_SIZE + i]!;
-        if (m !== -1) this.removeMappingSubtree(m);
+        const e = leaf * this.leafSize + i;
+        if (this.mapUp[e] !== -1) this.removeMappingSubtree(e);
       }
     }
-    this.freePage(dir);
+    this.freeDir(dir);
     this.taskDir[t] = -1;
     this.accObjCharged[this.taskAccount[t]!]! -= 1;
     this.taskAccount[t] = -1;
@@ -1016,52 +1054,67 @@ export class Machine {
     const account = this.taskAccount[task]!;
     if (!this.hasObjects(account, 1)) return E.ObjectQuotaExceeded;
 
-    this.newMapping(task, vpage, f, rights, -1, cap, si);
+    this.newMapping(task, vpage, rights, -1, cap, si);
     return OK;
   }
 
   /**
-   * A new mapping node at (task, vpage), charged to the task's account: a
-   * child of `parent`, or (parent -1) a root authorized by cap node `cap` for
-   * container slot `si`.
+   * A new mapping at (task, vpage), charged to the task's account: derived
+   * from mapping `parent` (whose frame it maps), or (parent -1) a root
+   * authorized by cap node `cap` for container slot `si`.
    */
-  private newMapping(task: number, vpage: number, frame: number, rights: number, parent: number, cap: number, si: number): number {
-    const m = this.allocMapNode();
-    this.mapTask[m] = task;
-    this.mapVpage[m] = vpage;
-    this.mapFrame[m] = frame;
-    this.mapRights[m] = rights;
-    this.mapParent[m] = parent;
-    this.mapFirstChild[m] = -1;
-    this.mapPrevSib[m] = -1;
-    this.mapNextSib[m] = -1;
-    if (parent !== -1) {
-      const first = this.mapFirstChild[parent]!;
-      this.mapNextSib[m] = first;
-      if (first !== -1) this.mapPrevSib[first] = m;
-      this.mapFirstChild[parent] = m;
-    } else {
-      this.mapCap[m] = cap;
-      this.mapSlot[m] = si;
-      const sh = this.slotFirstMap[si]!;
-      this.mapNextSlot[m] = sh;
-      this.mapPrevSlot[m] = -1;
-      if (sh !== -1) this.mapPrevSlot[sh] = m;
-      this.slotFirstMap[si] = m;
-      const ch = this.capFirstMap[cap]!;
-      this.mapNextCap[m] = ch;
-      this.mapPrevCap[m] = -1;
-      if (ch !== -1) this.mapPrevCap[ch] = m;
-      this.capFirstMap[cap] = m;
-    }
-    this.ptSet(task, vpage, m);
+  private newMapping(task: number, vpage: number, rights: number, parent: number, cap: number, si: number): number {
+    const e = this.entryFor(task, vpage);
+    this.leafCount[e >>> this.leafBits]! += 1;
+    this.mapUp[e] = parent !== -1 ? parent : -2 - cap;
+    this.mapWhat[e] = parent !== -1 ? this.frameAt(parent) : si;
+    this.mapRights[e] = rights;
+    this.linkMapping(e);
     this.accObjCharged[this.taskAccount[task]!]! += 1;
-    return m;
+    return e;
+  }
+
+  /** Hooks mapping e (mapUp and mapWhat set) at the head of its lists: its parent's children, or its slot's and cap's roots. */
+  private linkMapping(e: number): void {
+    const up = this.mapUp[e]!;
+    const first = up >= 0 ? this.mapFirstChild[up]! : this.slotFirstMap[this.mapWhat[e]!]!;
+    this.mapNext[e] = first;
+    this.mapPrev[e] = -1;
+    if (first !== -1) this.mapPrev[first] = e;
+    if (up >= 0) this.mapFirstChild[up] = e;
+    else this.slotFirstMap[this.mapWhat[e]!] = e;
+    if (up <= -2) {
+      const cap = -2 - up;
+      const head = this.capFirstMap[cap]!;
+      this.mapNextCap[e] = head;
+      this.mapPrevCap[e] = -1;
+      if (head !== -1) this.mapPrevCap[head] = e;
+      this.capFirstMap[cap] = e;
+    }
+  }
+
+  /**
+   * Moves mapping e to (task, vpage) (l4.grant): same parent or source, same
+   * children; the node changes place, so its links are redone and its
+   * children are told (a loop over its children, not over the subtree).
+   */
+  private moveMapping(e: number, task: number, vpage: number): void {
+    const q = this.entryFor(task, vpage);
+    this.leafCount[q >>> this.leafBits]! += 1;
+    this.unlinkMapping(e);
+    this.mapUp[q] = this.mapUp[e]!;
+    this.mapWhat[q] = this.mapWhat[e]!;
+    this.mapRights[q] = this.mapRights[e]!;
+    this.linkMapping(q);
+    const first = this.mapFirstChild[e]!;
+    this.mapFirstChild[q] = first;
+    for (let c = first; c !== -1; c = this.mapNext[c]!) this.mapUp[c] = q;
+    this.clearEntry(e);
   }
 
   /** Referenced/dirty bits of the frame mapped by node m. */
   private bitsOf(m: number): number {
-    return this.flags[this.mapFrame[m]!]! & (FLAG_REFERENCED | FLAG_DIRTY);
+    return this.flags[this.frameAt(m)]! & (FLAG_REFERENCED | FLAG_DIRTY);
   }
 
   pageUnmap(task: number, vpage: number, order: number, mode: number): number {
@@ -1093,7 +1146,7 @@ export class Machine {
       const n = this.stack[--sp]!;
       let c = this.mapFirstChild[n]!;
       while (c !== -1) {
-        const next = this.mapNextSib[c]!;
+        const next = this.mapNext[c]!;
         if (this.mapRights[c] === R.write) {
           this.removeMappingSubtree(c);
         } else {
@@ -1111,7 +1164,8 @@ export class Machine {
     const m = this.lookup(task, vpage);
     if (m === -1) return E.NotMapped;
     this.value = this.bitsOf(m);
-    this.flags[this.mapFrame[m]!] = this.flags[this.mapFrame[m]!]! & ~(FLAG_REFERENCED | FLAG_DIRTY);
+    const f = this.frameAt(m);
+    this.flags[f] = this.flags[f]! & ~(FLAG_REFERENCED | FLAG_DIRTY);
     return OK;
   }
 
@@ -1131,16 +1185,15 @@ export class Machine {
     if (!moving && !this.hasObjects(this.taskAccount[to]!, 1)) return E.ObjectQuotaExceeded;
 
     if (kind === SEND_MAP) {
-      this.newMapping(to, dest, this.mapFrame[m]!, rights, m, -1, -1);
+      this.newMapping(to, dest, rights, m, -1, -1);
     } else if (kind === SEND_SHARE) {
-      this.newMapping(to, dest, this.mapFrame[m]!, rights, this.mapParent[m]!, this.mapCap[m]!, this.mapSlot[m]!);
+      const up = this.mapUp[m]!;
+      if (up >= 0) this.newMapping(to, dest, rights, up, -1, -1);
+      else this.newMapping(to, dest, rights, -1, -2 - up, this.mapWhat[m]!);
     } else {
       // grant: the node itself moves; its links (parent, children, lists) stay
-      this.ptClear(task, vpage);
       this.accObjCharged[this.taskAccount[task]!]! -= 1;
-      this.mapTask[m] = to;
-      this.mapVpage[m] = dest;
-      this.ptSet(to, dest, m);
+      this.moveMapping(m, to, dest);
       this.accObjCharged[this.taskAccount[to]!]! += 1;
     }
     return OK;
@@ -1152,7 +1205,7 @@ export class Machine {
     const m = this.lookup(task, vpage);
     if (m === -1) return E.NotMapped;
     if ((this.mapRights[m]! & R.read) === 0) return E.ProtectionFault;
-    const f = this.mapFrame[m]!;
+    const f = this.frameAt(m);
     this.flags[f]! |= FLAG_REFERENCED;
     this.value = this.content[f]!;
     return OK;
@@ -1165,20 +1218,21 @@ export class Machine {
     const m = this.lookup(task, vpage);
     if (m === -1) return E.NotMapped;
     if ((this.mapRights[m]! & R.write) === 0) return E.ProtectionFault;
-    let f = this.mapFrame[m]!;
+    let f = this.frameAt(m);
     if (this.wired[f]! > 0) return E.Wired;
     if (this.refs[f]! > 1) {
       // copy-on-write: the root slot gets a fresh frame with the old content
       const g = this.nextFrame();
       if (g < 0) return E.OutOfMemory;
       let root = m;
-      while (this.mapParent[root] !== -1) root = this.mapParent[root]!;
-      const si = this.mapSlot[root]!;
+      while (this.mapUp[root]! >= 0) root = this.mapUp[root]!;
+      const si = this.mapWhat[root]!;
       this.takeFrame(g, this.content[f]!);
       this.refs[f]! -= 1;
       this.refreshFrame(f);
       this.conSlots[si] = g;
-      for (let r = this.slotFirstMap[si]!; r !== -1; r = this.mapNextSlot[r]!) this.redirect(r, g);
+      // roots read their frame from the slot; derived mappings hold it
+      for (let r = this.slotFirstMap[si]!; r !== -1; r = this.mapNext[r]!) this.redirect(r, g);
       f = g;
     }
     this.content[f] = value;
@@ -1189,13 +1243,14 @@ export class Machine {
     return OK;
   }
 
-  /** Points mapping `top` and everything derived from it at frame g. */
+  /** Points every mapping derived from root mapping `top` at frame g. */
   private redirect(top: number, g: number): void {
-    let sp = this.pushMap(0, top);
+    let sp = 0;
+    for (let c = this.mapFirstChild[top]!; c !== -1; c = this.mapNext[c]!) sp = this.pushMap(sp, c);
     while (sp > 0) {
       const n = this.mapStack[--sp]!;
-      this.mapFrame[n] = g;
-      for (let c = this.mapFirstChild[n]!; c !== -1; c = this.mapNextSib[c]!) sp = this.pushMap(sp, c);
+      this.mapWhat[n] = g;
+      for (let c = this.mapFirstChild[n]!; c !== -1; c = this.mapNext[c]!) sp = this.pushMap(sp, c);
     }
   }
 

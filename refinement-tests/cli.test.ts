@@ -39,9 +39,9 @@ beforeAll(() => {
 export default class Broken extends Machine {
   pageBits(task, vpage) {
     const m = this.lookup(task, vpage);
-    const dirty = m >= 0 ? this.flags[this.mapFrame[m]] & 2 : 0;
+    const dirty = m >= 0 ? this.flags[this.frameAt(m)] & 2 : 0;
     const r = super.pageBits(task, vpage);
-    if (r === 0 && m >= 0) this.flags[this.mapFrame[m]] |= dirty;
+    if (r === 0 && m >= 0) this.flags[this.frameAt(m)] |= dirty;
     return r;
   }
 }

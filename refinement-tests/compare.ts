@@ -6,6 +6,38 @@
  * of levels), not by its size: parents are stored as references, not nesting.
  */
 export function firstDifference(a: unknown, b: unknown, path = "$"): string | null {
+  return equal(a, b) ? null : describe(a, b, path);
+}
+
+/**
+ * The same comparison as a yes/no answer, without building paths: the
+ * lockstep runs it on every step, and only a difference needs a description.
+ */
+export function equal(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  const arr = Array.isArray(a);
+  if (arr !== Array.isArray(b)) return false;
+  if (arr) {
+    const x = a as unknown[];
+    const y = b as unknown[];
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (!equal(x[i], y[i])) return false;
+    return true;
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let n = 0;
+  for (const k in x) {
+    if (!Object.hasOwn(x, k)) continue;
+    if (!Object.hasOwn(y, k) || !equal(x[k], y[k])) return false;
+    n++;
+  }
+  for (const k in y) if (Object.hasOwn(y, k)) n--;
+  return n === 0;
+}
+
+function describe(a: unknown, b: unknown, path: string): string | null {
   // `===`, not Object.is: -0 and 0 name the same task or slot (a trace may say
   // -0; a typed array stores 0). No state holds NaN.
   if (a === b) return null;

@@ -52,31 +52,77 @@ export interface Stats {
 
 export const newStats = (): Stats => ({ steps: 0, ok: 0, byKind: new Map(), errors: new Map() });
 
-/** A fingerprint of every typed array and number field of the machine. */
-export function fingerprint(m: Machine): number {
-  let h = 0x811c9dc5;
-  const mix = (x: number) => {
-    h = Math.imul(h ^ (x | 0), 0x01000193);
-    h = Math.imul(h ^ ((x / 4294967296) | 0), 0x01000193);
-  };
-  for (const [key, v] of Object.entries(m)) {
-    if (key === "value") continue;
-    if (typeof v === "number") mix(v);
-    else if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
-      const arr = v as unknown as ArrayLike<number>;
-      mix(arr.length);
-      for (let i = 0; i < arr.length; i++) mix(arr[i]!);
-    } else if (v && typeof v === "object" && "words" in v) {
-      const set = v as { words: Uint32Array; summary: Uint32Array };
-      for (const w of set.words) mix(w);
-      for (const w of set.summary) mix(w);
+type Numbers = ArrayLike<number> & { readonly length: number };
+
+/**
+ * The impl's concrete state (every typed array, bitmap and number field of
+ * the machine) copied into one reusable buffer, to check that an operation
+ * that failed changed nothing. `take` is a native copy per field; `changed`
+ * compares element by element and names the fields that differ.
+ */
+export class Snapshot {
+  private buf = new Float64Array(4096);
+  private used = 0;
+
+  /** The fields of m in a fixed order, each as a list of numbers. */
+  private static parts(m: Machine): [string, Numbers][] {
+    const out: [string, Numbers][] = [];
+    for (const key of Object.keys(m)) {
+      if (key === "value") continue; // the last result, not state
+      const v = (m as unknown as Record<string, unknown>)[key];
+      if (typeof v === "number") out.push([key, [v]]);
+      else if (ArrayBuffer.isView(v) && !(v instanceof DataView)) out.push([key, v as unknown as Numbers]);
+      else if (v && typeof v === "object" && "words" in v && "summary" in v) {
+        const set = v as { words: Uint32Array; summary: Uint32Array };
+        out.push([`${key}.words`, set.words], [`${key}.summary`, set.summary]);
+      }
     }
+    return out;
   }
-  return h >>> 0;
+
+  take(m: Machine): this {
+    let at = 0;
+    for (const [, v] of Snapshot.parts(m)) {
+      const need = at + 1 + v.length;
+      if (need > this.buf.length) {
+        const b = new Float64Array(Math.max(need, this.buf.length * 2));
+        b.set(this.buf.subarray(0, at));
+        this.buf = b;
+      }
+      this.buf[at++] = v.length;
+      if (v.length === 1) this.buf[at] = v[0]!;
+      else this.buf.set(v, at);
+      at += v.length;
+    }
+    this.used = at;
+    return this;
+  }
+
+  /** The names of the fields of m that differ from the last `take` (empty: unchanged). */
+  changed(m: Machine): string[] {
+    const out: string[] = [];
+    let at = 0;
+    for (const [key, v] of Snapshot.parts(m)) {
+      if (at >= this.used || this.buf[at] !== v.length) {
+        out.push(key);
+        at = Infinity; // the layout no longer lines up; report this field and stop comparing positions
+        continue;
+      }
+      at++;
+      for (let i = 0; i < v.length; i++) {
+        if (this.buf[at + i] !== v[i]) {
+          out.push(key);
+          break;
+        }
+      }
+      at += v.length;
+    }
+    return out;
+  }
 }
 
 export interface LockstepOptions {
-  /** check the impl's concrete state is untouched by an error (costs a hash per step) */
+  /** check the impl's concrete state is untouched by an error (costs a copy of its arrays per step) */
   readonly concrete?: boolean;
   readonly stats?: Stats;
   /** the implementation to check (default: impl/machine.ts); any Machine subclass or look-alike */
@@ -87,6 +133,7 @@ export class Lockstep {
   spec: State;
   readonly impl: Machine;
   readonly ops: Op[] = [];
+  private readonly snapshot = new Snapshot();
 
   constructor(
     readonly config: Config,
@@ -115,7 +162,7 @@ export class Lockstep {
   /** Runs one operation on both sides and checks everything. */
   run(op: Op): Result {
     this.ops.push(op);
-    const before = this.options.concrete ? fingerprint(this.impl) : 0;
+    if (this.options.concrete) this.snapshot.take(this.impl);
     const prev = this.spec;
     const s = step(prev, op);
     const r = this.impl.apply(op);
@@ -125,7 +172,8 @@ export class Lockstep {
     if (rd) this.fail(`${where}: results differ: spec ${JSON.stringify(s.result)}, impl ${JSON.stringify(r)}`, results);
     if (!s.result.ok) {
       if (s.state !== prev) this.fail(`${where}: the spec changed its state on error ${s.result.error}`);
-      if (this.options.concrete && fingerprint(this.impl) !== before) this.fail(`${where}: the impl changed its state on error ${s.result.error}`);
+      const changed = this.options.concrete ? this.snapshot.changed(this.impl) : [];
+      if (changed.length) this.fail(`${where}: the impl changed its state on error ${s.result.error} (${changed.join(", ")})`);
     }
     if (s.result.ok) {
       const broken = checkTransition(prev, op, s.state);

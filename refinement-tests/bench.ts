@@ -1,0 +1,451 @@
+/**
+ * `npm run bench`: one run, one table per question of issue 5.
+ *
+ * 1. impl vs spec on the same 10k-operation traces;
+ * 2. impl operations per second (tinybench: map+unmap, read, write, l4.map+unmap);
+ * 3. removal cost per node for subtrees of 1k, 10k, 100k and 1M nodes
+ *    (page.unmap of a mapping tree, cap.revoke of a capability tree);
+ * 4. memory: bytes per mapping and per capability at 2^20 of each, and the
+ *    heap for 2^20 frames + 2^20 mappings;
+ * 5. refinement throughput: checked lockstep steps/s, explore states/s.
+ *
+ * Everything is built through `exec` with operation objects made up front, so
+ * the timed loops allocate nothing. Options: `--quick` (smaller sizes and
+ * shorter runs: a smoke test of the harness, not figures to quote) and
+ * `--only N,M` (sections by number). Run with --expose-gc (the npm script
+ * does) so memory is measured after a collection.
+ */
+import { parseArgs } from "node:util";
+import os from "node:os";
+import fc from "fast-check";
+import { Bench } from "tinybench";
+import { step } from "../spec/operations.js";
+import { boot, type State } from "../spec/state.js";
+import type { Config, Op, Result } from "../spec/vocabulary.js";
+import { Machine } from "../impl/machine.js";
+import { explore, TINY_CONFIG } from "./explore.js";
+import { configArb, intentArb, resolve, SMALL_CONFIG } from "./generate.js";
+import { Lockstep } from "./lockstep.js";
+
+const { values } = parseArgs({ options: { quick: { type: "boolean" }, only: { type: "string" } }, strict: true });
+const QUICK = values.quick === true;
+const ONLY = values.only ? new Set(values.only.split(",").map(Number)) : null;
+const gc = (globalThis as { gc?: () => void }).gc;
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+const now = () => performance.now();
+const fmt = (x: number, digits = 0) => x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const goal = (ok: boolean) => (ok ? "met" : "MISSED");
+
+function table(title: string, rows: Record<string, string>[]): void {
+  console.log(`\n## ${title}\n`);
+  if (rows.length === 0) return;
+  const cols = Object.keys(rows[0]!);
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? "").length)));
+  const line = (cells: string[]) => `| ${cells.map((x, i) => (i === 0 ? x.padEnd(width[i]!) : x.padStart(width[i]!))).join(" | ")} |`;
+  console.log(line(cols));
+  console.log(`|${width.map((w, i) => (i === 0 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`);
+  for (const r of rows) console.log(line(cols.map((c) => r[c] ?? "")));
+}
+
+/** Runs `op` on m and insists it succeeds (a builder that fails is a bug in the benchmark). */
+function must(m: Machine, op: Op): number {
+  const status = m.exec(op);
+  if (status !== 0) throw new Error(`benchmark setup failed: ${JSON.stringify(op)} -> ${JSON.stringify(m.apply(op))}`);
+  return m.value ?? -1;
+}
+
+function memoryNow(): { heap: number; buffers: number } {
+  gc?.();
+  gc?.();
+  const u = process.memoryUsage();
+  return { heap: u.heapUsed, buffers: u.arrayBuffers };
+}
+
+/** Bytes held by the typed arrays of m whose field names pass `pick`. */
+function arrayBytes(m: Machine, pick: (name: string) => boolean): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(m)) if (pick(k) && ArrayBuffer.isView(v)) n += v.byteLength;
+  return n;
+}
+
+const MB = 1024 * 1024;
+
+// ---------------------------------------------------------------------------
+// 1. impl vs spec on the same traces
+
+/** A state-aware random trace of n operations (resolved against the spec as it goes). */
+function randomTrace(config: Config, n: number, seed: number): Op[] {
+  const intents = fc.sample(intentArb, { seed, numRuns: n });
+  let s: State = boot(config);
+  const ops: Op[] = [];
+  for (const intent of intents) {
+    const op = resolve(s, intent);
+    ops.push(op);
+    s = step(s, op).state;
+  }
+  return ops;
+}
+
+const MEDIUM_CONFIG: Config = { frames: 64, objects: 2000, accounts: 8, tasks: 8, containers: 8, capSlots: 32, vpages: 64, containerSlots: 16, handles: 8 };
+
+function implVsSpec(): void {
+  const n = QUICK ? 1000 : 10_000;
+  const rows: Record<string, string>[] = [];
+  for (const [name, config] of [["small", SMALL_CONFIG], ["medium", MEDIUM_CONFIG]] as const) {
+    const ratios: number[] = [];
+    let specMs = 0;
+    let implMs = 0;
+    for (const seed of [1, 2, 3]) {
+      const ops = randomTrace(config, n, seed);
+      // spec
+      let t = now();
+      let s: State = boot(config);
+      const specResults: Result[] = [];
+      for (const op of ops) {
+        const r = step(s, op);
+        specResults.push(r.result);
+        s = r.state;
+      }
+      const ts = now() - t;
+      // impl, best of 5 (it is short)
+      let ti = Infinity;
+      let implOk = 0;
+      for (let rep = 0; rep < 5; rep++) {
+        t = now();
+        const m = new Machine(config);
+        let ok = 0;
+        for (let i = 0; i < ops.length; i++) if (m.exec(ops[i]!) === 0) ok++;
+        ti = Math.min(ti, now() - t);
+        implOk = ok;
+      }
+      const specOk = specResults.filter((r) => r.ok).length;
+      if (specOk !== implOk) throw new Error(`spec and impl disagree on trace seed ${seed}: ${specOk} vs ${implOk} ok`);
+      specMs += ts;
+      implMs += ti;
+      ratios.push(ts / ti);
+    }
+    rows.push({
+      config: name,
+      "ops per trace": fmt(n),
+      traces: "3",
+      "spec ops/s": fmt((3 * n) / (specMs / 1000)),
+      "impl ops/s": fmt((3 * n) / (implMs / 1000)),
+      "impl/spec (median of 3)": `${fmt(median(ratios))}x`,
+      "goal >= 100x": goal(median(ratios) >= 100),
+    });
+  }
+  table("1. impl vs spec on the same traces", rows);
+}
+
+// ---------------------------------------------------------------------------
+// 2. impl operations per second
+
+async function implOps(): Promise<void> {
+  const P = 4096; // pages in one batch
+  const config: Config = { frames: 8, objects: 4 * P, accounts: 1, tasks: 2, containers: 1, capSlots: 8, vpages: P, containerSlots: 1, handles: 0 };
+  const m = new Machine(config);
+  must(m, { op: "task.create", task: 0, account: 0, dest: 2 }); // task 1
+  must(m, { op: "container.create", task: 0, account: 0, dest: 3 });
+  must(m, { op: "container.alloc", task: 0, container: 3, index: 0 });
+  const maps: Op[] = [];
+  const unmaps: Op[] = [];
+  const reads: Op[] = [];
+  const writes: Op[] = [];
+  const l4maps: Op[] = [];
+  const l4unmaps: Op[] = [];
+  for (let v = 0; v < P; v++) {
+    maps.push({ op: "page.map", task: 0, container: 3, index: 0, vpage: v, rights: ["read", "write"] });
+    unmaps.push({ op: "page.unmap", task: 0, vpage: v, order: 0, mode: "all" });
+    reads.push({ op: "mem.read", task: 0, vpage: v });
+    writes.push({ op: "mem.write", task: 0, vpage: v, value: v });
+    l4maps.push({ op: "l4.map", task: 0, vpage: 0, target: 2, dest: v, rights: ["read"] });
+  }
+  l4unmaps.push({ op: "page.unmap", task: 0, vpage: 0, order: 0, mode: "derived" });
+  const run = (ops: Op[]) => {
+    for (let i = 0; i < ops.length; i++) if (m.exec(ops[i]!) !== 0) throw new Error(`failed: ${JSON.stringify(ops[i])}`);
+  };
+
+  const bench = new Bench({ time: QUICK ? 100 : 1000, warmupTime: QUICK ? 50 : 300 });
+  bench.add("page.map + page.unmap (root mapping)", () => {
+    run(maps);
+    run(unmaps);
+  });
+  bench.add("mem.read", () => run(reads), { beforeAll: () => run(maps), afterAll: () => run(unmaps) });
+  bench.add("mem.write", () => run(writes), { beforeAll: () => run(maps), afterAll: () => run(unmaps) });
+  bench.add("l4.map into another task + page.unmap derived", () => {
+    run(l4maps);
+    run(l4unmaps);
+  }, { beforeAll: () => run(maps.slice(0, 1)), afterAll: () => run(unmaps.slice(0, 1)) });
+  await bench.run();
+
+  const opsPerBatch: Record<string, number> = {
+    "page.map + page.unmap (root mapping)": 2 * P,
+    "mem.read": P,
+    "mem.write": P,
+    "l4.map into another task + page.unmap derived": P + 1,
+  };
+  table(
+    "2. impl operations per second (tinybench, batches of 4,096 operations)",
+    bench.tasks.map((t) => {
+      const r = t.result;
+      if (r.state !== "completed") throw new Error(`${t.name}: ${r.state}`);
+      const perOp = (r.latency.mean * 1e6) / opsPerBatch[t.name]!;
+      const opsPerSec = 1e9 / perOp;
+      const mapUnmap = t.name.startsWith("page.map");
+      return {
+        task: t.name,
+        "ns/op": fmt(perOp, 1),
+        "ops/s": fmt(opsPerSec),
+        "±": `${fmt(r.latency.rme, 1)}%`,
+        samples: fmt(r.latency.samplesCount ?? 0),
+        goal: mapUnmap ? `>= 5M ops/s: ${goal(opsPerSec >= 5e6)}` : "",
+      };
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------
+// 3. Removal: time per node for large subtrees
+
+/**
+ * A mapping tree of k*k + 1 nodes: a root in task 0 page 0, mapped (l4.map)
+ * to pages 0..k-1 of task 1, each of which starts a chain through tasks 2..k
+ * at the same page: fan-out and depth k. Returns the machine ready for the
+ * unmap of the root.
+ */
+function buildMappingTree(k: number): Machine {
+  const config: Config = { frames: 4, objects: k * k + 4 * k + 16, accounts: 1, tasks: k + 1, containers: 1, capSlots: k + 4, vpages: k, containerSlots: 1, handles: 0 };
+  const m = new Machine(config);
+  for (let t = 1; t <= k; t++) must(m, { op: "task.create", task: 0, account: 0, dest: t + 1 }); // task t in slot t+1
+  for (let t = 1; t < k; t++) must(m, { op: "cap.copy", task: 0, src: t + 2, target: t + 1, dest: 2 }); // task t holds task t+1 in slot 2
+  must(m, { op: "container.create", task: 0, account: 0, dest: k + 2 });
+  must(m, { op: "container.alloc", task: 0, container: k + 2, index: 0 });
+  must(m, { op: "page.map", task: 0, container: k + 2, index: 0, vpage: 0, rights: ["read"] });
+  const op = { op: "l4.map", task: 0, vpage: 0, target: 2, dest: 0, rights: ["read"] } as { op: "l4.map"; task: number; vpage: number; target: number; dest: number; rights: ["read"] };
+  for (let v = 0; v < k; v++) {
+    op.dest = v;
+    must(m, op);
+  }
+  for (let t = 1; t < k; t++) {
+    for (let v = 0; v < k; v++) must(m, { op: "l4.map", task: t, vpage: v, target: 2, dest: v, rights: ["read"] });
+  }
+  return m;
+}
+
+/**
+ * A capability tree of k*k + 1 nodes: a root cap in task 0, copied into slot
+ * 2 of tasks 1..k, each copy the head of a chain of k-1 derivations inside
+ * its task. Returns the machine ready for the revoke of the root.
+ */
+function buildCapTree(k: number): Machine {
+  const config: Config = { frames: 4, objects: k * k + 4 * k + 16, accounts: 1, tasks: k + 1, containers: 1, capSlots: k + 4, vpages: 1, containerSlots: 1, handles: 0 };
+  const m = new Machine(config);
+  for (let t = 1; t <= k; t++) must(m, { op: "task.create", task: 0, account: 0, dest: t + 1 });
+  must(m, { op: "cap.derive", task: 0, src: 0, dest: k + 2, rights: ["alloc"] }); // the root of the tree
+  for (let t = 1; t <= k; t++) must(m, { op: "cap.copy", task: 0, src: k + 2, target: t + 1, dest: 2 });
+  for (let t = 1; t <= k; t++) {
+    for (let s = 2; s < k + 1; s++) must(m, { op: "cap.derive", task: t, src: s, dest: s + 1, rights: ["alloc"] });
+  }
+  return m;
+}
+
+function removal(): void {
+  const ks = QUICK ? [32, 100] : [32, 100, 317, 1000];
+  const rows: Record<string, string>[] = [];
+  for (const [what, build, op] of [
+    ["page.unmap of a mapping tree", buildMappingTree, { op: "page.unmap", task: 0, vpage: 0, order: 0, mode: "all" }],
+    ["cap.revoke of a capability tree", buildCapTree, null],
+  ] as const) {
+    // warm up: the first removals run before the JIT has compiled the walk
+    for (let i = 0; i < 20; i++) must(build(32), op ?? { op: "cap.revoke", task: 0, slot: 32 + 2 });
+    for (const k of ks) {
+      const nodes = k * k + (op ? 1 : 0);
+      const reps = nodes <= 10_000 ? 15 : nodes <= 100_000 ? 7 : 3;
+      const times: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        const m = build(k);
+        const o: Op = op ?? { op: "cap.revoke", task: 0, slot: k + 2 };
+        gc?.();
+        const t = now();
+        must(m, o);
+        times.push(now() - t);
+      }
+      const ns = (median(times) * 1e6) / nodes;
+      rows.push({
+        removal: what,
+        nodes: fmt(nodes),
+        "ms (median)": fmt(median(times), 2),
+        "ns/node": fmt(ns, 1),
+        "goal <= 100 ns/node at 1M": nodes >= 1e6 ? goal(ns <= 100) : "",
+      });
+    }
+  }
+  table("3. Removal: one operation removing a whole subtree (fan-out k, depth k)", rows);
+}
+
+// ---------------------------------------------------------------------------
+// 4. Memory
+
+const MAPPING_FIELDS = (k: string) => k.startsWith("map") || k.startsWith("leaf") || k === "dirPool";
+const CAP_FIELDS = (k: string) => k.startsWith("cap") || k === "cspace";
+
+/** Heap + array-buffer bytes that `build` leaves reachable (measured around it, after gc) and the machine it built. */
+function measured(build: () => Machine): { bytes: number; m: Machine } {
+  const before = memoryNow();
+  const m = build();
+  const after = memoryNow();
+  return { bytes: after.heap + after.buffers - before.heap - before.buffers, m };
+}
+
+/** 2^20 root mappings: 4 tasks x 2^18 pages, all mapping one frame. */
+function manyMappings(N: number): Record<string, string> {
+  const tasks = 4;
+  const vpages = N / tasks;
+  const { bytes, m } = measured(() => {
+    const config: Config = { frames: 4, objects: N + 64, accounts: 1, tasks, containers: 1, capSlots: 8, vpages, containerSlots: 1, handles: 0 };
+    const m = new Machine(config);
+    must(m, { op: "container.create", task: 0, account: 0, dest: 2 });
+    must(m, { op: "container.alloc", task: 0, container: 2, index: 0 });
+    for (let t = 1; t < tasks; t++) {
+      must(m, { op: "task.create", task: 0, account: 0, dest: 2 + t });
+      must(m, { op: "cap.copy", task: 0, src: 2, target: 2 + t, dest: 2 });
+    }
+    for (let t = 0; t < tasks; t++) for (let v = 0; v < vpages; v++) must(m, { op: "page.map", task: t, container: 2, index: 0, vpage: v, rights: ["read"] });
+    return m;
+  });
+  const structural = arrayBytes(m, MAPPING_FIELDS);
+  return {
+    measure: `${fmt(N)} mappings (page tables included)`,
+    "structural bytes/item": fmt(structural / N, 1),
+    "measured bytes/item": fmt(bytes / N, 1),
+    goal: `<= 32 bytes/mapping: ${goal(structural / N <= 32)}`,
+  };
+}
+
+/** 2^20 capabilities: task 0 copies one cap into every slot of 1023 other tasks (and some of its own) until there are 2^20. */
+function manyCaps(N: number, T: number): Record<string, string> {
+  const S = N / T;
+  const { bytes, m } = measured(() => {
+    const config: Config = { frames: 4, objects: N + 2 * T + 64, accounts: 1, tasks: T, containers: 1, capSlots: S + 2, vpages: 1, containerSlots: 1, handles: 0 };
+    const m = new Machine(config);
+    for (let t = 1; t < T; t++) must(m, { op: "task.create", task: 0, account: 0, dest: t + 1 }); // fills task 0's slots 2..T
+    let caps = T + 1; // two boot caps and T-1 task caps
+    const op = { op: "cap.copy", task: 0, src: 0, target: 0, dest: 0 } as { op: "cap.copy"; task: number; src: number; target: number; dest: number };
+    for (let t = 1; t < T && caps < N; t++) {
+      op.target = t + 1;
+      for (let s = 0; s < S && caps < N; s++, caps++) {
+        op.dest = s;
+        must(m, op);
+      }
+    }
+    for (let s = T + 1; s < S && caps < N; s++, caps++) must(m, { op: "cap.derive", task: 0, src: 0, dest: s, rights: ["alloc"] });
+    if (caps !== N) throw new Error(`built ${caps} caps, wanted ${N}`);
+    return m;
+  });
+  const structural = arrayBytes(m, CAP_FIELDS);
+  return {
+    measure: `${fmt(N)} capabilities (capability spaces included)`,
+    "structural bytes/item": fmt(structural / N, 1),
+    "measured bytes/item": fmt(bytes / N, 1),
+    goal: "",
+  };
+}
+
+/** 2^20 frames, each allocated in a container slot and mapped once. */
+function wholeMachine(N: number, containers: number): Record<string, string> {
+  const slots = N / containers;
+  const tasks = 4;
+  const vpages = N / tasks;
+  const { bytes, m } = measured(() => {
+    const config: Config = { frames: N, objects: N + 8 * containers + 64, accounts: 1, tasks, containers, capSlots: containers + 8, vpages, containerSlots: slots, handles: 0 };
+    const m = new Machine(config);
+    for (let t = 1; t < tasks; t++) must(m, { op: "task.create", task: 0, account: 0, dest: 1 + t });
+    const base = tasks + 1; // task 0's container caps: slots base ..
+    for (let c = 0; c < containers; c++) {
+      must(m, { op: "container.create", task: 0, account: 0, dest: base + c });
+      for (let i = 0; i < slots; i++) must(m, { op: "container.alloc", task: 0, container: base + c, index: i });
+    }
+    // an address space has 2^18 pages: tasks 1..3 map the rest through their own copies of the container caps (slots 2 ..)
+    for (let t = 1; t < tasks; t++) for (let c = 0; c < containers; c++) must(m, { op: "cap.copy", task: 0, src: base + c, target: 1 + t, dest: 2 + c });
+    let f = 0;
+    for (let t = 0; t < tasks; t++) {
+      for (let v = 0; v < vpages; v++, f++) {
+        const c = Math.floor(f / slots);
+        must(m, { op: "page.map", task: t, container: t === 0 ? base + c : 2 + c, index: f % slots, vpage: v, rights: ["read", "write"] });
+      }
+    }
+    return m;
+  });
+  return {
+    measure: `${fmt(N)} frames + ${fmt(N)} mappings: whole machine`,
+    "structural bytes/item": `${fmt(arrayBytes(m, () => true) / MB, 1)} MB in typed arrays`,
+    "measured bytes/item": `${fmt(bytes / MB, 1)} MB heap + buffers`,
+    goal: `< 256 MB: ${goal(bytes < 256 * MB)}`,
+  };
+}
+
+function memory(): void {
+  const N = QUICK ? 1 << 16 : 1 << 20;
+  const rows = [manyMappings(N), manyCaps(N, QUICK ? 256 : 1024), wholeMachine(N, QUICK ? 64 : 1024)];
+  table("4. Memory (structural: typed-array bytes / items; measured: heap + array buffers after gc, minus before)", rows);
+}
+
+// ---------------------------------------------------------------------------
+// 5. Refinement throughput
+
+function throughput(): void {
+  const seconds = QUICK ? 1 : 10;
+  const rows: Record<string, string>[] = [];
+  for (const [name, arb] of [
+    ["small config", fc.constant(SMALL_CONFIG)],
+    ["random small configs", configArb],
+  ] as const) {
+    const traceArb = fc.tuple(arb, fc.array(intentArb, { minLength: 1, maxLength: 100, size: "max" }));
+    let steps = 0;
+    let traces = 0;
+    const t = now();
+    for (let k = 0; now() - t < seconds * 1000; k++) {
+      const [config, intents] = fc.sample(traceArb, { seed: k, numRuns: 1 })[0]!;
+      const ls = new Lockstep(config, { concrete: true });
+      for (const intent of intents) ls.runIntent(intent);
+      steps += intents.length;
+      traces++;
+    }
+    const rate = steps / ((now() - t) / 1000);
+    rows.push({ harness: `fuzz (lockstep, all checks), ${name}`, work: `${fmt(traces)} traces, ${fmt(steps)} steps`, rate: `${fmt(rate)} steps/s`, goal: `>= 20k/s: ${goal(rate >= 20_000)}` });
+  }
+  for (const depth of QUICK ? [3] : [3, 4]) {
+    const r = explore({ config: TINY_CONFIG, depth, impl: true });
+    rows.push({ harness: `explore --depth ${depth} (impl replayed per state)`, work: `${fmt(r.states)} states, ${fmt(r.edges)} transitions`, rate: `${fmt(r.states / r.seconds)} states/s`, goal: "" });
+  }
+  {
+    const r = explore({ config: TINY_CONFIG, depth: QUICK ? 3 : 4, impl: false });
+    rows.push({ harness: `explore --depth ${QUICK ? 3 : 4} --spec-only`, work: `${fmt(r.states)} states, ${fmt(r.edges)} transitions`, rate: `${fmt(r.states / r.seconds)} states/s`, goal: "" });
+  }
+  table("5. Refinement throughput", rows);
+}
+
+// ---------------------------------------------------------------------------
+
+const cpus = os.cpus();
+console.log(`# capmem bench${QUICK ? " (--quick: smoke test, not figures to quote)" : ""}`);
+console.log(`\nnode ${process.version}, ${os.platform()} ${os.arch()}, ${cpus.length} x ${cpus[0]?.model ?? "?"}, ${fmt(os.totalmem() / 1024 ** 3)} GiB; gc ${gc ? "exposed" : "NOT exposed (memory figures include garbage)"}; ${new Date().toISOString()}`);
+const started = now();
+const sections: [number, () => void | Promise<void>][] = [
+  [1, implVsSpec],
+  [2, implOps],
+  [3, removal],
+  [4, memory],
+  [5, throughput],
+];
+for (const [n, f] of sections) {
+  if (ONLY && !ONLY.has(n)) continue;
+  const t = now();
+  await f();
+  process.stderr.write(`(section ${n}: ${fmt((now() - t) / 1000, 1)} s)\n`);
+}
+console.log(`\ntotal ${fmt((now() - started) / 1000, 1)} s`);
