@@ -1,10 +1,11 @@
 /**
  * Representation invariants of the impl: the concrete structures agree with
- * one another. The spec states the page tables and the mapping database as
- * one thing; here they are two (radix pages and mapping nodes), so
- * "pageTablesMatchDatabase" is checked here, on the concrete state, after
- * every step of the refinement tests, together with the other links the
- * abstraction function relies on.
+ * one another. The spec states a task's pages and the mapping database as
+ * one thing; here mappings are leaf entries reached through directory pages,
+ * and linked into trees and lists that must stay consistent with the pages,
+ * so "pageTablesMatchDatabase" and "mappingListsExact" are checked here, on
+ * the concrete state, after every step of the refinement tests, together
+ * with the other links the abstraction function and the removals rely on.
  */
 import { SLOT_HARD, SLOT_SOFT, type Machine } from "./machine.js";
 

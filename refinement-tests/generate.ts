@@ -143,109 +143,114 @@ export function resolve(s: State, intent: Intent): Op {
   return resolveKind(s, { ...intent, kind }, true)!;
 }
 
+// Helpers for resolveKind, at module level: a closure made per call costs
+// more than it seems (tsx keeps function names, which redefines `name` on
+// every closure it creates), and resolve runs once per generated step.
+const capsOf = (s: State, t: number, pred: (cap: Cap) => boolean): Held[] =>
+  (s.tasks[t]?.caps ?? []).flatMap((cap, slot) => (cap && pred(cap) ? [{ slot, cap }] : []));
+const freeSlots = (s: State, t: number) => (s.tasks[t]?.caps ?? []).flatMap((cap, slot) => (cap ? [] : [slot]));
+const has = (mask: number) => (cap: Cap) => (cap.rights & mask) === mask;
+const ofKind = (kind: Cap["kind"], mask = 0) => (cap: Cap) => cap.kind === kind && (cap.rights & mask) === mask;
+const containerWith = (s: State, want: Slot["kind"]) => (cap: Cap) =>
+  cap.kind === "container" && s.containers[cap.object]!.slots.some((x) => x.kind === want);
+function funded(s: State, cap: Cap): boolean {
+  const acc = s.accounts[s.containers[cap.object]!.account]!;
+  return acc.frameQuota > acc.framesCharged;
+}
+const isBoot = (t: number, slot: number) => t === 0 && slot < 2;
+function canPay(s: State, cap: Cap): boolean {
+  const acc = s.accounts[cap.object]!;
+  return acc.objectQuota - acc.objectsCharged >= 2;
+}
+
+/** Can task t usefully perform an operation of this kind? (Chooses the subject.) */
+function canAct(s: State, kind: OpKind, t: number): boolean {
+  const caps = s.tasks[t]!.caps;
+  const any = (pred: (cap: Cap) => boolean) => caps.some((cap) => cap !== null && pred(cap));
+  const hasFreeSlot = caps.includes(null);
+  const pages = s.tasks[t]!.pages;
+  switch (kind) {
+    case "account.create":
+    case "task.create":
+    case "container.create": {
+      const table = kind === "account.create" ? s.accounts : kind === "task.create" ? s.tasks : s.containers;
+      return table.includes(null) && any((cap) => ofKind("account", R.alloc)(cap) && canPay(s, cap)) && hasFreeSlot;
+    }
+    case "account.transfer": {
+      const accounts = capsOf(s, t, ofKind("account")).map((h) => h.cap.object);
+      return capsOf(s, t, ofKind("account", R.alloc)).some((h) =>
+        accounts.some((x) => s.accounts[x]!.parent === h.cap.object || s.accounts[h.cap.object]!.parent === x),
+      );
+    }
+    case "account.destroy":
+    case "account.request":
+    case "account.yieldRequest":
+      return any((cap) => ofKind("account", R.alloc)(cap) && s.accounts[cap.object]!.parent !== null);
+    case "account.yield":
+      return any((cap) => ofKind("account", R.alloc)(cap) && s.accounts[cap.object]!.yieldRequest > 0);
+    case "dma.wire":
+      return any((cap) => has(R.priv)(cap) && containerWith(s, "hard")(cap)) && hasFreeSlot;
+    case "dma.unwire":
+      return any(ofKind("dma", R.alloc));
+    case "dma.write":
+      return any(ofKind("dma", R.write));
+    case "physmem.relocate":
+      return true;
+    case "task.destroy":
+      return any((cap) => ofKind("task", R.alloc)(cap) && cap.object !== 0);
+    case "container.destroy":
+      return any(ofKind("container", R.alloc));
+    case "container.alloc":
+      return any((cap) => has(R.alloc)(cap) && containerWith(s, "empty")(cap) && funded(s, cap));
+    case "container.free":
+    case "container.demote":
+    case "container.swapOut":
+      return any((cap) => has(R.alloc)(cap) && containerWith(s, "hard")(cap));
+    case "container.promote":
+      return any((cap) => has(R.alloc)(cap) && containerWith(s, "soft")(cap));
+    case "container.swapIn":
+      return any((cap) => has(R.alloc)(cap) && containerWith(s, "swapped")(cap) && funded(s, cap));
+    case "container.copy":
+      return any((cap) => has(R.read)(cap) && containerWith(s, "hard")(cap)) && any((cap) => has(R.alloc)(cap) && containerWith(s, "empty")(cap) && funded(s, cap));
+    case "cap.derive":
+      return any(() => true) && hasFreeSlot;
+    case "cap.copy":
+      return any(ofKind("task", R.write));
+    case "cap.delete":
+    case "cap.revoke":
+      return capsOf(s, t, () => true).some((h) => !isBoot(t, h.slot));
+    case "page.map":
+      return any((cap) => containerWith(s, "hard")(cap) && (cap.rights & (R.read | R.write)) !== 0) && pages.some((m) => !m);
+    case "page.unmap":
+    case "page.bits":
+    case "mem.read":
+      return pages.some((m) => m);
+    case "mem.write":
+      return pages.some((m) => m && (m.rights & R.write) !== 0 && s.frames[m.frame]!.wired === 0);
+    case "l4.map":
+    case "l4.grant":
+    case "l4.share":
+      return pages.some((m) => m) && capsOf(s, t, ofKind("task", R.write)).some((h) => s.tasks[h.cap.object]!.pages.some((m) => !m));
+  }
+}
+
 /**
  * The operation of the intent's kind, or null when no live task can usefully
  * perform it (unless `anyway`, which then picks a subject all the same).
  */
 function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
   const [a, b, c, d, e] = intent.n;
-
   const live = s.tasks.flatMap((t, id) => (t ? [id] : []));
-  const capsOf = (t: number, pred: (cap: Cap) => boolean): Held[] =>
-    (s.tasks[t]?.caps ?? []).flatMap((cap, slot) => (cap && pred(cap) ? [{ slot, cap }] : []));
-  const freeSlots = (t: number) => (s.tasks[t]?.caps ?? []).flatMap((cap, slot) => (cap ? [] : [slot]));
-  const has = (mask: number) => (cap: Cap) => (cap.rights & mask) === mask;
-  const ofKind = (kind: Cap["kind"], mask = 0) => (cap: Cap) => cap.kind === kind && has(mask)(cap);
-  const containerWith = (want: Slot["kind"]) => (cap: Cap) =>
-    cap.kind === "container" && s.containers[cap.object]!.slots.some((x) => x.kind === want);
-  const funded = (cap: Cap) => {
-    const acc = s.accounts[s.containers[cap.object]!.account]!;
-    return acc.frameQuota > acc.framesCharged;
-  };
-  const isBoot = (t: number, slot: number) => t === 0 && slot < 2;
-
-  // The subject: a task that can do something with this kind of operation.
-  const can = (t: number): boolean => {
-    const any = (pred: (cap: Cap) => boolean) => capsOf(t, pred).length > 0;
-    const pages = s.tasks[t]!.pages;
-    switch (intent.kind) {
-      case "account.create":
-      case "task.create":
-      case "container.create": {
-        const table = intent.kind === "account.create" ? s.accounts : intent.kind === "task.create" ? s.tasks : s.containers;
-        const canPay = (cap: Cap) => {
-          const acc = s.accounts[cap.object]!;
-          return acc.objectQuota - acc.objectsCharged >= 2;
-        };
-        return table.includes(null) && any((cap) => ofKind("account", R.alloc)(cap) && canPay(cap)) && freeSlots(t).length > 0;
-      }
-      case "account.transfer": {
-        const accounts = capsOf(t, ofKind("account")).map((h) => h.cap.object);
-        return capsOf(t, ofKind("account", R.alloc)).some((h) =>
-          accounts.some((x) => s.accounts[x]!.parent === h.cap.object || s.accounts[h.cap.object]!.parent === x),
-        );
-      }
-      case "account.destroy":
-      case "account.request":
-      case "account.yieldRequest":
-        return any((cap) => ofKind("account", R.alloc)(cap) && s.accounts[cap.object]!.parent !== null);
-      case "account.yield":
-        return any((cap) => ofKind("account", R.alloc)(cap) && s.accounts[cap.object]!.yieldRequest > 0);
-      case "dma.wire":
-        return any((cap) => has(R.priv)(cap) && containerWith("hard")(cap)) && freeSlots(t).length > 0;
-      case "dma.unwire":
-        return any(ofKind("dma", R.alloc));
-      case "dma.write":
-        return any(ofKind("dma", R.write));
-      case "physmem.relocate":
-        return true;
-      case "task.destroy":
-        return any((cap) => ofKind("task", R.alloc)(cap) && cap.object !== 0);
-      case "container.destroy":
-        return any(ofKind("container", R.alloc));
-      case "container.alloc":
-        return any((cap) => has(R.alloc)(cap) && containerWith("empty")(cap) && funded(cap));
-      case "container.free":
-      case "container.demote":
-      case "container.swapOut":
-        return any((cap) => has(R.alloc)(cap) && containerWith("hard")(cap));
-      case "container.promote":
-        return any((cap) => has(R.alloc)(cap) && containerWith("soft")(cap));
-      case "container.swapIn":
-        return any((cap) => has(R.alloc)(cap) && containerWith("swapped")(cap) && funded(cap));
-      case "container.copy":
-        return any((cap) => has(R.read)(cap) && containerWith("hard")(cap)) && any((cap) => has(R.alloc)(cap) && containerWith("empty")(cap) && funded(cap));
-      case "cap.derive":
-        return any(() => true) && freeSlots(t).length > 0;
-      case "cap.copy":
-        return any(ofKind("task", R.write));
-      case "cap.delete":
-      case "cap.revoke":
-        return capsOf(t, () => true).some((h) => !isBoot(t, h.slot));
-      case "page.map":
-        return any((cap) => containerWith("hard")(cap) && (cap.rights & (R.read | R.write)) !== 0) && pages.some((m) => !m);
-      case "page.unmap":
-      case "page.bits":
-      case "mem.read":
-        return pages.some((m) => m);
-      case "mem.write":
-        return pages.some((m) => m && (m.rights & R.write) !== 0 && s.frames[m.frame]!.wired === 0);
-      case "l4.map":
-      case "l4.grant":
-      case "l4.share":
-        return pages.some((m) => m) && capsOf(t, ofKind("task", R.write)).some((h) => s.tasks[h.cap.object]!.pages.some((m) => !m));
-    }
-  };
-  const able = live.filter(can);
+  const able = live.filter((t) => canAct(s, intent.kind, t));
   if (able.length === 0 && !anyway) return null;
   // Half of the time, when another task can act, let it: authority handed
   // down from the root task is where the interesting interactions are.
   const others = able.filter((t) => t !== 0);
   const task = (a % 2 === 0 && others.length ? pick(others, a >> 1) : pick(able.length ? able : live, a)) ?? 0;
   const me = s.tasks[task];
-  const held = (pred: (cap: Cap) => boolean): Held[] => capsOf(task, pred);
+  const held = (pred: (cap: Cap) => boolean): Held[] => capsOf(s, task, pred);
   const slotOf = (h: Held | undefined) => h?.slot ?? b % s.config.capSlots;
-  const dest = pick(freeSlots(task), c) ?? c % s.config.capSlots;
+  const dest = pick(freeSlots(s, task), c) ?? c % s.config.capSlots;
   const mapped = (me?.pages ?? []).flatMap((m, v) => (m ? [v] : []));
   const unmapped = (me?.pages ?? []).flatMap((m, v) => (m ? [] : [v]));
   const accountOf = (h: Held | undefined) => (h ? s.accounts[h.cap.object] : undefined);
@@ -287,7 +292,7 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       return { op: intent.kind, task, account: slotOf(h), frames: d % 3 };
     }
     case "dma.wire": {
-      const cands = held((cap) => has(R.priv)(cap) && containerWith("hard")(cap));
+      const cands = held((cap) => has(R.priv)(cap) && containerWith(s, "hard")(cap));
       const h = pick(cands, b) ?? pick(held(ofKind("container")), b);
       const slots = h ? s.containers[h.cap.object]!.slots.flatMap((x, i) => (x.kind === "hard" ? [i] : [])) : [];
       return { op: "dma.wire", task, container: slotOf(h), index: pick(slots, c) ?? c % s.config.containerSlots, dest };
@@ -301,15 +306,15 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
     case "task.destroy": {
       // Killing the root task ends the interesting part of a trace: avoid it.
       const others = held((cap) => ofKind("task", R.alloc)(cap) && cap.object !== 0);
-      return { op: "task.destroy", task, target: pick(others, b)?.slot ?? pick(freeSlots(task), b) ?? b % s.config.capSlots };
+      return { op: "task.destroy", task, target: pick(others, b)?.slot ?? pick(freeSlots(s, task), b) ?? b % s.config.capSlots };
     }
     case "container.destroy":
       return { op: "container.destroy", task, container: slotOf(pick(held(ofKind("container", R.alloc)), b)) };
     case "container.copy": {
-      const srcs = held((cap) => has(R.read)(cap) && containerWith("hard")(cap));
+      const srcs = held((cap) => has(R.read)(cap) && containerWith(s, "hard")(cap));
       const src = pick(srcs, b) ?? pick(held(ofKind("container")), b);
       const srcSlots = src ? s.containers[src.cap.object]!.slots.flatMap((x, i) => (x.kind === "hard" ? [i] : [])) : [];
-      const dsts = held((cap) => has(R.alloc)(cap) && containerWith("empty")(cap) && funded(cap));
+      const dsts = held((cap) => has(R.alloc)(cap) && containerWith(s, "empty")(cap) && funded(s, cap));
       const dst = pick(dsts, d) ?? pick(held(ofKind("container")), d);
       const dstSlots = dst ? s.containers[dst.cap.object]!.slots.flatMap((x, i) => (x.kind === "empty" ? [i] : [])) : [];
       return {
@@ -351,7 +356,7 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       const away = targets.filter((h) => h.cap.object !== task);
       const target = d % 4 !== 0 && away.length ? pick(away, d) : pick(targets, d);
       const receiver = target?.cap.object ?? task;
-      return { op: "cap.copy", task, src: slotOf(src), target: target?.slot ?? d % s.config.capSlots, dest: pick(freeSlots(receiver), c) ?? c % s.config.capSlots };
+      return { op: "cap.copy", task, src: slotOf(src), target: target?.slot ?? d % s.config.capSlots, dest: pick(freeSlots(s, receiver), c) ?? c % s.config.capSlots };
     }
     case "cap.delete":
     case "cap.revoke": {

@@ -7,7 +7,9 @@
  *    and the spec's two-state properties hold of the step (nothing lost,
  *    wired frames untouched);
  * 4. an error changed nothing: the spec returned its input state, and every
- *    typed array and counter of the impl has the same contents as before.
+ *    typed array and counter of the impl has the same contents as before
+ *    (then 2 and 3 need not be re-checked: both states are the ones checked
+ *    after the previous step).
  * The first failure throws a `Divergence` that carries the trace up to and
  * including the failing operation, ready to be printed or saved.
  */
@@ -19,7 +21,7 @@ import type { Config, Op, OpKind, Result, Trace } from "../spec/vocabulary.js";
 import { toSpec } from "../impl/abstraction.js";
 import { checkRepresentation } from "../impl/check.js";
 import { Machine } from "../impl/machine.js";
-import { allDifferences, firstDifference } from "./compare.js";
+import { allDifferences, equal, firstDifference } from "./compare.js";
 import { type Intent, resolve } from "./generate.js";
 
 /** Where and how spec and impl parted: the failing step, both results, and the state differences. */
@@ -52,49 +54,69 @@ export interface Stats {
 
 export const newStats = (): Stats => ({ steps: 0, ok: 0, byKind: new Map(), errors: new Map() });
 
-type Numbers = ArrayLike<number> & { readonly length: number };
-
 /**
  * The impl's concrete state (every typed array, bitmap and number field of
  * the machine) copied into one reusable buffer, to check that an operation
- * that failed changed nothing. `take` is a native copy per field; `changed`
- * compares element by element and names the fields that differ.
+ * that failed changed nothing. Arrays are copied and compared as bytes
+ * (native memcpy/memcmp); `changed` names the fields that differ.
  */
 export class Snapshot {
-  private buf = new Float64Array(4096);
-  private used = 0;
+  private bytes = Buffer.alloc(1 << 14);
+  private nums = new Float64Array(64);
+  private lengths = new Int32Array(64);
+  private fieldCount = 0;
+  /** byte views of the machine's arrays, made once per array (an array is replaced only when it grows) */
+  private readonly views = new WeakMap<object, Buffer>();
 
-  /** The fields of m in a fixed order, each as a list of numbers. */
-  private static parts(m: Machine): [string, Numbers][] {
-    const out: [string, Numbers][] = [];
-    for (const key of Object.keys(m)) {
+  private view(a: ArrayBufferView): Buffer {
+    let b = this.views.get(a);
+    if (b === undefined) {
+      b = Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+      this.views.set(a, b);
+    }
+    return b;
+  }
+
+  /** Calls `visit` for each field of m in a fixed order, with a number or a byte view. */
+  private each(m: Machine, visit: (name: string, v: number | Buffer) => void): void {
+    const fields = m as unknown as Record<string, unknown>;
+    for (const key in fields) {
       if (key === "value") continue; // the last result, not state
-      const v = (m as unknown as Record<string, unknown>)[key];
-      if (typeof v === "number") out.push([key, [v]]);
-      else if (ArrayBuffer.isView(v) && !(v instanceof DataView)) out.push([key, v as unknown as Numbers]);
-      else if (v && typeof v === "object" && "words" in v && "summary" in v) {
+      const v = fields[key];
+      if (typeof v === "number") visit(key, v);
+      else if (ArrayBuffer.isView(v)) visit(key, this.view(v));
+      else if (v !== null && typeof v === "object" && "words" in v && "summary" in v) {
         const set = v as { words: Uint32Array; summary: Uint32Array };
-        out.push([`${key}.words`, set.words], [`${key}.summary`, set.summary]);
+        visit(`${key}.words`, this.view(set.words));
+        visit(`${key}.summary`, this.view(set.summary));
       }
     }
-    return out;
   }
 
   take(m: Machine): this {
     let at = 0;
-    for (const [, v] of Snapshot.parts(m)) {
-      const need = at + 1 + v.length;
-      if (need > this.buf.length) {
-        const b = new Float64Array(Math.max(need, this.buf.length * 2));
-        b.set(this.buf.subarray(0, at));
-        this.buf = b;
+    let i = 0;
+    this.each(m, (_, v) => {
+      if (i === this.lengths.length) {
+        this.lengths = grownTo(this.lengths, 2 * i);
+        this.nums = grownTo(this.nums, 2 * i);
       }
-      this.buf[at++] = v.length;
-      if (v.length === 1) this.buf[at] = v[0]!;
-      else this.buf.set(v, at);
-      at += v.length;
-    }
-    this.used = at;
+      if (typeof v === "number") {
+        this.nums[i] = v;
+        this.lengths[i] = -1;
+      } else {
+        if (at + v.length > this.bytes.length) {
+          const b = Buffer.alloc(Math.max(2 * this.bytes.length, at + v.length));
+          this.bytes.copy(b, 0, 0, at);
+          this.bytes = b;
+        }
+        v.copy(this.bytes, at);
+        this.lengths[i] = v.length;
+        at += v.length;
+      }
+      i++;
+    });
+    this.fieldCount = i;
     return this;
   }
 
@@ -102,23 +124,34 @@ export class Snapshot {
   changed(m: Machine): string[] {
     const out: string[] = [];
     let at = 0;
-    for (const [key, v] of Snapshot.parts(m)) {
-      if (at >= this.used || this.buf[at] !== v.length) {
-        out.push(key);
-        at = Infinity; // the layout no longer lines up; report this field and stop comparing positions
-        continue;
-      }
-      at++;
-      for (let i = 0; i < v.length; i++) {
-        if (this.buf[at + i] !== v[i]) {
-          out.push(key);
-          break;
+    let i = 0;
+    this.each(m, (name, v) => {
+      if (i >= this.fieldCount) out.push(name);
+      else if (typeof v === "number") {
+        if (this.lengths[i] !== -1 || this.nums[i] !== v) out.push(name);
+      } else if (this.lengths[i] !== v.length) {
+        out.push(name);
+        at += Math.max(0, this.lengths[i]!);
+      } else {
+        const saved = this.bytes;
+        for (let j = 0; j < v.length; j++) {
+          if (saved[at + j] !== v[j]) {
+            out.push(name);
+            break;
+          }
         }
+        at += v.length;
       }
-      at += v.length;
-    }
+      i++;
+    });
     return out;
   }
+}
+
+function grownTo<T extends Int32Array | Float64Array>(a: T, n: number): T {
+  const b = new (a.constructor as { new (n: number): T })(n);
+  b.set(a);
+  return b;
 }
 
 export interface LockstepOptions {
@@ -141,7 +174,7 @@ export class Lockstep {
   ) {
     this.spec = boot(config);
     this.impl = new (options.Impl ?? Machine)(config);
-    this.check("boot");
+    this.check(() => "boot");
   }
 
   private fail(what: string, detail: Partial<DivergenceDetail> = {}): never {
@@ -149,38 +182,43 @@ export class Lockstep {
     throw new Divergence(what, { config: this.config, ops: [...this.ops] }, { step, op: this.ops[step], ...detail });
   }
 
-  private check(where: string, results: Partial<DivergenceDetail> = {}): void {
+  private check(where: () => string, results: Partial<DivergenceDetail> = {}): void {
     const abstract = toSpec(this.impl);
-    const diff = firstDifference(this.spec, abstract);
-    if (diff) this.fail(`${where}: abstract states differ (spec vs impl) at ${diff}`, { ...results, differences: allDifferences(this.spec, abstract) });
+    if (!equal(this.spec, abstract)) {
+      this.fail(`${where()}: abstract states differ (spec vs impl) at ${firstDifference(this.spec, abstract)}`, { ...results, differences: allDifferences(this.spec, abstract) });
+    }
     const broken = checkInvariants(this.spec);
-    if (broken.length) this.fail(`${where}: spec invariant ${broken[0]!.invariant} broken: ${broken[0]!.message}`);
+    if (broken.length) this.fail(`${where()}: spec invariant ${broken[0]!.invariant} broken: ${broken[0]!.message}`);
     const repr = checkRepresentation(this.impl);
-    if (repr.length) this.fail(`${where}: impl representation invariant ${repr[0]!.invariant} broken: ${repr[0]!.message}`);
+    if (repr.length) this.fail(`${where()}: impl representation invariant ${repr[0]!.invariant} broken: ${repr[0]!.message}`);
   }
 
   /** Runs one operation on both sides and checks everything. */
   run(op: Op): Result {
     this.ops.push(op);
-    if (this.options.concrete) this.snapshot.take(this.impl);
     const prev = this.spec;
     const s = step(prev, op);
+    // The spec answers first, so the impl's arrays need copying only when the
+    // operation is to fail (an impl that fails where the spec succeeds is
+    // caught by the result comparison).
+    const concrete = this.options.concrete === true && !s.result.ok;
+    if (concrete) this.snapshot.take(this.impl);
     const r = this.impl.apply(op);
-    const where = `step ${this.ops.length - 1} ${JSON.stringify(op)}`;
-    const rd = firstDifference(s.result, r);
+    const where = () => `step ${this.ops.length - 1} ${JSON.stringify(op)}`;
     const results = { spec: s.result, impl: r };
-    if (rd) this.fail(`${where}: results differ: spec ${JSON.stringify(s.result)}, impl ${JSON.stringify(r)}`, results);
+    if (!equal(s.result, r)) this.fail(`${where()}: results differ: spec ${JSON.stringify(s.result)}, impl ${JSON.stringify(r)}`, results);
     if (!s.result.ok) {
-      if (s.state !== prev) this.fail(`${where}: the spec changed its state on error ${s.result.error}`);
-      const changed = this.options.concrete ? this.snapshot.changed(this.impl) : [];
-      if (changed.length) this.fail(`${where}: the impl changed its state on error ${s.result.error} (${changed.join(", ")})`);
-    }
-    if (s.result.ok) {
+      if (s.state !== prev) this.fail(`${where()}: the spec changed its state on error ${s.result.error}`);
+      const changed = concrete ? this.snapshot.changed(this.impl) : [];
+      if (changed.length) this.fail(`${where()}: the impl changed its state on error ${s.result.error} (${changed.join(", ")})`);
+    } else {
       const broken = checkTransition(prev, op, s.state);
-      if (broken.length) this.fail(`${where}: spec two-state property ${broken[0]!.invariant} broken: ${broken[0]!.message}`);
+      if (broken.length) this.fail(`${where()}: spec two-state property ${broken[0]!.invariant} broken: ${broken[0]!.message}`);
     }
     this.spec = s.state;
-    this.check(where, results);
+    // After an error that provably changed nothing on either side, both
+    // states are the ones checked after the previous step.
+    if (!concrete) this.check(where, results);
     const st = this.options.stats;
     if (st) {
       st.steps++;

@@ -11,7 +11,17 @@ import { describe, expect, it } from "vitest";
 import type { Op } from "../spec/vocabulary.js";
 import { OP_KINDS } from "../spec/vocabulary.js";
 import { intentArb, resolve, SMALL_CONFIG } from "./generate.js";
-import { Lockstep, Snapshot } from "./lockstep.js";
+import { Machine } from "../impl/machine.js";
+import { Divergence, Lockstep, Snapshot } from "./lockstep.js";
+
+/** An impl that marks the frame dirty before checking that the write is allowed. */
+class DirtiesOnFault extends Machine {
+  override memWrite(task: number, vpage: number, value: number): number {
+    const e = this.lookup(task, vpage);
+    if (e >= 0) this.flags[this.frameAt(e)]! |= 2;
+    return super.memWrite(task, vpage, value);
+  }
+}
 
 const weird = fc.oneof(
   fc.constantFrom(-1, 0.5, 1e300, Number.NaN, Infinity, -0, 2 ** 31, 2 ** 53, "1", null, undefined, [], {}, ["read", "read"], ["bogus"], ["read", "write", "alloc", "priv", "read"]),
@@ -49,5 +59,19 @@ describe("operations are total", () => {
     const before = new Snapshot().take(ls.impl);
     expect(ls.run({ op: "frobnicate", task: 0 } as unknown as Op)).toEqual({ ok: false, error: "BadValue" });
     expect(before.changed(ls.impl)).toEqual([]);
+  });
+
+  it("the lockstep catches an impl that changes its state on an error, and names the field", () => {
+    const ls = new Lockstep(SMALL_CONFIG, { concrete: true, Impl: DirtiesOnFault });
+    ls.run({ op: "container.create", task: 0, account: 0, dest: 2 });
+    ls.run({ op: "container.alloc", task: 0, container: 2, index: 0 });
+    ls.run({ op: "page.map", task: 0, container: 2, index: 0, vpage: 3, rights: ["read"] });
+    let message = "no divergence";
+    try {
+      ls.run({ op: "mem.write", task: 0, vpage: 3, value: 1 }); // read-only mapping: ProtectionFault
+    } catch (e) {
+      message = e instanceof Divergence ? e.what : String(e);
+    }
+    expect(message).toMatch(/the impl changed its state on error ProtectionFault \(flags\)/);
   });
 });
