@@ -11,7 +11,7 @@
  * counterexample is printed as the concrete operations.
  */
 import fc from "fast-check";
-import type { Cap, Slot, State } from "../spec/state.js";
+import type { Cap, Slot, State, Task } from "../spec/state.js";
 import type { Config, Op, OpKind, Right } from "../spec/vocabulary.js";
 import { OP_KINDS, R, rightsList, UNMAP_MODES } from "../spec/vocabulary.js";
 
@@ -158,6 +158,8 @@ function funded(s: State, cap: Cap): boolean {
   return acc.frameQuota > acc.framesCharged;
 }
 const isBoot = (t: number, slot: number) => t === 0 && slot < 2;
+/** The virtual pages of a task that are mapped (or, with `mapped` false, free). */
+const pagesOf = (task: Task | null | undefined, mapped: boolean): number[] => (task?.pages ?? []).flatMap((m, v) => ((m !== null) === mapped ? [v] : []));
 function canPay(s: State, cap: Cap): boolean {
   const acc = s.accounts[cap.object]!;
   return acc.objectQuota - acc.objectsCharged >= 2;
@@ -250,9 +252,9 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
   const me = s.tasks[task];
   const held = (pred: (cap: Cap) => boolean): Held[] => capsOf(s, task, pred);
   const slotOf = (h: Held | undefined) => h?.slot ?? b % s.config.capSlots;
-  const dest = pick(freeSlots(s, task), c) ?? c % s.config.capSlots;
-  const mapped = (me?.pages ?? []).flatMap((m, v) => (m ? [v] : []));
-  const unmapped = (me?.pages ?? []).flatMap((m, v) => (m ? [] : [v]));
+  // (computed only where needed: resolve runs once per generated step)
+  const freeSlot = () => pick(freeSlots(s, task), c) ?? c % s.config.capSlots;
+  const mapped = () => pagesOf(me, true);
   const accountOf = (h: Held | undefined) => (h ? s.accounts[h.cap.object] : undefined);
   const small = (n: number, max: number) => (max <= 0 ? 0 : n % (max + 1));
 
@@ -262,7 +264,7 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       const acc = accountOf(h);
       const frames = acc ? small(d, Math.min(3, acc.frameQuota - acc.framesCharged)) : d % 4;
       const objects = acc ? small(e, Math.min(12, acc.objectQuota - acc.objectsCharged - 3)) : e % 12;
-      return { op: "account.create", task, account: slotOf(h), dest, frames, objects };
+      return { op: "account.create", task, account: slotOf(h), dest: freeSlot(), frames, objects };
     }
     case "account.transfer": {
       const from = pick(held(ofKind("account", R.alloc)), b);
@@ -281,7 +283,7 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
     }
     case "task.create":
     case "container.create":
-      return { op: intent.kind, task, account: slotOf(pick(held(ofKind("account", R.alloc)), b)), dest };
+      return { op: intent.kind, task, account: slotOf(pick(held(ofKind("account", R.alloc)), b)), dest: freeSlot() };
     case "account.request":
     case "account.yieldRequest":
     case "account.yield": {
@@ -295,7 +297,7 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       const cands = held((cap) => has(R.priv)(cap) && containerWith(s, "hard")(cap));
       const h = pick(cands, b) ?? pick(held(ofKind("container")), b);
       const slots = h ? s.containers[h.cap.object]!.slots.flatMap((x, i) => (x.kind === "hard" ? [i] : [])) : [];
-      return { op: "dma.wire", task, container: slotOf(h), index: pick(slots, c) ?? c % s.config.containerSlots, dest };
+      return { op: "dma.wire", task, container: slotOf(h), index: pick(slots, c) ?? c % s.config.containerSlots, dest: freeSlot() };
     }
     case "dma.unwire":
       return { op: "dma.unwire", task, handle: slotOf(pick(held(ofKind("dma", R.alloc)), b)) };
@@ -346,7 +348,7 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       const derived = all.filter((x) => x.cap.parent);
       const h = b % 3 !== 0 && derived.length ? pick(derived, b) : pick(all, b);
       const rights = rightsList((h?.cap.rights ?? 15) & d);
-      return { op: "cap.derive", task, src: slotOf(h), dest, rights };
+      return { op: "cap.derive", task, src: slotOf(h), dest: freeSlot(), rights };
     }
     case "cap.copy": {
       // Mostly hand container capabilities on to other tasks, so they can act.
@@ -378,25 +380,25 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       const allowed = (h?.cap.rights ?? 3) & (R.read | R.write);
       const options = [R.read, R.write, R.read | R.write].filter((m) => (m & ~allowed) === 0);
       const rights: Right[] = rightsList(pick(options, e) ?? R.read);
-      return { op: "page.map", task, container: slotOf(h), index: pick(slots, c) ?? c % s.config.containerSlots, vpage: pick(unmapped, d) ?? d % s.config.vpages, rights };
+      return { op: "page.map", task, container: slotOf(h), index: pick(slots, c) ?? c % s.config.containerSlots, vpage: pick(pagesOf(me, false), d) ?? d % s.config.vpages, rights };
     }
     case "page.unmap": {
       // Mostly unmap pages that others derived mappings from.
       const parents = new Set(s.tasks.flatMap((t) => (t?.pages ?? []).flatMap((m) => (m?.source.kind === "map" ? [`${m.source.parent.task}:${m.source.parent.vpage}`] : []))));
-      const withKids = mapped.filter((v) => parents.has(`${task}:${v}`));
-      const v = (e % 4 !== 0 && withKids.length ? pick(withKids, b) : pick(mapped, b)) ?? b % s.config.vpages;
+      const withKids = mapped().filter((v) => parents.has(`${task}:${v}`));
+      const v = (e % 4 !== 0 && withKids.length ? pick(withKids, b) : pick(mapped(), b)) ?? b % s.config.vpages;
       let order = c % 4 === 3 ? 1 + (c % 3) : 0; // mostly single pages, sometimes 2, 4 or 8
       while (order > 0 && (v - (v % 2 ** order)) + 2 ** order > s.config.vpages) order--;
       return { op: "page.unmap", task, vpage: v - (v % 2 ** order), order, mode: UNMAP_MODES[d % 3]! };
     }
     case "page.bits":
-      return { op: "page.bits", task, vpage: pick(mapped, b) ?? b % s.config.vpages };
+      return { op: "page.bits", task, vpage: pick(mapped(), b) ?? b % s.config.vpages };
     case "l4.map":
     case "l4.share":
     case "l4.grant": {
       // Mostly pass on mappings that were themselves passed on, so chains grow deep.
-      const derived = mapped.filter((x) => me!.pages[x]!.source.kind === "map");
-      const v = (b % 3 !== 0 && derived.length ? pick(derived, b) : pick(mapped, b)) ?? b % s.config.vpages;
+      const derived = mapped().filter((x) => me!.pages[x]!.source.kind === "map");
+      const v = (b % 3 !== 0 && derived.length ? pick(derived, b) : pick(mapped(), b)) ?? b % s.config.vpages;
       const targets = held((cap) => ofKind("task", R.write)(cap) && s.tasks[cap.object]!.pages.some((m) => !m));
       const others = targets.filter((h) => h.cap.object !== task);
       const target = (d % 4 !== 0 && others.length ? pick(others, c) : pick(targets, c)) ?? pick(held(ofKind("task")), c);
@@ -409,12 +411,12 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       return { op: intent.kind, task, vpage: v, target: targetSlot, dest, rights: rightsList(pick(options, a + e) ?? R.read) };
     }
     case "mem.read": {
-      const readable = mapped.filter((v) => (me!.pages[v]!.rights & R.read) !== 0);
-      return { op: "mem.read", task, vpage: pick(readable, b) ?? pick(mapped, b) ?? b % s.config.vpages };
+      const readable = mapped().filter((v) => (me!.pages[v]!.rights & R.read) !== 0);
+      return { op: "mem.read", task, vpage: pick(readable, b) ?? pick(mapped(), b) ?? b % s.config.vpages };
     }
     case "mem.write": {
-      const writable = mapped.filter((v) => (me!.pages[v]!.rights & R.write) !== 0 && s.frames[me!.pages[v]!.frame]!.wired === 0);
-      return { op: "mem.write", task, vpage: pick(writable, b) ?? pick(mapped, b) ?? b % s.config.vpages, value: c - 500 };
+      const writable = mapped().filter((v) => (me!.pages[v]!.rights & R.write) !== 0 && s.frames[me!.pages[v]!.frame]!.wired === 0);
+      return { op: "mem.write", task, vpage: pick(writable, b) ?? pick(mapped(), b) ?? b % s.config.vpages, value: c - 500 };
     }
   }
 }

@@ -57,44 +57,61 @@ export const newStats = (): Stats => ({ steps: 0, ok: 0, byKind: new Map(), erro
 /**
  * The impl's concrete state (every typed array, bitmap and number field of
  * the machine) copied into one reusable buffer, to check that an operation
- * that failed changed nothing. Arrays are copied and compared as bytes
- * (native memcpy/memcmp); `changed` names the fields that differ.
+ * that failed changed nothing. `take` copies each array natively; `changed`
+ * compares 32-bit words (bytes for byte arrays) and names the fields that
+ * differ.
  */
 export class Snapshot {
-  private bytes = Buffer.alloc(1 << 14);
+  private saved = new ArrayBuffer(1 << 14);
+  private savedBytes = new Uint8Array(this.saved);
+  private savedWords = new Int32Array(this.saved);
   private nums = new Float64Array(64);
   private lengths = new Int32Array(64);
   private fieldCount = 0;
-  /** byte views of the machine's arrays, made once per array (an array is replaced only when it grows) */
-  private readonly views = new WeakMap<object, Buffer>();
+  /** views of the machine's arrays by field position, remade when an array is replaced (it grew) */
+  private arrays: unknown[] = [];
+  private views: FieldView[] = [];
+  /** the names of each machine's state fields (numbers, typed arrays, bitmaps) */
+  private readonly fieldNames = new WeakMap<object, string[]>();
 
-  private view(a: ArrayBufferView): Buffer {
-    let b = this.views.get(a);
-    if (b === undefined) {
-      b = Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-      this.views.set(a, b);
+  /** Views of array a, the k-th array field visited. */
+  private view(k: number, a: ArrayBufferView): FieldView {
+    if (this.arrays[k] !== a) {
+      const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+      const words = a.byteOffset % 4 === 0 && a.byteLength % 4 === 0 ? new Int32Array(a.buffer, a.byteOffset, a.byteLength / 4) : null;
+      this.arrays[k] = a;
+      this.views[k] = { bytes, words };
     }
-    return b;
+    return this.views[k]!;
   }
 
-  /** Calls `visit` for each field of m in a fixed order, with a number or a byte view. */
-  private each(m: Machine, visit: (name: string, v: number | Buffer) => void): void {
+  /** Calls `visit` for each field of m in a fixed order, with a number or views of its array. */
+  private each(m: Machine, visit: (name: string, v: number | FieldView) => void): void {
     const fields = m as unknown as Record<string, unknown>;
-    for (const key in fields) {
-      if (key === "value") continue; // the last result, not state
+    let names = this.fieldNames.get(m);
+    if (names === undefined) {
+      names = Object.keys(fields).filter((key) => {
+        const v = fields[key];
+        // `value` is the last result, not state
+        return key !== "value" && (typeof v === "number" || ArrayBuffer.isView(v) || (v !== null && typeof v === "object" && "words" in v && "summary" in v));
+      });
+      this.fieldNames.set(m, names);
+    }
+    let k = 0;
+    for (const key of names) {
       const v = fields[key];
       if (typeof v === "number") visit(key, v);
-      else if (ArrayBuffer.isView(v)) visit(key, this.view(v));
-      else if (v !== null && typeof v === "object" && "words" in v && "summary" in v) {
+      else if (ArrayBuffer.isView(v)) visit(key, this.view(k++, v));
+      else {
         const set = v as { words: Uint32Array; summary: Uint32Array };
-        visit(`${key}.words`, this.view(set.words));
-        visit(`${key}.summary`, this.view(set.summary));
+        visit(`${key}.words`, this.view(k++, set.words));
+        visit(`${key}.summary`, this.view(k++, set.summary));
       }
     }
   }
 
   take(m: Machine): this {
-    let at = 0;
+    let at = 0; // byte offset in `saved`, kept 4-aligned
     let i = 0;
     this.each(m, (_, v) => {
       if (i === this.lengths.length) {
@@ -105,14 +122,17 @@ export class Snapshot {
         this.nums[i] = v;
         this.lengths[i] = -1;
       } else {
-        if (at + v.length > this.bytes.length) {
-          const b = Buffer.alloc(Math.max(2 * this.bytes.length, at + v.length));
-          this.bytes.copy(b, 0, 0, at);
-          this.bytes = b;
+        const n = v.bytes.length;
+        if (at + n > this.saved.byteLength) {
+          const bigger = new ArrayBuffer(Math.max(2 * this.saved.byteLength, at + n + 4));
+          new Uint8Array(bigger).set(this.savedBytes.subarray(0, at));
+          this.saved = bigger;
+          this.savedBytes = new Uint8Array(bigger);
+          this.savedWords = new Int32Array(bigger, 0, bigger.byteLength >> 2);
         }
-        v.copy(this.bytes, at);
-        this.lengths[i] = v.length;
-        at += v.length;
+        this.savedBytes.set(v.bytes, at);
+        this.lengths[i] = n;
+        at += (n + 3) & ~3;
       }
       i++;
     });
@@ -129,23 +149,32 @@ export class Snapshot {
       if (i >= this.fieldCount) out.push(name);
       else if (typeof v === "number") {
         if (this.lengths[i] !== -1 || this.nums[i] !== v) out.push(name);
-      } else if (this.lengths[i] !== v.length) {
-        out.push(name);
-        at += Math.max(0, this.lengths[i]!);
       } else {
-        const saved = this.bytes;
-        for (let j = 0; j < v.length; j++) {
-          if (saved[at + j] !== v[j]) {
-            out.push(name);
-            break;
-          }
-        }
-        at += v.length;
+        const n = this.lengths[i]!;
+        if (n !== v.bytes.length) out.push(name);
+        else if (v.words !== null ? !sameWords(this.savedWords, at >> 2, v.words) : !sameBytes(this.savedBytes, at, v.bytes)) out.push(name);
+        at += (Math.max(0, n) + 3) & ~3;
       }
       i++;
     });
     return out;
   }
+}
+
+interface FieldView {
+  readonly bytes: Uint8Array;
+  /** the same memory as 32-bit words, when it is word-aligned and a whole number of words */
+  readonly words: Int32Array | null;
+}
+
+function sameWords(saved: Int32Array, from: number, now: Int32Array): boolean {
+  for (let j = 0; j < now.length; j++) if (saved[from + j] !== now[j]) return false;
+  return true;
+}
+
+function sameBytes(saved: Uint8Array, from: number, now: Uint8Array): boolean {
+  for (let j = 0; j < now.length; j++) if (saved[from + j] !== now[j]) return false;
+  return true;
 }
 
 function grownTo<T extends Int32Array | Float64Array>(a: T, n: number): T {

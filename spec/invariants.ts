@@ -8,7 +8,7 @@
  * They are written as independent recountings: they never trust a stored
  * counter without counting what it counts.
  */
-import type { CapRef, MapRef, Mapping, State } from "./state.js";
+import type { Account, Cap, CapRef, MapRef, Mapping, State } from "./state.js";
 import { capKey, mapKey } from "./state.js";
 import type { Op } from "./vocabulary.js";
 import { R } from "./vocabulary.js";
@@ -23,29 +23,37 @@ export interface Invariant {
 const capAt = (s: State, r: CapRef) => s.tasks[r.task]?.caps[r.slot] ?? null;
 const mapAt = (s: State, r: MapRef) => s.tasks[r.task]?.pages[r.vpage] ?? null;
 
-function* liveAccounts(s: State) {
+// The live objects of a state as lists (plain arrays: cheaper than generators
+// on the lockstep's hot path, and as easy to read).
+function liveAccounts(s: State) {
+  const out: (readonly [number, Account])[] = [];
   for (let id = 0; id < s.accounts.length; id++) {
     const a = s.accounts[id];
-    if (a) yield [id, a] as const;
+    if (a) out.push([id, a] as const);
   }
+  return out;
 }
-function* allCaps(s: State) {
+function allCaps(s: State) {
+  const out: (readonly [CapRef, Cap])[] = [];
   for (let t = 0; t < s.tasks.length; t++) {
     const caps = s.tasks[t]?.caps ?? [];
     for (let slot = 0; slot < caps.length; slot++) {
       const cap = caps[slot];
-      if (cap) yield [{ task: t, slot }, cap] as const;
+      if (cap) out.push([{ task: t, slot }, cap] as const);
     }
   }
+  return out;
 }
-function* allMappings(s: State) {
+function allMappings(s: State) {
+  const out: (readonly [MapRef, Mapping])[] = [];
   for (let t = 0; t < s.tasks.length; t++) {
     const pages = s.tasks[t]?.pages ?? [];
     for (let vpage = 0; vpage < pages.length; vpage++) {
       const m = pages[vpage];
-      if (m) yield [{ task: t, vpage }, m] as const;
+      if (m) out.push([{ task: t, vpage }, m] as const);
     }
   }
+  return out;
 }
 
 /** Follows a parent relation from every node; reports a cycle or a dangling parent. Iterative. */

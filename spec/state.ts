@@ -173,21 +173,32 @@ type Mutable<T> = T extends readonly (infer E)[]
 /**
  * A deep copy of `state` that the caller may edit. This is how every
  * operation stays a pure function: check on the input, edit a copy, return
- * the copy. Simple on purpose (the whole state, every time); a state is plain
- * data (objects, arrays, numbers, strings, booleans, null), so a plain copy
- * does it, several times faster than `structuredClone`.
+ * the copy. Simple on purpose: the whole state, every time, table by table,
+ * each record copied down to its last nested reference (the configuration is
+ * never edited and is shared). spec/spec.test.ts checks that the copy equals
+ * its input and shares no record with it, and that no operation edits its
+ * input (every input there is deep-frozen).
  */
 export function draft(state: State): Draft {
-  return copy(state) as Draft;
+  return {
+    config: state.config,
+    frames: state.frames.map((f) => ({ ...f })),
+    accounts: state.accounts.map((a) => (a ? { ...a } : null)),
+    tasks: state.tasks.map((t) => (t ? { account: t.account, caps: t.caps.map(copyCap), pages: t.pages.map(copyMapping) } : null)),
+    containers: state.containers.map((c) => (c ? { account: c.account, slots: c.slots.map((x) => ({ ...x })) } : null)),
+    handles: state.handles.map((h) => (h ? { ...h } : null)),
+  };
 }
 
-function copy(x: unknown): unknown {
-  if (typeof x !== "object" || x === null) return x;
-  if (Array.isArray(x)) return x.map(copy);
-  const out: Record<string, unknown> = {};
-  for (const k in x) out[k] = copy((x as Record<string, unknown>)[k]);
-  return out;
-}
+const copyCap = (c: Cap | null): Mutable<Cap> | null => (c ? { ...c, parent: c.parent ? { ...c.parent } : null } : null);
+
+const copyMapping = (m: Mapping | null): Mutable<Mapping> | null =>
+  m
+    ? {
+        ...m,
+        source: m.source.kind === "slot" ? { ...m.source, cap: { ...m.source.cap } } : { ...m.source, parent: { ...m.source.parent } },
+      }
+    : null;
 
 export const capKey = (r: CapRef): string => `${r.task}:${r.slot}`;
 export const mapKey = (r: MapRef): string => `${r.task}:${r.vpage}`;
