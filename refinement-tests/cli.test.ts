@@ -93,6 +93,32 @@ describe("capmem fuzz", () => {
 });
 
 describe("capmem replay and check", () => {
+  it("replay and check compare the results with the trace's expect, and name each that differs", () => {
+    const expected = [
+      { ok: true, value: 0 },
+      { ok: true, value: 0 },
+      { ok: true, value: null },
+      { ok: true, value: null },
+      { ok: true, value: 7 }, // the trace writes 42: a wrong expectation
+    ];
+    writeFileSync(join(dir, "expect.json"), JSON.stringify({ ...GOOD, expect: expected }));
+    for (const command of ["replay", "check"]) {
+      const r = capmem(command, "expect.json");
+      expect(r.code, command).toBe(1);
+      expect(r.out, command).toMatch(/1 result\(s\) differ from the trace's expect:\n {2}step 4 .*: expected ok 7, got ok 42/);
+    }
+    writeFileSync(join(dir, "expect-short.json"), JSON.stringify({ ...GOOD, expect: expected.slice(1) }));
+    const bad = capmem("replay", "expect-short.json");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("expect: expect must give one result per operation");
+  });
+
+  it("docs --check: the generated docs are up to date", () => {
+    const r = capmem("docs", "--check");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\d+ generated doc files are up to date/);
+  });
+
   it("replay: agreement on a good trace", () => {
     const r = capmem("replay", "good.json");
     expect(r.code).toBe(0);

@@ -1,5 +1,5 @@
 /**
- * The capmem command line: fuzz, replay, check, explore, draw, schema.
+ * The capmem command line: fuzz, replay, check, explore, draw, schema, docs.
  *
  *   capmem fuzz   [--seed N] [--time S] [--traces N] [--steps N] [--config small|random|FILE]
  *                 [--shard I/N] [--out DIR] [--impl MODULE]
@@ -8,26 +8,28 @@
  *   capmem explore [--depth D] [--config tiny|FILE] [--max-states N] [--spec-only] [--out DIR]
  *   capmem draw   FILE [--out FILE]
  *   capmem schema
+ *   capmem docs   [--check]
  *
  * Exit codes: 0 all well; 1 a divergence or a broken invariant was found;
  * 2 bad usage or a malformed file (with a message naming the problem).
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { isAbsolute, join, relative, resolve as resolvePath } from "node:path";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import fc from "fast-check";
 import { checkInvariants, checkTransition } from "../spec/invariants.js";
 import { step } from "../spec/operations.js";
 import { boot } from "../spec/state.js";
-import type { Config, OpKind } from "../spec/vocabulary.js";
+import type { Config, OpKind, Trace } from "../spec/vocabulary.js";
 import { Config as ConfigSchema, OP_KINDS } from "../spec/vocabulary.js";
 import type { Machine } from "../impl/machine.js";
 import { configArb, intentArb, type Intent, SMALL_CONFIG } from "./generate.js";
 import { Divergence, formatStats, Lockstep, newStats, type Stats } from "./lockstep.js";
 import { toMermaid } from "./draw.js";
 import { explore, type ExploreReport, TINY_CONFIG } from "./explore.js";
-import { describeIssues, readTrace, TraceFileError, traceJsonSchema, writeTrace } from "./traces.js";
+import { generateDocs, ROOT, strayReferenceFiles } from "./reference.js";
+import { describeIssues, readTrace, showResult, TraceFileError, traceJsonSchema, unexpected, writeTrace } from "./traces.js";
 
 class UsageError extends Error {}
 
@@ -39,6 +41,7 @@ const USAGE = `usage:
   capmem explore [--depth D] [--config tiny|FILE] [--max-states N] [--spec-only] [--out DIR] [--impl MODULE]
   capmem draw   FILE [--out FILE.mmd|FILE.md]
   capmem schema
+  capmem docs   [--check]
 
 fuzz     random state-aware traces run on spec and impl in lockstep (defaults: 10 s,
          up to 100 operations a trace, small and random configs alternating); on a
@@ -55,6 +58,10 @@ draw     the spec state after a trace as a Mermaid flowchart: accounts and who p
          tasks with their capabilities and mappings, derivation and mapping trees,
          containers, frames and DMA handles
 schema   prints the JSON Schema of trace files
+docs     regenerates docs/reference (a page per operation and invariant, from the
+         spec) and the generated parts of docs/scenarios; --check only reports
+         what is out of date (exit 1)
+replay and check also compare each result with the trace's "expect", if it has one.
 --impl   an ES module (.mts or .mjs outside this package) whose default export is
          a class like impl/machine.ts's Machine (usually a subclass): fuzz your own impl`;
 
@@ -211,9 +218,13 @@ async function replay(argv: string[]): Promise<number> {
   const trace = readTrace(positionals[0]!);
   const Impl = await loadImpl(values.impl);
   let ls: Lockstep | undefined;
+  const surprises: string[] = [];
   try {
     ls = new Lockstep(trace.config, { concrete: true, Impl });
-    for (const op of trace.ops) ls.run(op);
+    trace.ops.forEach((op, i) => {
+      const miss = unexpected(trace, i, ls!.run(op));
+      if (miss) surprises.push(miss);
+    });
   } catch (e) {
     if (!(e instanceof Divergence)) throw e;
     const d = e.detail;
@@ -230,7 +241,18 @@ async function replay(argv: string[]): Promise<number> {
     return 1;
   }
   process.stdout.write(`${trace.ops.length} operation(s): spec and impl agree at every step\n`);
-  return 0;
+  return expectations(trace, surprises);
+}
+
+/** Reports results that differ from the trace's `expect`; the exit status. */
+function expectations(trace: Trace, surprises: string[]): number {
+  if (!trace.expect) return 0;
+  if (surprises.length === 0) {
+    process.stdout.write(`every result is the one the trace expects\n`);
+    return 0;
+  }
+  process.stdout.write(`${surprises.length} result(s) differ from the trace's expect:\n${surprises.map((x) => `  ${x}\n`).join("")}`);
+  return 1;
 }
 
 function check(argv: string[]): number {
@@ -246,16 +268,18 @@ function check(argv: string[]): number {
     }
   };
   report("boot", checkInvariants(state));
+  const surprises: string[] = [];
   trace.ops.forEach((op, i) => {
     const s = step(state, op);
-    const result = s.result.ok ? `ok${s.result.value === null ? "" : ` ${s.result.value}`}` : `error ${s.result.error}`;
-    process.stdout.write(`${String(i).padStart(4)} ${JSON.stringify(op)} -> ${result}\n`);
+    process.stdout.write(`${String(i).padStart(4)} ${JSON.stringify(op)} -> ${showResult(s.result)}\n`);
+    const miss = unexpected(trace, i, s.result);
+    if (miss) surprises.push(miss);
     if (s.result.ok) report(`step ${i}`, checkTransition(state, op, s.state));
     report(`step ${i}`, checkInvariants(s.state));
     state = s.state;
   });
   process.stdout.write(broken === 0 ? `${trace.ops.length} operation(s): every invariant holds at every step\n` : `${broken} invariant violation(s)\n`);
-  return broken === 0 ? 0 : 1;
+  return Math.max(broken === 0 ? 0 : 1, expectations(trace, surprises));
 }
 
 function draw(argv: string[]): number {
@@ -315,6 +339,30 @@ async function exploreCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
+function docsCommand(argv: string[]): number {
+  const { values } = parseArgs({ args: argv, options: { check: { type: "boolean" } }, strict: true });
+  const generated = generateDocs();
+  const stale = [...generated].filter(([path, content]) => !existsSync(join(ROOT, path)) || readFileSync(join(ROOT, path), "utf8") !== content).map(([path]) => path);
+  const stray = strayReferenceFiles(generated);
+  if (values.check) {
+    if (stale.length === 0 && stray.length === 0) {
+      process.stdout.write(`${generated.size} generated doc files are up to date\n`);
+      return 0;
+    }
+    for (const path of stale) process.stdout.write(`out of date: ${path}\n`);
+    for (const path of stray) process.stdout.write(`not generated any more: ${path}\n`);
+    process.stdout.write(`run "npm run docs" to regenerate\n`);
+    return 1;
+  }
+  for (const path of stale) {
+    mkdirSync(dirname(join(ROOT, path)), { recursive: true });
+    writeFileSync(join(ROOT, path), generated.get(path)!);
+  }
+  for (const path of stray) rmSync(join(ROOT, path));
+  process.stdout.write(`${stale.length} of ${generated.size} generated doc files rewritten${stray.length ? `, ${stray.length} stale removed` : ""}\n`);
+  return 0;
+}
+
 // ---------------------------------------------------------------------------
 
 export async function main(argv: string[]): Promise<number> {
@@ -331,6 +379,8 @@ export async function main(argv: string[]): Promise<number> {
         return draw(rest);
       case "explore":
         return await exploreCommand(rest);
+      case "docs":
+        return docsCommand(rest);
       case "schema":
         process.stdout.write(JSON.stringify(traceJsonSchema(), null, 2) + "\n");
         return 0;

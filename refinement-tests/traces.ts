@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { z } from "zod";
-import { Trace } from "../spec/vocabulary.js";
+import { type Result, Trace } from "../spec/vocabulary.js";
 
 export class TraceFileError extends Error {
   override name = "TraceFileError";
@@ -50,11 +50,30 @@ export function readTrace(file: string): Trace {
 
 /** Writes a trace, one operation per line, so diffs and hand edits stay easy. */
 export function writeTrace(file: string, trace: Trace): void {
-  const ops = trace.ops.map((op) => "    " + JSON.stringify(op)).join(",\n");
-  writeFileSync(file, `{\n  "config": ${JSON.stringify(trace.config)},\n  "ops": [\n${ops}\n  ]\n}\n`);
+  writeFileSync(file, formatTrace(trace));
+}
+
+/** A trace as JSON text, one operation (and one expected result) per line. */
+export function formatTrace(trace: Trace): string {
+  const lines = (xs: readonly unknown[]) => xs.map((x) => "    " + JSON.stringify(x)).join(",\n");
+  const expect = trace.expect ? `,\n  "expect": [\n${lines(trace.expect)}\n  ]` : "";
+  return `{\n  "config": ${JSON.stringify(trace.config)},\n  "ops": [\n${lines(trace.ops)}\n  ]${expect}\n}\n`;
 }
 
 /** The JSON Schema of trace files, generated from the zod schema. */
 export function traceJsonSchema(): unknown {
   return z.toJSONSchema(Trace, { io: "input" });
+}
+
+/** A result as the CLI prints it: `ok`, `ok 3`, `error Denied`. */
+export function showResult(r: Result): string {
+  return r.ok ? `ok${r.value === null ? "" : ` ${r.value}`}` : `error ${r.error}`;
+}
+
+/** If the trace says what step i must return and `got` is something else, a line saying so. */
+export function unexpected(trace: Trace, i: number, got: Result): string | null {
+  const want = trace.expect?.[i];
+  if (want === undefined) return null;
+  const same = want.ok ? got.ok && got.value === want.value : !got.ok && got.error === want.error;
+  return same ? null : `step ${i} ${JSON.stringify(trace.ops[i])}: expected ${showResult(want)}, got ${showResult(got)}`;
 }

@@ -742,6 +742,11 @@ export function l4Map(state: State, op: OpOf<"l4.map">): Step {
  * survives the subject's unmap; it goes with their common parent. The
  * receiver's account pays.
  *
+ * Why: with plain L4 map, whoever receives a page depends on every mapper
+ * between it and the root; a co-equal mapping depends only on the sender's
+ * own source, so a server can hand a client a page that survives the
+ * server's own unmap (Shapiro's proposal, seed 001).
+ *
  * Errors: as l4.map.
  */
 export function l4Share(state: State, op: OpOf<"l4.share">): Step {
@@ -823,6 +828,11 @@ export function memRead(state: State, op: OpOf<"mem.read">): Step {
  * it. The slot was already charged a frame to its container's account when
  * the copy was made (the receiver pays), so the charge stays where it is;
  * only a physical frame is needed.
+ *
+ * Why: writes are where two mechanisms of the seeds become visible: a
+ * logical copy stays private to each holder only if the first write breaks
+ * it (copy-on-write, seeds 000 and 004), and a cache's soft reference must
+ * notice that its frame changed (seed 000).
  *
  * Errors (faults), in order: NoSuchTask; BadValue; BadPage; NotMapped;
  * ProtectionFault (no write right); Wired (the frame is wired for DMA: "denying
@@ -1010,6 +1020,11 @@ export function containerSwapOut(state: State, op: OpOf<"container.swapOut">): S
  * a frame (chosen by `nextFrame`, with a new epoch), charged to the
  * container's account.
  *
+ * Why: a self-paging task decides what to swap and brings it back through
+ * physmem (seeds 000 and 004). Swapped-out content costs no frame, so
+ * bringing it back is charged like any allocation: swapping never lets an
+ * account hold more frames than its quota.
+ *
  * Result: the frame number.
  * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
  * (`alloc`); BadIndex; NotSwapped; FrameQuotaExceeded; OutOfMemory.
@@ -1101,6 +1116,10 @@ export function accountYieldRequest(state: State, op: OpOf<"account.yieldRequest
  * for, and the request shrinks by that much. A child that first frees
  * frames (evicts its cache) can then yield more.
  *
+ * Why: Genode's yield request lets a parent ask for quota back without
+ * taking it by force; the child chooses when, and can give back only what it
+ * does not use (seed 003).
+ *
  * Result: the number of frames yielded.
  * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
  * (`alloc`); IsRoot.
@@ -1167,6 +1186,10 @@ export function dmaWire(state: State, op: OpOf<"dma.wire">): Step {
  * it goes, its frame is unwired (and released if no slot holds it any more),
  * and its account is refunded.
  *
+ * Why: a frame under DMA must not be reused while the device may still write
+ * it, even if the task that asked for the transfer is killed (seed 000); the
+ * handle, not the client, decides when the frame is released.
+ *
  * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights (`alloc`).
  */
 export function dmaUnwire(state: State, op: OpOf<"dma.unwire">): Step {
@@ -1181,6 +1204,10 @@ export function dmaUnwire(state: State, op: OpOf<"dma.unwire">): Step {
  * dma.write — a device writes `value` into the wired frame of the handle
  * named by `handle`. The frame's epoch is bumped (its content changed); the
  * referenced/dirty bits, which record task accesses, are left alone.
+ *
+ * Why: a device writes physical memory behind the tasks' backs; modelling it
+ * shows that a wired frame stays where it is and that soft references to it
+ * go stale like after any write (seed 000).
  *
  * Errors, in order: NoSuchTask; BadValue; BadCapSlot, NoCap, WrongType,
  * NoRights (`write`).

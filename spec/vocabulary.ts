@@ -285,12 +285,19 @@ export function inRange(n: unknown, limit: number): n is number {
 /**
  * A trace: a configuration and the operations to run from its boot state.
  * This is the format of counterexamples the refinement tests print and of
- * scenario files.
+ * scenario files. A scenario may also say what each operation must return
+ * (`expect`, one result per operation); `capmem replay` and `capmem check`
+ * then verify every result, which makes a trace file a regression test.
  */
 export const Trace = z
   .object({
     config: Config,
     ops: z.array(Op),
+    expect: z.array(Result).optional(),
   })
-  .strict();
+  .strict()
+  .refine((t) => t.expect === undefined || t.expect.length === t.ops.length, {
+    message: "expect must give one result per operation",
+    path: ["expect"],
+  });
 export type Trace = z.infer<typeof Trace>;
