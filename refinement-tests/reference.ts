@@ -176,18 +176,19 @@ export function seedsCited(text: string, seedFiles: readonly string[]): string[]
 // ---------------------------------------------------------------------------
 // Rendering
 
-const SEEDS_DIR = join(ROOT, "..", "shared", "seeds");
-
-/** Seed file name -> one-line summary (from the seeds' README), or an empty map without the seeds. */
-function seedSummaries(): Map<string, string> {
-  const out = new Map<string, string>();
-  const readme = join(SEEDS_DIR, "README.md");
-  if (!existsSync(readme)) return out;
-  for (const m of readFileSync(readme, "utf8").matchAll(/^- (\d{3}_[0-9a-f]{16}\.txt) — (.*)$/gm)) out.set(m[1]!, m[2]!);
-  return out;
-}
-
-const SEED_FILES = ["000_0acf2069c9b56720.txt", "001_468f3620a1a4dd19.txt", "002_977c03b37cc28449.txt", "003_a2470de884760ae8.txt", "004_1a77f3008d0f6074.txt"];
+/**
+ * The seeds (../shared/seeds/, outside this repository), each with a short
+ * summary of what capmem takes from it. Kept here, not read from the seeds'
+ * directory, so the generated pages are the same in any checkout.
+ */
+const SEEDS: ReadonlyMap<string, string> = new Map([
+  ["000_0acf2069c9b56720.txt", "Hurd-on-L4 physmem containers (Brinkmann): sharing memory with untrusted servers, proxy capabilities and revocation, DMA wiring, logical copy, soft references for caches, swap and relocation by physmem."],
+  ["001_468f3620a1a4dd19.txt", "Shapiro on L4 map/unmap versus Coyotos: the mapping database and who pays for its nodes, mapping co-equally, constant-time revoke."],
+  ["002_977c03b37cc28449.txt", "Forum discussion of sigma0 and kernel memory: charging tasks for kernel objects, forced unmap, flexpages, access and dirty bits for pagers."],
+  ["003_a2470de884760ae8.txt", "Feske on Genode: quota donated along the parent/child tree, ballooning by resource requests until denied and by yield requests."],
+  ["004_1a77f3008d0f6074.txt", "Walfield on physmem and self-paging tasks: quota from a policy server that never overcommits, logical copy with copy-on-write, swap."],
+]);
+const SEED_FILES = [...SEEDS.keys()];
 
 /** A zod field schema in words. */
 function fieldType(schema: z.ZodType): string {
@@ -235,7 +236,7 @@ function firstSentence(text: string): string {
   return text;
 }
 
-function renderOperation(doc: OpDoc, errors: Map<ErrorCode, string>, seeds: Map<string, string>): string {
+function renderOperation(doc: OpDoc, errors: Map<ErrorCode, string>): string {
   const schema = Op.options.find((o) => o.shape.op.value === doc.kind)!;
   const fields = Object.entries(schema.shape).filter(([k]) => k !== "op");
   const example = `{ "op": "${doc.kind}"${fields.map(([k]) => `, "${k}": …`).join("")} }`;
@@ -275,7 +276,7 @@ function renderOperation(doc: OpDoc, errors: Map<ErrorCode, string>, seeds: Map<
   const cited = seedsCited(`${doc.effect} ${doc.why}`, SEED_FILES);
   if (cited.length) {
     lines.push("## Seeds cited", "");
-    for (const f of cited) lines.push(`- \`${f}\`${seeds.get(f) ? ` — ${seeds.get(f)}` : ""}`);
+    for (const f of cited) lines.push(`- \`${f}\`${SEEDS.has(f) ? ` — ${SEEDS.get(f)}` : ""}`);
     lines.push("");
   }
   lines.push("## Source", "", `[\`${doc.fn}\` in spec/operations.ts](../../../spec/operations.ts#L${doc.line}); every step of it is checked against impl/machine.ts by the refinement tests.`, "");
@@ -422,9 +423,8 @@ export function generateDocs(): Map<string, string> {
   const out = new Map<string, string>();
   const errors = errorDescriptions(read("spec/vocabulary.ts"));
   const docs = operationDocs();
-  const seeds = seedSummaries();
   out.set("docs/reference/README.md", renderIndex(docs, errors));
-  for (const [kind, d] of docs) out.set(`docs/reference/operations/${kind}.md`, renderOperation(d, errors, seeds));
+  for (const [kind, d] of docs) out.set(`docs/reference/operations/${kind}.md`, renderOperation(d, errors));
   const invariantsSource = read("spec/invariants.ts");
   for (const inv of INVARIANTS) out.set(`docs/reference/invariants/${inv.name}.md`, renderInvariant(inv.name, inv.description, false, invariantsSource));
   for (const inv of TRANSITION_INVARIANTS) out.set(`docs/reference/invariants/${inv.name}.md`, renderInvariant(inv.name, inv.description, true, invariantsSource));
