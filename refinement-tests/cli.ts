@@ -10,7 +10,7 @@
  *   capmem schema
  *   capmem docs   [--check]
  *
- * Exit codes: 0 all well; 1 a divergence or a broken invariant was found;
+ * Exit codes: 0 all well; 1 a divergence, a broken invariant, an unexpected result or stale docs;
  * 2 bad usage or a malformed file (with a message naming the problem).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
