@@ -13,7 +13,7 @@
  * Exit codes: 0 all well; 1 a divergence, a broken invariant, an unexpected result or stale docs;
  * 2 bad usage or a malformed file (with a message naming the problem).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -28,7 +28,7 @@ import { configArb, intentArb, type Intent, SMALL_CONFIG } from "./generate.js";
 import { Divergence, formatStats, Lockstep, newStats, type Stats } from "./lockstep.js";
 import { toMermaid } from "./draw.js";
 import { explore, type ExploreReport, TINY_CONFIG } from "./explore.js";
-import { generateDocs, ROOT, strayReferenceFiles } from "./reference.js";
+import { generateDocs, ROOT, staleFiles, strayReferenceFiles } from "./reference.js";
 import { describeIssues, readTrace, showResult, TraceFileError, traceJsonSchema, unexpected, writeTrace } from "./traces.js";
 
 class UsageError extends Error {}
@@ -342,7 +342,7 @@ async function exploreCommand(argv: string[]): Promise<number> {
 function docsCommand(argv: string[]): number {
   const { values } = parseArgs({ args: argv, options: { check: { type: "boolean" } }, strict: true });
   const generated = generateDocs();
-  const stale = [...generated].filter(([path, content]) => !existsSync(join(ROOT, path)) || readFileSync(join(ROOT, path), "utf8") !== content).map(([path]) => path);
+  const stale = staleFiles(generated);
   const stray = strayReferenceFiles(generated);
   if (values.check) {
     if (stale.length === 0 && stray.length === 0) {

@@ -441,6 +441,11 @@ export function generateDocs(): Map<string, string> {
   return out;
 }
 
+/** The generated files whose copy on disk is missing or differs from what the spec generates now. */
+export function staleFiles(generated: Map<string, string>): string[] {
+  return [...generated].filter(([path, content]) => !existsSync(join(ROOT, path)) || read(path) !== content).map(([path]) => path);
+}
+
 /** The generated files under docs/reference that exist on disk but would not be generated (stale leftovers). */
 export function strayReferenceFiles(generated: Map<string, string>): string[] {
   const out: string[] = [];

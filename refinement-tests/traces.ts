@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { z } from "zod";
 import { type Result, Trace } from "../spec/vocabulary.js";
+import { equal } from "./compare.js";
 
 export class TraceFileError extends Error {
   override name = "TraceFileError";
@@ -74,6 +75,5 @@ export function showResult(r: Result): string {
 export function unexpected(trace: Trace, i: number, got: Result): string | null {
   const want = trace.expect?.[i];
   if (want === undefined) return null;
-  const same = want.ok ? got.ok && got.value === want.value : !got.ok && got.error === want.error;
-  return same ? null : `step ${i} ${JSON.stringify(trace.ops[i])}: expected ${showResult(want)}, got ${showResult(got)}`;
+  return equal(want, got) ? null : `step ${i} ${JSON.stringify(trace.ops[i])}: expected ${showResult(want)}, got ${showResult(got)}`;
 }
