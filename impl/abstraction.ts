@@ -14,12 +14,12 @@ const KINDS: readonly ObjectKind[] = ["account", "task", "container", "dma"];
 
 export function toSpec(m: Machine): State {
   const { config } = m;
-  const capRef = (n: number): CapRef => ({ task: m.capTask[n]!, slot: m.capSlot[n]! });
+  const capRef = (n: number): CapRef => ({ task: m.caps.task[n]!, slot: m.caps.slot[n]! });
 
   const frames: Frame[] = [];
   for (let f = 0; f < config.frames; f++) {
-    const flags = m.flags[f]!;
-    frames.push({ content: m.content[f]!, refs: m.refs[f]!, epoch: m.epoch[f]!, referenced: (flags & 1) !== 0, dirty: (flags & 2) !== 0, wired: m.wired[f]! });
+    const flags = m.frames.flags[f]!;
+    frames.push({ content: m.frames.content[f]!, refs: m.frames.refs[f]!, epoch: m.frames.epoch[f]!, referenced: (flags & 1) !== 0, dirty: (flags & 2) !== 0, wired: m.frames.wired[f]! });
   }
 
   // Stale capabilities (of rescinded containers) are still charged in the
@@ -28,36 +28,36 @@ export function toSpec(m: Machine): State {
 
   const accounts: (Account | null)[] = [];
   for (let a = 0; a < config.accounts; a++) {
-    if (m.freeAccounts.has(a)) {
+    if (m.accounts.free.has(a)) {
       accounts.push(null);
       continue;
     }
-    const p = m.accParent[a]!;
+    const p = m.accounts.parent[a]!;
     accounts.push({
       parent: p === -1 ? null : p,
-      yieldRequest: m.accYieldRequest[a]!,
-      frameQuota: m.accFrameQuota[a]!,
-      framesCharged: m.accFramesCharged[a]!,
-      objectQuota: m.accObjQuota[a]!,
-      objectsCharged: m.accObjCharged[a]! - stale[a]!,
+      yieldRequest: m.accounts.yieldRequest[a]!,
+      frameQuota: m.accounts.frameQuota[a]!,
+      framesCharged: m.accounts.framesCharged[a]!,
+      objectQuota: m.accounts.objQuota[a]!,
+      objectsCharged: m.accounts.objCharged[a]! - stale[a]!,
     });
   }
 
   const tasks: (Task | null)[] = [];
   for (let t = 0; t < config.tasks; t++) {
-    if (m.freeTasks.has(t)) {
+    if (m.tasks.free.has(t)) {
       tasks.push(null);
       continue;
     }
     const caps: (Cap | null)[] = [];
     for (let s = 0; s < config.capSlots; s++) {
-      const n = m.cspace[t * config.capSlots + s]!;
+      const n = m.caps.cspace[t * config.capSlots + s]!;
       if (n === -1 || m.isStale(n)) {
         caps.push(null);
         continue;
       }
-      const p = m.capParent[n]!;
-      caps.push({ kind: KINDS[m.capKind[n]!]!, object: m.capObj[n]!, rights: m.capRights[n]!, parent: p === -1 ? null : capRef(p) });
+      const p = m.caps.parent[n]!;
+      caps.push({ kind: KINDS[m.caps.kind[n]!]!, object: m.caps.obj[n]!, rights: m.caps.rights[n]!, parent: p === -1 ? null : capRef(p) });
     }
     const pages: (Mapping | null)[] = [];
     for (let v = 0; v < config.vpages; v++) {
@@ -66,52 +66,52 @@ export function toSpec(m: Machine): State {
         pages.push(null);
         continue;
       }
-      const up = m.mapUp[n]!;
-      const si = m.mapWhat[n]!;
+      const up = m.pages.up[n]!;
+      const si = m.pages.what[n]!;
       pages.push({
         frame: m.frameAt(n),
-        rights: m.mapRights[n]!,
+        rights: m.pages.rights[n]!,
         source:
           up >= 0
-            ? { kind: "map", parent: { task: m.taskOf(up), vpage: m.vpageOf(up) } }
+            ? { kind: "map", parent: { task: m.pages.taskOf(up), vpage: m.pages.vpageOf(up) } }
             : {
                 kind: "slot",
                 container: Math.floor(si / config.containerSlots),
                 index: si % config.containerSlots,
-                cap: capRef(m.capOfRoot(n)),
+                cap: capRef(m.pages.capOfRoot(n)),
               },
       });
     }
-    tasks.push({ account: m.taskAccount[t]!, caps, pages });
+    tasks.push({ account: m.tasks.account[t]!, caps, pages });
   }
 
   const containers: (Container | null)[] = [];
   for (let c = 0; c < config.containers; c++) {
-    if (m.freeContainers.has(c)) {
+    if (m.containers.free.has(c)) {
       containers.push(null);
       continue;
     }
     const slots: Slot[] = [];
     for (let i = 0; i < config.containerSlots; i++) {
       const si = c * config.containerSlots + i;
-      const f = m.conSlots[si]!;
-      const kind = m.slotKind[si]!;
+      const f = m.containers.frame[si]!;
+      const kind = m.containers.kind[si]!;
       slots.push(
         kind === SLOT_HARD
           ? { kind: "hard", frame: f }
           : kind === SLOT_SOFT
-            ? { kind: "soft", frame: f, epoch: m.slotAux[si]! }
+            ? { kind: "soft", frame: f, epoch: m.containers.aux[si]! }
             : kind === SLOT_SWAPPED
-              ? { kind: "swapped", content: m.slotAux[si]! }
+              ? { kind: "swapped", content: m.containers.aux[si]! }
               : { kind: "empty" },
       );
     }
-    containers.push({ account: m.conAccount[c]!, slots });
+    containers.push({ account: m.containers.account[c]!, slots });
   }
 
   const handles: (DmaHandle | null)[] = [];
   for (let h = 0; h < config.handles; h++) {
-    handles.push(m.freeHandles.has(h) ? null : { account: m.handleAccount[h]!, frame: m.handleFrame[h]! });
+    handles.push(m.handles.free.has(h) ? null : { account: m.handles.account[h]!, frame: m.handles.frame[h]! });
   }
 
   return { config, frames, accounts, tasks, containers, handles };

@@ -9,6 +9,6 @@ import base from "./vitest.config.js";
 export default defineConfig({
   test: {
     ...base.test,
-    include: ["refinement-tests/refinement.test.ts", "refinement-tests/scenarios.test.ts", "refinement-tests/totality.test.ts", "refinement-tests/docs.test.ts"],
+    include: ["refinement-tests/harness/refinement.test.ts", "refinement-tests/harness/scenarios.test.ts", "refinement-tests/harness/totality.test.ts", "refinement-tests/docs/docs.test.ts"],
   },
 });

@@ -50,7 +50,7 @@ export type Config = z.infer<typeof Config>;
 
 /**
  * Rights on a capability or a mapping. What each right allows depends on the
- * kind of object (see docs and `spec/operations.ts`):
+ * kind of object (see docs and the operations in spec/):
  *
  * | right | account                         | task                     | container                     |
  * |-------|---------------------------------|--------------------------|-------------------------------|

@@ -3,8 +3,8 @@
  * what, each task with its capabilities and mappings, the capability
  * derivation tree, the mapping database, containers and frames.
  */
-import type { State } from "../spec/state.js";
-import { rightsList } from "../spec/vocabulary.js";
+import type { State } from "../../spec/state.js";
+import { rightsList } from "../../spec/vocabulary.js";
 
 const esc = (s: string) => s.replace(/"/g, "#quot;");
 const rights = (mask: number) => rightsList(mask).map((r) => r[0]).join("") || "-";

@@ -1,8 +1,8 @@
 /**
  * The generated part of docs/: a reference page per operation and per named
  * invariant, built from the spec itself (the zod schemas, the doc comments
- * of spec/operations.ts, the invariants' names and descriptions and their
- * code), and the generated sections of the scenario pages (each trace with
+ * of the operation families in spec/, the invariants' names and descriptions
+ * and their code), and the generated sections of the scenario pages (each trace with
  * its results, and the state drawn before and after).
  *
  * `capmem docs` writes them; `capmem docs --check` (run by the tests) fails
@@ -14,14 +14,15 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { INVARIANTS, TRANSITION_INVARIANTS } from "../spec/invariants.js";
-import { OPERATIONS, step } from "../spec/operations.js";
-import { boot, type State } from "../spec/state.js";
-import { ERROR_CODES, type ErrorCode, Op, OP_KINDS, type OpKind, type Trace } from "../spec/vocabulary.js";
-import { toMermaid } from "./draw.js";
-import { parseTrace, showResult } from "./traces.js";
+import { INVARIANTS } from "../../spec/invariants.js";
+import { TRANSITION_INVARIANTS } from "../../spec/transitions.js";
+import { OPERATIONS, step } from "../../spec/operations.js";
+import { boot, type State } from "../../spec/state.js";
+import { ERROR_CODES, type ErrorCode, Op, OP_KINDS, type OpKind, type Trace } from "../../spec/vocabulary.js";
+import { toMermaid } from "../cli/draw.js";
+import { parseTrace, showResult } from "../cli/traces.js";
 
-export const ROOT = join(import.meta.dirname, "..");
+export const ROOT = join(import.meta.dirname, "../..");
 
 const read = (rel: string) => readFileSync(join(ROOT, rel), "utf8");
 
@@ -33,6 +34,28 @@ interface DocComment {
   readonly text: string;
   /** 1-based line of the function it documents */
   readonly line: number;
+  /** the file it is in, relative to the repository (set by specDocComments) */
+  readonly file?: string;
+}
+
+/** The spec's source files (not its tests), relative to the repository. */
+export function specFiles(): string[] {
+  return readdirSync(join(ROOT, "spec"))
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
+    .sort()
+    .map((f) => `spec/${f}`);
+}
+
+/** The doc comment of every top-level function in the spec's files, by function name, with its file. */
+export function specDocComments(): Map<string, DocComment> {
+  const out = new Map<string, DocComment>();
+  for (const file of specFiles()) {
+    for (const [fn, c] of docComments(read(file))) {
+      if (out.has(fn)) throw new Error(`${file}: function ${fn} is also defined in ${out.get(fn)!.file}`);
+      out.set(fn, { ...c, file });
+    }
+  }
+  return out;
 }
 
 /** The doc comment of every (exported or not) top-level function of a source file, by function name. */
@@ -64,6 +87,8 @@ export function errorDescriptions(vocabulary: string): Map<ErrorCode, string> {
 export interface OpDoc {
   readonly kind: OpKind;
   readonly fn: string;
+  /** the spec file that defines it, relative to the repository */
+  readonly file: string;
   readonly line: number;
   /** what the operation does (the first paragraph, without the "kind — " prefix) */
   readonly effect: string;
@@ -104,11 +129,10 @@ function parseErrorList(text: string, where: string): { codes: ErrorCode[]; when
 }
 
 /** Reads the doc comment of every operation; throws if one cannot be read. */
-export function operationDocs(source = read("spec/operations.ts")): Map<OpKind, OpDoc> {
-  const comments = docComments(source);
+export function operationDocs(comments = specDocComments()): Map<OpKind, OpDoc> {
   const out = new Map<OpKind, OpDoc>();
   const resolveErrors = (fn: string, text: string): OpDoc["errors"] => {
-    const where = `spec/operations.ts ${fn}`;
+    const where = `${comments.get(fn)?.file ?? "spec"} ${fn}`;
     let m = /^Errors(?:, in order)?: as ([\w.]*\w)(?:, without (\w+)[^.]*)?\.?$/.exec(text);
     if (m) {
       const other = m[1] as OpKind;
@@ -124,18 +148,19 @@ export function operationDocs(source = read("spec/operations.ts")): Map<OpKind, 
       const shared = comments.get(m[1]!);
       const inner = shared && /Errors, in order: ([\s\S]*)$/.exec(shared.text.replace(/\n/g, " "));
       if (!inner) throw new Error(`${where}: the shared checks ${m[1]} have no "Errors, in order" paragraph`);
-      return parseErrorList(inner[1]!, `spec/operations.ts ${m[1]}`);
+      return parseErrorList(inner[1]!, `${shared.file} ${m[1]}`);
     }
     throw new Error(`${where}: cannot read the Errors paragraph "${text}"`);
   };
   const parse = (kind: OpKind): OpDoc => {
     const fn = OPERATIONS[kind].name;
     const c = comments.get(fn);
-    if (!c) throw new Error(`spec/operations.ts: ${fn} (${kind}) has no doc comment`);
+    if (!c) throw new Error(`spec: ${fn} (${kind}) has no doc comment`);
+    const file = c.file ?? "spec";
     const paragraphs = c.text.split(/\n\s*\n/).map((p) => p.replace(/\n/g, " ").trim());
     const first = paragraphs[0]!;
     const prefix = `${kind} — `;
-    if (!first.startsWith(prefix)) throw new Error(`spec/operations.ts ${fn}: the doc comment should start with "${prefix}"`);
+    if (!first.startsWith(prefix)) throw new Error(`${file} ${fn}: the doc comment should start with "${prefix}"`);
     let why = "";
     let result: string | null = null;
     let errorsText: string | null = null;
@@ -153,10 +178,10 @@ export function operationDocs(source = read("spec/operations.ts")): Map<OpKind, 
         } else extra.push(part);
       }
     }
-    if (!why) throw new Error(`spec/operations.ts ${fn}: no "Why:" paragraph`);
-    if (errorsText === null) throw new Error(`spec/operations.ts ${fn}: no "Errors" paragraph`);
+    if (!why) throw new Error(`${file} ${fn}: no "Why:" paragraph`);
+    if (errorsText === null) throw new Error(`${file} ${fn}: no "Errors" paragraph`);
     const effect = [first.slice(prefix.length), ...extra].join("\n\n");
-    return { kind, fn, line: c.line, effect, why, result, errors: resolveErrors(fn, errorsText), faults };
+    return { kind, fn, file, line: c.line, effect, why, result, errors: resolveErrors(fn, errorsText), faults };
   };
   for (const kind of OP_KINDS) out.set(kind, parse(kind));
   return out;
@@ -279,14 +304,14 @@ function renderOperation(doc: OpDoc, errors: Map<ErrorCode, string>): string {
     for (const f of cited) lines.push(`- \`${f}\`${SEEDS.has(f) ? ` — ${SEEDS.get(f)}` : ""}`);
     lines.push("");
   }
-  lines.push("## Source", "", `[\`${doc.fn}\` in spec/operations.ts](../../../spec/operations.ts#L${doc.line}); every step of it is checked against impl/machine.ts by the refinement tests.`, "");
+  lines.push("## Source", "", `[\`${doc.fn}\` in ${doc.file}](../../../${doc.file}#L${doc.line}); every step of it is checked against the impl (${doc.file.replace("spec/", "impl/")}) by the refinement tests.`, "");
   return lines.join("\n");
 }
 
 /** The source text of an invariant's check (from its `check(` line to the closing brace of the property). */
-function invariantSource(source: string, name: string): { code: string; line: number } {
+function invariantSource(source: string, name: string, file: string): { code: string; line: number } {
   const at = source.indexOf(`name: "${name}",`);
-  if (at < 0) throw new Error(`spec/invariants.ts: no invariant named ${name}`);
+  if (at < 0) throw new Error(`${file}: no invariant named ${name}`);
   const start = source.indexOf("check(", at);
   const lineStart = source.lastIndexOf("\n", start) + 1;
   const end = source.indexOf("\n    },\n", start);
@@ -298,8 +323,8 @@ function invariantSource(source: string, name: string): { code: string; line: nu
   return { code, line: source.slice(0, lineStart).split("\n").length };
 }
 
-function renderInvariant(name: string, description: string, twoState: boolean, source: string): string {
-  const { code, line } = invariantSource(source, name);
+function renderInvariant(name: string, description: string, twoState: boolean, file: string): string {
+  const { code, line } = invariantSource(read(file), name, file);
   return [
     GENERATED_NOTE,
     `# \`${name}\``,
@@ -320,7 +345,7 @@ function renderInvariant(name: string, description: string, twoState: boolean, s
     code,
     "```",
     "",
-    `[spec/invariants.ts line ${line}](../../../spec/invariants.ts#L${line})`,
+    `[${file} line ${line}](../../../${file}#L${line})`,
     "",
   ].join("\n");
 }
@@ -330,7 +355,7 @@ function renderIndex(docs: Map<OpKind, OpDoc>, errors: Map<ErrorCode, string>): 
     GENERATED_NOTE,
     "# Reference",
     "",
-    "One page per operation and per named invariant, generated from the spec (`spec/vocabulary.ts`, `spec/operations.ts`, `spec/invariants.ts`). For the ideas behind them start with [the overview](../overview.md).",
+    "One page per operation and per named invariant, generated from the spec (`spec/vocabulary.ts`, the operation families in `spec/` named by the dispatch table in `spec/operations.ts`, `spec/invariants.ts` and `spec/transitions.ts`). For the ideas behind them start with [the overview](../overview.md).",
     "",
     "## Operations",
     "",
@@ -425,9 +450,8 @@ export function generateDocs(): Map<string, string> {
   const docs = operationDocs();
   out.set("docs/reference/README.md", renderIndex(docs, errors));
   for (const [kind, d] of docs) out.set(`docs/reference/operations/${kind}.md`, renderOperation(d, errors));
-  const invariantsSource = read("spec/invariants.ts");
-  for (const inv of INVARIANTS) out.set(`docs/reference/invariants/${inv.name}.md`, renderInvariant(inv.name, inv.description, false, invariantsSource));
-  for (const inv of TRANSITION_INVARIANTS) out.set(`docs/reference/invariants/${inv.name}.md`, renderInvariant(inv.name, inv.description, true, invariantsSource));
+  for (const inv of INVARIANTS) out.set(`docs/reference/invariants/${inv.name}.md`, renderInvariant(inv.name, inv.description, false, "spec/invariants.ts"));
+  for (const inv of TRANSITION_INVARIANTS) out.set(`docs/reference/invariants/${inv.name}.md`, renderInvariant(inv.name, inv.description, true, "spec/transitions.ts"));
   const traces = scenarioTraces();
   for (const f of readdirSync(join(ROOT, SCENARIO_DIR)).filter((x) => x.endsWith(".md") && x !== "README.md").sort()) {
     const path = join(SCENARIO_DIR, f);

@@ -21,17 +21,18 @@ import { parseArgs } from "node:util";
 import os from "node:os";
 import fc from "fast-check";
 import { Bench } from "tinybench";
-import { step } from "../spec/operations.js";
-import { boot, type State } from "../spec/state.js";
-import type { Config, Op, Result } from "../spec/vocabulary.js";
-import { Machine } from "../impl/machine.js";
-import { explore, TINY_CONFIG } from "./explore.js";
-import { configArb, intentArb, resolve, SMALL_CONFIG } from "./generate.js";
-import { Lockstep, Snapshot } from "./lockstep.js";
-import { checkInvariants, checkTransition } from "../spec/invariants.js";
-import { toSpec } from "../impl/abstraction.js";
-import { checkRepresentation } from "../impl/check.js";
-import { equal } from "./compare.js";
+import { step } from "../../spec/operations.js";
+import { boot, type State } from "../../spec/state.js";
+import type { Config, Op, Result } from "../../spec/vocabulary.js";
+import { Machine } from "../../impl/machine.js";
+import { explore, TINY_CONFIG } from "../harness/explore.js";
+import { configArb, intentArb, resolve, SMALL_CONFIG } from "../harness/generate.js";
+import { Lockstep, Snapshot } from "../harness/lockstep.js";
+import { checkInvariants } from "../../spec/invariants.js";
+import { checkTransition } from "../../spec/transitions.js";
+import { toSpec } from "../../impl/abstraction.js";
+import { checkRepresentation } from "../../impl/check.js";
+import { equal } from "../harness/compare.js";
 
 const { values } = parseArgs({ options: { quick: { type: "boolean" }, only: { type: "string" } }, strict: true });
 const QUICK = values.quick === true;
@@ -410,7 +411,7 @@ function memory(): void {
 
 /** Runs `jobs` fuzz shards as separate processes through the CLI (how a user spreads a campaign over cores); total steps. */
 async function parallelFuzz(jobs: number, seconds: number): Promise<{ steps: number; traces: number; wall: number }> {
-  const bin = fileURLToPath(new URL("./bin/capmem.mjs", import.meta.url));
+  const bin = fileURLToPath(new URL("../cli/bin/capmem.mjs", import.meta.url));
   const t = now();
   const outs = await Promise.all(
     Array.from({ length: jobs }, (_, i) =>

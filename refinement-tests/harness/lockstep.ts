@@ -13,14 +13,15 @@
  * The first failure throws a `Divergence` that carries the trace up to and
  * including the failing operation, ready to be printed or saved.
  */
-import { checkInvariants, checkTransition } from "../spec/invariants.js";
-import { step } from "../spec/operations.js";
-import type { State } from "../spec/state.js";
-import { boot } from "../spec/state.js";
-import type { Config, Op, OpKind, Result, Trace } from "../spec/vocabulary.js";
-import { toSpec } from "../impl/abstraction.js";
-import { checkRepresentation } from "../impl/check.js";
-import { Machine } from "../impl/machine.js";
+import { checkInvariants } from "../../spec/invariants.js";
+import { checkTransition } from "../../spec/transitions.js";
+import { step } from "../../spec/operations.js";
+import type { State } from "../../spec/state.js";
+import { boot } from "../../spec/state.js";
+import type { Config, Op, OpKind, Result, Trace } from "../../spec/vocabulary.js";
+import { toSpec } from "../../impl/abstraction.js";
+import { checkRepresentation } from "../../impl/check.js";
+import { Machine } from "../../impl/machine.js";
 import { allDifferences, equal, firstDifference } from "./compare.js";
 import { type Intent, resolve } from "./generate.js";
 
@@ -71,8 +72,8 @@ export class Snapshot {
   /** views of the machine's arrays by field position, remade when an array is replaced (it grew) */
   private arrays: unknown[] = [];
   private views: FieldView[] = [];
-  /** the names of each machine's state fields (numbers, typed arrays, bitmaps) */
-  private readonly fieldNames = new WeakMap<object, string[]>();
+  /** each machine's state fields (numbers, typed arrays, bitmaps), as paths of one or two keys */
+  private readonly fieldPaths = new WeakMap<object, (readonly [string, string | null])[]>();
 
   /** Views of array a, the k-th array field visited. */
   private view(k: number, a: ArrayBufferView): FieldView {
@@ -85,27 +86,38 @@ export class Snapshot {
     return this.views[k]!;
   }
 
-  /** Calls `visit` for each field of m in a fixed order, with a number or views of its array. */
+  /**
+   * Calls `visit` for each state field of m in a fixed order, with a number
+   * or views of its array. The fields are the machine's own and those of the
+   * tables it is composed of (one level down: frames.refs, caps.parent, ...).
+   */
   private each(m: Machine, visit: (name: string, v: number | FieldView) => void): void {
-    const fields = m as unknown as Record<string, unknown>;
-    let names = this.fieldNames.get(m);
-    if (names === undefined) {
-      names = Object.keys(fields).filter((key) => {
-        const v = fields[key];
-        // `value` is the last result, not state
-        return key !== "value" && (typeof v === "number" || ArrayBuffer.isView(v) || (v !== null && typeof v === "object" && "words" in v && "summary" in v));
-      });
-      this.fieldNames.set(m, names);
+    const root = m as unknown as Record<string, unknown>;
+    let paths = this.fieldPaths.get(m);
+    if (paths === undefined) {
+      paths = [];
+      for (const key of Object.keys(root)) {
+        const v = root[key];
+        // `value` is the last result, not state; `config` is fixed
+        if (key === "value" || key === "config") continue;
+        if (isStateField(v)) paths.push([key, null]);
+        else if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+          const table = v as Record<string, unknown>;
+          for (const sub of Object.keys(table)) if (isStateField(table[sub])) paths.push([key, sub]);
+        }
+      }
+      this.fieldPaths.set(m, paths);
     }
     let k = 0;
-    for (const key of names) {
-      const v = fields[key];
-      if (typeof v === "number") visit(key, v);
-      else if (ArrayBuffer.isView(v)) visit(key, this.view(k++, v));
+    for (const [key, sub] of paths) {
+      const v = sub === null ? root[key] : (root[key] as Record<string, unknown>)[sub];
+      const name = sub === null ? key : `${key}.${sub}`;
+      if (typeof v === "number") visit(name, v);
+      else if (ArrayBuffer.isView(v)) visit(name, this.view(k++, v));
       else {
         const set = v as { words: Uint32Array; summary: Uint32Array };
-        visit(`${key}.words`, this.view(k++, set.words));
-        visit(`${key}.summary`, this.view(k++, set.summary));
+        visit(`${name}.words`, this.view(k++, set.words));
+        visit(`${name}.summary`, this.view(k++, set.summary));
       }
     }
   }
@@ -265,6 +277,11 @@ export class Lockstep {
   runIntent(intent: Intent): Result {
     return this.run(resolve(this.spec, intent));
   }
+}
+
+/** Is v part of a machine's state: a number, a typed array or a bitmap of typed arrays? */
+function isStateField(v: unknown): boolean {
+  return typeof v === "number" || ArrayBuffer.isView(v) || (v !== null && typeof v === "object" && "words" in v && "summary" in v);
 }
 
 /** Runs a whole trace in lockstep; throws a Divergence on the first disagreement. */

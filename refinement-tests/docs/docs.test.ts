@@ -10,13 +10,13 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import { step } from "../spec/operations.js";
-import { boot, type State } from "../spec/state.js";
-import { Lockstep } from "./lockstep.js";
-import { canonicalKey, enumerateOps, TINY_CONFIG } from "./explore.js";
-import { configArb, intentArb, resolve } from "./generate.js";
+import { step } from "../../spec/operations.js";
+import { boot, type State } from "../../spec/state.js";
+import { Lockstep } from "../harness/lockstep.js";
+import { canonicalKey, enumerateOps, TINY_CONFIG } from "../harness/explore.js";
+import { configArb, intentArb, resolve } from "../harness/generate.js";
 import { generateDocs, operationDocs, scenarioTraces, staleFiles, strayReferenceFiles } from "./reference.js";
-import { unexpected } from "./traces.js";
+import { unexpected } from "../cli/traces.js";
 
 describe("generated docs", () => {
   it("docs/reference and the scenario pages are up to date with the spec (else run npm run docs)", () => {

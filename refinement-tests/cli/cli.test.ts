@@ -7,10 +7,10 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Trace } from "../spec/vocabulary.js";
+import { Trace } from "../../spec/vocabulary.js";
 
-const ROOT = resolve(import.meta.dirname, "..");
-const BIN = join(ROOT, "refinement-tests/bin/capmem.mjs");
+const ROOT = resolve(import.meta.dirname, "../..");
+const BIN = join(ROOT, "refinement-tests/cli/bin/capmem.mjs");
 let dir: string;
 
 function capmem(...args: string[]) {
@@ -37,11 +37,12 @@ beforeAll(() => {
     join(dir, "broken.mts"),
     `import { Machine } from ${JSON.stringify(join(ROOT, "impl/machine.ts"))};
 export default class Broken extends Machine {
-  pageBits(task, vpage) {
-    const m = this.lookup(task, vpage);
-    const dirty = m >= 0 ? this.flags[this.frameAt(m)] & 2 : 0;
-    const r = super.pageBits(task, vpage);
-    if (r === 0 && m >= 0) this.flags[this.frameAt(m)] |= dirty;
+  exec(op) {
+    if (op.op !== "page.bits") return super.exec(op);
+    const m = this.lookup(op.task, op.vpage);
+    const dirty = m >= 0 ? this.frames.flags[this.frameAt(m)] & 2 : 0;
+    const r = super.exec(op);
+    if (r === 0 && m >= 0) this.frames.flags[this.frameAt(m)] |= dirty;
     return r;
   }
 }
@@ -168,7 +169,12 @@ describe("capmem explore", () => {
       join(dir, "old-epoch.mts"),
       `import { Machine } from ${JSON.stringify(join(ROOT, "impl/machine.ts"))};
 export default class OldEpoch extends Machine {
-  takeFrame(f, content) { super.takeFrame(f, content); this.epoch[f] -= 1; }
+  constructor(config) {
+    super(config);
+    const frames = this.frames;
+    const take = frames.take.bind(frames);
+    frames.take = (f, content) => { take(f, content); frames.epoch[f] -= 1; };
+  }
 }
 `,
     );

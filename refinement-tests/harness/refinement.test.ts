@@ -5,7 +5,7 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { afterAll, describe, expect } from "vitest";
-import { OP_KINDS } from "../spec/vocabulary.js";
+import { OP_KINDS } from "../../spec/vocabulary.js";
 import { configArb, intentArb, SMALL_CONFIG } from "./generate.js";
 import { formatStats, Lockstep, newStats } from "./lockstep.js";
 

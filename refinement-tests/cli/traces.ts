@@ -5,8 +5,8 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { z } from "zod";
-import { type Result, Trace } from "../spec/vocabulary.js";
-import { equal } from "./compare.js";
+import { type Result, Trace } from "../../spec/vocabulary.js";
+import { equal } from "../harness/compare.js";
 
 export class TraceFileError extends Error {
   override name = "TraceFileError";

@@ -8,8 +8,8 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { expect } from "vitest";
-import { step } from "../spec/operations.js";
-import { boot, draft, type State } from "../spec/state.js";
+import { step } from "../../spec/operations.js";
+import { boot, draft, type State } from "../../spec/state.js";
 import { equal } from "./compare.js";
 import { configArb, intentArb, resolve } from "./generate.js";
 

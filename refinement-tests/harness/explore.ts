@@ -7,14 +7,15 @@
  * and its abstraction compared. Breadth-first order means the first broken
  * invariant found comes with a shortest trace.
  */
-import { checkInvariants, checkTransition } from "../spec/invariants.js";
-import { step } from "../spec/operations.js";
-import type { State } from "../spec/state.js";
-import { boot } from "../spec/state.js";
-import type { Config, Op, Right, Trace } from "../spec/vocabulary.js";
-import { OP_KINDS, UNMAP_MODES } from "../spec/vocabulary.js";
-import { toSpec } from "../impl/abstraction.js";
-import { Machine } from "../impl/machine.js";
+import { checkInvariants } from "../../spec/invariants.js";
+import { checkTransition } from "../../spec/transitions.js";
+import { step } from "../../spec/operations.js";
+import type { State } from "../../spec/state.js";
+import { boot } from "../../spec/state.js";
+import type { Config, Op, Right, Trace } from "../../spec/vocabulary.js";
+import { OP_KINDS, UNMAP_MODES } from "../../spec/vocabulary.js";
+import { toSpec } from "../../impl/abstraction.js";
+import { Machine } from "../../impl/machine.js";
 import { firstDifference } from "./compare.js";
 
 export const TINY_CONFIG: Config = { frames: 2, objects: 10, accounts: 2, tasks: 2, containers: 1, capSlots: 4, vpages: 2, containerSlots: 1, handles: 1 };

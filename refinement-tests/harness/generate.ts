@@ -11,9 +11,9 @@
  * counterexample is printed as the concrete operations.
  */
 import fc from "fast-check";
-import type { Cap, Slot, State, Task } from "../spec/state.js";
-import type { Config, Op, OpKind, Right } from "../spec/vocabulary.js";
-import { OP_KINDS, R, rightsList, UNMAP_MODES } from "../spec/vocabulary.js";
+import type { Cap, Slot, State, Task } from "../../spec/state.js";
+import type { Config, Op, OpKind, Right } from "../../spec/vocabulary.js";
+import { OP_KINDS, R, rightsList, UNMAP_MODES } from "../../spec/vocabulary.js";
 
 export interface Intent {
   readonly kind: OpKind;

@@ -8,13 +8,13 @@
  * itself exercised at scale.
  */
 import { describe, expect, it } from "vitest";
-import { checkInvariants } from "../spec/invariants.js";
-import { step } from "../spec/operations.js";
-import type { State } from "../spec/state.js";
-import type { Config, Op } from "../spec/vocabulary.js";
-import { toSpec } from "../impl/abstraction.js";
-import { checkRepresentation } from "../impl/check.js";
-import { Machine } from "../impl/machine.js";
+import { checkInvariants } from "../../spec/invariants.js";
+import { step } from "../../spec/operations.js";
+import type { State } from "../../spec/state.js";
+import type { Config, Op } from "../../spec/vocabulary.js";
+import { toSpec } from "../../impl/abstraction.js";
+import { checkRepresentation } from "../../impl/check.js";
+import { Machine } from "../../impl/machine.js";
 import { firstDifference } from "./compare.js";
 
 const N = 100_000;

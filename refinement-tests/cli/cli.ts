@@ -18,17 +18,18 @@ import { dirname, isAbsolute, join, relative, resolve as resolvePath } from "nod
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import fc from "fast-check";
-import { checkInvariants, checkTransition } from "../spec/invariants.js";
-import { step } from "../spec/operations.js";
-import { boot } from "../spec/state.js";
-import type { Config, OpKind, Trace } from "../spec/vocabulary.js";
-import { Config as ConfigSchema, OP_KINDS } from "../spec/vocabulary.js";
-import type { Machine } from "../impl/machine.js";
-import { configArb, intentArb, type Intent, SMALL_CONFIG } from "./generate.js";
-import { Divergence, formatStats, Lockstep, newStats, type Stats } from "./lockstep.js";
+import { checkInvariants } from "../../spec/invariants.js";
+import { checkTransition } from "../../spec/transitions.js";
+import { step } from "../../spec/operations.js";
+import { boot } from "../../spec/state.js";
+import type { Config, OpKind, Trace } from "../../spec/vocabulary.js";
+import { Config as ConfigSchema, OP_KINDS } from "../../spec/vocabulary.js";
+import type { Machine } from "../../impl/machine.js";
+import { configArb, intentArb, type Intent, SMALL_CONFIG } from "../harness/generate.js";
+import { Divergence, formatStats, Lockstep, newStats, type Stats } from "../harness/lockstep.js";
 import { toMermaid } from "./draw.js";
-import { explore, type ExploreReport, TINY_CONFIG } from "./explore.js";
-import { generateDocs, ROOT, staleFiles, strayReferenceFiles } from "./reference.js";
+import { explore, type ExploreReport, TINY_CONFIG } from "../harness/explore.js";
+import { generateDocs, ROOT, staleFiles, strayReferenceFiles } from "../docs/reference.js";
 import { describeIssues, readTrace, showResult, TraceFileError, traceJsonSchema, unexpected, writeTrace } from "./traces.js";
 
 class UsageError extends Error {}
@@ -63,7 +64,7 @@ docs     regenerates docs/reference (a page per operation and invariant, from th
          what is out of date (exit 1)
 replay and check also compare each result with the trace's "expect", if it has one.
 --impl   an ES module (.mts or .mjs outside this package) whose default export is
-         a class like impl/machine.ts's Machine (usually a subclass): fuzz your own impl`;
+         a class like impl/machine.ts's Machine (usually a subclass overriding exec): fuzz your own impl`;
 
 function int(value: string | undefined, name: string, min: number): number | undefined {
   if (value === undefined) return undefined;
@@ -204,9 +205,9 @@ async function fuzz(argv: string[]): Promise<number> {
 
 /** How to run capmem from the current directory: npm in the package, node elsewhere. */
 function replayCommand(): string {
-  const root = resolvePath(import.meta.dirname, "..");
+  const root = resolvePath(import.meta.dirname, "../..");
   if (resolvePath(process.cwd()) === root) return "npm run capmem --";
-  const bin = relative(process.cwd(), join(root, "refinement-tests/bin/capmem.mjs"));
+  const bin = relative(process.cwd(), join(root, "refinement-tests/cli/bin/capmem.mjs"));
   return `node ${bin.includes(" ") ? JSON.stringify(bin) : bin}`;
 }
 

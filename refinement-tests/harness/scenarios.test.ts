@@ -6,7 +6,7 @@
  * docs.test.ts); these are the ones that are not documentation.
  */
 import { describe, expect, it } from "vitest";
-import type { Config, Op } from "../spec/vocabulary.js";
+import type { Config, Op } from "../../spec/vocabulary.js";
 import { Lockstep } from "./lockstep.js";
 
 const CONFIG: Config = { frames: 4, objects: 40, accounts: 3, tasks: 3, containers: 3, capSlots: 8, vpages: 8, containerSlots: 2, handles: 2 };

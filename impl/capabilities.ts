@@ -1,0 +1,65 @@
+/**
+ * Capabilities (spec/capabilities.ts): derive, copy, delete, revoke, on the
+ * capability table (tables/caps.ts). Removal of subtrees is in removal.ts.
+ */
+import { R } from "../spec/vocabulary.js";
+import { capIn, freeCapSlot, hasObjects, installCap, subjectOk } from "./checks.js";
+import { E, KIND_TASK, OK } from "./constants.js";
+import type { Machine } from "./machine.js";
+import { freeCapNode, removeCapSubtree } from "./removal.js";
+
+export function capDerive(m: Machine, task: number, srcSlot: number, dest: number, rights: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  const src = capIn(m, task, srcSlot, -1, 0);
+  if (src < 0) return -src;
+  const caps = m.caps;
+  if (rights < 0 || (rights & ~caps.rights[src]!) !== 0) return E.BadRights;
+  const se = freeCapSlot(m, task, dest);
+  if (se) return se;
+  if (!hasObjects(m, m.tasks.account[task]!, 1)) return E.ObjectQuotaExceeded;
+  installCap(m, task, dest, caps.kind[src]!, caps.obj[src]!, rights, src);
+  return OK;
+}
+
+export function capCopy(m: Machine, task: number, srcSlot: number, targetSlot: number, dest: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  const src = capIn(m, task, srcSlot, -1, 0);
+  if (src < 0) return -src;
+  const target = capIn(m, task, targetSlot, KIND_TASK, R.write);
+  if (target < 0) return -target;
+  const caps = m.caps;
+  const receiver = caps.obj[target]!;
+  const se = freeCapSlot(m, receiver, dest);
+  if (se) return se;
+  if (!hasObjects(m, m.tasks.account[receiver]!, 1)) return E.ObjectQuotaExceeded;
+  installCap(m, receiver, dest, caps.kind[src]!, caps.obj[src]!, caps.rights[src]!, src);
+  return OK;
+}
+
+export function capDelete(m: Machine, task: number, slot: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  const n = capIn(m, task, slot, -1, 0);
+  if (n < 0) return -n;
+  const caps = m.caps;
+  // Children move up to n's parent (or become roots), then n goes alone.
+  const parent = caps.parent[n]!;
+  let c = caps.firstChild[n]!;
+  while (c !== -1) {
+    const next = caps.nextSib[c]!;
+    caps.linkChild(c, parent);
+    c = next;
+  }
+  caps.firstChild[n] = -1;
+  caps.unlinkFromParent(n);
+  freeCapNode(m, n);
+  return OK;
+}
+
+export function capRevoke(m: Machine, task: number, slot: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  const n = capIn(m, task, slot, -1, 0);
+  if (n < 0) return -n;
+  const caps = m.caps;
+  while (caps.firstChild[n]! !== -1) removeCapSubtree(m, caps.firstChild[n]!);
+  return OK;
+}

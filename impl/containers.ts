@@ -1,0 +1,172 @@
+/**
+ * Containers (spec/containers.ts): create (accounts.ts, `createObject`),
+ * destroy, alloc and free; and the ways a slot is shared or set aside:
+ * logical copy, demote/promote (soft references) and swap out/in. Slots and
+ * their kinds live in tables/objects.ts, frames in tables/frames.ts.
+ */
+import { inRange, R } from "../spec/vocabulary.js";
+import { createObject } from "./accounts.js";
+import { capIn, subjectOk } from "./checks.js";
+import { E, KIND_CONTAINER, OK, SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED } from "./constants.js";
+import type { Machine } from "./machine.js";
+import { destroyContainer, dropSlot } from "./removal.js";
+
+export function containerCreate(m: Machine, task: number, slot: number, dest: number): number {
+  return createObject(m, task, slot, dest, KIND_CONTAINER);
+}
+
+export function containerDestroy(m: Machine, task: number, slot: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  const cap = capIn(m, task, slot, KIND_CONTAINER, R.alloc);
+  if (cap < 0) return -cap;
+  destroyContainer(m, m.caps.obj[cap]!);
+  return OK;
+}
+
+export function containerAlloc(m: Machine, task: number, slot: number, index: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  const cap = capIn(m, task, slot, KIND_CONTAINER, R.alloc);
+  if (cap < 0) return -cap;
+  const cons = m.containers;
+  if (!inRange(index, cons.S)) return E.BadIndex;
+  const c = m.caps.obj[cap]!;
+  const si = c * cons.S + index;
+  if (cons.kind[si] !== SLOT_EMPTY) return E.FrameSlotOccupied;
+  const a = cons.account[c]!;
+  if (m.accounts.unusedFrames(a) < 1) return E.FrameQuotaExceeded;
+  const f = m.frames.next();
+  if (f < 0) return E.OutOfMemory;
+
+  m.frames.take(f, 0);
+  cons.kind[si] = SLOT_HARD;
+  cons.frame[si] = f;
+  m.accounts.framesCharged[a]! += 1;
+  m.value = f;
+  return OK;
+}
+
+export function containerFree(m: Machine, task: number, slot: number, index: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  const cap = capIn(m, task, slot, KIND_CONTAINER, R.alloc);
+  if (cap < 0) return -cap;
+  const cons = m.containers;
+  if (!inRange(index, cons.S)) return E.BadIndex;
+  const c = m.caps.obj[cap]!;
+  const si = c * cons.S + index;
+  if (cons.kind[si] === SLOT_EMPTY) return E.FrameSlotEmpty;
+  dropSlot(m, si, cons.account[c]!);
+  return OK;
+}
+
+// ---------------------------------------------------------------------------
+// Sharing: logical copy, soft references, swap
+
+/** The container slot named by a container cap and a slot number, or -(status). */
+export function slotVia(m: Machine, task: number, slot: number, index: number, need: number): number {
+  const cap = capIn(m, task, slot, KIND_CONTAINER, need);
+  if (cap < 0) return cap;
+  const S = m.containers.S;
+  if (!inRange(index, S)) return -E.BadIndex;
+  return m.caps.obj[cap]! * S + index;
+}
+
+/** 0 if slot si is hard, else FrameSlotEmpty or SlotNotHard. */
+export function needHard(m: Machine, si: number): number {
+  const kind = m.containers.kind[si]!;
+  return kind === SLOT_EMPTY ? E.FrameSlotEmpty : kind !== SLOT_HARD ? E.SlotNotHard : 0;
+}
+
+export function containerCopy(m: Machine, task: number, src: number, srcIndex: number, dst: number, dstIndex: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  const from = slotVia(m, task, src, srcIndex, R.read);
+  if (from < 0) return -from;
+  const he = needHard(m, from);
+  if (he) return he;
+  const to = slotVia(m, task, dst, dstIndex, R.alloc);
+  if (to < 0) return -to;
+  const cons = m.containers;
+  if (cons.kind[to] !== SLOT_EMPTY) return E.FrameSlotOccupied;
+  const account = cons.account[cons.of(to)]!;
+  if (m.accounts.unusedFrames(account) < 1) return E.FrameQuotaExceeded;
+  const f = cons.frame[from]!;
+  cons.kind[to] = SLOT_HARD;
+  cons.frame[to] = f;
+  m.frames.refs[f]! += 1;
+  m.frames.refresh(f);
+  m.accounts.framesCharged[account]! += 1;
+  return OK;
+}
+
+export function containerDemote(m: Machine, task: number, slot: number, index: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  const si = slotVia(m, task, slot, index, R.alloc);
+  if (si < 0) return -si;
+  const he = needHard(m, si);
+  if (he) return he;
+  const cons = m.containers;
+  const frames = m.frames;
+  const f = cons.frame[si]!;
+  if (frames.wired[f]! > 0) return E.Wired;
+  dropSlot(m, si, cons.account[cons.of(si)]!);
+  cons.kind[si] = SLOT_SOFT;
+  cons.frame[si] = f;
+  cons.aux[si] = frames.epoch[f]!;
+  frames.softLive[f]! += 1;
+  frames.refresh(f);
+  return OK;
+}
+
+export function containerPromote(m: Machine, task: number, slot: number, index: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  const si = slotVia(m, task, slot, index, R.alloc);
+  if (si < 0) return -si;
+  const cons = m.containers;
+  const frames = m.frames;
+  if (cons.kind[si] !== SLOT_SOFT) return E.NotSoft;
+  const f = cons.frame[si]!;
+  if (cons.aux[si] !== frames.epoch[f]) return E.Stale;
+  const account = cons.account[cons.of(si)]!;
+  if (m.accounts.unusedFrames(account) < 1) return E.FrameQuotaExceeded;
+  cons.kind[si] = SLOT_HARD;
+  cons.aux[si] = 0;
+  frames.softLive[f]! -= 1;
+  frames.refs[f]! += 1;
+  frames.refresh(f);
+  m.accounts.framesCharged[account]! += 1;
+  return OK;
+}
+
+export function containerSwapOut(m: Machine, task: number, slot: number, index: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  const si = slotVia(m, task, slot, index, R.alloc);
+  if (si < 0) return -si;
+  const he = needHard(m, si);
+  if (he) return he;
+  const cons = m.containers;
+  const f = cons.frame[si]!;
+  if (m.frames.wired[f]! > 0) return E.Wired;
+  const content = m.frames.content[f]!;
+  dropSlot(m, si, cons.account[cons.of(si)]!);
+  cons.kind[si] = SLOT_SWAPPED;
+  cons.aux[si] = content;
+  return OK;
+}
+
+export function containerSwapIn(m: Machine, task: number, slot: number, index: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  const si = slotVia(m, task, slot, index, R.alloc);
+  if (si < 0) return -si;
+  const cons = m.containers;
+  if (cons.kind[si] !== SLOT_SWAPPED) return E.NotSwapped;
+  const account = cons.account[cons.of(si)]!;
+  if (m.accounts.unusedFrames(account) < 1) return E.FrameQuotaExceeded;
+  const f = m.frames.next();
+  if (f < 0) return E.OutOfMemory;
+  m.frames.take(f, cons.aux[si]!);
+  cons.kind[si] = SLOT_HARD;
+  cons.frame[si] = f;
+  cons.aux[si] = 0;
+  m.accounts.framesCharged[account]! += 1;
+  m.value = f;
+  return OK;
+}

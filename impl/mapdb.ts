@@ -1,0 +1,117 @@
+/**
+ * The mapping database: how page-table entries (tables/pagetables.ts) are
+ * linked into trees. A derived mapping hangs from the mapping it came from
+ * (its parent's child list); a root mapping hangs from its container slot
+ * (the slot's list of roots) and from the capability node that authorized
+ * it (that node's list), so that freeing a slot, deleting a capability or
+ * unmapping a page finds exactly the mappings to take along. Like Fiasco's
+ * mapdb, this is kept apart from the page tables that hold the nodes.
+ */
+import type { Machine } from "./machine.js";
+
+/** The frame mapping e maps (a root maps whatever its slot holds). */
+export function frameAt(m: Machine, e: number): number {
+  const pages = m.pages;
+  const w = pages.what[e]!;
+  return pages.up[e]! >= 0 ? w : m.containers.frame[w]!;
+}
+
+/**
+ * A new mapping at (task, vpage), charged to the task's account: derived
+ * from mapping `parent` (whose frame it maps), or (parent -1) a root
+ * authorized by cap node `cap` for container slot `si`.
+ */
+export function newMapping(m: Machine, task: number, vpage: number, rights: number, parent: number, cap: number, si: number): number {
+  const pages = m.pages;
+  const e = pages.claim(task, vpage);
+  pages.up[e] = parent !== -1 ? parent : -2 - cap;
+  pages.what[e] = parent !== -1 ? frameAt(m, parent) : si;
+  pages.rights[e] = rights;
+  linkMapping(m, e);
+  m.accounts.objCharged[m.tasks.account[task]!]! += 1;
+  return e;
+}
+
+/** Hooks mapping e (up and what set) at the head of its lists: its parent's children, or its slot's and cap's roots. */
+export function linkMapping(m: Machine, e: number): void {
+  const pages = m.pages;
+  const up = pages.up[e]!;
+  const first = up >= 0 ? pages.firstChild[up]! : pages.slotRoots[pages.what[e]!]!;
+  pages.next[e] = first;
+  pages.prev[e] = -1;
+  if (first !== -1) pages.prev[first] = e;
+  if (up >= 0) pages.firstChild[up] = e;
+  else pages.slotRoots[pages.what[e]!] = e;
+  if (up <= -2) {
+    const caps = m.caps;
+    const cap = -2 - up;
+    const head = caps.firstMap[cap]!;
+    pages.nextCap[e] = head;
+    pages.prevCap[e] = -1;
+    if (head !== -1) pages.prevCap[head] = e;
+    caps.firstMap[cap] = e;
+  }
+}
+
+/**
+ * Takes mapping e out of the list it hangs on: its parent's children, or
+ * for a root its slot's roots and its cap's mappings. Its own fields stay.
+ */
+export function unlinkMapping(m: Machine, e: number): void {
+  const pages = m.pages;
+  const up = pages.up[e]!;
+  const prev = pages.prev[e]!;
+  const next = pages.next[e]!;
+  if (prev !== -1) pages.next[prev] = next;
+  else if (up >= 0) pages.firstChild[up] = next;
+  else pages.slotRoots[pages.what[e]!] = next;
+  if (next !== -1) pages.prev[next] = prev;
+  if (up <= -2) {
+    const pc = pages.prevCap[e]!;
+    const nc = pages.nextCap[e]!;
+    if (pc !== -1) pages.nextCap[pc] = nc;
+    else m.caps.firstMap[-2 - up] = nc;
+    if (nc !== -1) pages.prevCap[nc] = pc;
+  }
+}
+
+/**
+ * Moves mapping e to (task, vpage) (l4.grant): same parent or source, same
+ * children; the node changes place, so its links are redone and its
+ * children are told (a loop over its children, not over the subtree).
+ */
+export function moveMapping(m: Machine, e: number, task: number, vpage: number): void {
+  const pages = m.pages;
+  const q = pages.claim(task, vpage);
+  unlinkMapping(m, e);
+  pages.up[q] = pages.up[e]!;
+  pages.what[q] = pages.what[e]!;
+  pages.rights[q] = pages.rights[e]!;
+  linkMapping(m, q);
+  const first = pages.firstChild[e]!;
+  pages.firstChild[q] = first;
+  for (let c = first; c !== -1; c = pages.next[c]!) pages.up[c] = q;
+  pages.clear(e);
+}
+
+/** Removes mapping `top` and all mappings derived from it, refunding each holder's account. */
+export function removeMappingSubtree(m: Machine, top: number): void {
+  const pages = m.pages;
+  const stack = m.mapStack;
+  const charged = m.accounts.objCharged;
+  const payer = m.tasks.account;
+  unlinkMapping(m, top);
+  if (pages.firstChild[top] === -1) {
+    // a leaf of the mapping tree (the common case): no walk needed
+    charged[payer[pages.taskOf(top)]!]! -= 1;
+    pages.clear(top);
+    return;
+  }
+  let sp = stack.push(0, top);
+  while (sp > 0) {
+    const e = stack.a[--sp]!;
+    for (let c = pages.firstChild[e]!; c !== -1; c = pages.next[c]!) sp = stack.push(sp, c);
+    charged[payer[pages.taskOf(e)]!]! -= 1;
+    pages.clear(e);
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Mappings (spec/mappings.ts): page.map, page.unmap, page.bits and the L4
+ * operations (map, grant, share) on the page tables (tables/pagetables.ts),
+ * with the mapping database's links in mapdb.ts.
+ */
+import { inRange, R } from "../spec/vocabulary.js";
+import { capIn, hasObjects, subjectOk } from "./checks.js";
+import { E, FLAG_DIRTY, FLAG_REFERENCED, KIND_CONTAINER, KIND_TASK, OK, SEND_GRANT, SEND_MAP, SEND_SHARE, SLOT_EMPTY, SLOT_HARD } from "./constants.js";
+import type { Machine } from "./machine.js";
+import { frameAt, moveMapping, newMapping, removeMappingSubtree } from "./mapdb.js";
+
+export function pageMap(m: Machine, task: number, slot: number, index: number, vpage: number, rights: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (rights <= 0 || (rights & ~(R.read | R.write)) !== 0) return E.BadRights;
+  const cap = capIn(m, task, slot, KIND_CONTAINER, rights);
+  if (cap < 0) return -cap;
+  const cons = m.containers;
+  if (!inRange(index, cons.S)) return E.BadIndex;
+  const c = m.caps.obj[cap]!;
+  const si = c * cons.S + index;
+  if (cons.kind[si] === SLOT_EMPTY) return E.FrameSlotEmpty;
+  if (cons.kind[si] !== SLOT_HARD) return E.SlotNotHard;
+  if (!inRange(vpage, m.config.vpages)) return E.BadPage;
+  if (m.pages.lookup(task, vpage) !== -1) return E.PageMapped;
+  if (!hasObjects(m, m.tasks.account[task]!, 1)) return E.ObjectQuotaExceeded;
+
+  newMapping(m, task, vpage, rights, -1, cap, si);
+  return OK;
+}
+
+/** Referenced/dirty bits of the frame mapped by node e. */
+function bitsOf(m: Machine, e: number): number {
+  return m.frames.flags[frameAt(m, e)]! & (FLAG_REFERENCED | FLAG_DIRTY);
+}
+
+/** mode: 0 derived, 1 all, 2 readonly, -1 not a mode. */
+export function pageUnmap(m: Machine, task: number, vpage: number, order: number, mode: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (!inRange(order, 31)) return E.BadPage;
+  const size = 2 ** order;
+  if (!inRange(vpage, m.config.vpages) || vpage % size !== 0 || vpage + size > m.config.vpages) return E.BadPage;
+  if (mode < 0) return E.BadValue;
+  const pages = m.pages;
+  let bits = 0;
+  for (let v = vpage; v < vpage + size; v++) {
+    const e = pages.lookup(task, v);
+    if (e !== -1) bits |= bitsOf(m, e);
+  }
+  for (let v = vpage; v < vpage + size; v++) {
+    const e = pages.lookup(task, v);
+    if (e === -1) continue;
+    if (mode === 1) removeMappingSubtree(m, e);
+    else if (mode === 0) while (pages.firstChild[e]! !== -1) removeMappingSubtree(m, pages.firstChild[e]!);
+    else takeWriteBelow(m, e);
+  }
+  m.value = bits;
+  return OK;
+}
+
+/** Takes write from every mapping below `top`; removes those left with no right. */
+function takeWriteBelow(m: Machine, top: number): void {
+  const pages = m.pages;
+  const stack = m.stack;
+  let sp = stack.push(0, top);
+  while (sp > 0) {
+    const n = stack.a[--sp]!;
+    let c = pages.firstChild[n]!;
+    while (c !== -1) {
+      const next = pages.next[c]!;
+      if (pages.rights[c] === R.write) {
+        removeMappingSubtree(m, c);
+      } else {
+        pages.rights[c] = pages.rights[c]! & ~R.write;
+        sp = stack.push(sp, c);
+      }
+      c = next;
+    }
+  }
+}
+
+export function pageBits(m: Machine, task: number, vpage: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (!inRange(vpage, m.config.vpages)) return E.BadPage;
+  const e = m.pages.lookup(task, vpage);
+  if (e === -1) return E.NotMapped;
+  m.value = bitsOf(m, e);
+  const f = frameAt(m, e);
+  m.frames.flags[f] = m.frames.flags[f]! & ~(FLAG_REFERENCED | FLAG_DIRTY);
+  return OK;
+}
+
+// ---------------------------------------------------------------------------
+// L4: map, share, grant
+
+/** l4.map, l4.grant, l4.share: the same checks as the spec's sendChecks, then the kind's effect. */
+export function l4Send(m: Machine, task: number, vpage: number, targetSlot: number, dest: number, rights: number, kind: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (!inRange(vpage, m.config.vpages)) return E.BadPage;
+  const pages = m.pages;
+  const e = pages.lookup(task, vpage);
+  if (e === -1) return E.NotMapped;
+  if (kind !== SEND_GRANT && (rights <= 0 || (rights & ~pages.rights[e]!) !== 0)) return E.BadRights;
+  const target = capIn(m, task, targetSlot, KIND_TASK, R.write);
+  if (target < 0) return -target;
+  const to = m.caps.obj[target]!;
+  if (!inRange(dest, m.config.vpages)) return E.BadPage;
+  if (pages.lookup(to, dest) !== -1) return E.PageMapped;
+  const payer = m.tasks.account;
+  const moving = kind === SEND_GRANT && payer[to] === payer[task];
+  if (!moving && !hasObjects(m, payer[to]!, 1)) return E.ObjectQuotaExceeded;
+
+  if (kind === SEND_MAP) {
+    newMapping(m, to, dest, rights, e, -1, -1);
+  } else if (kind === SEND_SHARE) {
+    const up = pages.up[e]!;
+    if (up >= 0) newMapping(m, to, dest, rights, up, -1, -1);
+    else newMapping(m, to, dest, rights, -1, -2 - up, pages.what[e]!);
+  } else {
+    // grant: the node itself moves; its links (parent, children, lists) stay
+    m.accounts.objCharged[payer[task]!]! -= 1;
+    moveMapping(m, e, to, dest);
+    m.accounts.objCharged[payer[to]!]! += 1;
+  }
+  return OK;
+}

@@ -1,0 +1,65 @@
+/**
+ * Memory access (spec/memory.ts): read and write a word through a mapping,
+ * with copy-on-write when the frame is held by more than one slot.
+ */
+import { inRange, isWord, R } from "../spec/vocabulary.js";
+import { subjectOk } from "./checks.js";
+import { E, FLAG_DIRTY, FLAG_REFERENCED, OK } from "./constants.js";
+import type { Machine } from "./machine.js";
+import { frameAt } from "./mapdb.js";
+
+export function memRead(m: Machine, task: number, vpage: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (!inRange(vpage, m.config.vpages)) return E.BadPage;
+  const e = m.pages.lookup(task, vpage);
+  if (e === -1) return E.NotMapped;
+  if ((m.pages.rights[e]! & R.read) === 0) return E.ProtectionFault;
+  const f = frameAt(m, e);
+  m.frames.flags[f]! |= FLAG_REFERENCED;
+  m.value = m.frames.content[f]!;
+  return OK;
+}
+
+export function memWrite(m: Machine, task: number, vpage: number, value: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (!isWord(value)) return E.BadValue;
+  if (!inRange(vpage, m.config.vpages)) return E.BadPage;
+  const pages = m.pages;
+  const e = pages.lookup(task, vpage);
+  if (e === -1) return E.NotMapped;
+  if ((pages.rights[e]! & R.write) === 0) return E.ProtectionFault;
+  const frames = m.frames;
+  let f = frameAt(m, e);
+  if (frames.wired[f]! > 0) return E.Wired;
+  if (frames.refs[f]! > 1) {
+    // copy-on-write: the root slot gets a fresh frame with the old content
+    const g = frames.next();
+    if (g < 0) return E.OutOfMemory;
+    let root = e;
+    while (pages.up[root]! >= 0) root = pages.up[root]!;
+    const si = pages.what[root]!;
+    frames.take(g, frames.content[f]!);
+    frames.refs[f]! -= 1;
+    frames.refresh(f);
+    m.containers.frame[si] = g;
+    // roots read their frame from the slot; derived mappings hold it
+    for (let r = pages.slotRoots[si]!; r !== -1; r = pages.next[r]!) redirect(m, r, g);
+    f = g;
+  }
+  frames.flags[f]! |= FLAG_REFERENCED | FLAG_DIRTY;
+  frames.written(f, value);
+  return OK;
+}
+
+/** Points every mapping derived from root mapping `top` at frame g. */
+function redirect(m: Machine, top: number, g: number): void {
+  const pages = m.pages;
+  const stack = m.mapStack;
+  let sp = 0;
+  for (let c = pages.firstChild[top]!; c !== -1; c = pages.next[c]!) sp = stack.push(sp, c);
+  while (sp > 0) {
+    const n = stack.a[--sp]!;
+    pages.what[n] = g;
+    for (let c = pages.firstChild[n]!; c !== -1; c = pages.next[c]!) sp = stack.push(sp, c);
+  }
+}

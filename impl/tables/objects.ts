@@ -1,0 +1,64 @@
+/**
+ * The small object tables: tasks, containers and DMA handles, each indexed by
+ * id with a bitmap of free ids (the lowest unused id is the next one, as the
+ * spec fixes). A task's capability space is in the capability table
+ * (tables/caps.ts) and its page table in tables/pagetables.ts.
+ */
+import { LowestFreeSet } from "../bitmap.js";
+
+export class TaskTable {
+  /** the paying account, or -1 for a free id */
+  readonly account: Int32Array;
+  readonly free: LowestFreeSet;
+
+  constructor(tasks: number) {
+    this.account = new Int32Array(tasks).fill(-1);
+    this.free = new LowestFreeSet(tasks, true);
+  }
+}
+
+/** Containers and their slots; slot `index` of container c is slot c * S + index. */
+export class ContainerTable {
+  /** slots per container */
+  readonly S: number;
+  /** the paying account, or -1 for a free id */
+  readonly account: Int32Array;
+  /** bumped when a container is destroyed: its capabilities go stale at once (Coyotos-style rescind) */
+  readonly version: Int32Array;
+  readonly free: LowestFreeSet;
+  /** per slot: the frame of a hard or soft slot, else -1 */
+  readonly frame: Int32Array;
+  /** per slot: SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED */
+  readonly kind: Uint8Array;
+  /** per slot: the epoch of a soft slot, the content of a swapped one */
+  readonly aux: Int32Array;
+
+  constructor(containers: number, slots: number) {
+    this.S = slots;
+    this.account = new Int32Array(containers).fill(-1);
+    this.version = new Int32Array(containers);
+    this.free = new LowestFreeSet(containers, true);
+    this.frame = new Int32Array(containers * slots).fill(-1);
+    this.kind = new Uint8Array(containers * slots);
+    this.aux = new Int32Array(containers * slots);
+  }
+
+  /** The container of slot si. */
+  of(si: number): number {
+    return (si / this.S) | 0;
+  }
+}
+
+export class HandleTable {
+  /** the paying account, or -1 for a free id */
+  readonly account: Int32Array;
+  /** the wired frame */
+  readonly frame: Int32Array;
+  readonly free: LowestFreeSet;
+
+  constructor(handles: number) {
+    this.account = new Int32Array(handles).fill(-1);
+    this.frame = new Int32Array(handles).fill(-1);
+    this.free = new LowestFreeSet(handles, true);
+  }
+}

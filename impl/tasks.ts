@@ -1,0 +1,31 @@
+/**
+ * Tasks (spec/tasks.ts): create through an account (accounts.ts,
+ * `createObject`) and destroy ("kill -9", removal.ts `destroyTask`). A task
+ * is its paying account (tables/objects.ts), a row of the capability table
+ * and a page table.
+ */
+import { R } from "../spec/vocabulary.js";
+import { createObject } from "./accounts.js";
+import { capIn, subjectOk } from "./checks.js";
+import { E, KIND_TASK, OK } from "./constants.js";
+import type { Machine } from "./machine.js";
+import { destroyTask } from "./removal.js";
+
+/** Makes task `id`, paid by `account`, with an empty page table (its capability row is already empty). */
+export function newTask(m: Machine, id: number, account: number): void {
+  m.tasks.free.delete(id);
+  m.tasks.account[id] = account;
+  m.pages.create(id);
+}
+
+export function taskCreate(m: Machine, task: number, slot: number, dest: number): number {
+  return createObject(m, task, slot, dest, KIND_TASK);
+}
+
+export function taskDestroy(m: Machine, task: number, slot: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  const cap = capIn(m, task, slot, KIND_TASK, R.alloc);
+  if (cap < 0) return -cap;
+  destroyTask(m, m.caps.obj[cap]!);
+  return OK;
+}

@@ -1,0 +1,312 @@
+/**
+ * Containers: a fixed number of slots, each empty, Hard(frame),
+ * Soft(frame, epoch) or Swapped(content), paid for by an account. Seed 000
+ * (000_0acf2069c9b56720.txt, Hurd-on-L4 physmem) makes the container "the
+ * only basic object for all things concerning memory management": frames are
+ * allocated into it and mapped from it, and it keeps track of who pays.
+ *
+ * Besides create/destroy and alloc/free, this file holds the ways a slot is
+ * shared or set aside: logical copy with copy-on-write (seed 004,
+ * 004_1a77f3008d0f6074.txt), demotion to a soft reference for caches and
+ * promotion back (seed 000), and swap out/in through physmem (seeds 000, 004).
+ */
+import type { Cap, Container, Draft, Slot, State, Task } from "./state.js";
+import { draft } from "./state.js";
+import { remove } from "./removal.js";
+import type { ErrorCode, OpOf } from "./vocabulary.js";
+import { inRange, R } from "./vocabulary.js";
+import type { Step } from "./checks.js";
+import { capIn, done, fail, isError, subjectOf, unusedFrames } from "./checks.js";
+import { createObject } from "./accounts.js";
+import { mappingsRootedAt } from "./mappings.js";
+import { nextFrame, takeFrame } from "./physmem.js";
+
+/**
+ * container.create — make an empty container paid by the account named by
+ * `account` and put an all-rights capability to it into the subject's slot
+ * `dest`. The new id is the lowest unused one.
+ *
+ * Why: containers are "the only basic object for all things concerning memory
+ * management" and "allow to keep track of who pays for a resource" (seed 000,
+ * 000_0acf2069c9b56720.txt). The container's account also pays for every
+ * frame allocated into it.
+ *
+ * Result: the new container's id.
+ * Errors, in order: as task.create.
+ */
+export function containerCreate(state: State, op: OpOf<"container.create">): Step {
+  return createObject(state, op, "container");
+}
+
+/**
+ * container.destroy — destroy the container named by `container`: every
+ * capability naming it becomes invalid at once, every mapping of its frames
+ * goes, and its frames are released (a frame no other slot holds becomes free,
+ * unless it is wired for DMA: then it waits for its last handle to go).
+ *
+ * Why: Coyotos-style rescind (seed 001, 001_468f3620a1a4dd19.txt): the client
+ * "can revoke access to a container at any time to reclaim the resources"
+ * (seed 000), whatever the server it was shared with does.
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights (`alloc`).
+ */
+export function containerDestroy(state: State, op: OpOf<"container.destroy">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const cap = capIn(state, subject, op.container, "container", R.alloc);
+  if (isError(cap)) return fail(state, cap);
+  return done(remove(state, { containers: [cap.object] }));
+}
+
+/** The container named by a cap in the subject's space, checked. */
+export function containerVia(state: State, subject: Task, slot: unknown, need: number): { cap: Cap; container: Container } | ErrorCode {
+  const cap = capIn(state, subject, slot, "container", need);
+  if (isError(cap)) return cap;
+  return { cap, container: state.containers[cap.object]! };
+}
+
+/**
+ * container.alloc — allocate a physical frame into the empty slot `index` of
+ * the container named by `container`, zero it, and charge it to the
+ * container's account. The frame is the lowest-numbered free one; its epoch
+ * is bumped (it is a new use of the frame).
+ *
+ * Why: "the basic operation will be to allocate some frames into a container,
+ * and then to map them" (seed 000); physmem only grants frames within the
+ * payer's quota (seed 004). Zeroing keeps one owner's data from leaking to
+ * the next.
+ *
+ * Result: the frame number.
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`alloc`); BadIndex; FrameSlotOccupied; FrameQuotaExceeded (the container's
+ * account); OutOfMemory (no free frame).
+ */
+export function containerAlloc(state: State, op: OpOf<"container.alloc">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const found = containerVia(state, subject, op.container, R.alloc);
+  if (isError(found)) return fail(state, found);
+  const { cap, container } = found;
+  if (!inRange(op.index, state.config.containerSlots)) return fail(state, "BadIndex");
+  if (container.slots[op.index]!.kind !== "empty") return fail(state, "FrameSlotOccupied");
+  if (unusedFrames(state.accounts[container.account]!) < 1) return fail(state, "FrameQuotaExceeded");
+  const frame = nextFrame(state);
+  if (frame === null) return fail(state, "OutOfMemory");
+
+  const d = draft(state);
+  d.containers[cap.object]!.slots[op.index] = { kind: "hard", frame };
+  d.accounts[container.account]!.framesCharged += 1;
+  takeFrame(d, frame);
+  return done(d, frame);
+}
+
+/**
+ * container.free — empty slot `index` of the container named by `container`.
+ * For a hard reference, every mapping rooted at that slot is unmapped, the
+ * container's account is refunded, and the frame becomes free if no other
+ * slot holds it and it is not wired; its content is left as it is (it is
+ * zeroed on its next allocation). A soft reference or swapped content is
+ * simply dropped.
+ *
+ * Why: no mapping may outlive its backing (MODEL.md invariants).
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`alloc`); BadIndex; FrameSlotEmpty.
+ */
+export function containerFree(state: State, op: OpOf<"container.free">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const found = containerVia(state, subject, op.container, R.alloc);
+  if (isError(found)) return fail(state, found);
+  const { cap, container } = found;
+  if (!inRange(op.index, state.config.containerSlots)) return fail(state, "BadIndex");
+  const slot = container.slots[op.index]!;
+  if (slot.kind === "empty") return fail(state, "FrameSlotEmpty");
+
+  const d = dropSlot(state, cap.object, op.index);
+  d.containers[cap.object]!.slots[op.index] = { kind: "empty" };
+  return done(d);
+}
+
+/**
+ * The state with what slot (container, index) holds let go: for a hard
+ * reference, the mappings rooted at the slot go, the frame loses a reference
+ * and the container's account a frame charge. A soft reference or swapped
+ * content costs nothing to let go. The caller sets the slot's new value.
+ */
+export function dropSlot(state: State, container: number, index: number): Draft {
+  const slot = state.containers[container]!.slots[index]!;
+  if (slot.kind !== "hard") return draft(state);
+  const d = remove(state, { mappings: mappingsRootedAt(state, container, index) });
+  d.accounts[state.containers[container]!.account]!.framesCharged -= 1;
+  d.frames[slot.frame]!.refs -= 1;
+  return d;
+}
+
+// ---------------------------------------------------------------------------
+// Sharing: logical copy, soft references, swap
+
+/**
+ * The container named by the cap in `slot` and its slot `index`.
+ * Errors, in order: BadCapSlot, NoCap, WrongType, NoRights (`need`); BadIndex.
+ */
+export function slotVia(state: State, subject: Task, slot: unknown, index: unknown, need: number) {
+  const found = containerVia(state, subject, slot, need);
+  if (isError(found)) return found;
+  if (!inRange(index, state.config.containerSlots)) return "BadIndex" as const;
+  return { ...found, id: found.cap.object, index, slot: found.container.slots[index]! };
+}
+
+/** Error for a slot that must hold a hard reference: FrameSlotEmpty or SlotNotHard. */
+export const needHard = (slot: Slot): ErrorCode | null => (slot.kind === "empty" ? "FrameSlotEmpty" : slot.kind !== "hard" ? "SlotNotHard" : null);
+
+/**
+ * container.copy — logical copy: put into the empty slot `dstIndex` of the
+ * container named by `dst` a hard reference to the frame in slot `srcIndex`
+ * of the container named by `src`. No data moves; the frame is shared until
+ * someone writes to it through a mapping (copy-on-write, see mem.write).
+ * The receiving container's account pays a frame of quota.
+ *
+ * Why: "Data can be copied into a container by just installing frame
+ * references from other containers, so the copy is logical" (seed 000); a
+ * filesystem serves reads this way from its cache (seed 004). The receiver
+ * pays, as MODEL.md decides.
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`src` needs `read`); BadIndex; FrameSlotEmpty, SlotNotHard (source slot);
+ * BadCapSlot, NoCap, WrongType, NoRights (`dst` needs `alloc`); BadIndex;
+ * FrameSlotOccupied; FrameQuotaExceeded (the receiving container's account).
+ */
+export function containerCopy(state: State, op: OpOf<"container.copy">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const from = slotVia(state, subject, op.src, op.srcIndex, R.read);
+  if (isError(from)) return fail(state, from);
+  const hardErr = needHard(from.slot);
+  if (hardErr) return fail(state, hardErr);
+  const to = slotVia(state, subject, op.dst, op.dstIndex, R.alloc);
+  if (isError(to)) return fail(state, to);
+  if (to.slot.kind !== "empty") return fail(state, "FrameSlotOccupied");
+  if (unusedFrames(state.accounts[to.container.account]!) < 1) return fail(state, "FrameQuotaExceeded");
+  const frame = (from.slot as Extract<Slot, { kind: "hard" }>).frame;
+
+  const d = draft(state);
+  d.containers[to.id]!.slots[to.index] = { kind: "hard", frame };
+  d.frames[frame]!.refs += 1;
+  d.accounts[to.container.account]!.framesCharged += 1;
+  return done(d);
+}
+
+/**
+ * container.demote — turn the hard reference in slot `index` into a soft one:
+ * the mappings rooted at the slot go, the frame loses a reference and the
+ * container's account is refunded, but the frame keeps its content until
+ * physmem reuses it or someone writes it.
+ *
+ * Why: a filesystem under memory pressure turns its cached pages into soft
+ * references instead of dropping them (seed 000), giving the quota back while
+ * keeping a chance to recover the data without reading the disk.
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`alloc`); BadIndex; FrameSlotEmpty, SlotNotHard; Wired.
+ */
+export function containerDemote(state: State, op: OpOf<"container.demote">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const at = slotVia(state, subject, op.container, op.index, R.alloc);
+  if (isError(at)) return fail(state, at);
+  const hardErr = needHard(at.slot);
+  if (hardErr) return fail(state, hardErr);
+  const frame = (at.slot as Extract<Slot, { kind: "hard" }>).frame;
+  if (state.frames[frame]!.wired > 0) return fail(state, "Wired");
+
+  const d = dropSlot(state, at.id, at.index);
+  d.containers[at.id]!.slots[at.index] = { kind: "soft", frame, epoch: state.frames[frame]!.epoch };
+  return done(d);
+}
+
+/**
+ * container.promote — turn the soft reference in slot `index` back into a
+ * hard one, if its frame still holds what it held (same epoch): the container's
+ * account pays a frame again.
+ *
+ * Why: "the filesystem can later reclaim the data without reading it from
+ * disk again by turning the soft reference back into a hard reference"
+ * (seed 000) — unless the frame was reused or changed meanwhile.
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`alloc`); BadIndex; NotSoft; Stale; FrameQuotaExceeded.
+ */
+export function containerPromote(state: State, op: OpOf<"container.promote">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const at = slotVia(state, subject, op.container, op.index, R.alloc);
+  if (isError(at)) return fail(state, at);
+  if (at.slot.kind !== "soft") return fail(state, "NotSoft");
+  if (state.frames[at.slot.frame]!.epoch !== at.slot.epoch) return fail(state, "Stale");
+  if (unusedFrames(state.accounts[at.container.account]!) < 1) return fail(state, "FrameQuotaExceeded");
+
+  const d = draft(state);
+  d.containers[at.id]!.slots[at.index] = { kind: "hard", frame: at.slot.frame };
+  d.frames[at.slot.frame]!.refs += 1;
+  d.accounts[at.container.account]!.framesCharged += 1;
+  return done(d);
+}
+
+/**
+ * container.swapOut — write the content of the hard slot `index` to backing
+ * store: the slot keeps the content, the mappings rooted at it go, the frame
+ * loses a reference and the container's account is refunded.
+ *
+ * Why: swapping goes through physmem, not the task's own swap, so that shared
+ * frames stay shared (seed 004); the quota comes back for other use.
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`alloc`); BadIndex; FrameSlotEmpty, SlotNotHard; Wired.
+ */
+export function containerSwapOut(state: State, op: OpOf<"container.swapOut">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const at = slotVia(state, subject, op.container, op.index, R.alloc);
+  if (isError(at)) return fail(state, at);
+  const hardErr = needHard(at.slot);
+  if (hardErr) return fail(state, hardErr);
+  const frame = state.frames[(at.slot as Extract<Slot, { kind: "hard" }>).frame]!;
+  if (frame.wired > 0) return fail(state, "Wired");
+  const content = frame.content;
+
+  const d = dropSlot(state, at.id, at.index);
+  d.containers[at.id]!.slots[at.index] = { kind: "swapped", content };
+  return done(d);
+}
+
+/**
+ * container.swapIn — bring the swapped-out content of slot `index` back into
+ * a frame (chosen by `nextFrame`, with a new epoch), charged to the
+ * container's account.
+ *
+ * Why: a self-paging task decides what to swap and brings it back through
+ * physmem (seeds 000 and 004). Swapped-out content costs no frame, so
+ * bringing it back is charged like any allocation: swapping never lets an
+ * account hold more frames than its quota.
+ *
+ * Result: the frame number.
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`alloc`); BadIndex; NotSwapped; FrameQuotaExceeded; OutOfMemory.
+ */
+export function containerSwapIn(state: State, op: OpOf<"container.swapIn">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const at = slotVia(state, subject, op.container, op.index, R.alloc);
+  if (isError(at)) return fail(state, at);
+  if (at.slot.kind !== "swapped") return fail(state, "NotSwapped");
+  if (unusedFrames(state.accounts[at.container.account]!) < 1) return fail(state, "FrameQuotaExceeded");
+  const frame = nextFrame(state);
+  if (frame === null) return fail(state, "OutOfMemory");
+
+  const d = draft(state);
+  takeFrame(d, frame, at.slot.content);
+  d.containers[at.id]!.slots[at.index] = { kind: "hard", frame };
+  d.accounts[at.container.account]!.framesCharged += 1;
+  return done(d, frame);
+}

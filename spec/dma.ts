@@ -1,0 +1,101 @@
+/**
+ * DMA: wiring a container slot's frame for a device. While wired the frame
+ * cannot move, be reused or be written by a task; the wiring is held by a DMA
+ * handle, itself named by a capability, and deleting the handle unwires it
+ * (seed 000, 000_0acf2069c9b56720.txt: physmem must be told which frames a
+ * device uses, and "kill -9 during DMA" must not hand the frame to someone
+ * else while the device still writes).
+ */
+import type { Slot, State } from "./state.js";
+import { draft } from "./state.js";
+import { remove } from "./removal.js";
+import type { OpOf } from "./vocabulary.js";
+import { ALL_RIGHTS, isWord, R } from "./vocabulary.js";
+import type { Step } from "./checks.js";
+import { canPayObjectAndCap, capIn, done, fail, freeCapSlot, install, isError, lowestFree, subjectOf } from "./checks.js";
+import { needHard, slotVia } from "./containers.js";
+
+/**
+ * dma.wire — wire the frame in the hard slot `index` of the container named
+ * by `container` for DMA and put a capability to a new DMA handle into the
+ * subject's slot `dest`. While any handle wires it, the frame is never
+ * reused, relocated, demoted or swapped, and tasks' writes to it fault; if
+ * the slot or the container goes, the frame stays in use until the last
+ * handle is unwired. The handle and its capability are both charged to the
+ * subject's account (it asked for them).
+ *
+ * Why: "A privileged operation can wire the physical address of the
+ * containers memory for the DMA operation ... denying access to the memory by
+ * the original owner" (seed 000).
+ *
+ * Result: the handle's id (the lowest unused).
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`priv`); BadIndex; FrameSlotEmpty, SlotNotHard; BadCapSlot,
+ * CapSlotOccupied (`dest`); OutOfIds; ObjectQuotaExceeded (two objects).
+ */
+export function dmaWire(state: State, op: OpOf<"dma.wire">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const at = slotVia(state, subject, op.container, op.index, R.priv);
+  if (isError(at)) return fail(state, at);
+  const hardErr = needHard(at.slot);
+  if (hardErr) return fail(state, hardErr);
+  const slotErr = freeCapSlot(state, subject, op.dest);
+  if (slotErr) return fail(state, slotErr);
+  const id = lowestFree(state.handles);
+  if (id === null) return fail(state, "OutOfIds");
+  const quotaErr = canPayObjectAndCap(state, subject.account, 1, subject.account);
+  if (quotaErr) return fail(state, quotaErr);
+  const frame = (at.slot as Extract<Slot, { kind: "hard" }>).frame;
+
+  const d = draft(state);
+  d.handles[id] = { account: subject.account, frame };
+  d.frames[frame]!.wired += 1;
+  d.accounts[subject.account]!.objectsCharged += 1;
+  install(d, { task: op.task, slot: op.dest }, { kind: "dma", object: id, rights: ALL_RIGHTS, parent: null });
+  return done(d, id);
+}
+
+/**
+ * dma.unwire — destroy the DMA handle named by `handle`: every capability to
+ * it goes, its frame is unwired (and released if no slot holds it any more),
+ * and its account is refunded.
+ *
+ * Why: a frame under DMA must not be reused while the device may still write
+ * it, even if the task that asked for the transfer is killed (seed 000); the
+ * handle, not the client, decides when the frame is released.
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights (`alloc`).
+ */
+export function dmaUnwire(state: State, op: OpOf<"dma.unwire">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const cap = capIn(state, subject, op.handle, "dma", R.alloc);
+  if (isError(cap)) return fail(state, cap);
+  return done(remove(state, { handles: [cap.object] }));
+}
+
+/**
+ * dma.write — a device writes `value` into the wired frame of the handle
+ * named by `handle`. The frame's epoch is bumped (its content changed); the
+ * referenced/dirty bits, which record task accesses, are left alone.
+ *
+ * Why: a device writes physical memory behind the tasks' backs; modelling it
+ * shows that a wired frame stays where it is and that soft references to it
+ * go stale like after any write (seed 000).
+ *
+ * Errors, in order: NoSuchTask; BadValue; BadCapSlot, NoCap, WrongType,
+ * NoRights (`write`).
+ */
+export function dmaWrite(state: State, op: OpOf<"dma.write">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  if (!isWord(op.value)) return fail(state, "BadValue");
+  const cap = capIn(state, subject, op.handle, "dma", R.write);
+  if (isError(cap)) return fail(state, cap);
+  const d = draft(state);
+  const f = d.frames[state.handles[cap.object]!.frame]!;
+  f.content = op.value;
+  f.epoch += 1;
+  return done(d);
+}

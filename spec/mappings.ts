@@ -1,0 +1,289 @@
+/**
+ * Mappings: a task's page table maps virtual pages to frames with read/write
+ * rights, and every mapping is a node of the mapping database. A root mapping
+ * comes from a container slot through a capability (page.map); a derived one
+ * is passed on L4-style from another task's mapping (l4.map makes a child,
+ * l4.grant moves the mapping, l4.share makes a co-equal sibling, as Shapiro
+ * asks in seed 001, 001_468f3620a1a4dd19.txt). Unmap takes back a flexpage
+ * (seed 002, 002_977c03b37cc28449.txt) with everything derived from it, and
+ * returns the referenced/dirty bits a pager needs (seeds 002, 004).
+ */
+import type { CapRef, Draft, Mapping, MappingSource, MapRef, State, Task } from "./state.js";
+import { draft, mapKey } from "./state.js";
+import { applyRemoval, closure, mapChildren, remove } from "./removal.js";
+import type { ErrorCode, OpOf } from "./vocabulary.js";
+import { BIT_DIRTY, BIT_REFERENCED, inRange, R, rightsMask, UNMAP_MODES } from "./vocabulary.js";
+import type { Step } from "./checks.js";
+import { capIn, done, fail, isError, subjectOf, unusedObjects } from "./checks.js";
+import { containerVia } from "./containers.js";
+
+/** The places of the root mappings whose source satisfies `pred`. */
+export function rootMappings(state: State, pred: (source: Extract<MappingSource, { kind: "slot" }>) => boolean): MapRef[] {
+  const out: MapRef[] = [];
+  state.tasks.forEach((task, t) =>
+    task?.pages.forEach((m, vpage) => {
+      if (m?.source.kind === "slot" && pred(m.source)) out.push({ task: t, vpage });
+    }),
+  );
+  return out;
+}
+
+/** The root mappings of container slot (container, index). */
+export const mappingsRootedAt = (state: State, container: number, index: number): MapRef[] =>
+  rootMappings(state, (s) => s.container === container && s.index === index);
+
+/** The root mappings a capability authorized. */
+export const mappingsAuthorizedBy = (state: State, ref: CapRef): MapRef[] =>
+  rootMappings(state, (s) => s.cap.task === ref.task && s.cap.slot === ref.slot);
+
+/** The mapping at `vpage` of the subject. Errors: BadPage, NotMapped. */
+export function mappingAt(state: State, subject: Task, vpage: unknown) {
+  if (!inRange(vpage, state.config.vpages)) return "BadPage" as const;
+  return subject.pages[vpage] ?? ("NotMapped" as const);
+}
+
+/**
+ * page.map — map slot `index` of the container named by `container` at the
+ * subject's virtual page `vpage` with `rights` (a non-empty subset of read and
+ * write). This is a root mapping: it records the slot and the capability that
+ * authorized it. The subject's account pays one object for the mapping node.
+ *
+ * Why: "allocate some frames into a container, and then to map them into your
+ * address space" (seed 000). Every mapping-database node is paid for, so map
+ * allocates "exactly one" node and fails cleanly on exhaustion (seed 001).
+ *
+ * Errors, in order: NoSuchTask; BadRights (malformed, empty, or other than
+ * read/write); BadCapSlot, NoCap, WrongType, NoRights (the cap must carry the
+ * rights installed); BadIndex; FrameSlotEmpty; SlotNotHard; BadPage; PageMapped;
+ * ObjectQuotaExceeded.
+ */
+export function pageMap(state: State, op: OpOf<"page.map">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const rights = rightsMask(op.rights);
+  if (rights <= 0 || (rights & ~(R.read | R.write)) !== 0) return fail(state, "BadRights");
+  const found = containerVia(state, subject, op.container, rights);
+  if (isError(found)) return fail(state, found);
+  const { cap, container } = found;
+  if (!inRange(op.index, state.config.containerSlots)) return fail(state, "BadIndex");
+  const slot = container.slots[op.index]!;
+  if (slot.kind === "empty") return fail(state, "FrameSlotEmpty");
+  if (slot.kind !== "hard") return fail(state, "SlotNotHard");
+  if (!inRange(op.vpage, state.config.vpages)) return fail(state, "BadPage");
+  if (subject.pages[op.vpage]) return fail(state, "PageMapped");
+  if (unusedObjects(state.accounts[subject.account]!) < 1) return fail(state, "ObjectQuotaExceeded");
+
+  const d = draft(state);
+  d.tasks[op.task]!.pages[op.vpage] = {
+    frame: slot.frame,
+    rights,
+    source: { kind: "slot", container: cap.object, index: op.index, cap: { task: op.task, slot: op.container } },
+  };
+  d.accounts[subject.account]!.objectsCharged += 1;
+  return done(d);
+}
+
+/**
+ * page.unmap — for every mapping of the subject in the flexpage-style range
+ * [vpage, vpage + 2^order), which must be aligned to its size: with mode
+ * `derived`, remove every mapping derived from it; with `all`, those and the
+ * mapping itself; with `readonly`, take the write right away from every
+ * mapping derived from it (a derived mapping left with no right is removed,
+ * with everything derived from it). The payers of removed mappings are
+ * refunded. Unmapped pages in the range are skipped.
+ *
+ * Why: the holder of a mapping can always take back what it passed on,
+ * without the receivers' consent, and learn whether the pages were touched
+ * (L4 unmap/flush, seed 001; seed 002 on access bits for pagers).
+ *
+ * Result: the OR of the referenced (1) and dirty (2) bits of the frames of
+ * the subject's mappings in the range, as found before the unmap.
+ * Errors, in order: NoSuchTask; BadPage (misaligned, or not inside the
+ * address space); BadValue (mode).
+ */
+export function pageUnmap(state: State, op: OpOf<"page.unmap">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  if (!inRange(op.order, 31)) return fail(state, "BadPage");
+  const size = 2 ** op.order;
+  if (!inRange(op.vpage, state.config.vpages) || op.vpage % size !== 0 || op.vpage + size > state.config.vpages) return fail(state, "BadPage");
+  if (!(UNMAP_MODES as readonly unknown[]).includes(op.mode)) return fail(state, "BadValue");
+
+  const own: MapRef[] = [];
+  let bits = 0;
+  for (let v = op.vpage; v < op.vpage + size; v++) {
+    const m = subject.pages[v];
+    if (!m) continue;
+    own.push({ task: op.task, vpage: v });
+    bits |= frameBits(state, m.frame);
+  }
+  if (op.mode === "all") return done(remove(state, { mappings: own }), bits);
+
+  const derived = mappingDescendants(state, own);
+  if (op.mode === "derived") return done(remove(state, { mappings: derived }), bits);
+
+  // readonly: mappings with write only go; the others lose write.
+  const writeOnly = derived.filter((r) => state.tasks[r.task]!.pages[r.vpage]!.rights === R.write);
+  const removal = closure(state, { mappings: writeOnly });
+  const d = applyRemoval(state, removal);
+  for (const r of derived) {
+    if (!removal.mappings.has(mapKey(r))) d.tasks[r.task]!.pages[r.vpage]!.rights &= ~R.write;
+  }
+  return done(d, bits);
+}
+
+/** The referenced/dirty bits of a frame as a number (referenced 1, dirty 2). */
+export const frameBits = (state: State, frame: number): number =>
+  (state.frames[frame]!.referenced ? BIT_REFERENCED : 0) | (state.frames[frame]!.dirty ? BIT_DIRTY : 0);
+
+/** Every mapping derived (at any depth) from one of `roots`, not counting `roots` themselves unless derived from another. */
+export function mappingDescendants(state: State, roots: readonly MapRef[]): MapRef[] {
+  const children = mapChildren(state);
+  const seen = new Set<string>();
+  const out: MapRef[] = [];
+  const stack = [...roots];
+  while (stack.length > 0) {
+    for (const c of children.get(mapKey(stack.pop()!)) ?? []) {
+      if (seen.has(mapKey(c))) continue;
+      seen.add(mapKey(c));
+      out.push(c);
+      stack.push(c);
+    }
+  }
+  return out;
+}
+
+/**
+ * page.bits — read and clear the referenced and dirty bits of the frame the
+ * subject's `vpage` maps.
+ *
+ * Why: a self-paging task chooses its victims by these bits (seed 004,
+ * 004_1a77f3008d0f6074.txt: "the task must select a page to evict"); clearing
+ * them starts the next sampling period.
+ *
+ * Result: referenced (1) | dirty (2), as they were.
+ * Errors, in order: NoSuchTask; BadPage; NotMapped.
+ */
+export function pageBits(state: State, op: OpOf<"page.bits">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const m = mappingAt(state, subject, op.vpage);
+  if (isError(m)) return fail(state, m);
+  const d = draft(state);
+  d.frames[m.frame]!.referenced = false;
+  d.frames[m.frame]!.dirty = false;
+  return done(d, frameBits(state, m.frame));
+}
+
+// ---------------------------------------------------------------------------
+// L4: map, share, grant
+
+/**
+ * The checks shared by l4.map, l4.grant and l4.share: the subject's mapping
+ * at `vpage`, the rights asked for (when given), the target task and a free
+ * page there, and the target's account able to pay one more object.
+ * Errors, in order: NoSuchTask; BadPage, NotMapped (`vpage`); BadRights
+ * (malformed, empty, or not a subset of the mapping's rights); BadCapSlot,
+ * NoCap, WrongType, NoRights (`target`: a task cap with `write`); BadPage,
+ * PageMapped (`dest` in the target); ObjectQuotaExceeded (the target's
+ * account, unless for a grant it is the sender's own, which already pays).
+ */
+export function sendChecks(
+  state: State,
+  op: OpOf<"l4.map" | "l4.grant" | "l4.share">,
+): { from: Mapping; rights: number; to: number } | ErrorCode {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return subject;
+  const from = mappingAt(state, subject, op.vpage);
+  if (isError(from)) return from;
+  let rights = from.rights;
+  if (op.op !== "l4.grant") {
+    rights = rightsMask(op.rights);
+    if (rights <= 0 || (rights & ~from.rights) !== 0) return "BadRights";
+  }
+  const target = capIn(state, subject, op.target, "task", R.write);
+  if (isError(target)) return target;
+  const receiver = state.tasks[target.object]!;
+  if (!inRange(op.dest, state.config.vpages)) return "BadPage";
+  if (receiver.pages[op.dest]) return "PageMapped";
+  const moving = op.op === "l4.grant" && receiver.account === subject.account;
+  if (!moving && unusedObjects(state.accounts[receiver.account]!) < 1) return "ObjectQuotaExceeded";
+  return { from, rights, to: target.object };
+}
+
+/**
+ * l4.map — L4 map: give the task named by `target` a mapping at its page
+ * `dest` of the frame the subject maps at `vpage`, with `rights` (a subset of
+ * the subject's). The new mapping is a child of the subject's in the mapping
+ * database: it goes when the subject's mapping is unmapped. The receiver's
+ * account pays for the node.
+ *
+ * Why: hierarchical mapping is how L4 pagers build address spaces; every
+ * mapping-database entry is charged, so map allocates "exactly one" entry
+ * and fails cleanly on exhaustion (Shapiro, seed 001).
+ *
+ * Errors: see the shared checks above (sendChecks).
+ */
+export function l4Map(state: State, op: OpOf<"l4.map">): Step {
+  const c = sendChecks(state, op);
+  if (isError(c)) return fail(state, c);
+  return done(addMapping(state, c.to, op.dest, { frame: c.from.frame, rights: c.rights, source: { kind: "map", parent: { task: op.task, vpage: op.vpage } } }));
+}
+
+/**
+ * l4.share — "map co-equally" (Shapiro, seed 001): give the task named by
+ * `target` a mapping at `dest` that is a *sibling* of the subject's mapping at
+ * `vpage` (same parent, or for a root mapping the same container slot and
+ * authorizing capability), with `rights` a subset of the subject's. It
+ * survives the subject's unmap; it goes with their common parent. The
+ * receiver's account pays.
+ *
+ * Why: with plain L4 map, whoever receives a page depends on every mapper
+ * between it and the root; a co-equal mapping depends only on the sender's
+ * own source, so a server can hand a client a page that survives the
+ * server's own unmap (Shapiro's proposal, seed 001).
+ *
+ * Errors: as l4.map.
+ */
+export function l4Share(state: State, op: OpOf<"l4.share">): Step {
+  const c = sendChecks(state, op);
+  if (isError(c)) return fail(state, c);
+  return done(addMapping(state, c.to, op.dest, { frame: c.from.frame, rights: c.rights, source: c.from.source }));
+}
+
+/**
+ * l4.grant — L4 grant: move the subject's mapping at `vpage` to page `dest` of
+ * the task named by `target`, with its rights, its place in the mapping
+ * database and everything derived from it. The charge moves to the
+ * receiver's account.
+ *
+ * Why: grant hands a page on without the sender staying in the chain, so the
+ * receiver does not lose it when the sender exits (seed 001's first objection
+ * to map).
+ *
+ * Errors: as l4.map, without BadRights (a grant keeps the rights).
+ */
+export function l4Grant(state: State, op: OpOf<"l4.grant">): Step {
+  const c = sendChecks(state, op);
+  if (isError(c)) return fail(state, c);
+  const from: MapRef = { task: op.task, vpage: op.vpage };
+  const to: MapRef = { task: c.to, vpage: op.dest };
+  const d = draft(state);
+  d.tasks[from.task]!.pages[from.vpage] = null;
+  d.accounts[state.tasks[from.task]!.account]!.objectsCharged -= 1;
+  d.tasks[to.task]!.pages[to.vpage] = structuredClone(c.from);
+  d.accounts[state.tasks[to.task]!.account]!.objectsCharged += 1;
+  for (const child of mapChildren(state).get(mapKey(from)) ?? []) {
+    const m = d.tasks[child.task]!.pages[child.vpage]!;
+    m.source = { kind: "map", parent: to };
+  }
+  return done(d);
+}
+
+/** A copy of the state with `mapping` at (task, vpage), charged to the task's account. */
+export function addMapping(state: State, task: number, vpage: number, mapping: Mapping): Draft {
+  const d = draft(state);
+  d.tasks[task]!.pages[vpage] = structuredClone(mapping);
+  d.accounts[state.tasks[task]!.account]!.objectsCharged += 1;
+  return d;
+}

@@ -1,0 +1,53 @@
+/**
+ * Tasks: a subject of operations, with a capability space (slot -> capability)
+ * and an address space (virtual page -> mapping), paid for by an account
+ * ("taxation" for thread creation, seed 002, 002_977c03b37cc28449.txt).
+ * Creating one goes through an account capability (accounts.ts,
+ * `createObject`); destroying one is "kill -9" (seed 000,
+ * 000_0acf2069c9b56720.txt): its capabilities and mappings go, with what
+ * they handed on, by the same rule as deleting a capability (removal.ts).
+ */
+import type { State } from "./state.js";
+import { remove } from "./removal.js";
+import type { OpOf } from "./vocabulary.js";
+import { R } from "./vocabulary.js";
+import type { Step } from "./checks.js";
+import { capIn, done, fail, isError, subjectOf } from "./checks.js";
+import { createObject } from "./accounts.js";
+
+/**
+ * task.create — make a task paid by the account named by `account`, with an
+ * empty capability space and address space, and put an all-rights capability
+ * to it into the subject's slot `dest`. The new id is the lowest unused one.
+ *
+ * Why: creating a thread costs kernel memory, so the creator's account is
+ * "taxed" for it (seed 002, 002_977c03b37cc28449.txt) rather than the kernel
+ * allocating without a limit (seed 001).
+ *
+ * Result: the new task's id.
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`alloc`); BadCapSlot, CapSlotOccupied (`dest`); OutOfIds;
+ * ObjectQuotaExceeded (one object for the task, one for the cap).
+ */
+export function taskCreate(state: State, op: OpOf<"task.create">): Step {
+  return createObject(state, op, "task");
+}
+
+/**
+ * task.destroy — destroy the task named by `target` ("kill -9"): its
+ * capabilities, everything derived from them, its mappings and every
+ * capability naming it go; its account is refunded.
+ *
+ * Why: seed 000 (000_0acf2069c9b56720.txt): "The access right may be revoked at
+ * any time (imagine root doing a kill -9 on the task with the container!)";
+ * whatever the dead task handed out was its authority and dies with it.
+ *
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights (`alloc`).
+ */
+export function taskDestroy(state: State, op: OpOf<"task.destroy">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const cap = capIn(state, subject, op.target, "task", R.alloc);
+  if (isError(cap)) return fail(state, cap);
+  return done(remove(state, { tasks: [cap.object] }));
+}
