@@ -1,7 +1,10 @@
 /**
  * The abstraction function: the spec state an impl state stands for.
  *
- * Internal node indices never appear in the result. A capability is named by
+ * Internal node indices never appear in the result. Capabilities to a
+ * destroyed container are swept lazily (removal.ts, destroyContainer): they
+ * are invisible here, and a capability hanging from one is shown hanging
+ * from its nearest live ancestor, as the spec re-attaches it. A capability is named by
  * the (task, slot) that holds it and a mapping by its (task, vpage), exactly
  * as in the spec, so two impls that placed their nodes differently map to the
  * same abstract state.
@@ -56,7 +59,9 @@ export function toSpec(m: Machine): State {
         caps.push(null);
         continue;
       }
-      const p = m.caps.parent[n]!;
+      // a stale ancestor (of a destroyed container) has vanished: skip it
+      let p = m.caps.parent[n]!;
+      while (p !== -1 && m.isStale(p)) p = m.caps.parent[p]!;
       caps.push({ kind: KINDS[m.caps.kind[n]!]!, object: m.caps.obj[n]!, rights: m.caps.rights[n]!, parent: p === -1 ? null : capRef(p) });
     }
     const pages: (Mapping | null)[] = [];

@@ -3,11 +3,11 @@
  * request, yield request, yield; and `createObject`, the account as the
  * factory for tasks and containers. Quota lives in tables/accounts.ts.
  */
-import { ALL_RIGHTS, isAmount, R } from "../spec/vocabulary.js";
+import { isAmount, R } from "../spec/vocabulary.js";
 import { canPayObjectAndCap, capIn, freeCapSlot, hasObjects, installCap, subjectOk } from "./checks.js";
 import { E, KIND_ACCOUNT, KIND_TASK, OK } from "./constants.js";
 import type { Machine } from "./machine.js";
-import { destroyAccount } from "./removal.js";
+import { destroyAccount, reap } from "./removal.js";
 import { newTask } from "./tasks.js";
 
 /** task.create and container.create: the named account pays for the object, the subject's for the cap. */
@@ -30,7 +30,7 @@ export function createObject(m: Machine, task: number, slot: number, dest: numbe
     m.containers.free.delete(id);
     m.containers.account[id] = payer;
   }
-  installCap(m, task, dest, kind, id, ALL_RIGHTS, -1);
+  installCap(m, task, dest, kind, id, m.caps.rights[cap]!, cap);
   m.value = id;
   return OK;
 }
@@ -54,7 +54,7 @@ export function accountCreate(m: Machine, task: number, slot: number, dest: numb
   acc.objQuota[p]! -= objects;
   acc.objCharged[p]! += 1;
   acc.create(id, p, frames, objects);
-  installCap(m, task, dest, KIND_ACCOUNT, id, ALL_RIGHTS, -1);
+  installCap(m, task, dest, KIND_ACCOUNT, id, m.caps.rights[cap]!, cap);
   m.value = id;
   return OK;
 }
@@ -86,6 +86,7 @@ export function accountDestroy(m: Machine, task: number, slot: number): number {
   const a = m.caps.obj[cap]!;
   if (m.accounts.parent[a] === -1) return E.IsRoot;
   destroyAccount(m, a);
+  reap(m);
   return OK;
 }
 

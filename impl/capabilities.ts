@@ -6,7 +6,7 @@ import { R } from "../spec/vocabulary.js";
 import { capIn, freeCapSlot, hasObjects, installCap, subjectOk } from "./checks.js";
 import { E, KIND_TASK, OK } from "./constants.js";
 import type { Machine } from "./machine.js";
-import { freeCapNode, removeCapSubtree } from "./removal.js";
+import { reap, removeCapSubtree, vanishCap } from "./removal.js";
 
 export function capDerive(m: Machine, task: number, srcSlot: number, dest: number, rights: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
@@ -40,18 +40,9 @@ export function capDelete(m: Machine, task: number, slot: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
   const n = capIn(m, task, slot, -1, 0);
   if (n < 0) return -n;
-  const caps = m.caps;
-  // Children move up to n's parent (or become roots), then n goes alone.
-  const parent = caps.parent[n]!;
-  let c = caps.firstChild[n]!;
-  while (c !== -1) {
-    const next = caps.nextSib[c]!;
-    caps.linkChild(c, parent);
-    c = next;
-  }
-  caps.firstChild[n] = -1;
-  caps.unlinkFromParent(n);
-  freeCapNode(m, n);
+  if (m.caps.parent[n] === -1) return E.IsRoot;
+  vanishCap(m, n);
+  reap(m);
   return OK;
 }
 
@@ -61,5 +52,6 @@ export function capRevoke(m: Machine, task: number, slot: number): number {
   if (n < 0) return -n;
   const caps = m.caps;
   while (caps.firstChild[n]! !== -1) removeCapSubtree(m, caps.firstChild[n]!);
+  reap(m);
   return OK;
 }

@@ -13,7 +13,7 @@
 import { inRange } from "../spec/vocabulary.js";
 import { E, KIND_CONTAINER } from "./constants.js";
 import type { Machine } from "./machine.js";
-import { removeCapSubtree } from "./removal.js";
+import { vanishCap } from "./removal.js";
 
 /** Does the subject task exist? */
 export function subjectOk(m: Machine, task: unknown): task is number {
@@ -79,7 +79,7 @@ export function canPayObjectAndCap(m: Machine, payer: number, objects: number, s
 export function newCap(m: Machine, task: number, slot: number, kind: number, obj: number, rights: number, parent: number): number {
   const caps = m.caps;
   const stale = caps.cspace[task * caps.C + slot]!;
-  if (stale !== -1) removeCapSubtree(m, stale); // only a stale cap can be left in a free slot
+  if (stale !== -1) vanishCap(m, stale); // only a stale cap can be left in a free slot
   const n = caps.alloc();
   caps.version[n] = kind === KIND_CONTAINER ? m.containers.version[obj]! : 0;
   caps.kind[n] = kind;

@@ -9,7 +9,7 @@ import { createObject } from "./accounts.js";
 import { capIn, subjectOk } from "./checks.js";
 import { E, KIND_CONTAINER, OK, SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED } from "./constants.js";
 import type { Machine } from "./machine.js";
-import { destroyContainer, dropSlot } from "./removal.js";
+import { destroyContainer, dropSlot, reap } from "./removal.js";
 
 export function containerCreate(m: Machine, task: number, slot: number, dest: number): number {
   return createObject(m, task, slot, dest, KIND_CONTAINER);
@@ -20,6 +20,7 @@ export function containerDestroy(m: Machine, task: number, slot: number): number
   const cap = capIn(m, task, slot, KIND_CONTAINER, R.alloc);
   if (cap < 0) return -cap;
   destroyContainer(m, m.caps.obj[cap]!);
+  reap(m);
   return OK;
 }
 
@@ -82,6 +83,7 @@ export function containerCopy(m: Machine, task: number, src: number, srcIndex: n
   if (from < 0) return -from;
   const he = needHard(m, from);
   if (he) return he;
+  if (m.frames.wired[m.containers.frame[from]!]! > 0) return E.Wired;
   const to = slotVia(m, task, dst, dstIndex, R.alloc);
   if (to < 0) return -to;
   const cons = m.containers;
@@ -125,6 +127,7 @@ export function containerPromote(m: Machine, task: number, slot: number, index: 
   if (cons.kind[si] !== SLOT_SOFT) return E.NotSoft;
   const f = cons.frame[si]!;
   if (cons.aux[si] !== frames.epoch[f]) return E.Stale;
+  if (frames.wired[f]! > 0) return E.Wired;
   const account = cons.account[cons.of(si)]!;
   if (m.accounts.unusedFrames(account) < 1) return E.FrameQuotaExceeded;
   cons.kind[si] = SLOT_HARD;

@@ -3,35 +3,41 @@
  * device's write. Handles live in tables/objects.ts; unwiring is
  * removal.ts `destroyHandle`.
  */
-import { ALL_RIGHTS, isWord, R } from "../spec/vocabulary.js";
+import { inRange, isWord, R } from "../spec/vocabulary.js";
 import { canPayObjectAndCap, capIn, freeCapSlot, installCap, subjectOk } from "./checks.js";
-import { E, KIND_DMA, OK } from "./constants.js";
-import { needHard, slotVia } from "./containers.js";
+import { E, KIND_CONTAINER, KIND_DMA, OK } from "./constants.js";
+import { needHard } from "./containers.js";
 import type { Machine } from "./machine.js";
-import { destroyHandle } from "./removal.js";
+import { destroyHandle, reap } from "./removal.js";
 
 export function dmaWire(m: Machine, task: number, slot: number, index: number, dest: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
-  const si = slotVia(m, task, slot, index, R.priv);
-  if (si < 0) return -si;
+  const cap = capIn(m, task, slot, KIND_CONTAINER, R.priv);
+  if (cap < 0) return -cap;
+  const S = m.containers.S;
+  if (!inRange(index, S)) return E.BadIndex;
+  const si = m.caps.obj[cap]! * S + index;
   const he = needHard(m, si);
   if (he) return he;
+  const f = m.containers.frame[si]!;
+  if (m.frames.refs[f]! > 1) return E.Shared;
   const se = freeCapSlot(m, task, dest);
   if (se) return se;
   const handles = m.handles;
   const h = handles.free.lowest();
   if (h < 0) return E.OutOfIds;
   const account = m.tasks.account[task]!;
+  if (m.accounts.unusedFrames(account) < 1) return E.FrameQuotaExceeded;
   const qe = canPayObjectAndCap(m, account, 1, account);
   if (qe) return qe;
-  const f = m.containers.frame[si]!;
   handles.free.delete(h);
   handles.account[h] = account;
   handles.frame[h] = f;
   m.frames.wired[f]! += 1;
   m.frames.refresh(f);
   m.accounts.objCharged[account]! += 1;
-  installCap(m, task, dest, KIND_DMA, h, ALL_RIGHTS, -1);
+  m.accounts.framesCharged[account]! += 1;
+  installCap(m, task, dest, KIND_DMA, h, m.caps.rights[cap]!, cap);
   m.value = h;
   return OK;
 }
@@ -41,6 +47,7 @@ export function dmaUnwire(m: Machine, task: number, slot: number): number {
   const cap = capIn(m, task, slot, KIND_DMA, R.alloc);
   if (cap < 0) return -cap;
   destroyHandle(m, m.caps.obj[cap]!);
+  reap(m);
   return OK;
 }
 

@@ -62,6 +62,9 @@ export class Machine {
   /** scratch stacks: one for capability and account walks, one for mapping walks (which run inside the former) */
   readonly stack = new Stack();
   readonly mapStack = new Stack();
+  /** objects whose last capability went during a removal (objFirst indices), for `reap`; empty between operations */
+  readonly pending = new Stack();
+  pendingTop = 0;
 
   /** The value of the last successful operation (id, frame, word), or null. */
   value: number | null = null;

@@ -3,8 +3,11 @@
  * which computes the whole set first). Each function here removes one kind
  * of object with everything that cannot outlive it, walking trees with
  * explicit stacks, and refunds every payer as it goes:
- * - a capability node takes its descendants and the root mappings each of
- *   them authorized (with their derived mappings);
+ * - a revoked capability node takes its descendants and the root mappings
+ *   each of them authorized (with their derived mappings); any other
+ *   vanishing node hands its children and root mappings up (`vanishCap`);
+ * - an object whose last capability goes is destroyed (`reap`, the
+ *   final-capability rule);
  * - a mapping takes the mappings derived from it (mapdb.ts);
  * - a task takes its capabilities, the capabilities naming it, and every
  *   mapping in its page table;
@@ -19,18 +22,30 @@ import { isStale } from "./checks.js";
 import type { Machine } from "./machine.js";
 import { removeMappingSubtree } from "./mapdb.js";
 
-/** Frees cap node n itself (not its children, which must be gone or moved), after its mappings. */
+/**
+ * Frees cap node n itself, after its mappings (which go with it) and with its
+ * children already gone or moved. If n was the last capability naming its
+ * object (and the object is not sigma0's), the object is queued for
+ * destruction (the final-capability rule; `reap` destroys it).
+ */
 export function freeCapNode(m: Machine, n: number): void {
   const caps = m.caps;
   while (caps.firstMap[n]! !== -1) removeMappingSubtree(m, caps.firstMap[n]!);
   const task = caps.task[n]!;
   caps.cspace[task * caps.C + caps.slot[n]!] = -1;
   m.accounts.objCharged[m.tasks.account[task]!]! -= 1;
-  caps.unlinkObject(n, isStale(m, n)); // a stale node's object list is detached
+  const stale = isStale(m, n);
+  caps.unlinkObject(n, stale); // a stale node's object list is detached
+  if (!stale) {
+    const kind = caps.kind[n]!;
+    const obj = caps.obj[n]!;
+    const oi = caps.objIndex(kind, obj);
+    if (caps.objFirst[oi] === -1 && !(obj === 0 && (kind === KIND_ACCOUNT || kind === KIND_TASK))) m.pending.push(m.pendingTop++, oi);
+  }
   caps.release(n);
 }
 
-/** Removes cap node `top` and all its descendants, with their mappings. */
+/** Removes cap node `top` and all its descendants, with their mappings (revoke). */
 export function removeCapSubtree(m: Machine, top: number): void {
   const caps = m.caps;
   const stack = m.stack;
@@ -43,11 +58,70 @@ export function removeCapSubtree(m: Machine, top: number): void {
   }
 }
 
-/** Removes every cap naming object (kind, id), with descendants and mappings. */
+/**
+ * Cap node n vanishes (deleted, its holder dies, its object dies): its
+ * children are re-attached to its parent, the root mappings it authorized to
+ * its parent if that is a live capability to the same container (else they
+ * go), and n is freed. See spec/removal.ts for the rule.
+ */
+export function vanishCap(m: Machine, n: number): void {
+  const caps = m.caps;
+  const parent = caps.parent[n]!;
+  let c = caps.firstChild[n]!;
+  while (c !== -1) {
+    const next = caps.nextSib[c]!;
+    caps.linkChild(c, parent);
+    c = next;
+  }
+  caps.firstChild[n] = -1;
+  if (caps.firstMap[n] !== -1 && parent !== -1 && caps.kind[parent] === KIND_CONTAINER && caps.obj[parent] === caps.obj[n] && !isStale(m, parent)) {
+    const pages = m.pages;
+    let e = caps.firstMap[n]!;
+    while (e !== -1) {
+      const next = pages.nextCap[e]!;
+      pages.up[e] = -2 - parent;
+      const head = caps.firstMap[parent]!;
+      pages.prevCap[e] = -1;
+      pages.nextCap[e] = head;
+      if (head !== -1) pages.prevCap[head] = e;
+      caps.firstMap[parent] = e;
+      e = next;
+    }
+    caps.firstMap[n] = -1;
+  }
+  caps.unlinkFromParent(n);
+  freeCapNode(m, n);
+}
+
+/** Every cap naming object (kind, id) vanishes (their children of other objects are re-attached). */
 export function rescind(m: Machine, kind: number, id: number): void {
   const caps = m.caps;
   const oi = caps.objIndex(kind, id);
-  while (caps.objFirst[oi]! !== -1) removeCapSubtree(m, caps.objFirst[oi]!);
+  while (caps.objFirst[oi]! !== -1) vanishCap(m, caps.objFirst[oi]!);
+}
+
+/**
+ * Destroys every object queued by `freeCapNode` that is still alive and
+ * still named by no capability, with all that goes with it (which may queue
+ * more). Every removal ends with it.
+ */
+export function reap(m: Machine): void {
+  const caps = m.caps;
+  while (m.pendingTop > 0) {
+    const oi = m.pending.a[--m.pendingTop]!;
+    if (caps.objFirst[oi] !== -1) continue;
+    const kind = caps.kindOfIndex(oi);
+    const id = caps.idOfIndex(oi);
+    if (kind === KIND_TASK) {
+      if (!m.tasks.free.has(id)) destroyTask(m, id);
+    } else if (kind === KIND_CONTAINER) {
+      if (!m.containers.free.has(id)) destroyContainer(m, id);
+    } else if (kind === KIND_DMA) {
+      if (!m.handles.free.has(id)) destroyHandle(m, id);
+    } else if (!m.accounts.free.has(id)) {
+      destroyAccount(m, id);
+    }
+  }
 }
 
 export function destroyTask(m: Machine, t: number): void {
@@ -56,7 +130,7 @@ export function destroyTask(m: Machine, t: number): void {
   const base = t * caps.C;
   for (let s = 0; s < caps.C; s++) {
     const n = caps.cspace[base + s]!;
-    if (n !== -1) removeCapSubtree(m, n);
+    if (n !== -1) vanishCap(m, n);
   }
   rescind(m, KIND_TASK, t);
   const dir = pages.dirOf[t]!;
@@ -81,6 +155,7 @@ export function destroyHandle(m: Machine, h: number): void {
   m.frames.wired[f]! -= 1;
   m.frames.refresh(f);
   m.accounts.objCharged[handles.account[h]!]! -= 1;
+  m.accounts.framesCharged[handles.account[h]!]! -= 1;
   handles.account[h] = -1;
   handles.frame[h] = -1;
   handles.free.add(h);

@@ -9,7 +9,7 @@ import { createObject } from "./accounts.js";
 import { capIn, subjectOk } from "./checks.js";
 import { E, KIND_TASK, OK } from "./constants.js";
 import type { Machine } from "./machine.js";
-import { destroyTask } from "./removal.js";
+import { destroyTask, reap } from "./removal.js";
 
 /** Makes task `id`, paid by `account`, with an empty page table (its capability row is already empty). */
 export function newTask(m: Machine, id: number, account: number): void {
@@ -26,6 +26,9 @@ export function taskDestroy(m: Machine, task: number, slot: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
   const cap = capIn(m, task, slot, KIND_TASK, R.alloc);
   if (cap < 0) return -cap;
-  destroyTask(m, m.caps.obj[cap]!);
+  const t = m.caps.obj[cap]!;
+  if (t === 0) return E.IsRoot;
+  destroyTask(m, t);
+  reap(m);
   return OK;
 }

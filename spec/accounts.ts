@@ -16,16 +16,20 @@ import type { Account, State, Task } from "./state.js";
 import { draft } from "./state.js";
 import { remove } from "./removal.js";
 import type { ErrorCode, OpOf } from "./vocabulary.js";
-import { ALL_RIGHTS, isAmount, R } from "./vocabulary.js";
+import { isAmount, R } from "./vocabulary.js";
 import type { Step } from "./checks.js";
 import { canPayObjectAndCap, capIn, done, fail, freeCapSlot, install, isError, lowestFree, subjectOf, unusedFrames, unusedObjects } from "./checks.js";
 
 /**
  * task.create and container.create: the account named by the subject's
  * `account` capability (which needs `alloc`) pays one object for the new task
- * or container, and the subject's account pays one for the all-rights
- * capability to it that lands in `dest`. The new id is the lowest unused one.
- * The two operations' doc comments (tasks.ts, containers.ts) list the errors.
+ * or container, and the subject's account pays one for the first capability
+ * to it, which lands in `dest`. That capability is a child of the account
+ * capability that made it, with the same rights: revoking the account
+ * capability takes it (and, by the final-capability rule, the object), and
+ * the right to wire (`priv`) is in it only if the maker had it. The new id is
+ * the lowest unused one. The two operations' doc comments (tasks.ts,
+ * containers.ts) list the errors.
  */
 export function createObject(state: State, op: OpOf<"task.create" | "container.create">, kind: "task" | "container"): Step {
   const subject = subjectOf(state, op.task);
@@ -47,14 +51,15 @@ export function createObject(state: State, op: OpOf<"task.create" | "container.c
   } else {
     d.containers[id] = { account: cap.object, slots: Array.from({ length: state.config.containerSlots }, () => ({ kind: "empty" as const })) };
   }
-  install(d, { task: op.task, slot: op.dest }, { kind, object: id, rights: ALL_RIGHTS, parent: null });
+  install(d, { task: op.task, slot: op.dest }, { kind, object: id, rights: cap.rights, parent: { task: op.task, slot: op.account } });
   return done(d, id);
 }
 
 /**
  * account.create — make a sub-account of the account named by `account`,
- * donating `frames` frame quota and `objects` object quota to it, and put an
- * all-rights capability to it into the subject's slot `dest`.
+ * donating `frames` frame quota and `objects` object quota to it, and put a
+ * capability to it into the subject's slot `dest`: a child of the
+ * capability used, with its rights (see createObject).
  *
  * Why: quota is handed down a tree of accounts, never created (seed 004,
  * 004_1a77f3008d0f6074.txt: the policy server "must never overcommit"; Genode
@@ -94,7 +99,7 @@ export function accountCreate(state: State, op: OpOf<"account.create">): Step {
   p.objectQuota -= op.objects;
   p.objectsCharged += 1;
   d.accounts[id] = { parent: cap.object, yieldRequest: 0, frameQuota: op.frames, framesCharged: 0, objectQuota: op.objects, objectsCharged: 0 };
-  install(d, { task: op.task, slot: op.dest }, { kind: "account", object: id, rights: ALL_RIGHTS, parent: null });
+  install(d, { task: op.task, slot: op.dest }, { kind: "account", object: id, rights: cap.rights, parent: { task: op.task, slot: op.account } });
   return done(d, id);
 }
 

@@ -8,14 +8,13 @@
  * untrusted task: seed 000's "proxy object" is a container capability
  * without `alloc`.
  */
-import type { CapRef, State } from "./state.js";
-import { capKey, draft } from "./state.js";
-import { capChildren, remove } from "./removal.js";
+import type { State } from "./state.js";
+import { draft } from "./state.js";
+import { remove } from "./removal.js";
 import type { OpOf } from "./vocabulary.js";
 import { R, rightsMask } from "./vocabulary.js";
 import type { Step } from "./checks.js";
 import { capIn, done, fail, freeCapSlot, install, isError, subjectOf, unusedObjects } from "./checks.js";
-import { mappingsAuthorizedBy } from "./mappings.js";
 
 /**
  * cap.derive — put into the subject's slot `dest` a child of the capability in
@@ -79,16 +78,21 @@ export function capCopy(state: State, op: OpOf<"cap.copy">): Step {
 }
 
 /**
- * cap.delete — remove the capability in `slot`. The mappings it authorized
- * (and all mappings derived from them) go with it; capabilities derived from
- * it stay, re-attached to its parent (or becoming roots), as in seL4's
- * capability derivation tree. The object itself lives on: it is paid for by
- * its account and goes when that account or an explicit destroy takes it.
+ * cap.delete — remove the capability in `slot`. What hangs from it is
+ * re-attached, as in seL4's capability derivation tree: capabilities derived
+ * from it to its parent, and root mappings it authorized to its parent if
+ * that names the same container (else they go, with their derived
+ * mappings). If it was the last capability naming its object, the object is
+ * destroyed (the final-capability rule, removal.ts). A capability without a
+ * parent (one of sigma0's two boot capabilities) cannot be deleted.
  *
  * Why: deleting your own copy must not take away what you handed on (that is
- * what revoke is for); but mappings need a live authorizing capability.
+ * what revoke is for), and killing a task must do to others exactly what its
+ * deleting its capabilities would (one rule, removal.ts); an object nobody
+ * can name any more could never be reclaimed, so it goes with its last
+ * capability.
  *
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap.
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap; IsRoot (a boot capability).
  */
 export function capDelete(state: State, op: OpOf<"cap.delete">): Step {
   const subject = subjectOf(state, op.task);
@@ -96,22 +100,23 @@ export function capDelete(state: State, op: OpOf<"cap.delete">): Step {
   const cap = capIn(state, subject, op.slot);
   if (isError(cap)) return fail(state, cap);
 
-  const self: CapRef = { task: op.task, slot: op.slot };
-  const d = remove(state, { mappings: mappingsAuthorizedBy(state, self) });
-  d.tasks[op.task]!.caps[op.slot] = null;
-  d.accounts[subject.account]!.objectsCharged -= 1;
-  for (const child of capChildren(state).get(capKey(self)) ?? []) d.tasks[child.task]!.caps[child.slot]!.parent = cap.parent;
-  return done(d);
+  if (cap.parent === null) return fail(state, "IsRoot");
+  return done(remove(state, { caps: [{ task: op.task, slot: op.slot }] }));
 }
 
 /**
  * cap.revoke — remove every capability derived from the one in `slot`
  * (children, grandchildren, ... in any task), every mapping they authorized,
- * and every mapping derived from those. The capability itself stays.
+ * and every mapping derived from those; every object that only they named
+ * is destroyed with them (the final-capability rule), which reaches what was
+ * made through them: a container created with a revoked account capability
+ * goes. The capability itself stays.
  *
  * Why: the owner of a container can take back what it shared at any time
  * (seed 000); seL4 revokes along the derivation tree, and seed 001 contrasts
- * this with L4's hierarchical unmap.
+ * this with L4's hierarchical unmap. Objects made with a capability are
+ * children of it, as seL4's retype makes the new capabilities children of
+ * the untyped one, so revoke reaches them.
  *
  * Errors, in order: NoSuchTask; BadCapSlot, NoCap.
  */
@@ -120,6 +125,5 @@ export function capRevoke(state: State, op: OpOf<"cap.revoke">): Step {
   if (isError(subject)) return fail(state, subject);
   const cap = capIn(state, subject, op.slot);
   if (isError(cap)) return fail(state, cap);
-  const children = capChildren(state).get(capKey({ task: op.task, slot: op.slot })) ?? [];
-  return done(remove(state, { caps: children }));
+  return done(remove(state, { revoke: [{ task: op.task, slot: op.slot }] }));
 }

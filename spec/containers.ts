@@ -23,8 +23,9 @@ import { nextFrame, takeFrame } from "./physmem.js";
 
 /**
  * container.create — make an empty container paid by the account named by
- * `account` and put an all-rights capability to it into the subject's slot
- * `dest`. The new id is the lowest unused one.
+ * `account` and put a capability to it into the subject's slot `dest`: a
+ * child of the account capability used, with its rights (see accounts.ts,
+ * createObject). The new id is the lowest unused one.
  *
  * Why: containers are "the only basic object for all things concerning memory
  * management" and "allow to keep track of who pays for a resource" (seed 000,
@@ -42,7 +43,9 @@ export function containerCreate(state: State, op: OpOf<"container.create">): Ste
  * container.destroy — destroy the container named by `container`: every
  * capability naming it becomes invalid at once, every mapping of its frames
  * goes, and its frames are released (a frame no other slot holds becomes free,
- * unless it is wired for DMA: then it waits for its last handle to go).
+ * unless it is wired for DMA: then it waits for its last handle to go, which
+ * keeps paying for it). A DMA handle capability that hung from a capability
+ * to the container is re-attached to its nearest surviving ancestor.
  *
  * Why: Coyotos-style rescind (seed 001, 001_468f3620a1a4dd19.txt): the client
  * "can revoke access to a container at any time to reclaim the resources"
@@ -172,9 +175,13 @@ export const needHard = (slot: Slot): ErrorCode | null => (slot.kind === "empty"
  * filesystem serves reads this way from its cache (seed 004). The receiver
  * pays, as MODEL.md decides.
  *
+ * A frame wired for DMA cannot be copied: a device writes it behind the
+ * tasks' backs, so a copy would not be a copy (wiredNeverShared).
+ *
  * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
  * (`src` needs `read`); BadIndex; FrameSlotEmpty, SlotNotHard (source slot);
- * BadCapSlot, NoCap, WrongType, NoRights (`dst` needs `alloc`); BadIndex;
+ * Wired (the source frame); BadCapSlot, NoCap, WrongType, NoRights (`dst`
+ * needs `alloc`); BadIndex;
  * FrameSlotOccupied; FrameQuotaExceeded (the receiving container's account).
  */
 export function containerCopy(state: State, op: OpOf<"container.copy">): Step {
@@ -184,6 +191,7 @@ export function containerCopy(state: State, op: OpOf<"container.copy">): Step {
   if (isError(from)) return fail(state, from);
   const hardErr = needHard(from.slot);
   if (hardErr) return fail(state, hardErr);
+  if (state.frames[(from.slot as Extract<Slot, { kind: "hard" }>).frame]!.wired > 0) return fail(state, "Wired");
   const to = slotVia(state, subject, op.dst, op.dstIndex, R.alloc);
   if (isError(to)) return fail(state, to);
   if (to.slot.kind !== "empty") return fail(state, "FrameSlotOccupied");
@@ -232,10 +240,12 @@ export function containerDemote(state: State, op: OpOf<"container.demote">): Ste
  *
  * Why: "the filesystem can later reclaim the data without reading it from
  * disk again by turning the soft reference back into a hard reference"
- * (seed 000) — unless the frame was reused or changed meanwhile.
+ * (seed 000) — unless the frame was reused or changed meanwhile. A frame
+ * wired for DMA meanwhile (by another slot that still holds it) is not taken
+ * back: that would make a wired frame a logical copy (wiredNeverShared).
  *
  * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); BadIndex; NotSoft; Stale; FrameQuotaExceeded.
+ * (`alloc`); BadIndex; NotSoft; Stale; Wired; FrameQuotaExceeded.
  */
 export function containerPromote(state: State, op: OpOf<"container.promote">): Step {
   const subject = subjectOf(state, op.task);
@@ -244,6 +254,7 @@ export function containerPromote(state: State, op: OpOf<"container.promote">): S
   if (isError(at)) return fail(state, at);
   if (at.slot.kind !== "soft") return fail(state, "NotSoft");
   if (state.frames[at.slot.frame]!.epoch !== at.slot.epoch) return fail(state, "Stale");
+  if (state.frames[at.slot.frame]!.wired > 0) return fail(state, "Wired");
   if (unusedFrames(state.accounts[at.container.account]!) < 1) return fail(state, "FrameQuotaExceeded");
 
   const d = draft(state);

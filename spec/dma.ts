@@ -10,28 +10,40 @@ import type { Slot, State } from "./state.js";
 import { draft } from "./state.js";
 import { remove } from "./removal.js";
 import type { OpOf } from "./vocabulary.js";
-import { ALL_RIGHTS, isWord, R } from "./vocabulary.js";
+import { isWord, R } from "./vocabulary.js";
 import type { Step } from "./checks.js";
-import { canPayObjectAndCap, capIn, done, fail, freeCapSlot, install, isError, lowestFree, subjectOf } from "./checks.js";
+import { canPayObjectAndCap, capIn, done, fail, freeCapSlot, install, isError, lowestFree, subjectOf, unusedFrames } from "./checks.js";
 import { needHard, slotVia } from "./containers.js";
 
 /**
  * dma.wire — wire the frame in the hard slot `index` of the container named
  * by `container` for DMA and put a capability to a new DMA handle into the
- * subject's slot `dest`. While any handle wires it, the frame is never
- * reused, relocated, demoted or swapped, and tasks' writes to it fault; if
- * the slot or the container goes, the frame stays in use until the last
- * handle is unwired. The handle and its capability are both charged to the
- * subject's account (it asked for them).
+ * subject's slot `dest`. The handle capability is a child of the container
+ * capability used, with its rights: a handle wired through a capability
+ * without `write` cannot be written by the device, and revoking an ancestor
+ * of the container capability takes the handle (and, by the final-capability
+ * rule, unwires the frame). While any handle wires it, the frame is never
+ * reused, relocated, demoted, swapped or logically copied, and tasks' writes
+ * to it fault; if the slot or the container goes, the frame stays in use
+ * until the last handle is unwired. A frame that is a logical copy (held by
+ * more than one slot) cannot be wired: the device would write every copy.
+ * The subject's account pays for the handle, its capability and one frame
+ * (the pinned frame stays paid for even after its slot lets go of it).
  *
  * Why: "A privileged operation can wire the physical address of the
  * containers memory for the DMA operation ... denying access to the memory by
- * the original owner" (seed 000).
+ * the original owner" (seed 000). Privileged means `priv` on the container
+ * capability, which an object's first capability carries only if the
+ * capability that made it did; a pinned frame is paid for so that wiring
+ * and freeing in a loop cannot hold the machine's memory (seed 004, never
+ * overcommit).
  *
  * Result: the handle's id (the lowest unused).
  * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
- * (`priv`); BadIndex; FrameSlotEmpty, SlotNotHard; BadCapSlot,
- * CapSlotOccupied (`dest`); OutOfIds; ObjectQuotaExceeded (two objects).
+ * (`priv`); BadIndex; FrameSlotEmpty, SlotNotHard; Shared (the frame is a
+ * logical copy); BadCapSlot, CapSlotOccupied (`dest`); OutOfIds;
+ * FrameQuotaExceeded (the subject's account, one frame); ObjectQuotaExceeded
+ * (two objects).
  */
 export function dmaWire(state: State, op: OpOf<"dma.wire">): Step {
   const subject = subjectOf(state, op.task);
@@ -40,26 +52,30 @@ export function dmaWire(state: State, op: OpOf<"dma.wire">): Step {
   if (isError(at)) return fail(state, at);
   const hardErr = needHard(at.slot);
   if (hardErr) return fail(state, hardErr);
+  const frame = (at.slot as Extract<Slot, { kind: "hard" }>).frame;
+  if (state.frames[frame]!.refs > 1) return fail(state, "Shared");
   const slotErr = freeCapSlot(state, subject, op.dest);
   if (slotErr) return fail(state, slotErr);
   const id = lowestFree(state.handles);
   if (id === null) return fail(state, "OutOfIds");
+  if (unusedFrames(state.accounts[subject.account]!) < 1) return fail(state, "FrameQuotaExceeded");
   const quotaErr = canPayObjectAndCap(state, subject.account, 1, subject.account);
   if (quotaErr) return fail(state, quotaErr);
-  const frame = (at.slot as Extract<Slot, { kind: "hard" }>).frame;
 
   const d = draft(state);
   d.handles[id] = { account: subject.account, frame };
   d.frames[frame]!.wired += 1;
   d.accounts[subject.account]!.objectsCharged += 1;
-  install(d, { task: op.task, slot: op.dest }, { kind: "dma", object: id, rights: ALL_RIGHTS, parent: null });
+  d.accounts[subject.account]!.framesCharged += 1;
+  install(d, { task: op.task, slot: op.dest }, { kind: "dma", object: id, rights: at.cap.rights, parent: { task: op.task, slot: op.container } });
   return done(d, id);
 }
 
 /**
  * dma.unwire — destroy the DMA handle named by `handle`: every capability to
  * it goes, its frame is unwired (and released if no slot holds it any more),
- * and its account is refunded.
+ * and its account is refunded the handle, the frame it paid for and (as for
+ * every capability) the capabilities.
  *
  * Why: a frame under DMA must not be reused while the device may still write
  * it, even if the task that asked for the transfer is killed (seed 000); the

@@ -8,8 +8,10 @@
  * They are written as independent recountings: they never trust a stored
  * counter without counting what it counts.
  */
-import type { Account, Cap, CapRef, MapRef, Mapping, State } from "./state.js";
+import type { State } from "./state.js";
 import { capKey, mapKey } from "./state.js";
+import { allCaps, allMappings, capAt, forestCheck, liveAccounts, mapAt, rootOf } from "./walk.js";
+import { SECURITY_INVARIANTS } from "./security.js";
 import { R } from "./vocabulary.js";
 
 export interface Invariant {
@@ -19,73 +21,7 @@ export interface Invariant {
   readonly check: (s: State) => string | null;
 }
 
-const capAt = (s: State, r: CapRef) => s.tasks[r.task]?.caps[r.slot] ?? null;
-const mapAt = (s: State, r: MapRef) => s.tasks[r.task]?.pages[r.vpage] ?? null;
-
-// The live objects of a state as lists (plain arrays: cheaper than generators
-// on the lockstep's hot path, and as easy to read).
-function liveAccounts(s: State) {
-  const out: (readonly [number, Account])[] = [];
-  for (let id = 0; id < s.accounts.length; id++) {
-    const a = s.accounts[id];
-    if (a) out.push([id, a] as const);
-  }
-  return out;
-}
-function allCaps(s: State) {
-  const out: (readonly [CapRef, Cap])[] = [];
-  for (let t = 0; t < s.tasks.length; t++) {
-    const caps = s.tasks[t]?.caps ?? [];
-    for (let slot = 0; slot < caps.length; slot++) {
-      const cap = caps[slot];
-      if (cap) out.push([{ task: t, slot }, cap] as const);
-    }
-  }
-  return out;
-}
-function allMappings(s: State) {
-  const out: (readonly [MapRef, Mapping])[] = [];
-  for (let t = 0; t < s.tasks.length; t++) {
-    const pages = s.tasks[t]?.pages ?? [];
-    for (let vpage = 0; vpage < pages.length; vpage++) {
-      const m = pages[vpage];
-      if (m) out.push([{ task: t, vpage }, m] as const);
-    }
-  }
-  return out;
-}
-
-/** Follows a parent relation from every node; reports a cycle or a dangling parent. Iterative. */
-function forestCheck<K>(nodes: Iterable<K>, key: (k: K) => string, parent: (k: K) => K | null, exists: (k: K) => boolean, what: string): string | null {
-  const done = new Set<string>();
-  for (const start of nodes) {
-    const path = new Set<string>();
-    let cur: K | null = start;
-    while (cur !== null && !done.has(key(cur))) {
-      const k = key(cur);
-      if (path.has(k)) return `${what} ${k} lies on a cycle`;
-      path.add(k);
-      const p: K | null = parent(cur);
-      if (p !== null && !exists(p)) return `${what} ${k} has a parent ${key(p)} that does not exist`;
-      cur = p;
-    }
-    for (const k of path) done.add(k);
-  }
-  return null;
-}
-
-/** The root mapping a mapping derives from (following parents; iterative). */
-export function rootOf(s: State, m: Mapping): Mapping | null {
-  let cur: Mapping | null = m;
-  let hops = 0;
-  while (cur && cur.source.kind === "map") {
-    cur = mapAt(s, cur.source.parent);
-    if (++hops > s.config.tasks * s.config.vpages) return null; // a cycle: reported by mappingTreeIsForest
-  }
-  return cur;
-}
-
-export const INVARIANTS: readonly Invariant[] = [
+const STRUCTURAL: readonly Invariant[] = [
   {
     name: "quotaConserved",
     description: "The accounts' frame quotas add up to the machine's frames and their object quotas to the object budget: quota is moved, never made (seed 004).",
@@ -115,15 +51,16 @@ export const INVARIANTS: readonly Invariant[] = [
   },
   {
     name: "exactFrameCharges",
-    description: "An account's charged frames are exactly the Hard slots of the containers it pays for.",
+    description: "An account's charged frames are exactly the Hard slots of the containers it pays for plus the DMA handles it pays for (each pins one frame).",
     check(s) {
       const counted = new Map<number, number>();
       s.containers.forEach((c) => {
         if (c) counted.set(c.account, (counted.get(c.account) ?? 0) + c.slots.filter((x) => x.kind === "hard").length);
       });
+      s.handles.forEach((h) => h && counted.set(h.account, (counted.get(h.account) ?? 0) + 1));
       for (const [id, a] of liveAccounts(s)) {
         const n = counted.get(id) ?? 0;
-        if (a.framesCharged !== n) return `account ${id} is charged ${a.framesCharged} frames but pays for ${n} Hard slots`;
+        if (a.framesCharged !== n) return `account ${id} is charged ${a.framesCharged} frames but pays for ${n} Hard slots and DMA handles`;
       }
       return null;
     },
@@ -200,13 +137,12 @@ export const INVARIANTS: readonly Invariant[] = [
   },
   {
     name: "capRightsMonotone",
-    description: "A derived capability names the same object as its parent and has a subset of its rights.",
+    description: "A derived capability has a subset of its parent's rights (which objects it may name under its parent is confinement's business).",
     check(s) {
       for (const [r, cap] of allCaps(s)) {
         if (!cap.parent) continue;
         const p = capAt(s, cap.parent);
         if (!p) continue; // reported by capTreeIsForest
-        if (p.kind !== cap.kind || p.object !== cap.object) return `capability ${capKey(r)} names another object than its parent`;
         if ((cap.rights & ~p.rights) !== 0) return `capability ${capKey(r)} has rights its parent lacks`;
       }
       return null;
@@ -324,6 +260,9 @@ export const INVARIANTS: readonly Invariant[] = [
     },
   },
 ];
+
+/** Every named state invariant: the structural and accounting ones above, then the security properties (security.ts). */
+export const INVARIANTS: readonly Invariant[] = [...STRUCTURAL, ...SECURITY_INVARIANTS];
 
 export interface Violation {
   readonly invariant: string;

@@ -4,30 +4,44 @@
  * Every destructive operation (destroy an account, task or container, revoke
  * or delete a capability, free a slot, unmap) names a few *seeds*; the
  * closure below adds everything that cannot outlive them, and `applyRemoval`
- * takes the whole set out at once and settles the accounts. Because the set is
- * computed first and removed as a whole, the result does not depend on the
- * order in which things are found: the impl may walk its structures in any
- * order it likes and still agree with the spec.
+ * takes the whole set out at once, re-attaches what survives, and settles
+ * the accounts. Because the set is computed first and removed as a whole,
+ * the result does not depend on the order in which things are found: the
+ * impl may walk its structures in any order it likes and still agree.
  *
  * What cannot outlive what:
- * - an account takes its sub-accounts with it, and every task and container
- *   they pay for (Genode-style: destroying a child returns all of its quota);
+ * - an account takes its sub-accounts with it, and every task, container and
+ *   DMA handle they pay for (Genode-style: destroying a child returns all of
+ *   its quota);
  * - a task takes every capability in its space and every mapping in its page
- *   table, and every capability naming it ("kill -9", 000_0acf2069c9b56720.txt);
- * - a container takes every capability naming it and every mapping rooted in
- *   one of its slots (Coyotos-style rescind, 001_468f3620a1a4dd19.txt);
- * - a capability takes every capability derived from it and every mapping it
- *   authorized (seL4-style revoke);
- * - a mapping takes every mapping derived from it (L4 unmap, 001);
- * - a DMA handle takes every capability naming it and unwires its frame (a
- *   frame no slot holds any more is released only now: "kill -9 during DMA");
- *   an account takes the handles it pays for.
+ *   table ("kill -9", 000_0acf2069c9b56720.txt);
+ * - any object takes every capability naming it, and a container every
+ *   mapping rooted in one of its slots (Coyotos-style rescind, seed 001);
+ * - a mapping takes every mapping derived from it (L4 unmap, seed 001);
+ * - a DMA handle unwires its frame (a frame no slot holds any more is
+ *   released only now: "kill -9 during DMA");
+ * - an object lives exactly as long as some capability names it (seL4's
+ *   final-capability rule; the root account and the root task, named by the
+ *   permanent boot capabilities, excepted): an object whose last capability
+ *   goes is destroyed with all the above, whatever removed the capability.
+ *
+ * One rule for what a vanishing capability does to what hangs from it:
+ * - *revoked* capabilities (the descendants of the capability a revoke names)
+ *   go with everything derived from them and every mapping they authorized;
+ * - any other capability that goes (deleted, held by a dying task, naming a
+ *   dying object) takes nothing along: each capability derived from it that
+ *   survives is re-attached to its nearest surviving ancestor, and each root
+ *   mapping it authorized is re-attached to its nearest surviving ancestor if
+ *   that one names the same container, and goes otherwise (with its derived
+ *   mappings). So killing a task and deleting its capabilities one by one
+ *   have the same effect, and only revoke (or destroying the object) takes
+ *   back what was handed on (seL4's CDT: delete re-parents, revoke removes).
  *
  * The spec walks these relations with explicit work lists, never recursion,
  * so a 100,000-deep derivation chain is no problem.
  */
-import type { CapRef, Draft, MapRef, State } from "./state.js";
-import { capKey, draft, mapKey } from "./state.js";
+import type { Cap, CapRef, Draft, MapRef, State } from "./state.js";
+import { capKey, draft, mapKey, ROOT_ACCOUNT, ROOT_TASK } from "./state.js";
 
 export interface Removal {
   readonly accounts: Set<number>;
@@ -36,8 +50,14 @@ export interface Removal {
   readonly handles: Set<number>;
   /** capability keys `task:slot` */
   readonly caps: Set<string>;
+  /** the removed capabilities that were revoked (their mappings go, nothing is re-attached to them) */
+  readonly revoked: Set<string>;
   /** mapping keys `task:vpage` */
   readonly mappings: Set<string>;
+  /** surviving capabilities whose parent goes: capability key -> new parent (nearest surviving ancestor) */
+  readonly reparent: Map<string, CapRef | null>;
+  /** surviving root mappings whose authorizing capability goes: mapping key -> new authorizing capability */
+  readonly reauthorize: Map<string, CapRef>;
 }
 
 export interface Seeds {
@@ -45,7 +65,10 @@ export interface Seeds {
   tasks?: readonly number[];
   containers?: readonly number[];
   handles?: readonly number[];
+  /** capabilities that vanish (deleted): what hangs from them is re-attached */
   caps?: readonly CapRef[];
+  /** capabilities whose descendants are revoked (the capabilities themselves stay) */
+  revoke?: readonly CapRef[];
   mappings?: readonly MapRef[];
 }
 
@@ -101,57 +124,65 @@ const parseRef = (k: string): [number, number] => {
   return [Number(k.slice(0, i)), Number(k.slice(i + 1))];
 };
 
-/** Everything that must go when the seeds go. */
+/** Everything that must go when the seeds go, and where what survives is re-attached. */
 export function closure(state: State, seeds: Seeds): Removal {
-  // Accounts: the seeds and all their sub-accounts.
-  const accounts = new Set<number>(seeds.accounts ?? []);
-  let grew = accounts.size > 0;
-  while (grew) {
-    grew = false;
-    state.accounts.forEach((a, id) => {
-      if (a && a.parent !== null && accounts.has(a.parent) && !accounts.has(id)) {
-        accounts.add(id);
-        grew = true;
-      }
-    });
-  }
-  // Tasks and containers: the seeds and whatever a removed account pays for.
-  const tasks = new Set<number>(seeds.tasks ?? []);
-  state.tasks.forEach((t, id) => t && accounts.has(t.account) && tasks.add(id));
-  const containers = new Set<number>(seeds.containers ?? []);
-  state.containers.forEach((c, id) => c && accounts.has(c.account) && containers.add(id));
-  const handles = new Set<number>(seeds.handles ?? []);
-  state.handles.forEach((h, id) => h && accounts.has(h.account) && handles.add(id));
+  const capsByKey = new Map<string, Cap>();
+  state.tasks.forEach((task, t) => task?.caps.forEach((cap, slot) => cap && capsByKey.set(capKey({ task: t, slot }), cap)));
+  const children = capChildren(state);
 
-  // Capabilities: the seeds, those held by removed tasks, those naming a
-  // removed object, and everything derived from any of these.
-  const caps = new Set<string>();
-  const capStart: CapRef[] = [];
-  const addCap = (r: CapRef) => {
-    const k = capKey(r);
-    if (!caps.has(k)) {
-      caps.add(k);
-      capStart.push(r);
-    }
+  // Revoked: every descendant of a revoke seed.
+  const revoked = new Set<string>();
+  addDescendants(seeds.revoke ?? [], children, capKey, revoked);
+  const caps = new Set<string>(revoked);
+  for (const r of seeds.caps ?? []) caps.add(capKey(r));
+
+  const accounts = new Set<number>(seeds.accounts ?? []);
+  const tasks = new Set<number>(seeds.tasks ?? []);
+  const containers = new Set<number>(seeds.containers ?? []);
+  const handles = new Set<number>(seeds.handles ?? []);
+  const isRootObject = (kind: string, id: number) => (kind === "account" && id === ROOT_ACCOUNT) || (kind === "task" && id === ROOT_TASK);
+  const gone = (cap: Cap) =>
+    (cap.kind === "account" && accounts.has(cap.object)) ||
+    (cap.kind === "task" && tasks.has(cap.object)) ||
+    (cap.kind === "container" && containers.has(cap.object)) ||
+    (cap.kind === "dma" && handles.has(cap.object));
+
+  // Grow to a fixpoint: accounts take sub-accounts and what they pay for;
+  // tasks take the capabilities they hold; objects take the capabilities
+  // naming them; an object no surviving capability names goes.
+  for (let grew = true; grew; ) {
+    const before = accounts.size + tasks.size + containers.size + handles.size + caps.size;
+    state.accounts.forEach((a, id) => a && a.parent !== null && accounts.has(a.parent) && accounts.add(id));
+    state.tasks.forEach((t, id) => t && accounts.has(t.account) && tasks.add(id));
+    state.containers.forEach((c, id) => c && accounts.has(c.account) && containers.add(id));
+    state.handles.forEach((h, id) => h && accounts.has(h.account) && handles.add(id));
+    for (const [k, cap] of capsByKey) if (!caps.has(k) && (tasks.has(parseRef(k)[0]) || gone(cap))) caps.add(k);
+    const named = new Set<string>();
+    for (const [k, cap] of capsByKey) if (!caps.has(k)) named.add(`${cap.kind}:${cap.object}`);
+    const unnamed = (kind: string, id: number) => !isRootObject(kind, id) && !named.has(`${kind}:${id}`);
+    state.accounts.forEach((a, id) => a && unnamed("account", id) && accounts.add(id));
+    state.tasks.forEach((t, id) => t && unnamed("task", id) && tasks.add(id));
+    state.containers.forEach((c, id) => c && unnamed("container", id) && containers.add(id));
+    state.handles.forEach((h, id) => h && unnamed("dma", id) && handles.add(id));
+    grew = accounts.size + tasks.size + containers.size + handles.size + caps.size !== before;
+  }
+
+  // Surviving capabilities re-attach to their nearest surviving ancestor.
+  const survivor = (from: CapRef | null): CapRef | null => {
+    let p = from;
+    while (p !== null && caps.has(capKey(p))) p = capsByKey.get(capKey(p))!.parent;
+    return p;
   };
-  (seeds.caps ?? []).forEach(addCap);
-  state.tasks.forEach((task, t) => {
-    task?.caps.forEach((cap, slot) => {
-      if (!cap) return;
-      const objectGone =
-        (cap.kind === "account" && accounts.has(cap.object)) ||
-        (cap.kind === "task" && tasks.has(cap.object)) ||
-        (cap.kind === "container" && containers.has(cap.object)) ||
-        (cap.kind === "dma" && handles.has(cap.object));
-      if (tasks.has(t) || objectGone) addCap({ task: t, slot });
-    });
-  });
-  addDescendants(capStart, capChildren(state), capKey, caps);
+  const reparent = new Map<string, CapRef | null>();
+  for (const [k, cap] of capsByKey) if (!caps.has(k) && cap.parent && caps.has(capKey(cap.parent))) reparent.set(k, survivor(cap.parent));
 
   // Mappings: the seeds, those of removed tasks, those rooted in a removed
-  // container or authorized by a removed capability, and everything derived.
+  // container, those a revoked capability authorized, and those whose
+  // vanished capability has no surviving ancestor naming their container;
+  // then everything derived from any of these.
   const mappings = new Set<string>();
   const mapStart: MapRef[] = [];
+  const reauthorize = new Map<string, CapRef>();
   const addMap = (r: MapRef) => {
     const k = mapKey(r);
     if (!mappings.has(k)) {
@@ -164,20 +195,28 @@ export function closure(state: State, seeds: Seeds): Removal {
     task?.pages.forEach((m, vpage) => {
       if (!m) return;
       const s = m.source;
-      const rootGone = s.kind === "slot" && (containers.has(s.container) || caps.has(capKey(s.cap)));
-      if (tasks.has(t) || rootGone) addMap({ task: t, vpage });
+      if (tasks.has(t) || (s.kind === "slot" && (containers.has(s.container) || revoked.has(capKey(s.cap))))) return addMap({ task: t, vpage });
+      if (s.kind === "slot" && caps.has(capKey(s.cap))) {
+        const heir = survivor(capsByKey.get(capKey(s.cap))!.parent);
+        const heirCap = heir && capsByKey.get(capKey(heir));
+        if (heir && heirCap && heirCap.kind === "container" && heirCap.object === s.container) reauthorize.set(mapKey({ task: t, vpage }), heir);
+        else addMap({ task: t, vpage });
+      }
     });
   });
   addDescendants(mapStart, mapChildren(state), mapKey, mappings);
+  for (const k of mappings) reauthorize.delete(k);
 
-  return { accounts, tasks, containers, handles, caps, mappings };
+  return { accounts, tasks, containers, handles, caps, revoked, mappings, reparent, reauthorize };
 }
 
 /**
  * Takes a removal set out of the state and settles the books: every removed
  * object's charge is returned to its (surviving) payer, every removed Hard
- * slot drops its frame's reference count and its frame charge, and the quota
- * of every removed account goes back to its nearest surviving ancestor.
+ * slot drops its frame's reference count and its frame charge, every removed
+ * DMA handle its frame's wire count and its frame charge, and the quota of
+ * every removed account goes back to its nearest surviving ancestor. What
+ * survives is re-attached as the closure says.
  * Returns an editable copy so callers can finish their own edits on it.
  */
 export function applyRemoval(state: State, r: Removal): Draft {
@@ -211,6 +250,7 @@ export function applyRemoval(state: State, r: Removal): Draft {
   for (const h of r.handles) {
     const handle = state.handles[h]!;
     d.frames[handle.frame]!.wired -= 1;
+    if (!r.accounts.has(handle.account)) d.accounts[handle.account]!.framesCharged -= 1;
     uncharge(handle.account, 1);
     d.handles[h] = null;
   }
@@ -228,6 +268,15 @@ export function applyRemoval(state: State, r: Removal): Draft {
     }
     if (account.parent !== null) uncharge(account.parent, 1);
     d.accounts[a] = null;
+  }
+  for (const [k, parent] of r.reparent) {
+    const [t, slot] = parseRef(k);
+    d.tasks[t]!.caps[slot]!.parent = parent;
+  }
+  for (const [k, cap] of r.reauthorize) {
+    const [t, vpage] = parseRef(k);
+    const m = d.tasks[t]!.pages[vpage]!;
+    if (m.source.kind === "slot") m.source = { ...m.source, cap };
   }
   return d;
 }

@@ -60,7 +60,7 @@ describe("spec scenarios", () => {
     expect(state.frames[0]!.content).toBe(42);
   });
 
-  it("delete keeps derived capabilities, re-attached to the deleted one's parent", () => {
+  it("delete keeps derived capabilities and mappings, re-attached to the deleted one's parent", () => {
     const { state } = run(boot(CONFIG), [
       ...SETUP,
       { op: "cap.derive", task: 0, src: 2, dest: 4, rights: ["read", "write"] },
@@ -69,7 +69,8 @@ describe("spec scenarios", () => {
       { op: "cap.delete", task: 0, slot: 4 },
     ]);
     expect(state.tasks[0]!.caps[5]!.parent).toEqual({ task: 0, slot: 2 });
-    expect(state.tasks[0]!.pages[0]).toBeNull(); // the mapping it authorized went with it
+    const m = state.tasks[0]!.pages[0]!; // the mapping it authorized is now authorized by its parent
+    expect(m.source.kind === "slot" && m.source.cap).toEqual({ task: 0, slot: 2 });
   });
 
   it("destroying a sub-account returns all of its quota and takes what it paid for", () => {

@@ -8,6 +8,7 @@
  * they handed on, by the same rule as deleting a capability (removal.ts).
  */
 import type { State } from "./state.js";
+import { ROOT_TASK } from "./state.js";
 import { remove } from "./removal.js";
 import type { OpOf } from "./vocabulary.js";
 import { R } from "./vocabulary.js";
@@ -17,8 +18,10 @@ import { createObject } from "./accounts.js";
 
 /**
  * task.create — make a task paid by the account named by `account`, with an
- * empty capability space and address space, and put an all-rights capability
- * to it into the subject's slot `dest`. The new id is the lowest unused one.
+ * empty capability space and address space, and put a capability to it into
+ * the subject's slot `dest`: a child of the account capability used, with
+ * its rights (see accounts.ts, createObject). The new id is the lowest
+ * unused one.
  *
  * Why: creating a thread costs kernel memory, so the creator's account is
  * "taxed" for it (seed 002, 002_977c03b37cc28449.txt) rather than the kernel
@@ -35,19 +38,27 @@ export function taskCreate(state: State, op: OpOf<"task.create">): Step {
 
 /**
  * task.destroy — destroy the task named by `target` ("kill -9"): its
- * capabilities, everything derived from them, its mappings and every
- * capability naming it go; its account is refunded.
+ * mappings (with everything derived from them) and every capability naming
+ * it go, and its own capabilities vanish as if it had deleted them one by
+ * one: what it handed on is re-attached to the nearest surviving ancestor,
+ * and an object it held the last capability to is destroyed (removal.ts).
+ * Its account is refunded. The root task cannot be destroyed: it holds the
+ * boot capabilities every authority hangs from.
  *
  * Why: seed 000 (000_0acf2069c9b56720.txt): "The access right may be revoked at
- * any time (imagine root doing a kill -9 on the task with the container!)";
- * whatever the dead task handed out was its authority and dies with it.
+ * any time (imagine root doing a kill -9 on the task with the container!)".
+ * Killing a task and the task deleting its capabilities must have the same
+ * effect on others (one rule for a vanishing capability); taking back what
+ * it handed on is revoke's job, done by whoever holds an ancestor.
  *
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights (`alloc`).
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`alloc`); IsRoot (the root task).
  */
 export function taskDestroy(state: State, op: OpOf<"task.destroy">): Step {
   const subject = subjectOf(state, op.task);
   if (isError(subject)) return fail(state, subject);
   const cap = capIn(state, subject, op.target, "task", R.alloc);
   if (isError(cap)) return fail(state, cap);
+  if (cap.object === ROOT_TASK) return fail(state, "IsRoot");
   return done(remove(state, { tasks: [cap.object] }));
 }

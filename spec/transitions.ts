@@ -7,7 +7,9 @@
  */
 import type { State } from "./state.js";
 import type { Op } from "./vocabulary.js";
-import { rootOf, type Violation } from "./invariants.js";
+import type { Violation } from "./invariants.js";
+import { rootOf } from "./walk.js";
+import { SECURITY_TRANSITIONS } from "./security.js";
 
 
 export interface TransitionInvariant {
@@ -33,27 +35,42 @@ function rootSlot(s: State, task: number, vpage: number): string | null {
   return root && root.source.kind === "slot" ? `${root.source.container}:${root.source.index}` : null;
 }
 
-/** Operations that take slots or their contents away on purpose. */
-const REMOVING: ReadonlySet<string> = new Set(["container.free", "container.destroy", "account.destroy", "dma.write"]);
 /** Operations that allocate a frame, and so may reclaim one held only by soft references. */
 const ALLOCATING: ReadonlySet<string> = new Set(["container.alloc", "container.swapIn", "physmem.relocate", "mem.write"]);
 
-export const TRANSITION_INVARIANTS: readonly TransitionInvariant[] = [
+/** The container slot `task`'s capability in `slot` names at `index`, as "container:index", if any. */
+function slotNamed(s: State, task: number, slot: number, index: number): string | null {
+  const cap = s.tasks[task]?.caps[slot];
+  return cap && cap.kind === "container" ? `${cap.object}:${index}` : null;
+}
+
+/** The frame of the DMA handle `task`'s capability in `slot` names, if any. */
+function handleFrame(s: State, task: number, slot: number): number | null {
+  const cap = s.tasks[task]?.caps[slot];
+  return cap && cap.kind === "dma" ? (s.handles[cap.object]?.frame ?? null) : null;
+}
+
+const CONTENT: readonly TransitionInvariant[] = [
   {
     name: "nothingLost",
     description:
-      "Every operation other than a write, a device write, a free or a destroy leaves the content of every container slot as it was: relocation, copy-on-write, swap, demotion and promotion preserve it. A write changes only the slot its mapping is rooted at (copy-on-write keeps the other copies), and a soft reference may go stale only when a frame is allocated or written.",
+      "Every container slot that survives a step keeps its content, however the step changed the slot (relocation, copy-on-write, swap, demotion, promotion), except: the slot a write's mapping is rooted at (copy-on-write keeps the other copies), the slot a free names, the slots holding the frame a device writes, and a soft reference, which may go stale when a frame is allocated. A slot may lose its content only with its container; no operation is exempt as a whole, so collateral damage to other slots is seen.",
     check(before, op, after) {
-      if (REMOVING.has(op.op)) return null;
       const written = op.op === "mem.write" ? rootSlot(before, op.task, op.vpage) : null;
+      const freed = op.op === "container.free" ? slotNamed(before, op.task, op.container, op.index) : null;
+      const device = op.op === "dma.write" ? handleFrame(before, op.task, op.handle) : null;
       for (let c = 0; c < before.containers.length; c++) {
+        if (!after.containers[c]) continue; // destroyed with its container
         const slots = before.containers[c]?.slots ?? [];
         for (let i = 0; i < slots.length; i++) {
           const was = slotContent(before, c, i);
-          if (was === undefined || written === `${c}:${i}`) continue;
+          const key = `${c}:${i}`;
+          if (was === undefined || key === written || key === freed) continue;
+          const x = slots[i]!;
+          if (device !== null && (x.kind === "hard" || x.kind === "soft") && x.frame === device) continue;
           const now = slotContent(after, c, i);
-          if (now === undefined && slots[i]!.kind === "soft" && ALLOCATING.has(op.op)) continue;
-          if (now !== was) return `${op.op} changed the content of slot ${c}:${i} from ${was} to ${now ?? "nothing"}`;
+          if (now === undefined && x.kind === "soft" && ALLOCATING.has(op.op)) continue;
+          if (now !== was) return `${op.op} changed the content of slot ${key} from ${was} to ${now ?? "nothing"}`;
         }
       }
       return null;
@@ -73,6 +90,9 @@ export const TRANSITION_INVARIANTS: readonly TransitionInvariant[] = [
     },
   },
 ];
+
+/** Every two-state property: the content ones above, then the security ones (security.ts). */
+export const TRANSITION_INVARIANTS: readonly TransitionInvariant[] = [...CONTENT, ...SECURITY_TRANSITIONS];
 
 /** Every broken two-state property of the step before --op--> after. */
 export function checkTransition(before: State, op: Op, after: State): Violation[] {

@@ -242,6 +242,8 @@ export const ERROR_CODES = [
   "FrameNotInUse",
   /** a balloon request the parent's unused quota cannot cover */
   "Denied",
+  /** the frame is a logical copy held by more than one slot, so it cannot be wired for DMA */
+  "Shared",
 ] as const;
 export const ErrorCode = z.enum(ERROR_CODES);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -288,9 +290,13 @@ export function inRange(n: unknown, limit: number): n is number {
  * scenario files. A scenario may also say what each operation must return
  * (`expect`, one result per operation); `capmem replay` and `capmem check`
  * then verify every result, which makes a trace file a regression test.
+ * A hand-written trace may carry a `name` and a `description` (a story's
+ * title and what it shows); the tools ignore both.
  */
 export const Trace = z
   .object({
+    name: z.string().optional(),
+    description: z.string().optional(),
     config: Config,
     ops: z.array(Op),
     expect: z.array(Result).optional(),

@@ -11,7 +11,7 @@
  * fields are struct-of-arrays that grow by doubling; freed nodes go on a free
  * list threaded through `nextSib`.
  */
-import { grown, KIND_ACCOUNT, KIND_CONTAINER, KIND_TASK } from "../constants.js";
+import { grown, KIND_ACCOUNT, KIND_CONTAINER, KIND_DMA, KIND_TASK } from "../constants.js";
 
 export class CapTable {
   /** slots per task */
@@ -88,6 +88,16 @@ export class CapTable {
   /** The index of object (kind, id) in `objFirst`. */
   objIndex(kind: number, id: number): number {
     return kind === KIND_ACCOUNT ? id : kind === KIND_TASK ? this.accounts + id : kind === KIND_CONTAINER ? this.accounts + this.tasks + id : this.accounts + this.tasks + this.containers + id;
+  }
+
+  /** The object kind of an objFirst index. */
+  kindOfIndex(oi: number): number {
+    return oi < this.accounts ? KIND_ACCOUNT : oi < this.accounts + this.tasks ? KIND_TASK : oi < this.accounts + this.tasks + this.containers ? KIND_CONTAINER : KIND_DMA;
+  }
+
+  /** The object id of an objFirst index. */
+  idOfIndex(oi: number): number {
+    return oi < this.accounts ? oi : oi < this.accounts + this.tasks ? oi - this.accounts : oi < this.accounts + this.tasks + this.containers ? oi - this.accounts - this.tasks : oi - this.accounts - this.tasks - this.containers;
   }
 
   /** Hooks node n at the head of parent's child list (parent -1: n is a root). */

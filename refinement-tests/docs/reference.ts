@@ -355,7 +355,7 @@ function renderIndex(docs: Map<OpKind, OpDoc>, errors: Map<ErrorCode, string>): 
     GENERATED_NOTE,
     "# Reference",
     "",
-    "One page per operation and per named invariant, generated from the spec (`spec/vocabulary.ts`, the operation families in `spec/` named by the dispatch table in `spec/operations.ts`, `spec/invariants.ts` and `spec/transitions.ts`). For the ideas behind them start with [the overview](../overview.md).",
+    "One page per operation and per named invariant, generated from the spec (`spec/vocabulary.ts`, the operation families in `spec/` named by the dispatch table in `spec/operations.ts`, `spec/invariants.ts`, `spec/transitions.ts` and `spec/security.ts`). For the ideas behind them start with [the overview](../overview.md).",
     "",
     "## Operations",
     "",
@@ -443,6 +443,9 @@ export function scenarioTraces(): Map<string, Trace> {
 
 // ---------------------------------------------------------------------------
 
+/** The spec files that define named properties. */
+const PROPERTY_FILES = ["spec/invariants.ts", "spec/transitions.ts", "spec/security.ts"];
+
 /** Every generated file (path relative to the repository -> content). */
 export function generateDocs(): Map<string, string> {
   const out = new Map<string, string>();
@@ -450,8 +453,9 @@ export function generateDocs(): Map<string, string> {
   const docs = operationDocs();
   out.set("docs/reference/README.md", renderIndex(docs, errors));
   for (const [kind, d] of docs) out.set(`docs/reference/operations/${kind}.md`, renderOperation(d, errors));
-  for (const inv of INVARIANTS) out.set(`docs/reference/invariants/${inv.name}.md`, renderInvariant(inv.name, inv.description, false, "spec/invariants.ts"));
-  for (const inv of TRANSITION_INVARIANTS) out.set(`docs/reference/invariants/${inv.name}.md`, renderInvariant(inv.name, inv.description, true, "spec/transitions.ts"));
+  const fileOf = (name: string) => PROPERTY_FILES.find((f) => read(f).includes(`name: "${name}",`)) ?? "spec/invariants.ts";
+  for (const inv of INVARIANTS) out.set(`docs/reference/invariants/${inv.name}.md`, renderInvariant(inv.name, inv.description, false, fileOf(inv.name)));
+  for (const inv of TRANSITION_INVARIANTS) out.set(`docs/reference/invariants/${inv.name}.md`, renderInvariant(inv.name, inv.description, true, fileOf(inv.name)));
   const traces = scenarioTraces();
   for (const f of readdirSync(join(ROOT, SCENARIO_DIR)).filter((x) => x.endsWith(".md") && x !== "README.md").sort()) {
     const path = join(SCENARIO_DIR, f);

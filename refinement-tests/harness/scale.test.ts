@@ -20,15 +20,24 @@ import { firstDifference } from "./compare.js";
 const N = 100_000;
 const CONFIG: Config = { frames: 4, objects: 3 * N, accounts: 1, tasks: 2, containers: 1, capSlots: N + 8, vpages: 1 << 17, containerSlots: 1, handles: 0 };
 
-/** Container cap in slot 2; chain link i in slot 3 + i, derived from the previous one; link i maps page i. */
-function buildChain(): Machine {
+/**
+ * Built by task `holder` (0, or 1, which the root task creates and gives its
+ * account capability in slot 0): container cap in slot 2; chain link i in
+ * slot 3 + i, derived from the previous one; link i maps page i.
+ */
+function buildChain(holder = 0): Machine {
   const m = new Machine(CONFIG);
   const must = (op: Op) => expect(m.exec(op), JSON.stringify(op)).toBe(0);
-  must({ op: "container.create", task: 0, account: 0, dest: 2 });
-  must({ op: "container.alloc", task: 0, container: 2, index: 0 });
+  if (holder === 1) {
+    must({ op: "task.create", task: 0, account: 0, dest: 2 });
+    must({ op: "cap.copy", task: 0, src: 0, target: 2, dest: 0 });
+  }
+  const t = holder;
+  must({ op: "container.create", task: t, account: 0, dest: 2 });
+  must({ op: "container.alloc", task: t, container: 2, index: 0 });
   for (let i = 0; i < N; i++) {
-    must({ op: "cap.derive", task: 0, src: i === 0 ? 2 : 2 + i, dest: 3 + i, rights: ["read", "write"] });
-    must({ op: "page.map", task: 0, container: 3 + i, index: 0, vpage: i, rights: ["read"] });
+    must({ op: "cap.derive", task: t, src: i === 0 ? 2 : 2 + i, dest: 3 + i, rights: ["read", "write"] });
+    must({ op: "page.map", task: t, container: 3 + i, index: 0, vpage: i, rights: ["read"] });
   }
   return m;
 }
@@ -64,12 +73,11 @@ describe(`a ${N.toLocaleString("en")}-deep derivation chain`, () => {
     expect(spec.tasks[0]!.caps.filter((c) => c !== null)).toHaveLength(2);
   });
 
-  it("goes with its task when the task is destroyed", () => {
-    const m = buildChain();
-    expect(m.exec({ op: "task.create", task: 0, account: 0, dest: N + 5 })).toBe(0);
-    expect(m.exec({ op: "cap.copy", task: 0, src: N + 5, target: N + 5, dest: N + 6 })).toBe(0);
-    // task 0 kills itself: the chain, all mappings and all caps naming task 0 go
-    const spec = bothDo(m, toSpec(m), { op: "task.destroy", task: 0, target: 1 });
-    expect(spec.tasks[0]).toBeNull();
+  it("goes with the task that holds it: every link vanishes, and the container with its last capability", () => {
+    const m = buildChain(1);
+    const spec = bothDo(m, toSpec(m), { op: "task.destroy", task: 0, target: 2 });
+    expect(spec.tasks[1]).toBeNull();
+    expect(spec.containers[0]).toBeNull();
+    expect(spec.tasks[0]!.caps.filter((c) => c !== null)).toHaveLength(2); // the boot capabilities
   });
 });

@@ -5,8 +5,11 @@
  * stories from the seeds live as trace files in docs/scenarios (run by
  * docs.test.ts); these are the ones that are not documentation.
  */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Config, Op } from "../../spec/vocabulary.js";
+import { parseTrace } from "../cli/traces.js";
 import { Lockstep } from "./lockstep.js";
 
 const CONFIG: Config = { frames: 4, objects: 40, accounts: 3, tasks: 3, containers: 3, capSlots: 8, vpages: 8, containerSlots: 2, handles: 2 };
@@ -25,7 +28,7 @@ function play(steps: [Op, string | number][], config = CONFIG): Lockstep {
 describe("scenarios (spec and impl in lockstep)", () => {
   it("destroying the account that pays for a handle unwires it", () => {
     const ls = play([
-      [{ op: "account.create", task: 0, account: 0, dest: 2, frames: 0, objects: 6 }, 1],
+      [{ op: "account.create", task: 0, account: 0, dest: 2, frames: 1, objects: 6 }, 1], // one frame: the handle pays for the pinned frame
       [{ op: "task.create", task: 0, account: 2, dest: 3 }, 1], // the driver, paid by account 1
       [{ op: "container.create", task: 0, account: 0, dest: 4 }, 0],
       [{ op: "container.alloc", task: 0, container: 4, index: 0 }, 0],
@@ -53,4 +56,22 @@ describe("scenarios (spec and impl in lockstep)", () => {
       [{ op: "physmem.relocate", frame: 3 }, "FrameNotInUse"],
     ]);
   });
+});
+
+/**
+ * Attacks that the spec once let through (each broke a security property
+ * that did not exist yet, or a promise of an operation's doc comment), kept
+ * as trace files with the results the spec now gives: refinement-tests/
+ * harness/regressions/*.json, each with a name and a description.
+ */
+describe("regression traces (spec and impl in lockstep, expected results)", () => {
+  const dir = join(import.meta.dirname, "regressions");
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+    const trace = parseTrace(readFileSync(join(dir, file), "utf8"), file);
+    it(`${file}: ${trace.name ?? ""}`, () => {
+      expect(trace.expect, `${file} has no expect`).toBeDefined();
+      const ls = new Lockstep(trace.config, { concrete: true });
+      trace.ops.forEach((op, i) => expect(ls.run(op), `${file} step ${i}: ${JSON.stringify(op)}`).toEqual(trace.expect![i]));
+    });
+  }
 });

@@ -1,0 +1,281 @@
+/**
+ * The security properties: what an attacker must not be able to do, stated
+ * as named state invariants and two-state properties (MODEL.md, "The model
+ * is a security specification"). Spec and impl agreeing proves nothing when
+ * both are wrong the same way; these are what notice.
+ *
+ * - confinement: all authority hangs, by recorded derivation, under sigma0's
+ *   two boot capabilities, and rights never grow along any edge, object
+ *   creation and wiring included (seL4's authority-confinement theorem asks
+ *   the same of its capability derivation tree);
+ * - noOrphans: every object but the root account and the root task is named
+ *   by some capability, so someone can always reclaim it;
+ * - wiredNeverShared: a frame wired for DMA is never also a logical copy, so
+ *   a device can never write through a copy-on-write share (seed 000 wires
+ *   "the containers memory", not somebody else's);
+ * - framesBacked: every frame in use is paid for by an account (seed 004:
+ *   the policy server must never overcommit);
+ * - noAccessAfterRevoke (two-state): once revoke returns, nothing whose
+ *   authority came through the revoked subtree survives;
+ * - copyOnWriteIsolation (two-state): a frame held by two or more slots
+ *   never changes in place, not even by a device;
+ * - authorityOnlyDerived (two-state): a step adds a capability only as a
+ *   child of one that existed before it, and when a capability or a root
+ *   mapping is re-attached (because what it hung from vanished) it moves up
+ *   its own line of ancestors, never sideways.
+ */
+import type { CapRef, Cap, State } from "./state.js";
+import { BOOT_ACCOUNT_SLOT, BOOT_TASK_SLOT, capKey, mapKey, ROOT_ACCOUNT, ROOT_TASK } from "./state.js";
+import type { Op } from "./vocabulary.js";
+import { ALL_RIGHTS } from "./vocabulary.js";
+import { allCaps, allMappings, capAt, mapAt } from "./walk.js";
+
+interface Property {
+  readonly name: string;
+  readonly description: string;
+}
+export interface StateProperty extends Property {
+  readonly check: (s: State) => string | null;
+}
+export interface StepProperty extends Property {
+  readonly check: (before: State, op: Op, after: State) => string | null;
+}
+
+const isBoot = (r: CapRef) => r.task === ROOT_TASK && (r.slot === BOOT_ACCOUNT_SLOT || r.slot === BOOT_TASK_SLOT);
+
+/** Is account `a` the account `ancestor` or one of its descendants? */
+function within(s: State, a: number, ancestor: number): boolean {
+  let hops = 0;
+  for (let x: number | null = a; x !== null; x = s.accounts[x]?.parent ?? null) {
+    if (x === ancestor) return true;
+    if (++hops > s.accounts.length) return false;
+  }
+  return false;
+}
+
+/** Is capability `anc` a strict ancestor of `r` in state s? */
+function isAncestor(s: State, anc: CapRef, r: CapRef): boolean {
+  let hops = 0;
+  for (let p = capAt(s, r)?.parent ?? null; p !== null; p = capAt(s, p)?.parent ?? null) {
+    if (p.task === anc.task && p.slot === anc.slot) return true;
+    if (++hops > s.tasks.length * s.config.capSlots) return false;
+  }
+  return false;
+}
+
+/** The object a capability names, as a key. */
+const objectKey = (c: Cap) => `${c.kind}:${c.object}`;
+
+/**
+ * May capability `child` hang from `parent`? Either it names the same
+ * object (derivation), or the parent is an account capability and the child
+ * names what an account capability makes (an object paid by that account or
+ * one below it, a sub-account of it) or a DMA handle re-attached up from a
+ * vanished container capability, or the parent is a container capability
+ * and the child a DMA handle it authorized (wiring).
+ */
+function edgeAllowed(s: State, parent: Cap, child: Cap): boolean {
+  if (parent.kind === child.kind && parent.object === child.object) return true;
+  if (child.kind === "dma") return parent.kind === "container" || parent.kind === "account";
+  if (parent.kind !== "account") return false;
+  if (child.kind === "account") {
+    const p = s.accounts[child.object]?.parent ?? null;
+    return p !== null && within(s, p, parent.object);
+  }
+  const payer = child.kind === "task" ? s.tasks[child.object]?.account : s.containers[child.object]?.account;
+  return payer !== undefined && within(s, payer, parent.object);
+}
+
+export const SECURITY_INVARIANTS: readonly StateProperty[] = [
+  {
+    name: "confinement",
+    description:
+      "All authority hangs under sigma0: the two boot capabilities exist with all rights and are the only capabilities without a parent, every other capability hangs from one naming the same object or from the capability that made or wired its object (an account capability above the object's payer, a container capability above a DMA handle), and no capability has a right its parent lacks.",
+    check(s) {
+      const bootAccount = capAt(s, { task: ROOT_TASK, slot: BOOT_ACCOUNT_SLOT });
+      const bootTask = capAt(s, { task: ROOT_TASK, slot: BOOT_TASK_SLOT });
+      if (bootAccount?.kind !== "account" || bootAccount.object !== ROOT_ACCOUNT || bootAccount.rights !== ALL_RIGHTS || bootAccount.parent !== null) return "the boot account capability is gone or changed";
+      if (bootTask?.kind !== "task" || bootTask.object !== ROOT_TASK || bootTask.rights !== ALL_RIGHTS || bootTask.parent !== null) return "the boot task capability is gone or changed";
+      for (const [r, cap] of allCaps(s)) {
+        if (cap.parent === null) {
+          if (!isBoot(r)) return `capability ${capKey(r)} has no parent but is not a boot capability`;
+          continue;
+        }
+        const p = capAt(s, cap.parent);
+        if (!p) continue; // reported by capTreeIsForest
+        if ((cap.rights & ~p.rights) !== 0) return `capability ${capKey(r)} has rights its parent ${capKey(cap.parent)} lacks`;
+        if (!edgeAllowed(s, p, cap)) return `capability ${capKey(r)} (${objectKey(cap)}) hangs from ${capKey(cap.parent)} (${objectKey(p)}), which neither names nor made it`;
+      }
+      return null;
+    },
+  },
+  {
+    name: "noOrphans",
+    description:
+      "Every live object other than the root account and the root task is named by at least one capability: an object lives exactly as long as some capability names it (seL4's final-capability rule), so nothing is left that nobody can reach or reclaim.",
+    check(s) {
+      const named = new Set<string>();
+      for (const [, cap] of allCaps(s)) named.add(objectKey(cap));
+      const tables = [
+        ["account", s.accounts],
+        ["task", s.tasks],
+        ["container", s.containers],
+        ["dma", s.handles],
+      ] as const;
+      for (const [kind, table] of tables) {
+        for (let id = 0; id < table.length; id++) {
+          if (!table[id]) continue;
+          if ((kind === "account" && id === ROOT_ACCOUNT) || (kind === "task" && id === ROOT_TASK)) continue;
+          if (!named.has(`${kind}:${id}`)) return `${kind} ${id} is alive but no capability names it`;
+        }
+      }
+      return null;
+    },
+  },
+  {
+    name: "wiredNeverShared",
+    description: "A frame wired for DMA is held by at most one Hard slot: a logical copy is never wired and a wired frame is never logically copied, so a device cannot write through a copy-on-write share.",
+    check(s) {
+      for (let f = 0; f < s.frames.length; f++) {
+        const fr = s.frames[f]!;
+        if (fr.wired > 0 && fr.refs > 1) return `frame ${f} is wired and held by ${fr.refs} slots`;
+      }
+      return null;
+    },
+  },
+  {
+    name: "framesBacked",
+    description:
+      "Every frame in use is paid for: each Hard slot holding it charges its container's account one frame, and each DMA handle wiring it charges the handle's account one frame, so a frame pinned by a handle after its slot was freed is still charged, and the frames in use never outnumber the frames charged.",
+    check(s) {
+      const paid = new Array<number>(s.frames.length).fill(0);
+      for (const c of s.containers) for (const x of c?.slots ?? []) if (x.kind === "hard") paid[x.frame]! += 1;
+      for (const h of s.handles) if (h) paid[h.frame]! += 1;
+      let inUse = 0;
+      for (let f = 0; f < s.frames.length; f++) {
+        const fr = s.frames[f]!;
+        if (fr.refs > 0 || fr.wired > 0) {
+          inUse++;
+          if (paid[f] === 0) return `frame ${f} is in use but nobody pays for it`;
+        }
+      }
+      let charged = 0;
+      for (const a of s.accounts) if (a) charged += a.framesCharged;
+      return charged >= inUse ? null : `${inUse} frames are in use but only ${charged} are charged`;
+    },
+  },
+];
+
+/** The capabilities derived from `root` in s (children, grandchildren, ...). */
+function descendants(s: State, root: CapRef): CapRef[] {
+  const children = new Map<string, CapRef[]>();
+  for (const [r, cap] of allCaps(s)) {
+    if (!cap.parent) continue;
+    const k = capKey(cap.parent);
+    const list = children.get(k);
+    if (list) list.push(r);
+    else children.set(k, [r]);
+  }
+  const out: CapRef[] = [];
+  const stack = [root];
+  while (stack.length > 0) {
+    for (const c of children.get(capKey(stack.pop()!)) ?? []) {
+      out.push(c);
+      stack.push(c);
+    }
+  }
+  return out;
+}
+
+const sameCap = (a: Cap | null, b: Cap | null) => a !== null && b !== null && a.kind === b.kind && a.object === b.object && a.rights === b.rights;
+
+export const SECURITY_TRANSITIONS: readonly StepProperty[] = [
+  {
+    name: "noAccessAfterRevoke",
+    description:
+      "After a revoke, nothing whose authority came through the revoked subtree survives: no capability derived from the revoked one, no root mapping one of them authorized nor any mapping derived from it, and no object that only they named (nor, by noOrphans, what only that object's capabilities reached).",
+    check(before, op, after) {
+      if (op.op !== "cap.revoke") return null;
+      const root = { task: op.task, slot: op.slot };
+      if (!capAt(before, root)) return null;
+      const gone = descendants(before, root);
+      const goneKeys = new Set(gone.map(capKey));
+      for (const r of gone) if (capAt(after, r)) return `capability ${capKey(r)}, derived from the revoked ${capKey(root)}, survives`;
+      // mappings authorized by a revoked capability, and all derived from them
+      const doomed = new Set<string>();
+      for (const [r, m] of allMappings(before)) if (m.source.kind === "slot" && goneKeys.has(capKey(m.source.cap))) doomed.add(mapKey(r));
+      let grew = doomed.size > 0;
+      while (grew) {
+        grew = false;
+        for (const [r, m] of allMappings(before)) {
+          if (m.source.kind === "map" && doomed.has(mapKey(m.source.parent)) && !doomed.has(mapKey(r))) {
+            doomed.add(mapKey(r));
+            grew = true;
+          }
+        }
+      }
+      for (const [r, m] of allMappings(before)) {
+        if (!doomed.has(mapKey(r))) continue;
+        const now = mapAt(after, r);
+        if (now && now.frame === m.frame) return `mapping ${mapKey(r)}, which the revoked subtree authorized, survives`;
+      }
+      // objects only the revoked capabilities named
+      const namers = new Map<string, number>();
+      for (const [r, cap] of allCaps(before)) if (!goneKeys.has(capKey(r))) namers.set(objectKey(cap), (namers.get(objectKey(cap)) ?? 0) + 1);
+      for (const r of gone) {
+        const cap = capAt(before, r)!;
+        if (namers.has(objectKey(cap))) continue;
+        const table = cap.kind === "account" ? after.accounts : cap.kind === "task" ? after.tasks : cap.kind === "container" ? after.containers : after.handles;
+        if (table[cap.object]) return `${cap.kind} ${cap.object}, named only by the revoked subtree, survives`;
+      }
+      return null;
+    },
+  },
+  {
+    name: "copyOnWriteIsolation",
+    description: "A frame held by two or more Hard slots (a logical copy) keeps its content across every step: a task's write breaks the copy first, and a device can never write it (wiredNeverShared).",
+    check(before, op, after) {
+      for (let f = 0; f < before.frames.length; f++) {
+        const b = before.frames[f]!;
+        if (b.refs >= 2 && after.frames[f]!.content !== b.content) return `${op.op} changed shared frame ${f} in place`;
+      }
+      return null;
+    },
+  },
+  {
+    name: "authorityOnlyDerived",
+    description:
+      "A step adds a capability only as a child of a capability that existed before it, adds a root mapping only under a capability that existed before it, and re-attaches a capability or a root mapping whose parent or authority vanished only to an ancestor of what it hung from: authority moves down derivation edges when given and up them when taken back, never sideways.",
+    check(before, op, after) {
+      for (const [r, cap] of allCaps(after)) {
+        const was = capAt(before, r);
+        if (!sameCap(was, cap)) {
+          if (cap.parent === null) return `${op.op} made capability ${capKey(r)} out of nothing`;
+          if (!capAt(before, cap.parent)) return `${op.op} made capability ${capKey(r)} under ${capKey(cap.parent)}, which did not exist before`;
+          continue;
+        }
+        const oldParent = was!.parent;
+        const newParent = cap.parent;
+        if (oldParent === null || newParent === null) {
+          if (oldParent !== newParent) return `${op.op} changed whether capability ${capKey(r)} has a parent`;
+          continue;
+        }
+        if (capKey(oldParent) !== capKey(newParent) && !isAncestor(before, newParent, oldParent)) {
+          return `${op.op} moved capability ${capKey(r)} from ${capKey(oldParent)} to ${capKey(newParent)}, not one of its ancestors`;
+        }
+      }
+      for (const [r, m] of allMappings(after)) {
+        if (m.source.kind !== "slot") continue;
+        const cap = m.source.cap;
+        const was = mapAt(before, r);
+        if (was && was.source.kind === "slot" && was.source.container === m.source.container && was.source.index === m.source.index) {
+          const old = was.source.cap;
+          if (capKey(old) !== capKey(cap) && !isAncestor(before, cap, old)) return `${op.op} moved root mapping ${mapKey(r)} from ${capKey(old)} to ${capKey(cap)}, not one of its ancestors`;
+        } else if (!capAt(before, cap)) {
+          return `${op.op} made root mapping ${mapKey(r)} under ${capKey(cap)}, which did not exist before`;
+        }
+      }
+      return null;
+    },
+  },
+];
