@@ -306,8 +306,8 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
     case "physmem.relocate":
       return { op: "physmem.relocate", frame: a % s.config.frames };
     case "task.destroy": {
-      // Killing the root task ends the interesting part of a trace: avoid it.
-      const others = held((cap) => ofKind("task", R.alloc)(cap) && cap.object !== 0);
+      // Now and then try to kill the root task (it must fail with IsRoot).
+      const others = held((cap) => ofKind("task", R.alloc)(cap) && (cap.object !== 0 || c % 16 === 0));
       return { op: "task.destroy", task, target: pick(others, b)?.slot ?? pick(freeSlots(s, task), b) ?? b % s.config.capSlots };
     }
     case "container.destroy":
@@ -362,8 +362,9 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
     }
     case "cap.delete":
     case "cap.revoke": {
-      // Deleting the boot capabilities ends the interesting part of a trace: avoid it.
-      const cands = held(() => true).filter((x) => !isBoot(task, x.slot));
+      // Revoking a boot capability would take everything: never. Deleting one
+      // must fail with IsRoot: tried now and then.
+      const cands = held(() => true).filter((x) => !isBoot(task, x.slot) || (intent.kind === "cap.delete" && c % 16 === 0));
       // Mostly revoke or delete capabilities that have something derived from them.
       const parents = new Set(s.tasks.flatMap((t) => (t?.caps ?? []).flatMap((x) => (x?.parent ? [`${x.parent.task}:${x.parent.slot}`] : []))));
       const withKids = cands.filter((x) => parents.has(`${task}:${x.slot}`));
@@ -421,12 +422,15 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
   }
 }
 
-const DESTRUCTIVE = new Set<OpKind>(["account.destroy", "task.destroy", "cap.delete", "cap.revoke", "dma.unwire"]);
+/** Revoking a boot capability takes every authority there is: raw operations leave it to other tasks. */
+const DESTRUCTIVE = new Set<OpKind>(["cap.revoke"]);
 
 /** An operation from the raw numbers: small values, often out of range. */
 function rawOp(kind: OpKind, [a, b, c, d, e]: Intent["n"]): Op {
-  // Raw numbers may name anything, except that a destructive operation by the
-  // root task could kill it and end the interesting part of the trace.
+  // Raw numbers may name anything, except that a revoke by the root task
+  // could take everything and end the interesting part of the trace (the root
+  // task cannot be killed and its boot capabilities cannot be deleted: those
+  // attempts are welcome, they must fail with IsRoot).
   const task = DESTRUCTIVE.has(kind) ? 1 + (a % 4) : a % 5;
   const x = b % 12;
   const y = c % 12;
