@@ -235,8 +235,11 @@ export function l4Map(state: State, op: OpOf<"l4.map">): Step {
  * `target` a mapping at `dest` that is a *sibling* of the subject's mapping at
  * `vpage` (same parent, or for a root mapping the same container slot and
  * authorizing capability), with `rights` a subset of the subject's. It
- * survives the subject's unmap; it goes with their common parent. The
- * receiver's account pays.
+ * survives the subject's unmap and the subject's death (a root mapping
+ * whose authorizing capability vanishes is re-attached to the nearest
+ * surviving ancestor capability to the same container, removal.ts); it goes
+ * with their common parent, or when that ancestor revokes. The receiver's
+ * account pays.
  *
  * Why: with plain L4 map, whoever receives a page depends on every mapper
  * between it and the root; a co-equal mapping depends only on the sender's
@@ -259,7 +262,10 @@ export function l4Share(state: State, op: OpOf<"l4.share">): Step {
  *
  * Why: grant hands a page on without the sender staying in the chain, so the
  * receiver does not lose it when the sender exits (seed 001's first objection
- * to map).
+ * to map). For a root mapping the authorizing capability stays the sender's;
+ * if the sender dies or deletes it, the mapping is re-attached to the
+ * nearest surviving ancestor capability to the same container (removal.ts),
+ * which can still revoke it.
  *
  * Errors: as l4.map, without BadRights (a grant keeps the rights).
  */
