@@ -87,7 +87,8 @@ export function toSpec(m: Machine): State {
               },
       });
     }
-    tasks.push({ account: m.tasks.account[t]!, caps, pages });
+    const tt = m.tasks;
+    tasks.push({ account: tt.account[t]!, window: { slot: tt.winSlot[t]!, slots: tt.winSlots[t]!, page: tt.winPage[t]!, pages: tt.winPages[t]! }, caps, pages });
   }
 
   const containers: (Container | null)[] = [];

@@ -2,7 +2,7 @@
  * Capabilities (spec/capabilities.ts): derive, copy, delete, revoke, on the
  * capability table (tables/caps.ts). Removal of subtrees is in removal.ts.
  */
-import { R } from "../spec/vocabulary.js";
+import { inRange, R } from "../spec/vocabulary.js";
 import { capIn, freeCapSlot, hasObjects, installCap, subjectOk } from "./checks.js";
 import { E, KIND_TASK, OK } from "./constants.js";
 import type { Machine } from "./machine.js";
@@ -29,6 +29,8 @@ export function capCopy(m: Machine, task: number, srcSlot: number, targetSlot: n
   if (target < 0) return -target;
   const caps = m.caps;
   const receiver = caps.obj[target]!;
+  if (!inRange(dest, caps.C)) return E.BadCapSlot;
+  if (receiver !== task && !m.tasks.acceptsSlot(receiver, dest)) return E.NotInWindow;
   const se = freeCapSlot(m, receiver, dest);
   if (se) return se;
   if (!hasObjects(m, m.tasks.account[receiver]!, 1)) return E.ObjectQuotaExceeded;

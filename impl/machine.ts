@@ -40,7 +40,7 @@ import { PageTables } from "./tables/pagetables.js";
 import { newCap, isStale, staleHeld } from "./checks.js";
 import { frameAt } from "./mapdb.js";
 import { accountCreate, accountDestroy, accountRequest, accountTransfer, accountYield, accountYieldRequest } from "./accounts.js";
-import { newTask, taskCreate, taskDestroy } from "./tasks.js";
+import { newTask, taskCreate, taskDestroy, taskWindow } from "./tasks.js";
 import { containerAlloc, containerCopy, containerCreate, containerDemote, containerDestroy, containerFree, containerPromote, containerSwapIn, containerSwapOut } from "./containers.js";
 import { capCopy, capDelete, capDerive, capRevoke } from "./capabilities.js";
 import { l4Send, pageBits, pageMap, pageUnmap } from "./mappings.js";
@@ -138,6 +138,8 @@ export class Machine {
         return taskCreate(this, op.task, op.account, op.dest);
       case "task.destroy":
         return taskDestroy(this, op.task, op.target);
+      case "task.window":
+        return taskWindow(this, op.task, op.slot, op.slots, op.page, op.pages);
       case "container.create":
         return containerCreate(this, op.task, op.account, op.dest);
       case "container.destroy":

@@ -104,6 +104,7 @@ export function l4Send(m: Machine, task: number, vpage: number, targetSlot: numb
   if (target < 0) return -target;
   const to = m.caps.obj[target]!;
   if (!inRange(dest, m.config.vpages)) return E.BadPage;
+  if (to !== task && !m.tasks.acceptsPage(to, dest)) return E.NotInWindow;
   if (pages.lookup(to, dest) !== -1) return E.PageMapped;
   const payer = m.tasks.account;
   const moving = kind === SEND_GRANT && payer[to] === payer[task];

@@ -145,6 +145,7 @@ export function destroyTask(m: Machine, t: number): void {
   pages.destroy(t);
   m.accounts.objCharged[m.tasks.account[t]!]! -= 1;
   m.tasks.account[t] = -1;
+  m.tasks.setWindow(t, 0, 0, 0, 0);
   m.tasks.free.add(t);
 }
 

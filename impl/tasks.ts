@@ -4,7 +4,7 @@
  * is its paying account (tables/objects.ts), a row of the capability table
  * and a page table.
  */
-import { R } from "../spec/vocabulary.js";
+import { isAmount, R } from "../spec/vocabulary.js";
 import { createObject } from "./accounts.js";
 import { capIn, subjectOk } from "./checks.js";
 import { E, KIND_TASK, OK } from "./constants.js";
@@ -31,4 +31,17 @@ export function taskDestroy(m: Machine, task: number, slot: number): number {
   destroyTask(m, t);
   reap(m);
   return OK;
+}
+
+export function taskWindow(m: Machine, task: number, slot: number, slots: number, page: number, pages: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  const { capSlots, vpages } = m.config;
+  if (!within(slot, slots, capSlots) || !within(page, pages, vpages)) return E.BadValue;
+  m.tasks.setWindow(task, slot, slots, page, pages);
+  return OK;
+}
+
+/** A window range: whole, within the limit, and a closed one written as (0, 0). */
+function within(base: unknown, count: unknown, limit: number): boolean {
+  return isAmount(base) && isAmount(count) && base + count <= limit && (count > 0 || base === 0);
 }

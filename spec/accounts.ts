@@ -13,7 +13,7 @@
  * and the child gives back what it does not use (yield).
  */
 import type { Account, State, Task } from "./state.js";
-import { draft } from "./state.js";
+import { CLOSED, draft } from "./state.js";
 import { remove } from "./removal.js";
 import type { ErrorCode, OpOf } from "./vocabulary.js";
 import { isAmount, R } from "./vocabulary.js";
@@ -47,7 +47,7 @@ export function createObject(state: State, op: OpOf<"task.create" | "container.c
   d.accounts[cap.object]!.objectsCharged += 1;
   if (kind === "task") {
     const { capSlots, vpages } = state.config;
-    d.tasks[id] = { account: cap.object, caps: new Array(capSlots).fill(null), pages: new Array(vpages).fill(null) };
+    d.tasks[id] = { account: cap.object, window: CLOSED, caps: new Array(capSlots).fill(null), pages: new Array(vpages).fill(null) };
   } else {
     d.containers[id] = { account: cap.object, slots: Array.from({ length: state.config.containerSlots }, () => ({ kind: "empty" as const })) };
   }

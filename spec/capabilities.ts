@@ -12,9 +12,9 @@ import type { State } from "./state.js";
 import { draft } from "./state.js";
 import { remove } from "./removal.js";
 import type { OpOf } from "./vocabulary.js";
-import { R, rightsMask } from "./vocabulary.js";
+import { inRange, R, rightsMask } from "./vocabulary.js";
 import type { Step } from "./checks.js";
-import { capIn, done, fail, freeCapSlot, install, isError, subjectOf, unusedObjects } from "./checks.js";
+import { capIn, done, fail, freeCapSlot, install, isError, slotInWindow, subjectOf, unusedObjects } from "./checks.js";
 
 /**
  * cap.derive — put into the subject's slot `dest` a child of the capability in
@@ -53,10 +53,14 @@ export function capDerive(state: State, op: OpOf<"cap.derive">): Step {
  *
  * Why: passing a capability to another task is how sharing starts (seed 000);
  * the copy is a child so the giver can revoke it; the receiver pays, as for
- * every object someone receives (MODEL.md decisions).
+ * every object someone receives. It pays only for what it accepted: into
+ * another task, `dest` must lie in the receiver's receive window (as the
+ * receiver names its receive slot in seL4), so holding a `write` capability
+ * to a task does not let anyone fill its space at its account's expense.
  *
  * Errors, in order: NoSuchTask; BadCapSlot, NoCap (`src`); BadCapSlot, NoCap,
- * WrongType, NoRights (`target` is a task cap with `write`); BadCapSlot,
+ * WrongType, NoRights (`target` is a task cap with `write`); BadCapSlot
+ * (`dest`); NotInWindow (another task's `dest` outside its receive window);
  * CapSlotOccupied (`dest`, in the target's space); ObjectQuotaExceeded (the
  * target's account).
  */
@@ -68,6 +72,8 @@ export function capCopy(state: State, op: OpOf<"cap.copy">): Step {
   const target = capIn(state, subject, op.target, "task", R.write);
   if (isError(target)) return fail(state, target);
   const receiver = state.tasks[target.object]!;
+  if (!inRange(op.dest, state.config.capSlots)) return fail(state, "BadCapSlot");
+  if (target.object !== op.task && !slotInWindow(receiver, op.dest)) return fail(state, "NotInWindow");
   const slotErr = freeCapSlot(state, receiver, op.dest);
   if (slotErr) return fail(state, slotErr);
   if (unusedObjects(state.accounts[receiver.account]!) < 1) return fail(state, "ObjectQuotaExceeded");

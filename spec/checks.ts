@@ -53,6 +53,12 @@ export function freeCapSlot(state: State, task: Task, slot: unknown): ErrorCode 
   return task.caps[slot] ? "CapSlotOccupied" : null;
 }
 
+/** Does task `t`'s receive window cover capability slot `slot`? */
+export const slotInWindow = (t: Task, slot: number): boolean => slot >= t.window.slot && slot < t.window.slot + t.window.slots;
+
+/** Does task `t`'s receive window cover page `vpage`? */
+export const pageInWindow = (t: Task, vpage: number): boolean => vpage >= t.window.page && vpage < t.window.page + t.window.pages;
+
 /** The lowest unused id in a table, or null. */
 export function lowestFree(table: readonly unknown[]): number | null {
   const i = table.indexOf(null);

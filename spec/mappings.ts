@@ -14,7 +14,7 @@ import { applyRemoval, closure, mapChildren, remove } from "./removal.js";
 import type { ErrorCode, OpOf } from "./vocabulary.js";
 import { BIT_DIRTY, BIT_REFERENCED, inRange, R, rightsMask, UNMAP_MODES } from "./vocabulary.js";
 import type { Step } from "./checks.js";
-import { capIn, done, fail, isError, subjectOf, unusedObjects } from "./checks.js";
+import { capIn, pageInWindow, done, fail, isError, subjectOf, unusedObjects } from "./checks.js";
 import { containerVia } from "./containers.js";
 
 /** The places of the root mappings whose source satisfies `pred`. */
@@ -184,7 +184,8 @@ export function pageBits(state: State, op: OpOf<"page.bits">): Step {
  * page there, and the target's account able to pay one more object.
  * Errors, in order: NoSuchTask; BadPage, NotMapped (`vpage`); BadRights
  * (malformed, empty, or not a subset of the mapping's rights); BadCapSlot,
- * NoCap, WrongType, NoRights (`target`: a task cap with `write`); BadPage,
+ * NoCap, WrongType, NoRights (`target`: a task cap with `write`); BadPage
+ * (`dest`); NotInWindow (another task's `dest` outside its receive window);
  * PageMapped (`dest` in the target); ObjectQuotaExceeded (the target's
  * account, unless for a grant it is the sender's own, which already pays).
  */
@@ -205,6 +206,7 @@ export function sendChecks(
   if (isError(target)) return target;
   const receiver = state.tasks[target.object]!;
   if (!inRange(op.dest, state.config.vpages)) return "BadPage";
+  if (target.object !== op.task && !pageInWindow(receiver, op.dest)) return "NotInWindow";
   if (receiver.pages[op.dest]) return "PageMapped";
   const moving = op.op === "l4.grant" && receiver.account === subject.account;
   if (!moving && unusedObjects(state.accounts[receiver.account]!) < 1) return "ObjectQuotaExceeded";

@@ -24,7 +24,7 @@ import type { Op, OpKind, OpOf } from "./vocabulary.js";
 import type { Step } from "./checks.js";
 import { fail } from "./checks.js";
 import { accountCreate, accountDestroy, accountRequest, accountTransfer, accountYield, accountYieldRequest } from "./accounts.js";
-import { taskCreate, taskDestroy } from "./tasks.js";
+import { taskCreate, taskDestroy, taskWindow } from "./tasks.js";
 import { containerAlloc, containerCopy, containerCreate, containerDemote, containerDestroy, containerFree, containerPromote, containerSwapIn, containerSwapOut } from "./containers.js";
 import { capCopy, capDelete, capDerive, capRevoke } from "./capabilities.js";
 import { l4Grant, l4Map, l4Share, pageBits, pageMap, pageUnmap } from "./mappings.js";
@@ -39,6 +39,7 @@ export const OPERATIONS: { readonly [K in OpKind]: (state: State, op: OpOf<K>) =
   "account.destroy": accountDestroy,
   "task.create": taskCreate,
   "task.destroy": taskDestroy,
+  "task.window": taskWindow,
   "container.create": containerCreate,
   "container.destroy": containerDestroy,
   "container.alloc": containerAlloc,

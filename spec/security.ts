@@ -22,7 +22,10 @@
  * - authorityOnlyDerived (two-state): a step adds a capability only as a
  *   child of one that existed before it, and when a capability or a root
  *   mapping is re-attached (because what it hung from vanished) it moves up
- *   its own line of ancestors, never sideways.
+ *   its own line of ancestors, never sideways;
+ * - consentToReceive (two-state): a task's capability space and page table
+ *   gain entries only by its own operations or inside the receive window it
+ *   opened, so nobody makes another account pay for what it did not accept.
  */
 import type { CapRef, Cap, State } from "./state.js";
 import { BOOT_ACCOUNT_SLOT, BOOT_TASK_SLOT, capKey, mapKey, ROOT_ACCOUNT, ROOT_TASK } from "./state.js";
@@ -238,6 +241,28 @@ export const SECURITY_TRANSITIONS: readonly StepProperty[] = [
       for (let f = 0; f < before.frames.length; f++) {
         const b = before.frames[f]!;
         if (b.refs >= 2 && after.frames[f]!.content !== b.content) return `${op.op} changed shared frame ${f} in place`;
+      }
+      return null;
+    },
+  },
+  {
+    name: "consentToReceive",
+    description:
+      "A task's capability space and page table gain entries only through its own operations or inside the receive window it had opened before the step: nobody fills another task's space, nor charges its account, without its consent.",
+    check(before, op, after) {
+      for (let t = 0; t < after.tasks.length; t++) {
+        const was = before.tasks[t];
+        const now = after.tasks[t];
+        if (!was || !now || ("task" in op && op.task === t)) continue;
+        const w = was.window;
+        for (let slot = 0; slot < now.caps.length; slot++) {
+          if (now.caps[slot] && !sameCap(was.caps[slot] ?? null, now.caps[slot]!) && !(slot >= w.slot && slot < w.slot + w.slots)) {
+            return `${op.op} by another task put a capability into slot ${slot} of task ${t}, outside its receive window`;
+          }
+        }
+        for (let v = 0; v < now.pages.length; v++) {
+          if (now.pages[v] && !was.pages[v] && !(v >= w.page && v < w.page + w.pages)) return `${op.op} by another task mapped page ${v} of task ${t}, outside its receive window`;
+        }
       }
       return null;
     },

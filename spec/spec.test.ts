@@ -43,7 +43,8 @@ describe("spec scenarios", () => {
   it("shares a container through a proxy without alloc, and revoke takes the proxy's mappings back", () => {
     const { state } = run(boot(CONFIG), [
       ...SETUP,
-      // a read-write proxy without alloc, handed to task 1 (slot 0 there)
+      // a read-write proxy without alloc, handed to task 1 (slot 0 there, in its receive window)
+      { op: "task.window", task: 1, slot: 0, slots: 1, page: 0, pages: 0 },
       { op: "cap.derive", task: 0, src: 2, dest: 4, rights: ["read", "write"] },
       { op: "cap.copy", task: 0, src: 4, target: 3, dest: 0 },
       { op: "page.map", task: 1, container: 0, index: 0, vpage: 1, rights: ["read", "write"] },
@@ -92,6 +93,8 @@ describe("spec scenarios", () => {
     const { state } = run(boot(CONFIG), [
       { op: "account.create", task: 0, account: 0, dest: 2, frames: 0, objects: 2 },
       { op: "task.create", task: 0, account: 2, dest: 3 }, // account 1 pays 1 object for the task
+      [{ op: "cap.copy", task: 0, src: 2, target: 3, dest: 0 }, "NotInWindow"], // not before task 1 accepts it
+      { op: "task.window", task: 1, slot: 0, slots: 2, page: 0, pages: 0 },
       { op: "cap.copy", task: 0, src: 2, target: 3, dest: 0 }, // and 1 for this cap
       [{ op: "cap.copy", task: 0, src: 2, target: 3, dest: 1 }, "ObjectQuotaExceeded"],
     ]);

@@ -94,9 +94,27 @@ export interface Mapping {
   readonly source: MappingSource;
 }
 
+/**
+ * A task's receive window: the capability slots [slot, slot + slots) and the
+ * pages [page, page + pages) in which it accepts what other tasks send it
+ * (cap.copy, l4.map, l4.share, l4.grant). Only the task itself sets it
+ * (task.window); a new task's window is closed (both counts 0).
+ */
+export interface Window {
+  readonly slot: number;
+  readonly slots: number;
+  readonly page: number;
+  readonly pages: number;
+}
+
+/** The window of a new task: nothing accepted from others. */
+export const CLOSED: Window = Object.freeze({ slot: 0, slots: 0, page: 0, pages: 0 });
+
 export interface Task {
   /** the account that pays for the task, its capabilities and its mappings */
   readonly account: number;
+  /** where it accepts capabilities and mappings from other tasks */
+  readonly window: Window;
   /** capability space: slot -> capability */
   readonly caps: readonly (Cap | null)[];
   /** page table: virtual page -> mapping (the mapping database node itself) */
@@ -156,7 +174,7 @@ export function boot(config: Config): State {
   caps[BOOT_ACCOUNT_SLOT] = { kind: "account", object: ROOT_ACCOUNT, rights: ALL_RIGHTS, parent: null };
   caps[BOOT_TASK_SLOT] = { kind: "task", object: ROOT_TASK, rights: ALL_RIGHTS, parent: null };
   const tasks: (Task | null)[] = new Array(config.tasks).fill(null);
-  tasks[ROOT_TASK] = { account: ROOT_ACCOUNT, caps, pages: new Array(config.vpages).fill(null) };
+  tasks[ROOT_TASK] = { account: ROOT_ACCOUNT, window: CLOSED, caps, pages: new Array(config.vpages).fill(null) };
   const containers: (Container | null)[] = new Array(config.containers).fill(null);
   const handles: (DmaHandle | null)[] = new Array(config.handles).fill(null);
   return { config, frames, accounts, tasks, containers, handles };
@@ -184,7 +202,7 @@ export function draft(state: State): Draft {
     config: state.config,
     frames: state.frames.map((f) => ({ ...f })),
     accounts: state.accounts.map((a) => (a ? { ...a } : null)),
-    tasks: state.tasks.map((t) => (t ? { account: t.account, caps: t.caps.map(copyCap), pages: t.pages.map(copyMapping) } : null)),
+    tasks: state.tasks.map((t) => (t ? { account: t.account, window: { ...t.window }, caps: t.caps.map(copyCap), pages: t.pages.map(copyMapping) } : null)),
     containers: state.containers.map((c) => (c ? { account: c.account, slots: c.slots.map((x) => ({ ...x })) } : null)),
     handles: state.handles.map((h) => (h ? { ...h } : null)),
   };

@@ -8,10 +8,10 @@
  * they handed on, by the same rule as deleting a capability (removal.ts).
  */
 import type { State } from "./state.js";
-import { ROOT_TASK } from "./state.js";
+import { draft, ROOT_TASK } from "./state.js";
 import { remove } from "./removal.js";
 import type { OpOf } from "./vocabulary.js";
-import { R } from "./vocabulary.js";
+import { isAmount, R } from "./vocabulary.js";
 import type { Step } from "./checks.js";
 import { capIn, done, fail, isError, subjectOf } from "./checks.js";
 import { createObject } from "./accounts.js";
@@ -61,4 +61,32 @@ export function taskDestroy(state: State, op: OpOf<"task.destroy">): Step {
   if (isError(cap)) return fail(state, cap);
   if (cap.object === ROOT_TASK) return fail(state, "IsRoot");
   return done(remove(state, { tasks: [cap.object] }));
+}
+
+/**
+ * task.window — set the subject's own receive window: the capability slots
+ * [`slot`, `slot` + `slots`) and the pages [`page`, `page` + `pages`) in
+ * which it accepts capabilities (cap.copy) and mappings (l4.map, l4.share,
+ * l4.grant) from other tasks. Counts of 0 close that half. The window stays
+ * until the task sets another; a new task's window is closed.
+ *
+ * Why: the receiver pays for what it receives (MODEL.md), so it must have
+ * agreed to receive it. L4 delivers mappings only into a receive window
+ * (a flexpage) the receiving thread names, and seL4 lets the receiver name
+ * the slot a capability lands in; without this, anyone holding a `write`
+ * capability to a task could fill its capability space and page table and
+ * exhaust its account.
+ *
+ * Errors, in order: NoSuchTask; BadValue (a range that is not within the
+ * capability space or the address space).
+ */
+export function taskWindow(state: State, op: OpOf<"task.window">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const { capSlots, vpages } = state.config;
+  const within = (base: unknown, count: unknown, limit: number) => isAmount(base) && isAmount(count) && base + count <= limit && (count > 0 || base === 0);
+  if (!within(op.slot, op.slots, capSlots) || !within(op.page, op.pages, vpages)) return fail(state, "BadValue");
+  const d = draft(state);
+  d.tasks[op.task]!.window = { slot: op.slot, slots: op.slots, page: op.page, pages: op.pages };
+  return done(d);
 }

@@ -141,6 +141,7 @@ export const Op = z.discriminatedUnion("op", [
   z.object({ op: z.literal("account.yield"), ...subject, account: slot }).strict(),
   z.object({ op: z.literal("task.create"), ...subject, account: slot, dest: slot }).strict(),
   z.object({ op: z.literal("task.destroy"), ...subject, target: slot }).strict(),
+  z.object({ op: z.literal("task.window"), ...subject, slot, slots: amount, page: slot, pages: amount }).strict(),
   z.object({ op: z.literal("container.create"), ...subject, account: slot, dest: slot }).strict(),
   z.object({ op: z.literal("container.destroy"), ...subject, container: slot }).strict(),
   z.object({ op: z.literal("container.alloc"), ...subject, container: slot, index: slot }).strict(),
@@ -244,6 +245,8 @@ export const ERROR_CODES = [
   "Denied",
   /** the frame is a logical copy held by more than one slot, so it cannot be wired for DMA */
   "Shared",
+  /** the receiving task's receive window does not cover the slot or page named */
+  "NotInWindow",
 ] as const;
 export const ErrorCode = z.enum(ERROR_CODES);
 export type ErrorCode = z.infer<typeof ErrorCode>;

@@ -10,10 +10,39 @@ export class TaskTable {
   /** the paying account, or -1 for a free id */
   readonly account: Int32Array;
   readonly free: LowestFreeSet;
+  /** receive window: capability slots [winSlot, winSlot + winSlots), pages [winPage, winPage + winPages); closed is all 0 */
+  readonly winSlot: Int32Array;
+  readonly winSlots: Int32Array;
+  readonly winPage: Int32Array;
+  readonly winPages: Int32Array;
 
   constructor(tasks: number) {
     this.account = new Int32Array(tasks).fill(-1);
     this.free = new LowestFreeSet(tasks, true);
+    this.winSlot = new Int32Array(tasks);
+    this.winSlots = new Int32Array(tasks);
+    this.winPage = new Int32Array(tasks);
+    this.winPages = new Int32Array(tasks);
+  }
+
+  /** Sets task t's receive window. */
+  setWindow(t: number, slot: number, slots: number, page: number, pages: number): void {
+    this.winSlot[t] = slot;
+    this.winSlots[t] = slots;
+    this.winPage[t] = page;
+    this.winPages[t] = pages;
+  }
+
+  /** Does task t accept a capability from another task into slot s? */
+  acceptsSlot(t: number, s: number): boolean {
+    const base = this.winSlot[t]!;
+    return s >= base && s < base + this.winSlots[t]!;
+  }
+
+  /** Does task t accept a mapping from another task at page v? */
+  acceptsPage(t: number, v: number): boolean {
+    const base = this.winPage[t]!;
+    return v >= base && v < base + this.winPages[t]!;
   }
 }
 

@@ -59,6 +59,11 @@ function table(title: string, rows: Record<string, string>[]): void {
 }
 
 /** Runs `op` on m and insists it succeeds (a builder that fails is a bug in the benchmark). */
+/** Task t opens its receive window over its whole capability space and address space. */
+function openWindow(m: Machine, t: number): void {
+  must(m, { op: "task.window", task: t, slot: 0, slots: m.config.capSlots, page: 0, pages: m.config.vpages });
+}
+
 function must(m: Machine, op: Op): number {
   const status = m.exec(op);
   if (status !== 0) throw new Error(`benchmark setup failed: ${JSON.stringify(op)} -> ${JSON.stringify(m.apply(op))}`);
@@ -161,6 +166,7 @@ async function implOps(): Promise<void> {
   const config: Config = { frames: 8, objects: 4 * P, accounts: 1, tasks: 2, containers: 1, capSlots: 8, vpages: P, containerSlots: 1, handles: 0 };
   const m = new Machine(config);
   must(m, { op: "task.create", task: 0, account: 0, dest: 2 }); // task 1
+  openWindow(m, 1);
   must(m, { op: "container.create", task: 0, account: 0, dest: 3 });
   must(m, { op: "container.alloc", task: 0, container: 3, index: 0 });
   const maps: Op[] = [];
@@ -233,6 +239,7 @@ function buildMappingTree(k: number): Machine {
   const config: Config = { frames: 4, objects: k * k + 4 * k + 16, accounts: 1, tasks: k + 1, containers: 1, capSlots: k + 4, vpages: k, containerSlots: 1, handles: 0 };
   const m = new Machine(config);
   for (let t = 1; t <= k; t++) must(m, { op: "task.create", task: 0, account: 0, dest: t + 1 }); // task t in slot t+1
+  for (let t = 1; t <= k; t++) openWindow(m, t);
   for (let t = 1; t < k; t++) must(m, { op: "cap.copy", task: 0, src: t + 2, target: t + 1, dest: 2 }); // task t holds task t+1 in slot 2
   must(m, { op: "container.create", task: 0, account: 0, dest: k + 2 });
   must(m, { op: "container.alloc", task: 0, container: k + 2, index: 0 });
@@ -257,6 +264,7 @@ function buildCapTree(k: number): Machine {
   const config: Config = { frames: 4, objects: k * k + 4 * k + 16, accounts: 1, tasks: k + 1, containers: 1, capSlots: k + 4, vpages: 1, containerSlots: 1, handles: 0 };
   const m = new Machine(config);
   for (let t = 1; t <= k; t++) must(m, { op: "task.create", task: 0, account: 0, dest: t + 1 });
+  for (let t = 1; t <= k; t++) openWindow(m, t);
   must(m, { op: "cap.derive", task: 0, src: 0, dest: k + 2, rights: ["alloc"] }); // the root of the tree
   for (let t = 1; t <= k; t++) must(m, { op: "cap.copy", task: 0, src: k + 2, target: t + 1, dest: 2 });
   for (let t = 1; t <= k; t++) {
@@ -324,6 +332,7 @@ function manyMappings(N: number): Record<string, string> {
     must(m, { op: "container.alloc", task: 0, container: 2, index: 0 });
     for (let t = 1; t < tasks; t++) {
       must(m, { op: "task.create", task: 0, account: 0, dest: 2 + t });
+      openWindow(m, t);
       must(m, { op: "cap.copy", task: 0, src: 2, target: 2 + t, dest: 2 });
     }
     for (let t = 0; t < tasks; t++) for (let v = 0; v < vpages; v++) must(m, { op: "page.map", task: t, container: 2, index: 0, vpage: v, rights: ["read"] });
@@ -345,6 +354,7 @@ function manyCaps(N: number, T: number): Record<string, string> {
     const config: Config = { frames: 4, objects: N + 2 * T + 64, accounts: 1, tasks: T, containers: 1, capSlots: S + 2, vpages: 1, containerSlots: 1, handles: 0 };
     const m = new Machine(config);
     for (let t = 1; t < T; t++) must(m, { op: "task.create", task: 0, account: 0, dest: t + 1 }); // fills task 0's slots 2..T
+    for (let t = 1; t < T; t++) openWindow(m, t);
     let caps = T + 1; // two boot caps and T-1 task caps
     const op = { op: "cap.copy", task: 0, src: 0, target: 0, dest: 0 } as { op: "cap.copy"; task: number; src: number; target: number; dest: number };
     for (let t = 1; t < T && caps < N; t++) {
@@ -376,6 +386,7 @@ function wholeMachine(N: number, containers: number): Record<string, string> {
     const config: Config = { frames: N, objects: N + 8 * containers + 64, accounts: 1, tasks, containers, capSlots: containers + 8, vpages, containerSlots: slots, handles: 0 };
     const m = new Machine(config);
     for (let t = 1; t < tasks; t++) must(m, { op: "task.create", task: 0, account: 0, dest: 1 + t });
+    for (let t = 1; t < tasks; t++) openWindow(m, t);
     const base = tasks + 1; // task 0's container caps: slots base ..
     for (let c = 0; c < containers; c++) {
       must(m, { op: "container.create", task: 0, account: 0, dest: base + c });

@@ -63,6 +63,11 @@ export function enumerateOps(s: State): Op[] {
         case "task.destroy":
           for (const target of slots) out.push({ op: kind, task, target });
           break;
+        case "task.window":
+          // open everything, or close it again
+          out.push({ op: kind, task, slot: 0, slots: s.config.capSlots, page: 0, pages: s.config.vpages });
+          out.push({ op: kind, task, slot: 0, slots: 0, page: 0, pages: 0 });
+          break;
         case "container.destroy":
           for (const container of slots) out.push({ op: kind, task, container });
           break;

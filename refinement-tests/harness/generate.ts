@@ -31,6 +31,7 @@ export const KIND_WEIGHTS: { readonly [K in OpKind]: number } = {
   "account.yield": 2,
   "task.create": 3,
   "task.destroy": 1,
+  "task.window": 3,
   "container.create": 4,
   "container.destroy": 1,
   "container.alloc": 6,
@@ -158,6 +159,20 @@ function funded(s: State, cap: Cap): boolean {
   return acc.frameQuota > acc.framesCharged;
 }
 const isBoot = (t: number, slot: number) => t === 0 && slot < 2;
+/** Free capability slots of task `to` that `from` may fill: all of them for itself, else those in its receive window. */
+const acceptedSlots = (s: State, from: number, to: number) => {
+  const t = s.tasks[to];
+  if (!t) return [];
+  return t.caps.flatMap((cap, slot) => (!cap && (from === to || (slot >= t.window.slot && slot < t.window.slot + t.window.slots)) ? [slot] : []));
+};
+/** Free pages of task `to` that `from` may map into: all of them for itself, else those in its receive window. */
+const acceptedPages = (s: State, from: number, to: number) => {
+  const t = s.tasks[to];
+  if (!t) return [];
+  return t.pages.flatMap((m, v) => (!m && (from === to || (v >= t.window.page && v < t.window.page + t.window.pages)) ? [v] : []));
+};
+/** Is task t the target of a task capability some other task holds (so that it may receive)? */
+const reachable = (s: State, t: number) => s.tasks.some((o, id) => id !== t && o?.caps.some((c) => c?.kind === "task" && c.object === t));
 /** The virtual pages of a task that are mapped (or, with `mapped` false, free). */
 const pagesOf = (task: Task | null | undefined, mapped: boolean): number[] => (task?.pages ?? []).flatMap((m, v) => ((m !== null) === mapped ? [v] : []));
 function canPay(s: State, cap: Cap): boolean {
@@ -218,6 +233,8 @@ function canAct(s: State, kind: OpKind, t: number): boolean {
       return any(() => true) && hasFreeSlot;
     case "cap.copy":
       return any(ofKind("task", R.write));
+    case "task.window":
+      return true;
     case "cap.delete":
     case "cap.revoke":
       return capsOf(s, t, () => true).some((h) => !isBoot(t, h.slot));
@@ -232,7 +249,7 @@ function canAct(s: State, kind: OpKind, t: number): boolean {
     case "l4.map":
     case "l4.grant":
     case "l4.share":
-      return pages.some((m) => m) && capsOf(s, t, ofKind("task", R.write)).some((h) => s.tasks[h.cap.object]!.pages.some((m) => !m));
+      return pages.some((m) => m) && capsOf(s, t, ofKind("task", R.write)).some((h) => acceptedPages(s, t, h.cap.object).length > 0);
   }
 }
 
@@ -355,10 +372,23 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       const containers = held(ofKind("container"));
       const src = (b % 2 === 0 && containers.length ? pick(containers, b >> 1) : pick(held(() => true), b));
       const targets = held(ofKind("task", R.write));
-      const away = targets.filter((h) => h.cap.object !== task);
+      // Mostly to another task that has opened its window, into the window.
+      const away = targets.filter((h) => h.cap.object !== task && acceptedSlots(s, task, h.cap.object).length > 0);
       const target = d % 4 !== 0 && away.length ? pick(away, d) : pick(targets, d);
       const receiver = target?.cap.object ?? task;
-      return { op: "cap.copy", task, src: slotOf(src), target: target?.slot ?? d % s.config.capSlots, dest: pick(freeSlots(s, receiver), c) ?? c % s.config.capSlots };
+      const dest = (c % 8 !== 0 ? pick(acceptedSlots(s, task, receiver), c) : undefined) ?? pick(freeSlots(s, receiver), c) ?? c % s.config.capSlots;
+      return { op: "cap.copy", task, src: slotOf(src), target: target?.slot ?? d % s.config.capSlots, dest };
+    }
+    case "task.window": {
+      // Mostly a task that others can send to, mostly opening everything.
+      const receivers = live.filter((t) => reachable(s, t));
+      const t = (b % 4 !== 0 ? pick(receivers, b) : undefined) ?? task;
+      const { capSlots, vpages } = s.config;
+      if (c % 4 !== 0) return { op: "task.window", task: t, slot: 0, slots: capSlots, page: 0, pages: vpages };
+      if (c % 8 === 0) return { op: "task.window", task: t, slot: 0, slots: 0, page: 0, pages: 0 };
+      const slot = d % capSlots;
+      const page = e % vpages;
+      return { op: "task.window", task: t, slot, slots: 1 + ((d >> 4) % (capSlots - slot)), page, pages: 1 + ((e >> 4) % (vpages - page)) };
     }
     case "cap.delete":
     case "cap.revoke": {
@@ -400,10 +430,11 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       // Mostly pass on mappings that were themselves passed on, so chains grow deep.
       const derived = mapped().filter((x) => me!.pages[x]!.source.kind === "map");
       const v = (b % 3 !== 0 && derived.length ? pick(derived, b) : pick(mapped(), b)) ?? b % s.config.vpages;
-      const targets = held((cap) => ofKind("task", R.write)(cap) && s.tasks[cap.object]!.pages.some((m) => !m));
+      const targets = held((cap) => ofKind("task", R.write)(cap) && acceptedPages(s, task, cap.object).length > 0);
       const others = targets.filter((h) => h.cap.object !== task);
       const target = (d % 4 !== 0 && others.length ? pick(others, c) : pick(targets, c)) ?? pick(held(ofKind("task")), c);
-      const free = (s.tasks[target?.cap.object ?? task]?.pages ?? []).flatMap((m, i) => (m ? [] : [i]));
+      const receiver = target?.cap.object ?? task;
+      const free = e % 8 !== 0 ? acceptedPages(s, task, receiver) : (s.tasks[receiver]?.pages ?? []).flatMap((m, i) => (m ? [] : [i]));
       const dest = pick(free, e) ?? e % s.config.vpages;
       const targetSlot = target?.slot ?? c % s.config.capSlots;
       if (intent.kind === "l4.grant") return { op: "l4.grant", task, vpage: v, target: targetSlot, dest };
@@ -475,6 +506,8 @@ function rawOp(kind: OpKind, [a, b, c, d, e]: Intent["n"]): Op {
       return { op: kind, task, src: x, dest: y, rights };
     case "cap.copy":
       return { op: kind, task, src: x, target: y, dest: z };
+    case "task.window":
+      return { op: kind, task, slot: x, slots: y, page: z, pages: e % 12 };
     case "cap.delete":
     case "cap.revoke":
       return { op: kind, task, slot: x };

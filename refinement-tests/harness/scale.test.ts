@@ -30,6 +30,7 @@ function buildChain(holder = 0): Machine {
   const must = (op: Op) => expect(m.exec(op), JSON.stringify(op)).toBe(0);
   if (holder === 1) {
     must({ op: "task.create", task: 0, account: 0, dest: 2 });
+    must({ op: "task.window", task: 1, slot: 0, slots: 1, page: 0, pages: 0 });
     must({ op: "cap.copy", task: 0, src: 0, target: 2, dest: 0 });
   }
   const t = holder;

@@ -32,6 +32,7 @@ describe("scenarios (spec and impl in lockstep)", () => {
       [{ op: "task.create", task: 0, account: 2, dest: 3 }, 1], // the driver, paid by account 1
       [{ op: "container.create", task: 0, account: 0, dest: 4 }, 0],
       [{ op: "container.alloc", task: 0, container: 4, index: 0 }, 0],
+      [{ op: "task.window", task: 1, slot: 0, slots: 1, page: 0, pages: 0 }, "ok"],
       [{ op: "cap.copy", task: 0, src: 4, target: 3, dest: 0 }, "ok"],
       [{ op: "dma.wire", task: 1, container: 0, index: 0, dest: 1 }, 0], // the handle is paid by account 1
       [{ op: "account.destroy", task: 0, account: 2 }, "ok"],
