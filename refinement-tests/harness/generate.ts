@@ -171,6 +171,13 @@ const acceptedPages = (s: State, from: number, to: number) => {
   if (!t) return [];
   return t.pages.flatMap((m, v) => (!m && (from === to || (v >= t.window.page && v < t.window.page + t.window.pages)) ? [v] : []));
 };
+/** Just outside task `to`'s receive window, where off-by-one bugs live: the slot or page before it and the one after it. */
+const windowEdges = (s: State, to: number, pages: boolean): number[] => {
+  const w = s.tasks[to]?.window;
+  if (!w) return [];
+  const [base, count, limit] = pages ? [w.page, w.pages, s.config.vpages] : [w.slot, w.slots, s.config.capSlots];
+  return count === 0 ? [] : [base - 1, base + count].filter((x) => x >= 0 && x < limit);
+};
 /** Is task t the target of a task capability some other task holds (so that it may receive)? */
 const reachable = (s: State, t: number) => s.tasks.some((o, id) => id !== t && o?.caps.some((c) => c?.kind === "task" && c.object === t));
 /** The virtual pages of a task that are mapped (or, with `mapped` false, free). */
@@ -376,7 +383,7 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       const away = targets.filter((h) => h.cap.object !== task && acceptedSlots(s, task, h.cap.object).length > 0);
       const target = d % 4 !== 0 && away.length ? pick(away, d) : pick(targets, d);
       const receiver = target?.cap.object ?? task;
-      const dest = (c % 8 !== 0 ? pick(acceptedSlots(s, task, receiver), c) : undefined) ?? pick(freeSlots(s, receiver), c) ?? c % s.config.capSlots;
+      const dest = (c % 8 !== 0 ? pick(acceptedSlots(s, task, receiver), c) : pick(windowEdges(s, receiver, false), c >> 3)) ?? pick(freeSlots(s, receiver), c) ?? c % s.config.capSlots;
       return { op: "cap.copy", task, src: slotOf(src), target: target?.slot ?? d % s.config.capSlots, dest };
     }
     case "task.window": {
@@ -434,7 +441,7 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       const others = targets.filter((h) => h.cap.object !== task);
       const target = (d % 4 !== 0 && others.length ? pick(others, c) : pick(targets, c)) ?? pick(held(ofKind("task")), c);
       const receiver = target?.cap.object ?? task;
-      const free = e % 8 !== 0 ? acceptedPages(s, task, receiver) : (s.tasks[receiver]?.pages ?? []).flatMap((m, i) => (m ? [] : [i]));
+      const free = e % 8 !== 0 ? acceptedPages(s, task, receiver) : e % 16 === 0 ? windowEdges(s, receiver, true) : (s.tasks[receiver]?.pages ?? []).flatMap((m, i) => (m ? [] : [i]));
       const dest = pick(free, e) ?? e % s.config.vpages;
       const targetSlot = target?.slot ?? c % s.config.capSlots;
       if (intent.kind === "l4.grant") return { op: "l4.grant", task, vpage: v, target: targetSlot, dest };
