@@ -21,8 +21,7 @@ export function toSpec(m: Machine): State {
 
   const frames: Frame[] = [];
   for (let f = 0; f < config.frames; f++) {
-    const flags = m.frames.flags[f]!;
-    frames.push({ content: m.frames.content[f]!, refs: m.frames.refs[f]!, epoch: m.frames.epoch[f]!, referenced: (flags & 1) !== 0, dirty: (flags & 2) !== 0, wired: m.frames.wired[f]! });
+    frames.push({ content: m.frames.content[f]!, refs: m.frames.refs[f]!, epoch: m.frames.epoch[f]!, wired: m.frames.wired[f]! });
   }
 
   // Stale capabilities (of rescinded containers) are still charged in the
@@ -85,6 +84,7 @@ export function toSpec(m: Machine): State {
                 index: si % config.containerSlots,
                 cap: capRef(m.pages.capOfRoot(n)),
               },
+        bits: m.pages.flags[n]!,
       });
     }
     const tt = m.tasks;

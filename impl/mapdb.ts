@@ -87,6 +87,7 @@ export function moveMapping(m: Machine, e: number, task: number, vpage: number):
   pages.up[q] = pages.up[e]!;
   pages.what[q] = pages.what[e]!;
   pages.rights[q] = pages.rights[e]!;
+  pages.flags[q] = pages.flags[e]!;
   linkMapping(m, q);
   const first = pages.firstChild[e]!;
   pages.firstChild[q] = first;

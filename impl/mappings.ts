@@ -28,9 +28,19 @@ export function pageMap(m: Machine, task: number, slot: number, index: number, v
   return OK;
 }
 
-/** Referenced/dirty bits of the frame mapped by node e. */
-function bitsOf(m: Machine, e: number): number {
-  return m.frames.flags[frameAt(m, e)]! & (FLAG_REFERENCED | FLAG_DIRTY);
+/** The OR of the access bits of mapping `top` and every mapping derived from it, which are all cleared. */
+function takeBits(m: Machine, top: number): number {
+  const pages = m.pages;
+  const stack = m.stack;
+  let bits = 0;
+  let sp = stack.push(0, top);
+  while (sp > 0) {
+    const e = stack.a[--sp]!;
+    bits |= pages.flags[e]!;
+    pages.flags[e] = 0;
+    for (let c = pages.firstChild[e]!; c !== -1; c = pages.next[c]!) sp = stack.push(sp, c);
+  }
+  return bits;
 }
 
 /** mode: 0 derived, 1 all, 2 readonly, -1 not a mode. */
@@ -44,7 +54,7 @@ export function pageUnmap(m: Machine, task: number, vpage: number, order: number
   let bits = 0;
   for (let v = vpage; v < vpage + size; v++) {
     const e = pages.lookup(task, v);
-    if (e !== -1) bits |= bitsOf(m, e);
+    if (e !== -1) bits |= takeBits(m, e);
   }
   for (let v = vpage; v < vpage + size; v++) {
     const e = pages.lookup(task, v);
@@ -83,9 +93,7 @@ export function pageBits(m: Machine, task: number, vpage: number): number {
   if (!inRange(vpage, m.config.vpages)) return E.BadPage;
   const e = m.pages.lookup(task, vpage);
   if (e === -1) return E.NotMapped;
-  m.value = bitsOf(m, e);
-  const f = frameAt(m, e);
-  m.frames.flags[f] = m.frames.flags[f]! & ~(FLAG_REFERENCED | FLAG_DIRTY);
+  m.value = takeBits(m, e);
   return OK;
 }
 

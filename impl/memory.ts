@@ -14,9 +14,8 @@ export function memRead(m: Machine, task: number, vpage: number): number {
   const e = m.pages.lookup(task, vpage);
   if (e === -1) return E.NotMapped;
   if ((m.pages.rights[e]! & R.read) === 0) return E.ProtectionFault;
-  const f = frameAt(m, e);
-  m.frames.flags[f]! |= FLAG_REFERENCED;
-  m.value = m.frames.content[f]!;
+  m.pages.flags[e]! |= FLAG_REFERENCED;
+  m.value = m.frames.content[frameAt(m, e)]!;
   return OK;
 }
 
@@ -46,8 +45,8 @@ export function memWrite(m: Machine, task: number, vpage: number, value: number)
     for (let r = pages.slotRoots[si]!; r !== -1; r = pages.next[r]!) redirect(m, r, g);
     f = g;
   }
-  frames.flags[f]! |= FLAG_REFERENCED | FLAG_DIRTY;
   frames.written(f, value);
+  pages.flags[e]! |= FLAG_REFERENCED | FLAG_DIRTY;
   return OK;
 }
 

@@ -30,7 +30,6 @@ export function physmemRelocate(m: Machine, f: number): number {
   frames.epoch[g]! += 1;
   frames.softLive[g] = 0;
   frames.content[g] = frames.content[f]!;
-  frames.flags[g] = frames.flags[f]!;
   frames.refs[f] = 0;
   frames.refresh(f);
   frames.refresh(g);

@@ -78,6 +78,7 @@ export function pageMap(state: State, op: OpOf<"page.map">): Step {
     frame: slot.frame,
     rights,
     source: { kind: "slot", container: cap.object, index: op.index, cap: { task: op.task, slot: op.container } },
+    bits: 0,
   };
   d.accounts[subject.account]!.objectsCharged += 1;
   return done(d);
@@ -96,8 +97,11 @@ export function pageMap(state: State, op: OpOf<"page.map">): Step {
  * without the receivers' consent, and learn whether the pages were touched
  * (L4 unmap/flush, seed 001; seed 002 on access bits for pagers).
  *
- * Result: the OR of the referenced (1) and dirty (2) bits of the frames of
- * the subject's mappings in the range, as found before the unmap.
+ * Result: the OR of the referenced (1) and dirty (2) bits of the subject's
+ * mappings in the range and of every mapping derived from them, as found
+ * before the unmap (L4 flush reports the status of the whole subtree); the
+ * bits of those that survive (the subject's own, in modes `derived` and
+ * `readonly`, and the derived ones `readonly` keeps) are cleared.
  * Errors, in order: NoSuchTask; BadPage (misaligned, or not inside the
  * address space); BadValue (mode).
  */
@@ -110,17 +114,11 @@ export function pageUnmap(state: State, op: OpOf<"page.unmap">): Step {
   if (!(UNMAP_MODES as readonly unknown[]).includes(op.mode)) return fail(state, "BadValue");
 
   const own: MapRef[] = [];
-  let bits = 0;
-  for (let v = op.vpage; v < op.vpage + size; v++) {
-    const m = subject.pages[v];
-    if (!m) continue;
-    own.push({ task: op.task, vpage: v });
-    bits |= frameBits(state, m.frame);
-  }
-  if (op.mode === "all") return done(remove(state, { mappings: own }), bits);
-
+  for (let v = op.vpage; v < op.vpage + size; v++) if (subject.pages[v]) own.push({ task: op.task, vpage: v });
   const derived = mappingDescendants(state, own);
-  if (op.mode === "derived") return done(remove(state, { mappings: derived }), bits);
+  const bits = bitsOf(state, [...own, ...derived]);
+  if (op.mode === "all") return done(remove(state, { mappings: own }), bits);
+  if (op.mode === "derived") return done(clearBits(remove(state, { mappings: derived }), own), bits);
 
   // readonly: mappings with write only go; the others lose write.
   const writeOnly = derived.filter((r) => state.tasks[r.task]!.pages[r.vpage]!.rights === R.write);
@@ -129,12 +127,24 @@ export function pageUnmap(state: State, op: OpOf<"page.unmap">): Step {
   for (const r of derived) {
     if (!removal.mappings.has(mapKey(r))) d.tasks[r.task]!.pages[r.vpage]!.rights &= ~R.write;
   }
-  return done(d, bits);
+  return done(clearBits(d, [...own, ...derived]), bits);
 }
 
-/** The referenced/dirty bits of a frame as a number (referenced 1, dirty 2). */
-export const frameBits = (state: State, frame: number): number =>
-  (state.frames[frame]!.referenced ? BIT_REFERENCED : 0) | (state.frames[frame]!.dirty ? BIT_DIRTY : 0);
+/** The OR of the access bits of the mappings at `refs`. */
+function bitsOf(state: State, refs: readonly MapRef[]): number {
+  let bits = 0;
+  for (const r of refs) bits |= state.tasks[r.task]!.pages[r.vpage]!.bits;
+  return bits;
+}
+
+/** Clears the access bits of those mappings at `refs` that are still in `d`. */
+function clearBits(d: Draft, refs: readonly MapRef[]): Draft {
+  for (const r of refs) {
+    const m = d.tasks[r.task]?.pages[r.vpage];
+    if (m) m.bits = 0;
+  }
+  return d;
+}
 
 /** Every mapping derived (at any depth) from one of `roots`, not counting `roots` themselves unless derived from another. */
 export function mappingDescendants(state: State, roots: readonly MapRef[]): MapRef[] {
@@ -154,14 +164,18 @@ export function mappingDescendants(state: State, roots: readonly MapRef[]): MapR
 }
 
 /**
- * page.bits — read and clear the referenced and dirty bits of the frame the
- * subject's `vpage` maps.
+ * page.bits — read and clear the referenced and dirty bits of the subject's
+ * mapping at `vpage` and of every mapping derived from it.
  *
  * Why: a self-paging task chooses its victims by these bits (seed 004,
  * 004_1a77f3008d0f6074.txt: "the task must select a page to evict"); clearing
- * them starts the next sampling period.
+ * them starts the next sampling period. The bits are kept per mapping, as
+ * page-table entries keep them in Pistachio and Fiasco, so a task learns and
+ * resets only what happened through its own mapping and what it passed on:
+ * another task holding a mapping of the same frame can neither clear the
+ * owner's dirty bit nor show its own accesses in the owner's bits.
  *
- * Result: referenced (1) | dirty (2), as they were.
+ * Result: referenced (1) | dirty (2), the OR over those mappings, as they were.
  * Errors, in order: NoSuchTask; BadPage; NotMapped.
  */
 export function pageBits(state: State, op: OpOf<"page.bits">): Step {
@@ -169,10 +183,8 @@ export function pageBits(state: State, op: OpOf<"page.bits">): Step {
   if (isError(subject)) return fail(state, subject);
   const m = mappingAt(state, subject, op.vpage);
   if (isError(m)) return fail(state, m);
-  const d = draft(state);
-  d.frames[m.frame]!.referenced = false;
-  d.frames[m.frame]!.dirty = false;
-  return done(d, frameBits(state, m.frame));
+  const refs = [{ task: op.task, vpage: op.vpage }, ...mappingDescendants(state, [{ task: op.task, vpage: op.vpage }])];
+  return done(clearBits(draft(state), refs), bitsOf(state, refs));
 }
 
 // ---------------------------------------------------------------------------
@@ -229,7 +241,7 @@ export function sendChecks(
 export function l4Map(state: State, op: OpOf<"l4.map">): Step {
   const c = sendChecks(state, op);
   if (isError(c)) return fail(state, c);
-  return done(addMapping(state, c.to, op.dest, { frame: c.from.frame, rights: c.rights, source: { kind: "map", parent: { task: op.task, vpage: op.vpage } } }));
+  return done(addMapping(state, c.to, op.dest, { frame: c.from.frame, rights: c.rights, source: { kind: "map", parent: { task: op.task, vpage: op.vpage } }, bits: 0 }));
 }
 
 /**
@@ -253,7 +265,7 @@ export function l4Map(state: State, op: OpOf<"l4.map">): Step {
 export function l4Share(state: State, op: OpOf<"l4.share">): Step {
   const c = sendChecks(state, op);
   if (isError(c)) return fail(state, c);
-  return done(addMapping(state, c.to, op.dest, { frame: c.from.frame, rights: c.rights, source: c.from.source }));
+  return done(addMapping(state, c.to, op.dest, { frame: c.from.frame, rights: c.rights, source: c.from.source, bits: 0 }));
 }
 
 /**

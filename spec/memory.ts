@@ -8,7 +8,7 @@
 import type { Draft, MapRef, State } from "./state.js";
 import { draft } from "./state.js";
 import type { OpOf } from "./vocabulary.js";
-import { isWord, R } from "./vocabulary.js";
+import { BIT_DIRTY, BIT_REFERENCED, isWord, R } from "./vocabulary.js";
 import type { Step } from "./checks.js";
 import { done, fail, isError, subjectOf } from "./checks.js";
 import { mappingAt, mappingDescendants, mappingsRootedAt } from "./mappings.js";
@@ -16,7 +16,9 @@ import { nextFrame, takeFrame } from "./physmem.js";
 
 /**
  * mem.read — read the word at the subject's virtual page `vpage` through its
- * page table; sets the frame's referenced bit.
+ * page table; sets the referenced bit of that mapping (not of the frame: the
+ * bits are per page-table entry, so another task's access never shows in
+ * this task's bits).
  *
  * Why: the referenced/dirty bits are what a self-paging task needs to choose
  * its victims (seed 004; seed 002 on access bits for pagers).
@@ -32,13 +34,14 @@ export function memRead(state: State, op: OpOf<"mem.read">): Step {
   if (isError(m)) return fail(state, m);
   if ((m.rights & R.read) === 0) return fail(state, "ProtectionFault");
   const d = draft(state);
-  d.frames[m.frame]!.referenced = true;
+  d.tasks[op.task]!.pages[op.vpage]!.bits |= BIT_REFERENCED;
   return done(d, state.frames[m.frame]!.content);
 }
 
 /**
  * mem.write — write `value` (a signed 32-bit word) at the subject's virtual
- * page `vpage`; sets the frame's referenced and dirty bits and bumps its
+ * page `vpage`; sets the referenced and dirty bits of that mapping (its own
+ * page-table entry, as for mem.read) and bumps the frame's
  * epoch (soft references to the old content become stale: "if the user
  * changes or drops the frame, then the soft reference will become stale",
  * seed 000).
@@ -87,9 +90,8 @@ export function memWrite(state: State, op: OpOf<"mem.write">): Step {
   }
   const f = d.frames[frame]!;
   f.content = op.value;
-  f.referenced = true;
-  f.dirty = true;
   f.epoch += 1;
+  d.tasks[op.task]!.pages[op.vpage]!.bits |= BIT_REFERENCED | BIT_DIRTY;
   return done(d);
 }
 

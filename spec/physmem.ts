@@ -36,7 +36,7 @@ export function nextFrame(state: State): number | null {
 /** Gives frame `f` to a new user: zeroed, one reference, a new epoch, bits clear. */
 export function takeFrame(d: Draft, f: number, content = 0): void {
   const frame = d.frames[f]!;
-  d.frames[f] = { content, refs: frame.refs + 1, epoch: frame.epoch + 1, referenced: false, dirty: false, wired: frame.wired };
+  d.frames[f] = { content, refs: frame.refs + 1, epoch: frame.epoch + 1, wired: frame.wired };
 }
 
 /**
@@ -67,7 +67,7 @@ export function physmemRelocate(state: State, op: OpOf<"physmem.relocate">): Ste
   state.tasks.forEach((t, task) => t?.pages.forEach((m, vpage) => m?.frame === op.frame && mapped.push({ task, vpage })));
   const d = remove(state, { mappings: mapped });
   const f = d.frames[fresh]!;
-  d.frames[fresh] = { content: old.content, refs: f.refs + old.refs, epoch: f.epoch + 1, referenced: old.referenced, dirty: old.dirty, wired: 0 };
+  d.frames[fresh] = { content: old.content, refs: f.refs + old.refs, epoch: f.epoch + 1, wired: 0 };
   d.frames[op.frame]!.refs = 0;
   for (const c of d.containers) {
     c?.slots.forEach((x, i) => {

@@ -25,7 +25,10 @@
  *   its own line of ancestors, never sideways;
  * - consentToReceive (two-state): a task's capability space and page table
  *   gain entries only by its own operations or inside the receive window it
- *   opened, so nobody makes another account pay for what it did not accept.
+ *   opened, so nobody makes another account pay for what it did not accept;
+ * - accessBitsPrivate (two-state): a mapping's referenced/dirty bits are set
+ *   only by accesses through it and cleared only through it or a mapping it
+ *   derives from (Pistachio and Fiasco keep them per page-table entry).
  */
 import type { CapRef, Cap, State } from "./state.js";
 import { BOOT_ACCOUNT_SLOT, BOOT_TASK_SLOT, capKey, mapKey, ROOT_ACCOUNT, ROOT_TASK } from "./state.js";
@@ -263,6 +266,42 @@ export const SECURITY_TRANSITIONS: readonly StepProperty[] = [
         for (let v = 0; v < now.pages.length; v++) {
           if (now.pages[v] && !was.pages[v] && !(v >= w.page && v < w.page + w.pages)) return `${op.op} by another task mapped page ${v} of task ${t}, outside its receive window`;
         }
+      }
+      return null;
+    },
+  },
+  {
+    name: "accessBitsPrivate",
+    description:
+      "A mapping's access bits are set only by an access through that very mapping, and cleared only by page.bits or page.unmap of that mapping or of one it derives from: another task mapping the same frame can neither clear the owner's bits (a write stays reported dirty until the writer, or whoever it got the page from, reads and clears it) nor show up in them.",
+    check(before, op, after) {
+      /** Is the mapping at r the one at `top`, or derived from it, in `before`? */
+      const under = (r: { task: number; vpage: number }, top: { task: number; vpage: number }) => {
+        let hops = 0;
+        for (let cur: { task: number; vpage: number } | null = r; cur; ) {
+          if (cur.task === top.task && cur.vpage === top.vpage) return true;
+          const m = mapAt(before, cur);
+          cur = m && m.source.kind === "map" ? m.source.parent : null;
+          if (++hops > before.tasks.length * before.config.vpages) return false;
+        }
+        return false;
+      };
+      const clears = (r: { task: number; vpage: number }) => {
+        if (op.op === "page.bits") return under(r, { task: op.task, vpage: op.vpage });
+        if (op.op !== "page.unmap" || !Number.isInteger(op.order) || op.order < 0 || op.order > 30) return false;
+        for (let v = op.vpage; v < op.vpage + 2 ** op.order; v++) if (under(r, { task: op.task, vpage: v })) return true;
+        return false;
+      };
+      for (const [r, m] of allMappings(after)) {
+        const was = mapAt(before, r);
+        if (!was) {
+          if (m.bits !== 0 && op.op !== "l4.grant") return `${op.op} made mapping ${mapKey(r)} with access bits already set`;
+          continue;
+        }
+        const set = m.bits & ~was.bits;
+        const cleared = was.bits & ~m.bits;
+        if (set && !((op.op === "mem.read" || op.op === "mem.write") && op.task === r.task && op.vpage === r.vpage)) return `${op.op} set access bits of mapping ${mapKey(r)}, which it did not access through`;
+        if (cleared && !clears(r)) return `${op.op} cleared access bits of mapping ${mapKey(r)} from outside its line of mappings`;
       }
       return null;
     },

@@ -113,7 +113,7 @@ describe("spec scenarios", () => {
     expect(results[3]).toEqual({ ok: true, value: 1 });
     expect(results[7]).toEqual({ ok: true, value: 0 });
     // epochs: allocated (1), written (2), allocated again (3)
-    expect(state.frames[0]).toEqual({ content: 0, refs: 1, epoch: 3, referenced: false, dirty: false, wired: 0 });
+    expect(state.frames[0]).toEqual({ content: 0, refs: 1, epoch: 3, wired: 0 });
   });
 
   it("faults on reads and writes the mapping does not allow", () => {

@@ -18,10 +18,6 @@ export interface Frame {
   readonly refs: number;
   /** bumped every time the frame is (re)allocated or written; soft references compare it */
   readonly epoch: number;
-  /** set by any access through a mapping, for pagers choosing victims (002) */
-  readonly referenced: boolean;
-  /** set by a write through a mapping */
-  readonly dirty: boolean;
   /** number of DMA handles wiring it; a wired frame is never reused, moved or written by a task */
   readonly wired: number;
 }
@@ -92,6 +88,12 @@ export interface Mapping {
   /** rights mask, a subset of read|write */
   readonly rights: number;
   readonly source: MappingSource;
+  /**
+   * Access bits of this mapping, as a page-table entry keeps them (referenced
+   * 1, dirty 2): set by accesses through this mapping only, read and cleared
+   * by page.bits and page.unmap of this mapping or of one it derives from.
+   */
+  readonly bits: number;
 }
 
 /**
@@ -157,8 +159,6 @@ export function boot(config: Config): State {
     content: 0,
     refs: 0,
     epoch: 0,
-    referenced: false,
-    dirty: false,
     wired: 0,
   }));
   const accounts: (Account | null)[] = new Array(config.accounts).fill(null);

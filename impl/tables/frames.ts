@@ -1,7 +1,6 @@
 /**
  * The frame table: per physical frame its content word, hard-reference count,
- * epoch (bumped on each new use and each write), referenced/dirty flags and
- * wire count, and two bitmaps that answer "the lowest free frame" and "the
+ * epoch (bumped on each new use and each write) and wire count, and two bitmaps that answer "the lowest free frame" and "the
  * lowest frame held only by soft references" in a few word reads. The
  * allocation policy itself (which frame a new user gets) is the spec's, in
  * spec/physmem.ts.
@@ -12,7 +11,6 @@ export class FrameTable {
   readonly content: Int32Array;
   readonly refs: Int32Array;
   readonly epoch: Int32Array;
-  readonly flags: Uint8Array;
   readonly wired: Int32Array;
   /** frames with no hard reference, not wired, and no valid soft reference */
   readonly free: LowestFreeSet;
@@ -25,7 +23,6 @@ export class FrameTable {
     this.content = new Int32Array(frames);
     this.refs = new Int32Array(frames);
     this.epoch = new Int32Array(frames);
-    this.flags = new Uint8Array(frames);
     this.wired = new Int32Array(frames);
     this.free = new LowestFreeSet(frames, true);
     this.softOnly = new LowestFreeSet(frames, false);
@@ -48,13 +45,12 @@ export class FrameTable {
     return f >= 0 ? f : this.softOnly.lowest();
   }
 
-  /** Gives frame f to a new user: one more reference, new epoch (soft refs go stale), bits clear. */
+  /** Gives frame f to a new user: one more reference, new epoch (soft refs go stale). */
   take(f: number, content: number): void {
     this.refs[f]! += 1;
     this.epoch[f]! += 1;
     this.softLive[f] = 0;
     this.content[f] = content;
-    this.flags[f] = 0;
     this.refresh(f);
   }
 

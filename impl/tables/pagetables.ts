@@ -55,6 +55,8 @@ export class PageTables {
   /** a derived mapping's frame; a root mapping's container slot (container * S + index), whose frame it maps */
   what = new Int32Array(0);
   rights = new Uint8Array(0);
+  /** access bits of the entry: referenced 1, dirty 2 (as a hardware page-table entry keeps them) */
+  flags = new Uint8Array(0);
   firstChild = new Int32Array(0);
   /** next/previous child of the same parent; for a root mapping, next/previous root of the same slot */
   next = new Int32Array(0);
@@ -89,6 +91,7 @@ export class PageTables {
     this.up = grown(this.up, n, -1);
     this.what = grown(this.what, n, -1);
     this.rights = grown(this.rights, n, 0);
+    this.flags = grown(this.flags, n, 0);
     this.firstChild = grown(this.firstChild, n, -1);
     this.next = grown(this.next, n, -1);
     this.prev = grown(this.prev, n, -1);
@@ -190,6 +193,7 @@ export class PageTables {
     this.up[e] = -1;
     this.what[e] = -1;
     this.rights[e] = 0;
+    this.flags[e] = 0;
     this.firstChild[e] = -1;
     this.next[e] = -1;
     this.prev[e] = -1;

@@ -26,7 +26,8 @@ export function toMermaid(s: State): string {
     if (!t) return;
     line(`subgraph T${id}["task ${id}"]`);
     t.caps.forEach((c, slot) => c && line(`  K${id}_${slot}["slot ${slot}: ${c.kind} ${c.object} (${rights(c.rights)})"]`));
-    t.pages.forEach((m, v) => m && line(`  M${id}_${v}(["page ${v} → frame ${m.frame} (${rights(m.rights)})"])`));
+    const bits = (b: number) => (b ? `, ${b & 1 ? "R" : ""}${b & 2 ? "D" : ""}` : "");
+    t.pages.forEach((m, v) => m && line(`  M${id}_${v}(["page ${v} → frame ${m.frame} (${rights(m.rights)}${bits(m.bits)})"])`));
     line("end");
     line(`A${t.account} -. pays .-> T${id}`);
   });
@@ -55,8 +56,7 @@ export function toMermaid(s: State): string {
 
   s.frames.forEach((f, id) => {
     if (f.refs === 0 && f.wired === 0) return;
-    const bits = `${f.referenced ? "R" : ""}${f.dirty ? "D" : ""}`;
-    line(`F${id}[("frame ${id}<br/>content ${f.content}, refs ${f.refs}, epoch ${f.epoch}${f.wired ? `, wired ${f.wired}` : ""}${bits ? `, ${bits}` : ""}")]`);
+    line(`F${id}[("frame ${id}<br/>content ${f.content}, refs ${f.refs}, epoch ${f.epoch}${f.wired ? `, wired ${f.wired}` : ""}")]`);
   });
 
   // derivation tree and mapping database

@@ -14,12 +14,12 @@ import { intentArb, resolve, SMALL_CONFIG } from "./generate.js";
 import { Machine } from "../../impl/machine.js";
 import { Divergence, Lockstep, Snapshot } from "./lockstep.js";
 
-/** An impl that marks the frame dirty before checking that the write is allowed. */
+/** An impl that marks the mapping dirty before checking that the write is allowed. */
 class DirtiesOnFault extends Machine {
   override exec(op: Op): number {
     if (op.op === "mem.write") {
       const e = this.lookup(op.task, op.vpage);
-      if (e >= 0) this.frames.flags[this.frameAt(e)]! |= 2;
+      if (e >= 0) this.pages.flags[e]! |= 2;
     }
     return super.exec(op);
   }
@@ -74,6 +74,6 @@ describe("operations are total", () => {
     } catch (e) {
       message = e instanceof Divergence ? e.what : String(e);
     }
-    expect(message).toMatch(/the impl changed its state on error ProtectionFault \(frames.flags\)/);
+    expect(message).toMatch(/the impl changed its state on error ProtectionFault \(pages.flags\)/);
   });
 });
