@@ -58,6 +58,47 @@ describe("capmem fuzz", () => {
     expect(r.out).toMatch(/no divergence: \d+ traces, \d+ steps agreed/);
   });
 
+  it("treats an impl that throws (in an operation or while booting) as a divergence: shrunk, saved, replayable", () => {
+    writeFileSync(
+      join(dir, "throws.mts"),
+      `import { Machine } from ${JSON.stringify(join(ROOT, "impl/machine.ts"))};
+export default class Throws extends Machine {
+  exec(op) { if (op.op === "page.bits") throw new TypeError("oops in page.bits"); return super.exec(op); }
+}
+`,
+    );
+    writeFileSync(
+      join(dir, "noboot.mts"),
+      `import { Machine } from ${JSON.stringify(join(ROOT, "impl/machine.ts"))};
+export default class NoBoot extends Machine { constructor(c) { super(c); throw new Error("cannot boot"); } }
+`,
+    );
+    const r = capmem("fuzz", "--time", "30", "--seed", "3", "--impl", "throws.mts", "--out", "thrown");
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^fuzz seed 3 shard 0\/1/); // the seed comes first, even without a terminal
+    expect(r.out).toMatch(/the impl threw: TypeError: oops in page\.bits/);
+    expect(r.out + r.err).not.toMatch(/^\s+at /m); // no stack trace
+    const files = readdirSync(join(dir, "thrown"));
+    expect(files).toHaveLength(1);
+    const replayed = capmem("replay", join("thrown", files[0]!), "--impl", "throws.mts");
+    expect(replayed.code).toBe(1);
+    expect(replayed.out).toMatch(/the impl threw/);
+    const boot = capmem("fuzz", "--time", "30", "--seed", "3", "--impl", "noboot.mts", "--out", "noboot");
+    expect(boot.code).toBe(1);
+    expect(boot.out).toMatch(/the impl threw while booting: Error: cannot boot/);
+  });
+
+  it("never loses a counterexample: when --out cannot be written, the trace is printed", () => {
+    writeFileSync(join(dir, "in-the-way"), "a file");
+    const r = capmem("fuzz", "--time", "30", "--seed", "3", "--impl", "throws.mts", "--out", "in-the-way");
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/could not write in-the-way\/counterexample-3\.json \(a file is in the way of a directory it needs \(EEXIST\)\), so here it is:/);
+    expect(Trace.parse(JSON.parse(r.out.slice(r.out.indexOf("\n{\n") + 1)))).toBeTruthy();
+    const d = capmem("draw", "good.json", "--out", "in-the-way/x.mmd");
+    expect(d.code).toBe(2);
+    expect(d.err).toMatch(/draw: cannot write in-the-way\/x\.mmd: a file is in the way of a directory it needs \(EEXIST\)/);
+  });
+
   it("splits a campaign into shards", () => {
     const r = capmem("fuzz", "--traces", "3", "--seed", "9", "--shard", "1/2", "--quiet");
     expect(r.code).toBe(0);

@@ -30,7 +30,7 @@ import { Divergence, formatStats, Lockstep, newStats, type Stats } from "../harn
 import { toMermaid } from "./draw.js";
 import { explore, type ExploreReport, TINY_CONFIG } from "../harness/explore.js";
 import { generateDocs, ROOT, staleFiles, strayReferenceFiles } from "../docs/reference.js";
-import { describeIssues, readTrace, showResult, TraceFileError, traceJsonSchema, unexpected, writeTrace } from "./traces.js";
+import { describeIssues, formatTrace, readTrace, showResult, TraceFileError, traceJsonSchema, unexpected, writeTrace } from "./traces.js";
 
 class UsageError extends Error {}
 
@@ -109,6 +109,33 @@ function configChoice(choice: string): fc.Arbitrary<Config> | "alternate" {
 
 // ---------------------------------------------------------------------------
 
+/** A file-system error in words (not a bare code like EEXIST). */
+function fileError(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  const words: Record<string, string> = {
+    EEXIST: "a file is in the way of a directory it needs",
+    ENOTDIR: "a part of the path is a file, not a directory",
+    EACCES: "permission denied",
+    EPERM: "operation not permitted",
+    EISDIR: "it is a directory",
+    ENOENT: "no such file or directory",
+    ENOSPC: "no space left on the device",
+    EROFS: "the file system is read-only",
+  };
+  return code && words[code] ? `${words[code]} (${code})` : e instanceof Error ? e.message : String(e);
+}
+
+/** Writes a trace file (making its directory); null when done, else why not. */
+function saveTrace(file: string, trace: Trace): string | null {
+  try {
+    mkdirSync(dirname(resolvePath(file)), { recursive: true });
+    writeTrace(file, trace);
+    return null;
+  } catch (e) {
+    return fileError(e);
+  }
+}
+
 async function fuzz(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -162,6 +189,8 @@ async function fuzz(argv: string[]): Promise<number> {
     else process.stderr.write(`${tty ? "\r" : ""}${line}\n`);
   };
 
+  // Say the seed first: a run that is killed or hangs can still be repeated.
+  process.stderr.write(`fuzz seed ${seed} shard ${shard}/${shards}${values.impl ? `, impl ${values.impl}` : ""}\n`);
   for (let k = shard; traces < maxTraces && Date.now() < deadline; k += shards) {
     const traceSeed = seed + k;
     const value = fc.sample(traceArb(k), { seed: traceSeed, numRuns: 1 })[0]!;
@@ -184,11 +213,15 @@ async function fuzz(argv: string[]): Promise<number> {
       } catch (e2) {
         if (e2 instanceof Divergence) found = e2;
       }
-      mkdirSync(outDir, { recursive: true });
       const file = join(outDir, `counterexample-${traceSeed}.json`);
-      writeTrace(file, found.trace);
       const shown = isAbsolute(file) ? file : relative(process.cwd(), resolvePath(file));
       process.stdout.write(`${found.what.split("\n")[0]}\n`);
+      const saved = saveTrace(file, found.trace);
+      if (saved !== null) {
+        // never lose the counterexample: print it instead
+        process.stdout.write(`shrunk to ${found.trace.ops.length} operation(s); could not write ${shown} (${saved}), so here it is:\n${formatTrace(found.trace)}`);
+        return 1;
+      }
       process.stdout.write(`shrunk to ${found.trace.ops.length} operation(s), written to ${shown}\n`);
       process.stdout.write(`replay it with:\n  ${replayCommand()} replay ${shown}${values.impl ? ` --impl ${values.impl}` : ""}\n`);
       return 1;
@@ -229,7 +262,7 @@ async function replay(argv: string[]): Promise<number> {
   } catch (e) {
     if (!(e instanceof Divergence)) throw e;
     const d = e.detail;
-    const out = [`first divergence at step ${d.step} of ${trace.ops.length}:`];
+    const out = [d.step < 0 ? "divergence at boot, before the first operation:" : `first divergence at step ${d.step} of ${trace.ops.length}:`];
     if (d.op) out.push(`  op:   ${JSON.stringify(d.op)}`);
     if (d.spec) out.push(`  spec: ${JSON.stringify(d.spec)}`);
     if (d.impl) out.push(`  impl: ${JSON.stringify(d.impl)}`);
@@ -291,7 +324,12 @@ function draw(argv: string[]): number {
   for (const op of trace.ops) state = step(state, op).state;
   const text = toMermaid(state);
   if (values.out) {
-    writeFileSync(values.out, values.out.endsWith(".md") ? "```mermaid\n" + text + "```\n" : text);
+    try {
+      mkdirSync(dirname(resolvePath(values.out)), { recursive: true });
+      writeFileSync(values.out, values.out.endsWith(".md") ? "```mermaid\n" + text + "```\n" : text);
+    } catch (e) {
+      throw new UsageError(`draw: cannot write ${values.out}: ${fileError(e)}`);
+    }
     process.stdout.write(`the state after ${trace.ops.length} operation(s) drawn to ${values.out}\n`);
   } else {
     process.stdout.write(text);
@@ -329,9 +367,12 @@ async function exploreCommand(argv: string[]): Promise<number> {
   process.stderr.write(`${tty ? "\r" : ""}${line(report)}${report.complete ? "" : ` (stopped at --max-states ${maxStates})`}\n`);
   if (report.violation) {
     const dir = values.out ?? "counterexamples";
-    mkdirSync(dir, { recursive: true });
     const file = join(dir, `explore-depth-${report.violation.trace.ops.length}.json`);
-    writeTrace(file, report.violation.trace);
+    const saved = saveTrace(file, report.violation.trace);
+    if (saved !== null) {
+      process.stdout.write(`${report.violation.message}\nshortest trace: ${report.violation.trace.ops.length} operation(s); could not write ${file} (${saved}), so here it is:\n${formatTrace(report.violation.trace)}`);
+      return 1;
+    }
     const again = report.violation.message.startsWith("spec and impl") ? `replay ${file}${values.impl ? ` --impl ${values.impl}` : ""}` : `check ${file}`;
     process.stdout.write(`${report.violation.message}\nshortest trace: ${report.violation.trace.ops.length} operation(s), written to ${file}\nreplay it with:\n  ${replayCommand()} ${again}\n`);
     return 1;

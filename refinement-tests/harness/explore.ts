@@ -17,6 +17,7 @@ import { OP_KINDS, UNMAP_MODES } from "../../spec/vocabulary.js";
 import { toSpec } from "../../impl/abstraction.js";
 import { Machine } from "../../impl/machine.js";
 import { firstDifference } from "./compare.js";
+import { describeThrow } from "./lockstep.js";
 
 export const TINY_CONFIG: Config = { frames: 2, objects: 10, accounts: 2, tasks: 2, containers: 1, capSlots: 4, vpages: 2, containerSlots: 1, handles: 1 };
 
@@ -198,11 +199,17 @@ export function explore(opts: ExploreOptions): ExploreReport {
           break outer;
         }
         if (opts.impl) {
-          const m = new (opts.Impl ?? Machine)(opts.config);
           const ops = pathOf(child);
-          let i = 0;
-          for (; i < ops.length; i++) if (!m.apply(ops[i]!).ok) break;
-          const diff = i < ops.length ? `the impl failed operation ${i}` : firstDifference(s.state, toSpec(m));
+          let diff: string | null;
+          try {
+            const m = new (opts.Impl ?? Machine)(opts.config);
+            let i = 0;
+            for (; i < ops.length; i++) if (!m.apply(ops[i]!).ok) break;
+            diff = i < ops.length ? `the impl failed operation ${i}` : firstDifference(s.state, toSpec(m));
+          } catch (e) {
+            // a throwing implementation is a failing one, not a crash of capmem
+            diff = `the impl threw: ${describeThrow(e)}`;
+          }
           if (diff) {
             fail(child, `spec and impl differ: ${diff}`);
             break outer;

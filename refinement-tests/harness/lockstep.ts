@@ -214,7 +214,12 @@ export class Lockstep {
     private readonly options: LockstepOptions = {},
   ) {
     this.spec = boot(config);
-    this.impl = new (options.Impl ?? Machine)(config);
+    try {
+      this.impl = new (options.Impl ?? Machine)(config);
+    } catch (e) {
+      // A throwing implementation is a failing one, not a crash of capmem.
+      throw new Divergence(`the impl threw while booting: ${describeThrow(e)}`, { config, ops: [] }, { step: -1 });
+    }
     this.check(() => "boot");
   }
 
@@ -224,13 +229,23 @@ export class Lockstep {
   }
 
   private check(where: () => string, results: Partial<DivergenceDetail> = {}): void {
-    const abstract = toSpec(this.impl);
+    let abstract: State;
+    try {
+      abstract = toSpec(this.impl);
+    } catch (e) {
+      this.fail(`${where()}: the abstraction function threw on the impl's state: ${describeThrow(e)}`, results);
+    }
     if (!equal(this.spec, abstract)) {
       this.fail(`${where()}: abstract states differ (spec vs impl) at ${firstDifference(this.spec, abstract)}`, { ...results, differences: allDifferences(this.spec, abstract) });
     }
     const broken = checkInvariants(this.spec);
     if (broken.length) this.fail(`${where()}: spec invariant ${broken[0]!.invariant} broken: ${broken[0]!.message}`);
-    const repr = checkRepresentation(this.impl);
+    let repr: ReturnType<typeof checkRepresentation>;
+    try {
+      repr = checkRepresentation(this.impl);
+    } catch (e) {
+      this.fail(`${where()}: the impl's representation checks threw: ${describeThrow(e)}`);
+    }
     if (repr.length) this.fail(`${where()}: impl representation invariant ${repr[0]!.invariant} broken: ${repr[0]!.message}`);
   }
 
@@ -238,14 +253,24 @@ export class Lockstep {
   run(op: Op): Result {
     this.ops.push(op);
     const prev = this.spec;
-    const s = step(prev, op);
+    const where = () => `step ${this.ops.length - 1} ${JSON.stringify(op)}`;
+    let s: ReturnType<typeof step>;
+    try {
+      s = step(prev, op);
+    } catch (e) {
+      this.fail(`${where()}: the spec threw: ${describeThrow(e)}`);
+    }
     // The spec answers first, so the impl's arrays need copying only when the
     // operation is to fail (an impl that fails where the spec succeeds is
     // caught by the result comparison).
     const concrete = this.options.concrete === true && !s.result.ok;
     if (concrete) this.snapshot.take(this.impl);
-    const r = this.impl.apply(op);
-    const where = () => `step ${this.ops.length - 1} ${JSON.stringify(op)}`;
+    let r: Result;
+    try {
+      r = this.impl.apply(op);
+    } catch (e) {
+      this.fail(`${where()}: the impl threw: ${describeThrow(e)}`, { spec: s.result });
+    }
     const results = { spec: s.result, impl: r };
     if (!equal(s.result, r)) this.fail(`${where()}: results differ: spec ${JSON.stringify(s.result)}, impl ${JSON.stringify(r)}`, results);
     if (!s.result.ok) {
@@ -277,6 +302,13 @@ export class Lockstep {
   runIntent(intent: Intent): Result {
     return this.run(resolve(this.spec, intent));
   }
+}
+
+/** A thrown value in one line: its message and where it was thrown (the top stack frame). */
+export function describeThrow(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const frame = e.stack?.split("\n").find((l) => l.trim().startsWith("at "))?.trim();
+  return `${e.name}: ${e.message}${frame ? ` (${frame})` : ""}`;
 }
 
 /** Is v part of a machine's state: a number, a typed array or a bitmap of typed arrays? */
