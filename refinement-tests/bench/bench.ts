@@ -80,7 +80,14 @@ function memoryNow(): { heap: number; buffers: number } {
 /** Bytes held by the typed arrays of m whose field names pass `pick`. */
 function arrayBytes(m: Machine, pick: (name: string) => boolean): number {
   let n = 0;
-  for (const [k, v] of Object.entries(m)) if (pick(k) && ArrayBuffer.isView(v)) n += v.byteLength;
+  const visit = (name: string, v: unknown, depth: number): void => {
+    if (ArrayBuffer.isView(v)) {
+      if (pick(name)) n += v.byteLength;
+    } else if (v !== null && typeof v === "object" && depth < 2 && name !== "config") {
+      for (const [k, w] of Object.entries(v)) visit(name ? `${name}.${k}` : k, w, depth + 1);
+    }
+  };
+  visit("", m, 0);
   return n;
 }
 
@@ -310,8 +317,10 @@ function removal(): void {
 // ---------------------------------------------------------------------------
 // 4. Memory
 
-const MAPPING_FIELDS = (k: string) => k.startsWith("map") || k.startsWith("leaf") || k === "dirPool";
-const CAP_FIELDS = (k: string) => k.startsWith("cap") || k === "cspace";
+/** The page tables with their entries (= mapping nodes), without the per-task and per-slot heads. */
+const MAPPING_FIELDS = (k: string) => k.startsWith("pages.") && k !== "pages.dirOf" && k !== "pages.slotRoots";
+/** The capability spaces and nodes, without the per-object list heads. */
+const CAP_FIELDS = (k: string) => k.startsWith("caps.") && k !== "caps.objFirst";
 
 /** Heap + array-buffer bytes that `build` leaves reachable (measured around it, after gc) and the machine it built. */
 function measured(build: () => Machine): { bytes: number; m: Machine } {
