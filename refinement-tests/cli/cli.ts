@@ -1,7 +1,7 @@
 /**
  * The capmem command line: fuzz, replay, check, explore, draw, schema, docs.
  *
- *   capmem fuzz   [--seed N] [--time S] [--traces N] [--steps N] [--config small|random|FILE]
+ *   capmem fuzz   [--seed N] [--time S] [--traces N] [--steps N] [--config small|random|boundary|FILE]
  *                 [--shard I/N] [--out DIR] [--impl MODULE]
  *   capmem replay FILE [--impl MODULE]
  *   capmem check  FILE
@@ -25,7 +25,7 @@ import { boot } from "../../spec/state.js";
 import type { Config, OpKind, Trace } from "../../spec/vocabulary.js";
 import { Config as ConfigSchema, OP_KINDS } from "../../spec/vocabulary.js";
 import type { Machine } from "../../impl/machine.js";
-import { configArb, intentArb, type Intent, SMALL_CONFIG } from "../harness/generate.js";
+import { boundaryConfigArb, configArb, intentArb, type Intent, SMALL_CONFIG } from "../harness/generate.js";
 import { Divergence, formatStats, Lockstep, newStats, type Stats } from "../harness/lockstep.js";
 import { toMermaid } from "./draw.js";
 import { explore, type ExploreReport, TINY_CONFIG } from "../harness/explore.js";
@@ -35,7 +35,7 @@ import { describeIssues, formatTrace, readTrace, showResult, TraceFileError, tra
 class UsageError extends Error {}
 
 const USAGE = `usage:
-  capmem fuzz   [--seed N] [--time SECONDS] [--traces N] [--steps N] [--config small|random|FILE]
+  capmem fuzz   [--seed N] [--time SECONDS] [--traces N] [--steps N] [--config small|random|boundary|FILE]
                 [--shard I/N] [--out DIR] [--impl MODULE] [--quiet]
   capmem replay FILE [--impl MODULE]
   capmem check  FILE
@@ -45,7 +45,9 @@ const USAGE = `usage:
   capmem docs   [--check]
 
 fuzz     random state-aware traces run on spec and impl in lockstep (defaults: 10 s,
-         up to 100 operations a trace, small and random configs alternating); on a
+         up to 100 operations a trace, small and random configs alternating, and
+         every eighth trace five times longer on a config at the impl's structural
+         boundaries: bitmap words, leaf pages, pool growth); on a
          divergence writes the shrunk trace to DIR (default ./counterexamples) and
          prints the command that replays it; exit 1
 replay   runs a trace file on both sides and shows the first divergent step
@@ -99,10 +101,11 @@ function readConfig(file: string): Config {
   return r.data;
 }
 
-/** fuzz's --config: the small config, random small configs, both alternating, or a file. */
+/** fuzz's --config: the small config, random small configs, boundary configs, all of them alternating, or a file. */
 function configChoice(choice: string): fc.Arbitrary<Config> | "alternate" {
   if (choice === "small") return fc.constant(SMALL_CONFIG);
   if (choice === "random") return configArb;
+  if (choice === "boundary") return boundaryConfigArb;
   if (choice === "alternate") return "alternate";
   return fc.constant(readConfig(choice));
 }
@@ -167,8 +170,13 @@ async function fuzz(argv: string[]): Promise<number> {
   const outDir = values.out ?? "counterexamples";
   const Impl = await loadImpl(values.impl);
   const configs = configChoice(values.config ?? "alternate");
-  const arbFor = (k: number) => (configs === "alternate" ? (k % 2 === 0 ? fc.constant(SMALL_CONFIG) : configArb) : configs);
-  const traceArb = (k: number) => fc.tuple(arbFor(k), fc.array(intentArb, { minLength: 1, maxLength: steps, size: "max" }));
+  // Alternate: the fixed small configuration, a random small one, and every
+  // eighth trace one at the impl's structural boundaries, with traces five
+  // times longer so that they get past those boundaries (a step there costs
+  // several times a small one: these take about half of the time).
+  const boundary = (k: number) => configs === "alternate" && k % 8 === 7;
+  const arbFor = (k: number) => (configs === "alternate" ? (boundary(k) ? boundaryConfigArb : k % 2 === 0 ? fc.constant(SMALL_CONFIG) : configArb) : configs);
+  const traceArb = (k: number) => fc.tuple(arbFor(k), fc.array(intentArb, { minLength: 1, maxLength: boundary(k) ? 5 * steps : steps, size: "max" }));
   const runOne = ([config, intents]: [Config, Intent[]], stats?: Stats) => {
     const ls = new Lockstep(config, { concrete: true, stats, Impl });
     for (const intent of intents) ls.runIntent(intent);

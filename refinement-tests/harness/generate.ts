@@ -78,9 +78,46 @@ export const configArb: fc.Arbitrary<Config> = fc.record({
   handles: fc.integer({ min: 0, max: 3 }),
 });
 
+/**
+ * Configurations at the impl's structural boundaries: frame and id counts
+ * just below, at and above a 32-bit bitmap word (31..33, 63..65), address
+ * spaces of more than one leaf page (a leaf holds up to 512 entries: 511,
+ * 512, 513, 1025), capability spaces and containers across a word, and
+ * enough quota for long traces to get there. Random small configurations
+ * never cross any of these.
+ */
+export const boundaryConfigArb: fc.Arbitrary<Config> = fc.record({
+  frames: fc.constantFrom(31, 32, 33, 63, 64, 65),
+  objects: fc.integer({ min: 300, max: 800 }),
+  // many tasks make every state copy large: mostly a few
+  accounts: fc.constantFrom(3, 31, 33),
+  tasks: fc.constantFrom(3, 3, 3, 4, 33),
+  containers: fc.constantFrom(2, 3, 33),
+  capSlots: fc.constantFrom(12, 31, 32, 33),
+  vpages: fc.constantFrom(511, 512, 513, 1025),
+  containerSlots: fc.constantFrom(8, 31, 32, 33),
+  handles: fc.constantFrom(2, 33),
+});
+
 export const SMALL_CONFIG: Config = { frames: 6, objects: 40, accounts: 4, tasks: 4, containers: 4, capSlots: 10, vpages: 8, containerSlots: 3, handles: 3 };
 
 const pick = <T>(xs: readonly T[], n: number): T | undefined => (xs.length === 0 ? undefined : xs[n % xs.length]);
+
+/**
+ * A page from `free`, now and then one at a structural boundary of the page
+ * tables if one is free: either side of a leaf page's edge (511, 512, 1023,
+ * 1024, ...) or the last page of the address space.
+ */
+function pickPage(free: readonly number[], n: number, vpages: number): number | undefined {
+  if (n % 4 === 0 && vpages > 64) {
+    const edges: number[] = [];
+    for (let v = 511; v < vpages; v += 512) edges.push(v, v + 1);
+    edges.push(vpages - 1);
+    const ok = edges.filter((v) => v < vpages && free.includes(v));
+    if (ok.length) return pick(ok, n >> 2);
+  }
+  return pick(free, n);
+}
 
 interface Held {
   slot: number;
@@ -135,6 +172,10 @@ export function resolve(s: State, intent: Intent): Op {
     return { op: "physmem.relocate", frame: pick(inUse, intent.n[0]) ?? intent.n[0] % s.config.frames };
   }
   let kind: OpKind = intent.kind;
+  // On a machine with more than one bitmap word of frames, steer a third of
+  // the steps to allocation until the frames in use cross the first word:
+  // the lowest-free search must go past it (a boundary small configs never reach).
+  if (s.config.frames > 32 && intent.n[4] % 3 === 0 && s.frames.filter((f) => f.refs > 0 || f.wired > 0).length <= 33) kind = "container.alloc";
   for (let hops = 0; hops < 4; hops++) {
     const op = resolveKind(s, { ...intent, kind });
     const next: OpKind | undefined = PREREQUISITE[kind];
@@ -418,7 +459,7 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       const allowed = (h?.cap.rights ?? 3) & (R.read | R.write);
       const options = [R.read, R.write, R.read | R.write].filter((m) => (m & ~allowed) === 0);
       const rights: Right[] = rightsList(pick(options, e) ?? R.read);
-      return { op: "page.map", task, container: slotOf(h), index: pick(slots, c) ?? c % s.config.containerSlots, vpage: pick(pagesOf(me, false), d) ?? d % s.config.vpages, rights };
+      return { op: "page.map", task, container: slotOf(h), index: pick(slots, c) ?? c % s.config.containerSlots, vpage: pickPage(pagesOf(me, false), d, s.config.vpages) ?? d % s.config.vpages, rights };
     }
     case "page.unmap": {
       // Mostly unmap pages that others derived mappings from.
@@ -442,7 +483,7 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       const target = (d % 4 !== 0 && others.length ? pick(others, c) : pick(targets, c)) ?? pick(held(ofKind("task")), c);
       const receiver = target?.cap.object ?? task;
       const free = e % 8 !== 0 ? acceptedPages(s, task, receiver) : e % 16 === 0 ? windowEdges(s, receiver, true) : (s.tasks[receiver]?.pages ?? []).flatMap((m, i) => (m ? [] : [i]));
-      const dest = pick(free, e) ?? e % s.config.vpages;
+      const dest = pickPage(free, e, s.config.vpages) ?? e % s.config.vpages;
       const targetSlot = target?.slot ?? c % s.config.capSlots;
       if (intent.kind === "l4.grant") return { op: "l4.grant", task, vpage: v, target: targetSlot, dest };
       const have = me?.pages[v]?.rights ?? R.read;

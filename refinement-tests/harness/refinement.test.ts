@@ -6,7 +6,7 @@
 import { fc, test } from "@fast-check/vitest";
 import { afterAll, describe, expect } from "vitest";
 import { OP_KINDS } from "../../spec/vocabulary.js";
-import { configArb, intentArb, SMALL_CONFIG } from "./generate.js";
+import { boundaryConfigArb, configArb, intentArb, SMALL_CONFIG } from "./generate.js";
 import { formatStats, Lockstep, newStats } from "./lockstep.js";
 
 const RUNS = Number(process.env.CAPMEM_RUNS ?? 500);
@@ -19,6 +19,13 @@ describe("spec and impl agree on random traces", () => {
   });
 
   test.prop([configArb, fc.array(intentArb, { minLength: 1, maxLength: 120, size: "max" })], { numRuns: RUNS })("on random small configs", (config, intents) => {
+    const ls = new Lockstep(config, { concrete: true, stats });
+    for (const intent of intents) ls.runIntent(intent);
+  });
+
+  // Past the impl's structural boundaries (bitmap words, leaf pages, pool
+  // growth): fewer, longer traces, each step costing more.
+  test.prop([boundaryConfigArb, fc.array(intentArb, { minLength: 1, maxLength: 500, size: "max" })], { numRuns: Math.max(1, Math.round(RUNS / 20)) })("on configs at structural boundaries", (config, intents) => {
     const ls = new Lockstep(config, { concrete: true, stats });
     for (const intent of intents) ls.runIntent(intent);
   });
