@@ -23,12 +23,13 @@ export function frameAt(m: Machine, e: number): number {
  */
 export function newMapping(m: Machine, task: number, vpage: number, rights: number, parent: number, cap: number, si: number): number {
   const pages = m.pages;
+  const leaf = pages.needsLeaf(task, vpage) ? 1 : 0;
   const e = pages.claim(task, vpage);
   pages.up[e] = parent !== -1 ? parent : -2 - cap;
   pages.what[e] = parent !== -1 ? frameAt(m, parent) : si;
   pages.rights[e] = rights;
   linkMapping(m, e);
-  m.accounts.objCharged[m.tasks.account[task]!]! += 1;
+  m.accounts.objCharged[m.tasks.account[task]!]! += 1 + leaf;
   return e;
 }
 
@@ -82,6 +83,11 @@ export function unlinkMapping(m: Machine, e: number): void {
  */
 export function moveMapping(m: Machine, e: number, task: number, vpage: number): void {
   const pages = m.pages;
+  const charged = m.accounts.objCharged;
+  const payer = m.tasks.account;
+  const from = pages.taskOf(e);
+  charged[payer[from]!]! -= 1;
+  charged[payer[task]!]! += pages.needsLeaf(task, vpage) ? 2 : 1;
   const q = pages.claim(task, vpage);
   unlinkMapping(m, e);
   pages.up[q] = pages.up[e]!;
@@ -92,7 +98,7 @@ export function moveMapping(m: Machine, e: number, task: number, vpage: number):
   const first = pages.firstChild[e]!;
   pages.firstChild[q] = first;
   for (let c = first; c !== -1; c = pages.next[c]!) pages.up[c] = q;
-  pages.clear(e);
+  if (pages.clear(e)) charged[payer[from]!]! -= 1; // its leaf page went with it
 }
 
 /** Removes mapping `top` and all mappings derived from it, refunding each holder's account. */
@@ -104,15 +110,15 @@ export function removeMappingSubtree(m: Machine, top: number): void {
   unlinkMapping(m, top);
   if (pages.firstChild[top] === -1) {
     // a leaf of the mapping tree (the common case): no walk needed
-    charged[payer[pages.taskOf(top)]!]! -= 1;
-    pages.clear(top);
+    const a = payer[pages.taskOf(top)]!;
+    charged[a]! -= pages.clear(top) ? 2 : 1; // with its leaf page if that went too
     return;
   }
   let sp = stack.push(0, top);
   while (sp > 0) {
     const e = stack.a[--sp]!;
     for (let c = pages.firstChild[e]!; c !== -1; c = pages.next[c]!) sp = stack.push(sp, c);
-    charged[payer[pages.taskOf(e)]!]! -= 1;
-    pages.clear(e);
+    const a = payer[pages.taskOf(e)]!;
+    charged[a]! -= pages.clear(e) ? 2 : 1;
   }
 }

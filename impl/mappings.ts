@@ -22,7 +22,7 @@ export function pageMap(m: Machine, task: number, slot: number, index: number, v
   if (cons.kind[si] !== SLOT_HARD) return E.SlotNotHard;
   if (!inRange(vpage, m.config.vpages)) return E.BadPage;
   if (m.pages.lookup(task, vpage) !== -1) return E.PageMapped;
-  if (!hasObjects(m, m.tasks.account[task]!, 1)) return E.ObjectQuotaExceeded;
+  if (!hasObjects(m, m.tasks.account[task]!, m.pages.needsLeaf(task, vpage) ? 2 : 1)) return E.ObjectQuotaExceeded;
 
   newMapping(m, task, vpage, rights, -1, cap, si);
   return OK;
@@ -116,7 +116,8 @@ export function l4Send(m: Machine, task: number, vpage: number, targetSlot: numb
   if (pages.lookup(to, dest) !== -1) return E.PageMapped;
   const payer = m.tasks.account;
   const moving = kind === SEND_GRANT && payer[to] === payer[task];
-  if (!moving && !hasObjects(m, payer[to]!, 1)) return E.ObjectQuotaExceeded;
+  const need = (moving ? 0 : 1) + (pages.needsLeaf(to, dest) ? 1 : 0);
+  if (need > 0 && !hasObjects(m, payer[to]!, need)) return E.ObjectQuotaExceeded;
 
   if (kind === SEND_MAP) {
     newMapping(m, to, dest, rights, e, -1, -1);
@@ -125,10 +126,8 @@ export function l4Send(m: Machine, task: number, vpage: number, targetSlot: numb
     if (up >= 0) newMapping(m, to, dest, rights, up, -1, -1);
     else newMapping(m, to, dest, rights, -1, -2 - up, pages.what[e]!);
   } else {
-    // grant: the node itself moves; its links (parent, children, lists) stay
-    m.accounts.objCharged[payer[task]!]! -= 1;
+    // grant: the node itself moves; its links (parent, children, lists) stay; moveMapping moves the charges
     moveMapping(m, e, to, dest);
-    m.accounts.objCharged[payer[to]!]! += 1;
   }
   return OK;
 }

@@ -9,7 +9,7 @@
  * counter without counting what it counts.
  */
 import type { State } from "./state.js";
-import { capKey, mapKey } from "./state.js";
+import { capKey, leafSpan, leavesInUse, mapKey } from "./state.js";
 import { allCaps, allMappings, capAt, forestCheck, liveAccounts, mapAt, rootOf } from "./walk.js";
 import { SECURITY_INVARIANTS } from "./security.js";
 import { R } from "./vocabulary.js";
@@ -67,7 +67,7 @@ const STRUCTURAL: readonly Invariant[] = [
   },
   {
     name: "exactObjectCharges",
-    description: "An account's charged objects are exactly the sub-accounts, tasks, containers and DMA handles it pays for plus the capabilities and mappings held by tasks it pays for (the receiver pays).",
+    description: "An account's charged objects are exactly the sub-accounts, tasks, containers and DMA handles it pays for plus the capabilities, mappings and page-table leaf pages of the tasks it pays for (the receiver pays; every kernel object is paid, page tables included).",
     check(s) {
       const counted = new Map<number, number>();
       const add = (a: number, n = 1) => counted.set(a, (counted.get(a) ?? 0) + n);
@@ -76,7 +76,7 @@ const STRUCTURAL: readonly Invariant[] = [
       s.handles.forEach((h) => h && add(h.account));
       s.tasks.forEach((t) => {
         if (!t) return;
-        add(t.account, 1 + t.caps.filter((c) => c !== null).length + t.pages.filter((m) => m !== null).length);
+        add(t.account, 1 + t.caps.filter((c) => c !== null).length + t.pages.filter((m) => m !== null).length + leavesInUse(t, leafSpan(s.config)));
       });
       for (const [id, a] of liveAccounts(s)) {
         const n = counted.get(id) ?? 0;

@@ -9,7 +9,7 @@
  * returns the referenced/dirty bits a pager needs (seeds 002, 004).
  */
 import type { CapRef, Draft, Mapping, MappingSource, MapRef, State, Task } from "./state.js";
-import { draft, mapKey } from "./state.js";
+import { draft, leafSpan, leavesInUse, mapKey, needsLeaf } from "./state.js";
 import { applyRemoval, closure, mapChildren, remove } from "./removal.js";
 import type { ErrorCode, OpOf } from "./vocabulary.js";
 import { BIT_DIRTY, BIT_REFERENCED, inRange, R, rightsMask, UNMAP_MODES } from "./vocabulary.js";
@@ -46,16 +46,20 @@ export function mappingAt(state: State, subject: Task, vpage: unknown) {
  * page.map — map slot `index` of the container named by `container` at the
  * subject's virtual page `vpage` with `rights` (a non-empty subset of read and
  * write). This is a root mapping: it records the slot and the capability that
- * authorized it. The subject's account pays one object for the mapping node.
+ * authorized it. The subject's account pays one object for the mapping node,
+ * and one more for a page-table leaf page if none of the page's leaf range
+ * was mapped yet (state.ts, `leafSpan`).
  *
  * Why: "allocate some frames into a container, and then to map them into your
- * address space" (seed 000). Every mapping-database node is paid for, so map
- * allocates "exactly one" node and fails cleanly on exhaustion (seed 001).
+ * address space" (seed 000). Every mapping-database node and page-table page
+ * is paid for, so map allocates at most one node and one leaf page and fails
+ * cleanly on exhaustion (seed 001; seed 002: the task pays for its page
+ * tables).
  *
  * Errors, in order: NoSuchTask; BadRights (malformed, empty, or other than
  * read/write); BadCapSlot, NoCap, WrongType, NoRights (the cap must carry the
  * rights installed); BadIndex; FrameSlotEmpty; SlotNotHard; BadPage; PageMapped;
- * ObjectQuotaExceeded.
+ * ObjectQuotaExceeded (one object, two with a new leaf page).
  */
 export function pageMap(state: State, op: OpOf<"page.map">): Step {
   const subject = subjectOf(state, op.task);
@@ -71,7 +75,8 @@ export function pageMap(state: State, op: OpOf<"page.map">): Step {
   if (slot.kind !== "hard") return fail(state, "SlotNotHard");
   if (!inRange(op.vpage, state.config.vpages)) return fail(state, "BadPage");
   if (subject.pages[op.vpage]) return fail(state, "PageMapped");
-  if (unusedObjects(state.accounts[subject.account]!) < 1) return fail(state, "ObjectQuotaExceeded");
+  const leaf = needsLeaf(subject, op.vpage, leafSpan(state.config)) ? 1 : 0;
+  if (unusedObjects(state.accounts[subject.account]!) < 1 + leaf) return fail(state, "ObjectQuotaExceeded");
 
   const d = draft(state);
   d.tasks[op.task]!.pages[op.vpage] = {
@@ -80,7 +85,7 @@ export function pageMap(state: State, op: OpOf<"page.map">): Step {
     source: { kind: "slot", container: cap.object, index: op.index, cap: { task: op.task, slot: op.container } },
     bits: 0,
   };
-  d.accounts[subject.account]!.objectsCharged += 1;
+  d.accounts[subject.account]!.objectsCharged += 1 + leaf;
   return done(d);
 }
 
@@ -199,7 +204,10 @@ export function pageBits(state: State, op: OpOf<"page.bits">): Step {
  * NoCap, WrongType, NoRights (`target`: a task cap with `write`); BadPage
  * (`dest`); NotInWindow (another task's `dest` outside its receive window);
  * PageMapped (`dest` in the target); ObjectQuotaExceeded (the target's
- * account, unless for a grant it is the sender's own, which already pays).
+ * account: one object for the node, unless for a grant it is the sender's
+ * own account, which already pays for it, and one for a new leaf page at
+ * `dest`; a leaf page a grant frees at the sender is not counted in
+ * advance).
  */
 export function sendChecks(
   state: State,
@@ -221,7 +229,8 @@ export function sendChecks(
   if (target.object !== op.task && !pageInWindow(receiver, op.dest)) return "NotInWindow";
   if (receiver.pages[op.dest]) return "PageMapped";
   const moving = op.op === "l4.grant" && receiver.account === subject.account;
-  if (!moving && unusedObjects(state.accounts[receiver.account]!) < 1) return "ObjectQuotaExceeded";
+  const need = (moving ? 0 : 1) + (needsLeaf(receiver, op.dest, leafSpan(state.config)) ? 1 : 0);
+  if (need > 0 && unusedObjects(state.accounts[receiver.account]!) < need) return "ObjectQuotaExceeded";
   return { from, rights, to: target.object };
 }
 
@@ -293,6 +302,7 @@ export function l4Grant(state: State, op: OpOf<"l4.grant">): Step {
   d.accounts[state.tasks[from.task]!.account]!.objectsCharged -= 1;
   d.tasks[to.task]!.pages[to.vpage] = structuredClone(c.from);
   d.accounts[state.tasks[to.task]!.account]!.objectsCharged += 1;
+  settleLeaves(state, d, [from.task, to.task]);
   for (const child of mapChildren(state).get(mapKey(from)) ?? []) {
     const m = d.tasks[child.task]!.pages[child.vpage]!;
     m.source = { kind: "map", parent: to };
@@ -300,10 +310,20 @@ export function l4Grant(state: State, op: OpOf<"l4.grant">): Step {
   return done(d);
 }
 
-/** A copy of the state with `mapping` at (task, vpage), charged to the task's account. */
+/** A copy of the state with `mapping` at (task, vpage), charged to the task's account (with a new leaf page if need be). */
 export function addMapping(state: State, task: number, vpage: number, mapping: Mapping): Draft {
   const d = draft(state);
   d.tasks[task]!.pages[vpage] = structuredClone(mapping);
   d.accounts[state.tasks[task]!.account]!.objectsCharged += 1;
+  settleLeaves(state, d, [task]);
   return d;
+}
+
+/** Charges or refunds each of `tasks`' accounts for the leaf pages its page table gained or lost between `state` and `d`. */
+function settleLeaves(state: State, d: Draft, tasks: readonly number[]): void {
+  const span = leafSpan(state.config);
+  for (const t of new Set(tasks)) {
+    const was = state.tasks[t]!;
+    d.accounts[was.account]!.objectsCharged += leavesInUse(d.tasks[t]!, span) - leavesInUse(was, span);
+  }
 }

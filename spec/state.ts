@@ -218,5 +218,37 @@ const copyMapping = (m: Mapping | null): Mutable<Mapping> | null =>
       }
     : null;
 
+/**
+ * Page-table geometry. A task's page table is a directory (part of the task
+ * object) and leaf pages, each covering `leafSpan` consecutive pages: 512,
+ * or the whole address space rounded up to a power of two when that is
+ * smaller. A leaf page is a kernel object like any other: it exists while a
+ * page in its range is mapped, and the task's account pays one object for
+ * it (seed 002: the task pays for its page tables; seed 001: no implicit
+ * kernel allocation).
+ */
+export const leafSpan = (config: Config): number => 2 ** Math.min(9, Math.ceil(Math.log2(config.vpages)));
+
+/** The number of leaf pages task `t`'s page table needs: one per leaf range with a mapping. */
+export function leavesInUse(t: Task, span: number): number {
+  let n = 0;
+  for (let base = 0; base < t.pages.length; base += span) {
+    for (let v = base; v < base + span && v < t.pages.length; v++) {
+      if (t.pages[v]) {
+        n++;
+        break;
+      }
+    }
+  }
+  return n;
+}
+
+/** Does mapping page `vpage` of `t` need a new leaf page (none of its range is mapped)? */
+export function needsLeaf(t: Task, vpage: number, span: number): boolean {
+  const base = vpage - (vpage % span);
+  for (let v = base; v < base + span && v < t.pages.length; v++) if (t.pages[v]) return false;
+  return true;
+}
+
 export const capKey = (r: CapRef): string => `${r.task}:${r.slot}`;
 export const mapKey = (r: MapRef): string => `${r.task}:${r.vpage}`;

@@ -7,7 +7,8 @@
  * of page live in pools with free lists: a free directory page links the
  * free list through its first entry, a free leaf page through `leafNextFree`.
  * A leaf page is allocated with the first mapping in its range and freed
- * with its last.
+ * with its last; the task's account pays one object for it meanwhile
+ * (mapdb.ts charges and refunds).
  *
  * Entry e = leaf * leafSize + (vpage mod leafSize) *is* the mapping node of
  * (task, vpage): its fields live in arrays parallel to the leaf pool, so a
@@ -156,6 +157,11 @@ export class PageTables {
     return this.up[e] === -1 ? -1 : e;
   }
 
+  /** Would mapping (task, vpage) need a new leaf page? (The account pays one object for it.) */
+  needsLeaf(task: number, vpage: number): boolean {
+    return this.dirPool[this.dirOf[task]! * this.dirEntries + (vpage >>> this.leafBits)]! < 0;
+  }
+
   /**
    * The entry for (task, vpage), to be filled: its leaf page is allocated if
    * need be (which may grow the arrays) and counts one more entry.
@@ -188,8 +194,8 @@ export class PageTables {
     return -2 - this.up[e]!;
   }
 
-  /** Empties entry e (its links must already be undone), freeing its leaf page with its last entry. */
-  clear(e: number): void {
+  /** Empties entry e (its links must already be undone), freeing its leaf page with its last entry; true if it did. */
+  clear(e: number): boolean {
     this.up[e] = -1;
     this.what[e] = -1;
     this.rights[e] = 0;
@@ -200,6 +206,8 @@ export class PageTables {
     this.nextCap[e] = -1;
     this.prevCap[e] = -1;
     const leaf = e >>> this.leafBits;
-    if (--this.leafCount[leaf]! === 0) this.freeLeaf(leaf);
+    if (--this.leafCount[leaf]! !== 0) return false;
+    this.freeLeaf(leaf);
+    return true;
   }
 }

@@ -243,7 +243,7 @@ async function implOps(): Promise<void> {
  * unmap of the root.
  */
 function buildMappingTree(k: number): Machine {
-  const config: Config = { frames: 4, objects: k * k + 4 * k + 16, accounts: 1, tasks: k + 1, containers: 1, capSlots: k + 4, vpages: k, containerSlots: 1, handles: 0 };
+  const config: Config = { frames: 4, objects: k * k + 8 * k + 16, accounts: 1, tasks: k + 1, containers: 1, capSlots: k + 4, vpages: k, containerSlots: 1, handles: 0 };
   const m = new Machine(config);
   for (let t = 1; t <= k; t++) must(m, { op: "task.create", task: 0, account: 0, dest: t + 1 }); // task t in slot t+1
   for (let t = 1; t <= k; t++) openWindow(m, t);
@@ -335,7 +335,7 @@ function manyMappings(N: number): Record<string, string> {
   const tasks = 4;
   const vpages = N / tasks;
   const { bytes, m } = measured(() => {
-    const config: Config = { frames: 4, objects: N + 64, accounts: 1, tasks, containers: 1, capSlots: 8, vpages, containerSlots: 1, handles: 0 };
+    const config: Config = { frames: 4, objects: N + N / 256 + 64, accounts: 1, tasks, containers: 1, capSlots: 8, vpages, containerSlots: 1, handles: 0 };
     const m = new Machine(config);
     must(m, { op: "container.create", task: 0, account: 0, dest: 2 });
     must(m, { op: "container.alloc", task: 0, container: 2, index: 0 });
@@ -392,7 +392,7 @@ function wholeMachine(N: number, containers: number): Record<string, string> {
   const tasks = 4;
   const vpages = N / tasks;
   const { bytes, m } = measured(() => {
-    const config: Config = { frames: N, objects: N + 8 * containers + 64, accounts: 1, tasks, containers, capSlots: containers + 8, vpages, containerSlots: slots, handles: 0 };
+    const config: Config = { frames: N, objects: N + N / 256 + 8 * containers + 64, accounts: 1, tasks, containers, capSlots: containers + 8, vpages, containerSlots: slots, handles: 0 };
     const m = new Machine(config);
     for (let t = 1; t < tasks; t++) must(m, { op: "task.create", task: 0, account: 0, dest: 1 + t });
     for (let t = 1; t < tasks; t++) openWindow(m, t);
