@@ -131,6 +131,15 @@ export default class NoBoot extends Machine { constructor(c) { super(c); throw n
     expect(r.code).toBe(2);
     expect(r.err).toContain("--shard: expected I/N");
     expect(r.err).not.toMatch(/\n\s+at /);
+    const negative = capmem("fuzz", "--time", "-1");
+    expect(negative.code).toBe(2);
+    expect(negative.err).toContain('--time: expected an integer >= 0, got "-1"');
+    const schema = capmem("schema", "extra");
+    expect(schema.code).toBe(2);
+    expect(schema.err).toContain('schema takes no arguments, got "extra"');
+    const both = capmem("explore", "--spec-only", "--impl", "broken.mts");
+    expect(both.code).toBe(2);
+    expect(both.err).toContain("--impl would be ignored");
   });
 });
 

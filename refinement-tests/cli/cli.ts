@@ -358,6 +358,7 @@ async function exploreCommand(argv: string[]): Promise<number> {
     },
     strict: true,
   });
+  if (values["spec-only"] && values.impl !== undefined) throw new UsageError("explore: --spec-only explores the spec alone, so --impl would be ignored: give one or the other");
   const depth = int(values.depth, "depth", 0) ?? 3;
   const maxStates = int(values["max-states"], "max-states", 1) ?? 1_000_000;
   const config = values.config === undefined || values.config === "tiny" ? TINY_CONFIG : readConfig(values.config);
@@ -416,7 +417,18 @@ function docsCommand(argv: string[]): number {
 // ---------------------------------------------------------------------------
 
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const [command, ...given] = argv;
+  // "--time -1": a negative number is a value, not an option; joined, the
+  // option's own check reports it ("expected an integer >= 0").
+  const rest: string[] = [];
+  for (let i = 0; i < given.length; i++) {
+    const a = given[i]!;
+    const next = given[i + 1];
+    if (a.startsWith("--") && !a.includes("=") && next !== undefined && /^-\d/.test(next)) {
+      rest.push(`${a}=${next}`);
+      i++;
+    } else rest.push(a);
+  }
   try {
     switch (command) {
       case "fuzz":
@@ -432,6 +444,7 @@ export async function main(argv: string[]): Promise<number> {
       case "docs":
         return docsCommand(rest);
       case "schema":
+        if (rest.length > 0) throw new UsageError(`schema takes no arguments, got "${rest.join(" ")}"`);
         process.stdout.write(JSON.stringify(traceJsonSchema(), null, 2) + "\n");
         return 0;
       case undefined:
