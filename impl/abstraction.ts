@@ -38,6 +38,7 @@ export function toSpec(m: Machine): State {
     accounts.push({
       parent: p === -1 ? null : p,
       yieldRequest: m.accounts.yieldRequest[a]!,
+      requested: m.accounts.requested[a]!,
       frameQuota: m.accounts.frameQuota[a]!,
       framesCharged: m.accounts.framesCharged[a]!,
       objectQuota: m.accounts.objQuota[a]!,

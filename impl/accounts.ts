@@ -39,6 +39,7 @@ export function accountCreate(m: Machine, task: number, slot: number, dest: numb
   if (!subjectOk(m, task)) return E.NoSuchTask;
   const cap = capIn(m, task, slot, KIND_ACCOUNT, R.alloc);
   if (cap < 0) return -cap;
+  if (m.caps.obj[cap] !== m.tasks.account[task]) return E.NotYours;
   const se = freeCapSlot(m, task, dest);
   if (se) return se;
   if (!isAmount(frames) || !isAmount(objects)) return E.BadValue;
@@ -63,6 +64,7 @@ export function accountTransfer(m: Machine, task: number, fromSlot: number, toSl
   if (!subjectOk(m, task)) return E.NoSuchTask;
   const from = capIn(m, task, fromSlot, KIND_ACCOUNT, R.alloc);
   if (from < 0) return -from;
+  if (m.caps.obj[from] !== m.tasks.account[task]) return E.NotYours;
   const to = capIn(m, task, toSlot, KIND_ACCOUNT, 0);
   if (to < 0) return -to;
   if (!isAmount(frames) || !isAmount(objects)) return E.BadValue;
@@ -93,30 +95,43 @@ export function accountDestroy(m: Machine, task: number, slot: number): number {
 // ---------------------------------------------------------------------------
 // Ballooning
 
-/** The non-root account named by an `alloc` cap, or -(status). */
-function childAccountVia(m: Machine, task: number, slot: number): number {
+/** The non-root account named by an `alloc` cap, the subject's own (`own`) or a child of it, or -(status). */
+function balloonAccountVia(m: Machine, task: number, slot: number, own: boolean): number {
   const cap = capIn(m, task, slot, KIND_ACCOUNT, R.alloc);
   if (cap < 0) return cap;
   const a = m.caps.obj[cap]!;
-  return m.accounts.parent[a] === -1 ? -E.IsRoot : a;
+  const p = m.accounts.parent[a]!;
+  if (p === -1) return -E.IsRoot;
+  return (own ? a : p) === m.tasks.account[task] ? a : -E.NotYours;
 }
 
 export function accountRequest(m: Machine, task: number, slot: number, frames: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
-  const a = childAccountVia(m, task, slot);
+  const a = balloonAccountVia(m, task, slot, true);
   if (a < 0) return -a;
   if (!isAmount(frames)) return E.BadValue;
+  m.accounts.requested[a] = frames;
+  return OK;
+}
+
+export function accountAnswer(m: Machine, task: number, slot: number, frames: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  const a = balloonAccountVia(m, task, slot, false);
+  if (a < 0) return -a;
   const acc = m.accounts;
+  if (!isAmount(frames) || frames > acc.requested[a]!) return E.BadValue;
   const p = acc.parent[a]!;
   if (acc.unusedFrames(p) < frames) return E.Denied;
   acc.frameQuota[p]! -= frames;
   acc.frameQuota[a]! += frames;
+  acc.requested[a] = 0;
+  m.value = frames;
   return OK;
 }
 
 export function accountYieldRequest(m: Machine, task: number, slot: number, frames: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
-  const a = childAccountVia(m, task, slot);
+  const a = balloonAccountVia(m, task, slot, false);
   if (a < 0) return -a;
   if (!isAmount(frames)) return E.BadValue;
   m.accounts.yieldRequest[a] = frames;
@@ -125,7 +140,7 @@ export function accountYieldRequest(m: Machine, task: number, slot: number, fram
 
 export function accountYield(m: Machine, task: number, slot: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
-  const a = childAccountVia(m, task, slot);
+  const a = balloonAccountVia(m, task, slot, true);
   if (a < 0) return -a;
   const acc = m.accounts;
   const n = Math.min(acc.yieldRequest[a]!, acc.unusedFrames(a));

@@ -39,7 +39,7 @@ import { ContainerTable, HandleTable, TaskTable } from "./tables/objects.js";
 import { PageTables } from "./tables/pagetables.js";
 import { newCap, isStale, staleHeld } from "./checks.js";
 import { frameAt } from "./mapdb.js";
-import { accountCreate, accountDestroy, accountRequest, accountTransfer, accountYield, accountYieldRequest } from "./accounts.js";
+import { accountAnswer, accountCreate, accountDestroy, accountRequest, accountTransfer, accountYield, accountYieldRequest } from "./accounts.js";
 import { newTask, taskCreate, taskDestroy, taskWindow } from "./tasks.js";
 import { containerAlloc, containerCopy, containerCreate, containerDemote, containerDestroy, containerFree, containerPromote, containerSwapIn, containerSwapOut } from "./containers.js";
 import { capCopy, capDelete, capDerive, capRevoke } from "./capabilities.js";
@@ -130,6 +130,8 @@ export class Machine {
         return accountDestroy(this, op.task, op.account);
       case "account.request":
         return accountRequest(this, op.task, op.account, op.frames);
+      case "account.answer":
+        return accountAnswer(this, op.task, op.account, op.frames);
       case "account.yieldRequest":
         return accountYieldRequest(this, op.task, op.account, op.frames);
       case "account.yield":

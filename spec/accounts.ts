@@ -8,9 +8,14 @@
  * destroyed. An account capability with `alloc` is also the factory through
  * which tasks, containers and sub-accounts are made (the account named pays).
  *
- * Ballooning (seed 003) lives here too: a child asks its parent for more
- * quota (request), a parent asks a child to give some back (yield request),
- * and the child gives back what it does not use (yield).
+ * Quota leaves an account only by its own action (an operation of a task
+ * it pays for) or with its destruction: a donation, a transfer and a yield
+ * are made by the giving account's own tasks, whoever else holds a
+ * capability to it. Ballooning (seed 003) is a protocol between parent and
+ * child: the child asks (request), the parent's policy answers from its
+ * unused quota or denies (answer); the parent asks for quota back (yield
+ * request), and the child gives back what it does not use (yield). Only
+ * destroying the child takes quota back by force.
  */
 import type { Account, State, Task } from "./state.js";
 import { CLOSED, draft } from "./state.js";
@@ -59,7 +64,8 @@ export function createObject(state: State, op: OpOf<"task.create" | "container.c
  * account.create — make a sub-account of the account named by `account`,
  * donating `frames` frame quota and `objects` object quota to it, and put a
  * capability to it into the subject's slot `dest`: a child of the
- * capability used, with its rights (see createObject).
+ * capability used, with its rights (see createObject). The donor must be
+ * the subject's own account: quota leaves an account only by its own action.
  *
  * Why: quota is handed down a tree of accounts, never created (seed 004,
  * 004_1a77f3008d0f6074.txt: the policy server "must never overcommit"; Genode
@@ -70,8 +76,8 @@ export function createObject(state: State, op: OpOf<"task.create" | "container.c
  *
  * Result: the new account's id.
  * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights (the
- * account cap needs `alloc`); BadCapSlot, CapSlotOccupied (`dest`); BadValue
- * (amounts); OutOfIds; FrameQuotaExceeded (parent's unused frame quota <
+ * account cap needs `alloc`); NotYours (not the subject's own account);
+ * BadCapSlot, CapSlotOccupied (`dest`); BadValue (amounts); OutOfIds; FrameQuotaExceeded (parent's unused frame quota <
  * frames); ObjectQuotaExceeded (parent's unused object quota < objects + 1,
  * plus 1 for the cap if the subject's account is the parent; else the
  * subject's account has no unused object).
@@ -81,6 +87,7 @@ export function accountCreate(state: State, op: OpOf<"account.create">): Step {
   if (isError(subject)) return fail(state, subject);
   const cap = capIn(state, subject, op.account, "account", R.alloc);
   if (isError(cap)) return fail(state, cap);
+  if (cap.object !== subject.account) return fail(state, "NotYours");
   const slotErr = freeCapSlot(state, subject, op.dest);
   if (slotErr) return fail(state, slotErr);
   if (!isAmount(op.frames) || !isAmount(op.objects)) return fail(state, "BadValue");
@@ -98,14 +105,16 @@ export function accountCreate(state: State, op: OpOf<"account.create">): Step {
   p.frameQuota -= op.frames;
   p.objectQuota -= op.objects;
   p.objectsCharged += 1;
-  d.accounts[id] = { parent: cap.object, yieldRequest: 0, frameQuota: op.frames, framesCharged: 0, objectQuota: op.objects, objectsCharged: 0 };
+  d.accounts[id] = { parent: cap.object, yieldRequest: 0, requested: 0, frameQuota: op.frames, framesCharged: 0, objectQuota: op.objects, objectsCharged: 0 };
   install(d, { task: op.task, slot: op.dest }, { kind: "account", object: id, rights: cap.rights, parent: { task: op.task, slot: op.account } });
   return done(d, id);
 }
 
 /**
  * account.transfer — move unused quota from the account named by `from` to the
- * account named by `to`, which must be its parent or its child.
+ * account named by `to`, which must be its parent or its child. Only the
+ * giving account's own tasks can do it: a parent cannot take quota out of a
+ * child this way (it may ask, with a yield request, or destroy the child).
  *
  * Why: quota moves only along an edge of the account tree, as Genode's quota
  * transfer does (seed 003, 003_a2470de884760ae8.txt), so the tree always says
@@ -113,8 +122,9 @@ export function accountCreate(state: State, op: OpOf<"account.create">): Step {
  * ever charged beyond its quota (never overcommit, seed 004).
  *
  * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
- * (`from` needs `alloc`); BadCapSlot, NoCap, WrongType (`to`, any rights);
- * BadValue (amounts); NotRelated (not parent and child, including `from` =
+ * (`from` needs `alloc`); NotYours (`from` is not the subject's own
+ * account); BadCapSlot, NoCap, WrongType (`to`, any rights); BadValue
+ * (amounts); NotRelated (not parent and child, including `from` =
  * `to`); FrameQuotaExceeded, ObjectQuotaExceeded (`from`'s unused quota).
  */
 export function accountTransfer(state: State, op: OpOf<"account.transfer">): Step {
@@ -122,6 +132,7 @@ export function accountTransfer(state: State, op: OpOf<"account.transfer">): Ste
   if (isError(subject)) return fail(state, subject);
   const from = capIn(state, subject, op.from, "account", R.alloc);
   if (isError(from)) return fail(state, from);
+  if (from.object !== subject.account) return fail(state, "NotYours");
   const to = capIn(state, subject, op.to, "account");
   if (isError(to)) return fail(state, to);
   if (!isAmount(op.frames) || !isAmount(op.objects)) return fail(state, "BadValue");
@@ -164,59 +175,93 @@ export function accountDestroy(state: State, op: OpOf<"account.destroy">): Step 
 // Ballooning
 
 /**
- * The account named by a cap with `alloc` in the subject's space, which must
- * not be the root. Errors, in order: BadCapSlot, NoCap, WrongType, NoRights;
- * IsRoot.
+ * The non-root account named by a cap with `alloc` in the subject's space,
+ * which must be the subject's own account (`own`) or a child of it.
+ * Errors, in order: BadCapSlot, NoCap, WrongType, NoRights; IsRoot; NotYours.
  */
-export function childAccountVia(state: State, subject: Task, slot: unknown): { id: number; account: Account; parent: Account } | ErrorCode {
+export function balloonAccountVia(state: State, subject: Task, slot: unknown, own: boolean): { id: number; account: Account; parent: Account } | ErrorCode {
   const cap = capIn(state, subject, slot, "account", R.alloc);
   if (isError(cap)) return cap;
   const account = state.accounts[cap.object]!;
   if (account.parent === null) return "IsRoot";
+  if ((own ? cap.object : account.parent) !== subject.account) return "NotYours";
   return { id: cap.object, account, parent: state.accounts[account.parent]! };
 }
 
 /**
- * account.request — the account named by `account` asks its parent for
- * `frames` more frame quota. Granted whole from the parent's unused quota,
- * or denied; never partly, never by taking from anyone else.
+ * account.request — the subject's own account (named by `account`) asks its
+ * parent for `frames` more frame quota. Nothing moves yet: the request
+ * waits (replacing any earlier one) until a task of the parent answers it.
  *
  * Why: Genode's ballooning (seed 003, 003_a2470de884760ae8.txt): "a cache
  * would try it request additional memory up to a point where such requests
- * are denied", so slack memory is used without ever overcommitting (seed 004).
+ * are denied". The parent answers by its own policy: a child must not be
+ * able to drain its parent's unused quota by asking (never overcommit, seed
+ * 004, and the parent's next allocation must not fail because a child
+ * asked).
  *
  * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); IsRoot; BadValue; Denied.
+ * (`alloc`); IsRoot; NotYours (not the subject's own account); BadValue.
  */
 export function accountRequest(state: State, op: OpOf<"account.request">): Step {
   const subject = subjectOf(state, op.task);
   if (isError(subject)) return fail(state, subject);
-  const c = childAccountVia(state, subject, op.account);
+  const c = balloonAccountVia(state, subject, op.account, true);
   if (isError(c)) return fail(state, c);
   if (!isAmount(op.frames)) return fail(state, "BadValue");
-  if (unusedFrames(c.parent) < op.frames) return fail(state, "Denied");
   const d = draft(state);
-  d.accounts[c.account.parent!]!.frameQuota -= op.frames;
-  d.accounts[c.id]!.frameQuota += op.frames;
+  d.accounts[c.id]!.requested = op.frames;
   return done(d);
 }
 
 /**
- * account.yieldRequest — the parent asks the account named by `account` to
- * give back `frames` frames of quota (replacing any earlier request). It is
- * a request, not a command: nothing moves until the child yields.
+ * account.answer — the subject's account answers the pending request of its
+ * child named by `account`: it grants `frames` of it (0 denies), from its own
+ * unused frame quota, and the request is settled either way.
+ *
+ * Why: in Genode the parent answers resource requests by its own policy
+ * (seed 003); here that policy is whatever the parent's task decides, and
+ * the model only requires that a grant comes from unused quota (never
+ * overcommit, seed 004) and never exceeds what was asked.
+ *
+ * Result: the frames granted.
+ * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * (`alloc`); IsRoot; NotYours (the account is not a child of the subject's
+ * own); BadValue (more than requested); Denied (the parent's unused frame
+ * quota cannot cover the grant).
+ */
+export function accountAnswer(state: State, op: OpOf<"account.answer">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  const c = balloonAccountVia(state, subject, op.account, false);
+  if (isError(c)) return fail(state, c);
+  if (!isAmount(op.frames) || op.frames > c.account.requested) return fail(state, "BadValue");
+  if (unusedFrames(c.parent) < op.frames) return fail(state, "Denied");
+  const d = draft(state);
+  d.accounts[c.account.parent!]!.frameQuota -= op.frames;
+  d.accounts[c.id]!.frameQuota += op.frames;
+  d.accounts[c.id]!.requested = 0;
+  return done(d, op.frames);
+}
+
+/**
+ * account.yieldRequest — the subject's account asks its child named by
+ * `account` to give back `frames` frames of quota (replacing any earlier
+ * request). It is a request, not a command: nothing moves until the child
+ * yields.
  *
  * Why: Genode's yield requests (seed 003): "once the memory is needed for
  * other purposes, the cache cooperatively responds to so-called yield
- * requests"; only destroying the child takes memory by force (MODEL.md).
+ * requests"; only destroying the child takes memory by force.
  *
  * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); IsRoot; BadValue.
+ * (`alloc`); IsRoot; NotYours (not a child of the subject's own account);
+ * BadValue.
  */
 export function accountYieldRequest(state: State, op: OpOf<"account.yieldRequest">): Step {
   const subject = subjectOf(state, op.task);
   if (isError(subject)) return fail(state, subject);
-  const c = childAccountVia(state, subject, op.account);
+  const c = balloonAccountVia(state, subject, op.account, false);
   if (isError(c)) return fail(state, c);
   if (!isAmount(op.frames)) return fail(state, "BadValue");
   const d = draft(state);
@@ -225,10 +270,10 @@ export function accountYieldRequest(state: State, op: OpOf<"account.yieldRequest
 }
 
 /**
- * account.yield — the account named by `account` answers its parent's yield
- * request: it hands back as much of its *unused* frame quota as was asked
- * for, and the request shrinks by that much. A child that first frees
- * frames (evicts its cache) can then yield more.
+ * account.yield — the subject's own account (named by `account`) answers
+ * its parent's yield request: it hands back as much of its *unused* frame
+ * quota as was asked for, and the request shrinks by that much. A child
+ * that first frees frames (evicts its cache) can then yield more.
  *
  * Why: Genode's yield request lets a parent ask for quota back without
  * taking it by force; the child chooses when, and can give back only what it
@@ -236,12 +281,12 @@ export function accountYieldRequest(state: State, op: OpOf<"account.yieldRequest
  *
  * Result: the number of frames yielded.
  * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); IsRoot.
+ * (`alloc`); IsRoot; NotYours (not the subject's own account).
  */
 export function accountYield(state: State, op: OpOf<"account.yield">): Step {
   const subject = subjectOf(state, op.task);
   if (isError(subject)) return fail(state, subject);
-  const c = childAccountVia(state, subject, op.account);
+  const c = balloonAccountVia(state, subject, op.account, true);
   if (isError(c)) return fail(state, c);
   const n = Math.min(c.account.yieldRequest, unusedFrames(c.account));
   const d = draft(state);

@@ -250,11 +250,11 @@ const STRUCTURAL: readonly Invariant[] = [
   },
   {
     name: "yieldRequestsSane",
-    description: "Yield requests are non-negative, and the root account, having no parent, has none.",
+    description: "Yield requests and resource requests are non-negative, and the root account, having no parent, has none of either.",
     check(s) {
       for (const [id, a] of liveAccounts(s)) {
-        if (a.yieldRequest < 0) return `account ${id} has a negative yield request`;
-        if (a.parent === null && a.yieldRequest !== 0) return "the root account has a yield request";
+        if (a.yieldRequest < 0 || a.requested < 0) return `account ${id} has a negative request`;
+        if (a.parent === null && (a.yieldRequest !== 0 || a.requested !== 0)) return "the root account has a request pending";
       }
       return null;
     },

@@ -23,7 +23,7 @@ import type { State } from "./state.js";
 import type { Op, OpKind, OpOf } from "./vocabulary.js";
 import type { Step } from "./checks.js";
 import { fail } from "./checks.js";
-import { accountCreate, accountDestroy, accountRequest, accountTransfer, accountYield, accountYieldRequest } from "./accounts.js";
+import { accountAnswer, accountCreate, accountDestroy, accountRequest, accountTransfer, accountYield, accountYieldRequest } from "./accounts.js";
 import { taskCreate, taskDestroy, taskWindow } from "./tasks.js";
 import { containerAlloc, containerCopy, containerCreate, containerDemote, containerDestroy, containerFree, containerPromote, containerSwapIn, containerSwapOut } from "./containers.js";
 import { capCopy, capDelete, capDerive, capRevoke } from "./capabilities.js";
@@ -62,6 +62,7 @@ export const OPERATIONS: { readonly [K in OpKind]: (state: State, op: OpOf<K>) =
   "mem.read": memRead,
   "mem.write": memWrite,
   "account.request": accountRequest,
+  "account.answer": accountAnswer,
   "account.yieldRequest": accountYieldRequest,
   "account.yield": accountYield,
   "dma.wire": dmaWire,

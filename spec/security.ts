@@ -28,7 +28,10 @@
  *   opened, so nobody makes another account pay for what it did not accept;
  * - accessBitsPrivate (two-state): a mapping's referenced/dirty bits are set
  *   only by accesses through it and cleared only through it or a mapping it
- *   derives from (Pistachio and Fiasco keep them per page-table entry).
+ *   derives from (Pistachio and Fiasco keep them per page-table entry);
+ * - quotaLeavesOnlyByOwnAction (two-state): an account's quota shrinks only
+ *   by an operation of a task it pays for, or with its destruction (Genode:
+ *   a parent takes quota back only by destroying the child).
  */
 import type { CapRef, Cap, State } from "./state.js";
 import { BOOT_ACCOUNT_SLOT, BOOT_TASK_SLOT, capKey, mapKey, ROOT_ACCOUNT, ROOT_TASK } from "./state.js";
@@ -302,6 +305,21 @@ export const SECURITY_TRANSITIONS: readonly StepProperty[] = [
         const cleared = was.bits & ~m.bits;
         if (set && !((op.op === "mem.read" || op.op === "mem.write") && op.task === r.task && op.vpage === r.vpage)) return `${op.op} set access bits of mapping ${mapKey(r)}, which it did not access through`;
         if (cleared && !clears(r)) return `${op.op} cleared access bits of mapping ${mapKey(r)} from outside its line of mappings`;
+      }
+      return null;
+    },
+  },
+  {
+    name: "quotaLeavesOnlyByOwnAction",
+    description:
+      "An account's frame or object quota shrinks only through an operation of a task that account pays for (a donation, a transfer, a yield, a grant to its own child), or with the account's destruction: a parent cannot take quota out of a child, and a child cannot take quota out of its parent by asking.",
+    check(before, op, after) {
+      const actor = "task" in op ? before.tasks[op.task]?.account : undefined;
+      for (let id = 0; id < after.accounts.length; id++) {
+        const b = before.accounts[id];
+        const a = after.accounts[id];
+        if (!b || !a || id === actor) continue;
+        if (a.frameQuota < b.frameQuota || a.objectQuota < b.objectQuota) return `${op.op} took quota out of account ${id} by another account's task`;
       }
       return null;
     },

@@ -128,13 +128,20 @@ describe("spec scenarios", () => {
     ]);
   });
 
-  it("moves quota only along a parent/child edge", () => {
+  it("moves quota only along a parent/child edge, and only by the giving account's own tasks", () => {
     run(boot(CONFIG), [
-      { op: "account.create", task: 0, account: 0, dest: 2, frames: 1, objects: 3 },
+      { op: "account.create", task: 0, account: 0, dest: 2, frames: 1, objects: 6 },
       { op: "account.create", task: 0, account: 0, dest: 3, frames: 1, objects: 3 },
-      [{ op: "account.transfer", task: 0, from: 2, to: 3, frames: 1, objects: 0 }, "NotRelated"],
-      { op: "account.transfer", task: 0, from: 2, to: 0, frames: 1, objects: 3 },
-      [{ op: "account.transfer", task: 0, from: 2, to: 0, frames: 1, objects: 0 }, "FrameQuotaExceeded"],
+      [{ op: "account.transfer", task: 0, from: 2, to: 0, frames: 1, objects: 0 }, "NotYours"], // the parent cannot take it back
+      { op: "account.transfer", task: 0, from: 0, to: 2, frames: 1, objects: 0 }, // it can give
+      { op: "task.create", task: 0, account: 2, dest: 4 }, // task 1, paid by account 1
+      { op: "task.window", task: 1, slot: 0, slots: 3, page: 0, pages: 0 },
+      { op: "cap.copy", task: 0, src: 2, target: 4, dest: 0 },
+      { op: "cap.copy", task: 0, src: 3, target: 4, dest: 1 },
+      { op: "cap.copy", task: 0, src: 0, target: 4, dest: 2 },
+      [{ op: "account.transfer", task: 1, from: 0, to: 1, frames: 1, objects: 0 }, "NotRelated"], // siblings
+      { op: "account.transfer", task: 1, from: 0, to: 2, frames: 2, objects: 0 }, // back to the parent, by the child
+      [{ op: "account.transfer", task: 1, from: 0, to: 2, frames: 1, objects: 0 }, "FrameQuotaExceeded"],
     ]);
   });
 });

@@ -28,6 +28,8 @@ export interface Account {
   readonly parent: number | null;
   /** frames the parent has asked this account to yield (Genode's yield request) */
   readonly yieldRequest: number;
+  /** frames this account has asked its parent for and not yet been answered (Genode's resource request) */
+  readonly requested: number;
   readonly frameQuota: number;
   readonly framesCharged: number;
   readonly objectQuota: number;
@@ -165,6 +167,7 @@ export function boot(config: Config): State {
   accounts[ROOT_ACCOUNT] = {
     parent: null,
     yieldRequest: 0,
+    requested: 0,
     frameQuota: config.frames,
     framesCharged: 0,
     objectQuota: config.objects,

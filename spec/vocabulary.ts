@@ -137,6 +137,7 @@ export const Op = z.discriminatedUnion("op", [
   z.object({ op: z.literal("account.transfer"), ...subject, from: slot, to: slot, frames: amount, objects: amount }).strict(),
   z.object({ op: z.literal("account.destroy"), ...subject, account: slot }).strict(),
   z.object({ op: z.literal("account.request"), ...subject, account: slot, frames: amount }).strict(),
+  z.object({ op: z.literal("account.answer"), ...subject, account: slot, frames: amount }).strict(),
   z.object({ op: z.literal("account.yieldRequest"), ...subject, account: slot, frames: amount }).strict(),
   z.object({ op: z.literal("account.yield"), ...subject, account: slot }).strict(),
   z.object({ op: z.literal("task.create"), ...subject, account: slot, dest: slot }).strict(),
@@ -247,6 +248,8 @@ export const ERROR_CODES = [
   "Shared",
   /** the receiving task's receive window does not cover the slot or page named */
   "NotInWindow",
+  /** the subject is not paid by the account whose quota this would move (or, for answers and yield requests, by its parent) */
+  "NotYours",
 ] as const;
 export const ErrorCode = z.enum(ERROR_CODES);
 export type ErrorCode = z.infer<typeof ErrorCode>;

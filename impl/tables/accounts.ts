@@ -17,6 +17,8 @@ export class AccountTable {
   readonly objQuota: Float64Array;
   readonly objCharged: Float64Array;
   readonly yieldRequest: Float64Array;
+  /** frames asked of the parent and not yet answered */
+  readonly requested: Float64Array;
   readonly free: LowestFreeSet;
   /** scratch marks for account destroy (all zero between operations) */
   readonly mark: Uint8Array;
@@ -31,6 +33,7 @@ export class AccountTable {
     this.objQuota = new Float64Array(accounts);
     this.objCharged = new Float64Array(accounts);
     this.yieldRequest = new Float64Array(accounts);
+    this.requested = new Float64Array(accounts);
     this.free = new LowestFreeSet(accounts, true);
     this.mark = new Uint8Array(accounts);
   }
@@ -77,6 +80,7 @@ export class AccountTable {
     this.objQuota[x] = 0;
     this.objCharged[x] = 0;
     this.yieldRequest[x] = 0;
+    this.requested[x] = 0;
     this.free.add(x);
   }
 }

@@ -46,7 +46,7 @@ const USAGE = `usage:
 
 fuzz     random state-aware traces run on spec and impl in lockstep (defaults: 10 s,
          up to 100 operations a trace, small and random configs alternating, and
-         every eighth trace five times longer on a config at the impl's structural
+         every sixteenth trace (from the 64th) five times longer on a config at the impl's structural
          boundaries: bitmap words, leaf pages, pool growth); on a
          divergence writes the shrunk trace to DIR (default ./counterexamples) and
          prints the command that replays it; exit 1
@@ -171,10 +171,13 @@ async function fuzz(argv: string[]): Promise<number> {
   const Impl = await loadImpl(values.impl);
   const configs = configChoice(values.config ?? "alternate");
   // Alternate: the fixed small configuration, a random small one, and every
-  // eighth trace one at the impl's structural boundaries, with traces five
+  // sixteenth trace one at the impl's structural boundaries, with traces five
   // times longer so that they get past those boundaries (a step there costs
-  // several times a small one: these take about half of the time).
-  const boundary = (k: number) => configs === "alternate" && k % 8 === 7;
+  // several times a small one: these take about half of the time). They
+  // start after the first 64 traces, so that a bug small traces show is
+  // found, and shrunk, on a small trace first (shrinking a long trace on a
+  // large configuration takes minutes).
+  const boundary = (k: number) => configs === "alternate" && k >= 64 && k % 16 === 15;
   const arbFor = (k: number) => (configs === "alternate" ? (boundary(k) ? boundaryConfigArb : k % 2 === 0 ? fc.constant(SMALL_CONFIG) : configArb) : configs);
   const traceArb = (k: number) => fc.tuple(arbFor(k), fc.array(intentArb, { minLength: 1, maxLength: boundary(k) ? 5 * steps : steps, size: "max" }));
   const runOne = ([config, intents]: [Config, Intent[]], stats?: Stats) => {

@@ -16,7 +16,7 @@ export function toMermaid(s: State): string {
   line('subgraph accounts["accounts (quota: charged/quota)"]');
   s.accounts.forEach((a, id) => {
     if (!a) return;
-    const ask = a.yieldRequest ? `<br/>yield request ${a.yieldRequest}` : "";
+    const ask = `${a.yieldRequest ? `<br/>yield request ${a.yieldRequest}` : ""}${a.requested ? `<br/>requested ${a.requested}` : ""}`;
     line(`  A${id}["account ${id}<br/>frames ${a.framesCharged}/${a.frameQuota}<br/>objects ${a.objectsCharged}/${a.objectQuota}${ask}"]`);
   });
   s.accounts.forEach((a, id) => a && a.parent !== null && line(`  A${a.parent} --> A${id}`));

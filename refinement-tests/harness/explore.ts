@@ -50,6 +50,7 @@ export function enumerateOps(s: State): Op[] {
           for (const from of slots) for (const to of slots) out.push({ op: kind, task, from, to, frames: 1, objects: 1 });
           break;
         case "account.request":
+        case "account.answer":
         case "account.yieldRequest":
           for (const account of slots) out.push({ op: kind, task, account, frames: 1 });
           break;

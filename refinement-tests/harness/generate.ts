@@ -26,9 +26,10 @@ export const KIND_WEIGHTS: { readonly [K in OpKind]: number } = {
   "account.create": 3,
   "account.transfer": 3,
   "account.destroy": 1,
-  "account.request": 2,
+  "account.request": 5,
+  "account.answer": 3,
   "account.yieldRequest": 2,
-  "account.yield": 2,
+  "account.yield": 5,
   "task.create": 3,
   "task.destroy": 1,
   "task.window": 3,
@@ -157,6 +158,7 @@ const PREREQUISITE: { readonly [K in OpKind]?: OpKind } = {
   "account.request": "account.create",
   "account.yieldRequest": "account.create",
   "account.yield": "account.yieldRequest",
+  "account.answer": "account.request",
   "dma.wire": "container.alloc",
   "dma.unwire": "dma.wire",
   "dma.write": "dma.wire",
@@ -178,6 +180,11 @@ export function resolve(s: State, intent: Intent): Op {
   if (s.config.frames > 32 && intent.n[4] % 3 === 0 && s.frames.filter((f) => f.refs > 0 || f.wired > 0).length <= 33) kind = "container.alloc";
   for (let hops = 0; hops < 4; hops++) {
     const op = resolveKind(s, { ...intent, kind });
+    if (!op && (kind === "account.request" || kind === "account.yield")) {
+      // Only a sub-account's own tasks ask and yield: set one up.
+      const setup = ownAccountSetup(s, intent.n);
+      if (setup) return setup;
+    }
     const next: OpKind | undefined = PREREQUISITE[kind];
     if (op || !next) return op ?? resolveKind(s, { ...intent, kind }, true)!;
     kind = next;
@@ -219,6 +226,34 @@ const windowEdges = (s: State, to: number, pages: boolean): number[] => {
   const [base, count, limit] = pages ? [w.page, w.pages, s.config.vpages] : [w.slot, w.slots, s.config.capSlots];
   return count === 0 ? [] : [base - 1, base + count].filter((x) => x >= 0 && x < limit);
 };
+/**
+ * A step towards a task that holds a capability to the (non-root) account
+ * that pays for it: copy such a capability into a task paid by it (opening
+ * the task's window first if need be), or make a task paid by a sub-account.
+ */
+function ownAccountSetup(s: State, [a, b]: Intent["n"]): Op | null {
+  for (let t = 0; t < s.tasks.length; t++) {
+    const holder = s.tasks[t];
+    if (!holder) continue;
+    const accs = capsOf(s, t, (cap) => ofKind("account", R.alloc)(cap) && s.accounts[cap.object]!.parent !== null);
+    for (const tc of capsOf(s, t, ofKind("task", R.write))) {
+      const target = tc.cap.object;
+      const acc = accs.find((h) => h.cap.object === s.tasks[target]?.account);
+      if (!acc || target === t || s.tasks[target]!.caps.some((c) => c?.kind === "account" && c.object === acc.cap.object)) continue;
+      const slots = acceptedSlots(s, t, target);
+      if (slots.length) return { op: "cap.copy", task: t, src: acc.slot, target: tc.slot, dest: pick(slots, a)! };
+      if (s.tasks[target]!.caps.some((c) => !c)) return { op: "task.window", task: target, slot: 0, slots: s.config.capSlots, page: 0, pages: s.config.vpages };
+    }
+  }
+  // no such pair: a task paid by a sub-account, made by a holder of its capability
+  for (let t = 0; t < s.tasks.length; t++) {
+    const acc = pick(capsOf(s, t, (cap) => ofKind("account", R.alloc)(cap) && s.accounts[cap.object]!.parent !== null && canPay(s, cap)), b);
+    const dest = pick(freeSlots(s, t), a);
+    if (acc && dest !== undefined && s.tasks.includes(null)) return { op: "task.create", task: t, account: acc.slot, dest };
+  }
+  return null;
+}
+
 /** Is task t the target of a task capability some other task holds (so that it may receive)? */
 const reachable = (s: State, t: number) => s.tasks.some((o, id) => id !== t && o?.caps.some((c) => c?.kind === "task" && c.object === t));
 /** The virtual pages of a task that are mapped (or, with `mapped` false, free). */
@@ -234,25 +269,34 @@ function canAct(s: State, kind: OpKind, t: number): boolean {
   const any = (pred: (cap: Cap) => boolean) => caps.some((cap) => cap !== null && pred(cap));
   const hasFreeSlot = caps.includes(null);
   const pages = s.tasks[t]!.pages;
+  const own = s.tasks[t]!.account;
   switch (kind) {
     case "account.create":
     case "task.create":
     case "container.create": {
       const table = kind === "account.create" ? s.accounts : kind === "task.create" ? s.tasks : s.containers;
-      return table.includes(null) && any((cap) => ofKind("account", R.alloc)(cap) && canPay(s, cap)) && hasFreeSlot;
+      // a donation comes from the subject's own account
+      const usable = (cap: Cap) => ofKind("account", R.alloc)(cap) && canPay(s, cap) && (kind !== "account.create" || cap.object === own);
+      return table.includes(null) && any(usable) && hasFreeSlot;
     }
     case "account.transfer": {
       const accounts = capsOf(s, t, ofKind("account")).map((h) => h.cap.object);
-      return capsOf(s, t, ofKind("account", R.alloc)).some((h) =>
+      return capsOf(s, t, (cap) => ofKind("account", R.alloc)(cap) && cap.object === own).some((h) =>
         accounts.some((x) => s.accounts[x]!.parent === h.cap.object || s.accounts[h.cap.object]!.parent === x),
       );
     }
     case "account.destroy":
-    case "account.request":
-    case "account.yieldRequest":
       return any((cap) => ofKind("account", R.alloc)(cap) && s.accounts[cap.object]!.parent !== null);
+    case "account.request":
+      return any((cap) => ofKind("account", R.alloc)(cap) && cap.object === own && s.accounts[cap.object]!.parent !== null);
     case "account.yield":
-      return any((cap) => ofKind("account", R.alloc)(cap) && s.accounts[cap.object]!.yieldRequest > 0);
+      // (yielding with no request pending is a valid no-op: it gives back 0)
+      return any((cap) => ofKind("account", R.alloc)(cap) && cap.object === own && s.accounts[cap.object]!.parent !== null);
+    case "account.yieldRequest":
+      return any((cap) => ofKind("account", R.alloc)(cap) && s.accounts[cap.object]!.parent === own);
+    case "account.answer":
+      // (answering 0 with nothing pending is a valid no-op)
+      return any((cap) => ofKind("account", R.alloc)(cap) && s.accounts[cap.object]!.parent === own);
     case "dma.wire":
       return any((cap) => has(R.priv)(cap) && containerWith(s, "hard")(cap)) && hasFreeSlot;
     case "dma.unwire":
@@ -325,14 +369,17 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
 
   switch (intent.kind) {
     case "account.create": {
-      const h = pick(held(ofKind("account", R.alloc)), b);
+      // mostly from the subject's own account (a donation by anyone else fails with NotYours)
+      const mine = held((cap) => ofKind("account", R.alloc)(cap) && cap.object === me?.account);
+      const h = (c % 8 !== 0 ? pick(mine, b) : undefined) ?? pick(held(ofKind("account", R.alloc)), b);
       const acc = accountOf(h);
       const frames = acc ? small(d, Math.min(3, acc.frameQuota - acc.framesCharged)) : d % 4;
       const objects = acc ? small(e, Math.min(12, acc.objectQuota - acc.objectsCharged - 3)) : e % 12;
       return { op: "account.create", task, account: slotOf(h), dest: freeSlot(), frames, objects };
     }
     case "account.transfer": {
-      const from = pick(held(ofKind("account", R.alloc)), b);
+      const mine = held((cap) => ofKind("account", R.alloc)(cap) && cap.object === me?.account);
+      const from = (c % 8 !== 0 ? pick(mine, b) : undefined) ?? pick(held(ofKind("account", R.alloc)), b);
       const related = held(ofKind("account")).filter(
         (h) => from && (s.accounts[h.cap.object]?.parent === from.cap.object || s.accounts[from.cap.object]?.parent === h.cap.object),
       );
@@ -350,13 +397,25 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
     case "container.create":
       return { op: intent.kind, task, account: slotOf(pick(held(ofKind("account", R.alloc)), b)), dest: freeSlot() };
     case "account.request":
-    case "account.yieldRequest":
     case "account.yield": {
-      const children = held((cap) => ofKind("account", R.alloc)(cap) && s.accounts[cap.object]!.parent !== null);
-      const asked = children.filter((h) => s.accounts[h.cap.object]!.yieldRequest > 0);
-      const h = (intent.kind === "account.yield" && asked.length ? pick(asked, b) : pick(children, b)) ?? pick(held(ofKind("account")), b);
+      // the child's own tasks ask and yield (mostly: others must get NotYours)
+      const mine = held((cap) => ofKind("account", R.alloc)(cap) && cap.object === me?.account && s.accounts[cap.object]!.parent !== null);
+      const asked = mine.filter((h) => s.accounts[h.cap.object]!.yieldRequest > 0);
+      const any = held((cap) => ofKind("account", R.alloc)(cap) && s.accounts[cap.object]!.parent !== null);
+      const h = (c % 8 !== 0 ? (intent.kind === "account.yield" && asked.length ? pick(asked, b) : pick(mine, b)) : undefined) ?? pick(any, b) ?? pick(held(ofKind("account")), b);
       if (intent.kind === "account.yield") return { op: intent.kind, task, account: slotOf(h) };
       return { op: intent.kind, task, account: slotOf(h), frames: d % 3 };
+    }
+    case "account.yieldRequest":
+    case "account.answer": {
+      // the parent's tasks ask for quota back and answer requests
+      const children = held((cap) => ofKind("account", R.alloc)(cap) && s.accounts[cap.object]!.parent === me?.account);
+      const asking = children.filter((h) => s.accounts[h.cap.object]!.requested > 0);
+      const h = (c % 8 !== 0 ? (intent.kind === "account.answer" && asking.length ? pick(asking, b) : pick(children, b)) : undefined) ?? pick(held(ofKind("account")), b);
+      if (intent.kind === "account.yieldRequest") return { op: intent.kind, task, account: slotOf(h), frames: d % 3 };
+      const requested = h ? (s.accounts[h.cap.object]?.requested ?? 0) : 0;
+      // grant all of it, part of it, or deny
+      return { op: intent.kind, task, account: slotOf(h), frames: d % 3 === 0 ? 0 : d % 3 === 1 ? requested : small(d >> 2, requested) };
     }
     case "dma.wire": {
       const cands = held((cap) => has(R.priv)(cap) && containerWith(s, "hard")(cap));
@@ -416,6 +475,16 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       return { op: "cap.derive", task, src: slotOf(h), dest: freeSlot(), rights };
     }
     case "cap.copy": {
+      // Now and then give a task a capability to the account that pays for
+      // it: only its own tasks may donate, transfer, ask and yield its quota.
+      if (b % 3 === 0) {
+        const accs = held(ofKind("account", R.alloc));
+        for (const t of held(ofKind("task", R.write))) {
+          const acc = accs.find((h) => h.cap.object === s.tasks[t.cap.object]?.account);
+          const slots = acc ? acceptedSlots(s, task, t.cap.object) : [];
+          if (acc && slots.length) return { op: "cap.copy", task, src: acc.slot, target: t.slot, dest: pick(slots, c)! };
+        }
+      }
       // Mostly hand container capabilities on to other tasks, so they can act.
       const containers = held(ofKind("container"));
       const src = (b % 2 === 0 && containers.length ? pick(containers, b >> 1) : pick(held(() => true), b));
@@ -524,6 +593,7 @@ function rawOp(kind: OpKind, [a, b, c, d, e]: Intent["n"]): Op {
     case "account.yield":
       return { op: kind, task, account: x };
     case "account.request":
+    case "account.answer":
     case "account.yieldRequest":
       return { op: kind, task, account: x, frames: d % 10 };
     case "dma.wire":
