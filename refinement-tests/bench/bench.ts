@@ -28,10 +28,10 @@ import { Machine } from "../../impl/machine.js";
 import { explore, TINY_CONFIG } from "../harness/explore.js";
 import { configArb, intentArb, resolve, SMALL_CONFIG } from "../harness/generate.js";
 import { Lockstep, Snapshot } from "../harness/lockstep.js";
-import { checkInvariants } from "../../spec/invariants.js";
-import { checkTransition } from "../../spec/transitions.js";
+import { checkInvariants, INVARIANTS } from "../../spec/invariants.js";
+import { checkTransition, TRANSITION_INVARIANTS } from "../../spec/transitions.js";
 import { toSpec } from "../../impl/abstraction.js";
-import { checkRepresentation } from "../../impl/check.js";
+import { checkRepresentation, REPR_INVARIANTS } from "../../impl/check.js";
 import { equal } from "../harness/compare.js";
 
 const { values } = parseArgs({ options: { quick: { type: "boolean" }, only: { type: "string" } }, strict: true });
@@ -484,12 +484,12 @@ function stepBreakdown(seconds: number): Record<string, string>[] {
         timed("impl snapshot and compare (errors only)", () => snap.changed(m));
         continue;
       }
-      timed("two-state properties", () => checkTransition(s, op, r.state));
+      timed(`${TRANSITION_INVARIANTS.length} two-state properties`, () => checkTransition(s, op, r.state));
       s = r.state;
       const a = timed("abstraction function (toSpec)", () => toSpec(m));
       timed("compare abstract states", () => equal(s, a));
-      timed("18 spec invariants", () => checkInvariants(s));
-      timed("7 representation invariants", () => checkRepresentation(m));
+      timed(`${INVARIANTS.length} spec invariants`, () => checkInvariants(s));
+      timed(`${REPR_INVARIANTS.length} representation invariants`, () => checkRepresentation(m));
     }
   }
   const total = now() - t0;
