@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Trace } from "../../spec/vocabulary.js";
+import { traceSeedOf } from "./cli.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const BIN = join(ROOT, "refinement-tests/cli/bin/capmem.mjs");
@@ -97,6 +98,22 @@ export default class NoBoot extends Machine { constructor(c) { super(c); throw n
     const d = capmem("draw", "good.json", "--out", "in-the-way/x.mmd");
     expect(d.code).toBe(2);
     expect(d.err).toMatch(/draw: cannot write in-the-way\/x\.mmd: a file is in the way of a directory it needs \(EEXIST\)/);
+  });
+
+  it("derives each trace's seed by hashing (seed, trace): neighbouring or long seeds do not overlap", () => {
+    const seeds = (seed: string) => Array.from({ length: 50 }, (_, k) => traceSeedOf(seed, k));
+    const seven = new Set(seeds("7"));
+    expect(seeds("9").filter((x) => seven.has(x))).toEqual([]); // seed + k made 9 repeat 7 shifted by two
+    expect(traceSeedOf("0", 0)).not.toBe(traceSeedOf("4294967296", 0)); // only 32 bits counted before
+    expect(traceSeedOf("12345678901234567890", 0)).not.toBe(traceSeedOf("12345678901234567891", 0));
+    expect(traceSeedOf("any text", 3)).toBe(traceSeedOf("any text", 3));
+  });
+
+  it("keeps to --time inside a long trace", () => {
+    const started = Date.now();
+    const r = capmem("fuzz", "--time", "2", "--steps", "1000000", "--seed", "long", "--quiet");
+    expect(r.code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(30_000); // start-up, 2 s of fuzzing, and a generous margin
   });
 
   it("splits a campaign into shards", () => {

@@ -1,7 +1,7 @@
 /**
  * The capmem command line: fuzz, replay, check, explore, draw, schema, docs.
  *
- *   capmem fuzz   [--seed N] [--time S] [--traces N] [--steps N] [--config small|random|boundary|FILE]
+ *   capmem fuzz   [--seed S] [--time S] [--traces N] [--steps N] [--config small|random|boundary|FILE]
  *                 [--shard I/N] [--out DIR] [--impl MODULE]
  *   capmem replay FILE [--impl MODULE]
  *   capmem check  FILE
@@ -13,6 +13,7 @@
  * Exit codes: 0 all well; 1 a divergence, a broken invariant, an unexpected result or stale docs;
  * 2 bad usage or a malformed file (with a message naming the problem).
  */
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -35,7 +36,7 @@ import { describeIssues, formatTrace, readTrace, showResult, TraceFileError, tra
 class UsageError extends Error {}
 
 const USAGE = `usage:
-  capmem fuzz   [--seed N] [--time SECONDS] [--traces N] [--steps N] [--config small|random|boundary|FILE]
+  capmem fuzz   [--seed S] [--time SECONDS] [--traces N] [--steps N] [--config small|random|boundary|FILE]
                 [--shard I/N] [--out DIR] [--impl MODULE] [--quiet]
   capmem replay FILE [--impl MODULE]
   capmem check  FILE
@@ -112,6 +113,11 @@ function configChoice(choice: string): fc.Arbitrary<Config> | "alternate" {
 
 // ---------------------------------------------------------------------------
 
+/** The seed of trace k of a campaign: 31 bits of a SHA-256 of (seed, k). */
+export function traceSeedOf(seed: string, k: number): number {
+  return createHash("sha256").update(`capmem fuzz ${seed} ${k}`).digest().readUInt32BE(0) >>> 1;
+}
+
 /** A file-system error in words (not a bare code like EEXIST). */
 function fileError(e: unknown): string {
   const code = (e as { code?: string }).code;
@@ -155,7 +161,11 @@ async function fuzz(argv: string[]): Promise<number> {
     },
     strict: true,
   });
-  const seed = int(values.seed, "seed", 0) ?? Math.floor(Math.random() * 2 ** 31);
+  // Any string is a seed (a number of any size too: it is not parsed). Each
+  // trace's own seed is a hash of (seed, trace number), so campaigns with
+  // neighbouring seeds do not run each other's traces shifted by one.
+  if (values.seed !== undefined && values.seed.trim() === "") throw new UsageError("--seed: expected a non-empty seed");
+  const seed = values.seed ?? String(Math.floor(Math.random() * 2 ** 31));
   const seconds = int(values.time, "time", 0) ?? (values.traces ? Infinity : 10);
   const maxTraces = int(values.traces, "traces", 1) ?? Infinity;
   const steps = int(values.steps, "steps", 1) ?? 100;
@@ -180,9 +190,13 @@ async function fuzz(argv: string[]): Promise<number> {
   const boundary = (k: number) => configs === "alternate" && k >= 64 && k % 16 === 15;
   const arbFor = (k: number) => (configs === "alternate" ? (boundary(k) ? boundaryConfigArb : k % 2 === 0 ? fc.constant(SMALL_CONFIG) : configArb) : configs);
   const traceArb = (k: number) => fc.tuple(arbFor(k), fc.array(intentArb, { minLength: 1, maxLength: boundary(k) ? 5 * steps : steps, size: "max" }));
-  const runOne = ([config, intents]: [Config, Intent[]], stats?: Stats) => {
+  /** Runs one trace; with `stopAt`, stops (without failing) once that time has passed, so --time holds inside long traces too. */
+  const runOne = ([config, intents]: [Config, Intent[]], stats?: Stats, stopAt = Infinity) => {
     const ls = new Lockstep(config, { concrete: true, stats, Impl });
-    for (const intent of intents) ls.runIntent(intent);
+    for (let i = 0; i < intents.length; i++) {
+      if ((i & 63) === 63 && Date.now() > stopAt) return;
+      ls.runIntent(intents[i]!);
+    }
   };
 
   const stats = newStats();
@@ -203,11 +217,11 @@ async function fuzz(argv: string[]): Promise<number> {
   // Say the seed first: a run that is killed or hangs can still be repeated.
   process.stderr.write(`fuzz seed ${seed} shard ${shard}/${shards}${values.impl ? `, impl ${values.impl}` : ""}\n`);
   for (let k = shard; traces < maxTraces && Date.now() < deadline; k += shards) {
-    const traceSeed = seed + k;
+    const traceSeed = traceSeedOf(seed, k);
     const value = fc.sample(traceArb(k), { seed: traceSeed, numRuns: 1 })[0]!;
     traces++;
     try {
-      runOne(value, stats);
+      runOne(value, stats, deadline);
     } catch (e) {
       if (!(e instanceof Divergence)) throw e;
       progress(true);
