@@ -9,7 +9,7 @@
  * as in the spec, so two impls that placed their nodes differently map to the
  * same abstract state.
  */
-import type { Account, Cap, CapRef, Container, DmaHandle, Frame, Mapping, Slot, State, Task } from "../spec/state.js";
+import type { Account, Cap, CapRef, Container, DmaHandle, Frame, Mapping, Slot, State, SwapPage, Task } from "../spec/state.js";
 import type { ObjectKind } from "../spec/vocabulary.js";
 import { type Machine, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED } from "./machine.js";
 
@@ -109,7 +109,7 @@ export function toSpec(m: Machine): State {
           : kind === SLOT_SOFT
             ? { kind: "soft", frame: f, epoch: m.containers.aux[si]! }
             : kind === SLOT_SWAPPED
-              ? { kind: "swapped", content: m.containers.aux[si]! }
+              ? { kind: "swapped", page: m.containers.aux[si]! }
               : { kind: "empty" },
       );
     }
@@ -121,5 +121,11 @@ export function toSpec(m: Machine): State {
     handles.push(m.handles.free.has(h) ? null : { account: m.handles.account[h]!, frame: m.handles.frame[h]! });
   }
 
-  return { config, frames, accounts, tasks, containers, handles };
+  const swap: (SwapPage | null)[] = [];
+  const sw = m.swap;
+  for (let p = 0; p < sw.refs.length; p++) {
+    swap.push(sw.free.has(p) ? null : { content: sw.content[p]!, frame: sw.frame[p]!, epoch: sw.epoch[p]!, refs: sw.refs[p]! });
+  }
+
+  return { config, frames, accounts, tasks, containers, handles, swap };
 }

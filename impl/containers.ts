@@ -6,7 +6,7 @@
  */
 import { inRange, R } from "../spec/vocabulary.js";
 import { createObject } from "./accounts.js";
-import { capIn, subjectOk } from "./checks.js";
+import { capIn, hasObjects, subjectOk } from "./checks.js";
 import { E, KIND_CONTAINER, OK, SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED } from "./constants.js";
 import type { Machine } from "./machine.js";
 import { destroyContainer, dropSlot, reap } from "./removal.js";
@@ -146,12 +146,30 @@ export function containerSwapOut(m: Machine, task: number, slot: number, index: 
   const he = needHard(m, si);
   if (he) return he;
   const cons = m.containers;
+  const frames = m.frames;
+  const swap = m.swap;
   const f = cons.frame[si]!;
-  if (m.frames.wired[f]! > 0) return E.Wired;
-  const content = m.frames.content[f]!;
-  dropSlot(m, si, cons.account[cons.of(si)]!);
+  if (frames.wired[f]! > 0) return E.Wired;
+  const account = cons.account[cons.of(si)]!;
+  if (!hasObjects(m, account, 1)) return E.ObjectQuotaExceeded;
+  // a page that already holds this frame's content (a logical copy's other slot swapped out before)
+  const q = swap.ofFrame[f]!;
+  const shared = q >= 0 && !swap.free.has(q) && swap.frame[q] === f && swap.epoch[q] === frames.epoch[f];
+  const page = shared ? q : swap.free.lowest();
+  if (page < 0) return E.SwapFull;
+  if (shared) swap.refs[page]! += 1;
+  else {
+    swap.free.delete(page);
+    swap.content[page] = frames.content[f]!;
+    swap.frame[page] = f;
+    swap.epoch[page] = frames.epoch[f]!;
+    swap.refs[page] = 1;
+    swap.ofFrame[f] = page;
+  }
+  dropSlot(m, si, account);
   cons.kind[si] = SLOT_SWAPPED;
-  cons.aux[si] = content;
+  cons.aux[si] = page;
+  m.accounts.objCharged[account]! += 1;
   return OK;
 }
 
@@ -163,13 +181,29 @@ export function containerSwapIn(m: Machine, task: number, slot: number, index: n
   if (cons.kind[si] !== SLOT_SWAPPED) return E.NotSwapped;
   const account = cons.account[cons.of(si)]!;
   if (m.accounts.unusedFrames(account) < 1) return E.FrameQuotaExceeded;
-  const f = m.frames.next();
+  const frames = m.frames;
+  const swap = m.swap;
+  const page = cons.aux[si]!;
+  const held = swap.frame[page]!;
+  // take the frame back if another slot still holds it unchanged (never a wired one)
+  const rejoin = frames.refs[held]! > 0 && frames.wired[held] === 0 && frames.epoch[held] === swap.epoch[page];
+  const f = rejoin ? held : frames.next();
   if (f < 0) return E.OutOfMemory;
-  m.frames.take(f, cons.aux[si]!);
+  if (rejoin) {
+    frames.refs[f]! += 1;
+    frames.refresh(f);
+  } else {
+    frames.take(f, swap.content[page]!);
+    swap.frame[page] = f;
+    swap.epoch[page] = frames.epoch[f]!;
+    swap.ofFrame[f] = page;
+  }
+  swap.release(page);
   cons.kind[si] = SLOT_HARD;
   cons.frame[si] = f;
   cons.aux[si] = 0;
   m.accounts.framesCharged[account]! += 1;
+  m.accounts.objCharged[account]! -= 1;
   m.value = f;
   return OK;
 }

@@ -6,8 +6,8 @@
  * - `frames` (tables/frames.ts): content, reference and wire counts, epoch,
  *   referenced/dirty flags, and bitmaps for the lowest free frame;
  * - `accounts` (tables/accounts.ts): quotas, charges and the account tree;
- * - `tasks`, `containers`, `handles` (tables/objects.ts): who pays, container
- *   slots, DMA handles;
+ * - `tasks`, `containers`, `handles`, `swap` (tables/objects.ts): who pays,
+ *   container slots, DMA handles, swap pages;
  * - `caps` (tables/caps.ts): capability spaces and capability nodes, the
  *   derivation tree and the per-object lists used by rescind;
  * - `pages` (tables/pagetables.ts): the page tables, whose leaf entries are
@@ -31,11 +31,12 @@
  */
 import type { Config, Op, Result } from "../spec/vocabulary.js";
 import { ALL_RIGHTS, Config as ConfigSchema, ERROR_CODES, rightsMask } from "../spec/vocabulary.js";
+import { swapCapacity } from "../spec/state.js";
 import { E, KIND_ACCOUNT, KIND_TASK, OK, SEND_GRANT, SEND_MAP, SEND_SHARE, Stack } from "./constants.js";
 import { AccountTable } from "./tables/accounts.js";
 import { CapTable } from "./tables/caps.js";
 import { FrameTable } from "./tables/frames.js";
-import { ContainerTable, HandleTable, TaskTable } from "./tables/objects.js";
+import { ContainerTable, HandleTable, SwapTable, TaskTable } from "./tables/objects.js";
 import { PageTables } from "./tables/pagetables.js";
 import { newCap, isStale, staleHeld } from "./checks.js";
 import { frameAt } from "./mapdb.js";
@@ -57,6 +58,7 @@ export class Machine {
   readonly tasks: TaskTable;
   readonly containers: ContainerTable;
   readonly handles: HandleTable;
+  readonly swap: SwapTable;
   readonly caps: CapTable;
   readonly pages: PageTables;
   /** scratch stacks: one for capability and account walks, one for mapping walks (which run inside the former) */
@@ -78,6 +80,7 @@ export class Machine {
     this.tasks = new TaskTable(tasks);
     this.containers = new ContainerTable(containers, containerSlots);
     this.handles = new HandleTable(handles);
+    this.swap = new SwapTable(swapCapacity(this.config), frames);
     this.caps = new CapTable(tasks, capSlots, accounts, containers, handles);
 
     // Boot (sigma0): root account 0 with everything, root task 0 paid by it,

@@ -17,7 +17,7 @@
  * - an account takes its sub-accounts and every task, container and handle
  *   any of them pays for, and returns all their quota to its parent.
  */
-import { KIND_ACCOUNT, KIND_CONTAINER, KIND_DMA, KIND_TASK, SLOT_EMPTY, SLOT_HARD, SLOT_SOFT } from "./constants.js";
+import { KIND_ACCOUNT, KIND_CONTAINER, KIND_DMA, KIND_TASK, SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED } from "./constants.js";
 import { isStale } from "./checks.js";
 import type { Machine } from "./machine.js";
 import { removeMappingSubtree } from "./mapdb.js";
@@ -183,7 +183,8 @@ export function destroyContainer(m: Machine, c: number): void {
 /**
  * Lets go of what container slot `si` holds (its account is `account`) and
  * leaves it empty: a hard reference takes its mappings along and refunds the
- * frame charge; a valid soft reference stops counting for its frame.
+ * frame charge; a valid soft reference stops counting for its frame; a
+ * swapped slot lets go of its swap page and refunds the object it cost.
  */
 export function dropSlot(m: Machine, si: number, account: number): void {
   const cons = m.containers;
@@ -199,6 +200,9 @@ export function dropSlot(m: Machine, si: number, account: number): void {
   } else if (kind === SLOT_SOFT && cons.aux[si] === frames.epoch[f]) {
     frames.softLive[f]! -= 1;
     frames.refresh(f);
+  } else if (kind === SLOT_SWAPPED) {
+    m.swap.release(cons.aux[si]!);
+    m.accounts.objCharged[account]! -= 1;
   }
   cons.kind[si] = SLOT_EMPTY;
   cons.frame[si] = -1;

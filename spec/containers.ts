@@ -12,11 +12,11 @@
  */
 import type { Cap, Container, Draft, Slot, State, Task } from "./state.js";
 import { draft } from "./state.js";
-import { remove } from "./removal.js";
+import { releaseSwap, remove } from "./removal.js";
 import type { ErrorCode, OpOf } from "./vocabulary.js";
 import { inRange, R } from "./vocabulary.js";
 import type { Step } from "./checks.js";
-import { capIn, done, fail, isError, subjectOf, unusedFrames } from "./checks.js";
+import { capIn, done, fail, isError, lowestFree, subjectOf, unusedFrames, unusedObjects } from "./checks.js";
 import { createObject } from "./accounts.js";
 import { mappingsRootedAt } from "./mappings.js";
 import { nextFrame, takeFrame } from "./physmem.js";
@@ -134,11 +134,18 @@ export function containerFree(state: State, op: OpOf<"container.free">): Step {
 /**
  * The state with what slot (container, index) holds let go: for a hard
  * reference, the mappings rooted at the slot go, the frame loses a reference
- * and the container's account a frame charge. A soft reference or swapped
- * content costs nothing to let go. The caller sets the slot's new value.
+ * and the container's account a frame charge; swapped content lets go of its
+ * swap page and refunds the object it cost; a soft reference costs nothing
+ * to let go. The caller sets the slot's new value.
  */
 export function dropSlot(state: State, container: number, index: number): Draft {
   const slot = state.containers[container]!.slots[index]!;
+  if (slot.kind === "swapped") {
+    const d = draft(state);
+    releaseSwap(d, slot.page);
+    d.accounts[state.containers[container]!.account]!.objectsCharged -= 1;
+    return d;
+  }
   if (slot.kind !== "hard") return draft(state);
   const d = remove(state, { mappings: mappingsRootedAt(state, container, index) });
   d.accounts[state.containers[container]!.account]!.framesCharged -= 1;
@@ -265,15 +272,22 @@ export function containerPromote(state: State, op: OpOf<"container.promote">): S
 }
 
 /**
- * container.swapOut — write the content of the hard slot `index` to backing
- * store: the slot keeps the content, the mappings rooted at it go, the frame
- * loses a reference and the container's account is refunded.
+ * container.swapOut — write the content of the hard slot `index` to a swap
+ * page: the mappings rooted at the slot go, the frame loses a reference, and
+ * the container's account gets its frame back and pays one object for the
+ * swapped slot instead. If another slot swapped out the same frame with the
+ * same content (a logical copy), the two share that swap page.
  *
  * Why: swapping goes through physmem, not the task's own swap, so that shared
- * frames stay shared (seed 004); the quota comes back for other use.
+ * frames stay shared (seed 000: private swap is what unshares a copy; seed
+ * 004). Swap space is a machine resource (`swap` in the configuration) and
+ * a swapped slot is a kernel object its account pays for, so swapping cannot
+ * hold more memory than quota allows either.
  *
  * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); BadIndex; FrameSlotEmpty, SlotNotHard; Wired.
+ * (`alloc`); BadIndex; FrameSlotEmpty, SlotNotHard; Wired;
+ * ObjectQuotaExceeded (the container's account); SwapFull (no swap page
+ * free, when a new one is needed).
  */
 export function containerSwapOut(state: State, op: OpOf<"container.swapOut">): Step {
   const subject = subjectOf(state, op.task);
@@ -282,28 +296,40 @@ export function containerSwapOut(state: State, op: OpOf<"container.swapOut">): S
   if (isError(at)) return fail(state, at);
   const hardErr = needHard(at.slot);
   if (hardErr) return fail(state, hardErr);
-  const frame = state.frames[(at.slot as Extract<Slot, { kind: "hard" }>).frame]!;
+  const f = (at.slot as Extract<Slot, { kind: "hard" }>).frame;
+  const frame = state.frames[f]!;
   if (frame.wired > 0) return fail(state, "Wired");
-  const content = frame.content;
+  if (unusedObjects(state.accounts[at.container.account]!) < 1) return fail(state, "ObjectQuotaExceeded");
+  const shared = state.swap.findIndex((p) => p !== null && p.frame === f && p.epoch === frame.epoch);
+  const page = shared >= 0 ? shared : lowestFree(state.swap);
+  if (page === null) return fail(state, "SwapFull");
 
   const d = dropSlot(state, at.id, at.index);
-  d.containers[at.id]!.slots[at.index] = { kind: "swapped", content };
+  if (shared >= 0) d.swap[page]!.refs += 1;
+  else d.swap[page] = { content: frame.content, frame: f, epoch: frame.epoch, refs: 1 };
+  d.containers[at.id]!.slots[at.index] = { kind: "swapped", page };
+  d.accounts[at.container.account]!.objectsCharged += 1;
   return done(d);
 }
 
 /**
- * container.swapIn — bring the swapped-out content of slot `index` back into
- * a frame (chosen by `nextFrame`, with a new epoch), charged to the
- * container's account.
+ * container.swapIn — bring the swapped-out content of slot `index` back: if
+ * the frame it was swapped out from still holds it, unchanged, in another
+ * slot, the slot takes that frame again (the logical copy is whole again);
+ * otherwise into a new frame (chosen by `nextFrame`, with a new epoch), which
+ * the swap page then remembers, so the other slots sharing the page rejoin
+ * it when they swap in. The container's account pays a frame again and gets
+ * the swapped slot's object back.
  *
  * Why: a self-paging task decides what to swap and brings it back through
- * physmem (seeds 000 and 004). Swapped-out content costs no frame, so
- * bringing it back is charged like any allocation: swapping never lets an
- * account hold more frames than its quota.
+ * physmem (seeds 000 and 004); sharing survives the round trip, and a write
+ * meanwhile (which bumps the frame's epoch) leaves the others their own,
+ * unchanged copy, as copy-on-write would.
  *
  * Result: the frame number.
  * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); BadIndex; NotSwapped; FrameQuotaExceeded; OutOfMemory.
+ * (`alloc`); BadIndex; NotSwapped; FrameQuotaExceeded; OutOfMemory (a new
+ * frame needed and none free).
  */
 export function containerSwapIn(state: State, op: OpOf<"container.swapIn">): Step {
   const subject = subjectOf(state, op.task);
@@ -312,12 +338,24 @@ export function containerSwapIn(state: State, op: OpOf<"container.swapIn">): Ste
   if (isError(at)) return fail(state, at);
   if (at.slot.kind !== "swapped") return fail(state, "NotSwapped");
   if (unusedFrames(state.accounts[at.container.account]!) < 1) return fail(state, "FrameQuotaExceeded");
-  const frame = nextFrame(state);
+  const page = state.swap[at.slot.page]!;
+  const held = state.frames[page.frame]!;
+  // (never a wired frame: that would make it a logical copy, wiredNeverShared)
+  const rejoin = held.refs > 0 && held.wired === 0 && held.epoch === page.epoch;
+  const frame = rejoin ? page.frame : nextFrame(state);
   if (frame === null) return fail(state, "OutOfMemory");
 
   const d = draft(state);
-  takeFrame(d, frame, at.slot.content);
+  if (rejoin) d.frames[frame]!.refs += 1;
+  else {
+    takeFrame(d, frame, page.content);
+    const p = d.swap[at.slot.page]!;
+    p.frame = frame;
+    p.epoch = d.frames[frame]!.epoch;
+  }
+  releaseSwap(d, at.slot.page);
   d.containers[at.id]!.slots[at.index] = { kind: "hard", frame };
   d.accounts[at.container.account]!.framesCharged += 1;
+  d.accounts[at.container.account]!.objectsCharged -= 1;
   return done(d, frame);
 }

@@ -67,12 +67,12 @@ const STRUCTURAL: readonly Invariant[] = [
   },
   {
     name: "exactObjectCharges",
-    description: "An account's charged objects are exactly the sub-accounts, tasks, containers and DMA handles it pays for plus the capabilities, mappings and page-table leaf pages of the tasks it pays for (the receiver pays; every kernel object is paid, page tables included).",
+    description: "An account's charged objects are exactly the sub-accounts, tasks, containers and DMA handles it pays for, the swapped slots of its containers, plus the capabilities, mappings and page-table leaf pages of the tasks it pays for (the receiver pays; every kernel object is paid, page tables included).",
     check(s) {
       const counted = new Map<number, number>();
       const add = (a: number, n = 1) => counted.set(a, (counted.get(a) ?? 0) + n);
       s.accounts.forEach((a) => a && a.parent !== null && add(a.parent));
-      s.containers.forEach((c) => c && add(c.account));
+      s.containers.forEach((c) => c && add(c.account, 1 + c.slots.filter((x) => x.kind === "swapped").length));
       s.handles.forEach((h) => h && add(h.account));
       s.tasks.forEach((t) => {
         if (!t) return;
@@ -244,6 +244,30 @@ const STRUCTURAL: readonly Invariant[] = [
         for (const [i, x] of (s.containers[c]?.slots ?? []).entries()) {
           if (x.kind === "soft" && x.epoch > s.frames[x.frame]!.epoch) return `soft slot ${c}:${i} is ahead of frame ${x.frame}'s epoch`;
         }
+      }
+      return null;
+    },
+  },
+  {
+    name: "swapPagesExact",
+    description: "Every swapped slot names a swap page in use, a page's reference count is the number of swapped slots naming it, and no two pages hold the content of the same frame at the same epoch (slots that swapped out one logical copy share one page).",
+    check(s) {
+      const counted = new Array<number>(s.swap.length).fill(0);
+      for (let c = 0; c < s.containers.length; c++) {
+        for (const [i, x] of (s.containers[c]?.slots ?? []).entries()) {
+          if (x.kind !== "swapped") continue;
+          if (!s.swap[x.page]) return `swapped slot ${c}:${i} names swap page ${x.page}, which is free`;
+          counted[x.page]! += 1;
+        }
+      }
+      const seen = new Set<string>();
+      for (let p = 0; p < s.swap.length; p++) {
+        const page = s.swap[p];
+        if (!page) continue;
+        if (page.refs !== counted[p] || page.refs < 1) return `swap page ${p} counts ${page.refs} slots, ${counted[p]} name it`;
+        const k = `${page.frame}@${page.epoch}`;
+        if (seen.has(k)) return `two swap pages hold frame ${page.frame}'s content at epoch ${page.epoch}`;
+        seen.add(k);
       }
       return null;
     },

@@ -242,6 +242,9 @@ export function applyRemoval(state: State, r: Removal): Draft {
       if (s.kind === "hard") {
         d.frames[s.frame]!.refs -= 1;
         if (!r.accounts.has(container.account)) d.accounts[container.account]!.framesCharged -= 1;
+      } else if (s.kind === "swapped") {
+        releaseSwap(d, s.page);
+        uncharge(container.account, 1);
       }
     }
     uncharge(container.account, 1);
@@ -286,6 +289,13 @@ export function applyRemoval(state: State, r: Removal): Draft {
     if (m.source.kind === "slot") m.source = { ...m.source, cap };
   }
   return d;
+}
+
+/** One swapped slot lets go of swap page `page`; the page is freed with its last slot. */
+export function releaseSwap(d: Draft, page: number): void {
+  const p = d.swap[page]!;
+  if (p.refs > 1) p.refs -= 1;
+  else d.swap[page] = null;
 }
 
 /** Closure and removal in one step. */

@@ -41,13 +41,33 @@ export interface Account {
  * container's account, keeps the frame in use); a soft reference (not
  * charged; valid while the frame's epoch is still `epoch`, stale once the
  * frame was reused or written: 000_0acf2069c9b56720.txt); or content swapped
- * out to backing store (no frame, not charged: 004_1a77f3008d0f6074.txt).
+ * out to a swap page (no frame; the slot costs its container's account one
+ * object instead of one frame: 004_1a77f3008d0f6074.txt).
  */
 export type Slot =
   | { readonly kind: "empty" }
   | { readonly kind: "hard"; readonly frame: number }
   | { readonly kind: "soft"; readonly frame: number; readonly epoch: number }
-  | { readonly kind: "swapped"; readonly content: number };
+  | { readonly kind: "swapped"; readonly page: number };
+
+/**
+ * A page of swap space, shared by every slot that swapped out the same frame
+ * with the same content (the same epoch): swapping does not unshare a
+ * logical copy (seed 000: physmem offers swap so that sharing survives it).
+ * `frame` and `epoch` say where the content last was in memory: a slot
+ * swapping in while that frame still holds it, unchanged, in another slot
+ * takes that frame again instead of a new one.
+ */
+export interface SwapPage {
+  readonly content: number;
+  readonly frame: number;
+  readonly epoch: number;
+  /** the swapped slots that hold this page */
+  readonly refs: number;
+}
+
+/** Swap pages of a configuration: `swap`, or one per container slot. */
+export const swapCapacity = (config: Config): number => config.swap ?? config.containers * config.containerSlots;
 
 export interface Container {
   /** the account that pays for the container and for its frames */
@@ -138,6 +158,7 @@ export interface State {
   readonly tasks: readonly (Task | null)[];
   readonly containers: readonly (Container | null)[];
   readonly handles: readonly (DmaHandle | null)[];
+  readonly swap: readonly (SwapPage | null)[];
 }
 
 /** The root account and the root task of the boot state. */
@@ -180,7 +201,8 @@ export function boot(config: Config): State {
   tasks[ROOT_TASK] = { account: ROOT_ACCOUNT, window: CLOSED, caps, pages: new Array(config.vpages).fill(null) };
   const containers: (Container | null)[] = new Array(config.containers).fill(null);
   const handles: (DmaHandle | null)[] = new Array(config.handles).fill(null);
-  return { config, frames, accounts, tasks, containers, handles };
+  const swap: (SwapPage | null)[] = new Array(swapCapacity(config)).fill(null);
+  return { config, frames, accounts, tasks, containers, handles, swap };
 }
 
 /** A mutable working copy of a state: operations edit a fresh copy, never their input. */
@@ -208,6 +230,7 @@ export function draft(state: State): Draft {
     tasks: state.tasks.map((t) => (t ? { account: t.account, window: { ...t.window }, caps: t.caps.map(copyCap), pages: t.pages.map(copyMapping) } : null)),
     containers: state.containers.map((c) => (c ? { account: c.account, slots: c.slots.map((x) => ({ ...x })) } : null)),
     handles: state.handles.map((h) => (h ? { ...h } : null)),
+    swap: state.swap.map((p) => (p ? { ...p } : null)),
   };
 }
 

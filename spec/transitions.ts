@@ -23,7 +23,7 @@ export function slotContent(s: State, container: number, index: number): number 
   const x = s.containers[container]?.slots[index];
   if (!x) return undefined;
   if (x.kind === "hard") return s.frames[x.frame]!.content;
-  if (x.kind === "swapped") return x.content;
+  if (x.kind === "swapped") return s.swap[x.page]?.content;
   if (x.kind === "soft" && s.frames[x.frame]!.epoch === x.epoch) return s.frames[x.frame]!.content;
   return undefined;
 }
@@ -74,6 +74,22 @@ const CONTENT: readonly TransitionInvariant[] = [
         }
       }
       return null;
+    },
+  },
+  {
+    name: "sharingSurvivesSwap",
+    description:
+      "A slot swapping in takes back the very frame its content was swapped out from when another slot still holds that frame unchanged (not wired): a logical copy swapped out and in comes back as one shared frame, not two.",
+    check(before, op, after) {
+      if (op.op !== "container.swapIn") return null;
+      const cap = before.tasks[op.task]?.caps[op.container];
+      const slot = cap && cap.kind === "container" ? before.containers[cap.object]?.slots[op.index] : undefined;
+      if (!cap || slot?.kind !== "swapped") return null;
+      const page = before.swap[slot.page]!;
+      const f = before.frames[page.frame]!;
+      if (f.refs === 0 || f.wired > 0 || f.epoch !== page.epoch) return null;
+      const now = after.containers[cap.object]!.slots[op.index]!;
+      return now.kind === "hard" && now.frame === page.frame ? null : `container.swapIn did not rejoin frame ${page.frame}, which still holds the slot's content`;
     },
   },
   {

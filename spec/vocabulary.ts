@@ -41,6 +41,8 @@ export const Config = z
     containerSlots: z.int().min(1).max(1 << 16),
     /** DMA handle ids 0 .. handles-1 (may be omitted: 4) */
     handles: z.int().min(0).max(1 << 20).default(4),
+    /** swap pages, the backing store physmem swaps out to (may be omitted: one per container slot) */
+    swap: z.int().min(0).max(1 << 24).optional(),
   })
   .strict();
 export type Config = z.infer<typeof Config>;
@@ -248,6 +250,8 @@ export const ERROR_CODES = [
   "Shared",
   /** the receiving task's receive window does not cover the slot or page named */
   "NotInWindow",
+  /** every swap page is in use */
+  "SwapFull",
   /** the subject is not paid by the account whose quota this would move (or, for answers and yield requests, by its parent) */
   "NotYours",
 ] as const;

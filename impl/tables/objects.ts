@@ -1,5 +1,5 @@
 /**
- * The small object tables: tasks, containers and DMA handles, each indexed by
+ * The small object tables: tasks, containers, DMA handles and swap pages, each indexed by
  * id with a bitmap of free ids (the lowest unused id is the next one, as the
  * spec fixes). A task's capability space is in the capability table
  * (tables/caps.ts) and its page table in tables/pagetables.ts.
@@ -59,7 +59,7 @@ export class ContainerTable {
   readonly frame: Int32Array;
   /** per slot: SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED */
   readonly kind: Uint8Array;
-  /** per slot: the epoch of a soft slot, the content of a swapped one */
+  /** per slot: the epoch of a soft slot, the swap page of a swapped one */
   readonly aux: Int32Array;
 
   constructor(containers: number, slots: number) {
@@ -89,5 +89,34 @@ export class HandleTable {
     this.account = new Int32Array(handles).fill(-1);
     this.frame = new Int32Array(handles).fill(-1);
     this.free = new LowestFreeSet(handles, true);
+  }
+}
+
+/** Swap pages: content, where it last was in memory (frame, epoch), and how many swapped slots hold it. */
+export class SwapTable {
+  readonly content: Int32Array;
+  readonly frame: Int32Array;
+  readonly epoch: Int32Array;
+  readonly refs: Int32Array;
+  readonly free: LowestFreeSet;
+  /** per frame: the swap page last made for it or rejoined to it (valid while that page's frame and epoch match) */
+  readonly ofFrame: Int32Array;
+
+  constructor(pages: number, frames: number) {
+    this.content = new Int32Array(pages);
+    this.frame = new Int32Array(pages).fill(-1);
+    this.epoch = new Int32Array(pages);
+    this.refs = new Int32Array(pages);
+    this.free = new LowestFreeSet(pages, true);
+    this.ofFrame = new Int32Array(frames).fill(-1);
+  }
+
+  /** One swapped slot lets go of page p; the page is freed with its last slot. */
+  release(p: number): void {
+    if (--this.refs[p]! > 0) return;
+    this.content[p] = 0;
+    this.frame[p] = -1;
+    this.epoch[p] = 0;
+    this.free.add(p);
   }
 }

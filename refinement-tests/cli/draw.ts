@@ -38,7 +38,7 @@ export function toMermaid(s: State): string {
       .map((x, i) => {
         if (x.kind === "hard") return `${i}: frame ${x.frame}`;
         if (x.kind === "soft") return `${i}: soft frame ${x.frame} @${x.epoch}`;
-        if (x.kind === "swapped") return `${i}: swapped (${x.content})`;
+        if (x.kind === "swapped") return `${i}: swapped to page ${x.page} (${s.swap[x.page]?.content})`;
         return `${i}: empty`;
       })
       .join("<br/>");
