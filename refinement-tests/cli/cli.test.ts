@@ -201,7 +201,7 @@ describe("capmem replay and check", () => {
   });
 
   it.each([
-    ["not JSON", "{ nope", /broken\.json: not valid JSON/],
+    ["not JSON", "{ nope", /broken\.json:1:3: not valid JSON/],
     ["a field of the wrong type", JSON.stringify({ ...GOOD, ops: [GOOD.ops[0], { ...GOOD.ops[2], rights: "rw" }] }), /ops\[1\]\.rights: Invalid input: expected array, received string/],
     ["an unknown operation", JSON.stringify({ ...GOOD, ops: [{ op: "frob", task: 0 }] }), /ops\[0\]\.op: Invalid discriminator value\. Expected 'account\.create'/],
     ["a missing config field", JSON.stringify({ ...GOOD, config: { ...GOOD.config, frames: undefined } }), /config\.frames: Invalid input: expected number/],
@@ -218,7 +218,27 @@ describe("capmem replay and check", () => {
   it("a missing file is named", () => {
     const r = capmem("check", "nowhere.json");
     expect(r.code).toBe(2);
-    expect(r.err).toContain("nowhere.json: cannot read: ENOENT");
+    expect(r.err).toContain("nowhere.json: cannot read: no such file or directory (ENOENT)");
+    const dirErr = capmem("check", ".");
+    expect(dirErr.code).toBe(2);
+    expect(dirErr.err).toContain(".: cannot read: it is a directory, not a file (EISDIR)");
+  });
+
+  it("reads a file with a UTF-8 byte-order mark, and places a JSON error at its line and column", () => {
+    writeFileSync(join(dir, "bom.json"), "\ufeff" + JSON.stringify(GOOD));
+    expect(capmem("check", "bom.json").code).toBe(0);
+    writeFileSync(join(dir, "broken.json"), '{\n  "config": {"frames": 4,\n   oops\n}');
+    const r = capmem("check", "broken.json");
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/broken\.json:3:4: not valid JSON/);
+  });
+
+  it("takes a trace file's configuration for --config, and lists the named ones when a file is missing", () => {
+    const r = capmem("fuzz", "--config", "good.json", "--traces", "3", "--quiet");
+    expect(r.code).toBe(0);
+    const missing = capmem("fuzz", "--config", "smal");
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain("the named configurations are small, random, boundary");
   });
 });
 

@@ -31,7 +31,7 @@ import { Divergence, formatStats, Lockstep, newStats, type Stats } from "../harn
 import { toMermaid } from "./draw.js";
 import { explore, type ExploreReport, TINY_CONFIG } from "../harness/explore.js";
 import { generateDocs, ROOT, staleFiles, strayReferenceFiles } from "../docs/reference.js";
-import { describeIssues, formatTrace, readTrace, showResult, TraceFileError, traceJsonSchema, unexpected, writeTrace } from "./traces.js";
+import { describeIssues, fileError, formatTrace, parseJson, readTrace, showResult, TraceFileError, traceJsonSchema, unexpected, writeTrace } from "./traces.js";
 
 class UsageError extends Error {}
 
@@ -90,13 +90,16 @@ async function loadImpl(module: string | undefined): Promise<(new (config: Confi
 }
 
 /** A configuration from a JSON file, validated; TraceFileError names the problem. */
-function readConfig(file: string): Config {
-  let json: unknown;
+function readConfig(file: string, named: string): Config {
+  let text: string;
   try {
-    json = JSON.parse(readFileSync(file, "utf8"));
+    text = readFileSync(file, "utf8");
   } catch (e) {
-    throw new TraceFileError(`--config ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new TraceFileError(`--config ${file}: cannot read: ${fileError(e)}; the named configurations are ${named}`);
   }
+  let json = parseJson(text, `--config ${file}`);
+  // a trace file will do: its configuration is taken
+  if (json !== null && typeof json === "object" && "config" in json && "ops" in json) json = (json as { config: unknown }).config;
   const r = ConfigSchema.safeParse(json);
   if (!r.success) throw new TraceFileError(`--config ${file}: not a capmem config:\n  ${describeIssues(r.error).join("\n  ")}`);
   return r.data;
@@ -108,7 +111,7 @@ function configChoice(choice: string): fc.Arbitrary<Config> | "alternate" {
   if (choice === "random") return configArb;
   if (choice === "boundary") return boundaryConfigArb;
   if (choice === "alternate") return "alternate";
-  return fc.constant(readConfig(choice));
+  return fc.constant(readConfig(choice, "small, random, boundary"));
 }
 
 // ---------------------------------------------------------------------------
@@ -116,22 +119,6 @@ function configChoice(choice: string): fc.Arbitrary<Config> | "alternate" {
 /** The seed of trace k of a campaign: 31 bits of a SHA-256 of (seed, k). */
 export function traceSeedOf(seed: string, k: number): number {
   return createHash("sha256").update(`capmem fuzz ${seed} ${k}`).digest().readUInt32BE(0) >>> 1;
-}
-
-/** A file-system error in words (not a bare code like EEXIST). */
-function fileError(e: unknown): string {
-  const code = (e as { code?: string }).code;
-  const words: Record<string, string> = {
-    EEXIST: "a file is in the way of a directory it needs",
-    ENOTDIR: "a part of the path is a file, not a directory",
-    EACCES: "permission denied",
-    EPERM: "operation not permitted",
-    EISDIR: "it is a directory",
-    ENOENT: "no such file or directory",
-    ENOSPC: "no space left on the device",
-    EROFS: "the file system is read-only",
-  };
-  return code && words[code] ? `${words[code]} (${code})` : e instanceof Error ? e.message : String(e);
 }
 
 /** Writes a trace file (making its directory); null when done, else why not. */
@@ -378,7 +365,7 @@ async function exploreCommand(argv: string[]): Promise<number> {
   if (values["spec-only"] && values.impl !== undefined) throw new UsageError("explore: --spec-only explores the spec alone, so --impl would be ignored: give one or the other");
   const depth = int(values.depth, "depth", 0) ?? 3;
   const maxStates = int(values["max-states"], "max-states", 1) ?? 1_000_000;
-  const config = values.config === undefined || values.config === "tiny" ? TINY_CONFIG : readConfig(values.config);
+  const config = values.config === undefined || values.config === "tiny" ? TINY_CONFIG : readConfig(values.config, "tiny");
   const tty = process.stderr.isTTY === true;
   const line = (r: ExploreReport) =>
     `explore depth ${r.depthReached}/${depth}: ${r.states} distinct states, ${r.edges} transitions, ${Math.round(r.states / Math.max(r.seconds, 0.001))} states/s, ${r.seconds.toFixed(1)} s`;

@@ -26,27 +26,60 @@ export function describeIssues(error: z.ZodError, limit = 10): string[] {
   return lines;
 }
 
+/**
+ * JSON from a file's text: a UTF-8 byte-order mark is skipped (editors
+ * write one), and a syntax error is reported at its line and column.
+ */
+export function parseJson(text: string, source: string): unknown {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  try {
+    return JSON.parse(body);
+  } catch (e) {
+    const message = (e as Error).message;
+    const at = /position (\d+)/.exec(message);
+    if (!at) throw new TraceFileError(`${source}: not valid JSON: ${message}`);
+    const before = body.slice(0, Number(at[1]));
+    const line = before.split("\n").length;
+    const column = before.length - before.lastIndexOf("\n");
+    throw new TraceFileError(`${source}:${line}:${column}: not valid JSON: ${message.replace(/ in JSON at position \d+.*$/, "").replace(/ at position \d+.*$/, "")}`);
+  }
+}
+
 /** Parses a trace from text; throws TraceFileError naming the field on any problem. */
 export function parseTrace(text: string, source: string): Trace {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new TraceFileError(`${source}: not valid JSON: ${(e as Error).message}`);
-  }
+  const json = parseJson(text, source);
   const r = Trace.safeParse(json);
   if (!r.success) throw new TraceFileError(`${source}: not a capmem trace:\n  ${describeIssues(r.error).join("\n  ")}`);
   return r.data;
 }
 
-export function readTrace(file: string): Trace {
-  let text: string;
+/** A file-system error in words, with its code (not a bare ENOENT). */
+export function fileError(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  const words: Record<string, string> = {
+    EEXIST: "a file is in the way of a directory it needs",
+    ENOTDIR: "a part of the path is a file, not a directory",
+    EACCES: "permission denied",
+    EPERM: "operation not permitted",
+    EISDIR: "it is a directory, not a file",
+    ENOENT: "no such file or directory",
+    ENOSPC: "no space left on the device",
+    EROFS: "the file system is read-only",
+  };
+  return code && words[code] ? `${words[code]} (${code})` : e instanceof Error ? e.message : String(e);
+}
+
+/** The text of a file, or a TraceFileError saying in words why not. */
+export function readText(file: string, what = file): string {
   try {
-    text = readFileSync(file, "utf8");
+    return readFileSync(file, "utf8");
   } catch (e) {
-    throw new TraceFileError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new TraceFileError(`${what}: cannot read: ${fileError(e)}`);
   }
-  return parseTrace(text, file);
+}
+
+export function readTrace(file: string): Trace {
+  return parseTrace(readText(file), file);
 }
 
 /** Writes a trace, one operation per line, so diffs and hand edits stay easy. */
@@ -54,11 +87,12 @@ export function writeTrace(file: string, trace: Trace): void {
   writeFileSync(file, formatTrace(trace));
 }
 
-/** A trace as JSON text, one operation (and one expected result) per line. */
+/** A trace as JSON text, one operation (and one expected result) per line; a name and description are kept. */
 export function formatTrace(trace: Trace): string {
   const lines = (xs: readonly unknown[]) => xs.map((x) => "    " + JSON.stringify(x)).join(",\n");
   const expect = trace.expect ? `,\n  "expect": [\n${lines(trace.expect)}\n  ]` : "";
-  return `{\n  "config": ${JSON.stringify(trace.config)},\n  "ops": [\n${lines(trace.ops)}\n  ]${expect}\n}\n`;
+  const head = `${trace.name !== undefined ? `  "name": ${JSON.stringify(trace.name)},\n` : ""}${trace.description !== undefined ? `  "description": ${JSON.stringify(trace.description)},\n` : ""}`;
+  return `{\n${head}  "config": ${JSON.stringify(trace.config)},\n  "ops": [\n${lines(trace.ops)}\n  ]${expect}\n}\n`;
 }
 
 /** The JSON Schema of trace files, generated from the zod schema. */

@@ -256,9 +256,9 @@ function firstSentence(text: string): string {
     const ch = text[i];
     if (ch === "(") depth++;
     else if (ch === ")") depth--;
-    else if (ch === "." && depth === 0 && (i + 1 === text.length || text[i + 1] === " ")) return text.slice(0, i + 1);
+    else if (ch === "." && depth === 0 && (i + 1 === text.length || text[i + 1] === " " || text[i + 1] === "\n")) return text.slice(0, i + 1);
   }
-  return text;
+  return text.replace(/\s*\n\s*/g, " "); // a table cell is one line
 }
 
 function renderOperation(doc: OpDoc, errors: Map<ErrorCode, string>): string {
