@@ -5,9 +5,9 @@
  */
 import { inRange, R } from "../spec/vocabulary.js";
 import { capIn, hasObjects, subjectOk } from "./checks.js";
-import { E, FLAG_DIRTY, FLAG_REFERENCED, KIND_CONTAINER, KIND_TASK, OK, SEND_GRANT, SEND_MAP, SEND_SHARE, SLOT_EMPTY, SLOT_HARD } from "./constants.js";
+import { E, KIND_CONTAINER, KIND_TASK, OK, SEND_GRANT, SEND_MAP, SEND_SHARE, SLOT_EMPTY, SLOT_HARD } from "./constants.js";
 import type { Machine } from "./machine.js";
-import { frameAt, moveMapping, newMapping, removeMappingSubtree } from "./mapdb.js";
+import { moveMapping, newMapping, removeMappingSubtree } from "./mapdb.js";
 
 export function pageMap(m: Machine, task: number, slot: number, index: number, vpage: number, rights: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;

@@ -12,7 +12,7 @@ import type { CapRef, Draft, Mapping, MappingSource, MapRef, State, Task } from 
 import { draft, leafSpan, leavesInUse, mapKey, needsLeaf } from "./state.js";
 import { applyRemoval, closure, mapChildren, remove } from "./removal.js";
 import type { ErrorCode, OpOf } from "./vocabulary.js";
-import { BIT_DIRTY, BIT_REFERENCED, inRange, R, rightsMask, UNMAP_MODES } from "./vocabulary.js";
+import { inRange, R, rightsMask, UNMAP_MODES } from "./vocabulary.js";
 import type { Step } from "./checks.js";
 import { capIn, pageInWindow, done, fail, isError, subjectOf, unusedObjects } from "./checks.js";
 import { containerVia } from "./containers.js";

@@ -23,7 +23,7 @@ import fc from "fast-check";
 import { Bench } from "tinybench";
 import { step } from "../../spec/operations.js";
 import { boot, type State } from "../../spec/state.js";
-import type { Config, Op, Result } from "../../spec/vocabulary.js";
+import type { Config, Op } from "../../spec/vocabulary.js";
 import { Machine } from "../../impl/machine.js";
 import { explore, TINY_CONFIG } from "../harness/explore.js";
 import { configArb, intentArb, resolve, SMALL_CONFIG } from "../harness/generate.js";
