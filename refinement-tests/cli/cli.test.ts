@@ -233,6 +233,15 @@ describe("capmem replay and check", () => {
     expect(r.err).toMatch(/broken\.json:3:4: not valid JSON/);
   });
 
+  it("refuses a configuration too big to boot, naming what takes the memory, before allocating anything", () => {
+    writeFileSync(join(dir, "huge.json"), JSON.stringify({ config: { ...GOOD.config, tasks: 1 << 20, capSlots: 1 << 24 }, ops: [] }));
+    for (const args of [["replay", "huge.json"], ["check", "huge.json"], ["explore", "--config", "huge.json"], ["fuzz", "--config", "huge.json"]]) {
+      const r = capmem(...args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.err).toMatch(/would take about [\d.]+ TiB to boot, mostly for tasks 1048576 × capSlots 16777216 \(capability spaces\)/);
+    }
+  });
+
   it("takes a trace file's configuration for --config, and lists the named ones when a file is missing", () => {
     const r = capmem("fuzz", "--config", "good.json", "--traces", "3", "--quiet");
     expect(r.code).toBe(0);

@@ -31,7 +31,7 @@ import { Divergence, formatStats, Lockstep, newStats, type Stats } from "../harn
 import { toMermaid } from "./draw.js";
 import { explore, type ExploreReport, TINY_CONFIG } from "../harness/explore.js";
 import { generateDocs, ROOT, staleFiles, strayReferenceFiles } from "../docs/reference.js";
-import { describeIssues, fileError, formatTrace, parseJson, readTrace, showResult, TraceFileError, traceJsonSchema, unexpected, writeTrace } from "./traces.js";
+import { checkFootprint, describeIssues, fileError, formatTrace, parseJson, readTrace, showResult, TraceFileError, traceJsonSchema, unexpected, writeTrace } from "./traces.js";
 
 class UsageError extends Error {}
 
@@ -102,6 +102,7 @@ function readConfig(file: string, named: string): Config {
   if (json !== null && typeof json === "object" && "config" in json && "ops" in json) json = (json as { config: unknown }).config;
   const r = ConfigSchema.safeParse(json);
   if (!r.success) throw new TraceFileError(`--config ${file}: not a capmem config:\n  ${describeIssues(r.error).join("\n  ")}`);
+  checkFootprint(r.data, `--config ${file}`);
   return r.data;
 }
 

@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { z } from "zod";
-import { type Result, Trace } from "../../spec/vocabulary.js";
+import { type Config, type Result, Trace } from "../../spec/vocabulary.js";
 import { equal } from "../harness/compare.js";
 
 export class TraceFileError extends Error {
@@ -79,7 +79,9 @@ export function readText(file: string, what = file): string {
 }
 
 export function readTrace(file: string): Trace {
-  return parseTrace(readText(file), file);
+  const trace = parseTrace(readText(file), file);
+  checkFootprint(trace.config, `${file}: config`);
+  return trace;
 }
 
 /** Writes a trace, one operation per line, so diffs and hand edits stay easy. */
@@ -110,4 +112,37 @@ export function unexpected(trace: Trace, i: number, got: Result): string | null 
   const want = trace.expect?.[i];
   if (want === undefined) return null;
   return equal(want, got) ? null : `step ${i} ${JSON.stringify(trace.ops[i])}: expected ${showResult(want)}, got ${showResult(got)}`;
+}
+
+/** The memory capmem will allow one configuration's two machines (spec and impl) to take. */
+export const CONFIG_BUDGET = 2 * 1024 ** 3;
+
+/**
+ * About how many bytes booting a configuration takes on both sides, and what
+ * takes most: the spec keeps a slot per capability slot and per page of every
+ * task, per container slot, per frame, as plain objects and arrays; the impl
+ * the same as typed arrays. The schema accepts sizes whose product no
+ * machine holds, so the CLI refuses those before allocating (the figures are
+ * rough per-item costs, measured in round numbers, not exact).
+ */
+export function configFootprint(c: Config): { bytes: number; largest: string } {
+  const parts: [string, number][] = [
+    [`tasks ${c.tasks} × capSlots ${c.capSlots} (capability spaces)`, c.tasks * c.capSlots * 12],
+    [`tasks ${c.tasks} × vpages ${c.vpages} (page tables)`, c.tasks * c.vpages * 10],
+    [`containers ${c.containers} × containerSlots ${c.containerSlots} (container slots)`, c.containers * c.containerSlots * 60],
+    [`frames ${c.frames}`, c.frames * 340], // the spec copies its frame table on every step (2^22 frames: 1.4 GB measured)
+    [`swap ${c.swap ?? c.containers * c.containerSlots} (swap pages)`, (c.swap ?? c.containers * c.containerSlots) * 30],
+    [`accounts ${c.accounts}`, c.accounts * 150],
+    [`handles ${c.handles}`, c.handles * 40],
+  ];
+  parts.sort((a, b) => b[1] - a[1]);
+  return { bytes: parts.reduce((n, [, b]) => n + b, 0), largest: parts[0]![0] };
+}
+
+/** Throws TraceFileError when a configuration would not fit in CONFIG_BUDGET. */
+export function checkFootprint(c: Config, where: string): void {
+  const { bytes, largest } = configFootprint(c);
+  if (bytes <= CONFIG_BUDGET) return;
+  const size = (n: number) => (n >= 1024 ** 4 ? `${(n / 1024 ** 4).toFixed(1)} TiB` : n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(1)} GiB` : `${Math.round(n / 1024 ** 2)} MiB`);
+  throw new TraceFileError(`${where}: this configuration would take about ${size(bytes)} to boot, mostly for ${largest}; capmem allows ${size(CONFIG_BUDGET)}: make it smaller`);
 }
