@@ -26,14 +26,11 @@ export function containerDestroy(m: Machine, task: number, slot: number): number
 
 export function containerAlloc(m: Machine, task: number, slot: number, index: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
-  const cap = capIn(m, task, slot, KIND_CONTAINER, R.alloc);
-  if (cap < 0) return -cap;
+  const si = slotVia(m, task, slot, index, R.alloc);
+  if (si < 0) return -si;
   const cons = m.containers;
-  if (!inRange(index, cons.S)) return E.BadIndex;
-  const c = m.caps.obj[cap]!;
-  const si = c * cons.S + index;
   if (cons.kind[si] !== SLOT_EMPTY) return E.FrameSlotOccupied;
-  const a = cons.account[c]!;
+  const a = cons.account[cons.of(si)]!;
   if (m.accounts.unusedFrames(a) < 1) return E.FrameQuotaExceeded;
   const f = m.frames.next();
   if (f < 0) return E.OutOfMemory;
@@ -48,14 +45,11 @@ export function containerAlloc(m: Machine, task: number, slot: number, index: nu
 
 export function containerFree(m: Machine, task: number, slot: number, index: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
-  const cap = capIn(m, task, slot, KIND_CONTAINER, R.alloc);
-  if (cap < 0) return -cap;
+  const si = slotVia(m, task, slot, index, R.alloc);
+  if (si < 0) return -si;
   const cons = m.containers;
-  if (!inRange(index, cons.S)) return E.BadIndex;
-  const c = m.caps.obj[cap]!;
-  const si = c * cons.S + index;
   if (cons.kind[si] === SLOT_EMPTY) return E.FrameSlotEmpty;
-  dropSlot(m, si, cons.account[c]!);
+  dropSlot(m, si, cons.account[cons.of(si)]!);
   return OK;
 }
 
@@ -65,7 +59,11 @@ export function containerFree(m: Machine, task: number, slot: number, index: num
 /** The container slot named by a container cap and a slot number, or -(status). */
 export function slotVia(m: Machine, task: number, slot: number, index: number, need: number): number {
   const cap = capIn(m, task, slot, KIND_CONTAINER, need);
-  if (cap < 0) return cap;
+  return cap < 0 ? cap : slotAt(m, cap, index);
+}
+
+/** Slot `index` of the container cap node `cap` names, or -BadIndex (the second half of slotVia, for callers that need the cap node too). */
+export function slotAt(m: Machine, cap: number, index: number): number {
   const S = m.containers.S;
   if (!inRange(index, S)) return -E.BadIndex;
   return m.caps.obj[cap]! * S + index;

@@ -3,10 +3,10 @@
  * device's write. Handles live in tables/objects.ts; unwiring is
  * removal.ts `destroyHandle`.
  */
-import { inRange, isWord, R } from "../spec/vocabulary.js";
+import { isWord, R } from "../spec/vocabulary.js";
 import { canPayObjectAndCap, capIn, freeCapSlot, installCap, subjectOk } from "./checks.js";
 import { E, KIND_CONTAINER, KIND_DMA, OK } from "./constants.js";
-import { needHard } from "./containers.js";
+import { needHard, slotAt } from "./containers.js";
 import type { Machine } from "./machine.js";
 import { destroyHandle, reap } from "./removal.js";
 
@@ -14,9 +14,8 @@ export function dmaWire(m: Machine, task: number, slot: number, index: number, d
   if (!subjectOk(m, task)) return E.NoSuchTask;
   const cap = capIn(m, task, slot, KIND_CONTAINER, R.priv);
   if (cap < 0) return -cap;
-  const S = m.containers.S;
-  if (!inRange(index, S)) return E.BadIndex;
-  const si = m.caps.obj[cap]! * S + index;
+  const si = slotAt(m, cap, index);
+  if (si < 0) return -si;
   const he = needHard(m, si);
   if (he) return he;
   const f = m.containers.frame[si]!;

@@ -5,8 +5,9 @@
  */
 import { inRange, R } from "../spec/vocabulary.js";
 import { capIn, hasObjects, subjectOk } from "./checks.js";
-import { E, KIND_CONTAINER, KIND_TASK, OK, SEND_GRANT, SEND_MAP, SEND_SHARE, SLOT_EMPTY, SLOT_HARD } from "./constants.js";
+import { E, KIND_CONTAINER, KIND_TASK, OK, SEND_GRANT, SEND_MAP, SEND_SHARE } from "./constants.js";
 import type { Machine } from "./machine.js";
+import { needHard, slotAt } from "./containers.js";
 import { moveMapping, newMapping, removeMappingSubtree } from "./mapdb.js";
 
 export function pageMap(m: Machine, task: number, slot: number, index: number, vpage: number, rights: number): number {
@@ -14,12 +15,10 @@ export function pageMap(m: Machine, task: number, slot: number, index: number, v
   if (rights <= 0 || (rights & ~(R.read | R.write)) !== 0) return E.BadRights;
   const cap = capIn(m, task, slot, KIND_CONTAINER, rights);
   if (cap < 0) return -cap;
-  const cons = m.containers;
-  if (!inRange(index, cons.S)) return E.BadIndex;
-  const c = m.caps.obj[cap]!;
-  const si = c * cons.S + index;
-  if (cons.kind[si] === SLOT_EMPTY) return E.FrameSlotEmpty;
-  if (cons.kind[si] !== SLOT_HARD) return E.SlotNotHard;
+  const si = slotAt(m, cap, index);
+  if (si < 0) return -si;
+  const he = needHard(m, si);
+  if (he) return he;
   if (!inRange(vpage, m.config.vpages)) return E.BadPage;
   if (m.pages.lookup(task, vpage) !== -1) return E.PageMapped;
   if (!hasObjects(m, m.tasks.account[task]!, m.pages.needsLeaf(task, vpage) ? 2 : 1)) return E.ObjectQuotaExceeded;

@@ -9,7 +9,7 @@
  * returns the referenced/dirty bits a pager needs (seeds 002, 004).
  */
 import type { CapRef, Draft, Mapping, MappingSource, MapRef, State, Task } from "./state.js";
-import { draft, leafSpan, leavesInUse, mapKey, needsLeaf } from "./state.js";
+import { draft, leafSpan, mapKey, needsLeaf, settleLeaves } from "./state.js";
 import { applyRemoval, closure, mapChildren, remove } from "./removal.js";
 import type { ErrorCode, OpOf } from "./vocabulary.js";
 import { inRange, R, rightsMask, UNMAP_MODES } from "./vocabulary.js";
@@ -319,11 +319,3 @@ export function addMapping(state: State, task: number, vpage: number, mapping: M
   return d;
 }
 
-/** Charges or refunds each of `tasks`' accounts for the leaf pages its page table gained or lost between `state` and `d`. */
-function settleLeaves(state: State, d: Draft, tasks: readonly number[]): void {
-  const span = leafSpan(state.config);
-  for (const t of new Set(tasks)) {
-    const was = state.tasks[t]!;
-    d.accounts[was.account]!.objectsCharged += leavesInUse(d.tasks[t]!, span) - leavesInUse(was, span);
-  }
-}

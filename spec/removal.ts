@@ -41,7 +41,7 @@
  * so a 100,000-deep derivation chain is no problem.
  */
 import type { Cap, CapRef, Draft, MapRef, State } from "./state.js";
-import { capKey, draft, leafSpan, leavesInUse, mapKey, ROOT_ACCOUNT, ROOT_TASK } from "./state.js";
+import { capKey, draft, mapKey, ROOT_ACCOUNT, ROOT_TASK, settleLeaves } from "./state.js";
 
 export interface Removal {
   readonly accounts: Set<number>;
@@ -257,13 +257,9 @@ export function applyRemoval(state: State, r: Removal): Draft {
     uncharge(handle.account, 1);
     d.handles[h] = null;
   }
-  // page-table leaf pages: a removed task's all, a surviving task's emptied ones
-  const span = leafSpan(state.config);
-  state.tasks.forEach((t, id) => {
-    if (!t) return;
-    const after = r.tasks.has(id) ? 0 : leavesInUse(d.tasks[id]!, span);
-    uncharge(t.account, leavesInUse(t, span) - after);
-  });
+  // page-table leaf pages the removed mappings emptied (a removed task's are
+  // all empty by now; a removed account's refund goes with the account)
+  settleLeaves(state, d, state.tasks.flatMap((t, id) => (t ? [id] : [])));
   for (const t of r.tasks) {
     uncharge(payerOfTask(t), 1);
     d.tasks[t] = null;

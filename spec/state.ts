@@ -276,5 +276,17 @@ export function needsLeaf(t: Task, vpage: number, span: number): boolean {
   return true;
 }
 
+/**
+ * Charges or refunds the account of each of `tasks` (live in `state`) for the
+ * leaf pages its page table gained or lost between `state` and `d`.
+ */
+export function settleLeaves(state: State, d: Draft, tasks: Iterable<number>): void {
+  const span = leafSpan(state.config);
+  for (const t of new Set(tasks)) {
+    const was = state.tasks[t]!;
+    d.accounts[was.account]!.objectsCharged += leavesInUse(d.tasks[t]!, span) - leavesInUse(was, span);
+  }
+}
+
 export const capKey = (r: CapRef): string => `${r.task}:${r.slot}`;
 export const mapKey = (r: MapRef): string => `${r.task}:${r.vpage}`;

@@ -323,8 +323,8 @@ function invariantSource(source: string, name: string, file: string): { code: st
   return { code, line: source.slice(0, lineStart).split("\n").length };
 }
 
-function renderInvariant(name: string, description: string, twoState: boolean, file: string): string {
-  const { code, line } = invariantSource(read(file), name, file);
+function renderInvariant(name: string, description: string, twoState: boolean, file: string, source: string): string {
+  const { code, line } = invariantSource(source, name, file);
   return [
     GENERATED_NOTE,
     `# \`${name}\``,
@@ -453,9 +453,13 @@ export function generateDocs(): Map<string, string> {
   const docs = operationDocs();
   out.set("docs/reference/README.md", renderIndex(docs, errors));
   for (const [kind, d] of docs) out.set(`docs/reference/operations/${kind}.md`, renderOperation(d, errors));
-  const fileOf = (name: string) => PROPERTY_FILES.find((f) => read(f).includes(`name: "${name}",`)) ?? "spec/invariants.ts";
-  for (const inv of INVARIANTS) out.set(`docs/reference/invariants/${inv.name}.md`, renderInvariant(inv.name, inv.description, false, fileOf(inv.name)));
-  for (const inv of TRANSITION_INVARIANTS) out.set(`docs/reference/invariants/${inv.name}.md`, renderInvariant(inv.name, inv.description, true, fileOf(inv.name)));
+  const sources = new Map(PROPERTY_FILES.map((f) => [f, read(f)] as const)); // each file read once
+  const render = (name: string, description: string, twoState: boolean) => {
+    const file = PROPERTY_FILES.find((f) => sources.get(f)!.includes(`name: "${name}",`)) ?? PROPERTY_FILES[0]!;
+    return renderInvariant(name, description, twoState, file, sources.get(file)!);
+  };
+  for (const inv of INVARIANTS) out.set(`docs/reference/invariants/${inv.name}.md`, render(inv.name, inv.description, false));
+  for (const inv of TRANSITION_INVARIANTS) out.set(`docs/reference/invariants/${inv.name}.md`, render(inv.name, inv.description, true));
   const traces = scenarioTraces();
   for (const f of readdirSync(join(ROOT, SCENARIO_DIR)).filter((x) => x.endsWith(".md") && x !== "README.md").sort()) {
     const path = join(SCENARIO_DIR, f);
