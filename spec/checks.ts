@@ -14,6 +14,7 @@
  * of the account that pays for their container.
  */
 import type { Account, Cap, CapRef, Draft, State, Task } from "./state.js";
+import { finish } from "./state.js";
 import type { ErrorCode, ObjectKind, Result } from "./vocabulary.js";
 import { err, inRange, ok } from "./vocabulary.js";
 
@@ -24,7 +25,7 @@ export interface Step {
 
 export const fail = (state: State, code: ErrorCode): Step => ({ state, result: err(code) });
 
-export const done = (state: State | Draft, value: number | null = null): Step => ({ state: state as State, result: ok(value) });
+export const done = (state: State | Draft, value: number | null = null): Step => ({ state: finish(state), result: ok(value) });
 
 export const isError = (x: unknown): x is ErrorCode => typeof x === "string";
 

@@ -214,25 +214,175 @@ type Mutable<T> = T extends readonly (infer E)[]
     : T;
 
 /**
- * A deep copy of `state` that the caller may edit. This is how every
- * operation stays a pure function: check on the input, edit a copy, return
- * the copy. Simple on purpose: the whole state, every time, table by table,
- * each record copied down to its last nested reference (the configuration is
- * never edited and is shared). spec/spec.test.ts checks that the copy equals
- * its input and shares no record with it, and that no operation edits its
- * input (every input there is deep-frozen).
+ * An editable copy of `state`. This is how every operation stays a pure
+ * function: check on the input, edit a draft, return the finished draft
+ * (`done` in checks.ts calls `finish`). Editing a draft reads and writes like
+ * editing a plain state; the copying is lazy: a table is copied (its array
+ * of references) when the operation first touches it, and a record when the
+ * operation first reads it through the draft, so a step costs the records
+ * it touches plus a copy of the references of each table it touches, not a
+ * copy of every record of the state (which made a trace of n operations
+ * cost n² record copies once the state held n records). What the operation
+ * does not touch is shared with the input, which is never edited:
+ * refinement-tests/harness/purity.test.ts runs operations on deep-frozen
+ * inputs and checks that a finished state shares no record the operation
+ * changed.
  */
 export function draft(state: State): Draft {
-  return {
-    config: state.config,
-    frames: state.frames.map((f) => ({ ...f })),
-    accounts: state.accounts.map((a) => (a ? { ...a } : null)),
-    tasks: state.tasks.map((t) => (t ? { account: t.account, window: { ...t.window }, caps: t.caps.map(copyCap), pages: t.pages.map(copyMapping) } : null)),
-    containers: state.containers.map((c) => (c ? { account: c.account, slots: c.slots.map((x) => ({ ...x })) } : null)),
-    handles: state.handles.map((h) => (h ? { ...h } : null)),
-    swap: state.swap.map((p) => (p ? { ...p } : null)),
-  };
+  return new LazyDraft(state) as unknown as Draft;
 }
+
+/** The state a draft has become (a state that is not a draft is returned as it is). */
+export function finish(d: State | Draft): State {
+  return d instanceof LazyDraft ? d.finish() : (d as State);
+}
+
+/** A draft: each table is made editable (a Table) the first time it is asked for. */
+class LazyDraft {
+  private f?: Table<unknown>;
+  private a?: Table<unknown>;
+  private t?: Table<unknown>;
+  private c?: Table<unknown>;
+  private h?: Table<unknown>;
+  private s?: Table<unknown>;
+  readonly config: Config;
+
+  constructor(private readonly input: State) {
+    this.config = input.config;
+  }
+
+  get frames() {
+    return (this.f ??= new Table<unknown>(this.input.frames, copyRecord as never)).view;
+  }
+  get accounts() {
+    return (this.a ??= new Table<unknown>(this.input.accounts, copyRecord as never)).view;
+  }
+  get tasks() {
+    return (this.t ??= new Table<unknown>(this.input.tasks, copyTask as never, true)).view;
+  }
+  get containers() {
+    return (this.c ??= new Table<unknown>(this.input.containers, copyContainer as never)).view;
+  }
+  get handles() {
+    return (this.h ??= new Table<unknown>(this.input.handles, copyRecord as never)).view;
+  }
+  get swap() {
+    return (this.s ??= new Table<unknown>(this.input.swap, copyRecord as never)).view;
+  }
+
+  finish(): State {
+    const i = this.input;
+    return {
+      config: i.config,
+      frames: (this.f?.done() ?? i.frames) as State["frames"],
+      accounts: (this.a?.done() ?? i.accounts) as State["accounts"],
+      tasks: (this.t?.done() ?? i.tasks) as State["tasks"],
+      containers: (this.c?.done() ?? i.containers) as State["containers"],
+      handles: (this.h?.done() ?? i.handles) as State["handles"],
+      swap: (this.s?.done() ?? i.swap) as State["swap"],
+    };
+  }
+}
+
+/**
+ * One table of a draft: `view` reads and writes like the array, over a copy
+ * of the input's references; a record is copied the first time it is read
+ * through `view` (copies may hold tables of their own: a task's capabilities
+ * and pages). A table of at most EAGER records is copied whole instead.
+ * `done` returns the array with every nested table finished.
+ */
+class Table<T> implements ProxyHandler<T[]> {
+  private readonly items: T[];
+  private readonly copied: Uint8Array;
+  /** copied records that hold tables of their own (tasks), finished with this one */
+  private readonly nested: T[] = [];
+  readonly view: T[];
+
+  constructor(
+    input: readonly T[],
+    private readonly copy: (x: T) => T,
+    private readonly holdsTables = false,
+  ) {
+    if (input.length <= EAGER) {
+      // A small table is cheaper to copy whole than to watch.
+      this.items = input.map((x) => (x !== null && typeof x === "object" ? copy(x) : x));
+      this.copied = EMPTY;
+      if (holdsTables) for (const c of this.items) if (c !== null) this.nested.push(c);
+      this.view = this.items;
+      return;
+    }
+    this.items = input.slice();
+    this.copied = new Uint8Array(input.length);
+    this.view = new Proxy(this.items, this);
+    BEHIND.set(this.view, this.items);
+  }
+
+  get(target: T[], key: string | symbol, receiver: unknown): unknown {
+    if (typeof key === "string" && key.charCodeAt(0) <= 57 && key.charCodeAt(0) >= 48) {
+      const i = Number(key);
+      if (this.copied[i] === 0 && i < target.length) {
+        this.copied[i] = 1;
+        const x = target[i]!;
+        if (x !== null && typeof x === "object") {
+          const c = this.copy(x);
+          target[i] = c;
+          if (this.holdsTables) this.nested.push(c);
+        }
+      }
+      return target[i];
+    }
+    return Reflect.get(target, key, receiver);
+  }
+
+  set(target: T[], key: string | symbol, value: unknown): boolean {
+    if (typeof key === "string" && key.charCodeAt(0) <= 57 && key.charCodeAt(0) >= 48) {
+      this.copied[Number(key)] = 0; // a record put here is copied again before it is edited
+      target[Number(key)] = value as T;
+      return true;
+    }
+    return Reflect.set(target, key, value);
+  }
+
+  done(): T[] {
+    for (const record of this.nested) finishNested(record as Record<string, unknown>);
+    return this.items;
+  }
+}
+
+/** The array behind a draft's table, to read without copying what is read (any other array: itself). */
+export function unwatched<T>(xs: T[]): readonly T[] {
+  return (BEHIND.get(xs) as T[] | undefined) ?? xs;
+}
+
+const BEHIND = new WeakMap<object, unknown[]>();
+
+/** Tables up to this length are copied whole when first touched; longer ones record by record. */
+const EAGER = 64;
+const EMPTY = new Uint8Array(0);
+
+/** Record copies whose fields are tables of their own (a task's caps and pages). */
+const TABLE_FIELDS = new WeakMap<object, (Table<unknown> | null)[]>();
+
+function finishNested(record: Record<string, unknown>): void {
+  const tables = TABLE_FIELDS.get(record);
+  if (tables === undefined) return;
+  TABLE_FIELDS.delete(record);
+  if (tables[0]) record.caps = tables[0].done();
+  if (tables[1]) record.pages = tables[1].done();
+}
+
+const copyRecord = <T extends object>(x: T): T => ({ ...x });
+
+/** A task's copy; its capabilities and pages are copied whole when few, else watched (Table). */
+function copyTask(t: Task): Task {
+  const caps = t.caps.length <= EAGER ? null : new Table<Cap | null>(t.caps, copyCap as (c: Cap | null) => Cap | null);
+  const pages = t.pages.length <= EAGER ? null : new Table<Mapping | null>(t.pages, copyMapping as (m: Mapping | null) => Mapping | null);
+  const c = { account: t.account, window: { ...t.window }, caps: caps ? caps.view : t.caps.map(copyCap), pages: pages ? pages.view : t.pages.map(copyMapping) };
+  if (caps || pages) TABLE_FIELDS.set(c, [caps as Table<unknown> | null, pages as Table<unknown> | null]);
+  return c as Task;
+}
+
+const copyContainer = (c: Container): Container => ({ account: c.account, slots: c.slots.map((x) => ({ ...x })) });
 
 const copyCap = (c: Cap | null): Mutable<Cap> | null => (c ? { ...c, parent: c.parent ? { ...c.parent } : null } : null);
 
@@ -243,6 +393,7 @@ const copyMapping = (m: Mapping | null): Mutable<Mapping> | null =>
         source: m.source.kind === "slot" ? { ...m.source, cap: { ...m.source.cap } } : { ...m.source, parent: { ...m.source.parent } },
       }
     : null;
+
 
 /**
  * Page-table geometry. A task's page table is a directory (part of the task
@@ -284,7 +435,8 @@ export function settleLeaves(state: State, d: Draft, tasks: Iterable<number>): v
   const span = leafSpan(state.config);
   for (const t of new Set(tasks)) {
     const was = state.tasks[t]!;
-    d.accounts[was.account]!.objectsCharged += leavesInUse(d.tasks[t]!, span) - leavesInUse(was, span);
+    // (the draft's pages are counted without copying them: reading is all this does)
+    d.accounts[was.account]!.objectsCharged += leavesInUse({ ...was, pages: unwatched(d.tasks[t]!.pages) }, span) - leavesInUse(was, span);
   }
 }
 
