@@ -263,7 +263,7 @@ export type ErrorCode = z.infer<typeof ErrorCode>;
  * number, a word read; `null` when there is nothing to say) or `err` with a
  * code. An error result promises that nothing changed.
  */
-export const Result = z.union([
+export const Result = z.discriminatedUnion("ok", [
   z.object({ ok: z.literal(true), value: z.int().nullable() }).strict(),
   z.object({ ok: z.literal(false), error: ErrorCode }).strict(),
 ]);
@@ -301,7 +301,10 @@ export function inRange(n: unknown, limit: number): n is number {
  * (`expect`, one result per operation); `capmem replay` and `capmem check`
  * then verify every result, which makes a trace file a regression test.
  * A hand-written trace may carry a `name` and a `description` (a story's
- * title and what it shows); the tools ignore both.
+ * title and what it shows), and `notes` on single operations, keyed by step
+ * number (`{"3": "the proxy cannot allocate"}`); `capmem check` prints each
+ * note beside its step, and the tools keep all three when they rewrite a
+ * trace.
  */
 export const Trace = z
   .object({
@@ -310,10 +313,15 @@ export const Trace = z
     config: Config,
     ops: z.array(Op),
     expect: z.array(Result).optional(),
+    notes: z.record(z.string().regex(/^(0|[1-9][0-9]*)$/, "a note's key is a step number: 0, 1, 2, ..."), z.string()).optional(),
   })
   .strict()
   .refine((t) => t.expect === undefined || t.expect.length === t.ops.length, {
     message: "expect must give one result per operation",
     path: ["expect"],
+  })
+  .refine((t) => t.notes === undefined || Object.keys(t.notes).every((k) => Number(k) < t.ops.length), {
+    message: "a note names a step past the last operation",
+    path: ["notes"],
   });
 export type Trace = z.infer<typeof Trace>;

@@ -141,6 +141,24 @@ export default class NoBoot extends Machine { constructor(c) { super(c); throw n
 
     // the real impl agrees on the same trace
     expect(capmem("replay", join("found", files[0]!)).code).toBe(0);
+
+    // the same as JSON, for CI tooling
+    const json = capmem("fuzz", "--time", "60", "--seed", "5", "--impl", "broken.mts", "--out", "found-json", "--json");
+    expect(json.code).toBe(1);
+    const summary = JSON.parse(json.out);
+    expect(summary).toMatchObject({ command: "fuzz", seed: "5", ok: false, divergence: { operations: trace.ops.length, file: join("found-json", files[0]!) } });
+    expect(summary.divergence.command).toMatch(/replay found-json\/.* --impl broken\.mts$/);
+  });
+
+  it("shows where a plugged-in impl has a syntax error", () => {
+    writeFileSync(join(dir, "syntax.mjs"), "export default class X {\n  exec(op) { return 1 }\n");
+    const r = capmem("replay", "good.json", "--impl", "syntax.mjs");
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--impl syntax\.mjs: cannot load: syntax error:\n {2}.*syntax\.mjs:3\n[^]*SyntaxError: Unexpected end of input/);
+    writeFileSync(join(dir, "syntax.mts"), "export default class X {\n  exec(op) { return 1 +; }\n}\n");
+    const ts = capmem("replay", "good.json", "--impl", "syntax.mts");
+    expect(ts.code).toBe(2);
+    expect(ts.err).toMatch(/--impl syntax\.mts: cannot load: Transform failed with 1 error:\n {2}.*syntax\.m?ts:2:\d+: ERROR: Unexpected ";"/);
   });
 
   it("rejects bad options with a message, not a stack trace", () => {
@@ -179,6 +197,74 @@ describe("capmem replay and check", () => {
     const bad = capmem("replay", "expect-short.json");
     expect(bad.code).toBe(2);
     expect(bad.err).toContain("expect: expect must give one result per operation");
+  });
+
+  it("long traces: states checked at paced steps, yet the first divergent step is named", () => {
+    const n = 1800;
+    const chain: Trace = {
+      config: { ...GOOD.config, objects: n + 20, capSlots: n + 8 },
+      ops: Array.from({ length: n }, (_, i) => ({ op: "cap.derive" as const, task: 0, src: i === 0 ? 0 : i + 1, dest: i + 2, rights: ["read" as const] })),
+    };
+    writeFileSync(join(dir, "chain.json"), JSON.stringify(chain));
+    // An impl that silently changes a frame's content on its 1,500th operation.
+    writeFileSync(
+      join(dir, "late.mts"),
+      `import { Machine } from ${JSON.stringify(join(ROOT, "impl/machine.ts"))};
+export default class Late extends Machine {
+  count = 0;
+  exec(op) {
+    const r = super.exec(op);
+    if (++this.count === 1500) this.frames.content[0] = 9;
+    return r;
+  }
+}
+`,
+    );
+    const good = capmem("replay", "chain.json");
+    expect(good.code).toBe(0);
+    expect(good.out).toMatch(/1800 operation\(s\): spec and impl agree at every step( \(states checked in full at \d+ of 1800 steps: every step up to 1000, then paced; --full checks every one\))?\n/);
+    const checked = capmem("check", "chain.json");
+    expect(checked.code).toBe(0);
+    expect(checked.out).toMatch(/1800 operation\(s\): every invariant holds at every step/);
+    for (const args of [[], ["--full"]]) {
+      const r = capmem("replay", "chain.json", "--impl", "late.mts", ...args);
+      expect(r.code, args.join(" ")).toBe(1);
+      expect(r.out).toMatch(/^first divergence at step 1499 of 1800( \(found at step \d+; steps \d+ to \d+ re-run with every state checked\))?:/);
+      expect(r.out).toContain("frames[0].content");
+    }
+    const json = capmem("replay", "chain.json", "--impl", "late.mts", "--json");
+    expect(json.code).toBe(1);
+    const summary = JSON.parse(json.out);
+    expect(summary).toMatchObject({ command: "replay", operations: n, agree: false, ok: false, divergence: { step: 1499 } });
+  });
+
+  it("check --update fills expect from the spec's results, keeping name, description and notes; check prints notes", () => {
+    const story: Trace = { ...GOOD, name: "write and read", description: "a frame mapped and used", notes: { "3": "the first write" }, expect: GOOD.ops.map(() => ({ ok: true as const, value: null })) };
+    writeFileSync(join(dir, "story.json"), JSON.stringify(story));
+    const before = capmem("check", "story.json");
+    expect(before.code).toBe(1);
+    expect(before.out).toContain('{"op":"mem.write","task":0,"vpage":1,"value":42} -> ok   # the first write');
+    const r = capmem("check", "story.json", "--update");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("expect of story.json: 5 result(s) written, 3 of them new or changed");
+    const after = Trace.parse(JSON.parse(readFileSync(join(dir, "story.json"), "utf8")));
+    expect(after).toEqual({ ...story, expect: [{ ok: true, value: 0 }, { ok: true, value: 0 }, { ok: true, value: null }, { ok: true, value: null }, { ok: true, value: 42 }] });
+    const json = capmem("check", "story.json", "--json");
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.out)).toEqual({ command: "check", file: "story.json", operations: 5, checkedInFull: 5, violations: [], unexpected: [], ok: true });
+    writeFileSync(join(dir, "badnote.json"), JSON.stringify({ ...GOOD, notes: { "9": "past the end", x: "not a step" } }));
+    const bad = capmem("check", "badnote.json");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("notes.x: a note's key is a step number");
+  });
+
+  it("names the field of a malformed expected result", () => {
+    writeFileSync(join(dir, "badexpect.json"), JSON.stringify({ ...GOOD, expect: [{ ok: true, value: "x" }, { ok: false, error: "Nope" }, { ok: "yes" }, { ok: true, value: 1 }, { ok: true, value: 1 }] }));
+    const r = capmem("check", "badexpect.json");
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("expect[0].value: Invalid input: expected number, received string");
+    expect(r.err).toContain('expect[1].error: Invalid option: expected one of "NoSuchTask"');
+    expect(r.err).toContain("expect[2].ok: Invalid discriminator value");
   });
 
   it("docs --check: the generated docs are up to date", () => {
@@ -256,7 +342,12 @@ describe("capmem explore", () => {
     const r = capmem("explore", "--depth", "2");
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/explore depth 2\/2: \d+ distinct states, \d+ transitions, \d+ states\/s/);
-    expect(r.out).toMatch(/no violation in \d+ distinct states up to depth 2/);
+    expect(r.out).toMatch(/no violation in \d+ distinct states: every state reachable in up to 2 operation\(s\)/);
+    const cut = capmem("explore", "--depth", "3", "--max-states", "100");
+    expect(cut.code).toBe(0);
+    expect(cut.out).toMatch(/no violation in 100 distinct states: depths up to 1 searched in full, depth 2 stopped at --max-states 100/);
+    const json = capmem("explore", "--depth", "2", "--json");
+    expect(JSON.parse(json.out)).toMatchObject({ command: "explore", depth: 2, complete: true, violation: null, ok: true });
   });
 
   it("finds the shortest trace on which a plugged-in impl goes wrong", () => {
@@ -296,6 +387,45 @@ describe("capmem draw", () => {
     const md = capmem("draw", "good.json", "--out", "state.md");
     expect(md.code).toBe(0);
     expect(readFileSync(join(dir, "state.md"), "utf8")).toMatch(/^```mermaid\nflowchart TB/);
+  });
+
+  it("draws the state after any step, one task or container and its neighbours, as DOT or SVG, and warns past Mermaid's limits", () => {
+    const atBoot = capmem("draw", "good.json", "--at", "boot");
+    expect(atBoot.out).not.toContain("container 0");
+    const at1 = capmem("draw", "good.json", "--at", "1");
+    expect(at1.out).toContain("frame 0<br/>content 0, refs 1, epoch 1");
+    expect(at1.out).not.toContain("M0_1");
+    expect(capmem("draw", "good.json", "--at", "5").err).toContain("--at: the trace has steps 0 to 4, got 5");
+    const two: Trace = {
+      ...GOOD,
+      ops: [...GOOD.ops, { op: "task.create", task: 0, account: 0, dest: 3 }, { op: "container.create", task: 0, account: 0, dest: 4 }],
+    };
+    writeFileSync(join(dir, "two.json"), JSON.stringify(two));
+    const one = capmem("draw", "two.json", "--container", "1");
+    expect(one.code).toBe(0);
+    expect(one.out).toContain('C1[["container 1');
+    expect(one.out).toContain("K0_4"); // the capability naming it
+    expect(one.out).not.toContain("C0[[");
+    expect(one.out).not.toContain("M0_1");
+    const task = capmem("draw", "two.json", "--task", "1");
+    expect(task.out).toContain('subgraph T1["task 1"]');
+    expect(task.out).not.toContain("C0[[");
+    const dot = capmem("draw", "good.json", "--out", "state.dot");
+    expect(dot.code).toBe(0);
+    expect(readFileSync(join(dir, "state.dot"), "utf8")).toMatch(/^digraph capmem \{[^]*cluster_T0[^]*K0_2 -> M0_1 \[label="authorizes \(slot 0:0\)", style=dashed\]/);
+    const svg = capmem("draw", "good.json", "--out", "state.svg");
+    expect(svg.code).toBe(0);
+    expect(svg.out).toContain("the state after step 4 drawn to state.svg");
+    expect(readFileSync(join(dir, "state.svg"), "utf8")).toMatch(/<svg[^]*page 1 → frame 0 \(rw, RD\)[^]*<\/svg>/);
+    const n = 600;
+    const big: Trace = {
+      config: { ...GOOD.config, objects: n + 20, capSlots: n + 8 },
+      ops: Array.from({ length: n }, (_, i) => ({ op: "cap.derive" as const, task: 0, src: i === 0 ? 0 : i + 1, dest: i + 2, rights: ["read" as const] })),
+    };
+    writeFileSync(join(dir, "big.json"), JSON.stringify(big));
+    const warned = capmem("draw", "big.json", "--out", "big.mmd");
+    expect(warned.code).toBe(0);
+    expect(warned.err).toMatch(/warning: the drawing has [\d,]+ characters and 601 edges, past Mermaid's default limits \(50,000 characters, 500 edges\)/);
   });
 });
 

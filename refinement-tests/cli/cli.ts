@@ -1,18 +1,12 @@
 /**
  * The capmem command line: fuzz, replay, check, explore, draw, schema, docs.
  *
- *   capmem fuzz   [--seed S] [--time S] [--traces N] [--steps N] [--config small|random|boundary|FILE]
- *                 [--shard I/N] [--out DIR] [--impl MODULE]
- *   capmem replay FILE [--impl MODULE]
- *   capmem check  FILE
- *   capmem explore [--depth D] [--config tiny|FILE] [--max-states N] [--spec-only] [--out DIR]
- *   capmem draw   FILE [--out FILE]
- *   capmem schema
- *   capmem docs   [--check]
+ *   capmem fuzz | replay | check | explore | draw | schema | docs  (see USAGE below)
  *
  * Exit codes: 0 all well; 1 a divergence, a broken invariant, an unexpected result or stale docs;
  * 2 bad usage or a malformed file (with a message naming the problem).
  */
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve as resolvePath } from "node:path";
@@ -23,25 +17,27 @@ import { checkInvariants } from "../../spec/invariants.js";
 import { checkTransition } from "../../spec/transitions.js";
 import { step } from "../../spec/operations.js";
 import { boot } from "../../spec/state.js";
-import type { Config, OpKind, Trace } from "../../spec/vocabulary.js";
+import type { State } from "../../spec/state.js";
+import type { Config, Op, OpKind, Result, Trace } from "../../spec/vocabulary.js";
 import { Config as ConfigSchema, OP_KINDS } from "../../spec/vocabulary.js";
 import type { Machine } from "../../impl/machine.js";
 import { boundaryConfigArb, configArb, intentArb, type Intent, SMALL_CONFIG } from "../harness/generate.js";
-import { Divergence, formatStats, Lockstep, newStats, type Stats } from "../harness/lockstep.js";
-import { toMermaid } from "./draw.js";
+import { Divergence, formatStats, Lockstep, newStats, Pacer, type Stats } from "../harness/lockstep.js";
+import { equal } from "../harness/compare.js";
+import { graphToDot, graphToMermaid, graphToSvg, mermaidTooBig, toGraph } from "./draw.js";
 import { explore, type ExploreReport, TINY_CONFIG } from "../harness/explore.js";
 import { generateDocs, ROOT, staleFiles, strayReferenceFiles } from "../docs/reference.js";
-import { checkFootprint, describeIssues, fileError, formatTrace, parseJson, readTrace, showResult, TraceFileError, traceJsonSchema, unexpected, writeTrace } from "./traces.js";
+import { checkFootprint, describeIssues, fileError, formatTrace, parseJson, readTrace, showResult, showSurprise, type Surprise, TraceFileError, traceJsonSchema, unexpected, writeTrace } from "./traces.js";
 
 class UsageError extends Error {}
 
 const USAGE = `usage:
   capmem fuzz   [--seed S] [--time SECONDS] [--traces N] [--steps N] [--config small|random|boundary|FILE]
-                [--shard I/N] [--out DIR] [--impl MODULE] [--quiet]
-  capmem replay FILE [--impl MODULE]
-  capmem check  FILE
-  capmem explore [--depth D] [--config tiny|FILE] [--max-states N] [--spec-only] [--out DIR] [--impl MODULE]
-  capmem draw   FILE [--out FILE.mmd|FILE.md]
+                [--shard I/N] [--out DIR] [--impl MODULE] [--quiet] [--json]
+  capmem replay FILE [--impl MODULE] [--full] [--json]
+  capmem check  FILE [--full] [--update] [--json]
+  capmem explore [--depth D] [--config tiny|FILE] [--max-states N] [--spec-only] [--out DIR] [--impl MODULE] [--json]
+  capmem draw   FILE [--at N|boot] [--task T]... [--container C]... [--out FILE.mmd|.md|.dot|.svg]
   capmem schema
   capmem docs   [--check]
 
@@ -52,20 +48,25 @@ fuzz     random state-aware traces run on spec and impl in lockstep (defaults: 1
          divergence writes the shrunk trace to DIR (default ./counterexamples) and
          prints the command that replays it; exit 1
 replay   runs a trace file on both sides and shows the first divergent step
-check    runs a trace file on the spec alone, printing each result, and reports
-         any named invariant that breaks, and where
+check    runs a trace file on the spec alone, printing each result (and its note),
+         and reports any named invariant that breaks, and where; --update writes
+         the results into the file's "expect" (keeping its name, description, notes)
 explore  breadth-first search of every state reachable in D operations (default 3) on a
          tiny config, every operation with every argument from small domains; checks
          the invariants on each new state and the impl along each new path; reports
          distinct states and states/s; a violation comes with a shortest trace; exit 1
-draw     the spec state after a trace as a Mermaid flowchart: accounts and who pays,
-         tasks with their capabilities and mappings, derivation and mapping trees,
-         containers, frames and DMA handles
+draw     the spec state after a trace (or after step N) as a Mermaid flowchart, or
+         Graphviz DOT, or SVG: accounts and who pays, tasks with their capabilities
+         and mappings, derivation and mapping trees, containers, frames and DMA
+         handles; --task and --container draw those and their neighbours only
 schema   prints the JSON Schema of trace files
 docs     regenerates docs/reference (a page per operation and invariant, from the
          spec) and the generated parts of docs/scenarios; --check only reports
          what is out of date (exit 1)
-replay and check also compare each result with the trace's "expect", if it has one.
+replay and check compare each result with the trace's "expect", if it has one. On
+traces over 1,000 operations they check every result, but the states (invariants,
+abstraction) at paced steps, and name the first bad step if one is found; --full
+checks every state. --json prints a summary object instead of text, for tools.
 --impl   an ES module (.mts or .mjs outside this package) whose default export is
          a class like impl/machine.ts's Machine (usually a subclass overriding exec): fuzz your own impl`;
 
@@ -83,10 +84,26 @@ async function loadImpl(module: string | undefined): Promise<(new (config: Confi
   try {
     mod = (await import(url)) as { default?: unknown };
   } catch (e) {
-    throw new UsageError(`--impl ${module}: cannot load: ${(e as Error).message.split("\n")[0]}`);
+    throw new UsageError(`--impl ${module}: cannot load: ${loadError(e, module)}`);
   }
   if (typeof mod.default !== "function") throw new UsageError(`--impl ${module}: the module has no default export class`);
   return mod.default as new (config: Config) => Machine;
+}
+
+/**
+ * Why a module did not load, in full: tsx's messages span several lines (the
+ * file, line and column come second), and Node's syntax errors in a .mjs
+ * module do not say where they are, so `node --check` is asked.
+ */
+function loadError(e: unknown, module: string): string {
+  const message = e instanceof Error ? e.message.trim() : String(e);
+  const lines = message.split("\n").slice(0, 12);
+  if (e instanceof SyntaxError && !module.endsWith(".mts") && !module.endsWith(".ts")) {
+    const checked = spawnSync(process.execPath, ["--check", module], { encoding: "utf8" });
+    const where = checked.stderr.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("Node.js") && !/^\s+at /.test(l));
+    if (where.length) return ["syntax error:", ...where.slice(0, 6)].join("\n  ");
+  }
+  return lines.join("\n  ");
 }
 
 /** A configuration from a JSON file, validated; TraceFileError names the problem. */
@@ -146,6 +163,7 @@ async function fuzz(argv: string[]): Promise<number> {
       out: { type: "string" },
       impl: { type: "string" },
       quiet: { type: "boolean" },
+      json: { type: "boolean" },
     },
     strict: true,
   });
@@ -202,6 +220,20 @@ async function fuzz(argv: string[]): Promise<number> {
     else process.stderr.write(`${tty ? "\r" : ""}${line}\n`);
   };
 
+  const summary = () => {
+    const secs = (Date.now() - started) / 1000;
+    return {
+      command: "fuzz",
+      seed,
+      shard: `${shard}/${shards}`,
+      traces,
+      steps: stats.steps,
+      seconds: secs,
+      stepsPerSecond: Math.round(stats.steps / Math.max(secs, 0.001)),
+      okRatio: stats.ok / Math.max(1, stats.steps),
+      byKind: Object.fromEntries([...stats.byKind].sort()),
+    };
+  };
   // Say the seed first: a run that is killed or hangs can still be repeated.
   process.stderr.write(`fuzz seed ${seed} shard ${shard}/${shards}${values.impl ? `, impl ${values.impl}` : ""}\n`);
   for (let k = shard; traces < maxTraces && Date.now() < deadline; k += shards) {
@@ -228,15 +260,8 @@ async function fuzz(argv: string[]): Promise<number> {
       }
       const file = join(outDir, `counterexample-${traceSeed}.json`);
       const shown = isAbsolute(file) ? file : relative(process.cwd(), resolvePath(file));
-      process.stdout.write(`${found.what.split("\n")[0]}\n`);
-      const saved = saveTrace(file, found.trace);
-      if (saved !== null) {
-        // never lose the counterexample: print it instead
-        process.stdout.write(`shrunk to ${found.trace.ops.length} operation(s); could not write ${shown} (${saved}), so here it is:\n${formatTrace(found.trace)}`);
-        return 1;
-      }
-      process.stdout.write(`shrunk to ${found.trace.ops.length} operation(s), written to ${shown}\n`);
-      process.stdout.write(`replay it with:\n  ${replayCommand()} replay ${shown}${values.impl ? ` --impl ${values.impl}` : ""}\n`);
+      const saved = deliver(found.what.split("\n")[0]!, `shrunk to ${found.trace.ops.length} operation(s)`, found.trace, shown, `replay ${shown}${values.impl ? ` --impl ${values.impl}` : ""}`, values.json === true);
+      if (values.json) writeJson({ ...summary(), divergence: { trace: k, traceSeed, ...saved }, ok: false });
       return 1;
     }
     if (Date.now() - lastReport > (tty ? 250 : 5000)) {
@@ -245,8 +270,25 @@ async function fuzz(argv: string[]): Promise<number> {
     }
   }
   progress(true);
-  if (!values.quiet) process.stdout.write(`${formatStats(stats)}\nno divergence: ${traces} traces, ${stats.steps} steps agreed\n`);
+  if (values.json) writeJson({ ...summary(), divergence: null, ok: true });
+  else if (!values.quiet) process.stdout.write(`${formatStats(stats)}\nno divergence: ${traces} traces, ${stats.steps} steps agreed\n`);
   return 0;
+}
+
+/**
+ * Saves a counterexample and says how to run it again; one that cannot be
+ * written is printed instead, so it is never lost. Returns what --json
+ * reports of it.
+ */
+function deliver(headline: string, lead: string, trace: Trace, file: string, again: string, json: boolean) {
+  const saved = saveTrace(file, trace);
+  const command = `${replayCommand()} ${again}`;
+  if (saved !== null) {
+    if (!json) process.stdout.write(`${headline}\n${lead}; could not write ${file} (${saved}), so here it is:\n${formatTrace(trace)}`);
+    return { what: headline, operations: trace.ops.length, file: null, notWritten: saved, trace };
+  }
+  if (!json) process.stdout.write(`${headline}\n${lead}, written to ${file}\nreplay it with:\n  ${command}\n`);
+  return { what: headline, operations: trace.ops.length, file, command };
 }
 
 /** How to run capmem from the current directory: npm in the package, node elsewhere. */
@@ -259,27 +301,108 @@ function replayCommand(): string {
 
 // ---------------------------------------------------------------------------
 
+/** Progress on stderr for long runs, once a trace has more than 2,000 operations: every second on a terminal, else every five. */
+class Progress {
+  private readonly started = Date.now();
+  private last = Date.now();
+  private shown = false;
+  private readonly tty = process.stderr.isTTY === true;
+
+  constructor(
+    private readonly label: string,
+    private readonly n: number,
+  ) {}
+
+  tick(i: number): void {
+    if (this.n <= 2000 || Date.now() - this.last < (this.tty ? 1000 : 5000)) return;
+    this.last = Date.now();
+    this.shown = true;
+    const secs = (this.last - this.started) / 1000;
+    const line = `${this.label}: step ${i + 1} of ${this.n}, ${Math.round((i + 1) / secs)} steps/s, ${secs.toFixed(0)} s`;
+    process.stderr.write(this.tty ? `\r${line}` : `${line}\n`);
+  }
+
+  end(): void {
+    if (this.shown && this.tty) process.stderr.write("\n");
+  }
+}
+
+/** What the state checks covered, in words, when pacing left steps out. */
+function coverage(pacer: Pacer, n: number): string {
+  return pacer.checked >= n ? "" : ` (states checked in full at ${pacer.checked} of ${n} steps: every step up to ${pacer.always}, then paced; --full checks every one)`;
+}
+
+function writeJson(x: unknown): void {
+  process.stdout.write(JSON.stringify(x, null, 2) + "\n");
+}
+
 async function replay(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { impl: { type: "string" } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { impl: { type: "string" }, full: { type: "boolean" }, json: { type: "boolean" } },
+    allowPositionals: true,
+    strict: true,
+  });
   if (positionals.length !== 1) throw new UsageError("replay: expected one trace FILE");
-  const trace = readTrace(positionals[0]!);
+  const file = positionals[0]!;
+  const trace = readTrace(file);
   const Impl = await loadImpl(values.impl);
-  let ls: Lockstep | undefined;
-  const surprises: string[] = [];
+  const n = trace.ops.length;
+  const pacer = new Pacer(values.full === true);
+  const progress = new Progress("replay", n);
+  const surprises: Surprise[] = [];
+  let goodAt = -1; // the last step whose states were checked in full and agreed
+  let divergence: Divergence | null = null;
+  let located = "";
   try {
-    ls = new Lockstep(trace.config, { concrete: true, Impl });
-    trace.ops.forEach((op, i) => {
-      const miss = unexpected(trace, i, ls!.run(op));
+    const ls = new Lockstep(trace.config, { concrete: true, Impl });
+    for (let i = 0; i < n; i++) {
+      const full = pacer.due(i, n);
+      const t0 = performance.now();
+      let r: Result;
+      try {
+        r = ls.run(trace.ops[i]!, full);
+      } catch (e) {
+        if (!(e instanceof Divergence) || goodAt === i - 1) throw e;
+        // Found after unchecked steps: run again from boot, checking each of
+        // them, to name the first step at which the two sides parted.
+        located = ` (found at step ${i}; steps ${goodAt + 1} to ${i} re-run with every state checked)`;
+        const again = new Lockstep(trace.config, { concrete: true, Impl });
+        for (let j = 0; j <= i; j++) again.run(trace.ops[j]!, j > goodAt);
+        throw e; // the re-run agreed up to i: report what was found
+      }
+      if (full) goodAt = i;
+      pacer.took(performance.now() - t0, full);
+      const miss = unexpected(trace, i, r);
       if (miss) surprises.push(miss);
-    });
+      progress.tick(i);
+    }
   } catch (e) {
     if (!(e instanceof Divergence)) throw e;
-    const d = e.detail;
-    const out = [d.step < 0 ? "divergence at boot, before the first operation:" : `first divergence at step ${d.step} of ${trace.ops.length}:`];
+    divergence = e;
+  }
+  progress.end();
+  if (values.json) {
+    const d = divergence?.detail;
+    writeJson({
+      command: "replay",
+      file,
+      operations: n,
+      checkedInFull: pacer.checked,
+      agree: divergence === null,
+      divergence: divergence && { step: d!.step, op: d!.op, spec: d!.spec, impl: d!.impl, what: divergence.what.split("\n")[0], differences: d!.differences ?? [] },
+      unexpected: surprises,
+      ok: divergence === null && surprises.length === 0,
+    });
+    return divergence !== null || surprises.length > 0 ? 1 : 0;
+  }
+  if (divergence) {
+    const d = divergence.detail;
+    const out = [d.step < 0 ? "divergence at boot, before the first operation:" : `first divergence at step ${d.step} of ${n}${located}:`];
     if (d.op) out.push(`  op:   ${JSON.stringify(d.op)}`);
     if (d.spec) out.push(`  spec: ${JSON.stringify(d.spec)}`);
     if (d.impl) out.push(`  impl: ${JSON.stringify(d.impl)}`);
-    out.push(`  ${e.what.split("\n")[0]}`);
+    out.push(`  ${divergence.what.split("\n")[0]}`);
     if (d.differences?.length) {
       out.push("  abstract state, spec vs impl:");
       for (const diff of d.differences) out.push(`    ${diff}`);
@@ -287,66 +410,166 @@ async function replay(argv: string[]): Promise<number> {
     process.stdout.write(out.join("\n") + "\n");
     return 1;
   }
-  process.stdout.write(`${trace.ops.length} operation(s): spec and impl agree at every step\n`);
+  process.stdout.write(`${n} operation(s): spec and impl agree at every step${coverage(pacer, n)}\n`);
   return expectations(trace, surprises);
 }
 
 /** Reports results that differ from the trace's `expect`; the exit status. */
-function expectations(trace: Trace, surprises: string[]): number {
+function expectations(trace: Trace, surprises: Surprise[]): number {
   if (!trace.expect) return 0;
   if (surprises.length === 0) {
     process.stdout.write(`every result is the one the trace expects\n`);
     return 0;
   }
-  process.stdout.write(`${surprises.length} result(s) differ from the trace's expect:\n${surprises.map((x) => `  ${x}\n`).join("")}`);
+  process.stdout.write(`${surprises.length} result(s) differ from the trace's expect:\n${surprises.map((x) => `  ${showSurprise(x)}\n`).join("")}`);
   return 1;
 }
 
-function check(argv: string[]): number {
-  const { positionals } = parseArgs({ args: argv, options: {}, allowPositionals: true, strict: true });
+async function check(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { full: { type: "boolean" }, update: { type: "boolean" }, json: { type: "boolean" } },
+    allowPositionals: true,
+    strict: true,
+  });
   if (positionals.length !== 1) throw new UsageError("check: expected one trace FILE");
-  const trace = readTrace(positionals[0]!);
-  let state = boot(trace.config);
-  let broken = 0;
-  const report = (where: string, list: { invariant: string; message: string }[]) => {
+  const file = positionals[0]!;
+  const trace = readTrace(file);
+  const n = trace.ops.length;
+  const say = values.json ? (_: string) => {} : (text: string) => void process.stdout.write(text);
+  const pacer = new Pacer(values.full === true);
+  const progress = new Progress("check", n);
+  const violations: { step: number | "boot"; invariant: string; message: string }[] = [];
+  const report = (at: number | "boot", list: readonly { invariant: string; message: string }[]) => {
     for (const v of list) {
-      broken++;
-      process.stdout.write(`  ${where}: invariant ${v.invariant} broken: ${v.message}\n`);
+      violations.push({ step: at, invariant: v.invariant, message: v.message });
+      say(`  ${at === "boot" ? "boot" : `step ${at}`}: invariant ${v.invariant} broken: ${v.message}\n`);
     }
   };
+  const brokenBy = (prev: State, op: Op, s: { state: State; result: Result }) => [...(s.result.ok ? checkTransition(prev, op, s.state) : []), ...checkInvariants(s.state)];
+  let state = boot(trace.config);
   report("boot", checkInvariants(state));
-  const surprises: string[] = [];
-  trace.ops.forEach((op, i) => {
+  const surprises: Surprise[] = [];
+  const results: Result[] = [];
+  // The last state checked in full and found whole, to search back from when
+  // a later full check finds something broken.
+  let good = state;
+  let goodAt = -1;
+  let searched = false;
+  for (let i = 0; i < n; i++) {
+    const op = trace.ops[i]!;
+    const full = pacer.due(i, n);
+    const t0 = performance.now();
     const s = step(state, op);
-    process.stdout.write(`${String(i).padStart(4)} ${JSON.stringify(op)} -> ${showResult(s.result)}\n`);
+    results.push(s.result);
+    const note = trace.notes?.[String(i)];
+    say(`${String(i).padStart(4)} ${JSON.stringify(op)} -> ${showResult(s.result)}${note ? `   # ${note}` : ""}\n`);
     const miss = unexpected(trace, i, s.result);
     if (miss) surprises.push(miss);
-    if (s.result.ok) report(`step ${i}`, checkTransition(state, op, s.state));
-    report(`step ${i}`, checkInvariants(s.state));
+    if (full) {
+      const broken = brokenBy(state, op, s);
+      if (broken.length > 0 && !searched && goodAt < i - 1) {
+        // Steps since the last full check were not checked: find the first broken one.
+        searched = true;
+        let at = good;
+        for (let j = goodAt + 1; j < i; j++) {
+          const sj = step(at, trace.ops[j]!);
+          const b = brokenBy(at, trace.ops[j]!, sj);
+          if (b.length > 0) {
+            say(`  (found by the full check at step ${i}; steps ${goodAt + 1} to ${i} checked one by one:)\n`);
+            report(j, b);
+            break;
+          }
+          at = sj.state;
+        }
+      }
+      report(i, broken);
+      if (broken.length === 0) {
+        good = s.state;
+        goodAt = i;
+      }
+    }
+    pacer.took(performance.now() - t0, full);
     state = s.state;
-  });
-  process.stdout.write(broken === 0 ? `${trace.ops.length} operation(s): every invariant holds at every step\n` : `${broken} invariant violation(s)\n`);
-  return Math.max(broken === 0 ? 0 : 1, expectations(trace, surprises));
+    progress.tick(i);
+  }
+  progress.end();
+  let updated: number | undefined;
+  if (values.update) {
+    updated = results.filter((r, i) => trace.expect === undefined || !equal(r, trace.expect[i]!)).length;
+    try {
+      writeTrace(file, { ...trace, expect: results });
+    } catch (e) {
+      throw new TraceFileError(`check --update: cannot write ${file}: ${fileError(e)}`);
+    }
+  }
+  const unexpectedCount = values.update ? 0 : surprises.length;
+  if (values.json) {
+    writeJson({
+      command: "check",
+      file,
+      operations: n,
+      checkedInFull: pacer.checked,
+      violations,
+      unexpected: values.update ? [] : surprises,
+      ...(updated !== undefined ? { updated } : {}),
+      ok: violations.length === 0 && unexpectedCount === 0,
+    });
+    return violations.length > 0 || unexpectedCount > 0 ? 1 : 0;
+  }
+  say(violations.length === 0 ? `${n} operation(s): every invariant holds at every step${coverage(pacer, n)}\n` : `${violations.length} invariant violation(s)\n`);
+  if (values.update) {
+    say(`expect of ${file}: ${n} result(s) written, ${updated} of them new or changed\n`);
+    return violations.length === 0 ? 0 : 1;
+  }
+  return Math.max(violations.length === 0 ? 0 : 1, expectations(trace, surprises));
 }
 
-function draw(argv: string[]): number {
-  const { values, positionals } = parseArgs({ args: argv, options: { out: { type: "string" } }, allowPositionals: true, strict: true });
+async function draw(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { out: { type: "string" }, at: { type: "string" }, task: { type: "string", multiple: true }, container: { type: "string", multiple: true } },
+    allowPositionals: true,
+    strict: true,
+  });
   if (positionals.length !== 1) throw new UsageError("draw: expected one trace FILE");
   const trace = readTrace(positionals[0]!);
+  const n = trace.ops.length;
+  // --at N: the state after step N (numbered from 0, as check prints them); --at boot: before any
+  const last = values.at === undefined ? n - 1 : values.at === "boot" ? -1 : int(values.at, "at", 0)!;
+  if (last >= n) throw new UsageError(`--at: the trace has steps 0 to ${n - 1}, got ${last}`);
+  const ids = (xs: string[] | undefined, name: string, max: number) =>
+    (xs ?? []).map((x) => {
+      const id = int(x, name, 0)!;
+      if (id >= max) throw new UsageError(`--${name}: ids go from 0 to ${max - 1}, got ${id}`);
+      return id;
+    });
+  const selection = { tasks: ids(values.task, "task", trace.config.tasks), containers: ids(values.container, "container", trace.config.containers) };
   let state = boot(trace.config);
-  for (const op of trace.ops) state = step(state, op).state;
-  const text = toMermaid(state);
-  if (values.out) {
-    try {
-      mkdirSync(dirname(resolvePath(values.out)), { recursive: true });
-      writeFileSync(values.out, values.out.endsWith(".md") ? "```mermaid\n" + text + "```\n" : text);
-    } catch (e) {
-      throw new UsageError(`draw: cannot write ${values.out}: ${fileError(e)}`);
-    }
-    process.stdout.write(`the state after ${trace.ops.length} operation(s) drawn to ${values.out}\n`);
-  } else {
-    process.stdout.write(text);
+  for (let i = 0; i <= last; i++) state = step(state, trace.ops[i]!).state;
+  const g = toGraph(state, selection);
+  const what = `the state ${last < 0 ? "at boot" : `after step ${last}`}${selection.tasks.length || selection.containers.length ? ` (${[...selection.tasks.map((t) => `task ${t}`), ...selection.containers.map((c) => `container ${c}`)].join(", ")} and their neighbours)` : ""}`;
+  const out = values.out;
+  let text: string;
+  if (out?.endsWith(".svg")) text = await graphToSvg(g);
+  else if (out?.endsWith(".dot") || out?.endsWith(".gv")) text = graphToDot(g);
+  else {
+    text = graphToMermaid(g);
+    const big = mermaidTooBig(text, g);
+    if (big) process.stderr.write(`capmem: warning: the drawing has ${big}; renderers will refuse it: draw some tasks or containers (--task T, --container C) or write SVG (--out FILE.svg)\n`);
+    if (out?.endsWith(".md")) text = "```mermaid\n" + text + "```\n";
   }
+  if (out === undefined) {
+    process.stdout.write(text);
+    return 0;
+  }
+  try {
+    mkdirSync(dirname(resolvePath(out)), { recursive: true });
+    writeFileSync(out, text);
+  } catch (e) {
+    throw new UsageError(`draw: cannot write ${out}: ${fileError(e)}`);
+  }
+  process.stdout.write(`${what} drawn to ${out}\n`);
   return 0;
 }
 
@@ -360,6 +583,7 @@ async function exploreCommand(argv: string[]): Promise<number> {
       "spec-only": { type: "boolean" },
       out: { type: "string" },
       impl: { type: "string" },
+      json: { type: "boolean" },
     },
     strict: true,
   });
@@ -379,19 +603,29 @@ async function exploreCommand(argv: string[]): Promise<number> {
     onProgress: (r) => process.stderr.write(tty ? `\r${line(r)}` : `${line(r)}\n`),
   });
   process.stderr.write(`${tty ? "\r" : ""}${line(report)}${report.complete ? "" : ` (stopped at --max-states ${maxStates})`}\n`);
+  const searched = report.complete
+    ? `every state reachable in up to ${depth} operation(s)`
+    : `depths up to ${report.depthReached - 1} searched in full, depth ${report.depthReached} stopped at --max-states ${maxStates}`;
+  const json = {
+    command: "explore",
+    depth,
+    states: report.states,
+    transitions: report.edges,
+    depthReached: report.depthReached,
+    complete: report.complete,
+    seconds: report.seconds,
+    statesPerSecond: Math.round(report.states / Math.max(report.seconds, 0.001)),
+  };
   if (report.violation) {
     const dir = values.out ?? "counterexamples";
     const file = join(dir, `explore-depth-${report.violation.trace.ops.length}.json`);
-    const saved = saveTrace(file, report.violation.trace);
-    if (saved !== null) {
-      process.stdout.write(`${report.violation.message}\nshortest trace: ${report.violation.trace.ops.length} operation(s); could not write ${file} (${saved}), so here it is:\n${formatTrace(report.violation.trace)}`);
-      return 1;
-    }
     const again = report.violation.message.startsWith("spec and impl") ? `replay ${file}${values.impl ? ` --impl ${values.impl}` : ""}` : `check ${file}`;
-    process.stdout.write(`${report.violation.message}\nshortest trace: ${report.violation.trace.ops.length} operation(s), written to ${file}\nreplay it with:\n  ${replayCommand()} ${again}\n`);
+    const saved = deliver(report.violation.message, `shortest trace: ${report.violation.trace.ops.length} operation(s)`, report.violation.trace, file, again, values.json === true);
+    if (values.json) writeJson({ ...json, violation: saved, ok: false });
     return 1;
   }
-  process.stdout.write(`no violation in ${report.states} distinct states up to depth ${report.depthReached}\n`);
+  if (values.json) writeJson({ ...json, violation: null, ok: true });
+  else process.stdout.write(`no violation in ${report.states} distinct states: ${searched}\n`);
   return 0;
 }
 
@@ -441,9 +675,9 @@ export async function main(argv: string[]): Promise<number> {
       case "replay":
         return await replay(rest);
       case "check":
-        return check(rest);
+        return await check(rest);
       case "draw":
-        return draw(rest);
+        return await draw(rest);
       case "explore":
         return await exploreCommand(rest);
       case "docs":

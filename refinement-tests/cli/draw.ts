@@ -1,72 +1,206 @@
 /**
- * A spec state as a Mermaid flowchart: the account tree and who pays for
- * what, each task with its capabilities and mappings, the capability
- * derivation tree, the mapping database, containers and frames.
+ * A spec state as a graph: the account tree and who pays for what, each task
+ * with its capabilities and mappings, the capability derivation tree, the
+ * mapping database, containers, frames and DMA handles. One graph, two
+ * renderings: a Mermaid flowchart (for Markdown) and Graphviz DOT (which
+ * `capmem draw --out x.svg` lays out into SVG with Graphviz compiled to
+ * WebAssembly, no browser needed). A drawing can be cut down to some tasks
+ * and containers: their own nodes and everything one edge away.
  */
 import type { State } from "../../spec/state.js";
 import { rightsList } from "../../spec/vocabulary.js";
 
-const esc = (s: string) => s.replace(/"/g, "#quot;");
+type Shape = "box" | "stadium" | "subroutine" | "cylinder" | "hexagon";
+
+interface Node {
+  readonly id: string;
+  readonly lines: readonly string[];
+  readonly shape: Shape;
+  /** the subgraph it is drawn in (a task, or the accounts) */
+  readonly group?: string;
+  /** what it belongs to, for cutting the drawing down: "task:1", "container:2" */
+  readonly tags: readonly string[];
+}
+
+interface Edge {
+  readonly from: string;
+  readonly to: string;
+  readonly label: string;
+  readonly style: "solid" | "dotted" | "thick";
+}
+
+export interface Graph {
+  readonly groups: ReadonlyMap<string, string>;
+  readonly nodes: readonly Node[];
+  readonly edges: readonly Edge[];
+}
+
+/** What to draw: everything, or the nodes of some tasks and containers and their neighbours. */
+export interface Selection {
+  readonly tasks?: readonly number[];
+  readonly containers?: readonly number[];
+}
+
 const rights = (mask: number) => rightsList(mask).map((r) => r[0]).join("") || "-";
 
-export function toMermaid(s: State): string {
-  const out = ["flowchart TB"];
-  const line = (x: string) => out.push(`  ${x}`);
+/** The graph of a state (cut down to `selection` when one is given). */
+export function toGraph(s: State, selection: Selection = {}): Graph {
+  const groups = new Map<string, string>([["accounts", "accounts (quota: charged/quota)"]]);
+  const nodes: Node[] = [];
+  const edges: Edge[] = [];
+  const edge = (from: string, to: string, label: string, style: Edge["style"]) => edges.push({ from, to, label, style });
 
-  line('subgraph accounts["accounts (quota: charged/quota)"]');
   s.accounts.forEach((a, id) => {
     if (!a) return;
-    const ask = `${a.yieldRequest ? `<br/>yield request ${a.yieldRequest}` : ""}${a.requested ? `<br/>requested ${a.requested}` : ""}`;
-    line(`  A${id}["account ${id}<br/>frames ${a.framesCharged}/${a.frameQuota}<br/>objects ${a.objectsCharged}/${a.objectQuota}${ask}"]`);
+    const ask = [...(a.yieldRequest ? [`yield request ${a.yieldRequest}`] : []), ...(a.requested ? [`requested ${a.requested}`] : [])];
+    nodes.push({ id: `A${id}`, lines: [`account ${id}`, `frames ${a.framesCharged}/${a.frameQuota}`, `objects ${a.objectsCharged}/${a.objectQuota}`, ...ask], shape: "box", group: "accounts", tags: [`account:${id}`] });
+    if (a.parent !== null) edge(`A${a.parent}`, `A${id}`, "", "solid");
   });
-  s.accounts.forEach((a, id) => a && a.parent !== null && line(`  A${a.parent} --> A${id}`));
-  line("end");
 
   s.tasks.forEach((t, id) => {
     if (!t) return;
-    line(`subgraph T${id}["task ${id}"]`);
-    t.caps.forEach((c, slot) => c && line(`  K${id}_${slot}["slot ${slot}: ${c.kind} ${c.object} (${rights(c.rights)})"]`));
+    groups.set(`T${id}`, `task ${id}`);
+    t.caps.forEach((c, slot) => {
+      if (c) nodes.push({ id: `K${id}_${slot}`, lines: [`slot ${slot}: ${c.kind} ${c.object} (${rights(c.rights)})`], shape: "box", group: `T${id}`, tags: [`task:${id}`, `${c.kind}:${c.object}`] });
+    });
     const bits = (b: number) => (b ? `, ${b & 1 ? "R" : ""}${b & 2 ? "D" : ""}` : "");
-    t.pages.forEach((m, v) => m && line(`  M${id}_${v}(["page ${v} → frame ${m.frame} (${rights(m.rights)}${bits(m.bits)})"])`));
-    line("end");
-    line(`A${t.account} -. pays .-> T${id}`);
+    t.pages.forEach((m, v) => {
+      if (!m) return;
+      const tags = [`task:${id}`, ...(m.source.kind === "slot" ? [`container:${m.source.container}`] : [])];
+      nodes.push({ id: `M${id}_${v}`, lines: [`page ${v} → frame ${m.frame} (${rights(m.rights)}${bits(m.bits)})`], shape: "stadium", group: `T${id}`, tags });
+    });
+    edge(`A${t.account}`, `T${id}`, "pays", "dotted");
   });
 
   s.containers.forEach((c, id) => {
     if (!c) return;
-    const slots = c.slots
-      .map((x, i) => {
-        if (x.kind === "hard") return `${i}: frame ${x.frame}`;
-        if (x.kind === "soft") return `${i}: soft frame ${x.frame} @${x.epoch}`;
-        if (x.kind === "swapped") return `${i}: swapped to page ${x.page} (${s.swap[x.page]?.content})`;
-        return `${i}: empty`;
-      })
-      .join("<br/>");
-    line(`C${id}[["container ${id}<br/>${esc(slots)}"]]`);
-    line(`A${c.account} -. pays .-> C${id}`);
-    c.slots.forEach((x, i) => x.kind === "hard" && line(`C${id} -- "slot ${i}" --> F${x.frame}`));
+    const slots = c.slots.map((x, i) => {
+      if (x.kind === "hard") return `${i}: frame ${x.frame}`;
+      if (x.kind === "soft") return `${i}: soft frame ${x.frame} @${x.epoch}`;
+      if (x.kind === "swapped") return `${i}: swapped to page ${x.page} (${s.swap[x.page]?.content})`;
+      return `${i}: empty`;
+    });
+    nodes.push({ id: `C${id}`, lines: [`container ${id}`, ...slots], shape: "subroutine", tags: [`container:${id}`] });
+    edge(`A${c.account}`, `C${id}`, "pays", "dotted");
+    c.slots.forEach((x, i) => x.kind === "hard" && edge(`C${id}`, `F${x.frame}`, `slot ${i}`, "solid"));
   });
 
   s.handles.forEach((h, id) => {
     if (!h) return;
-    line(`H${id}{{"DMA handle ${id}"}}`);
-    line(`A${h.account} -. pays .-> H${id}`);
-    line(`H${id} == wires ==> F${h.frame}`);
+    nodes.push({ id: `H${id}`, lines: [`DMA handle ${id}`], shape: "hexagon", tags: [`dma:${id}`] });
+    edge(`A${h.account}`, `H${id}`, "pays", "dotted");
+    edge(`H${id}`, `F${h.frame}`, "wires", "thick");
   });
 
   s.frames.forEach((f, id) => {
     if (f.refs === 0 && f.wired === 0) return;
-    line(`F${id}[("frame ${id}<br/>content ${f.content}, refs ${f.refs}, epoch ${f.epoch}${f.wired ? `, wired ${f.wired}` : ""}")]`);
+    nodes.push({ id: `F${id}`, lines: [`frame ${id}`, `content ${f.content}, refs ${f.refs}, epoch ${f.epoch}${f.wired ? `, wired ${f.wired}` : ""}`], shape: "cylinder", tags: [`frame:${id}`] });
   });
 
   // derivation tree and mapping database
   s.tasks.forEach((t, id) => {
-    t?.caps.forEach((c, slot) => c?.parent && line(`K${c.parent.task}_${c.parent.slot} -->|derived| K${id}_${slot}`));
+    t?.caps.forEach((c, slot) => c?.parent && edge(`K${c.parent.task}_${c.parent.slot}`, `K${id}_${slot}`, "derived", "solid"));
     t?.pages.forEach((m, v) => {
       if (!m) return;
-      if (m.source.kind === "map") line(`M${m.source.parent.task}_${m.source.parent.vpage} -->|mapped| M${id}_${v}`);
-      else line(`K${m.source.cap.task}_${m.source.cap.slot} -.->|"authorizes (slot ${m.source.container}:${m.source.index})"| M${id}_${v}`);
+      if (m.source.kind === "map") edge(`M${m.source.parent.task}_${m.source.parent.vpage}`, `M${id}_${v}`, "mapped", "solid");
+      else edge(`K${m.source.cap.task}_${m.source.cap.slot}`, `M${id}_${v}`, `authorizes (slot ${m.source.container}:${m.source.index})`, "dotted");
     });
   });
+  return cut({ groups, nodes, edges }, selection);
+}
+
+/** The selected nodes and everything one edge away; a task's own edges count as the task's (its subgraph). */
+function cut(g: Graph, selection: Selection): Graph {
+  const wanted = new Set([...(selection.tasks ?? []).map((t) => `task:${t}`), ...(selection.containers ?? []).map((c) => `container:${c}`)]);
+  if (wanted.size === 0) return g;
+  const core = new Set(g.nodes.filter((n) => n.tags.some((t) => wanted.has(t))).map((n) => n.id));
+  for (const t of selection.tasks ?? []) core.add(`T${t}`);
+  const keep = new Set(core);
+  for (const e of g.edges) {
+    if (core.has(e.from)) keep.add(e.to);
+    if (core.has(e.to)) keep.add(e.from);
+  }
+  const nodes = g.nodes.filter((n) => keep.has(n.id));
+  const edges = g.edges.filter((e) => keep.has(e.from) && keep.has(e.to));
+  const used = new Set(nodes.map((n) => n.group).filter((x) => x !== undefined));
+  for (const t of selection.tasks ?? []) used.add(`T${t}`);
+  return { groups: new Map([...g.groups].filter(([k]) => used.has(k))), nodes, edges };
+}
+
+// ---------------------------------------------------------------------------
+// Mermaid
+
+/** Mermaid's default limits: a renderer refuses a diagram past either. */
+export const MERMAID_MAX_TEXT = 50_000;
+export const MERMAID_MAX_EDGES = 500;
+
+const mermaidText = (s: string) => s.replace(/"/g, "#quot;");
+const MERMAID_SHAPE: Record<Shape, [string, string]> = {
+  box: ["[", "]"],
+  stadium: ["([", "])"],
+  subroutine: ["[[", "]]"],
+  cylinder: ["[(", ")]"],
+  hexagon: ["{{", "}}"],
+};
+const MERMAID_ARROW: Record<Edge["style"], string> = { solid: "-->", dotted: "-.->", thick: "==>" };
+
+export function toMermaid(s: State, selection: Selection = {}): string {
+  return graphToMermaid(toGraph(s, selection));
+}
+
+export function graphToMermaid(g: Graph): string {
+  const out = ["flowchart TB"];
+  const node = (n: Node, indent: string) => {
+    const [open, close] = MERMAID_SHAPE[n.shape];
+    out.push(`${indent}${n.id}${open}"${mermaidText(n.lines.join("<br/>"))}"${close}`);
+  };
+  const grouped = new Map<string, Node[]>();
+  for (const n of g.nodes) if (n.group) grouped.set(n.group, [...(grouped.get(n.group) ?? []), n]);
+  for (const [id, label] of g.groups) {
+    out.push(`  subgraph ${id}["${mermaidText(label)}"]`);
+    for (const n of grouped.get(id) ?? []) node(n, "    ");
+    out.push("  end");
+  }
+  for (const n of g.nodes) if (!n.group) node(n, "  ");
+  for (const e of g.edges) out.push(`  ${e.from} ${MERMAID_ARROW[e.style]}${e.label ? `|"${mermaidText(e.label)}"|` : ""} ${e.to}`);
   return out.join("\n") + "\n";
+}
+
+/** Why a renderer would refuse this Mermaid text, or null. */
+export function mermaidTooBig(text: string, g: Graph): string | null {
+  if (text.length <= MERMAID_MAX_TEXT && g.edges.length <= MERMAID_MAX_EDGES) return null;
+  return `${text.length.toLocaleString("en")} characters and ${g.edges.length} edges, past Mermaid's default limits (${MERMAID_MAX_TEXT.toLocaleString("en")} characters, ${MERMAID_MAX_EDGES} edges)`;
+}
+
+// ---------------------------------------------------------------------------
+// Graphviz
+
+const DOT_SHAPE: Record<Shape, string> = { box: "box", stadium: "box", subroutine: "box3d", cylinder: "cylinder", hexagon: "hexagon" };
+const dotText = (s: string) => JSON.stringify(s);
+
+export function graphToDot(g: Graph): string {
+  const out = ["digraph capmem {", '  node [fontname="Helvetica", fontsize=10]; edge [fontname="Helvetica", fontsize=9];'];
+  const node = (n: Node, indent: string) =>
+    out.push(`${indent}${n.id} [label=${dotText(n.lines.join("\n"))}, shape=${DOT_SHAPE[n.shape]}${n.shape === "stadium" ? ', style="rounded"' : ""}];`);
+  const grouped = new Map<string, Node[]>();
+  for (const n of g.nodes) if (n.group) grouped.set(n.group, [...(grouped.get(n.group) ?? []), n]);
+  for (const [id, label] of g.groups) {
+    out.push(`  subgraph cluster_${id} {`, `    label=${dotText(label)};`);
+    // an edge may end at a task itself (who pays for it): an invisible anchor stands for the task
+    if (id.startsWith("T")) out.push(`    ${id} [label="", shape=point, style=invis];`);
+    for (const n of grouped.get(id) ?? []) node(n, "    ");
+    out.push("  }");
+  }
+  for (const n of g.nodes) if (!n.group) node(n, "  ");
+  const style = { solid: "", dotted: ", style=dashed", thick: ", penwidth=2.5" };
+  for (const e of g.edges) out.push(`  ${e.from} -> ${e.to} [label=${dotText(e.label)}${style[e.style]}${e.to.startsWith("T") ? `, lhead=cluster_${e.to}` : ""}];`);
+  out.push("}");
+  return out.join("\n") + "\n";
+}
+
+/** SVG of a graph, laid out by Graphviz (WebAssembly). */
+export async function graphToSvg(g: Graph): Promise<string> {
+  const { instance } = await import("@viz-js/viz");
+  const viz = await instance();
+  return viz.renderString(graphToDot(g), { format: "svg", graphAttributes: { compound: true } });
 }

@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { z } from "zod";
-import { type Config, type Result, Trace } from "../../spec/vocabulary.js";
+import { type Config, type Op, type Result, Trace } from "../../spec/vocabulary.js";
 import { equal } from "../harness/compare.js";
 
 export class TraceFileError extends Error {
@@ -21,7 +21,9 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 /** Human-readable lines for a failed parse, one per problem (at most `limit`). */
 export function describeIssues(error: z.ZodError, limit = 10): string[] {
-  const lines = error.issues.slice(0, limit).map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+  // a bad key of a record (a note's step number) says why in a nested issue
+  const why = (issue: z.core.$ZodIssue) => (issue.code === "invalid_key" && issue.issues[0] ? `${issue.issues[0].message} (got "${String(issue.path.at(-1))}")` : issue.message);
+  const lines = error.issues.slice(0, limit).map((issue) => `${formatPath(issue.path)}: ${why(issue)}`);
   if (error.issues.length > limit) lines.push(`... and ${error.issues.length - limit} more`);
   return lines;
 }
@@ -89,10 +91,13 @@ export function writeTrace(file: string, trace: Trace): void {
   writeFileSync(file, formatTrace(trace));
 }
 
-/** A trace as JSON text, one operation (and one expected result) per line; a name and description are kept. */
+/** A trace as JSON text, one operation (and one expected result) per line; a name, description and notes are kept. */
 export function formatTrace(trace: Trace): string {
   const lines = (xs: readonly unknown[]) => xs.map((x) => "    " + JSON.stringify(x)).join(",\n");
-  const expect = trace.expect ? `,\n  "expect": [\n${lines(trace.expect)}\n  ]` : "";
+  const notes = trace.notes ? Object.entries(trace.notes).sort((a, b) => Number(a[0]) - Number(b[0])) : [];
+  const expect =
+    (trace.expect ? `,\n  "expect": [\n${lines(trace.expect)}\n  ]` : "") +
+    (trace.notes ? `,\n  "notes": {${notes.length ? "\n" + notes.map(([k, v]) => `    ${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(",\n") + "\n  " : ""}}` : "");
   const head = `${trace.name !== undefined ? `  "name": ${JSON.stringify(trace.name)},\n` : ""}${trace.description !== undefined ? `  "description": ${JSON.stringify(trace.description)},\n` : ""}`;
   return `{\n${head}  "config": ${JSON.stringify(trace.config)},\n  "ops": [\n${lines(trace.ops)}\n  ]${expect}\n}\n`;
 }
@@ -108,11 +113,21 @@ export function showResult(r: Result): string {
 }
 
 /** If the trace says what step i must return and `got` is something else, a line saying so. */
-export function unexpected(trace: Trace, i: number, got: Result): string | null {
-  const want = trace.expect?.[i];
-  if (want === undefined) return null;
-  return equal(want, got) ? null : `step ${i} ${JSON.stringify(trace.ops[i])}: expected ${showResult(want)}, got ${showResult(got)}`;
+export function unexpected(trace: Trace, i: number, got: Result): Surprise | null {
+  const expected = trace.expect?.[i];
+  if (expected === undefined) return null;
+  return equal(expected, got) ? null : { step: i, op: trace.ops[i]!, expected, got };
 }
+
+/** A result that differs from the trace's `expect`. */
+export interface Surprise {
+  readonly step: number;
+  readonly op: Op;
+  readonly expected: Result;
+  readonly got: Result;
+}
+
+export const showSurprise = (x: Surprise): string => `step ${x.step} ${JSON.stringify(x.op)}: expected ${showResult(x.expected)}, got ${showResult(x.got)}`;
 
 /** The memory capmem will allow one configuration's two machines (spec and impl) to take. */
 export const CONFIG_BUDGET = 2 * 1024 ** 3;
