@@ -1,4 +1,8 @@
-/** The capmem implementation: typed-array machine, abstraction function, representation checks. */
-export { Machine, E, OK } from "./machine.js";
+/**
+ * The impl as a library (`import { Machine } from "capmem/impl"`): the
+ * machine to subclass for `--impl`, its abstraction function and its
+ * representation invariants.
+ */
+export { Machine } from "./machine.js";
 export { toSpec } from "./abstraction.js";
 export { checkRepresentation, REPR_INVARIANTS } from "./check.js";

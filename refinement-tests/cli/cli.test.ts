@@ -3,7 +3,7 @@
  * files in a temporary directory.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -436,5 +436,44 @@ describe("capmem schema", () => {
     const schema = JSON.parse(r.out) as { $schema?: string };
     expect(schema.$schema).toMatch(/json-schema/);
     expect(readFileSync(join(ROOT, "docs/trace.schema.json"), "utf8")).toBe(r.out);
+  });
+});
+
+describe("the package", () => {
+  it("npm pack gives compiled JavaScript with types: the command runs without the sources, and the library imports by name", () => {
+    const packed = spawnSync("npm", ["pack", "--json", "--pack-destination", dir], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+    expect(packed.status, packed.stderr).toBe(0);
+    const files: string[] = JSON.parse(packed.stdout)[0].files.map((f: { path: string }) => f.path);
+    expect(files).toContain("dist/refinement-tests/cli/cli.js");
+    expect(files).toContain("dist/spec/index.d.ts");
+    expect(files.some((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toBe(false);
+    // install it by hand (no network): the tarball as node_modules/capmem, its dependencies from this clone
+    const app = join(dir, "app");
+    mkdirSync(join(app, "node_modules"), { recursive: true });
+    const tgz = readdirSync(dir).find((f) => f.endsWith(".tgz"))!;
+    expect(spawnSync("tar", ["xzf", join(dir, tgz), "-C", join(app, "node_modules")]).status).toBe(0);
+    renameSync(join(app, "node_modules", "package"), join(app, "node_modules", "capmem"));
+    for (const dep of ["fast-check", "pure-rand", "zod", "tsx", "esbuild", "@esbuild", "get-tsconfig", "resolve-pkg-maps", "@viz-js"]) {
+      if (existsSync(join(ROOT, "node_modules", dep))) symlinkSync(join(ROOT, "node_modules", dep), join(app, "node_modules", dep));
+    }
+    writeFileSync(join(app, "good.json"), JSON.stringify(GOOD));
+    const bin = join(app, "node_modules", "capmem", "refinement-tests", "cli", "bin", "capmem.mjs");
+    const run = spawnSync(process.execPath, [bin, "replay", "good.json"], { cwd: app, encoding: "utf8" });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain("5 operation(s): spec and impl agree at every step");
+    writeFileSync(
+      join(app, "use.mjs"),
+      `import { boot, step } from "capmem/spec";
+import { Machine } from "capmem/impl";
+import { runTrace, readTrace } from "capmem";
+const t = readTrace("good.json");
+runTrace(t);
+console.log(JSON.stringify([step(boot(t.config), t.ops[0]).result, new Machine(t.config).apply(t.ops[0])]));
+`,
+    );
+    const lib = spawnSync(process.execPath, ["use.mjs"], { cwd: app, encoding: "utf8" });
+    expect(lib.status, lib.stderr).toBe(0);
+    expect(lib.stdout.trim()).toBe('[{"ok":true,"value":0},{"ok":true,"value":0}]');
+    expect(spawnSync(process.execPath, [bin, "docs"], { cwd: app, encoding: "utf8" }).stderr).toContain("a clone of the repository has and the package does not");
   });
 });

@@ -8,8 +8,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve as resolvePath } from "node:path";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve as resolvePath, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import fc from "fast-check";
@@ -26,7 +26,7 @@ import { Divergence, formatStats, Lockstep, newStats, Pacer, type Stats } from "
 import { equal } from "../harness/compare.js";
 import { graphToDot, graphToMermaid, graphToSvg, mermaidTooBig, toGraph } from "./draw.js";
 import { explore, type ExploreReport, TINY_CONFIG } from "../harness/explore.js";
-import { generateDocs, ROOT, staleFiles, strayReferenceFiles } from "../docs/reference.js";
+import { generateDocs, PACKAGE_ROOT, ROOT, staleFiles, strayReferenceFiles } from "../docs/reference.js";
 import { checkFootprint, describeIssues, fileError, formatTrace, parseJson, readTrace, showResult, showSurprise, type Surprise, TraceFileError, traceJsonSchema, unexpected, writeTrace } from "./traces.js";
 
 class UsageError extends Error {}
@@ -81,6 +81,13 @@ async function loadImpl(module: string | undefined): Promise<(new (config: Confi
   if (module === undefined) return undefined;
   const url = pathToFileURL(resolvePath(module)).href;
   let mod: { default?: unknown };
+  const g = globalThis as { capmemTypeScript?: boolean };
+  if (/\.[mc]?ts$/.test(module) && !g.capmemTypeScript) {
+    // the compiled package: TypeScript impls still load, through tsx
+    const { register } = await import("tsx/esm/api");
+    register();
+    g.capmemTypeScript = true;
+  }
   try {
     mod = (await import(url)) as { default?: unknown };
   } catch (e) {
@@ -293,8 +300,9 @@ function deliver(headline: string, lead: string, trace: Trace, file: string, aga
 
 /** How to run capmem from the current directory: npm in the package, node elsewhere. */
 function replayCommand(): string {
-  const root = resolvePath(import.meta.dirname, "../..");
+  const root = PACKAGE_ROOT;
   if (resolvePath(process.cwd()) === root) return "npm run capmem --";
+  if (root.split(sep).includes("node_modules")) return "npx capmem";
   const bin = relative(process.cwd(), join(root, "refinement-tests/cli/bin/capmem.mjs"));
   return `node ${bin.includes(" ") ? JSON.stringify(bin) : bin}`;
 }
@@ -631,6 +639,7 @@ async function exploreCommand(argv: string[]): Promise<number> {
 
 function docsCommand(argv: string[]): number {
   const { values } = parseArgs({ args: argv, options: { check: { type: "boolean" } }, strict: true });
+  if (!existsSync(join(ROOT, "spec/operations.ts"))) throw new UsageError("docs: the docs are generated from the spec's TypeScript sources, which a clone of the repository has and the package does not");
   const generated = generateDocs();
   const stale = staleFiles(generated);
   const stray = strayReferenceFiles(generated);

@@ -12,7 +12,7 @@
  * silently from the spec.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { z } from "zod";
 import { INVARIANTS } from "../../spec/invariants.js";
 import { TRANSITION_INVARIANTS } from "../../spec/transitions.js";
@@ -22,7 +22,13 @@ import { ERROR_CODES, type ErrorCode, Op, OP_KINDS, type OpKind, type Trace } fr
 import { toMermaid } from "../cli/draw.js";
 import { parseTrace, showResult } from "../cli/traces.js";
 
-export const ROOT = join(import.meta.dirname, "../..");
+/** The package's root: the nearest folder up with a package.json (the sources run from refinement-tests/docs, the compiled package from dist/refinement-tests/docs). */
+export const PACKAGE_ROOT = ((): string => {
+  let dir = import.meta.dirname;
+  while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+})();
+export const ROOT = PACKAGE_ROOT;
 
 const read = (rel: string) => readFileSync(join(ROOT, rel), "utf8");
 

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-// The capmem command. Runs the TypeScript sources through tsx's loader.
-import { register } from "tsx/esm/api";
+// The capmem command. In a clone of the repository it runs the TypeScript
+// sources through tsx's loader; in the package (npm pack), which holds the
+// compiled JavaScript and no sources, it runs that.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
 // `npm run capmem -- ...` runs in the package root; relative paths the user
 // gave are relative to where they typed it (npm says where: INIT_CWD).
@@ -16,6 +19,14 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-register();
-const { main } = await import("../cli.ts");
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+let main;
+if (existsSync(`${root}spec/operations.ts`)) {
+  const { register } = await import("tsx/esm/api");
+  register();
+  globalThis.capmemTypeScript = true; // --impl modules in TypeScript load as they are
+  ({ main } = await import("../cli.ts"));
+} else {
+  ({ main } = await import(`${root}dist/refinement-tests/cli/cli.js`));
+}
 process.exitCode = await main(process.argv.slice(2));
