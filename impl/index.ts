@@ -1,8 +1,8 @@
 /**
- * The impl as a library (`import { Machine } from "capmem/impl"`): the
- * machine to subclass for `--impl`, its abstraction function and its
- * representation invariants.
+ * The capmem implementation: typed-array machine (subclass it for --impl),
+ * abstraction function, representation checks. The package exports it as
+ * "capmem/impl".
  */
-export { Machine } from "./machine.js";
+export { Machine, E, OK } from "./machine.js";
 export { toSpec } from "./abstraction.js";
 export { checkRepresentation, REPR_INVARIANTS } from "./check.js";

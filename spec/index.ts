@@ -1,10 +1,18 @@
 /**
- * The spec as a library (`import { boot, step } from "capmem/spec"`): the
- * operation vocabulary, the boot state, one step of the model, and the named
- * properties.
+ * The capmem specification: vocabulary, state, operations (one family per
+ * file), invariants. The package exports it as "capmem/spec".
  */
 export * from "./vocabulary.js";
-export { boot, type State } from "./state.js";
+export * from "./state.js";
 export { OPERATIONS, step, type Step } from "./operations.js";
-export { checkInvariants, INVARIANTS, type Invariant, type Violation } from "./invariants.js";
-export { checkTransition, TRANSITION_INVARIANTS, type TransitionInvariant } from "./transitions.js";
+export * from "./accounts.js";
+export * from "./tasks.js";
+export * from "./containers.js";
+export * from "./capabilities.js";
+export * from "./mappings.js";
+export * from "./memory.js";
+export * from "./dma.js";
+export * from "./physmem.js";
+export * from "./invariants.js";
+export * from "./transitions.js";
+export { closure, applyRemoval, remove, capChildren, mapChildren } from "./removal.js";
