@@ -333,7 +333,12 @@ export default class Late extends Machine {
     expect(r.code).toBe(0);
     const missing = capmem("fuzz", "--config", "smal");
     expect(missing.code).toBe(2);
-    expect(missing.err).toContain("the named configurations are small, random, boundary");
+    expect(missing.err).toContain("the named configurations are small, tiny, random, boundary");
+    const explored = capmem("explore", "--config", "smal");
+    expect(explored.code).toBe(2);
+    expect(explored.err).toContain("the named configurations are tiny, small");
+    expect(capmem("explore", "--config", "small", "--depth", "1", "--spec-only").code).toBe(0);
+    expect(capmem("fuzz", "--config", "tiny", "--traces", "2", "--quiet").code).toBe(0);
   });
 });
 

@@ -32,11 +32,11 @@ import { checkFootprint, describeIssues, fileError, formatTrace, parseJson, read
 class UsageError extends Error {}
 
 const USAGE = `usage:
-  capmem fuzz   [--seed S] [--time SECONDS] [--traces N] [--steps N] [--config small|random|boundary|FILE]
+  capmem fuzz   [--seed S] [--time SECONDS] [--traces N] [--steps N] [--config small|tiny|random|boundary|FILE]
                 [--shard I/N] [--out DIR] [--impl MODULE] [--quiet] [--json]
   capmem replay FILE [--impl MODULE] [--full] [--json]
   capmem check  FILE [--full] [--update] [--json]
-  capmem explore [--depth D] [--config tiny|FILE] [--max-states N] [--spec-only] [--out DIR] [--impl MODULE] [--json]
+  capmem explore [--depth D] [--config tiny|small|FILE] [--max-states N] [--spec-only] [--out DIR] [--impl MODULE] [--json]
   capmem draw   FILE [--at N|boot] [--task T]... [--container C]... [--out FILE.mmd|.md|.dot|.svg]
   capmem schema
   capmem docs   [--check]
@@ -133,10 +133,11 @@ function readConfig(file: string, named: string): Config {
 /** fuzz's --config: the small config, random small configs, boundary configs, all of them alternating, or a file. */
 function configChoice(choice: string): fc.Arbitrary<Config> | "alternate" {
   if (choice === "small") return fc.constant(SMALL_CONFIG);
+  if (choice === "tiny") return fc.constant(TINY_CONFIG);
   if (choice === "random") return configArb;
   if (choice === "boundary") return boundaryConfigArb;
   if (choice === "alternate") return "alternate";
-  return fc.constant(readConfig(choice, "small, random, boundary"));
+  return fc.constant(readConfig(choice, "small, tiny, random, boundary"));
 }
 
 // ---------------------------------------------------------------------------
@@ -598,7 +599,8 @@ async function exploreCommand(argv: string[]): Promise<number> {
   if (values["spec-only"] && values.impl !== undefined) throw new UsageError("explore: --spec-only explores the spec alone, so --impl would be ignored: give one or the other");
   const depth = int(values.depth, "depth", 0) ?? 3;
   const maxStates = int(values["max-states"], "max-states", 1) ?? 1_000_000;
-  const config = values.config === undefined || values.config === "tiny" ? TINY_CONFIG : readConfig(values.config, "tiny");
+  // the fixed configurations fuzz knows too (random and boundary are families, not states to start from)
+  const config = values.config === undefined || values.config === "tiny" ? TINY_CONFIG : values.config === "small" ? SMALL_CONFIG : readConfig(values.config, "tiny, small");
   const tty = process.stderr.isTTY === true;
   const line = (r: ExploreReport) =>
     `explore depth ${r.depthReached}/${depth}: ${r.states} distinct states, ${r.edges} transitions, ${Math.round(r.states / Math.max(r.seconds, 0.001))} states/s, ${r.seconds.toFixed(1)} s`;
