@@ -22,24 +22,31 @@ import type { Config, Op, OpKind, Result, Trace } from "../../spec/vocabulary.js
 import { Config as ConfigSchema, OP_KINDS } from "../../spec/vocabulary.js";
 import type { Machine } from "../../impl/machine.js";
 import { boundaryConfigArb, configArb, intentArb, type Intent, SMALL_CONFIG } from "../harness/generate.js";
-import { Divergence, formatStats, Lockstep, newStats, Pacer, type Stats } from "../harness/lockstep.js";
+import { Divergence, formatStats, Lockstep, newStats, opsOf, Pacer, type Stats } from "../harness/lockstep.js";
 import { equal } from "../harness/compare.js";
 import { graphToDot, graphToMermaid, graphToSvg, mermaidTooBig, toGraph } from "./draw.js";
 import { explore, type ExploreReport, TINY_CONFIG } from "../harness/explore.js";
+import { Driver, DriverSetupError } from "../driver/client.js";
+import { serve } from "../driver/serve.js";
+import { protocolJsonSchema } from "../driver/protocol.js";
+import { itfToTrace, traceToItf } from "./itf.js";
 import { generateDocs, PACKAGE_ROOT, ROOT, staleFiles, strayReferenceFiles } from "../docs/reference.js";
-import { checkFootprint, describeIssues, fileError, formatTrace, parseJson, readTrace, showResult, showSurprise, type Surprise, TraceFileError, traceJsonSchema, unexpected, writeTrace } from "./traces.js";
+import { checkFootprint, describeIssues, fileError, formatTrace, parseJson, readText, readTrace, showResult, showSurprise, type Surprise, TraceFileError, traceJsonSchema, unexpected, writeTrace } from "./traces.js";
 
 class UsageError extends Error {}
 
 const USAGE = `usage:
   capmem fuzz   [--seed S] [--time SECONDS] [--traces N] [--steps N] [--config small|tiny|random|boundary|FILE]
-                [--shard I/N] [--out DIR] [--impl MODULE] [--quiet] [--json]
-  capmem replay FILE [--impl MODULE] [--full] [--json]
+                [--shard I/N] [--out DIR] [--impl MODULE | --impl-cmd CMD] [--quiet] [--json]
+  capmem replay FILE [--impl MODULE | --impl-cmd CMD] [--full] [--json]
   capmem check  FILE [--full] [--update] [--json]
-  capmem explore [--depth D] [--config tiny|small|FILE] [--max-states N] [--spec-only] [--out DIR] [--impl MODULE] [--json]
+  capmem explore [--depth D] [--config tiny|small|FILE] [--max-states N] [--spec-only] [--out DIR] [--impl MODULE | --impl-cmd CMD] [--json]
   capmem draw   FILE [--at N|boot] [--task T]... [--container C]... [--out FILE.mmd|.md|.dot|.svg]
-  capmem schema
+  capmem schema [--protocol]
   capmem docs   [--check]
+  capmem driver [--impl MODULE]
+  capmem export --itf FILE [--out FILE]
+  capmem import --itf FILE [--config small|tiny|FILE] [--out FILE]
 
 fuzz     random state-aware traces run on spec and impl in lockstep (defaults: 10 s,
          up to 100 operations a trace, small and random configs alternating, and
@@ -59,7 +66,7 @@ draw     the spec state after a trace (or after step N) as a Mermaid flowchart, 
          Graphviz DOT, or SVG: accounts and who pays, tasks with their capabilities
          and mappings, derivation and mapping trees, containers, frames and DMA
          handles; --task and --container draw those and their neighbours only
-schema   prints the JSON Schema of trace files
+schema   prints the JSON Schema of trace files (--protocol: of the driver protocol)
 docs     regenerates docs/reference (a page per operation and invariant, from the
          spec) and the generated parts of docs/scenarios; --check only reports
          what is out of date (exit 1)
@@ -67,8 +74,15 @@ replay and check compare each result with the trace's "expect", if it has one. O
 traces over 1,000 operations they check every result, but the states (invariants,
 abstraction) at paced steps, and name the first bad step if one is found; --full
 checks every state. --json prints a summary object instead of text, for tools.
+driver   serves impl/ (or --impl MODULE) over the driver protocol on stdin/stdout
+export   a trace as ITF (Apalache ADR-015, read by Apalache and Quint): the spec's
+         state after each step, with the operation and its result
+import   an ITF trace whose actions are capmem operations, as a capmem trace (its
+         results become expect)
 --impl   an ES module (.mts or .mjs outside this package) whose default export is
-         a class like impl/machine.ts's Machine (usually a subclass overriding exec): fuzz your own impl`;
+         a class like impl/machine.ts's Machine (usually a subclass overriding exec): fuzz your own impl
+--impl-cmd  a command that starts a driver for an implementation in any language,
+         spoken to in JSON lines (docs/protocol.md); --driver-timeout S per answer (default 10)`;
 
 function int(value: string | undefined, name: string, min: number): number | undefined {
   if (value === undefined) return undefined;
@@ -112,6 +126,27 @@ function loadError(e: unknown, module: string): string {
   }
   return lines.join("\n  ");
 }
+
+/** The implementation under test: --impl (a module in this process) or --impl-cmd (a driver process). */
+async function implUnderTest(values: { impl?: string; "impl-cmd"?: string; "driver-timeout"?: string }) {
+  if (values.impl !== undefined && values["impl-cmd"] !== undefined) throw new UsageError("--impl and --impl-cmd both name the implementation under test: give one");
+  const seconds = values["driver-timeout"] === undefined ? 10 : Number(values["driver-timeout"]);
+  if (!(seconds > 0)) throw new UsageError(`--driver-timeout: expected a number of seconds > 0, got "${values["driver-timeout"]}"`);
+  if (values["impl-cmd"] !== undefined && values["impl-cmd"].trim() === "") throw new UsageError("--impl-cmd: expected a command");
+  const driver = values["impl-cmd"] !== undefined ? new Driver(values["impl-cmd"], seconds * 1000) : undefined;
+  if (driver) drivers.push(driver);
+  const flags = values.impl !== undefined ? ` --impl ${values.impl}` : driver ? ` --impl-cmd ${JSON.stringify(driver.command)}` : "";
+  return { Impl: await loadImpl(values.impl), driver, flags };
+}
+
+/** Drivers started by this command, told bye when it ends. */
+const drivers: Driver[] = [];
+
+const IMPL_OPTIONS = {
+  impl: { type: "string" },
+  "impl-cmd": { type: "string" },
+  "driver-timeout": { type: "string" },
+} as const;
 
 /** A configuration from a JSON file, validated; TraceFileError names the problem. */
 function readConfig(file: string, named: string): Config {
@@ -169,7 +204,7 @@ async function fuzz(argv: string[]): Promise<number> {
       config: { type: "string" },
       shard: { type: "string" },
       out: { type: "string" },
-      impl: { type: "string" },
+      ...IMPL_OPTIONS,
       quiet: { type: "boolean" },
       json: { type: "boolean" },
     },
@@ -192,7 +227,7 @@ async function fuzz(argv: string[]): Promise<number> {
     shards = Number(m[2]);
   }
   const outDir = values.out ?? "counterexamples";
-  const Impl = await loadImpl(values.impl);
+  const { Impl, driver, flags } = await implUnderTest(values);
   const configs = configChoice(values.config ?? "alternate");
   // Alternate: the fixed small configuration, a random small one, and every
   // sixteenth trace one at the impl's structural boundaries, with traces five
@@ -206,7 +241,17 @@ async function fuzz(argv: string[]): Promise<number> {
   const traceArb = (k: number) => fc.tuple(arbFor(k), fc.array(intentArb, { minLength: 1, maxLength: boundary(k) ? 5 * steps : steps, size: "max" }));
   /** Runs one trace; with `stopAt`, stops (without failing) once that time has passed, so --time holds inside long traces too. */
   const runOne = ([config, intents]: [Config, Intent[]], stats?: Stats, stopAt = Infinity) => {
-    const ls = new Lockstep(config, { concrete: true, stats, Impl });
+    const ls = new Lockstep(config, { concrete: true, stats, Impl, driver });
+    if (driver) {
+      // a driver gets the whole trace in one message (the spec says what it will be)
+      const ops = opsOf(config, intents);
+      ls.prefetch(ops);
+      for (let i = 0; i < ops.length; i++) {
+        if ((i & 63) === 63 && Date.now() > stopAt) return;
+        ls.run(ops[i]!);
+      }
+      return;
+    }
     for (let i = 0; i < intents.length; i++) {
       if ((i & 63) === 63 && Date.now() > stopAt) return;
       ls.runIntent(intents[i]!);
@@ -243,7 +288,7 @@ async function fuzz(argv: string[]): Promise<number> {
     };
   };
   // Say the seed first: a run that is killed or hangs can still be repeated.
-  process.stderr.write(`fuzz seed ${seed} shard ${shard}/${shards}${values.impl ? `, impl ${values.impl}` : ""}\n`);
+  process.stderr.write(`fuzz seed ${seed} shard ${shard}/${shards}${values.impl ? `, impl ${values.impl}` : ""}${driver ? `, driver "${driver.command}"` : ""}\n`);
   for (let k = shard; traces < maxTraces && Date.now() < deadline; k += shards) {
     const traceSeed = traceSeedOf(seed, k);
     const value = fc.sample(traceArb(k), { seed: traceSeed, numRuns: 1 })[0]!;
@@ -268,7 +313,7 @@ async function fuzz(argv: string[]): Promise<number> {
       }
       const file = join(outDir, `counterexample-${traceSeed}.json`);
       const shown = isAbsolute(file) ? file : relative(process.cwd(), resolvePath(file));
-      const saved = deliver(found.what.split("\n")[0]!, `shrunk to ${found.trace.ops.length} operation(s)`, found.trace, shown, `replay ${shown}${values.impl ? ` --impl ${values.impl}` : ""}`, values.json === true);
+      const saved = deliver(found.what, `shrunk to ${found.trace.ops.length} operation(s)`, found.trace, shown, `replay ${shown}${flags}`, values.json === true);
       if (values.json) writeJson({ ...summary(), divergence: { trace: k, traceSeed, ...saved }, ok: false });
       return 1;
     }
@@ -348,14 +393,14 @@ function writeJson(x: unknown): void {
 async function replay(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { impl: { type: "string" }, full: { type: "boolean" }, json: { type: "boolean" } },
+    options: { ...IMPL_OPTIONS, full: { type: "boolean" }, json: { type: "boolean" } },
     allowPositionals: true,
     strict: true,
   });
   if (positionals.length !== 1) throw new UsageError("replay: expected one trace FILE");
   const file = positionals[0]!;
   const trace = readTrace(file);
-  const Impl = await loadImpl(values.impl);
+  const { Impl, driver } = await implUnderTest(values);
   const n = trace.ops.length;
   const pacer = new Pacer(values.full === true);
   const progress = new Progress("replay", n);
@@ -364,7 +409,7 @@ async function replay(argv: string[]): Promise<number> {
   let divergence: Divergence | null = null;
   let located = "";
   try {
-    const ls = new Lockstep(trace.config, { concrete: true, Impl });
+    const ls = new Lockstep(trace.config, { concrete: true, Impl, driver });
     for (let i = 0; i < n; i++) {
       const full = pacer.due(i, n);
       const t0 = performance.now();
@@ -376,7 +421,7 @@ async function replay(argv: string[]): Promise<number> {
         // Found after unchecked steps: run again from boot, checking each of
         // them, to name the first step at which the two sides parted.
         located = ` (found at step ${i}; steps ${goodAt + 1} to ${i} re-run with every state checked)`;
-        const again = new Lockstep(trace.config, { concrete: true, Impl });
+        const again = new Lockstep(trace.config, { concrete: true, Impl, driver });
         for (let j = 0; j <= i; j++) again.run(trace.ops[j]!, j > goodAt);
         throw e; // the re-run agreed up to i: report what was found
       }
@@ -399,7 +444,7 @@ async function replay(argv: string[]): Promise<number> {
       operations: n,
       checkedInFull: pacer.checked,
       agree: divergence === null,
-      divergence: divergence && { step: d!.step, op: d!.op, spec: d!.spec, impl: d!.impl, what: divergence.what.split("\n")[0], differences: d!.differences ?? [] },
+      divergence: divergence && { step: d!.step, op: d!.op, spec: d!.spec, impl: d!.impl, what: divergence.what, differences: d!.differences ?? [] },
       unexpected: surprises,
       ok: divergence === null && surprises.length === 0,
     });
@@ -411,7 +456,7 @@ async function replay(argv: string[]): Promise<number> {
     if (d.op) out.push(`  op:   ${JSON.stringify(d.op)}`);
     if (d.spec) out.push(`  spec: ${JSON.stringify(d.spec)}`);
     if (d.impl) out.push(`  impl: ${JSON.stringify(d.impl)}`);
-    out.push(`  ${divergence.what.split("\n")[0]}`);
+    out.push(`  ${divergence.what.split("\n").join("\n  ")}`);
     if (d.differences?.length) {
       out.push("  abstract state, spec vs impl:");
       for (const diff of d.differences) out.push(`    ${diff}`);
@@ -591,12 +636,14 @@ async function exploreCommand(argv: string[]): Promise<number> {
       "max-states": { type: "string" },
       "spec-only": { type: "boolean" },
       out: { type: "string" },
-      impl: { type: "string" },
+      ...IMPL_OPTIONS,
       json: { type: "boolean" },
     },
     strict: true,
   });
-  if (values["spec-only"] && values.impl !== undefined) throw new UsageError("explore: --spec-only explores the spec alone, so --impl would be ignored: give one or the other");
+  if (values["spec-only"] && (values.impl !== undefined || values["impl-cmd"] !== undefined))
+    throw new UsageError(`explore: --spec-only explores the spec alone, so --${values.impl !== undefined ? "impl" : "impl-cmd"} would be ignored: give one or the other`);
+  const { Impl, driver, flags } = await implUnderTest(values);
   const depth = int(values.depth, "depth", 0) ?? 3;
   const maxStates = int(values["max-states"], "max-states", 1) ?? 1_000_000;
   // the fixed configurations fuzz knows too (random and boundary are families, not states to start from)
@@ -609,7 +656,8 @@ async function exploreCommand(argv: string[]): Promise<number> {
     depth,
     maxStates,
     impl: !values["spec-only"],
-    Impl: await loadImpl(values.impl),
+    Impl,
+    driver,
     onProgress: (r) => process.stderr.write(tty ? `\r${line(r)}` : `${line(r)}\n`),
   });
   process.stderr.write(`${tty ? "\r" : ""}${line(report)}${report.complete ? "" : ` (stopped at --max-states ${maxStates})`}\n`);
@@ -629,13 +677,49 @@ async function exploreCommand(argv: string[]): Promise<number> {
   if (report.violation) {
     const dir = values.out ?? "counterexamples";
     const file = join(dir, `explore-depth-${report.violation.trace.ops.length}.json`);
-    const again = report.violation.message.startsWith("spec and impl") ? `replay ${file}${values.impl ? ` --impl ${values.impl}` : ""}` : `check ${file}`;
+    const again = report.violation.message.startsWith("spec and impl") ? `replay ${file}${flags}` : `check ${file}`;
     const saved = deliver(report.violation.message, `shortest trace: ${report.violation.trace.ops.length} operation(s)`, report.violation.trace, file, again, values.json === true);
     if (values.json) writeJson({ ...json, violation: saved, ok: false });
     return 1;
   }
   if (values.json) writeJson({ ...json, violation: null, ok: true });
   else process.stdout.write(`no violation in ${report.states} distinct states: ${searched}\n`);
+  return 0;
+}
+
+/** Writes text to --out (making its directory) or stdout; says where it went. */
+function emit(text: string, out: string | undefined, what: string): void {
+  if (out === undefined) {
+    process.stdout.write(text);
+    return;
+  }
+  try {
+    mkdirSync(dirname(resolvePath(out)), { recursive: true });
+    writeFileSync(out, text);
+  } catch (e) {
+    throw new UsageError(`cannot write ${out}: ${fileError(e)}`);
+  }
+  process.stderr.write(`${what} written to ${out}\n`);
+}
+
+function exportCommand(argv: string[]): number {
+  const { values, positionals } = parseArgs({ args: argv, options: { itf: { type: "boolean" }, out: { type: "string" } }, allowPositionals: true, strict: true });
+  if (!values.itf) throw new UsageError("export: say the format: --itf (the Informal Trace Format of Apalache and Quint)");
+  if (positionals.length !== 1) throw new UsageError("export: expected one trace FILE");
+  const trace = readTrace(positionals[0]!);
+  emit(JSON.stringify(traceToItf(trace, positionals[0]!), null, 1) + "\n", values.out, `ITF trace of ${trace.ops.length} operation(s)`);
+  return 0;
+}
+
+function importCommand(argv: string[]): number {
+  const { values, positionals } = parseArgs({ args: argv, options: { itf: { type: "boolean" }, out: { type: "string" }, config: { type: "string" } }, allowPositionals: true, strict: true });
+  if (!values.itf) throw new UsageError("import: say the format: --itf (the Informal Trace Format of Apalache and Quint)");
+  if (positionals.length !== 1) throw new UsageError("import: expected one ITF FILE");
+  const file = positionals[0]!;
+  const config = values.config === undefined ? undefined : values.config === "small" ? SMALL_CONFIG : values.config === "tiny" ? TINY_CONFIG : readConfig(values.config, "small, tiny");
+  const trace = itfToTrace(parseJson(readText(file), file), file, config);
+  checkFootprint(trace.config, `${file}: config`);
+  emit(formatTrace(trace), values.out, `capmem trace of ${trace.ops.length} operation(s)${trace.expect ? " with their results" : ""}`);
   return 0;
 }
 
@@ -680,6 +764,28 @@ export async function main(argv: string[]): Promise<number> {
     } else rest.push(a);
   }
   try {
+    return await dispatch(command, rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`capmem: ${e.message}\n(run "capmem help" for usage)\n`);
+      return 2;
+    }
+    if (e instanceof TraceFileError || e instanceof DriverSetupError) {
+      process.stderr.write(`capmem: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof TypeError && (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(`capmem: ${e.message}\n(run "capmem help" for usage)\n`);
+      return 2;
+    }
+    throw e;
+  } finally {
+    for (const d of drivers) d.close();
+  }
+}
+
+async function dispatch(command: string | undefined, rest: string[]): Promise<number> {
+  {
     switch (command) {
       case "fuzz":
         return await fuzz(rest);
@@ -693,10 +799,20 @@ export async function main(argv: string[]): Promise<number> {
         return await exploreCommand(rest);
       case "docs":
         return docsCommand(rest);
-      case "schema":
-        if (rest.length > 0) throw new UsageError(`schema takes no arguments, got "${rest.join(" ")}"`);
-        process.stdout.write(JSON.stringify(traceJsonSchema(), null, 2) + "\n");
+      case "export":
+        return exportCommand(rest);
+      case "import":
+        return importCommand(rest);
+      case "driver": {
+        const { values } = parseArgs({ args: rest, options: { impl: { type: "string" } }, strict: true });
+        return await serve(await loadImpl(values.impl), values.impl ? `capmem impl/ with ${values.impl}` : undefined);
+      }
+      case "schema": {
+        const protocol = rest[0] === "--protocol";
+        if (rest.length > (protocol ? 1 : 0)) throw new UsageError(`schema takes no arguments but --protocol, got "${rest.join(" ")}"`);
+        process.stdout.write(JSON.stringify(protocol ? protocolJsonSchema() : traceJsonSchema(), null, 2) + "\n");
         return 0;
+      }
       case undefined:
       case "help":
       case "--help":
@@ -706,19 +822,5 @@ export async function main(argv: string[]): Promise<number> {
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`capmem: ${e.message}\n(run "capmem help" for usage)\n`);
-      return 2;
-    }
-    if (e instanceof TraceFileError) {
-      process.stderr.write(`capmem: ${e.message}\n`);
-      return 2;
-    }
-    if (e instanceof TypeError && (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-      process.stderr.write(`capmem: ${e.message}\n(run "capmem help" for usage)\n`);
-      return 2;
-    }
-    throw e;
   }
 }

@@ -16,6 +16,7 @@ import type { Config, Op, Right, Trace } from "../../spec/vocabulary.js";
 import { OP_KINDS, UNMAP_MODES } from "../../spec/vocabulary.js";
 import { toSpec } from "../../impl/abstraction.js";
 import { Machine } from "../../impl/machine.js";
+import { type Driver, DriverSetupError } from "../driver/client.js";
 import { firstDifference } from "./compare.js";
 import { describeThrow } from "./lockstep.js";
 
@@ -140,6 +141,8 @@ export interface ExploreOptions {
   readonly impl?: boolean;
   /** the implementation to drive (default: impl/machine.ts) */
   readonly Impl?: new (config: Config) => Machine;
+  /** or a driver process (refinement-tests/driver) */
+  readonly driver?: Driver;
   readonly onProgress?: (r: ExploreReport) => void;
 }
 
@@ -203,11 +206,19 @@ export function explore(opts: ExploreOptions): ExploreReport {
           const ops = pathOf(child);
           let diff: string | null;
           try {
-            const m = new (opts.Impl ?? Machine)(opts.config);
-            let i = 0;
-            for (; i < ops.length; i++) if (!m.apply(ops[i]!).ok) break;
-            diff = i < ops.length ? `the impl failed operation ${i}` : firstDifference(s.state, toSpec(m));
+            if (opts.driver) {
+              const d = opts.driver.session(opts.config).prefetch(ops, false);
+              let i = 0;
+              for (; i < ops.length; i++) if (!d.apply(ops[i]!, false).ok) break;
+              diff = i < ops.length ? `the impl failed operation ${i}` : firstDifference(s.state, d.abstractState());
+            } else {
+              const m = new (opts.Impl ?? Machine)(opts.config);
+              let i = 0;
+              for (; i < ops.length; i++) if (!m.apply(ops[i]!).ok) break;
+              diff = i < ops.length ? `the impl failed operation ${i}` : firstDifference(s.state, toSpec(m));
+            }
           } catch (e) {
+            if (e instanceof DriverSetupError) throw e;
             // a throwing implementation is a failing one, not a crash of capmem
             diff = `the impl threw: ${describeThrow(e)}`;
           }

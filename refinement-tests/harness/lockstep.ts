@@ -23,6 +23,7 @@ import { toSpec } from "../../impl/abstraction.js";
 import { checkRepresentation } from "../../impl/check.js";
 import { Machine } from "../../impl/machine.js";
 import { allDifferences, equal, firstDifference } from "./compare.js";
+import { type Driver, DriverFailure, type DriverSession, DriverSetupError } from "../driver/client.js";
 import { type Intent, resolve } from "./generate.js";
 
 /** Where and how spec and impl parted: the failing step, both results, and the state differences. */
@@ -201,11 +202,15 @@ export interface LockstepOptions {
   readonly stats?: Stats;
   /** the implementation to check (default: impl/machine.ts); any Machine subclass or look-alike */
   readonly Impl?: new (config: Config) => Machine;
+  /** or an implementation in another process, spoken to over the driver protocol (refinement-tests/driver) */
+  readonly driver?: Driver;
 }
 
 export class Lockstep {
   spec: State;
+  /** the impl: a Machine in this process, or a driver session (which reports its abstract state itself) */
   readonly impl: Machine;
+  private readonly session: DriverSession | null = null;
   readonly ops: Op[] = [];
   private readonly snapshot = new Snapshot();
 
@@ -215,10 +220,14 @@ export class Lockstep {
   ) {
     this.spec = boot(config);
     try {
-      this.impl = new (options.Impl ?? Machine)(config);
+      if (options.driver) {
+        this.session = options.driver.session(config);
+        this.impl = this.session as unknown as Machine; // only apply is called on it
+      } else this.impl = new (options.Impl ?? Machine)(config);
     } catch (e) {
+      if (e instanceof DriverSetupError) throw e;
       // A throwing implementation is a failing one, not a crash of capmem.
-      throw new Divergence(`the impl threw while booting: ${describeThrow(e)}`, { config, ops: [] }, { step: -1 });
+      throw new Divergence(e instanceof DriverFailure ? `at boot: ${e.message}` : `the impl threw while booting: ${describeThrow(e)}`, { config, ops: [] }, { step: -1 });
     }
     this.check(() => "boot");
   }
@@ -231,15 +240,18 @@ export class Lockstep {
   private check(where: () => string, results: Partial<DivergenceDetail> = {}): void {
     let abstract: State;
     try {
-      abstract = toSpec(this.impl);
+      abstract = this.session ? this.session.abstractState() : toSpec(this.impl);
     } catch (e) {
       this.fail(`${where()}: the abstraction function threw on the impl's state: ${describeThrow(e)}`, results);
     }
     if (!equal(this.spec, abstract)) {
+      const malformed = this.session?.malformed();
+      if (malformed) this.fail(`${where()}: the driver's state is not a capmem state: ${malformed}`, results);
       this.fail(`${where()}: abstract states differ (spec vs impl) at ${firstDifference(this.spec, abstract)}`, { ...results, differences: allDifferences(this.spec, abstract) });
     }
     const broken = checkInvariants(this.spec);
     if (broken.length) this.fail(`${where()}: spec invariant ${broken[0]!.invariant} broken: ${broken[0]!.message}`);
+    if (this.session) return; // a driver's representation is its own business
     let repr: ReturnType<typeof checkRepresentation>;
     try {
       repr = checkRepresentation(this.impl);
@@ -268,13 +280,13 @@ export class Lockstep {
     // The spec answers first, so the impl's arrays need copying only when the
     // operation is to fail (an impl that fails where the spec succeeds is
     // caught by the result comparison).
-    const concrete = full && this.options.concrete === true && !s.result.ok;
+    const concrete = full && this.options.concrete === true && !s.result.ok && this.session === null;
     if (concrete) this.snapshot.take(this.impl);
     let r: Result;
     try {
-      r = this.impl.apply(op);
+      r = this.session ? this.session.apply(op, full) : this.impl.apply(op);
     } catch (e) {
-      this.fail(`${where()}: the impl threw: ${describeThrow(e)}`, { spec: s.result });
+      this.fail(e instanceof DriverFailure ? `${where()}: ${e.message}` : `${where()}: the impl threw: ${describeThrow(e)}`, { spec: s.result });
     }
     const results = { spec: s.result, impl: r };
     if (!equal(s.result, r)) this.fail(`${where()}: results differ: spec ${JSON.stringify(s.result)}, impl ${JSON.stringify(r)}`, results);
@@ -303,6 +315,15 @@ export class Lockstep {
     return r;
   }
 
+  /**
+   * Tells a driver the operations this run will apply, so that it can answer
+   * them in one message (see DriverSession.prefetch); nothing for an impl in
+   * this process. Call right after construction, then run exactly these.
+   */
+  prefetch(ops: readonly Op[]): void {
+    this.session?.prefetch(ops, true);
+  }
+
   /** Resolves an intent against the current spec state and runs it. */
   runIntent(intent: Intent): Result {
     return this.run(resolve(this.spec, intent));
@@ -312,6 +333,7 @@ export class Lockstep {
 /** A thrown value in one line: its message and where it was thrown (the top stack frame). */
 export function describeThrow(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
+  if (e instanceof DriverFailure) return e.message; // where capmem noticed is of no interest
   const frame = e.stack?.split("\n").find((l) => l.trim().startsWith("at "))?.trim();
   return `${e.name}: ${e.message}${frame ? ` (${frame})` : ""}`;
 }
@@ -356,6 +378,16 @@ export class Pacer {
       this.stepping = 0;
     } else this.stepping += ms;
   }
+}
+
+/** The operations a list of intents resolves to, from boot (the spec alone). */
+export function opsOf(config: Config, intents: readonly Intent[]): Op[] {
+  let s = boot(config);
+  return intents.map((intent) => {
+    const op = resolve(s, intent);
+    s = step(s, op).state;
+    return op;
+  });
 }
 
 /** Runs a whole trace in lockstep; throws a Divergence on the first disagreement. */
