@@ -111,6 +111,26 @@ describe("drivers that do not", () => {
     expect(r.out).toMatch(/first divergence at step 2 of 5:[^]*the driver answered \{"type":"apply".* with a line that is not JSON: "mapping page\.\.\."/);
   });
 
+  it("one that reports a state of the wrong shape: what is wrong with it", () => {
+    // the reference driver behind a filter that adds a field to every frame it reports
+    writeFileSync(
+      join(dir, "shape.mjs"),
+      `import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+const inner = spawn(process.execPath, [${JSON.stringify(BIN)}, "driver"], { stdio: ["pipe", "pipe", "inherit"] });
+process.stdin.pipe(inner.stdin);
+for await (const line of createInterface({ input: inner.stdout })) {
+  const a = JSON.parse(line);
+  if (a.state) for (const f of a.state.frames) f.color = "red";
+  process.stdout.write(JSON.stringify(a) + "\\n");
+}
+`,
+    );
+    const r = capmem("replay", "story.json", "--impl-cmd", "node shape.mjs");
+    expect(r.code, r.err).toBe(1);
+    expect(r.out).toMatch(/divergence at boot, before the first operation:\n  boot: the driver's state is not a capmem state: \.frames\[0\]: Unrecognized key: "color"/);
+  });
+
   it("one that speaks another version, or is not there: a usage error (exit 2), not a divergence", () => {
     writeFileSync(join(dir, "v2.mjs"), `process.stdin.on("data", () => process.stdout.write(JSON.stringify({ type: "hello", protocol: 2 }) + "\\n"));\n`);
     const v2 = capmem("replay", "story.json", "--impl-cmd", "node v2.mjs");
