@@ -333,6 +333,24 @@ export default class Late extends Machine {
 });
 
 describe("capmem explore", () => {
+  it("on worker threads finds what one thread finds; a checkpoint resumes a search to a greater depth", () => {
+    const one = JSON.parse(capmem("explore", "--depth", "4", "--spec-only", "--workers", "1", "--json").out);
+    const two = JSON.parse(capmem("explore", "--depth", "4", "--spec-only", "--workers", "2", "--json").out);
+    expect(two).toMatchObject({ states: one.states, transitions: one.transitions, workers: 2, ok: true });
+    expect(one.bytesPerState).toBeLessThan(200);
+    const first = capmem("explore", "--depth", "3", "--spec-only", "--checkpoint", "ck/explore.bin");
+    expect(first.code).toBe(0);
+    expect(first.err).toContain("checkpoint written to ck/explore.bin");
+    const resumed = capmem("explore", "--depth", "4", "--spec-only", "--resume", "ck/explore.bin", "--json");
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(resumed.err).toMatch(/resuming ck\/explore\.bin: \d+ states found/);
+    expect(JSON.parse(resumed.out)).toMatchObject({ states: one.states, complete: true });
+    writeFileSync(join(dir, "ck", "junk.bin"), "not a checkpoint");
+    const junk = capmem("explore", "--resume", "ck/junk.bin");
+    expect(junk.code).toBe(2);
+    expect(junk.err).toContain("--resume ck/junk.bin: not a capmem explore checkpoint");
+  });
+
   it("searches every state to a depth and reports distinct states and states/s", () => {
     const r = capmem("explore", "--depth", "2");
     expect(r.code).toBe(0);

@@ -8,7 +8,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve as resolvePath, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -25,7 +26,7 @@ import { boundaryConfigArb, configArb, intentArb, type Intent, SMALL_CONFIG } fr
 import { Divergence, formatStats, Lockstep, newStats, opsOf, Pacer, type Stats } from "../harness/lockstep.js";
 import { equal } from "../harness/compare.js";
 import { graphToDot, graphToMermaid, graphToSvg, mermaidTooBig, toGraph } from "./draw.js";
-import { explore, type ExploreReport, TINY_CONFIG } from "../harness/explore.js";
+import { type ExploreProgress, exploreParallel, type ExploreReport, FingerprintSet, TINY_CONFIG } from "../harness/explore.js";
 import { Driver, DriverSetupError } from "../driver/client.js";
 import { serve } from "../driver/serve.js";
 import { protocolJsonSchema } from "../driver/protocol.js";
@@ -40,7 +41,8 @@ const USAGE = `usage:
                 [--shard I/N] [--out DIR] [--impl MODULE | --impl-cmd CMD] [--quiet] [--json]
   capmem replay FILE [--impl MODULE | --impl-cmd CMD] [--full] [--json]
   capmem check  FILE [--full] [--update] [--json]
-  capmem explore [--depth D] [--config tiny|small|FILE] [--max-states N] [--spec-only] [--out DIR] [--impl MODULE | --impl-cmd CMD] [--json]
+  capmem explore [--depth D] [--config tiny|small|FILE] [--max-states N] [--spec-only] [--out DIR] [--impl MODULE | --impl-cmd CMD]
+                 [--workers N] [--checkpoint FILE] [--resume FILE] [--json]
   capmem draw   FILE [--at N|boot] [--task T]... [--container C]... [--out FILE.mmd|.md|.dot|.svg]
   capmem schema [--protocol]
   capmem docs   [--check]
@@ -61,7 +63,9 @@ check    runs a trace file on the spec alone, printing each result (and its note
 explore  breadth-first search of every state reachable in D operations (default 3) on a
          tiny config, every operation with every argument from small domains; checks
          the invariants on each new state and the impl along each new path; reports
-         distinct states and states/s; a violation comes with a shortest trace; exit 1
+         distinct states and states/s; a violation comes with a shortest trace; exit 1;
+         --workers N threads (default: every core), --checkpoint FILE saves the
+         search (every 60 s and at the end), --resume FILE continues it
 draw     the spec state after a trace (or after step N) as a Mermaid flowchart, or
          Graphviz DOT, or SVG: accounts and who pays, tasks with their capabilities
          and mappings, derivation and mapping trees, containers, frames and DMA
@@ -638,6 +642,9 @@ async function exploreCommand(argv: string[]): Promise<number> {
       out: { type: "string" },
       ...IMPL_OPTIONS,
       json: { type: "boolean" },
+      workers: { type: "string" },
+      checkpoint: { type: "string" },
+      resume: { type: "string" },
     },
     strict: true,
   });
@@ -647,11 +654,24 @@ async function exploreCommand(argv: string[]): Promise<number> {
   const depth = int(values.depth, "depth", 0) ?? 3;
   const maxStates = int(values["max-states"], "max-states", 1) ?? 1_000_000;
   // the fixed configurations fuzz knows too (random and boundary are families, not states to start from)
-  const config = values.config === undefined || values.config === "tiny" ? TINY_CONFIG : values.config === "small" ? SMALL_CONFIG : readConfig(values.config, "tiny, small");
+  let config = values.config === undefined || values.config === "tiny" ? TINY_CONFIG : values.config === "small" ? SMALL_CONFIG : readConfig(values.config, "tiny, small");
+  const workers = int(values.workers, "workers", 1) ?? availableParallelism();
+  let resume: ExploreProgress | undefined;
+  if (values.resume !== undefined) {
+    const r = readCheckpoint(values.resume);
+    if (values.config !== undefined && !equal(config, r.config)) throw new UsageError(`--resume ${values.resume}: the checkpoint is of another configuration than --config ${values.config}`);
+    config = r.config;
+    resume = r.progress;
+    process.stderr.write(`resuming ${values.resume}: ${resume.report.states} states found, ${resume.nodes - resume.expand} left to expand\n`);
+  }
+  const onCheckpoint = values.checkpoint === undefined ? undefined : (p: ExploreProgress) => writeCheckpoint(values.checkpoint!, config, p);
   const tty = process.stderr.isTTY === true;
   const line = (r: ExploreReport) =>
     `explore depth ${r.depthReached}/${depth}: ${r.states} distinct states, ${r.edges} transitions, ${Math.round(r.states / Math.max(r.seconds, 0.001))} states/s, ${r.seconds.toFixed(1)} s`;
-  const report = explore({
+  const report = await exploreParallel({
+    workers,
+    resume,
+    onCheckpoint,
     config,
     depth,
     maxStates,
@@ -664,6 +684,7 @@ async function exploreCommand(argv: string[]): Promise<number> {
   const searched = report.complete
     ? `every state reachable in up to ${depth} operation(s)`
     : `depths up to ${report.depthReached - 1} searched in full, depth ${report.depthReached} stopped at --max-states ${maxStates}`;
+  if (values.checkpoint !== undefined && !report.violation) process.stderr.write(`checkpoint written to ${values.checkpoint} (resume with --resume ${values.checkpoint} --depth D)\n`);
   const json = {
     command: "explore",
     depth,
@@ -673,6 +694,8 @@ async function exploreCommand(argv: string[]): Promise<number> {
     complete: report.complete,
     seconds: report.seconds,
     statesPerSecond: Math.round(report.states / Math.max(report.seconds, 0.001)),
+    bytesPerState: Math.round(report.bytesPerState ?? 0),
+    workers,
   };
   if (report.violation) {
     const dir = values.out ?? "counterexamples";
@@ -721,6 +744,60 @@ function importCommand(argv: string[]): number {
   checkFootprint(trace.config, `${file}: config`);
   emit(formatTrace(trace), values.out, `capmem trace of ${trace.ops.length} operation(s)${trace.expect ? " with their results" : ""}`);
   return 0;
+}
+
+// An explore checkpoint: "CAPMEMX1", the length of a JSON header, the header,
+// then the node table (parents, operation indices) and the fingerprint table.
+const CHECKPOINT_MAGIC = "CAPMEMX1";
+
+function writeCheckpoint(file: string, config: Config, p: ExploreProgress): void {
+  const header = Buffer.from(JSON.stringify({ config, nodes: p.nodes, depthStart: p.depthStart, expand: p.expand, seenSize: p.seen.size, report: p.report }));
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(header.length);
+  const body = [
+    Buffer.from(CHECKPOINT_MAGIC),
+    len,
+    header,
+    Buffer.from(p.parents.buffer, p.parents.byteOffset, p.nodes * 4),
+    Buffer.from(p.opIndex.buffer, p.opIndex.byteOffset, p.nodes * 4),
+    Buffer.from(p.seen.raw().buffer, p.seen.raw().byteOffset, p.seen.raw().byteLength),
+  ];
+  try {
+    mkdirSync(dirname(resolvePath(file)), { recursive: true });
+    writeFileSync(`${file}.tmp`, Buffer.concat(body));
+    renameSync(`${file}.tmp`, file); // a run killed while writing keeps the previous checkpoint
+  } catch (e) {
+    process.stderr.write(`capmem: warning: could not write the checkpoint ${file}: ${fileError(e)}\n`);
+  }
+}
+
+function readCheckpoint(file: string): { config: Config; progress: ExploreProgress } {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch (e) {
+    throw new TraceFileError(`--resume ${file}: cannot read: ${fileError(e)}`);
+  }
+  if (buf.length < 12 || buf.subarray(0, 8).toString() !== CHECKPOINT_MAGIC) throw new TraceFileError(`--resume ${file}: not a capmem explore checkpoint`);
+  const hlen = buf.readUInt32LE(8);
+  let h: { config: Config; nodes: number; depthStart: number[]; expand: number; seenSize: number; report: ExploreReport };
+  try {
+    h = JSON.parse(buf.subarray(12, 12 + hlen).toString());
+  } catch {
+    throw new TraceFileError(`--resume ${file}: the checkpoint's header is damaged`);
+  }
+  let at = 12 + hlen;
+  const take = (bytes: number) => {
+    if (at + bytes > buf.length) throw new TraceFileError(`--resume ${file}: the checkpoint is cut short`);
+    const copy = new Uint8Array(bytes);
+    copy.set(buf.subarray(at, at + bytes));
+    at += bytes;
+    return copy.buffer;
+  };
+  const parents = new Int32Array(take(h.nodes * 4));
+  const opIndex = new Int32Array(take(h.nodes * 4));
+  const seen = FingerprintSet.fromRaw(new Uint32Array(take(buf.length - at)), h.seenSize);
+  return { config: ConfigSchema.parse(h.config), progress: { parents, opIndex, nodes: h.nodes, depthStart: h.depthStart, expand: h.expand, seen, report: h.report } };
 }
 
 function docsCommand(argv: string[]): number {

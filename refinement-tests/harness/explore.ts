@@ -19,6 +19,8 @@ import { Machine } from "../../impl/machine.js";
 import { type Driver, DriverSetupError } from "../driver/client.js";
 import { firstDifference } from "./compare.js";
 import { describeThrow } from "./lockstep.js";
+import { Worker } from "node:worker_threads";
+import type { Job, JobResult } from "./explore-worker.js";
 
 export const TINY_CONFIG: Config = { frames: 2, objects: 10, accounts: 2, tasks: 2, containers: 1, capSlots: 4, vpages: 2, containerSlots: 1, handles: 1 };
 
@@ -144,6 +146,11 @@ export interface ExploreOptions {
   /** or a driver process (refinement-tests/driver) */
   readonly driver?: Driver;
   readonly onProgress?: (r: ExploreReport) => void;
+  /** called with everything needed to resume, every `checkpointEvery` seconds (default 60) and at the end */
+  readonly onCheckpoint?: (p: ExploreProgress) => void;
+  readonly checkpointEvery?: number;
+  /** a search to continue (from a checkpoint) */
+  readonly resume?: ExploreProgress;
 }
 
 export interface ExploreReport {
@@ -153,94 +160,566 @@ export interface ExploreReport {
   seconds: number;
   complete: boolean;
   /** the first problem found (breadth-first: along a shortest path) */
-  violation?: { message: string; trace: Trace };
+  violation?: { message: string; trace: Trace } | undefined;
+  /** bytes of bookkeeping per distinct state (fingerprints, parents, operation indices) */
+  bytesPerState?: number;
 }
 
-interface Node {
-  state: State;
-  parent: Node | null;
-  op: Op | null;
-  depth: number;
+// ---------------------------------------------------------------------------
+// Compact bookkeeping: a visited state costs a 64-bit fingerprint in an
+// open-addressing table and two 32-bit words (its parent and which of the
+// parent's enumerated operations led to it). States are not kept: a state is
+// rebuilt by replaying its path from boot, which costs one step per
+// expansion because breadth-first order expands siblings one after another
+// (the path to the last one is cached).
+
+/**
+ * A 64-bit fingerprint of a state (two 32-bit halves), over every field in a
+ * fixed order (the configuration, fixed during a search, is left out). Two
+ * different states share one with probability about 2^-64 per pair: with n
+ * states, about n^2 / 2^65 (3e-6 for ten million), the same odds TLC
+ * reports for its fingerprints. explore.test.ts checks that it tells apart
+ * every state the full canonical key does, to a depth.
+ */
+export function fingerprint(s: State): [number, number] {
+  let a = 0x811c9dc5 | 0;
+  let b = 0x9e3779b9 | 0;
+  const mix = (x: number) => {
+    a = Math.imul(a ^ x, 0x01000193);
+    b = Math.imul(b ^ (x + 0x7f4a7c15), 0x5bd1e995);
+    b ^= b >>> 15;
+  };
+  const none = () => mix(-7);
+  for (const f of s.frames) {
+    mix(f.content);
+    mix(f.refs);
+    mix(f.epoch);
+    mix(f.wired);
+  }
+  for (const x of s.accounts) {
+    if (!x) none();
+    else {
+      mix(x.parent ?? -1);
+      mix(x.yieldRequest);
+      mix(x.requested);
+      mix(x.frameQuota);
+      mix(x.framesCharged);
+      mix(x.objectQuota);
+      mix(x.objectsCharged);
+    }
+  }
+  for (const t of s.tasks) {
+    if (!t) {
+      none();
+      continue;
+    }
+    mix(t.account);
+    mix(t.window.slot);
+    mix(t.window.slots);
+    mix(t.window.page);
+    mix(t.window.pages);
+    for (const c of t.caps) {
+      if (!c) none();
+      else {
+        mix(KIND_CODE[c.kind]!);
+        mix(c.object);
+        mix(c.rights);
+        if (c.parent) {
+          mix(c.parent.task);
+          mix(c.parent.slot);
+        } else none();
+      }
+    }
+    for (const m of t.pages) {
+      if (!m) none();
+      else {
+        mix(m.frame);
+        mix(m.rights);
+        mix(m.bits);
+        if (m.source.kind === "slot") {
+          mix(1);
+          mix(m.source.container);
+          mix(m.source.index);
+          mix(m.source.cap.task);
+          mix(m.source.cap.slot);
+        } else {
+          mix(2);
+          mix(m.source.parent.task);
+          mix(m.source.parent.vpage);
+        }
+      }
+    }
+  }
+  for (const c of s.containers) {
+    if (!c) {
+      none();
+      continue;
+    }
+    mix(c.account);
+    for (const x of c.slots) {
+      if (x.kind === "empty") mix(10);
+      else if (x.kind === "hard") {
+        mix(11);
+        mix(x.frame);
+      } else if (x.kind === "soft") {
+        mix(12);
+        mix(x.frame);
+        mix(x.epoch);
+      } else {
+        mix(13);
+        mix(x.page);
+      }
+    }
+  }
+  for (const h of s.handles) {
+    if (!h) none();
+    else {
+      mix(h.account);
+      mix(h.frame);
+    }
+  }
+  for (const p of s.swap) {
+    if (!p) none();
+    else {
+      mix(p.content);
+      mix(p.frame);
+      mix(p.epoch);
+      mix(p.refs);
+    }
+  }
+  return [a >>> 0, b >>> 0];
 }
 
-function pathOf(n: Node): Op[] {
-  const ops: Op[] = [];
-  for (let x: Node | null = n; x && x.op; x = x.parent) ops.push(x.op);
-  return ops.reverse();
+const KIND_CODE: Record<string, number> = { account: 1, task: 2, container: 3, dma: 4 };
+
+/** A set of 64-bit fingerprints: open addressing over one Uint32Array, grown at half full. */
+export class FingerprintSet {
+  private keys: Uint32Array = new Uint32Array(2 << 12);
+  size = 0;
+
+  /** Adds a fingerprint; false if it was there. */
+  add(hi: number, lo: number): boolean {
+    if (hi === 0 && lo === 0) lo = 1; // (0, 0) marks an empty cell
+    if (2 * (this.size + 1) > this.keys.length / 2) this.grow();
+    const keys = this.keys;
+    const mask = keys.length / 2 - 1;
+    for (let i = (Math.imul(hi ^ lo, 0x9e3779b1) >>> 0) & mask; ; i = (i + 1) & mask) {
+      const h = keys[2 * i]!;
+      const l = keys[2 * i + 1]!;
+      if (h === 0 && l === 0) {
+        keys[2 * i] = hi;
+        keys[2 * i + 1] = lo;
+        this.size++;
+        return true;
+      }
+      if (h === hi && l === lo) return false;
+    }
+  }
+
+  has(hi: number, lo: number): boolean {
+    if (hi === 0 && lo === 0) lo = 1;
+    const keys = this.keys;
+    const mask = keys.length / 2 - 1;
+    for (let i = (Math.imul(hi ^ lo, 0x9e3779b1) >>> 0) & mask; ; i = (i + 1) & mask) {
+      const h = keys[2 * i]!;
+      const l = keys[2 * i + 1]!;
+      if (h === 0 && l === 0) return false;
+      if (h === hi && l === lo) return true;
+    }
+  }
+
+  private grow(): void {
+    const old = this.keys;
+    this.keys = new Uint32Array(old.length * 2);
+    this.size = 0;
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0 || old[i + 1] !== 0) this.add(old[i]!, old[i + 1]!);
+  }
+
+  get bytes(): number {
+    return this.keys.byteLength;
+  }
+
+  /** The table as it is, for a checkpoint. */
+  raw(): Uint32Array {
+    return this.keys;
+  }
+
+  static fromRaw(keys: Uint32Array, size: number): FingerprintSet {
+    const s = new FingerprintSet();
+    s.keys = keys;
+    s.size = size;
+    return s;
+  }
+}
+
+/** A growable Int32Array. */
+class Column {
+  data: Int32Array = new Int32Array(1 << 12);
+  length = 0;
+  push(x: number): void {
+    if (this.length === this.data.length) {
+      const d = new Int32Array(this.data.length * 2);
+      d.set(this.data);
+      this.data = d;
+    }
+    this.data[this.length++] = x;
+  }
+}
+
+/** Where a search stands: everything a checkpoint holds. */
+export interface ExploreProgress {
+  /** node i's parent and the index, among its parent's enumerated operations, of the operation that led to it (node 0: boot) */
+  readonly parents: Int32Array;
+  readonly opIndex: Int32Array;
+  readonly nodes: number;
+  /** the first node of each depth (depthStart[d]), up to the one being expanded */
+  readonly depthStart: readonly number[];
+  /** the next node to expand */
+  readonly expand: number;
+  readonly seen: FingerprintSet;
+  readonly report: ExploreReport;
+}
+
+/**
+ * Rebuilds states from the compact node table: node i's state is its
+ * parent's after the opIndex[i]-th enumerated operation. The path to the
+ * last node rebuilt is cached, so rebuilding nodes in order costs one step
+ * each.
+ */
+export class Rebuilder {
+  private ids: number[] = [0];
+  private states: State[];
+  private ops: (Op[] | null)[] = [null];
+
+  constructor(
+    root: State,
+    private parents: Int32Array,
+    private opIndex: Int32Array,
+  ) {
+    this.states = [root];
+  }
+
+  /** New tables (grown), same nodes. */
+  update(parents: Int32Array, opIndex: Int32Array): void {
+    this.parents = parents;
+    this.opIndex = opIndex;
+  }
+
+  /** The operations enumerated from the k-th state of the cached path. */
+  opsAt(k: number): Op[] {
+    return (this.ops[k] ??= enumerateOps(this.states[k]!));
+  }
+
+  /** The state of `node`; it becomes the end of the cached path. */
+  stateOf(node: number): State {
+    const chain: number[] = [];
+    for (let x = node; x > 0; x = this.parents[x]!) chain.push(x);
+    chain.push(0);
+    chain.reverse();
+    let k = 0;
+    while (k + 1 < chain.length && this.ids[k + 1] === chain[k + 1]) k++;
+    this.ids.length = this.states.length = this.ops.length = k + 1;
+    for (let j = k + 1; j < chain.length; j++) {
+      const op = this.opsAt(j - 1)[this.opIndex[chain[j]!]!]!;
+      this.ids.push(chain[j]!);
+      this.states.push(step(this.states[j - 1]!, op).state);
+      this.ops.push(null);
+    }
+    return this.states[chain.length - 1]!;
+  }
+
+  /** The operations enumerated from the end of the cached path. */
+  lastOps(): Op[] {
+    return this.opsAt(this.ids.length - 1);
+  }
+
+  /** The operations from boot to the end of the cached path, then `last`. */
+  path(last?: Op): Op[] {
+    const ops: Op[] = [];
+    for (let j = 1; j < this.ids.length; j++) ops.push(this.opsAt(j - 1)[this.opIndex[this.ids[j]!]!]!);
+    if (last) ops.push(last);
+    return ops;
+  }
+}
+
+/** What expanding a run of nodes found: children in the order found, and the first violation. */
+export interface Expansion {
+  edges: number;
+  /** stop here: a violation, found along this path */
+  violation?: { message: string; ops: Op[] };
+}
+
+/**
+ * Expands nodes [from, to): every enumerated operation from each node's
+ * state; each successful step is checked against the two-state properties,
+ * and each new state (as `isNew` says, which also records it) against the
+ * invariants and, with opts.impl, the impl. `child` is told each new state.
+ * `stop` is asked after each new state (a state budget).
+ */
+export function expandRange(
+  opts: Pick<ExploreOptions, "config" | "impl" | "Impl" | "driver">,
+  rb: Rebuilder,
+  from: number,
+  to: number,
+  isNew: (hi: number, lo: number) => boolean,
+  child: (parent: number, opIndex: number, hi: number, lo: number) => void,
+  stop: () => boolean = () => false,
+  after: (node: number) => void = () => {},
+): Expansion {
+  const out: Expansion = { edges: 0 };
+  for (let node = from; node < to; node++) {
+    const state = rb.stateOf(node);
+    const ops = rb.lastOps();
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      const s = step(state, op);
+      if (!s.result.ok) continue; // errors change nothing: no new state
+      out.edges++;
+      const transition = checkTransition(state, op, s.state);
+      if (transition.length) {
+        out.violation = { ops: rb.path(op), message: `two-state property ${transition[0]!.invariant} broken: ${transition[0]!.message}` };
+        return out;
+      }
+      const [hi, lo] = fingerprint(s.state);
+      if (!isNew(hi, lo)) continue;
+      child(node, i, hi, lo);
+      const broken = checkInvariants(s.state);
+      if (broken.length) {
+        out.violation = { ops: rb.path(op), message: `invariant ${broken[0]!.invariant} broken: ${broken[0]!.message}` };
+        return out;
+      }
+      if (opts.impl) {
+        const path = rb.path(op);
+        const diff = implDiffers(opts, path, s.state);
+        if (diff) {
+          out.violation = { ops: path, message: `spec and impl differ: ${diff}` };
+          return out;
+        }
+      }
+      if (stop()) return out;
+    }
+    after(node);
+  }
+  return out;
+}
+
+/** The search's tables, grown as it goes. */
+class Search {
+  readonly parents = new Column();
+  readonly opIndex = new Column();
+  readonly depthStart: number[] = [];
+  seen = new FingerprintSet();
+  expand = 0;
+
+  constructor(
+    readonly root: State,
+    resume?: ExploreProgress,
+  ) {
+    if (resume) {
+      this.parents.data = resume.parents.slice(0, Math.max(resume.nodes, 1 << 12));
+      this.opIndex.data = resume.opIndex.slice(0, Math.max(resume.nodes, 1 << 12));
+      this.parents.length = this.opIndex.length = resume.nodes;
+      this.seen = resume.seen;
+      this.depthStart.push(...resume.depthStart);
+      this.expand = resume.expand;
+    } else {
+      const [hi, lo] = fingerprint(root);
+      this.seen.add(hi, lo);
+      this.parents.push(-1);
+      this.opIndex.push(-1);
+      this.depthStart.push(0, 1); // depth 0 is node 0; depth 1 starts at node 1
+    }
+  }
+
+  depthOf(node: number): number {
+    let d = 0;
+    while (d + 1 < this.depthStart.length && this.depthStart[d + 1]! <= node) d++;
+    return d;
+  }
+
+  add(parent: number, opIndex: number): void {
+    this.parents.push(parent);
+    this.opIndex.push(opIndex);
+  }
+
+  progress(report: ExploreReport): ExploreProgress {
+    return { parents: this.parents.data, opIndex: this.opIndex.data, nodes: this.parents.length, depthStart: [...this.depthStart], expand: this.expand, seen: this.seen, report };
+  }
+
+  bytes(): number {
+    return this.parents.data.byteLength + this.opIndex.data.byteLength + this.seen.bytes;
+  }
 }
 
 export function explore(opts: ExploreOptions): ExploreReport {
   const started = Date.now();
-  const root: Node = { state: boot(opts.config), parent: null, op: null, depth: 0 };
-  const seen = new Set<string>([canonicalKey(root.state)]);
-  const report: ExploreReport = { states: 1, edges: 0, depthReached: 0, seconds: 0, complete: true };
-  const fail = (node: Node, message: string) => {
-    report.violation = { message, trace: { config: opts.config, ops: pathOf(node) } };
-  };
-  let frontier: Node[] = [root];
-  let lastProgress = started;
-  outer: for (let depth = 1; depth <= opts.depth && frontier.length > 0; depth++) {
-    const next: Node[] = [];
-    for (const node of frontier) {
-      for (const op of enumerateOps(node.state)) {
-        const s = step(node.state, op);
-        if (!s.result.ok) continue; // errors change nothing: no new state
-        report.edges++;
-        const child: Node = { state: s.state, parent: node, op, depth };
-        const transition = checkTransition(node.state, op, s.state);
-        if (transition.length) {
-          fail(child, `two-state property ${transition[0]!.invariant} broken: ${transition[0]!.message}`);
-          break outer;
-        }
-        const key = canonicalKey(s.state);
-        if (seen.has(key)) continue;
-        seen.add(key);
+  const search = new Search(boot(opts.config), opts.resume);
+  const report: ExploreReport = opts.resume ? { ...opts.resume.report, violation: undefined, complete: true } : { states: 1, edges: 0, depthReached: 0, seconds: 0, complete: true };
+  const secondsBefore = report.seconds;
+  const rb = new Rebuilder(search.root, search.parents.data, search.opIndex.data);
+  const elapsed = () => secondsBefore + (Date.now() - started) / 1000;
+  let lastProgress = Date.now();
+  let lastCheckpoint = Date.now();
+  for (let depth = search.depthOf(search.expand) + 1; depth <= opts.depth; depth++) {
+    const end = search.depthStart[depth]!; // this depth's frontier ends here
+    if (search.expand >= end) break; // nothing new at the previous depth
+    const x = expandRange(
+      opts,
+      rb,
+      search.expand,
+      end,
+      (hi, lo) => search.seen.add(hi, lo),
+      (parent, i) => {
+        search.add(parent, i);
+        rb.update(search.parents.data, search.opIndex.data);
         report.states++;
         report.depthReached = depth;
-        const broken = checkInvariants(s.state);
-        if (broken.length) {
-          fail(child, `invariant ${broken[0]!.invariant} broken: ${broken[0]!.message}`);
-          break outer;
+      },
+      () => opts.maxStates !== undefined && report.states >= opts.maxStates,
+      (node) => {
+        search.expand = node + 1;
+        const now = Date.now();
+        if (opts.onProgress && now - lastProgress > 1000) {
+          lastProgress = now;
+          report.seconds = elapsed();
+          opts.onProgress(report);
         }
-        if (opts.impl) {
-          const ops = pathOf(child);
-          let diff: string | null;
-          try {
-            if (opts.driver) {
-              const d = opts.driver.session(opts.config).prefetch(ops, false);
-              let i = 0;
-              for (; i < ops.length; i++) if (!d.apply(ops[i]!, false).ok) break;
-              diff = i < ops.length ? `the impl failed operation ${i}` : firstDifference(s.state, d.abstractState());
-            } else {
-              const m = new (opts.Impl ?? Machine)(opts.config);
-              let i = 0;
-              for (; i < ops.length; i++) if (!m.apply(ops[i]!).ok) break;
-              diff = i < ops.length ? `the impl failed operation ${i}` : firstDifference(s.state, toSpec(m));
-            }
-          } catch (e) {
-            if (e instanceof DriverSetupError) throw e;
-            // a throwing implementation is a failing one, not a crash of capmem
-            diff = `the impl threw: ${describeThrow(e)}`;
-          }
-          if (diff) {
-            fail(child, `spec and impl differ: ${diff}`);
-            break outer;
-          }
+        if (opts.onCheckpoint && now - lastCheckpoint > (opts.checkpointEvery ?? 60) * 1000) {
+          lastCheckpoint = now;
+          opts.onCheckpoint(search.progress({ ...report, seconds: elapsed() }));
         }
-        next.push(child);
-        if (opts.maxStates !== undefined && report.states >= opts.maxStates) {
-          report.complete = false;
-          break outer;
-        }
-      }
-      if (opts.onProgress && Date.now() - lastProgress > 1000) {
-        lastProgress = Date.now();
-        report.seconds = (Date.now() - started) / 1000;
-        opts.onProgress(report);
-      }
+      },
+    );
+    report.edges += x.edges;
+    if (x.violation) {
+      report.violation = { message: x.violation.message, trace: { config: opts.config, ops: x.violation.ops } };
+      break;
     }
-    frontier = next;
+    if (opts.maxStates !== undefined && report.states >= opts.maxStates) {
+      report.complete = false;
+      break;
+    }
+    search.depthStart.push(search.parents.length); // the next depth starts after the nodes found at this one
   }
-  report.seconds = (Date.now() - started) / 1000;
+  report.seconds = elapsed();
+  report.bytesPerState = search.bytes() / report.states;
+  if (opts.onCheckpoint && !report.violation) opts.onCheckpoint(search.progress({ ...report }));
   return report;
+}
+
+/**
+ * The same search on `workers` threads: each depth's frontier is cut into
+ * runs, expanded in parallel against the fingerprints of the earlier depths,
+ * and merged in run order, so that the states found, their ids and the first
+ * violation are the ones the one-thread search finds. (A state two runs both
+ * reach is checked by both, and kept once.) Depths with a small frontier are
+ * expanded here. A driver (--impl-cmd) is one process: it is not shared.
+ */
+export async function exploreParallel(opts: ExploreOptions & { readonly workers: number }): Promise<ExploreReport> {
+  if (opts.workers <= 1 || opts.driver || opts.Impl) return explore(opts);
+  const started = Date.now();
+  const search = new Search(boot(opts.config), opts.resume);
+  const report: ExploreReport = opts.resume ? { ...opts.resume.report, violation: undefined, complete: true } : { states: 1, edges: 0, depthReached: 0, seconds: 0, complete: true };
+  const secondsBefore = report.seconds;
+  const elapsed = () => secondsBefore + (Date.now() - started) / 1000;
+  // From the sources, each worker first registers tsx's loader (a worker does not inherit it), then loads the worker module.
+  const ts = import.meta.url.endsWith(".ts");
+  const url = new URL(`./explore-worker.${ts ? "ts" : "js"}`, import.meta.url).href;
+  const bootstrap = ts ? `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => { m.register(); return import(${JSON.stringify(url)}); });` : `import(${JSON.stringify(url)});`;
+  const pool = Array.from({ length: opts.workers }, () => new Worker(bootstrap, { eval: true }));
+  const run = (w: Worker, job: Job) =>
+    new Promise<JobResult>((resolve, reject) => {
+      const done = (x: JobResult) => {
+        w.off("error", failed);
+        resolve(x);
+      };
+      const failed = (e: Error) => {
+        w.off("message", done);
+        reject(e);
+      };
+      w.once("message", done);
+      w.once("error", failed);
+      w.postMessage(job);
+    });
+  try {
+    for (let depth = search.depthOf(search.expand) + 1; depth <= opts.depth; depth++) {
+      const end = search.depthStart[depth]!;
+      const from = search.expand;
+      if (from >= end) break;
+      const n = end - from;
+      const runs = n < 256 ? 1 : opts.workers * 4;
+      const size = Math.ceil(n / runs);
+      const parents = search.parents.data.slice(0, end);
+      const opIndex = search.opIndex.data.slice(0, end);
+      const seenRaw = search.seen.raw();
+      const seen = new Uint32Array(new SharedArrayBuffer(seenRaw.byteLength));
+      seen.set(seenRaw);
+      const results: JobResult[] = new Array(runs);
+      let next = 0;
+      const jobFor = (r: number): Job => ({ config: opts.config, impl: opts.impl === true, parents, opIndex, seen, seenSize: search.seen.size, from: from + r * size, to: Math.min(end, from + (r + 1) * size) });
+      await Promise.all(
+        pool.map(async (w) => {
+          while (next < runs) {
+            const r = next++;
+            results[r] = await run(w, jobFor(r));
+          }
+        }),
+      );
+      // merge in run order
+      let stopped = false;
+      for (const x of results) {
+        report.edges += x.edges;
+        for (let i = 0; i < x.children.length / 2; i++) {
+          if (!search.seen.add(x.fingerprints[2 * i]!, x.fingerprints[2 * i + 1]!)) continue;
+          search.add(x.children[2 * i]!, x.children[2 * i + 1]!);
+          report.states++;
+          report.depthReached = depth;
+          if (opts.maxStates !== undefined && report.states >= opts.maxStates) {
+            report.complete = false;
+            stopped = true;
+            break;
+          }
+        }
+        if (x.violation) {
+          report.violation = { message: x.violation.message, trace: { config: opts.config, ops: x.violation.ops as Op[] } };
+          stopped = true;
+        }
+        if (stopped) break;
+        if (opts.onProgress) {
+          report.seconds = elapsed();
+          opts.onProgress(report);
+        }
+      }
+      if (stopped) break;
+      search.expand = end;
+      search.depthStart.push(search.parents.length);
+      if (opts.onCheckpoint) opts.onCheckpoint(search.progress({ ...report, seconds: elapsed() }));
+    }
+  } finally {
+    for (const w of pool) void w.terminate();
+  }
+  report.seconds = elapsed();
+  report.bytesPerState = search.bytes() / report.states;
+  if (opts.onCheckpoint && !report.violation) opts.onCheckpoint(search.progress({ ...report }));
+  return report;
+}
+
+/** Drives the impl (or a driver) along `ops` and compares its abstraction with the spec's state; why they differ, or null. */
+function implDiffers(opts: Pick<ExploreOptions, "config" | "Impl" | "driver">, ops: Op[], spec: State): string | null {
+  try {
+    if (opts.driver) {
+      const d = opts.driver.session(opts.config).prefetch(ops, false);
+      let i = 0;
+      for (; i < ops.length; i++) if (!d.apply(ops[i]!, false).ok) break;
+      return i < ops.length ? `the impl failed operation ${i}` : firstDifference(spec, d.abstractState());
+    }
+    const m = new (opts.Impl ?? Machine)(opts.config);
+    let i = 0;
+    for (; i < ops.length; i++) if (!m.apply(ops[i]!).ok) break;
+    return i < ops.length ? `the impl failed operation ${i}` : firstDifference(spec, toSpec(m));
+  } catch (e) {
+    if (e instanceof DriverSetupError) throw e;
+    // a throwing implementation is a failing one, not a crash of capmem
+    return `the impl threw: ${describeThrow(e)}`;
+  }
 }
