@@ -140,6 +140,15 @@ export default class NoBoot extends Machine { constructor(c) { super(c); throw n
     expect(summary.divergence.command).toMatch(/replay found-json\/.* --impl broken\.mts$/);
   });
 
+  it("--workers N runs the campaign as N shards in parallel, adds up their summaries, and stops at the first divergence", () => {
+    const r = capmem("fuzz", "--workers", "2", "--traces", "40", "--seed", "1", "--json");
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ command: "fuzz", workers: 2, traces: 40, ok: true });
+    const found = capmem("fuzz", "--workers", "2", "--time", "60", "--seed", "5", "--impl", "broken.mts", "--out", "found-workers");
+    expect(found.code, found.err).toBe(1);
+    expect(found.out).toMatch(/shrunk to \d+ operation\(s\), written to found-workers\/counterexample-\d+\.json\nreplay it with:\n {2}.* replay found-workers\/counterexample-\d+\.json --impl broken\.mts\n/);
+  });
+
   it("shows where a plugged-in impl has a syntax error", () => {
     writeFileSync(join(dir, "syntax.mjs"), "export default class X {\n  exec(op) { return 1 }\n");
     const r = capmem("replay", "good.json", "--impl", "syntax.mjs");

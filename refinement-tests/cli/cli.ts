@@ -6,7 +6,7 @@
  * Exit codes: 0 all well; 1 a divergence, a broken invariant, an unexpected result or stale docs;
  * 2 bad usage or a malformed file (with a message naming the problem).
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -38,7 +38,7 @@ class UsageError extends Error {}
 
 const USAGE = `usage:
   capmem fuzz   [--seed S] [--time SECONDS] [--traces N] [--steps N] [--config small|tiny|random|boundary|FILE]
-                [--shard I/N] [--out DIR] [--impl MODULE | --impl-cmd CMD] [--quiet] [--json]
+                [--shard I/N] [--workers N] [--out DIR] [--impl MODULE | --impl-cmd CMD] [--quiet] [--json]
   capmem replay FILE [--impl MODULE | --impl-cmd CMD] [--full] [--json]
   capmem check  FILE [--full] [--update] [--json]
   capmem explore [--depth D] [--config tiny|small|FILE] [--max-states N] [--spec-only] [--out DIR] [--impl MODULE | --impl-cmd CMD]
@@ -211,6 +211,7 @@ async function fuzz(argv: string[]): Promise<number> {
       ...IMPL_OPTIONS,
       quiet: { type: "boolean" },
       json: { type: "boolean" },
+      workers: { type: "string" },
     },
     strict: true,
   });
@@ -230,6 +231,8 @@ async function fuzz(argv: string[]): Promise<number> {
     shard = Number(m[1]);
     shards = Number(m[2]);
   }
+  const workers = int(values.workers, "workers", 1) ?? 1;
+  if (workers > 1) return fuzzOnWorkers(argv, { seed, shard, shards, workers, json: values.json === true, quiet: values.quiet === true, traces: maxTraces });
   const outDir = values.out ?? "counterexamples";
   const { Impl, driver, flags } = await implUnderTest(values);
   const configs = configChoice(values.config ?? "alternate");
@@ -330,6 +333,81 @@ async function fuzz(argv: string[]): Promise<number> {
   if (values.json) writeJson({ ...summary(), divergence: null, ok: true });
   else if (!values.quiet) process.stdout.write(`${formatStats(stats)}\nno divergence: ${traces} traces, ${stats.steps} steps agreed\n`);
   return 0;
+}
+
+/**
+ * `fuzz --workers N`: the campaign split into N shards (of the shard asked
+ * for, if any), each run by a capmem process of its own (one per core), with
+ * the same seed and time; their summaries are added up. The first to find a
+ * divergence stops the others, and its counterexample is the one reported.
+ */
+async function fuzzOnWorkers(argv: string[], o: { seed: string; shard: number; shards: number; workers: number; json: boolean; quiet: boolean; traces: number }): Promise<number> {
+  const keep: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const [flag] = argv[i]!.split("=");
+    if (["--workers", "--shard", "--seed", "--traces"].includes(flag!)) {
+      if (!argv[i]!.includes("=")) i++;
+      continue;
+    }
+    if (flag === "--json" || flag === "--quiet") continue;
+    keep.push(argv[i]!);
+  }
+  const total = o.shards * o.workers;
+  const perWorker = Number.isFinite(o.traces) ? ["--traces", String(Math.ceil(o.traces / o.workers))] : [];
+  process.stderr.write(`fuzz seed ${o.seed} shard ${o.shard}/${o.shards} on ${o.workers} workers (shards ${o.shard * o.workers}..${o.shard * o.workers + o.workers - 1} of ${total})\n`);
+  const bin = join(PACKAGE_ROOT, "refinement-tests/cli/bin/capmem.mjs");
+  const children = Array.from({ length: o.workers }, (_, w) =>
+    spawn(process.execPath, [bin, "fuzz", ...keep, ...perWorker, "--seed", o.seed, "--shard", `${o.shard * o.workers + w}/${total}`, "--json", "--quiet"], { stdio: ["ignore", "pipe", "pipe"] }),
+  );
+  type Summary = { traces: number; steps: number; seconds: number; okRatio: number; byKind: Record<string, { steps: number; ok: number }>; divergence: null | { what: string; file: string | null; command?: string; operations: number; trace?: Trace } };
+  const results = await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<{ code: number | null; summary: Summary | null; err: string }>((resolve) => {
+          let out = "";
+          let err = "";
+          child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+          child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+          child.on("close", (code) => {
+            let summary: Summary | null = null;
+            try {
+              summary = JSON.parse(out) as Summary;
+            } catch {
+              // killed, or failed before a summary
+            }
+            if (code === 1) for (const other of children) if (other !== child && other.exitCode === null) other.kill("SIGTERM");
+            resolve({ code, summary, err });
+          });
+        }),
+    ),
+  );
+  const broken = results.find((r) => r.code === 1 && r.summary?.divergence);
+  const failed = results.find((r) => r.code !== 0 && r.code !== 1 && r.code !== null && !broken);
+  if (failed) {
+    process.stderr.write(failed.err);
+    return failed.code ?? 2;
+  }
+  const done = results.filter((r) => r.summary !== null).map((r) => r.summary!);
+  const traces = done.reduce((n, x) => n + x.traces, 0);
+  const steps = done.reduce((n, x) => n + x.steps, 0);
+  const ok = done.reduce((n, x) => n + x.okRatio * x.steps, 0);
+  const seconds = Math.max(...done.map((x) => x.seconds), 0);
+  const byKind: Record<string, { steps: number; ok: number }> = {};
+  for (const x of done) for (const [k, v] of Object.entries(x.byKind)) byKind[k] = { steps: (byKind[k]?.steps ?? 0) + v.steps, ok: (byKind[k]?.ok ?? 0) + v.ok };
+  const summary = { command: "fuzz", seed: o.seed, shard: `${o.shard}/${o.shards}`, workers: o.workers, traces, steps, seconds, stepsPerSecond: Math.round(steps / Math.max(seconds, 0.001)), okRatio: ok / Math.max(1, steps), byKind };
+  if (o.json) writeJson({ ...summary, divergence: broken?.summary?.divergence ?? null, ok: !broken });
+  else {
+    process.stderr.write(`fuzz seed ${o.seed} on ${o.workers} workers: ${traces} traces, ${steps} steps (${summary.stepsPerSecond}/s), ${((100 * summary.okRatio) || 0).toFixed(1)}% ok, ${seconds.toFixed(0)} s\n`);
+    if (broken) {
+      const d = broken.summary!.divergence!;
+      process.stdout.write(
+        d.file !== null
+          ? `${d.what}\nshrunk to ${d.operations} operation(s), written to ${d.file}\nreplay it with:\n  ${d.command}\n`
+          : `${d.what}\nshrunk to ${d.operations} operation(s); could not write it, so here it is:\n${formatTrace(d.trace!)}`,
+      );
+    } else if (!o.quiet) process.stdout.write(`no divergence: ${traces} traces, ${steps} steps agreed\n`);
+  }
+  return broken ? 1 : 0;
 }
 
 /**
