@@ -42,7 +42,7 @@ const USAGE = `usage:
   capmem replay FILE [--impl MODULE | --impl-cmd CMD] [--full] [--json]
   capmem check  FILE [--full] [--update] [--json]
   capmem explore [--depth D] [--config tiny|small|FILE] [--max-states N] [--spec-only] [--out DIR] [--impl MODULE | --impl-cmd CMD]
-                 [--workers N] [--checkpoint FILE] [--resume FILE] [--json]
+                 [--workers N] [--symmetry] [--checkpoint FILE] [--resume FILE] [--json]
   capmem draw   FILE [--at N|boot] [--task T]... [--container C]... [--out FILE.mmd|.md|.dot|.svg]
   capmem schema [--protocol]
   capmem docs   [--check]
@@ -64,7 +64,8 @@ explore  breadth-first search of every state reachable in D operations (default 
          tiny config, every operation with every argument from small domains; checks
          the invariants on each new state and the impl along each new path; reports
          distinct states and states/s; a violation comes with a shortest trace; exit 1;
-         --workers N threads (default: every core), --checkpoint FILE saves the
+         --workers N threads (default: every core), --symmetry merges states that differ
+         only in which slot or page holds what, --checkpoint FILE saves the
          search (every 60 s and at the end), --resume FILE continues it
 draw     the spec state after a trace (or after step N) as a Mermaid flowchart, or
          Graphviz DOT, or SVG: accounts and who pays, tasks with their capabilities
@@ -721,6 +722,7 @@ async function exploreCommand(argv: string[]): Promise<number> {
       ...IMPL_OPTIONS,
       json: { type: "boolean" },
       workers: { type: "string" },
+      symmetry: { type: "boolean" },
       checkpoint: { type: "string" },
       resume: { type: "string" },
     },
@@ -748,6 +750,7 @@ async function exploreCommand(argv: string[]): Promise<number> {
     `explore depth ${r.depthReached}/${depth}: ${r.states} distinct states, ${r.edges} transitions, ${Math.round(r.states / Math.max(r.seconds, 0.001))} states/s, ${r.seconds.toFixed(1)} s`;
   const report = await exploreParallel({
     workers,
+    symmetry: values.symmetry === true,
     resume,
     onCheckpoint,
     config,
@@ -774,6 +777,7 @@ async function exploreCommand(argv: string[]): Promise<number> {
     statesPerSecond: Math.round(report.states / Math.max(report.seconds, 0.001)),
     bytesPerState: Math.round(report.bytesPerState ?? 0),
     workers,
+    symmetry: values.symmetry === true,
   };
   if (report.violation) {
     const dir = values.out ?? "counterexamples";

@@ -13,6 +13,7 @@ import { expandRange, FingerprintSet, Rebuilder } from "./explore.js";
 export interface Job {
   config: Config;
   impl: boolean;
+  symmetry: boolean;
   parents: Int32Array;
   opIndex: Int32Array;
   seen: Uint32Array;
@@ -37,7 +38,7 @@ parentPort!.on("message", (job: Job) => {
   const fps: number[] = [];
   const rb = new Rebuilder(boot(job.config), job.parents, job.opIndex);
   const x = expandRange(
-    { config: job.config, impl: job.impl },
+    { config: job.config, impl: job.impl, symmetry: job.symmetry },
     rb,
     job.from,
     job.to,

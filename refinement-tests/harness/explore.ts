@@ -10,8 +10,8 @@
 import { checkInvariants } from "../../spec/invariants.js";
 import { checkTransition } from "../../spec/transitions.js";
 import { step } from "../../spec/operations.js";
-import type { State } from "../../spec/state.js";
-import { boot } from "../../spec/state.js";
+import type { Cap, CapRef, Mapping, Slot, State } from "../../spec/state.js";
+import { boot, leafSpan, ROOT_TASK } from "../../spec/state.js";
 import type { Config, Op, Right, Trace } from "../../spec/vocabulary.js";
 import { OP_KINDS, UNMAP_MODES } from "../../spec/vocabulary.js";
 import { toSpec } from "../../impl/abstraction.js";
@@ -151,6 +151,8 @@ export interface ExploreOptions {
   readonly checkpointEvery?: number;
   /** a search to continue (from a checkpoint) */
   readonly resume?: ExploreProgress;
+  /** merge states that differ only in which capability slot, page or container slot holds what (see relabeled) */
+  readonly symmetry?: boolean;
 }
 
 export interface ExploreReport {
@@ -291,6 +293,79 @@ export function fingerprint(s: State): [number, number] {
 }
 
 const KIND_CODE: Record<string, number> = { account: 1, task: 2, container: 3, dma: 4 };
+
+/**
+ * Symmetry reduction: the state relabeled so that states that differ only
+ * in which capability slot, page or container slot holds what get one
+ * fingerprint. The explorer enumerates every slot, page and index alike and
+ * the spec never chooses one by its number, so relabeling these is a
+ * symmetry of the search: a state is explored once for all its relabelings.
+ * Fixed: the root task's boot slots (the properties name them), and pages
+ * across leaf pages (a leaf is charged as a unit). Not relabeled: task,
+ * account, container, handle, frame and swap-page ids, which the spec
+ * chooses lowest-free. Each set of labels is sorted by what it holds,
+ * described without the labels being sorted (a capability by its kind,
+ * object, rights and its parent's; a mapping by its frame, rights, bits and
+ * source), ties kept in their order: a relabeling, so merging is sound; it
+ * may miss some symmetric pairs (ties), never merge states that are not.
+ */
+export function relabeled(s: State): State {
+  const order = <T>(items: readonly T[], key: (x: T, i: number) => string, fixed = 0): number[] => {
+    // new label of each old label: the fixed ones stay, the rest sorted by key (empty ones last), ties in order
+    const rest = items.map((x, i) => [key(x, i), i] as const).slice(fixed);
+    rest.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
+    const map = items.map((_, i) => i);
+    rest.forEach(([, old], k) => (map[old] = fixed + k));
+    return map;
+  };
+  const slotKey = (x: Slot) => (x.kind === "empty" ? "~" : x.kind === "hard" ? `h${x.frame}` : x.kind === "soft" ? `s${x.frame}:${x.epoch}` : `w${x.page}`);
+  const indexMap = s.containers.map((c) => (c ? order(c.slots, slotKey) : []));
+  const capAt = (r: CapRef | null) => (r ? s.tasks[r.task]?.caps[r.slot] ?? null : null);
+  const capKeyOf = (c: Cap | null) => (c ? `${c.kind}:${c.object}:${c.rights}` : "~");
+  const capMap = s.tasks.map((t, id) => (t ? order(t.caps, (c) => (c ? `${capKeyOf(c)}<${c.parent ? `${c.parent.task}:${capKeyOf(capAt(c.parent))}` : "-"}` : "~"), id === ROOT_TASK ? 2 : 0) : []));
+  const span = leafSpan(s.config);
+  const pageMap = s.tasks.map((t) => {
+    if (!t) return [];
+    const mapKey = (m: Mapping | null) =>
+      m ? `${m.frame}:${m.rights}:${m.bits}:${m.source.kind === "slot" ? `${m.source.container}.${indexMap[m.source.container]![m.source.index]}.${m.source.cap.task}` : `${m.source.parent.task}`}` : "~";
+    const map: number[] = [];
+    for (let base = 0; base < t.pages.length; base += span) {
+      const leaf = t.pages.slice(base, base + span);
+      for (const v of order(leaf, mapKey)) map.push(base + v);
+    }
+    return map;
+  });
+  const cap = (r: CapRef): CapRef => ({ task: r.task, slot: capMap[r.task]![r.slot]! });
+  const permute = <T>(xs: readonly T[], map: readonly number[], f: (x: T) => T): T[] => {
+    const out = new Array<T>(xs.length);
+    xs.forEach((x, i) => (out[map[i]!] = f(x)));
+    return out;
+  };
+  return {
+    ...s,
+    containers: s.containers.map((c, id) => (c ? { account: c.account, slots: permute(c.slots, indexMap[id]!, (x) => x) } : null)),
+    tasks: s.tasks.map((t, id) =>
+      t
+        ? {
+            account: t.account,
+            window: t.window,
+            caps: permute(t.caps, capMap[id]!, (c) => (c ? { ...c, parent: c.parent ? cap(c.parent) : null } : null)),
+            pages: permute(t.pages, pageMap[id]!, (m) =>
+              m
+                ? {
+                    ...m,
+                    source:
+                      m.source.kind === "slot"
+                        ? { kind: "slot" as const, container: m.source.container, index: indexMap[m.source.container]![m.source.index]!, cap: cap(m.source.cap) }
+                        : { kind: "map" as const, parent: { task: m.source.parent.task, vpage: pageMap[m.source.parent.task]![m.source.parent.vpage]! } },
+                  }
+                : null,
+            ),
+          }
+        : null,
+    ),
+  };
+}
 
 /** A set of 64-bit fingerprints: open addressing over one Uint32Array, grown at half full. */
 export class FingerprintSet {
@@ -457,7 +532,7 @@ export interface Expansion {
  * `stop` is asked after each new state (a state budget).
  */
 export function expandRange(
-  opts: Pick<ExploreOptions, "config" | "impl" | "Impl" | "driver">,
+  opts: Pick<ExploreOptions, "config" | "impl" | "Impl" | "driver" | "symmetry">,
   rb: Rebuilder,
   from: number,
   to: number,
@@ -480,7 +555,7 @@ export function expandRange(
         out.violation = { ops: rb.path(op), message: `two-state property ${transition[0]!.invariant} broken: ${transition[0]!.message}` };
         return out;
       }
-      const [hi, lo] = fingerprint(s.state);
+      const [hi, lo] = fingerprint(opts.symmetry ? relabeled(s.state) : s.state);
       if (!isNew(hi, lo)) continue;
       child(node, i, hi, lo);
       const broken = checkInvariants(s.state);
@@ -656,7 +731,7 @@ export async function exploreParallel(opts: ExploreOptions & { readonly workers:
       seen.set(seenRaw);
       const results: JobResult[] = new Array(runs);
       let next = 0;
-      const jobFor = (r: number): Job => ({ config: opts.config, impl: opts.impl === true, parents, opIndex, seen, seenSize: search.seen.size, from: from + r * size, to: Math.min(end, from + (r + 1) * size) });
+      const jobFor = (r: number): Job => ({ config: opts.config, impl: opts.impl === true, symmetry: opts.symmetry === true, parents, opIndex, seen, seenSize: search.seen.size, from: from + r * size, to: Math.min(end, from + (r + 1) * size) });
       await Promise.all(
         pool.map(async (w) => {
           while (next < runs) {
