@@ -23,7 +23,7 @@ import type { Config, Op, OpKind, Result, Trace } from "../../spec/vocabulary.js
 import { Config as ConfigSchema, OP_KINDS } from "../../spec/vocabulary.js";
 import type { Machine } from "../../impl/machine.js";
 import { boundaryConfigArb, configArb, intentArb, type Intent, SMALL_CONFIG } from "../harness/generate.js";
-import { Divergence, formatStats, Lockstep, newStats, opsOf, Pacer, type Stats } from "../harness/lockstep.js";
+import { Divergence, formatStats, Lockstep, type LockstepOptions, newStats, opsOf, Pacer, runTrace, type Stats } from "../harness/lockstep.js";
 import { equal } from "../harness/compare.js";
 import { graphToDot, graphToMermaid, graphToSvg, mermaidTooBig, toGraph } from "./draw.js";
 import { type ExploreProgress, exploreParallel, type ExploreReport, FingerprintSet, TINY_CONFIG } from "../harness/explore.js";
@@ -319,6 +319,7 @@ async function fuzz(argv: string[]): Promise<number> {
       } catch (e2) {
         if (e2 instanceof Divergence) found = e2;
       }
+      found = withoutNeedlessOps(found, { concrete: true, Impl, driver });
       const file = join(outDir, `counterexample-${traceSeed}.json`);
       const shown = isAbsolute(file) ? file : relative(process.cwd(), resolvePath(file));
       const saved = deliver(found.what, `shrunk to ${found.trace.ops.length} operation(s)`, found.trace, shown, `replay ${shown}${flags}`, values.json === true);
@@ -334,6 +335,34 @@ async function fuzz(argv: string[]): Promise<number> {
   if (values.json) writeJson({ ...summary(), divergence: null, ok: true });
   else if (!values.quiet) process.stdout.write(`${formatStats(stats)}\nno divergence: ${traces} traces, ${stats.steps} steps agreed\n`);
   return 0;
+}
+
+/**
+ * The last shrinking pass, on operations rather than on what generated them:
+ * drops one operation at a time, keeping each drop after which spec and impl
+ * still part, until a whole pass drops nothing or `seconds` have gone.
+ * fast-check shrinks the generator's intents, and on a long trace at the
+ * impl's boundaries its time limit can leave dozens of operations that an
+ * intent cannot lose without changing what the others resolve to.
+ */
+function withoutNeedlessOps(d: Divergence, options: LockstepOptions, seconds = 30): Divergence {
+  let best = d;
+  const deadline = Date.now() + seconds * 1000;
+  for (let changed = true; changed && Date.now() < deadline; ) {
+    changed = false;
+    for (let i = best.trace.ops.length - 1; i >= 0 && Date.now() < deadline; i--) {
+      if (i >= best.trace.ops.length) continue;
+      try {
+        runTrace({ config: best.trace.config, ops: best.trace.ops.filter((_, j) => j !== i) }, options);
+      } catch (e) {
+        if (e instanceof Divergence && e.trace.ops.length < best.trace.ops.length) {
+          best = e; // (a divergence's trace ends at the step that parted them)
+          changed = true;
+        }
+      }
+    }
+  }
+  return best;
 }
 
 /**
