@@ -50,7 +50,8 @@ const USAGE = `usage:
   capmem export --itf FILE [--out FILE]
   capmem import --itf FILE [--config small|tiny|FILE] [--out FILE]
 
-fuzz     random state-aware traces run on spec and impl in lockstep (defaults: 10 s,
+fuzz     random state-aware traces run on spec and impl in lockstep, a process per core
+         (--workers N; 1 repeats a run exactly) (defaults: 10 s,
          up to 100 operations a trace, small and random configs alternating, and
          every sixteenth trace (from the 64th) five times longer on a config at the impl's structural
          boundaries: bitmap words, leaf pages, pool growth); on a
@@ -232,7 +233,8 @@ async function fuzz(argv: string[]): Promise<number> {
     shard = Number(m[1]);
     shards = Number(m[2]);
   }
-  const workers = int(values.workers, "workers", 1) ?? 1;
+  // default: a process per core (one when the implementation is a driver process, which would be one per worker)
+  const workers = int(values.workers, "workers", 1) ?? (values["impl-cmd"] !== undefined ? 1 : availableParallelism());
   if (workers > 1) return fuzzOnWorkers(argv, { seed, shard, shards, workers, json: values.json === true, quiet: values.quiet === true, traces: maxTraces });
   const outDir = values.out ?? "counterexamples";
   const { Impl, driver, flags } = await implUnderTest(values);
@@ -366,10 +368,12 @@ function withoutNeedlessOps(d: Divergence, options: LockstepOptions, seconds = 3
 }
 
 /**
- * `fuzz --workers N`: the campaign split into N shards (of the shard asked
- * for, if any), each run by a capmem process of its own (one per core), with
- * the same seed and time; their summaries are added up. The first to find a
- * divergence stops the others, and its counterexample is the one reported.
+ * `fuzz --workers N` (default: one per core): the campaign split into N
+ * shards (of the shard asked for, if any), each run by a capmem process of
+ * its own with the same seed and time, and --traces shared out exactly. Their
+ * progress lines are added up into one, and so are their summaries; the
+ * first to find a divergence stops the others, and its counterexample is the
+ * one reported, as one process would report it.
  */
 async function fuzzOnWorkers(argv: string[], o: { seed: string; shard: number; shards: number; workers: number; json: boolean; quiet: boolean; traces: number }): Promise<number> {
   const keep: string[] = [];
@@ -383,59 +387,86 @@ async function fuzzOnWorkers(argv: string[], o: { seed: string; shard: number; s
     keep.push(argv[i]!);
   }
   const total = o.shards * o.workers;
-  const perWorker = Number.isFinite(o.traces) ? ["--traces", String(Math.ceil(o.traces / o.workers))] : [];
-  process.stderr.write(`fuzz seed ${o.seed} shard ${o.shard}/${o.shards} on ${o.workers} workers (shards ${o.shard * o.workers}..${o.shard * o.workers + o.workers - 1} of ${total})\n`);
+  const tracesOf = (w: number) => (Number.isFinite(o.traces) ? Math.floor(o.traces / o.workers) + (w < o.traces % o.workers ? 1 : 0) : Infinity);
+  const started = Date.now();
+  const tty = process.stderr.isTTY === true;
+  process.stderr.write(`fuzz seed ${o.seed} shard ${o.shard}/${o.shards}, ${o.workers} workers (shards ${o.shard * o.workers} to ${o.shard * o.workers + o.workers - 1} of ${total})\n`);
   const bin = join(PACKAGE_ROOT, "refinement-tests/cli/bin/capmem.mjs");
-  const children = Array.from({ length: o.workers }, (_, w) =>
-    spawn(process.execPath, [bin, "fuzz", ...keep, ...perWorker, "--seed", o.seed, "--shard", `${o.shard * o.workers + w}/${total}`, "--json", "--quiet"], { stdio: ["ignore", "pipe", "pipe"] }),
-  );
-  type Summary = { traces: number; steps: number; seconds: number; okRatio: number; byKind: Record<string, { steps: number; ok: number }>; divergence: null | { what: string; file: string | null; command?: string; operations: number; trace?: Trace } };
+  // the latest progress each worker reported: traces, steps, ok steps
+  const seen = Array.from({ length: o.workers }, () => ({ traces: 0, steps: 0, ok: 0 }));
+  const line = (final: boolean, covered?: number) => {
+    const t = seen.reduce((n, x) => n + x.traces, 0);
+    const st = seen.reduce((n, x) => n + x.steps, 0);
+    const ok = seen.reduce((n, x) => n + x.ok, 0);
+    const secs = (Date.now() - started) / 1000;
+    const text = `fuzz seed ${o.seed} shard ${o.shard}/${o.shards}: ${t} traces, ${st} steps (${Math.round(st / Math.max(secs, 0.001))}/s), ${((100 * ok) / Math.max(1, st)).toFixed(1)}% ok${covered !== undefined ? `, ${covered}/${OP_KINDS.length} kinds covered` : ""}, ${secs.toFixed(0)} s`;
+    if (final || !o.quiet) process.stderr.write(tty && !final ? `\r${text}` : `${tty ? "\r" : ""}${text}\n`);
+  };
+  const ticker = setInterval(() => line(false), tty ? 1000 : 5000);
+  type Summary = { traces: number; steps: number; okRatio: number; byKind: Record<string, { steps: number; ok: number }>; divergence: null | { what: string; file: string | null; command?: string; notWritten?: string; operations: number; trace?: Trace } };
+  const children = Array.from({ length: o.workers }, (_, w) => w).filter((w) => tracesOf(w) > 0).map((w) => {
+    const args = [bin, "fuzz", ...keep, ...(Number.isFinite(o.traces) ? ["--traces", String(tracesOf(w))] : []), "--seed", o.seed, "--shard", `${o.shard * o.workers + w}/${total}`, "--workers", "1", "--json"];
+    return { w, child: spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] }) };
+  });
   const results = await Promise.all(
     children.map(
-      (child) =>
+      ({ w, child }) =>
         new Promise<{ code: number | null; summary: Summary | null; err: string }>((resolve) => {
           let out = "";
           let err = "";
           child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-          child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+          child.stderr.setEncoding("utf8").on("data", (d: string) => {
+            err += d;
+            for (const m of d.matchAll(/: (\d+) traces, (\d+) steps \(\d+\/s\), ([\d.]+)% ok/g)) seen[w] = { traces: Number(m[1]), steps: Number(m[2]), ok: (Number(m[3]) / 100) * Number(m[2]) };
+          });
           child.on("close", (code) => {
             let summary: Summary | null = null;
             try {
               summary = JSON.parse(out) as Summary;
             } catch {
-              // killed, or failed before a summary
+              // stopped, or failed before a summary
             }
-            if (code === 1) for (const other of children) if (other !== child && other.exitCode === null) other.kill("SIGTERM");
+            if (summary) seen[w] = { traces: summary.traces, steps: summary.steps, ok: summary.okRatio * summary.steps };
+            if (code === 1) for (const other of children) if (other.child !== child && other.child.exitCode === null) other.child.kill("SIGTERM");
             resolve({ code, summary, err });
           });
         }),
     ),
   );
+  clearInterval(ticker);
   const broken = results.find((r) => r.code === 1 && r.summary?.divergence);
-  const failed = results.find((r) => r.code !== 0 && r.code !== 1 && r.code !== null && !broken);
-  if (failed) {
-    process.stderr.write(failed.err);
+  const failed = results.find((r) => r.code !== 0 && r.code !== 1 && r.code !== null);
+  if (failed && !broken) {
+    // a usage error or a malformed file: every worker says the same, say it once
+    process.stderr.write(failed.err.split("\n").filter((l) => !l.startsWith("fuzz seed")).join("\n"));
     return failed.code ?? 2;
   }
-  const done = results.filter((r) => r.summary !== null).map((r) => r.summary!);
-  const traces = done.reduce((n, x) => n + x.traces, 0);
-  const steps = done.reduce((n, x) => n + x.steps, 0);
-  const ok = done.reduce((n, x) => n + x.okRatio * x.steps, 0);
-  const seconds = Math.max(...done.map((x) => x.seconds), 0);
   const byKind: Record<string, { steps: number; ok: number }> = {};
-  for (const x of done) for (const [k, v] of Object.entries(x.byKind)) byKind[k] = { steps: (byKind[k]?.steps ?? 0) + v.steps, ok: (byKind[k]?.ok ?? 0) + v.ok };
+  for (const r of results) for (const [k, v] of Object.entries(r.summary?.byKind ?? {})) byKind[k] = { steps: (byKind[k]?.steps ?? 0) + v.steps, ok: (byKind[k]?.ok ?? 0) + v.ok };
+  const covered = OP_KINDS.filter((k) => (byKind[k]?.ok ?? 0) > 0).length;
+  if (broken) process.stderr.write(broken.err.split("\n").filter((l) => l.startsWith("divergence in trace")).join("\n") + "\n");
+  line(true, covered);
+  const traces = seen.reduce((n, x) => n + x.traces, 0);
+  const steps = seen.reduce((n, x) => n + x.steps, 0);
+  const ok = seen.reduce((n, x) => n + x.ok, 0);
+  const seconds = (Date.now() - started) / 1000;
   const summary = { command: "fuzz", seed: o.seed, shard: `${o.shard}/${o.shards}`, workers: o.workers, traces, steps, seconds, stepsPerSecond: Math.round(steps / Math.max(seconds, 0.001)), okRatio: ok / Math.max(1, steps), byKind };
-  if (o.json) writeJson({ ...summary, divergence: broken?.summary?.divergence ?? null, ok: !broken });
-  else {
-    process.stderr.write(`fuzz seed ${o.seed} on ${o.workers} workers: ${traces} traces, ${steps} steps (${summary.stepsPerSecond}/s), ${((100 * summary.okRatio) || 0).toFixed(1)}% ok, ${seconds.toFixed(0)} s\n`);
-    if (broken) {
-      const d = broken.summary!.divergence!;
-      process.stdout.write(
-        d.file !== null
-          ? `${d.what}\nshrunk to ${d.operations} operation(s), written to ${d.file}\nreplay it with:\n  ${d.command}\n`
-          : `${d.what}\nshrunk to ${d.operations} operation(s); could not write it, so here it is:\n${formatTrace(d.trace!)}`,
-      );
-    } else if (!o.quiet) process.stdout.write(`no divergence: ${traces} traces, ${steps} steps agreed\n`);
+  const d = broken?.summary?.divergence ?? null;
+  if (o.json) writeJson({ ...summary, divergence: d, ok: !broken });
+  else if (d) {
+    process.stdout.write(
+      d.file !== null
+        ? `${d.what}\nshrunk to ${d.operations} operation(s), written to ${d.file}\nreplay it with:\n  ${d.command}\n`
+        : `${d.what}\nshrunk to ${d.operations} operation(s); could not write ${d.notWritten}, so here it is:\n${formatTrace(d.trace!)}`,
+    );
+  } else if (!o.quiet) {
+    const stats = newStats();
+    for (const [k, v] of Object.entries(byKind)) {
+      stats.byKind.set(k as OpKind, v);
+      stats.steps += v.steps;
+      stats.ok += v.ok;
+    }
+    process.stdout.write(`${formatStats(stats)}\nno divergence: ${traces} traces, ${steps} steps agreed\n`);
   }
   return broken ? 1 : 0;
 }
@@ -450,7 +481,7 @@ function deliver(headline: string, lead: string, trace: Trace, file: string, aga
   const command = `${replayCommand()} ${again}`;
   if (saved !== null) {
     if (!json) process.stdout.write(`${headline}\n${lead}; could not write ${file} (${saved}), so here it is:\n${formatTrace(trace)}`);
-    return { what: headline, operations: trace.ops.length, file: null, notWritten: saved, trace };
+    return { what: headline, operations: trace.ops.length, file: null, notWritten: `${file} (${saved})`, trace };
   }
   if (!json) process.stdout.write(`${headline}\n${lead}, written to ${file}\nreplay it with:\n  ${command}\n`);
   return { what: headline, operations: trace.ops.length, file, command };
