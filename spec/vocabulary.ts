@@ -169,7 +169,8 @@ export const Op = z.discriminatedUnion("op", [
   z.object({ op: z.literal("dma.wire"), ...subject, container: slot, index: slot, dest: slot }).strict(),
   z.object({ op: z.literal("dma.unwire"), ...subject, handle: slot }).strict(),
   z.object({ op: z.literal("dma.write"), ...subject, handle: slot, value: Word }).strict(),
-  z.object({ op: z.literal("physmem.relocate"), frame: slot }).strict(),
+  // any integer: a frame out of range, negative included, is the operation's BadFrame, not a malformed file
+  z.object({ op: z.literal("physmem.relocate"), frame: z.int() }).strict(),
 ]);
 export type Op = z.infer<typeof Op>;
 export type OpKind = Op["op"];

@@ -258,6 +258,14 @@ export default class Late extends Machine {
     expect(bad.err).toContain("notes.x: a note's key is a step number");
   });
 
+  it("reads every operation the fuzzer makes: a raw physmem.relocate of a negative frame is BadFrame, not a malformed file", () => {
+    writeFileSync(join(dir, "negative-frame.json"), JSON.stringify({ ...GOOD, ops: [...GOOD.ops, { op: "physmem.relocate", frame: -2 }] }));
+    const r = capmem("check", "negative-frame.json");
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('{"op":"physmem.relocate","frame":-2} -> error BadFrame');
+    expect(capmem("replay", "negative-frame.json").code).toBe(0);
+  });
+
   it("names the field of a malformed expected result", () => {
     writeFileSync(join(dir, "badexpect.json"), JSON.stringify({ ...GOOD, expect: [{ ok: true, value: "x" }, { ok: false, error: "Nope" }, { ok: "yes" }, { ok: true, value: 1 }, { ok: true, value: 1 }] }));
     const r = capmem("check", "badexpect.json");
