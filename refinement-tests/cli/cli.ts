@@ -403,7 +403,7 @@ async function fuzzOnWorkers(argv: string[], o: { seed: string; shard: number; s
     if (final || !o.quiet) process.stderr.write(tty && !final ? `\r${text}` : `${tty ? "\r" : ""}${text}\n`);
   };
   const ticker = setInterval(() => line(false), tty ? 1000 : 5000);
-  type Summary = { traces: number; steps: number; okRatio: number; byKind: Record<string, { steps: number; ok: number }>; divergence: null | { what: string; file: string | null; command?: string; notWritten?: string; operations: number; trace?: Trace } };
+  type Summary = { traces: number; steps: number; okRatio: number; byKind: Record<string, { steps: number; ok: number }>; divergence: Delivered | null };
   const children = Array.from({ length: o.workers }, (_, w) => w).filter((w) => tracesOf(w) > 0).map((w) => {
     const args = [bin, "fuzz", ...keep, ...(Number.isFinite(o.traces) ? ["--traces", String(tracesOf(w))] : []), "--seed", o.seed, "--shard", `${o.shard * o.workers + w}/${total}`, "--workers", "1", "--json"];
     return { w, child: spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] }) };
@@ -453,13 +453,8 @@ async function fuzzOnWorkers(argv: string[], o: { seed: string; shard: number; s
   const summary = { command: "fuzz", seed: o.seed, shard: `${o.shard}/${o.shards}`, workers: o.workers, traces, steps, seconds, stepsPerSecond: Math.round(steps / Math.max(seconds, 0.001)), okRatio: ok / Math.max(1, steps), byKind };
   const d = broken?.summary?.divergence ?? null;
   if (o.json) writeJson({ ...summary, divergence: d, ok: !broken });
-  else if (d) {
-    process.stdout.write(
-      d.file !== null
-        ? `${d.what}\nshrunk to ${d.operations} operation(s), written to ${d.file}\nreplay it with:\n  ${d.command}\n`
-        : `${d.what}\nshrunk to ${d.operations} operation(s); could not write ${d.notWritten}, so here it is:\n${formatTrace(d.trace!)}`,
-    );
-  } else if (!o.quiet) {
+  else if (d) process.stdout.write(deliveredText(d, `shrunk to ${d.operations} operation(s)`));
+  else if (!o.quiet) {
     const stats = newStats();
     for (const [k, v] of Object.entries(byKind)) {
       stats.byKind.set(k as OpKind, v);
@@ -476,15 +471,31 @@ async function fuzzOnWorkers(argv: string[], o: { seed: string; shard: number; s
  * written is printed instead, so it is never lost. Returns what --json
  * reports of it.
  */
-function deliver(headline: string, lead: string, trace: Trace, file: string, again: string, json: boolean) {
+function deliver(headline: string, lead: string, trace: Trace, file: string, again: string, json: boolean): Delivered {
   const saved = saveTrace(file, trace);
-  const command = `${replayCommand()} ${again}`;
-  if (saved !== null) {
-    if (!json) process.stdout.write(`${headline}\n${lead}; could not write ${file} (${saved}), so here it is:\n${formatTrace(trace)}`);
-    return { what: headline, operations: trace.ops.length, file: null, notWritten: `${file} (${saved})`, trace };
-  }
-  if (!json) process.stdout.write(`${headline}\n${lead}, written to ${file}\nreplay it with:\n  ${command}\n`);
-  return { what: headline, operations: trace.ops.length, file, command };
+  const d: Delivered =
+    saved !== null
+      ? { what: headline, operations: trace.ops.length, file: null, notWritten: `${file} (${saved})`, trace }
+      : { what: headline, operations: trace.ops.length, file, command: `${replayCommand()} ${again}` };
+  if (!json) process.stdout.write(deliveredText(d, lead));
+  return d;
+}
+
+/** A counterexample as --json reports it: written to `file` (with the command that replays it), or not (and then the trace itself). */
+interface Delivered {
+  what: string;
+  operations: number;
+  file: string | null;
+  command?: string;
+  notWritten?: string;
+  trace?: Trace;
+}
+
+/** What a person reads of a delivered counterexample (`lead`: how it was found). */
+function deliveredText(d: Delivered, lead: string): string {
+  return d.file !== null
+    ? `${d.what}\n${lead}, written to ${d.file}\nreplay it with:\n  ${d.command}\n`
+    : `${d.what}\n${lead}; could not write ${d.notWritten}, so here it is:\n${formatTrace(d.trace!)}`;
 }
 
 /** How to run capmem from the current directory: npm in the package, node elsewhere. */
@@ -756,17 +767,7 @@ async function draw(argv: string[]): Promise<number> {
     if (big) process.stderr.write(`capmem: warning: the drawing has ${big}; renderers will refuse it: draw some tasks or containers (--task T, --container C) or write SVG (--out FILE.svg)\n`);
     if (out?.endsWith(".md")) text = "```mermaid\n" + text + "```\n";
   }
-  if (out === undefined) {
-    process.stdout.write(text);
-    return 0;
-  }
-  try {
-    mkdirSync(dirname(resolvePath(out)), { recursive: true });
-    writeFileSync(out, text);
-  } catch (e) {
-    throw new UsageError(`draw: cannot write ${out}: ${fileError(e)}`);
-  }
-  process.stdout.write(`${what} drawn to ${out}\n`);
+  emit(text, out, "draw", `${what} drawn to ${out}`, process.stdout);
   return 0;
 }
 
@@ -852,8 +853,8 @@ async function exploreCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** Writes text to --out (making its directory) or stdout; says where it went. */
-function emit(text: string, out: string | undefined, what: string): void {
+/** Writes a command's output to --out (making its directory) and says so on `say`, or to stdout when there is no --out. */
+function emit(text: string, out: string | undefined, command: string, done: string, say: NodeJS.WriteStream = process.stderr): void {
   if (out === undefined) {
     process.stdout.write(text);
     return;
@@ -862,9 +863,9 @@ function emit(text: string, out: string | undefined, what: string): void {
     mkdirSync(dirname(resolvePath(out)), { recursive: true });
     writeFileSync(out, text);
   } catch (e) {
-    throw new UsageError(`cannot write ${out}: ${fileError(e)}`);
+    throw new UsageError(`${command}: cannot write ${out}: ${fileError(e)}`);
   }
-  process.stderr.write(`${what} written to ${out}\n`);
+  say.write(`${done}\n`);
 }
 
 function exportCommand(argv: string[]): number {
@@ -872,7 +873,7 @@ function exportCommand(argv: string[]): number {
   if (!values.itf) throw new UsageError("export: say the format: --itf (the Informal Trace Format of Apalache and Quint)");
   if (positionals.length !== 1) throw new UsageError("export: expected one trace FILE");
   const trace = readTrace(positionals[0]!);
-  emit(JSON.stringify(traceToItf(trace, positionals[0]!), null, 1) + "\n", values.out, `ITF trace of ${trace.ops.length} operation(s)`);
+  emit(JSON.stringify(traceToItf(trace, positionals[0]!), null, 1) + "\n", values.out, "export", `ITF trace of ${trace.ops.length} operation(s) written to ${values.out}`);
   return 0;
 }
 
@@ -884,7 +885,7 @@ function importCommand(argv: string[]): number {
   const config = values.config === undefined ? undefined : values.config === "small" ? SMALL_CONFIG : values.config === "tiny" ? TINY_CONFIG : readConfig(values.config, "small, tiny");
   const trace = itfToTrace(parseJson(readText(file), file), file, config);
   checkFootprint(trace.config, `${file}: config`);
-  emit(formatTrace(trace), values.out, `capmem trace of ${trace.ops.length} operation(s)${trace.expect ? " with their results" : ""}`);
+  emit(formatTrace(trace), values.out, "import", `capmem trace of ${trace.ops.length} operation(s)${trace.expect ? " with their results" : ""} written to ${values.out}`);
   return 0;
 }
 

@@ -29,12 +29,12 @@ export const ITF_FORMAT = "https://apalache-mc.org/docs/adr/015adr-trace.html";
 
 /** A JSON value as ITF writes it. */
 export function toItfValue(x: unknown): unknown {
-  if (x === null) return { tag: "None", value: { "#tup": [] } };
+  if (x === null) return NONE;
   if (typeof x === "number") return { "#bigint": String(x) };
-  if (Array.isArray(x)) return x.map((v) => (v === null ? toItfValue(null) : isNullableTable(x) ? { tag: "Some", value: toItfValue(v) } : toItfValue(v)));
+  if (Array.isArray(x)) return x.map((v) => (v !== null && isNullableTable(x) ? some(toItfValue(v)) : toItfValue(v)));
   if (typeof x === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(x)) if (v !== undefined) out[k] = NULLABLE_FIELDS.has(k) && v !== null ? { tag: "Some", value: toItfValue(v) } : toItfValue(v);
+    for (const [k, v] of Object.entries(x)) if (v !== undefined) out[k] = NULLABLE_FIELDS.has(k) && v !== null ? some(toItfValue(v)) : toItfValue(v);
     return out;
   }
   return x;

@@ -58,15 +58,8 @@ child.on("error", (e) => { port.postMessage({ kind: "spawn-error", message: Stri
 child.on("close", (code, sig) => { port.postMessage({ kind: "exit", code, signal: sig, stderr }); wake(); port.close(); });
 port.on("message", (m) => {
   if (m.kind === "send") child.stdin.write(m.line + "\\n");
-  else if (m.kind === "kill") { try { process.kill(-child.pid, "SIGKILL"); } catch {} }
 });
 `;
-
-/** Request/answer counts and time, for the throughput figures. */
-export interface DriverStats {
-  requests: number;
-  ms: number;
-}
 
 /**
  * One driver process, restarted after a failure. `session(config)` boots it
@@ -81,8 +74,6 @@ export class Driver {
   private unread = 0;
   /** the driver's process (and process group) id, once known */
   private pid = 0;
-  name = "";
-  readonly stats: DriverStats = { requests: 0, ms: 0 };
 
   constructor(
     readonly command: string,
@@ -115,7 +106,6 @@ export class Driver {
       this.stop();
       throw new DriverSetupError(`driver "${this.command}" speaks protocol version ${hello.protocol}; this capmem speaks ${PROTOCOL_VERSION}`);
     }
-    this.name = hello.name ?? this.command;
   }
 
   /** Kills the process (if any) and forgets it. */
@@ -165,7 +155,6 @@ export class Driver {
 
   /** Sends a request without waiting (a batch: its answers are received one by one). */
   send(req: Request): void {
-    this.stats.requests++;
     this.unread += req.type === "batch" ? req.ops.length : req.type === "bye" ? 0 : 1;
     this.port!.postMessage({ kind: "send", line: JSON.stringify(req) });
   }
@@ -187,7 +176,6 @@ export class Driver {
         }
         if (m.kind === "line") {
           this.unread--;
-          this.stats.ms += performance.now() - t0;
           return this.parse(m.line, req);
         }
         this.exited = m;

@@ -374,32 +374,29 @@ export class FingerprintSet {
 
   /** Adds a fingerprint; false if it was there. */
   add(hi: number, lo: number): boolean {
-    if (hi === 0 && lo === 0) lo = 1; // (0, 0) marks an empty cell
     if (2 * (this.size + 1) > this.keys.length / 2) this.grow();
-    const keys = this.keys;
-    const mask = keys.length / 2 - 1;
-    for (let i = (Math.imul(hi ^ lo, 0x9e3779b1) >>> 0) & mask; ; i = (i + 1) & mask) {
-      const h = keys[2 * i]!;
-      const l = keys[2 * i + 1]!;
-      if (h === 0 && l === 0) {
-        keys[2 * i] = hi;
-        keys[2 * i + 1] = lo;
-        this.size++;
-        return true;
-      }
-      if (h === hi && l === lo) return false;
-    }
+    const i = this.cell(hi, lo);
+    if (this.keys[2 * i] !== 0 || this.keys[2 * i + 1] !== 0) return false;
+    this.keys[2 * i] = hi;
+    this.keys[2 * i + 1] = lo === 0 && hi === 0 ? 1 : lo;
+    this.size++;
+    return true;
   }
 
   has(hi: number, lo: number): boolean {
-    if (hi === 0 && lo === 0) lo = 1;
+    const i = this.cell(hi, lo);
+    return this.keys[2 * i] !== 0 || this.keys[2 * i + 1] !== 0;
+  }
+
+  /** The cell holding (hi, lo), or the empty cell where it would go (linear probing). */
+  private cell(hi: number, lo: number): number {
+    if (hi === 0 && lo === 0) lo = 1; // (0, 0) marks an empty cell
     const keys = this.keys;
     const mask = keys.length / 2 - 1;
     for (let i = (Math.imul(hi ^ lo, 0x9e3779b1) >>> 0) & mask; ; i = (i + 1) & mask) {
       const h = keys[2 * i]!;
       const l = keys[2 * i + 1]!;
-      if (h === 0 && l === 0) return false;
-      if (h === hi && l === lo) return true;
+      if ((h === 0 && l === 0) || (h === hi && l === lo)) return i;
     }
   }
 
@@ -585,11 +582,17 @@ class Search {
   readonly depthStart: number[] = [];
   seen = new FingerprintSet();
   expand = 0;
+  /** what the search has found so far (continued from the checkpoint's, when resumed) */
+  readonly report: ExploreReport;
+  private readonly started = Date.now();
+  private readonly secondsBefore: number;
 
   constructor(
     readonly root: State,
     resume?: ExploreProgress,
   ) {
+    this.report = resume ? { ...resume.report, violation: undefined, complete: true } : { states: 1, edges: 0, depthReached: 0, seconds: 0, complete: true };
+    this.secondsBefore = this.report.seconds;
     if (resume) {
       this.parents.data = resume.parents.slice(0, Math.max(resume.nodes, 1 << 12));
       this.opIndex.data = resume.opIndex.slice(0, Math.max(resume.nodes, 1 << 12));
@@ -617,8 +620,22 @@ class Search {
     this.opIndex.push(opIndex);
   }
 
-  progress(report: ExploreReport): ExploreProgress {
-    return { parents: this.parents.data, opIndex: this.opIndex.data, nodes: this.parents.length, depthStart: [...this.depthStart], expand: this.expand, seen: this.seen, report };
+  /** Seconds of searching, those before a resume included. */
+  elapsed(): number {
+    return this.secondsBefore + (Date.now() - this.started) / 1000;
+  }
+
+  /** Everything a checkpoint holds. */
+  progress(): ExploreProgress {
+    return { parents: this.parents.data, opIndex: this.opIndex.data, nodes: this.parents.length, depthStart: [...this.depthStart], expand: this.expand, seen: this.seen, report: { ...this.report, seconds: this.elapsed() } };
+  }
+
+  /** The report at the end of a search (and its last checkpoint, unless it found a violation). */
+  end(onCheckpoint?: (p: ExploreProgress) => void): ExploreReport {
+    this.report.seconds = this.elapsed();
+    this.report.bytesPerState = this.bytes() / this.report.states;
+    if (onCheckpoint && !this.report.violation) onCheckpoint(this.progress());
+    return this.report;
   }
 
   bytes(): number {
@@ -627,12 +644,9 @@ class Search {
 }
 
 export function explore(opts: ExploreOptions): ExploreReport {
-  const started = Date.now();
   const search = new Search(boot(opts.config), opts.resume);
-  const report: ExploreReport = opts.resume ? { ...opts.resume.report, violation: undefined, complete: true } : { states: 1, edges: 0, depthReached: 0, seconds: 0, complete: true };
-  const secondsBefore = report.seconds;
+  const report = search.report;
   const rb = new Rebuilder(search.root, search.parents.data, search.opIndex.data);
-  const elapsed = () => secondsBefore + (Date.now() - started) / 1000;
   let lastProgress = Date.now();
   let lastCheckpoint = Date.now();
   for (let depth = search.depthOf(search.expand) + 1; depth <= opts.depth; depth++) {
@@ -656,12 +670,12 @@ export function explore(opts: ExploreOptions): ExploreReport {
         const now = Date.now();
         if (opts.onProgress && now - lastProgress > 1000) {
           lastProgress = now;
-          report.seconds = elapsed();
+          report.seconds = search.elapsed();
           opts.onProgress(report);
         }
         if (opts.onCheckpoint && now - lastCheckpoint > (opts.checkpointEvery ?? 60) * 1000) {
           lastCheckpoint = now;
-          opts.onCheckpoint(search.progress({ ...report, seconds: elapsed() }));
+          opts.onCheckpoint(search.progress());
         }
       },
     );
@@ -676,10 +690,7 @@ export function explore(opts: ExploreOptions): ExploreReport {
     }
     search.depthStart.push(search.parents.length); // the next depth starts after the nodes found at this one
   }
-  report.seconds = elapsed();
-  report.bytesPerState = search.bytes() / report.states;
-  if (opts.onCheckpoint && !report.violation) opts.onCheckpoint(search.progress({ ...report }));
-  return report;
+  return search.end(opts.onCheckpoint);
 }
 
 /**
@@ -692,11 +703,8 @@ export function explore(opts: ExploreOptions): ExploreReport {
  */
 export async function exploreParallel(opts: ExploreOptions & { readonly workers: number }): Promise<ExploreReport> {
   if (opts.workers <= 1 || opts.driver || opts.Impl) return explore(opts);
-  const started = Date.now();
   const search = new Search(boot(opts.config), opts.resume);
-  const report: ExploreReport = opts.resume ? { ...opts.resume.report, violation: undefined, complete: true } : { states: 1, edges: 0, depthReached: 0, seconds: 0, complete: true };
-  const secondsBefore = report.seconds;
-  const elapsed = () => secondsBefore + (Date.now() - started) / 1000;
+  const report = search.report;
   // From the sources, each worker first registers tsx's loader (a worker does not inherit it), then loads the worker module.
   const ts = import.meta.url.endsWith(".ts");
   const url = new URL(`./explore-worker.${ts ? "ts" : "js"}`, import.meta.url).href;
@@ -761,22 +769,19 @@ export async function exploreParallel(opts: ExploreOptions & { readonly workers:
         }
         if (stopped) break;
         if (opts.onProgress) {
-          report.seconds = elapsed();
+          report.seconds = search.elapsed();
           opts.onProgress(report);
         }
       }
       if (stopped) break;
       search.expand = end;
       search.depthStart.push(search.parents.length);
-      if (opts.onCheckpoint) opts.onCheckpoint(search.progress({ ...report, seconds: elapsed() }));
+      if (opts.onCheckpoint) opts.onCheckpoint(search.progress());
     }
   } finally {
     for (const w of pool) void w.terminate();
   }
-  report.seconds = elapsed();
-  report.bytesPerState = search.bytes() / report.states;
-  if (opts.onCheckpoint && !report.violation) opts.onCheckpoint(search.progress({ ...report }));
-  return report;
+  return search.end(opts.onCheckpoint);
 }
 
 /** Drives the impl (or a driver) along `ops` and compares its abstraction with the spec's state; why they differ, or null. */
