@@ -35,8 +35,8 @@
  */
 import type { CapRef, Cap, State } from "./state.js";
 import { BOOT_ACCOUNT_SLOT, BOOT_TASK_SLOT, capKey, mapKey, ROOT_ACCOUNT, ROOT_TASK } from "./state.js";
-import type { Op } from "./vocabulary.js";
-import { ALL_RIGHTS } from "./vocabulary.js";
+import type { ObjectKind, Op, OpKind } from "./vocabulary.js";
+import { ALL_RIGHTS, R, rightsMask } from "./vocabulary.js";
 import { allCaps, allMappings, capAt, mapAt } from "./walk.js";
 
 interface Property {
@@ -198,6 +198,65 @@ function descendants(s: State, root: CapRef): CapRef[] {
 
 const sameCap = (a: Cap | null, b: Cap | null) => a !== null && b !== null && a.kind === b.kind && a.object === b.object && a.rights === b.rights;
 
+/**
+ * What a successful operation must have held: for each capability operand
+ * (the field of the operation naming a slot of the subject's space), the kind
+ * of object and the rights. `asked` stands for the rights the operation asks
+ * for (page.map). This is the rights table of vocabulary.ts, restated here on
+ * its own so that a check the operations leave out is noticed.
+ */
+export type Need = readonly [field: string, kind: ObjectKind, rights: number | "asked"];
+const ACCOUNT_ALLOC: readonly Need[] = [["account", "account", R.alloc]];
+const CONTAINER_ALLOC: readonly Need[] = [["container", "container", R.alloc]];
+const SEND: readonly Need[] = [["target", "task", R.write]];
+export const RIGHTS_NEEDED: { readonly [K in OpKind]?: readonly Need[] } = {
+  "account.create": ACCOUNT_ALLOC,
+  "account.transfer": [
+    ["from", "account", R.alloc],
+    ["to", "account", 0],
+  ],
+  "account.destroy": ACCOUNT_ALLOC,
+  "account.request": ACCOUNT_ALLOC,
+  "account.answer": ACCOUNT_ALLOC,
+  "account.yieldRequest": ACCOUNT_ALLOC,
+  "account.yield": ACCOUNT_ALLOC,
+  "task.create": ACCOUNT_ALLOC,
+  "container.create": ACCOUNT_ALLOC,
+  "task.destroy": [["target", "task", R.alloc]],
+  "container.destroy": CONTAINER_ALLOC,
+  "container.alloc": CONTAINER_ALLOC,
+  "container.free": CONTAINER_ALLOC,
+  "container.demote": CONTAINER_ALLOC,
+  "container.promote": CONTAINER_ALLOC,
+  "container.swapOut": CONTAINER_ALLOC,
+  "container.swapIn": CONTAINER_ALLOC,
+  "container.copy": [
+    ["src", "container", R.read],
+    ["dst", "container", R.alloc],
+  ],
+  "cap.copy": SEND,
+  "page.map": [["container", "container", "asked"]],
+  "l4.map": SEND,
+  "l4.grant": SEND,
+  "l4.share": SEND,
+  "dma.wire": [["container", "container", R.priv]],
+  "dma.unwire": [["handle", "dma", R.alloc]],
+  "dma.write": [["handle", "dma", R.write]],
+};
+
+/** The rights a memory access needs on the mapping it goes through. */
+export const ACCESS_NEEDS: { readonly [K in OpKind]?: number } = { "mem.read": R.read, "mem.write": R.write };
+
+/** The nearest ancestor of account `a` (itself excluded) that is alive in `after`, by the tree of `before`. */
+function survivingAncestor(before: State, after: State, a: number): number | null {
+  let hops = 0;
+  for (let x = before.accounts[a]?.parent ?? null; x !== null; x = before.accounts[x]?.parent ?? null) {
+    if (after.accounts[x]) return x;
+    if (++hops > before.accounts.length) return null;
+  }
+  return null;
+}
+
 export const SECURITY_TRANSITIONS: readonly StepProperty[] = [
   {
     name: "noAccessAfterRevoke",
@@ -355,6 +414,58 @@ export const SECURITY_TRANSITIONS: readonly StepProperty[] = [
           if (capKey(old) !== capKey(cap) && !isAncestor(before, cap, old)) return `${op.op} moved root mapping ${mapKey(r)} from ${capKey(old)} to ${capKey(cap)}, not one of its ancestors`;
         } else if (!capAt(before, cap)) {
           return `${op.op} made root mapping ${mapKey(r)} under ${capKey(cap)}, which did not exist before`;
+        }
+      }
+      return null;
+    },
+  },
+  {
+    name: "rightsHeld",
+    description:
+      "A successful operation held what it needed: each capability it names in the subject's space existed before it, names the right kind of object and carries the rights the rights table asks for (page.map: the rights it maps with), and a memory access went through a mapping with the right it needs. Ties every success to the authority that allowed it, so an operation that skips a rights check is noticed even when spec and impl skip it alike.",
+    check(before, op) {
+      if (op.op === "physmem.relocate" || !("task" in op)) return null;
+      const subject = before.tasks[op.task];
+      if (!subject) return null;
+      const access = ACCESS_NEEDS[op.op];
+      if (access !== undefined) {
+        const m = subject.pages[(op as { vpage: number }).vpage];
+        if (!m || (m.rights & access) !== access) return `${op.op} by task ${op.task} went through a mapping without the right it needs`;
+        return null;
+      }
+      for (const [field, kind, need] of RIGHTS_NEEDED[op.op] ?? []) {
+        const slot = (op as unknown as Record<string, number>)[field]!;
+        const cap = subject.caps[slot];
+        const rights = need === "asked" ? rightsMask((op as { rights?: unknown }).rights) : need;
+        if (!cap) return `${op.op} by task ${op.task} succeeded with no capability in slot ${slot} (${field})`;
+        if (cap.kind !== kind) return `${op.op} by task ${op.task} used a ${cap.kind} capability as its ${field} (${kind} needed)`;
+        if (rights < 0 || (cap.rights & rights) !== rights) return `${op.op} by task ${op.task} succeeded without the rights it needs on its ${field} capability (slot ${slot})`;
+      }
+      return null;
+    },
+  },
+  {
+    name: "quotaMovesAlongEdges",
+    description:
+      "Quota moves only along the account tree: in each step, every account whose frame or object quota grew got it from its parent or its child, from a new child it made, or (when accounts are destroyed) from a destroyed account whose nearest surviving ancestor it is. Quota conservation alone would allow a transfer between unrelated accounts, or a destroyed account's quota going to the root instead of its parent.",
+    check(before, op, after) {
+      for (const which of ["frameQuota", "objectQuota"] as const) {
+        const gained: number[] = [];
+        const lost: number[] = [];
+        const n = Math.max(before.accounts.length, after.accounts.length);
+        for (let a = 0; a < n; a++) {
+          const delta = (after.accounts[a]?.[which] ?? 0) - (before.accounts[a]?.[which] ?? 0);
+          if (delta > 0) gained.push(a);
+          else if (delta < 0) lost.push(a);
+        }
+        for (const g of gained) {
+          for (const l of lost) {
+            const gParent = (after.accounts[g] ?? before.accounts[g])?.parent ?? null;
+            const lParent = before.accounts[l]?.parent ?? null;
+            const edge = gParent === l || lParent === g;
+            const heir = !after.accounts[l] && survivingAncestor(before, after, l) === g;
+            if (!edge && !heir) return `${op.op} moved ${which === "frameQuota" ? "frame" : "object"} quota from account ${l} to account ${g}, which are not parent and child`;
+          }
         }
       }
       return null;
