@@ -22,7 +22,7 @@ import type { State } from "../../spec/state.js";
 import type { Config, Op, OpKind, Result, Trace } from "../../spec/vocabulary.js";
 import { Config as ConfigSchema, OP_KINDS } from "../../spec/vocabulary.js";
 import type { Machine } from "../../impl/machine.js";
-import { boundaryConfigArb, configArb, intentArb, type Intent, SMALL_CONFIG } from "../harness/generate.js";
+import { boundaryConfigArb, BULK_CONFIGS, bulkConfigArb, configArb, intentArb, type Intent, SMALL_CONFIG } from "../harness/generate.js";
 import { Divergence, formatStats, Lockstep, type LockstepOptions, newStats, opsOf, Pacer, runTrace, type Stats } from "../harness/lockstep.js";
 import { equal } from "../harness/compare.js";
 import { graphToDot, graphToMermaid, graphToSvg, mermaidTooBig, toGraph } from "./draw.js";
@@ -37,7 +37,7 @@ import { checkFootprint, describeIssues, fileError, formatTrace, parseJson, read
 class UsageError extends Error {}
 
 const USAGE = `usage:
-  capmem fuzz   [--seed S] [--time SECONDS] [--traces N] [--steps N] [--config small|tiny|random|boundary|FILE]
+  capmem fuzz   [--seed S] [--time SECONDS] [--traces N] [--steps N] [--config small|tiny|random|boundary|bulk|FILE]
                 [--shard I/N] [--workers N] [--out DIR] [--impl MODULE | --impl-cmd CMD] [--quiet] [--json]
   capmem replay FILE [--impl MODULE | --impl-cmd CMD] [--full] [--json]
   capmem check  FILE [--full] [--update] [--json]
@@ -54,7 +54,9 @@ fuzz     random state-aware traces run on spec and impl in lockstep, a process p
          (--workers N; 1 repeats a run exactly) (defaults: 10 s,
          up to 100 operations a trace, small and random configs alternating, and
          every sixteenth trace (from the 64th) five times longer on a config at the impl's structural
-         boundaries: bitmap words, leaf pages, pool growth); on a
+         boundaries: bitmap words, leaf pages, pool growth; every 128th (from the 72nd) thirty
+         times longer on a bulk config, steered past 1,024 frames in use, 256 copies
+         of a frame or 256 mappings in a leaf); on a
          divergence writes the shrunk trace to DIR (default ./counterexamples) and
          prints the command that replays it; exit 1
 replay   runs a trace file on both sides and shows the first divergent step
@@ -171,14 +173,15 @@ function readConfig(file: string, named: string): Config {
   return r.data;
 }
 
-/** fuzz's --config: the small config, random small configs, boundary configs, all of them alternating, or a file. */
+/** fuzz's --config: the small config, random small configs, boundary configs, bulk configs, all of them alternating, or a file. */
 function configChoice(choice: string): fc.Arbitrary<Config> | "alternate" {
   if (choice === "small") return fc.constant(SMALL_CONFIG);
   if (choice === "tiny") return fc.constant(TINY_CONFIG);
   if (choice === "random") return configArb;
   if (choice === "boundary") return boundaryConfigArb;
+  if (choice === "bulk") return bulkConfigArb;
   if (choice === "alternate") return "alternate";
-  return fc.constant(readConfig(choice, "small, tiny, random, boundary"));
+  return fc.constant(readConfig(choice, "small, tiny, random, boundary, bulk"));
 }
 
 // ---------------------------------------------------------------------------
@@ -246,9 +249,23 @@ async function fuzz(argv: string[]): Promise<number> {
   // start after the first 64 traces, so that a bug small traces show is
   // found, and shrunk, on a small trace first (shrinking a long trace on a
   // large configuration takes minutes).
+  // Every 128th trace (from the 72nd) is a bulk trace, thirty times longer,
+  // on the bulk configurations in turn: counters past a byte, a bitmap past
+  // its first summary word (each takes a few seconds).
   const boundary = (k: number) => configs === "alternate" && k >= 64 && k % 16 === 15;
-  const arbFor = (k: number) => (configs === "alternate" ? (boundary(k) ? boundaryConfigArb : k % 2 === 0 ? fc.constant(SMALL_CONFIG) : configArb) : configs);
-  const traceArb = (k: number) => fc.tuple(arbFor(k), fc.array(intentArb, { minLength: 1, maxLength: boundary(k) ? 5 * steps : steps, size: "max" }));
+  const bulk = (k: number) => (configs === "alternate" && k % 128 === 72) || configs === bulkConfigArb;
+  const arbFor = (k: number) =>
+    configs === "alternate"
+      ? bulk(k)
+        ? fc.constant(BULK_CONFIGS[Math.floor(k / 128) % BULK_CONFIGS.length]!)
+        : boundary(k)
+          ? boundaryConfigArb
+          : k % 2 === 0
+            ? fc.constant(SMALL_CONFIG)
+            : configArb
+      : configs;
+  const length = (k: number) => (bulk(k) ? 30 * steps : boundary(k) ? 5 * steps : steps);
+  const traceArb = (k: number) => fc.tuple(arbFor(k), fc.array(intentArb, { minLength: 1, maxLength: length(k), size: "max" }));
   /** Runs one trace; with `stopAt`, stops (without failing) once that time has passed, so --time holds inside long traces too. */
   const runOne = ([config, intents]: [Config, Intent[]], stats?: Stats, stopAt = Infinity) => {
     const ls = new Lockstep(config, { concrete: true, stats, Impl, driver });

@@ -13,7 +13,8 @@
 import fc from "fast-check";
 import type { Cap, Slot, State, Task } from "../../spec/state.js";
 import type { Config, Op, OpKind, Right } from "../../spec/vocabulary.js";
-import { OP_KINDS, R, rightsList, UNMAP_MODES } from "../../spec/vocabulary.js";
+import { OP_KINDS, R, rightsList, rightsMask, UNMAP_MODES } from "../../spec/vocabulary.js";
+import { ACCESS_NEEDS, RIGHTS_NEEDED } from "../../spec/security.js";
 
 export interface Intent {
   readonly kind: OpKind;
@@ -100,6 +101,49 @@ export const boundaryConfigArb: fc.Arbitrary<Config> = fc.record({
   handles: fc.constantFrom(2, 33),
 });
 
+/**
+ * Configurations for the counters and sets that only large numbers reach,
+ * one goal each (traces on them are steered towards it, see `bulkGoal`):
+ * more than 1,024 frames in use (a bitmap's summary word), one frame held by
+ * more than 256 container slots (a byte-sized reference count would wrap),
+ * and more than 256 mappings in one leaf page of one task (a byte-sized
+ * entry count would wrap; 512 pages make a single leaf). Traces here run
+ * to thousands of operations.
+ */
+export const BULK_CONFIGS: readonly Config[] = [
+  // (one account and one task on the first and last: everything is the root's to spend)
+  { frames: 1060, objects: 600, accounts: 1, tasks: 1, containers: 34, capSlots: 256, vpages: 64, containerSlots: 32, handles: 2 },
+  { frames: 300, objects: 600, accounts: 3, tasks: 3, containers: 11, capSlots: 256, vpages: 64, containerSlots: 32, handles: 2 },
+  { frames: 40, objects: 1200, accounts: 1, tasks: 1, containers: 3, capSlots: 128, vpages: 512, containerSlots: 8, handles: 2 },
+];
+export const bulkConfigArb: fc.Arbitrary<Config> = fc.constantFrom(...BULK_CONFIGS);
+
+/**
+ * The operation a bulk configuration's trace is steered to while its goal
+ * is not reached (see bulkConfigArb), or null: allocation on the machine
+ * with 1,060 frames, copies of one frame on the one with 300, page.map on
+ * the one with 1,200 objects.
+ */
+const TEAR_DOWN = new Set<OpKind>(["account.destroy", "task.destroy", "container.destroy", "container.free", "cap.revoke", "cap.delete", "page.unmap", "physmem.relocate", "container.swapOut", "container.demote"]);
+
+const isBulk = (config: Config) => config.frames > 256 || config.objects >= 1000;
+
+export function bulkGoal(s: State): OpKind | null {
+  const { frames, objects } = s.config;
+  if (frames > 1024) return s.frames.filter((f) => f.refs > 0).length <= 1030 ? "container.alloc" : null;
+  if (frames > 256) {
+    // (while there is frame quota left to pay for a copy: the goal may be passed and then undone)
+    let hard = 0;
+    for (const c of s.containers) for (const x of c?.slots ?? []) if (x.kind === "hard") hard++;
+    const room = hard < frames - 8;
+    return room && Math.max(...s.frames.map((f) => f.refs)) <= 260 ? "container.copy" : null;
+  }
+  if (objects >= 1000) {
+    return (s.tasks[0]?.pages.filter((m) => m).length ?? 0) <= 300 ? "page.map" : null;
+  }
+  return null;
+}
+
 export const SMALL_CONFIG: Config = { frames: 6, objects: 40, accounts: 4, tasks: 4, containers: 4, capSlots: 10, vpages: 8, containerSlots: 3, handles: 3 };
 
 const pick = <T>(xs: readonly T[], n: number): T | undefined => (xs.length === 0 ? undefined : xs[n % xs.length]);
@@ -167,8 +211,10 @@ const PREREQUISITE: { readonly [K in OpKind]?: OpKind } = {
 
 /** Turns an intent into an operation on `s`. */
 export function resolve(s: State, intent: Intent): Op {
-  if (intent.raw) return rawOp(intent.kind, intent.n);
-  if (intent.kind === "physmem.relocate") {
+  // A raw tear-down on a bulk configuration would undo its goal: steered below instead.
+  const steered = TEAR_DOWN.has(intent.kind) && isBulk(s.config) && bulkGoal(s) !== null;
+  if (intent.raw && !steered) return rawOp(intent.kind, intent.n);
+  if (intent.kind === "physmem.relocate" && !steered) {
     // An environment action: physmem picks a frame in use (mostly a movable one).
     const inUse = s.frames.flatMap((f, i) => (f.refs > 0 && f.wired === 0 ? [i] : []));
     return { op: "physmem.relocate", frame: pick(inUse, intent.n[0]) ?? intent.n[0] % s.config.frames };
@@ -178,6 +224,17 @@ export function resolve(s: State, intent: Intent): Op {
   // the steps to allocation until the frames in use cross the first word:
   // the lowest-free search must go past it (a boundary small configs never reach).
   if (s.config.frames > 32 && intent.n[4] % 3 === 0 && s.frames.filter((f) => f.refs > 0 || f.wired > 0).length <= 33) kind = "container.alloc";
+  // On a bulk configuration, until its goal is reached, two steps in three
+  // go to it and so does every step that would tear down what it built.
+  if (isBulk(s.config)) {
+    const goal = intent.n[4] % 3 !== 2 || TEAR_DOWN.has(kind) ? bulkGoal(s) : null;
+    if (goal) kind = goal;
+  }
+  // A quarter of the accesses and page.maps pass a mapping on instead:
+  // tear-down operations outnumber sends, and without this mapping trees
+  // deeper than two levels are rare (readonly unmap and revoke must reach
+  // every level of them).
+  if (intent.n[4] % 4 === 1 && (kind === "page.map" || kind === "mem.read" || kind === "mem.write" || kind === "page.bits")) kind = "l4.map";
   for (let hops = 0; hops < 4; hops++) {
     const op = resolveKind(s, { ...intent, kind });
     if (!op && (kind === "account.request" || kind === "account.yield")) {
@@ -185,11 +242,42 @@ export function resolve(s: State, intent: Intent): Op {
       const setup = ownAccountSetup(s, intent.n);
       if (setup) return setup;
     }
-    const next: OpKind | undefined = PREREQUISITE[kind];
-    if (op || !next) return op ?? resolveKind(s, { ...intent, kind }, true)!;
+    let next: OpKind | undefined = PREREQUISITE[kind];
+    if (next && TEAR_DOWN.has(next) && isBulk(s.config) && bulkGoal(s) !== null) next = undefined;
+    if (op) return weakened(s, op, intent.n) ?? op;
+    if (!next) return resolveKind(s, { ...intent, kind }, true)!;
     kind = next;
   }
   return resolveKind(s, { ...intent, kind }, true)!;
+}
+
+/**
+ * Now and then (one step in eight), the same operation through a capability
+ * of the right kind that lacks a right the operation needs, or for a memory
+ * access through a mapping that lacks the right, when the subject holds one:
+ * the rights checks must refuse it. Otherwise the generator, which picks
+ * capabilities that can act, would never try a capability too weak for the
+ * job, and an operation that skipped a rights check in spec and impl alike
+ * would go unnoticed (`rightsHeld` catches it when it is tried).
+ */
+function weakened(s: State, op: Op, n: Intent["n"]): Op | null {
+  if ((n[1] ^ n[3]) % 8 !== 0 || !("task" in op)) return null;
+  const subject = s.tasks[op.task];
+  if (!subject) return null;
+  const access = ACCESS_NEEDS[op.op];
+  if (access !== undefined) {
+    const pages = subject.pages.flatMap((m, v) => (m && (m.rights & access) === 0 ? [v] : []));
+    const vpage = pick(pages, n[0]);
+    return vpage === undefined ? null : ({ ...op, vpage } as Op);
+  }
+  const needs = RIGHTS_NEEDED[op.op];
+  if (!needs) return null;
+  const [field, kind, need] = needs[n[2] % needs.length]!;
+  const rights = need === "asked" ? rightsMask((op as { rights?: unknown }).rights) : need;
+  if (rights <= 0) return null;
+  const weak = subject.caps.flatMap((cap, slot) => (cap && cap.kind === kind && (cap.rights & rights) !== rights ? [slot] : []));
+  const slot = pick(weak, n[0]);
+  return slot === undefined ? null : ({ ...op, [field]: slot } as Op);
 }
 
 // Helpers for resolveKind, at module level: a closure made per call costs
@@ -438,8 +526,10 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       return { op: "container.destroy", task, container: slotOf(pick(held(ofKind("container", R.alloc)), b)) };
     case "container.copy": {
       const srcs = held((cap) => has(R.read)(cap) && containerWith(s, "hard")(cap));
-      const src = pick(srcs, b) ?? pick(held(ofKind("container")), b);
-      const srcSlots = src ? s.containers[src.cap.object]!.slots.flatMap((x, i) => (x.kind === "hard" ? [i] : [])) : [];
+      // on the bulk copy machine, mostly copy the frame held most (its count must pass 256)
+      const top = s.config.frames > 256 && b % 4 !== 0 ? mostHeld(s, srcs) : undefined;
+      const src = top?.h ?? pick(srcs, b) ?? pick(held(ofKind("container")), b);
+      const srcSlots = top ? [top.index] : src ? s.containers[src.cap.object]!.slots.flatMap((x, i) => (x.kind === "hard" ? [i] : [])) : [];
       const dsts = held((cap) => has(R.alloc)(cap) && containerWith(s, "empty")(cap) && funded(s, cap));
       const dst = pick(dsts, d) ?? pick(held(ofKind("container")), d);
       const dstSlots = dst ? s.containers[dst.cap.object]!.slots.flatMap((x, i) => (x.kind === "empty" ? [i] : [])) : [];
@@ -531,22 +621,38 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       return { op: "page.map", task, container: slotOf(h), index: pick(slots, c) ?? c % s.config.containerSlots, vpage: pickPage(pagesOf(me, false), d, s.config.vpages) ?? d % s.config.vpages, rights };
     }
     case "page.unmap": {
-      // Mostly unmap pages that others derived mappings from.
-      const parents = new Set(s.tasks.flatMap((t) => (t?.pages ?? []).flatMap((m) => (m?.source.kind === "map" ? [`${m.source.parent.task}:${m.source.parent.vpage}`] : []))));
-      const withKids = mapped().filter((v) => parents.has(`${task}:${v}`));
-      const v = (e % 4 !== 0 && withKids.length ? pick(withKids, b) : pick(mapped(), b)) ?? b % s.config.vpages;
+      // Mostly unmap pages that others derived mappings from, often those
+      // with grandchildren (a readonly unmap must reach every level).
+      const kids = new Map<string, number>();
+      const grand = new Set<string>();
+      s.tasks.forEach((t) => t?.pages.forEach((m) => m?.source.kind === "map" && kids.set(`${m.source.parent.task}:${m.source.parent.vpage}`, 1)));
+      s.tasks.forEach((t, ti) =>
+        t?.pages.forEach((m, v) => {
+          if (m?.source.kind === "map" && kids.has(`${ti}:${v}`)) grand.add(`${m.source.parent.task}:${m.source.parent.vpage}`);
+        }),
+      );
+      const withKids = mapped().filter((v) => kids.has(`${task}:${v}`));
+      const withGrandKids = withKids.filter((v) => grand.has(`${task}:${v}`));
+      const v = (e % 4 !== 0 ? pick(e % 4 === 1 && withGrandKids.length ? withGrandKids : withKids, b) : undefined) ?? pick(mapped(), b) ?? b % s.config.vpages;
       let order = c % 4 === 3 ? 1 + (c % 3) : 0; // mostly single pages, sometimes 2, 4 or 8
       while (order > 0 && (v - (v % 2 ** order)) + 2 ** order > s.config.vpages) order--;
-      return { op: "page.unmap", task, vpage: v - (v % 2 ** order), order, mode: UNMAP_MODES[d % 3]! };
+      // over a tree of three levels or more, mostly readonly: the mode that must rewrite every level
+      const mode = withGrandKids.includes(v) && d % 3 !== 0 ? "readonly" : UNMAP_MODES[d % 3]!;
+      return { op: "page.unmap", task, vpage: v - (v % 2 ** order), order, mode };
     }
     case "page.bits":
       return { op: "page.bits", task, vpage: pick(mapped(), b) ?? b % s.config.vpages };
     case "l4.map":
     case "l4.share":
     case "l4.grant": {
-      // Mostly pass on mappings that were themselves passed on, so chains grow deep.
-      const derived = mapped().filter((x) => me!.pages[x]!.source.kind === "map");
-      const v = (b % 3 !== 0 && derived.length ? pick(derived, b) : pick(mapped(), b)) ?? b % s.config.vpages;
+      // Mostly pass on the most-passed-on mappings, so chains grow deep
+      // (tear-down operations far outnumber sends: without this, trees
+      // deeper than two levels are rare).
+      const pages = mapped();
+      const depths = pages.map((x) => mappingDepth(s, task, x));
+      const deepest = pages.filter((_, i) => depths[i] === Math.max(...depths));
+      const derived = pages.filter((_, i) => depths[i]! > 0);
+      const v = (b % 3 !== 0 ? pick(b % 3 === 1 ? deepest : derived, b) : undefined) ?? pick(pages, b) ?? b % s.config.vpages;
       const targets = held((cap) => ofKind("task", R.write)(cap) && acceptedPages(s, task, cap.object).length > 0);
       const others = targets.filter((h) => h.cap.object !== task);
       const target = (d % 4 !== 0 && others.length ? pick(others, c) : pick(targets, c)) ?? pick(held(ofKind("task")), c);
@@ -568,6 +674,28 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       return { op: "mem.write", task, vpage: pick(writable, b) ?? pick(mapped(), b) ?? b % s.config.vpages, value: c - 500 };
     }
   }
+}
+
+/** Of the hard slots the container capabilities `caps` reach, the one holding the frame with most references. */
+function mostHeld(s: State, caps: readonly Held[]): { h: Held; index: number } | undefined {
+  let best: { h: Held; index: number } | undefined;
+  let most = 0;
+  for (const h of caps) {
+    s.containers[h.cap.object]?.slots.forEach((x, index) => {
+      if (x.kind === "hard" && s.frames[x.frame]!.refs > most) {
+        most = s.frames[x.frame]!.refs;
+        best = { h, index };
+      }
+    });
+  }
+  return best;
+}
+
+/** How many times the mapping at (task, vpage) was passed on from its root (0 for a root mapping). */
+function mappingDepth(s: State, task: number, vpage: number): number {
+  let depth = 0;
+  for (let m = s.tasks[task]?.pages[vpage]; m?.source.kind === "map"; m = s.tasks[m.source.parent.task]?.pages[m.source.parent.vpage]) depth++;
+  return depth;
 }
 
 /** Revoking a boot capability takes every authority there is: raw operations leave it to other tasks. */

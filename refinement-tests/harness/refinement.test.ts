@@ -6,7 +6,7 @@
 import { fc, test } from "@fast-check/vitest";
 import { afterAll, describe, expect } from "vitest";
 import { OP_KINDS } from "../../spec/vocabulary.js";
-import { boundaryConfigArb, configArb, intentArb, SMALL_CONFIG } from "./generate.js";
+import { boundaryConfigArb, bulkConfigArb, configArb, intentArb, SMALL_CONFIG } from "./generate.js";
 import { formatStats, Lockstep, newStats } from "./lockstep.js";
 
 const RUNS = Number(process.env.CAPMEM_RUNS ?? 500);
@@ -26,6 +26,13 @@ describe("spec and impl agree on random traces", () => {
   // Past the impl's structural boundaries (bitmap words, leaf pages, pool
   // growth): fewer, longer traces, each step costing more.
   test.prop([boundaryConfigArb, fc.array(intentArb, { minLength: 1, maxLength: 500, size: "max" })], { numRuns: Math.max(1, Math.round(RUNS / 20)) })("on configs at structural boundaries", (config, intents) => {
+    const ls = new Lockstep(config, { concrete: true, stats });
+    for (const intent of intents) ls.runIntent(intent);
+  });
+
+  // Bulk: thousands of steps steered past 1,024 frames in use, 256 copies of
+  // a frame or 256 mappings in one leaf (see bulkConfigArb).
+  test.prop([bulkConfigArb, fc.array(intentArb, { minLength: 2000, maxLength: 3000, size: "max" })], { numRuns: Math.max(1, Math.round(RUNS / 250)) })("on bulk configs", (config, intents) => {
     const ls = new Lockstep(config, { concrete: true, stats });
     for (const intent of intents) ls.runIntent(intent);
   });
