@@ -1,8 +1,11 @@
 // Mutation testing of impl/ with StrykerJS (run: npm run mutation; not part of CI).
-// Each mutant of the impl is run against the lockstep tests; a mutant that no
-// test notices "survives". The refinement traces are cut to 60 per property
-// (CAPMEM_RUNS) to keep a run within tens of minutes on two cores.
-process.env.CAPMEM_RUNS ??= "60";
+// Each mutant of the impl is run against a fixed corpus of lockstep traces
+// (harness/corpus.mutation.ts) and the totality tests; a mutant that no test
+// notices "survives". Per-test coverage runs only the traces that reach the
+// mutated code, and a run stops at the first trace that fails. Incremental
+// mode keeps the results in reports/mutation/stryker-incremental.json and
+// re-tests only mutants whose code or covering tests changed.
+process.env.CAPMEM_RUNS ??= "20";
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -18,6 +21,10 @@ export default {
   reporters: ["clear-text", "progress", "json"],
   jsonReporter: { fileName: "reports/mutation/mutation.json" },
   tempDirName: ".stryker-tmp",
-  timeoutMS: 60_000,
+  // a mutant that loops for ever is cut off at 1.5 x the test's time + 3 s
+  timeoutMS: 3_000,
+  timeoutFactor: 1.5,
+  incremental: true,
+  incrementalFile: "reports/mutation/stryker-incremental.json",
   ignoreStatic: true,
 };

@@ -1,14 +1,15 @@
-// The test set StrykerJS runs against each mutant of impl/: the lockstep
-// tests only (random traces, scenarios, totality, and the scenario traces of
-// docs/scenarios in docs.test.ts). The CLI tests spawn processes, which do
-// not see the mutant, and the 100k-chain tests are slow; neither adds kills
-// worth their time.
+// The test set StrykerJS runs against each mutant of impl/: the fixed corpus
+// of lockstep traces (one test per trace, so per-test coverage picks the
+// traces that reach a mutant and a killed mutant costs one trace, with no
+// shrinking) and the totality tests (values no schema lets through). The CLI
+// tests spawn processes, which do not see the mutant, and the 100k-chain
+// tests are slow; neither adds kills worth their time.
 import { defineConfig } from "vitest/config";
 import base from "./vitest.config.js";
 
 export default defineConfig({
   test: {
     ...base.test,
-    include: ["refinement-tests/harness/refinement.test.ts", "refinement-tests/harness/scenarios.test.ts", "refinement-tests/harness/totality.test.ts", "refinement-tests/docs/docs.test.ts"],
+    include: ["refinement-tests/harness/corpus.mutation.ts", "refinement-tests/harness/scenarios.test.ts", "refinement-tests/harness/totality.test.ts"],
   },
 });

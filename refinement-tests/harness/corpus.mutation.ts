@@ -1,0 +1,58 @@
+/**
+ * The test set of mutation testing (npm run mutation): a fixed corpus of
+ * lockstep traces, one test per trace, so that StrykerJS (per-test coverage)
+ * runs on a mutant only the traces that reach the mutated code and stops at
+ * the first that diverges. Unlike the property tests, a failing trace here is
+ * not shrunk: a killed mutant costs one trace, not a minute of shrinking.
+ *
+ * The traces come from the same generator as `capmem fuzz`, from fixed seeds:
+ * the small configuration, random small ones, configurations at the impl's
+ * structural boundaries (longer traces), long small-configuration traces that
+ * drive ids, slots and counters round many times, one trace on each bulk
+ * configuration (counters past a byte, bitmaps past 1,024), and every trace file of
+ * docs/scenarios and harness/regressions. Not part of `npm test` (the
+ * refinement tests cover the same ground with fresh seeds).
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import fc from "fast-check";
+import { describe, it } from "vitest";
+import type { Config } from "../../spec/vocabulary.js";
+import { parseTrace } from "../cli/traces.js";
+import { boundaryConfigArb, BULK_CONFIGS, configArb, intentArb, SMALL_CONFIG, type Intent } from "./generate.js";
+import { Lockstep } from "./lockstep.js";
+
+const ROOT = join(import.meta.dirname, "../..");
+
+/** `count` traces of up to `length` intents on configurations drawn from `configs`, from seed `seed`. */
+function corpus(seed: number, count: number, configs: fc.Arbitrary<Config>, length: number): [Config, Intent[]][] {
+  const arb = fc.tuple(configs, fc.array(intentArb, { minLength: 1, maxLength: length, size: "max" }));
+  return fc.sample(arb, { seed, numRuns: count });
+}
+
+function runIntents(config: Config, intents: readonly Intent[]): void {
+  const ls = new Lockstep(config, { concrete: true });
+  for (const intent of intents) ls.runIntent(intent);
+}
+
+describe("mutation corpus", () => {
+  corpus(1, 40, fc.constant(SMALL_CONFIG), 120).forEach(([config, intents], i) => it(`small ${i}`, () => runIntents(config, intents)));
+  corpus(2, 40, configArb, 120).forEach(([config, intents], i) => it(`random small ${i}`, () => runIntents(config, intents)));
+  corpus(3, 6, boundaryConfigArb, 600).forEach(([config, intents], i) => it(`boundary ${i}`, () => runIntents(config, intents)));
+  corpus(4, 4, fc.constant(SMALL_CONFIG), 1500).forEach(([config, intents], i) => it(`long small ${i}`, () => runIntents(config, intents)));
+  BULK_CONFIGS.forEach((config, i) => corpus(5 + i, 1, fc.constant(config), 3000).forEach(([c, intents]) => it(`bulk ${i}`, () => runIntents(c, intents))));
+
+  for (const dir of ["docs/scenarios", "refinement-tests/harness/regressions"]) {
+    for (const name of readdirSync(join(ROOT, dir)).filter((f) => f.endsWith(".json")).sort()) {
+      it(`${dir}/${name}`, () => {
+        const trace = parseTrace(readFileSync(join(ROOT, dir, name), "utf8"), `${dir}/${name}`);
+        const ls = new Lockstep(trace.config, { concrete: true });
+        trace.ops.forEach((op, i) => {
+          const r = ls.run(op);
+          const want = trace.expect?.[i];
+          if (want && JSON.stringify(r) !== JSON.stringify(want)) throw new Error(`step ${i}: got ${JSON.stringify(r)}, expected ${JSON.stringify(want)}`);
+        });
+      });
+    }
+  }
+});
