@@ -11,7 +11,7 @@
  * counterexample is printed as the concrete operations.
  */
 import fc from "fast-check";
-import type { Cap, Slot, State, Task } from "../../spec/state.js";
+import type { Cap, Mapping, Slot, State, Task } from "../../spec/state.js";
 import type { Config, Op, OpKind, Right } from "../../spec/vocabulary.js";
 import { OP_KINDS, R, rightsList, rightsMask, UNMAP_MODES } from "../../spec/vocabulary.js";
 import { ACCESS_NEEDS, RIGHTS_NEEDED } from "../../spec/security.js";
@@ -369,9 +369,8 @@ function canAct(s: State, kind: OpKind, t: number): boolean {
     }
     case "account.transfer": {
       const accounts = capsOf(s, t, ofKind("account")).map((h) => h.cap.object);
-      return capsOf(s, t, (cap) => ofKind("account", R.alloc)(cap) && cap.object === own).some((h) =>
-        accounts.some((x) => s.accounts[x]!.parent === h.cap.object || s.accounts[h.cap.object]!.parent === x),
-      );
+      // (a related account to give to, or any other: a transfer to an unrelated one must be refused)
+      return capsOf(s, t, (cap) => ofKind("account", R.alloc)(cap) && cap.object === own).some((h) => accounts.some((x) => x !== h.cap.object));
     }
     case "account.destroy":
       return any((cap) => ofKind("account", R.alloc)(cap) && s.accounts[cap.object]!.parent !== null);
@@ -445,7 +444,17 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
   // Half of the time, when another task can act, let it: authority handed
   // down from the root task is where the interesting interactions are.
   const others = able.filter((t) => t !== 0);
-  const task = (a % 2 === 0 && others.length ? pick(others, a >> 1) : pick(able.length ? able : live, a)) ?? 0;
+  let task = (a % 2 === 0 && others.length ? pick(others, a >> 1) : pick(able.length ? able : live, a)) ?? 0;
+  // A quarter of unmaps are by the holder of the tallest mapping tree (three
+  // levels and more are rare, and readonly must rewrite every level).
+  const heights = intent.kind === "page.unmap" ? treeHeights(s) : undefined;
+  if (heights && a % 4 === 1) {
+    let best = 0;
+    for (const [key, h] of heights) {
+      const holder = Number(key.slice(0, key.indexOf(":")));
+      if (h > best && able.includes(holder)) [best, task] = [h, holder];
+    }
+  }
   const me = s.tasks[task];
   const held = (pred: (cap: Cap) => boolean): Held[] => capsOf(s, task, pred);
   const slotOf = (h: Held | undefined) => h?.slot ?? b % s.config.capSlots;
@@ -471,7 +480,9 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       const related = held(ofKind("account")).filter(
         (h) => from && (s.accounts[h.cap.object]?.parent === from.cap.object || s.accounts[from.cap.object]?.parent === h.cap.object),
       );
-      const to = pick(related, c) ?? pick(held(ofKind("account")), c);
+      // now and then to an account that is neither parent nor child: it must be refused
+      const unrelated = held(ofKind("account")).filter((h) => from && !related.includes(h) && h.cap.object !== from.cap.object);
+      const to = (c % 8 === 0 ? pick(unrelated, c >> 3) : undefined) ?? pick(related, c) ?? pick(held(ofKind("account")), c);
       const acc = accountOf(from);
       const frames = acc ? small(d, Math.min(2, acc.frameQuota - acc.framesCharged)) : d % 3;
       const objects = acc ? small(e, Math.min(6, acc.objectQuota - acc.objectsCharged)) : e % 6;
@@ -570,7 +581,10 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       if (b % 3 === 0) {
         const accs = held(ofKind("account", R.alloc));
         for (const t of held(ofKind("task", R.write))) {
-          const acc = accs.find((h) => h.cap.object === s.tasks[t.cap.object]?.account);
+          const payer = s.tasks[t.cap.object]?.account;
+          // (one time in two of these, an account that is neither the payer nor its parent or child: a transfer to it must be refused)
+          const related = (x: number) => x === payer || s.accounts[x]?.parent === payer || (payer !== undefined && s.accounts[payer]?.parent === x);
+          const acc = b % 6 === 0 ? accs.find((h) => !related(h.cap.object)) : accs.find((h) => h.cap.object === payer);
           const slots = acc ? acceptedSlots(s, task, t.cap.object) : [];
           if (acc && slots.length) return { op: "cap.copy", task, src: acc.slot, target: t.slot, dest: pick(slots, c)! };
         }
@@ -621,19 +635,14 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       return { op: "page.map", task, container: slotOf(h), index: pick(slots, c) ?? c % s.config.containerSlots, vpage: pickPage(pagesOf(me, false), d, s.config.vpages) ?? d % s.config.vpages, rights };
     }
     case "page.unmap": {
-      // Mostly unmap pages that others derived mappings from, often those
-      // with grandchildren (a readonly unmap must reach every level).
-      const kids = new Map<string, number>();
-      const grand = new Set<string>();
-      s.tasks.forEach((t) => t?.pages.forEach((m) => m?.source.kind === "map" && kids.set(`${m.source.parent.task}:${m.source.parent.vpage}`, 1)));
-      s.tasks.forEach((t, ti) =>
-        t?.pages.forEach((m, v) => {
-          if (m?.source.kind === "map" && kids.has(`${ti}:${v}`)) grand.add(`${m.source.parent.task}:${m.source.parent.vpage}`);
-        }),
-      );
-      const withKids = mapped().filter((v) => kids.has(`${task}:${v}`));
-      const withGrandKids = withKids.filter((v) => grand.has(`${task}:${v}`));
-      const v = (e % 4 !== 0 ? pick(e % 4 === 1 && withGrandKids.length ? withGrandKids : withKids, b) : undefined) ?? pick(mapped(), b) ?? b % s.config.vpages;
+      // Mostly unmap pages that others derived mappings from, often the
+      // one with the tallest tree below it (a readonly unmap must reach
+      // every level).
+      const own = mapped().map((v) => ({ v, h: heights!.get(`${task}:${v}`) ?? 0 }));
+      const withKids = own.filter((x) => x.h > 0).map((x) => x.v);
+      const tallest = own.filter((x) => x.h > 1 && x.h === Math.max(...own.map((y) => y.h))).map((x) => x.v);
+      const withGrandKids = own.filter((x) => x.h > 1).map((x) => x.v);
+      const v = (e % 4 !== 0 ? pick(e % 4 === 1 && tallest.length ? tallest : withKids, b) : undefined) ?? pick(mapped(), b) ?? b % s.config.vpages;
       let order = c % 4 === 3 ? 1 + (c % 3) : 0; // mostly single pages, sometimes 2, 4 or 8
       while (order > 0 && (v - (v % 2 ** order)) + 2 ** order > s.config.vpages) order--;
       // over a tree of three levels or more, mostly readonly: the mode that must rewrite every level
@@ -652,7 +661,7 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       const depths = pages.map((x) => mappingDepth(s, task, x));
       const deepest = pages.filter((_, i) => depths[i] === Math.max(...depths));
       const derived = pages.filter((_, i) => depths[i]! > 0);
-      const v = (b % 3 !== 0 ? pick(b % 3 === 1 ? deepest : derived, b) : undefined) ?? pick(pages, b) ?? b % s.config.vpages;
+      const v = (b % 4 !== 0 ? pick(b % 4 === 1 ? derived : deepest, b) : undefined) ?? pick(pages, b) ?? b % s.config.vpages;
       const targets = held((cap) => ofKind("task", R.write)(cap) && acceptedPages(s, task, cap.object).length > 0);
       const others = targets.filter((h) => h.cap.object !== task);
       const target = (d % 4 !== 0 && others.length ? pick(others, c) : pick(targets, c)) ?? pick(held(ofKind("task")), c);
@@ -689,6 +698,22 @@ function mostHeld(s: State, caps: readonly Held[]): { h: Held; index: number } |
     });
   }
   return best;
+}
+
+/** The height of the mapping tree below each mapping that has derived mappings (1: children only), by `task:vpage`. */
+function treeHeights(s: State): Map<string, number> {
+  const heights = new Map<string, number>();
+  s.tasks.forEach((t) =>
+    t?.pages.forEach((m) => {
+      // walk up from every mapping, raising each ancestor's height to its distance from here
+      let h = 0;
+      for (let at: Mapping | null | undefined = m; at?.source.kind === "map"; at = s.tasks[at.source.parent.task]?.pages[at.source.parent.vpage]) {
+        const key = `${at.source.parent.task}:${at.source.parent.vpage}`;
+        if ((heights.get(key) ?? 0) < ++h) heights.set(key, h);
+      }
+    }),
+  );
+  return heights;
 }
 
 /** How many times the mapping at (task, vpage) was passed on from its root (0 for a root mapping). */
