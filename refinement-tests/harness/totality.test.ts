@@ -37,7 +37,7 @@ const junkOp = fc.record({
 });
 
 describe("operations are total", () => {
-  test.prop([fc.array(intentArb, { maxLength: 40 }), fc.array(corruption, { minLength: 1, maxLength: 30 })], { numRuns: 300 })(
+  test.prop([fc.array(intentArb, { maxLength: 40 }), fc.array(corruption, { minLength: 1, maxLength: 30 })], { numRuns: Number(process.env.CAPMEM_TOTALITY_RUNS ?? 300) })(
     "malformed operations agree, do not throw, and change nothing on error",
     (setup, corruptions) => {
       const ls = new Lockstep(SMALL_CONFIG, { concrete: true });
