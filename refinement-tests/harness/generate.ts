@@ -605,8 +605,9 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       const receivers = live.filter((t) => reachable(s, t));
       const t = (b % 4 !== 0 ? pick(receivers, b) : undefined) ?? task;
       const { capSlots, vpages } = s.config;
-      if (c % 4 !== 0) return { op: "task.window", task: t, slot: 0, slots: capSlots, page: 0, pages: vpages };
-      if (c % 8 === 0) return { op: "task.window", task: t, slot: 0, slots: 0, page: 0, pages: 0 };
+      // half of the time all open; an eighth closed; the rest a part, whose edges sends then try
+      if (c % 2 === 0) return { op: "task.window", task: t, slot: 0, slots: capSlots, page: 0, pages: vpages };
+      if (c % 8 === 1) return { op: "task.window", task: t, slot: 0, slots: 0, page: 0, pages: 0 };
       const slot = d % capSlots;
       const page = e % vpages;
       return { op: "task.window", task: t, slot, slots: 1 + ((d >> 4) % (capSlots - slot)), page, pages: 1 + ((e >> 4) % (vpages - page)) };
@@ -667,7 +668,9 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       const target = (d % 4 !== 0 && others.length ? pick(others, c) : pick(targets, c)) ?? pick(held(ofKind("task")), c);
       const receiver = target?.cap.object ?? task;
       const free = e % 8 !== 0 ? acceptedPages(s, task, receiver) : e % 16 === 0 ? windowEdges(s, receiver, true) : (s.tasks[receiver]?.pages ?? []).flatMap((m, i) => (m ? [] : [i]));
-      const dest = pickPage(free, e, s.config.vpages) ?? e % s.config.vpages;
+      // (and one in eight more just past the window's end, if it ends inside the address space)
+      const edge = e % 8 === 3 ? windowEdges(s, receiver, true).at(-1) : undefined;
+      const dest = edge ?? pickPage(free, e, s.config.vpages) ?? e % s.config.vpages;
       const targetSlot = target?.slot ?? c % s.config.capSlots;
       if (intent.kind === "l4.grant") return { op: "l4.grant", task, vpage: v, target: targetSlot, dest };
       const have = me?.pages[v]?.rights ?? R.read;
