@@ -171,6 +171,26 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
     },
   },
   {
+    name: "accountLinksConsistent",
+    check(m) {
+      const acc = m.accounts;
+      for (let a = 0; a < m.config.accounts; a++) {
+        if (acc.free.has(a)) continue;
+        const e = walkList(acc.firstChild[a]!, acc.nextSib, acc.prevSib, m.config.accounts, (c) =>
+          acc.free.has(c) ? `free account ${c} is in the child list of ${a}` : acc.parent[c] === a ? null : `account ${c} is in the child list of ${a} but has parent ${acc.parent[c]}`,
+        );
+        if (e) return `account ${a}'s child list: ${e}`;
+        const p = acc.parent[a]!;
+        if (p !== -1) {
+          let found = false;
+          for (let c = acc.firstChild[p]!; c !== -1 && !found; c = acc.nextSib[c]!) found = c === a;
+          if (!found) return `account ${a} is missing from its parent's child list`;
+        }
+      }
+      return null;
+    },
+  },
+  {
     name: "objectCapListsExact",
     check(m) {
       let listed = 0;
