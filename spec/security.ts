@@ -458,15 +458,13 @@ export const SECURITY_TRANSITIONS: readonly StepProperty[] = [
           if (delta > 0) gained.push(a);
           else if (delta < 0) lost.push(a);
         }
-        for (const g of gained) {
-          for (const l of lost) {
-            const gParent = (after.accounts[g] ?? before.accounts[g])?.parent ?? null;
-            const lParent = before.accounts[l]?.parent ?? null;
-            const edge = gParent === l || lParent === g;
-            const heir = !after.accounts[l] && survivingAncestor(before, after, l) === g;
-            if (!edge && !heir) return `${op.op} moved ${which === "frameQuota" ? "frame" : "object"} quota from account ${l} to account ${g}, which are not parent and child`;
-          }
-        }
+        // (each account that lost must be related so to one that gained, and the other way round: one step may
+        // destroy accounts in several places, each with its own heir)
+        const related = (g: number, l: number) =>
+          (after.accounts[g] ?? before.accounts[g])?.parent === l || before.accounts[l]?.parent === g || (!after.accounts[l] && survivingAncestor(before, after, l) === g);
+        const what = which === "frameQuota" ? "frame" : "object";
+        for (const l of lost) if (!gained.some((g) => related(g, l))) return `${op.op} moved ${what} quota out of account ${l} to ${gained.length ? `account ${gained.join(", ")}, which is not its parent, child or heir` : "nowhere"}`;
+        for (const g of gained) if (!lost.some((l) => related(g, l))) return `${op.op} gave ${what} quota to account ${g} from ${lost.length ? `account ${lost.join(", ")}, which is not its parent, child or a destroyed account it inherits from` : "nowhere"}`;
       }
       return null;
     },

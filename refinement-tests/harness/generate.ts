@@ -118,16 +118,17 @@ export const BULK_CONFIGS: readonly Config[] = [
 ];
 export const bulkConfigArb: fc.Arbitrary<Config> = fc.constantFrom(...BULK_CONFIGS);
 
+/** Operations that undo what a bulk trace builds: steered to its goal until the goal is reached. */
+const TEAR_DOWN = new Set<OpKind>(["account.destroy", "task.destroy", "container.destroy", "container.free", "cap.revoke", "cap.delete", "page.unmap", "physmem.relocate", "container.swapOut", "container.demote"]);
+
+const isBulk = (config: Config) => config.frames > 256 || config.objects >= 1000;
+
 /**
  * The operation a bulk configuration's trace is steered to while its goal
  * is not reached (see bulkConfigArb), or null: allocation on the machine
  * with 1,060 frames, copies of one frame on the one with 300, page.map on
  * the one with 1,200 objects.
  */
-const TEAR_DOWN = new Set<OpKind>(["account.destroy", "task.destroy", "container.destroy", "container.free", "cap.revoke", "cap.delete", "page.unmap", "physmem.relocate", "container.swapOut", "container.demote"]);
-
-const isBulk = (config: Config) => config.frames > 256 || config.objects >= 1000;
-
 export function bulkGoal(s: State): OpKind | null {
   const { frames, objects } = s.config;
   if (frames > 1024) return s.frames.filter((f) => f.refs > 0).length <= 1030 ? "container.alloc" : null;
@@ -641,7 +642,8 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       // every level).
       const own = mapped().map((v) => ({ v, h: heights!.get(`${task}:${v}`) ?? 0 }));
       const withKids = own.filter((x) => x.h > 0).map((x) => x.v);
-      const tallest = own.filter((x) => x.h > 1 && x.h === Math.max(...own.map((y) => y.h))).map((x) => x.v);
+      const tallestHeight = Math.max(0, ...own.map((x) => x.h));
+      const tallest = own.filter((x) => x.h > 1 && x.h === tallestHeight).map((x) => x.v);
       const withGrandKids = own.filter((x) => x.h > 1).map((x) => x.v);
       const v = (e % 4 !== 0 ? pick(e % 4 === 1 && tallest.length ? tallest : withKids, b) : undefined) ?? pick(mapped(), b) ?? b % s.config.vpages;
       let order = c % 4 === 3 ? 1 + (c % 3) : 0; // mostly single pages, sometimes 2, 4 or 8
