@@ -1,11 +1,13 @@
 // Mutation testing of impl/ with StrykerJS (run: npm run mutation; not part of CI).
 // Each mutant of the impl is run against a fixed corpus of lockstep traces
-// (harness/corpus.mutation.ts) and the totality tests; a mutant that no test
-// notices "survives". Per-test coverage runs only the traces that reach the
-// mutated code, and a run stops at the first trace that fails. Incremental
-// mode keeps the results in reports/mutation/stryker-incremental.json and
-// re-tests only mutants whose code or covering tests changed.
-// the totality property: 100 runs instead of 300 (each surviving mutant pays for all of them)
+// (harness/corpus.mutation.ts), the impl's unit tests, the lockstep scenarios
+// and the totality tests (vitest.mutation.config.ts); a mutant that no test
+// notices "survives" (docs/mutation.md). Per-test coverage runs only the
+// traces that reach the mutated code, and a run stops at the first trace that
+// fails. Incremental mode keeps the results in
+// reports/mutation/stryker-incremental.json and re-tests only mutants whose
+// code or covering tests changed.
+// The totality property: 100 runs instead of 300 (each surviving mutant pays for all of them).
 process.env.CAPMEM_TOTALITY_RUNS ??= "100";
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
