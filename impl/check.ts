@@ -27,6 +27,42 @@ function walkList(head: number, next: Int32Array, prev: Int32Array, limit: numbe
   return null;
 }
 
+/** Parent pointers and child lists (first child, next and previous sibling) of a tree kept in arrays. */
+interface TreeArrays {
+  readonly parent: Int32Array;
+  readonly firstChild: Int32Array;
+  readonly nextSib: Int32Array;
+  readonly prevSib: Int32Array;
+}
+
+/**
+ * For each of the `count` nodes that is `live`: its child list ends, has
+ * right back links and passes `child` (child, node) for each child, and the
+ * node sits in its parent's child list. The first problem, in words (`inList`
+ * wraps one found in a node's list), or null.
+ */
+function treeLinks(
+  count: number,
+  live: (n: number) => boolean,
+  t: TreeArrays,
+  child: (c: number, n: number) => string | null,
+  missing: (n: number) => string,
+  inList: (n: number, e: string) => string = (_n, e) => e,
+): string | null {
+  for (let n = 0; n < count; n++) {
+    if (!live(n)) continue;
+    const e = walkList(t.firstChild[n]!, t.nextSib, t.prevSib, count, (c) => child(c, n));
+    if (e) return inList(n, e);
+    const p = t.parent[n]!;
+    if (p !== -1) {
+      let found = false;
+      for (let c = t.firstChild[p]!; c !== -1 && !found; c = t.nextSib[c]!) found = c === n;
+      if (!found) return missing(n);
+    }
+  }
+  return null;
+}
+
 export const REPR_INVARIANTS: readonly ReprInvariant[] = [
   {
     name: "pageTablesMatchDatabase",
@@ -154,40 +190,28 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
   {
     name: "capLinksConsistent",
     check(m) {
-      for (let n = 0; n < m.caps.top; n++) {
-        if (m.caps.task[n]! === -1) continue;
-        const e = walkList(m.caps.firstChild[n]!, m.caps.nextSib, m.caps.prevSib, m.caps.top, (c) =>
-          m.caps.parent[c] === n ? null : `cap node ${c} is in the child list of ${n} but has parent ${m.caps.parent[c]}`,
-        );
-        if (e) return e;
-        const p = m.caps.parent[n]!;
-        if (p !== -1) {
-          let found = false;
-          for (let c = m.caps.firstChild[p]!; c !== -1 && !found; c = m.caps.nextSib[c]!) found = c === n;
-          if (!found) return `cap node ${n} is missing from its parent's child list`;
-        }
-      }
-      return null;
+      const caps = m.caps;
+      return treeLinks(
+        caps.top,
+        (n) => caps.task[n]! !== -1,
+        caps,
+        (c, n) => (caps.parent[c] === n ? null : `cap node ${c} is in the child list of ${n} but has parent ${caps.parent[c]}`),
+        (n) => `cap node ${n} is missing from its parent's child list`,
+      );
     },
   },
   {
     name: "accountLinksConsistent",
     check(m) {
       const acc = m.accounts;
-      for (let a = 0; a < m.config.accounts; a++) {
-        if (acc.free.has(a)) continue;
-        const e = walkList(acc.firstChild[a]!, acc.nextSib, acc.prevSib, m.config.accounts, (c) =>
-          acc.free.has(c) ? `free account ${c} is in the child list of ${a}` : acc.parent[c] === a ? null : `account ${c} is in the child list of ${a} but has parent ${acc.parent[c]}`,
-        );
-        if (e) return `account ${a}'s child list: ${e}`;
-        const p = acc.parent[a]!;
-        if (p !== -1) {
-          let found = false;
-          for (let c = acc.firstChild[p]!; c !== -1 && !found; c = acc.nextSib[c]!) found = c === a;
-          if (!found) return `account ${a} is missing from its parent's child list`;
-        }
-      }
-      return null;
+      return treeLinks(
+        m.config.accounts,
+        (a) => !acc.free.has(a),
+        acc,
+        (c, a) => (acc.free.has(c) ? `free account ${c} is in the child list of ${a}` : acc.parent[c] === a ? null : `account ${c} is in the child list of ${a} but has parent ${acc.parent[c]}`),
+        (a) => `account ${a} is missing from its parent's child list`,
+        (a, e) => `account ${a}'s child list: ${e}`,
+      );
     },
   },
   {
