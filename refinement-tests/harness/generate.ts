@@ -212,8 +212,10 @@ const PREREQUISITE: { readonly [K in OpKind]?: OpKind } = {
 
 /** Turns an intent into an operation on `s`. */
 export function resolve(s: State, intent: Intent): Op {
+  // A bulk configuration's goal, while it is not reached (null on every other configuration).
+  const goal = isBulk(s.config) ? bulkGoal(s) : null;
   // A raw tear-down on a bulk configuration would undo its goal: steered below instead.
-  const steered = TEAR_DOWN.has(intent.kind) && isBulk(s.config) && bulkGoal(s) !== null;
+  const steered = TEAR_DOWN.has(intent.kind) && goal !== null;
   if (intent.raw && !steered) return rawOp(intent.kind, intent.n);
   if (intent.kind === "physmem.relocate" && !steered) {
     // An environment action: physmem picks a frame in use (mostly a movable one).
@@ -227,10 +229,7 @@ export function resolve(s: State, intent: Intent): Op {
   if (s.config.frames > 32 && intent.n[4] % 3 === 0 && s.frames.filter((f) => f.refs > 0 || f.wired > 0).length <= 33) kind = "container.alloc";
   // On a bulk configuration, until its goal is reached, two steps in three
   // go to it and so does every step that would tear down what it built.
-  if (isBulk(s.config)) {
-    const goal = intent.n[4] % 3 !== 2 || TEAR_DOWN.has(kind) ? bulkGoal(s) : null;
-    if (goal) kind = goal;
-  }
+  if (goal !== null && (intent.n[4] % 3 !== 2 || TEAR_DOWN.has(kind))) kind = goal;
   // A quarter of the accesses and page.maps pass a mapping on instead:
   // tear-down operations outnumber sends, and without this mapping trees
   // deeper than two levels are rare (readonly unmap and revoke must reach
@@ -244,7 +243,7 @@ export function resolve(s: State, intent: Intent): Op {
       if (setup) return setup;
     }
     let next: OpKind | undefined = PREREQUISITE[kind];
-    if (next && TEAR_DOWN.has(next) && isBulk(s.config) && bulkGoal(s) !== null) next = undefined;
+    if (next && TEAR_DOWN.has(next) && goal !== null) next = undefined;
     if (op) return weakened(s, op, intent.n) ?? op;
     if (!next) return resolveKind(s, { ...intent, kind }, true)!;
     kind = next;
