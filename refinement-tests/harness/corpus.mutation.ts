@@ -8,24 +8,22 @@
  * The traces come from the same generator as `capmem fuzz`, from fixed seeds:
  * the small configuration, random small ones, configurations at the impl's
  * structural boundaries (longer traces), traces on a machine whose leaf-page
- * pool grows, a long small-configuration trace
- * that drives ids, slots and counters round many times, a trace on two of
- * the bulk configurations (a frame copied past 256 times, a leaf with more
- * than 256 mappings), and every trace file of docs/scenarios and
- * harness/regressions. It is kept small: a mutant that survives runs all of
- * it, slowed down several times by StrykerJS's instrumentation. Not part of
- * `npm test` (the refinement tests cover the same ground with fresh seeds).
+ * pool grows, a long small-configuration trace that drives ids, slots and
+ * counters round many times, a trace on two of the bulk configurations (a
+ * frame copied past 256 times, a leaf with more than 256 mappings), and every
+ * trace file of docs/scenarios (the regression traces are in
+ * scenarios.test.ts, which mutation runs too). It is kept small: a mutant
+ * that survives runs all of it, slowed down several times by StrykerJS's
+ * instrumentation. Not part of `npm test` (the refinement tests cover the
+ * same ground with fresh seeds).
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import fc from "fast-check";
 import { describe, it } from "vitest";
 import type { Config } from "../../spec/vocabulary.js";
-import { parseTrace } from "../cli/traces.js";
+import { showSurprise, unexpected } from "../cli/traces.js";
+import { scenarioTraces } from "../docs/reference.js";
 import { boundaryConfigArb, BULK_CONFIGS, configArb, intentArb, SMALL_CONFIG, type Intent } from "./generate.js";
 import { Lockstep } from "./lockstep.js";
-
-const ROOT = join(import.meta.dirname, "../..");
 
 /** `count` traces of up to `length` intents (exactly `length` with `exact`) on configurations drawn from `configs`, from seed `seed`. */
 function corpus(seed: number, count: number, configs: fc.Arbitrary<Config>, length: number, exact = false): [Config, Intent[]][] {
@@ -56,17 +54,14 @@ describe("mutation corpus", () => {
     if (i > 0) corpus(5 + i, 1, fc.constant(config), BULK_LENGTHS[i]!, true).forEach(([c, intents]) => it(`bulk ${i}`, () => runIntents(c, intents)));
   });
 
-  for (const dir of ["docs/scenarios", "refinement-tests/harness/regressions"]) {
-    for (const name of readdirSync(join(ROOT, dir)).filter((f) => f.endsWith(".json")).sort()) {
-      it(`${dir}/${name}`, () => {
-        const trace = parseTrace(readFileSync(join(ROOT, dir, name), "utf8"), `${dir}/${name}`);
-        const ls = new Lockstep(trace.config, { concrete: true });
-        trace.ops.forEach((op, i) => {
-          const r = ls.run(op);
-          const want = trace.expect?.[i];
-          if (want && JSON.stringify(r) !== JSON.stringify(want)) throw new Error(`step ${i}: got ${JSON.stringify(r)}, expected ${JSON.stringify(want)}`);
-        });
+  // (the regression traces are run by scenarios.test.ts, also in this test set)
+  for (const [file, trace] of scenarioTraces()) {
+    it(`docs/scenarios/${file}`, () => {
+      const ls = new Lockstep(trace.config, { concrete: true });
+      trace.ops.forEach((op, i) => {
+        const miss = unexpected(trace, i, ls.run(op));
+        if (miss) throw new Error(showSurprise(miss));
       });
-    }
+    });
   }
 });
