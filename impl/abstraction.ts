@@ -1,10 +1,7 @@
 /**
  * The abstraction function: the spec state an impl state stands for.
  *
- * Internal node indices never appear in the result. Capabilities to a
- * destroyed container are swept lazily (removal.ts, destroyContainer): they
- * are invisible here, and a capability hanging from one is shown hanging
- * from its nearest live ancestor, as the spec re-attaches it. A capability is named by
+ * Internal indices never appear in the result. A capability is named by
  * the (task, slot) that holds it and a mapping by its (task, vpage), exactly
  * as in the spec, so two impls that placed their nodes differently map to the
  * same abstract state.
@@ -17,16 +14,12 @@ const KINDS: readonly ObjectKind[] = ["account", "task", "container", "dma"];
 
 export function toSpec(m: Machine): State {
   const { config } = m;
-  const capRef = (n: number): CapRef => ({ task: m.caps.task[n]!, slot: m.caps.slot[n]! });
+  const capRef = (n: number): CapRef => ({ task: m.caps.taskOf(n), slot: m.caps.slotOf(n) });
 
   const frames: Frame[] = [];
   for (let f = 0; f < config.frames; f++) {
     frames.push({ content: m.frames.content[f]!, refs: m.frames.refs[f]!, epoch: m.frames.epoch[f]!, wired: m.frames.wired[f]! });
   }
-
-  // Stale capabilities (of rescinded containers) are still charged in the
-  // impl until they are swept; the spec refunded them at the rescind.
-  const stale = m.staleHeld();
 
   const accounts: (Account | null)[] = [];
   for (let a = 0; a < config.accounts; a++) {
@@ -42,7 +35,7 @@ export function toSpec(m: Machine): State {
       frameQuota: m.accounts.frameQuota[a]!,
       framesCharged: m.accounts.framesCharged[a]!,
       objectQuota: m.accounts.objQuota[a]!,
-      objectsCharged: m.accounts.objCharged[a]! - stale[a]!,
+      objectsCharged: m.accounts.objCharged[a]!,
     });
   }
 
@@ -53,16 +46,10 @@ export function toSpec(m: Machine): State {
       continue;
     }
     const caps: (Cap | null)[] = [];
-    for (let s = 0; s < config.capSlots; s++) {
-      const n = m.caps.cspace[t * config.capSlots + s]!;
-      if (n === -1 || m.isStale(n)) {
-        caps.push(null);
-        continue;
-      }
-      // a stale ancestor (of a destroyed container) has vanished: skip it
-      let p = m.caps.parent[n]!;
-      while (p !== -1 && m.isStale(p)) p = m.caps.parent[p]!;
-      caps.push({ kind: KINDS[m.caps.kind[n]!]!, object: m.caps.obj[n]!, rights: m.caps.rights[n]!, parent: p === -1 ? null : capRef(p) });
+    const ct = m.caps;
+    for (let n = ct.at(t, 0); n < ct.at(t, config.capSlots); n++) {
+      const p = ct.parent[n]!;
+      caps.push(ct.isEmpty(n) ? null : { kind: KINDS[ct.kindOf(n)]!, object: ct.objOf(n), rights: ct.rightsOf(n), parent: p === -1 ? null : capRef(p) });
     }
     const pages: (Mapping | null)[] = [];
     for (let v = 0; v < config.vpages; v++) {

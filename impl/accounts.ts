@@ -19,7 +19,7 @@ export function createObject(m: Machine, task: number, slot: number, dest: numbe
   if (se) return se;
   const id = kind === KIND_TASK ? m.tasks.free.lowest() : m.containers.free.lowest();
   if (id < 0) return E.OutOfIds;
-  const payer = m.caps.obj[cap]!;
+  const payer = m.caps.objOf(cap);
   const qe = canPayObjectAndCap(m, payer, 1, m.tasks.account[task]!);
   if (qe) return qe;
 
@@ -30,7 +30,7 @@ export function createObject(m: Machine, task: number, slot: number, dest: numbe
     m.containers.free.delete(id);
     m.containers.account[id] = payer;
   }
-  installCap(m, task, dest, kind, id, m.caps.rights[cap]!, cap);
+  installCap(m, task, dest, kind, id, m.caps.rightsOf(cap), cap);
   m.value = id;
   return OK;
 }
@@ -39,14 +39,14 @@ export function accountCreate(m: Machine, task: number, slot: number, dest: numb
   if (!subjectOk(m, task)) return E.NoSuchTask;
   const cap = capIn(m, task, slot, KIND_ACCOUNT, R.alloc);
   if (cap < 0) return -cap;
-  if (m.caps.obj[cap] !== m.tasks.account[task]) return E.NotYours;
+  if (m.caps.objOf(cap) !== m.tasks.account[task]) return E.NotYours;
   const se = freeCapSlot(m, task, dest);
   if (se) return se;
   if (!isAmount(frames) || !isAmount(objects)) return E.BadValue;
   const acc = m.accounts;
   const id = acc.free.lowest();
   if (id < 0) return E.OutOfIds;
-  const p = m.caps.obj[cap]!;
+  const p = m.caps.objOf(cap);
   if (acc.unusedFrames(p) < frames) return E.FrameQuotaExceeded;
   const qe = canPayObjectAndCap(m, p, objects + 1, m.tasks.account[task]!);
   if (qe) return qe;
@@ -55,7 +55,7 @@ export function accountCreate(m: Machine, task: number, slot: number, dest: numb
   acc.objQuota[p]! -= objects;
   acc.objCharged[p]! += 1;
   acc.create(id, p, frames, objects);
-  installCap(m, task, dest, KIND_ACCOUNT, id, m.caps.rights[cap]!, cap);
+  installCap(m, task, dest, KIND_ACCOUNT, id, m.caps.rightsOf(cap), cap);
   m.value = id;
   return OK;
 }
@@ -64,13 +64,13 @@ export function accountTransfer(m: Machine, task: number, fromSlot: number, toSl
   if (!subjectOk(m, task)) return E.NoSuchTask;
   const from = capIn(m, task, fromSlot, KIND_ACCOUNT, R.alloc);
   if (from < 0) return -from;
-  if (m.caps.obj[from] !== m.tasks.account[task]) return E.NotYours;
+  if (m.caps.objOf(from) !== m.tasks.account[task]) return E.NotYours;
   const to = capIn(m, task, toSlot, KIND_ACCOUNT, 0);
   if (to < 0) return -to;
   if (!isAmount(frames) || !isAmount(objects)) return E.BadValue;
   const acc = m.accounts;
-  const a = m.caps.obj[from]!;
-  const b = m.caps.obj[to]!;
+  const a = m.caps.objOf(from);
+  const b = m.caps.objOf(to);
   if (acc.parent[a] !== b && acc.parent[b] !== a) return E.NotRelated;
   if (acc.unusedFrames(a) < frames) return E.FrameQuotaExceeded;
   if (!hasObjects(m, a, objects)) return E.ObjectQuotaExceeded;
@@ -85,7 +85,7 @@ export function accountDestroy(m: Machine, task: number, slot: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
   const cap = capIn(m, task, slot, KIND_ACCOUNT, R.alloc);
   if (cap < 0) return -cap;
-  const a = m.caps.obj[cap]!;
+  const a = m.caps.objOf(cap);
   if (m.accounts.parent[a] === -1) return E.IsRoot;
   destroyAccount(m, a);
   reap(m);
@@ -99,7 +99,7 @@ export function accountDestroy(m: Machine, task: number, slot: number): number {
 function balloonAccountVia(m: Machine, task: number, slot: number, own: boolean): number {
   const cap = capIn(m, task, slot, KIND_ACCOUNT, R.alloc);
   if (cap < 0) return cap;
-  const a = m.caps.obj[cap]!;
+  const a = m.caps.objOf(cap);
   const p = m.accounts.parent[a]!;
   if (p === -1) return -E.IsRoot;
   return (own ? a : p) === m.tasks.account[task] ? a : -E.NotYours;

@@ -13,11 +13,11 @@ export function capDerive(m: Machine, task: number, srcSlot: number, dest: numbe
   const src = capIn(m, task, srcSlot, -1, 0);
   if (src < 0) return -src;
   const caps = m.caps;
-  if (rights < 0 || (rights & ~caps.rights[src]!) !== 0) return E.BadRights;
+  if (rights < 0 || (rights & ~caps.rightsOf(src)) !== 0) return E.BadRights;
   const se = freeCapSlot(m, task, dest);
   if (se) return se;
   if (!hasObjects(m, m.tasks.account[task]!, 1)) return E.ObjectQuotaExceeded;
-  installCap(m, task, dest, caps.kind[src]!, caps.obj[src]!, rights, src);
+  installCap(m, task, dest, caps.kindOf(src), caps.objOf(src), rights, src);
   return OK;
 }
 
@@ -28,13 +28,13 @@ export function capCopy(m: Machine, task: number, srcSlot: number, targetSlot: n
   const target = capIn(m, task, targetSlot, KIND_TASK, R.write);
   if (target < 0) return -target;
   const caps = m.caps;
-  const receiver = caps.obj[target]!;
+  const receiver = caps.objOf(target);
   if (!inRange(dest, caps.C)) return E.BadCapSlot;
   if (receiver !== task && !m.tasks.acceptsSlot(receiver, dest)) return E.NotInWindow;
   const se = freeCapSlot(m, receiver, dest);
   if (se) return se;
   if (!hasObjects(m, m.tasks.account[receiver]!, 1)) return E.ObjectQuotaExceeded;
-  installCap(m, receiver, dest, caps.kind[src]!, caps.obj[src]!, caps.rights[src]!, src);
+  installCap(m, receiver, dest, caps.kindOf(src), caps.objOf(src), caps.rightsOf(src), src);
   return OK;
 }
 

@@ -107,8 +107,8 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
         } else {
           const cap = m.pages.capOfRoot(e);
           const si = m.pages.what[e]!;
-          if (m.caps.task[cap] === -1) return `root mapping ${e} is authorized by free cap node ${cap}`;
-          if (m.caps.obj[cap] !== Math.floor(si / m.config.containerSlots)) return `root mapping ${e} maps slot ${si}, outside the container of its cap`;
+          if (m.caps.isEmpty(cap)) return `root mapping ${e} is authorized by empty cap slot ${cap}`;
+          if (m.caps.objOf(cap) !== Math.floor(si / m.config.containerSlots)) return `root mapping ${e} maps slot ${si}, outside the container of its cap`;
           if (m.containers.kind[si] !== SLOT_HARD) return `root mapping ${e} maps slot ${si}, which is not hard`;
         }
       }
@@ -144,10 +144,10 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
       }
       if (listed !== roots) return `${roots} root mappings but ${listed} listed under slots`;
       let byCap = 0;
-      for (let n = 0; n < m.caps.top; n++) {
+      for (let n = 0; n < m.caps.info.length; n++) {
         const err = walkList(m.caps.firstMap[n]!, m.pages.nextCap, m.pages.prevCap, limit, (e) => {
           byCap++;
-          return m.pages.isRoot(e) && m.pages.capOfRoot(e) === n ? null : `mapping ${e} is in the list of cap node ${n} but was not authorized by it`;
+          return m.pages.isRoot(e) && m.pages.capOfRoot(e) === n ? null : `mapping ${e} is in the list of cap slot ${n} but was not authorized by it`;
         });
         if (err) return err;
       }
@@ -173,18 +173,18 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
     },
   },
   {
-    name: "cspaceMatchesNodes",
+    name: "emptyCapSlotsClean",
     check(m) {
-      const C = m.config.capSlots;
-      let live = 0;
-      for (let n = 0; n < m.caps.top; n++) {
-        if (m.caps.task[n]! === -1) continue;
-        live++;
-        if (m.caps.cspace[m.caps.task[n]! * C + m.caps.slot[n]!] !== n) return `cap node ${n} is not in its slot`;
+      const caps = m.caps;
+      for (let n = 0; n < caps.info.length; n++) {
+        if (!caps.isEmpty(n)) {
+          if (m.tasks.free.has(caps.taskOf(n))) return `cap slot ${n} holds a capability, but its task ${caps.taskOf(n)} is free`;
+          continue;
+        }
+        if (caps.parent[n] !== -1 || caps.firstChild[n] !== -1 || caps.nextSib[n] !== -1 || caps.prevSib[n] !== -1 || caps.objNext[n] !== -1 || caps.objPrev[n] !== -1 || caps.firstMap[n] !== -1)
+          return `empty cap slot ${n} keeps old links`;
       }
-      let slots = 0;
-      for (let i = 0; i < m.caps.cspace.length; i++) if (m.caps.cspace[i] !== -1) slots++;
-      return slots === live ? null : `${live} live cap nodes but ${slots} occupied slots`;
+      return null;
     },
   },
   {
@@ -192,11 +192,11 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
     check(m) {
       const caps = m.caps;
       return treeLinks(
-        caps.top,
-        (n) => caps.task[n]! !== -1,
+        caps.info.length,
+        (n) => !caps.isEmpty(n),
         caps,
-        (c, n) => (caps.parent[c] === n ? null : `cap node ${c} is in the child list of ${n} but has parent ${caps.parent[c]}`),
-        (n) => `cap node ${n} is missing from its parent's child list`,
+        (c, n) => (caps.parent[c] === n ? null : `cap slot ${c} is in the child list of ${n} but has parent ${caps.parent[c]}`),
+        (n) => `cap slot ${n} is missing from its parent's child list`,
       );
     },
   },
@@ -219,29 +219,21 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
     check(m) {
       let listed = 0;
       for (let oi = 0; oi < m.caps.objFirst.length; oi++) {
-        const e = walkList(m.caps.objFirst[oi]!, m.caps.objNext, m.caps.objPrev, m.caps.top, (n) => {
+        const e = walkList(m.caps.objFirst[oi]!, m.caps.objNext, m.caps.objPrev, m.caps.info.length, (n) => {
           listed++;
-          if (m.isStale(n)) return `stale cap node ${n} is still listed under its object`;
-          return m.caps.objIndex(m.caps.kind[n]!, m.caps.obj[n]!) === oi ? null : `cap node ${n} is listed under the wrong object`;
+          if (m.caps.isEmpty(n)) return `empty cap slot ${n} is listed under object ${oi}`;
+          return m.caps.objIndex(m.caps.kindOf(n), m.caps.objOf(n)) === oi ? null : `cap slot ${n} is listed under the wrong object`;
         });
         if (e) return e;
       }
       let live = 0;
-      for (let n = 0; n < m.caps.top; n++) if (m.caps.task[n]! !== -1 && !m.isStale(n)) live++;
-      return listed === live ? null : `${live} live (not stale) cap nodes but ${listed} listed under objects`;
+      for (let n = 0; n < m.caps.info.length; n++) if (!m.caps.isEmpty(n)) live++;
+      return listed === live ? null : `${live} capabilities but ${listed} listed under objects`;
     },
   },
   {
     name: "freeListsExact",
     check(m) {
-      let freeCaps = 0;
-      for (let n = m.caps.freeList; n !== -1; n = m.caps.nextSib[n]!) {
-        if (m.caps.task[n] !== -1) return `live cap node ${n} is on the free list`;
-        if (++freeCaps > m.caps.top) return "cap free list does not end";
-      }
-      let liveCaps = 0;
-      for (let n = 0; n < m.caps.top; n++) if (m.caps.task[n] !== -1) liveCaps++;
-      if (freeCaps + liveCaps !== m.caps.top) return `cap nodes leak: ${liveCaps} live + ${freeCaps} free != ${m.caps.top}`;
       let freeLeaves = 0;
       for (let p = m.pages.leafFree; p !== -1; p = m.pages.leafNextFree[p]!) {
         if (m.pages.leafTask[p] !== -1) return `leaf page ${p} is in use and on the free list`;

@@ -19,7 +19,7 @@ export function containerDestroy(m: Machine, task: number, slot: number): number
   if (!subjectOk(m, task)) return E.NoSuchTask;
   const cap = capIn(m, task, slot, KIND_CONTAINER, R.alloc);
   if (cap < 0) return -cap;
-  destroyContainer(m, m.caps.obj[cap]!);
+  destroyContainer(m, m.caps.objOf(cap));
   reap(m);
   return OK;
 }
@@ -66,7 +66,7 @@ export function slotVia(m: Machine, task: number, slot: number, index: number, n
 export function slotAt(m: Machine, cap: number, index: number): number {
   const S = m.containers.S;
   if (!inRange(index, S)) return -E.BadIndex;
-  return m.caps.obj[cap]! * S + index;
+  return m.caps.objOf(cap) * S + index;
 }
 
 /** 0 if slot si is hard, else FrameSlotEmpty or SlotNotHard. */

@@ -36,7 +36,7 @@ export function dmaWire(m: Machine, task: number, slot: number, index: number, d
   m.frames.refresh(f);
   m.accounts.objCharged[account]! += 1;
   m.accounts.framesCharged[account]! += 1;
-  installCap(m, task, dest, KIND_DMA, h, m.caps.rights[cap]!, cap);
+  installCap(m, task, dest, KIND_DMA, h, m.caps.rightsOf(cap), cap);
   m.value = h;
   return OK;
 }
@@ -45,7 +45,7 @@ export function dmaUnwire(m: Machine, task: number, slot: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
   const cap = capIn(m, task, slot, KIND_DMA, R.alloc);
   if (cap < 0) return -cap;
-  destroyHandle(m, m.caps.obj[cap]!);
+  destroyHandle(m, m.caps.objOf(cap));
   reap(m);
   return OK;
 }
@@ -55,6 +55,6 @@ export function dmaWrite(m: Machine, task: number, slot: number, value: number):
   if (!isWord(value)) return E.BadValue;
   const cap = capIn(m, task, slot, KIND_DMA, R.write);
   if (cap < 0) return -cap;
-  m.frames.written(m.handles.frame[m.caps.obj[cap]!]!, value);
+  m.frames.written(m.handles.frame[m.caps.objOf(cap)]!, value);
   return OK;
 }

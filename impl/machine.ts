@@ -38,7 +38,7 @@ import { CapTable } from "./tables/caps.js";
 import { FrameTable } from "./tables/frames.js";
 import { ContainerTable, HandleTable, SwapTable, TaskTable } from "./tables/objects.js";
 import { PageTables } from "./tables/pagetables.js";
-import { newCap, isStale, staleHeld } from "./checks.js";
+import { newCap } from "./checks.js";
 import { frameAt } from "./mapdb.js";
 import { accountAnswer, accountCreate, accountDestroy, accountRequest, accountTransfer, accountYield, accountYieldRequest } from "./accounts.js";
 import { newTask, taskCreate, taskDestroy, taskWindow } from "./tasks.js";
@@ -102,16 +102,6 @@ export class Machine {
   /** The frame mapping e maps (a root maps whatever its slot holds). */
   frameAt(e: number): number {
     return frameAt(this, e);
-  }
-
-  /** A container capability whose container was destroyed (or its id reused) since it was made. */
-  isStale(n: number): boolean {
-    return isStale(this, n);
-  }
-
-  /** For each account, the stale capability nodes held by the tasks it pays for (a scan). */
-  staleHeld(): Int32Array {
-    return staleHeld(this);
   }
 
   /** Applies one operation; returns a `Result` (allocates: for tests and tools). */

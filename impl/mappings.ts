@@ -109,7 +109,7 @@ export function l4Send(m: Machine, task: number, vpage: number, targetSlot: numb
   if (kind !== SEND_GRANT && (rights <= 0 || (rights & ~pages.rights[e]!) !== 0)) return E.BadRights;
   const target = capIn(m, task, targetSlot, KIND_TASK, R.write);
   if (target < 0) return -target;
-  const to = m.caps.obj[target]!;
+  const to = m.caps.objOf(target);
   if (!inRange(dest, m.config.vpages)) return E.BadPage;
   if (to !== task && !m.tasks.acceptsPage(to, dest)) return E.NotInWindow;
   if (pages.lookup(to, dest) !== -1) return E.PageMapped;

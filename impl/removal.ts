@@ -11,38 +11,32 @@
  * - a mapping takes the mappings derived from it (mapdb.ts);
  * - a task takes its capabilities, the capabilities naming it, and every
  *   mapping in its page table;
- * - a container is rescinded in O(1) by a version bump, and its slots let go
- *   of their frames and their root mappings;
+ * - a container takes the capabilities naming it, and its slots let go of
+ *   their frames and their root mappings;
  * - a DMA handle takes the capabilities naming it and unwires its frame;
  * - an account takes its sub-accounts and every task, container and handle
  *   any of them pays for, and returns all their quota to its parent.
  */
 import { KIND_ACCOUNT, KIND_CONTAINER, KIND_DMA, KIND_TASK, SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED } from "./constants.js";
-import { isStale } from "./checks.js";
 import type { Machine } from "./machine.js";
 import { removeMappingSubtree } from "./mapdb.js";
 
 /**
- * Frees cap node n itself, after its mappings (which go with it) and with its
- * children already gone or moved. If n was the last capability naming its
- * object (and the object is not sigma0's), the object is queued for
+ * Empties capability slot n, after its mappings (which go with it) and with
+ * its children already gone or moved. If n was the last capability naming
+ * its object (and the object is not sigma0's), the object is queued for
  * destruction (the final-capability rule; `reap` destroys it).
  */
 export function freeCapNode(m: Machine, n: number): void {
   const caps = m.caps;
   while (caps.firstMap[n]! !== -1) removeMappingSubtree(m, caps.firstMap[n]!);
-  const task = caps.task[n]!;
-  caps.cspace[task * caps.C + caps.slot[n]!] = -1;
-  m.accounts.objCharged[m.tasks.account[task]!]! -= 1;
-  const stale = isStale(m, n);
-  caps.unlinkObject(n, stale); // a stale node's object list is detached
-  if (!stale) {
-    const kind = caps.kind[n]!;
-    const obj = caps.obj[n]!;
-    const oi = caps.objIndex(kind, obj);
-    if (caps.objFirst[oi] === -1 && !(obj === 0 && (kind === KIND_ACCOUNT || kind === KIND_TASK))) m.pending.push(m.pendingTop++, oi);
-  }
-  caps.release(n);
+  m.accounts.objCharged[m.tasks.account[caps.taskOf(n)]!]! -= 1;
+  caps.unlinkObject(n);
+  const kind = caps.kindOf(n);
+  const obj = caps.objOf(n);
+  const oi = caps.objIndex(kind, obj);
+  if (caps.objFirst[oi] === -1 && !(obj === 0 && (kind === KIND_ACCOUNT || kind === KIND_TASK))) m.pending.push(m.pendingTop++, oi);
+  caps.clear(n);
 }
 
 /** Removes cap node `top` and all its descendants, with their mappings (revoke). */
@@ -74,7 +68,7 @@ export function vanishCap(m: Machine, n: number): void {
     c = next;
   }
   caps.firstChild[n] = -1;
-  if (caps.firstMap[n] !== -1 && parent !== -1 && caps.kind[parent] === KIND_CONTAINER && caps.obj[parent] === caps.obj[n] && !isStale(m, parent)) {
+  if (caps.firstMap[n] !== -1 && parent !== -1 && caps.kindOf(parent) === KIND_CONTAINER && caps.objOf(parent) === caps.objOf(n)) {
     const pages = m.pages;
     let e = caps.firstMap[n]!;
     while (e !== -1) {
@@ -127,11 +121,8 @@ export function reap(m: Machine): void {
 export function destroyTask(m: Machine, t: number): void {
   const caps = m.caps;
   const pages = m.pages;
-  const base = t * caps.C;
-  for (let s = 0; s < caps.C; s++) {
-    const n = caps.cspace[base + s]!;
-    if (n !== -1) vanishCap(m, n);
-  }
+  const base = caps.at(t, 0);
+  for (let n = base; n < base + caps.C; n++) if (!caps.isEmpty(n)) vanishCap(m, n);
   rescind(m, KIND_TASK, t);
   const dir = pages.dirOf[t]!;
   for (let d = 0; d < pages.dirEntries; d++) {
@@ -163,16 +154,13 @@ export function destroyHandle(m: Machine, h: number): void {
 }
 
 /**
- * Destroys container c. Its capabilities are rescinded in O(1): bumping the
- * version makes every one of them stale (dead when used, invisible to the
- * abstraction function) and detaches their object list; the nodes are freed
- * lazily, when their slot is reused or their task dies. Its mappings are
- * all rooted at its slots and go with them.
+ * Destroys container c: the capabilities naming it vanish (their children
+ * naming other objects are re-attached), and its slots let go of their
+ * frames; its mappings are all rooted at its slots and go with them.
  */
 export function destroyContainer(m: Machine, c: number): void {
   const cons = m.containers;
-  cons.version[c]! += 1;
-  m.caps.objFirst[m.caps.objIndex(KIND_CONTAINER, c)] = -1;
+  rescind(m, KIND_CONTAINER, c);
   const account = cons.account[c]!;
   for (let i = 0; i < cons.S; i++) dropSlot(m, c * cons.S + i, account);
   m.accounts.objCharged[account]! -= 1;

@@ -26,7 +26,7 @@ export function taskDestroy(m: Machine, task: number, slot: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
   const cap = capIn(m, task, slot, KIND_TASK, R.alloc);
   if (cap < 0) return -cap;
-  const t = m.caps.obj[cap]!;
+  const t = m.caps.objOf(cap);
   if (t === 0) return E.IsRoot;
   destroyTask(m, t);
   reap(m);

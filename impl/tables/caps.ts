@@ -1,88 +1,93 @@
 /**
- * Capability spaces and capability nodes.
+ * Capability spaces: a capability lives in its slot.
  *
- * A task's capability space is a row of `C` entries in `cspace`, each a node
- * index or -1. A node records what it names (kind, object, rights, and for a
- * container the container's version when it was made), where it sits (task,
- * slot), and three lists it is on: its parent's children (the derivation
- * tree: first child / next / previous sibling), the nodes naming the same
- * object (for rescind), and the root mappings it authorized (the head is
- * `firstMap`; the list runs through the page tables' nextCap/prevCap). The
- * fields are struct-of-arrays that grow by doubling; freed nodes go on a free
- * list threaded through `nextSib`.
+ * Like seL4's CTE (a capability and its derivation-tree links in one 32-byte
+ * slot), every slot of every task's capability space is a fixed record of
+ * eight int32 fields, 32 bytes, allocated when the machine boots. A
+ * capability is known by its slot's index `n = task * C + slot`, so there is
+ * no separate node pool, no free list, and no holder task or slot to store:
+ * both come from `n`. The fields:
+ * - `info`: what the capability names, packed (object id << 6 | kind << 4 |
+ *   rights), or -1 for an empty slot (ids are below 2^20, kinds 2 bits,
+ *   rights 4 bits);
+ * - `parent`, `firstChild`, `nextSib`, `prevSib`: the derivation tree;
+ * - `objNext`, `objPrev`: the list of capabilities naming the same object
+ *   (its head is in `objFirst`), walked to rescind the object;
+ * - `firstMap`: the first root mapping this capability authorized (the list
+ *   runs through the page tables' nextCap/prevCap), -1 if none.
+ * An empty slot keeps every link at -1.
  */
-import { grown, KIND_ACCOUNT, KIND_CONTAINER, KIND_DMA, KIND_TASK } from "../constants.js";
+import { KIND_ACCOUNT, KIND_CONTAINER, KIND_DMA, KIND_TASK } from "../constants.js";
 
 export class CapTable {
   /** slots per task */
   readonly C: number;
-  /** per (task, slot): a node index, or -1 */
-  readonly cspace: Int32Array;
-  /** head of the list of nodes naming each object, by objIndex(kind, id) */
+  /** per slot: object << 6 | kind << 4 | rights, or -1 (empty) */
+  readonly info: Int32Array;
+  readonly parent: Int32Array;
+  readonly firstChild: Int32Array;
+  readonly nextSib: Int32Array;
+  readonly prevSib: Int32Array;
+  readonly objNext: Int32Array;
+  readonly objPrev: Int32Array;
+  /** first root mapping this capability authorized (a page-table entry), or -1 */
+  readonly firstMap: Int32Array;
+  /** head of the list of capabilities naming each object, by objIndex(kind, id) */
   readonly objFirst: Int32Array;
   private readonly accounts: number;
   private readonly tasks: number;
   private readonly containers: number;
-
-  capacity = 0;
-  /** nodes ever used: 0..top-1 */
-  top = 0;
-  /** head of the free list (threaded through nextSib), or -1 */
-  freeList = -1;
-  kind = new Uint8Array(0);
-  rights = new Uint8Array(0);
-  obj = new Int32Array(0);
-  /** the holding task, or -1 for a free node */
-  task = new Int32Array(0);
-  slot = new Int32Array(0);
-  parent = new Int32Array(0);
-  firstChild = new Int32Array(0);
-  nextSib = new Int32Array(0);
-  prevSib = new Int32Array(0);
-  objNext = new Int32Array(0);
-  objPrev = new Int32Array(0);
-  /** first root mapping this node authorized (a page-table entry), or -1 */
-  firstMap = new Int32Array(0);
-  /** for a container cap: the container's version when the cap was made */
-  version = new Int32Array(0);
 
   constructor(tasks: number, slots: number, accounts: number, containers: number, handles: number) {
     this.C = slots;
     this.accounts = accounts;
     this.tasks = tasks;
     this.containers = containers;
-    this.cspace = new Int32Array(tasks * slots).fill(-1);
+    const n = tasks * slots;
+    this.info = new Int32Array(n).fill(-1);
+    this.parent = new Int32Array(n).fill(-1);
+    this.firstChild = new Int32Array(n).fill(-1);
+    this.nextSib = new Int32Array(n).fill(-1);
+    this.prevSib = new Int32Array(n).fill(-1);
+    this.objNext = new Int32Array(n).fill(-1);
+    this.objPrev = new Int32Array(n).fill(-1);
+    this.firstMap = new Int32Array(n).fill(-1);
     this.objFirst = new Int32Array(accounts + tasks + containers + handles).fill(-1);
-    this.grow(16);
   }
 
-  private grow(n: number): void {
-    this.kind = grown(this.kind, n, 0);
-    this.rights = grown(this.rights, n, 0);
-    this.obj = grown(this.obj, n, -1);
-    this.task = grown(this.task, n, -1);
-    this.slot = grown(this.slot, n, -1);
-    this.parent = grown(this.parent, n, -1);
-    this.firstChild = grown(this.firstChild, n, -1);
-    this.nextSib = grown(this.nextSib, n, -1);
-    this.prevSib = grown(this.prevSib, n, -1);
-    this.objNext = grown(this.objNext, n, -1);
-    this.objPrev = grown(this.objPrev, n, -1);
-    this.firstMap = grown(this.firstMap, n, -1);
-    this.version = grown(this.version, n, 0);
-    this.capacity = n;
+  /** The index of slot `slot` of task `task`: the capability's identity in the impl. */
+  at(task: number, slot: number): number {
+    return task * this.C + slot;
   }
 
-  /** A node off the free list, or a new one (growing the arrays). Its fields are set by the caller. */
-  alloc(): number {
-    let n = this.freeList;
-    if (n !== -1) {
-      this.freeList = this.nextSib[n]!;
-    } else {
-      if (this.top === this.capacity) this.grow(this.capacity * 2);
-      n = this.top++;
-    }
-    return n;
+  isEmpty(n: number): boolean {
+    return this.info[n] === -1;
+  }
+
+  kindOf(n: number): number {
+    return (this.info[n]! >> 4) & 3;
+  }
+
+  objOf(n: number): number {
+    return this.info[n]! >> 6;
+  }
+
+  rightsOf(n: number): number {
+    return this.info[n]! & 15;
+  }
+
+  /** The task holding slot n. */
+  taskOf(n: number): number {
+    return Math.floor(n / this.C);
+  }
+
+  slotOf(n: number): number {
+    return n % this.C;
+  }
+
+  /** Fills empty slot n with a capability (not yet linked anywhere). */
+  fill(n: number, kind: number, obj: number, rights: number): void {
+    this.info[n] = (obj << 6) | (kind << 4) | rights;
   }
 
   /** The index of object (kind, id) in `objFirst`. */
@@ -100,7 +105,7 @@ export class CapTable {
     return oi < this.accounts ? oi : oi < this.accounts + this.tasks ? oi - this.accounts : oi < this.accounts + this.tasks + this.containers ? oi - this.accounts - this.tasks : oi - this.accounts - this.tasks - this.containers;
   }
 
-  /** Hooks node n at the head of parent's child list (parent -1: n is a root). */
+  /** Hooks n at the head of parent's child list (parent -1: n is a root). */
   linkChild(n: number, parent: number): void {
     this.parent[n] = parent;
     this.prevSib[n] = -1;
@@ -114,7 +119,7 @@ export class CapTable {
     }
   }
 
-  /** Unlinks node n from its parent's child list. */
+  /** Unlinks n from its parent's child list. */
   unlinkFromParent(n: number): void {
     const p = this.parent[n]!;
     const prev = this.prevSib[n]!;
@@ -126,9 +131,9 @@ export class CapTable {
     this.nextSib[n] = -1;
   }
 
-  /** Hooks node n at the head of the list of nodes naming its object. */
+  /** Hooks n at the head of the list of capabilities naming its object. */
   linkObject(n: number): void {
-    const oi = this.objIndex(this.kind[n]!, this.obj[n]!);
+    const oi = this.objIndex(this.kindOf(n), this.objOf(n));
     const head = this.objFirst[oi]!;
     this.objNext[n] = head;
     this.objPrev[n] = -1;
@@ -136,26 +141,24 @@ export class CapTable {
     this.objFirst[oi] = n;
   }
 
-  /** Unlinks node n from its object's list; a detached list (`detached`: a rescinded object's) has no head to update. */
-  unlinkObject(n: number, detached: boolean): void {
+  /** Unlinks n from its object's list. */
+  unlinkObject(n: number): void {
     const prev = this.objPrev[n]!;
     const next = this.objNext[n]!;
     if (prev !== -1) this.objNext[prev] = next;
-    else if (!detached) this.objFirst[this.objIndex(this.kind[n]!, this.obj[n]!)] = next;
+    else this.objFirst[this.objIndex(this.kindOf(n), this.objOf(n))] = next;
     if (next !== -1) this.objPrev[next] = prev;
   }
 
-  /** Clears node n (already unlinked everywhere, its slot emptied) and puts it on the free list. */
-  release(n: number): void {
-    this.task[n] = -1;
-    this.slot[n] = -1;
-    this.obj[n] = -1;
+  /** Empties slot n (already unlinked everywhere, with no children and no mappings left). */
+  clear(n: number): void {
+    this.info[n] = -1;
     this.parent[n] = -1;
     this.firstChild[n] = -1;
     this.prevSib[n] = -1;
+    this.nextSib[n] = -1;
     this.objNext[n] = -1;
     this.objPrev[n] = -1;
-    this.nextSib[n] = this.freeList;
-    this.freeList = n;
+    this.firstMap[n] = -1;
   }
 }

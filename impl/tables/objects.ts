@@ -52,8 +52,6 @@ export class ContainerTable {
   readonly S: number;
   /** the paying account, or -1 for a free id */
   readonly account: Int32Array;
-  /** bumped when a container is destroyed: its capabilities go stale at once (Coyotos-style rescind) */
-  readonly version: Int32Array;
   readonly free: LowestFreeSet;
   /** per slot: the frame of a hard or soft slot, else -1 */
   readonly frame: Int32Array;
@@ -65,7 +63,6 @@ export class ContainerTable {
   constructor(containers: number, slots: number) {
     this.S = slots;
     this.account = new Int32Array(containers).fill(-1);
-    this.version = new Int32Array(containers);
     this.free = new LowestFreeSet(containers, true);
     this.frame = new Int32Array(containers * slots).fill(-1);
     this.kind = new Uint8Array(containers * slots);

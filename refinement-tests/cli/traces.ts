@@ -142,7 +142,7 @@ export const CONFIG_BUDGET = 2 * 1024 ** 3;
  */
 export function configFootprint(c: Config): { bytes: number; largest: string } {
   const parts: [string, number][] = [
-    [`tasks ${c.tasks} × capSlots ${c.capSlots} (capability spaces)`, c.tasks * c.capSlots * 12],
+    [`tasks ${c.tasks} × capSlots ${c.capSlots} (capability spaces)`, c.tasks * c.capSlots * 40],
     [`tasks ${c.tasks} × vpages ${c.vpages} (page tables)`, c.tasks * c.vpages * 10],
     [`containers ${c.containers} × containerSlots ${c.containerSlots} (container slots)`, c.containers * c.containerSlots * 60],
     [`frames ${c.frames}`, c.frames * 340], // the spec copies its frame table on every step (2^22 frames: 1.4 GB measured)
