@@ -8,7 +8,7 @@
  * The traces come from the same generator as `capmem fuzz`, from fixed seeds:
  * the small configuration, random small ones, configurations at the impl's
  * structural boundaries (longer traces), traces on a machine whose leaf-page
- * pool grows, a long small-configuration trace that drives ids, slots and
+ * and directory-page pools grow, a long small-configuration trace that drives ids, slots and
  * counters round many times, a trace on two of the bulk configurations (a
  * frame copied past 256 times, a leaf with more than 256 mappings), and every
  * trace file of docs/scenarios (the regression traces are in
@@ -31,7 +31,7 @@ function corpus(seed: number, count: number, configs: fc.Arbitrary<Config>, leng
   return fc.sample(arb, { seed, numRuns: count });
 }
 
-/** A machine whose leaf-page pool grows (it starts with four pages): address spaces of five leaf pages. */
+/** A machine whose leaf-page and directory-page pools grow (each starts with four pages): address spaces of five leaf pages, six live tasks. */
 const GROWTH_CONFIG: Config = { frames: 33, objects: 400, accounts: 3, tasks: 12, containers: 3, capSlots: 12, vpages: 2560, containerSlots: 8, handles: 2 };
 
 /** How long each bulk configuration's trace must be to pass its goal (frames in use, copies of a frame, mappings in a leaf). */
@@ -47,7 +47,7 @@ describe("mutation corpus", () => {
   corpus(2, 12, configArb, 120).forEach(([config, intents], i) => it(`random small ${i}`, () => runIntents(config, intents)));
   corpus(3, 2, boundaryConfigArb, 600).forEach(([config, intents], i) => it(`boundary ${i}`, () => runIntents(config, intents)));
   corpus(4, 1, fc.constant(SMALL_CONFIG), 1000).forEach(([config, intents], i) => it(`long small ${i}`, () => runIntents(config, intents)));
-  // address spaces of five leaf pages: the leaf pool grows
+  // address spaces of five leaf pages and six live tasks: the leaf and directory pools grow
   corpus(9, 2, fc.constant(GROWTH_CONFIG), 600, true).forEach(([config, intents], i) => it(`pool growth ${i}`, () => runIntents(config, intents)));
   // (not the 1,060-frame machine: it takes longer than all the rest, and bitmap.test.ts covers the bitmap past 1,024)
   BULK_CONFIGS.forEach((config, i) => {

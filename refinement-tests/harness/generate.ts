@@ -227,6 +227,11 @@ export function resolve(s: State, intent: Intent): Op {
   // the steps to allocation until the frames in use cross the first word:
   // the lowest-free search must go past it (a boundary small configs never reach).
   if (s.config.frames > 32 && intent.n[4] % 3 === 0 && s.frames.filter((f) => f.refs > 0 || f.wired > 0).length <= 33) kind = "container.alloc";
+  // On a machine with more than four task ids, steer one step in eight to
+  // task.create until six tasks live: the impl keeps a directory page per
+  // live task in a pool that starts at four pages, and without this its
+  // growth (and the reuse of pages freed after it) is rarely reached.
+  if (s.config.tasks > 4 && intent.n[4] % 8 === 5 && s.tasks.filter((t) => t).length <= 5) kind = "task.create";
   // On a bulk configuration, until its goal is reached, two steps in three
   // go to it and so does every step that would tear down what it built.
   if (goal !== null && (intent.n[4] % 3 !== 2 || TEAR_DOWN.has(kind))) kind = goal;
