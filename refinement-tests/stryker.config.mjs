@@ -24,8 +24,8 @@ export default {
   reporters: ["clear-text", "progress", "json"],
   jsonReporter: { fileName: "reports/mutation/mutation.json" },
   tempDirName: ".stryker-tmp",
-  // a mutant that loops for ever is cut off at 1.25 x the tests' time + 3 s
-  timeoutMS: 3_000,
+  // a mutant that loops for ever is cut off at 1.25 x the tests' time + 2 s
+  timeoutMS: 2_000,
   timeoutFactor: 1.25,
   incremental: true,
   incrementalFile: "reports/mutation/stryker-incremental.json",
