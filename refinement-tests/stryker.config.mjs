@@ -1,7 +1,8 @@
 // Mutation testing of impl/ with StrykerJS (run: npm run mutation; not part of CI).
-// Each mutant of the impl is run against a fixed corpus of lockstep traces
-// (harness/corpus.mutation.ts), the impl's unit tests, the lockstep scenarios
-// and the totality tests (vitest.mutation.config.ts); a mutant that no test
+// Each mutant of the impl is run against a fixed corpus of traces recorded on
+// the spec (harness/corpus.mutation.ts; generated, scenario and regression
+// traces), the impl's unit tests and the totality tests
+// (vitest.mutation.config.ts); a mutant that no test
 // notices "survives" (docs/mutation.md). Per-test coverage runs only the
 // traces that reach the mutated code, and a run stops at the first trace that
 // fails. Incremental mode keeps the results in

@@ -18,9 +18,12 @@ import { toSpec } from "../../impl/abstraction.js";
 import { Machine } from "../../impl/machine.js";
 import { type Driver, DriverSetupError } from "../driver/client.js";
 import { firstDifference } from "./compare.js";
+import { fingerprint } from "./fingerprint.js";
 import { describeThrow } from "./lockstep.js";
 import { Worker } from "node:worker_threads";
 import type { Job, JobResult } from "./explore-worker.js";
+
+export { fingerprint };
 
 export const TINY_CONFIG: Config = { frames: 2, objects: 10, accounts: 2, tasks: 2, containers: 1, capSlots: 4, vpages: 2, containerSlots: 1, handles: 1 };
 
@@ -175,124 +178,6 @@ export interface ExploreReport {
 // expansion because breadth-first order expands siblings one after another
 // (the path to the last one is cached).
 
-/**
- * A 64-bit fingerprint of a state (two 32-bit halves), over every field in a
- * fixed order (the configuration, fixed during a search, is left out). Two
- * different states share one with probability about 2^-64 per pair: with n
- * states, about n^2 / 2^65 (3e-6 for ten million), the same odds TLC
- * reports for its fingerprints. explore.test.ts checks that it tells apart
- * every state the full canonical key does, to a depth.
- */
-export function fingerprint(s: State): [number, number] {
-  let a = 0x811c9dc5 | 0;
-  let b = 0x9e3779b9 | 0;
-  const mix = (x: number) => {
-    a = Math.imul(a ^ x, 0x01000193);
-    b = Math.imul(b ^ (x + 0x7f4a7c15), 0x5bd1e995);
-    b ^= b >>> 15;
-  };
-  const none = () => mix(-7);
-  for (const f of s.frames) {
-    mix(f.content);
-    mix(f.refs);
-    mix(f.epoch);
-    mix(f.wired);
-  }
-  for (const x of s.accounts) {
-    if (!x) none();
-    else {
-      mix(x.parent ?? -1);
-      mix(x.yieldRequest);
-      mix(x.requested);
-      mix(x.frameQuota);
-      mix(x.framesCharged);
-      mix(x.objectQuota);
-      mix(x.objectsCharged);
-    }
-  }
-  for (const t of s.tasks) {
-    if (!t) {
-      none();
-      continue;
-    }
-    mix(t.account);
-    mix(t.window.slot);
-    mix(t.window.slots);
-    mix(t.window.page);
-    mix(t.window.pages);
-    for (const c of t.caps) {
-      if (!c) none();
-      else {
-        mix(KIND_CODE[c.kind]!);
-        mix(c.object);
-        mix(c.rights);
-        if (c.parent) {
-          mix(c.parent.task);
-          mix(c.parent.slot);
-        } else none();
-      }
-    }
-    for (const m of t.pages) {
-      if (!m) none();
-      else {
-        mix(m.frame);
-        mix(m.rights);
-        mix(m.bits);
-        if (m.source.kind === "slot") {
-          mix(1);
-          mix(m.source.container);
-          mix(m.source.index);
-          mix(m.source.cap.task);
-          mix(m.source.cap.slot);
-        } else {
-          mix(2);
-          mix(m.source.parent.task);
-          mix(m.source.parent.vpage);
-        }
-      }
-    }
-  }
-  for (const c of s.containers) {
-    if (!c) {
-      none();
-      continue;
-    }
-    mix(c.account);
-    for (const x of c.slots) {
-      if (x.kind === "empty") mix(10);
-      else if (x.kind === "hard") {
-        mix(11);
-        mix(x.frame);
-      } else if (x.kind === "soft") {
-        mix(12);
-        mix(x.frame);
-        mix(x.epoch);
-      } else {
-        mix(13);
-        mix(x.page);
-      }
-    }
-  }
-  for (const h of s.handles) {
-    if (!h) none();
-    else {
-      mix(h.account);
-      mix(h.frame);
-    }
-  }
-  for (const p of s.swap) {
-    if (!p) none();
-    else {
-      mix(p.content);
-      mix(p.frame);
-      mix(p.epoch);
-      mix(p.refs);
-    }
-  }
-  return [a >>> 0, b >>> 0];
-}
-
-const KIND_CODE: Record<string, number> = { account: 1, task: 2, container: 3, dma: 4 };
 
 /**
  * Symmetry reduction: the state relabeled so that states that differ only

@@ -1,0 +1,70 @@
+/**
+ * The traces of the mutation corpus (corpus.mutation.ts), recorded on the
+ * spec: each operation, the spec's result and a fingerprint of the spec
+ * state after it. Loaded only when the recording is not yet cached.
+ *
+ * The traces: generated ones from fixed seeds (the small configuration,
+ * random small ones, configurations at the impl's structural boundaries,
+ * a machine whose leaf-page and directory-page pools grow, a long
+ * small-configuration trace that drives ids, slots and counters round many
+ * times, two of the bulk configurations: a frame copied past 256 times, a
+ * leaf with more than 256 mappings), then every trace file of
+ * docs/scenarios and of the regression traces.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import fc from "fast-check";
+import { step } from "../../spec/operations.js";
+import { boot } from "../../spec/state.js";
+import type { Config, Op } from "../../spec/vocabulary.js";
+import { parseTrace } from "../cli/traces.js";
+import { scenarioTraces } from "../docs/reference.js";
+import { fingerprint } from "./fingerprint.js";
+import { boundaryConfigArb, BULK_CONFIGS, configArb, intentArb, resolve, SMALL_CONFIG, type Intent } from "./generate.js";
+import type { Recorded } from "./corpus.mutation.js";
+
+/** `count` traces of up to `length` intents (exactly `length` with `exact`) on configurations drawn from `configs`, from seed `seed`. */
+function sample(seed: number, count: number, configs: fc.Arbitrary<Config>, length: number, exact = false): [Config, Intent[]][] {
+  const arb = fc.tuple(configs, fc.array(intentArb, { minLength: exact ? length : 1, maxLength: length, size: "max" }));
+  return fc.sample(arb, { seed, numRuns: count });
+}
+
+/** A machine whose leaf-page and directory-page pools grow (each starts with four pages): address spaces of five leaf pages, six live tasks. */
+const GROWTH_CONFIG: Config = { frames: 33, objects: 400, accounts: 3, tasks: 12, containers: 3, capSlots: 12, vpages: 2560, containerSlots: 8, handles: 2 };
+
+/** How long each bulk configuration's trace must be to pass its goal (frames in use, copies of a frame, mappings in a leaf). */
+const BULK_LENGTHS = [2000, 1200, 600];
+
+/** Runs a trace on the spec, operations generated from intents or given. */
+function record(config: Config, todo: { intents: readonly Intent[] } | { ops: readonly Op[] }): Recorded {
+  let s = boot(config);
+  const steps: Recorded["steps"][number][] = [];
+  const ops = "ops" in todo ? todo.ops : todo.intents;
+  for (const x of ops) {
+    const op = "ops" in todo ? (x as Op) : resolve(s, x as Intent);
+    const next = step(s, op);
+    s = next.state;
+    steps.push({ op, result: next.result, after: fingerprint(s) });
+  }
+  return { config, boot: fingerprint(boot(config)), steps };
+}
+
+/** Every trace of the corpus, by test name. */
+export function recordCorpus(): [string, Recorded][] {
+  const out: [string, Recorded][] = [];
+  const add = (name: string, traces: [Config, Intent[]][]) => traces.forEach(([c, intents], i) => out.push([`${name} ${i}`, record(c, { intents })]));
+  add("small", sample(1, 12, fc.constant(SMALL_CONFIG), 120));
+  add("random small", sample(2, 12, configArb, 120));
+  add("boundary", sample(3, 2, boundaryConfigArb, 600));
+  add("long small", sample(4, 1, fc.constant(SMALL_CONFIG), 1000));
+  add("pool growth", sample(9, 2, fc.constant(GROWTH_CONFIG), 600, true));
+  // (not the 1,060-frame machine: it takes longer than all the rest, and bitmap.test.ts covers the bitmap past 1,024)
+  for (const i of [1, 2]) add(`bulk ${i}`, sample(5 + i, 1, fc.constant(BULK_CONFIGS[i]!), BULK_LENGTHS[i]!, true));
+  for (const [file, trace] of scenarioTraces()) out.push([`docs/scenarios/${file}`, record(trace.config, trace)]);
+  const regressions = join(import.meta.dirname, "regressions");
+  for (const file of readdirSync(regressions).filter((f) => f.endsWith(".json")).sort()) {
+    const trace = parseTrace(readFileSync(join(regressions, file), "utf8"), file);
+    out.push([`regressions/${file}`, record(trace.config, trace)]);
+  }
+  return out;
+}
