@@ -3,10 +3,12 @@
  * levels have edges: a 32-bit word (31, 32, 33), the 1,024 members one
  * summary word covers (1,023, 1,024, 1,025) and several summary words. The
  * lockstep traces reach the first edge on boundary configurations and the
- * second only on the bulk ones; this reaches both in milliseconds.
+ * second only on the bulk ones; this reaches both in milliseconds. It runs
+ * under vitest (npm test) and under mocha (npm run mutation): see testapi.ts.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import assert from "node:assert/strict";
+import { describe, it } from "../refinement-tests/harness/testapi.js";
 import { LowestFreeSet } from "./bitmap.js";
 
 const SIZES = [1, 31, 32, 33, 1023, 1024, 1025, 2049, 40_000];
@@ -28,8 +30,8 @@ describe("LowestFreeSet", () => {
               bits.delete(i);
               model.delete(i);
             }
-            expect(bits.has(i)).toBe(model.has(i));
-            expect(bits.lowest()).toBe(model.size === 0 ? -1 : Math.min(...model));
+            assert.equal(bits.has(i), model.has(i));
+            assert.equal(bits.lowest(), model.size === 0 ? -1 : Math.min(...model));
           }
         }),
         { seed: size, numRuns: size > 2000 ? 5 : 40 },
@@ -40,9 +42,9 @@ describe("LowestFreeSet", () => {
   it("hands out every member, lowest first", () => {
     const bits = new LowestFreeSet(2049, true);
     for (let i = 0; i < 2049; i++) {
-      expect(bits.lowest()).toBe(i);
+      assert.equal(bits.lowest(), i);
       bits.delete(i);
     }
-    expect(bits.lowest()).toBe(-1);
+    assert.equal(bits.lowest(), -1);
   });
 });

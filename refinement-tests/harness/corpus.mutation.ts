@@ -23,7 +23,6 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "vitest";
 import type { Config, Op, Result } from "../../spec/vocabulary.js";
 import { toSpec } from "../../impl/abstraction.js";
 import { checkRepresentation } from "../../impl/check.js";
@@ -31,6 +30,7 @@ import { Machine } from "../../impl/machine.js";
 import { equal } from "./compare.js";
 import { fingerprint } from "./fingerprint.js";
 import { Snapshot } from "./snapshot.js";
+import { describe, it } from "./testapi.js";
 
 /**
  * A corpus trace as the spec runs it, recorded once: each operation, the

@@ -4,10 +4,12 @@
  * let through (negative, fractional, huge, NaN, strings, missing fields,
  * unknown kinds): the spec and the impl must still agree, never throw, and
  * leave their states as they were. (The lockstep also checks the "nothing
- * changed" part on every error in the random traces.)
+ * changed" part on every error in the random traces.) It runs under vitest
+ * (npm test) and under mocha (npm run mutation): see testapi.ts.
  */
-import { fc, test } from "@fast-check/vitest";
-import { describe, expect, it } from "vitest";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { describe, it } from "./testapi.js";
 import type { Op } from "../../spec/vocabulary.js";
 import { OP_KINDS } from "../../spec/vocabulary.js";
 import { intentArb, resolve, SMALL_CONFIG } from "./generate.js";
@@ -37,9 +39,8 @@ const junkOp = fc.record({
 });
 
 describe("operations are total", () => {
-  test.prop([fc.array(intentArb, { maxLength: 40 }), fc.array(corruption, { minLength: 1, maxLength: 30 })], { numRuns: Number(process.env.CAPMEM_TOTALITY_RUNS ?? 300) })(
-    "malformed operations agree, do not throw, and change nothing on error",
-    (setup, corruptions) => {
+  it("malformed operations agree, do not throw, and change nothing on error", () => {
+    const malformed = fc.property(fc.array(intentArb, { maxLength: 40 }), fc.array(corruption, { minLength: 1, maxLength: 30 }), (setup, corruptions) => {
       const ls = new Lockstep(SMALL_CONFIG, { concrete: true });
       for (const intent of setup) ls.runIntent(intent);
       for (const { intent, field, value } of corruptions) {
@@ -48,19 +49,24 @@ describe("operations are total", () => {
         op[keys[field % keys.length]!] = value;
         ls.run(op as unknown as Op); // Lockstep checks agreement, no throw, and "unchanged" on error
       }
-    },
-  );
+    });
+    fc.assert(malformed, { numRuns: Number(process.env.CAPMEM_TOTALITY_RUNS ?? 300) });
+  });
 
-  test.prop([fc.array(junkOp, { minLength: 1, maxLength: 10 })])("junk operations are rejected the same way on both sides", (ops) => {
-    const ls = new Lockstep(SMALL_CONFIG, { concrete: true });
-    for (const op of ops) ls.run(op as unknown as Op);
+  it("junk operations are rejected the same way on both sides", () => {
+    fc.assert(
+      fc.property(fc.array(junkOp, { minLength: 1, maxLength: 10 }), (ops) => {
+        const ls = new Lockstep(SMALL_CONFIG, { concrete: true });
+        for (const op of ops) ls.run(op as unknown as Op);
+      }),
+    );
   });
 
   it("rejects an unknown operation kind with BadValue on both sides", () => {
     const ls = new Lockstep(SMALL_CONFIG, { concrete: true });
     const before = new Snapshot().take(ls.impl);
-    expect(ls.run({ op: "frobnicate", task: 0 } as unknown as Op)).toEqual({ ok: false, error: "BadValue" });
-    expect(before.changed(ls.impl)).toEqual([]);
+    assert.deepEqual(ls.run({ op: "frobnicate", task: 0 } as unknown as Op), { ok: false, error: "BadValue" });
+    assert.deepEqual(before.changed(ls.impl), []);
   });
 
   it("the lockstep catches an impl that changes its state on an error, and names the field", () => {
@@ -74,6 +80,6 @@ describe("operations are total", () => {
     } catch (e) {
       message = e instanceof Divergence ? e.what : String(e);
     }
-    expect(message).toMatch(/the impl changed its state on error ProtectionFault \(pages.flags\)/);
+    assert.match(message, /the impl changed its state on error ProtectionFault \(pages.flags\)/);
   });
 });
