@@ -8,7 +8,7 @@
  * - `accounts` (tables/accounts.ts): quotas, charges and the account tree;
  * - `tasks`, `containers`, `handles`, `swap` (tables/objects.ts): who pays,
  *   container slots, DMA handles, swap pages;
- * - `caps` (tables/caps.ts): capability spaces and capability nodes, the
+ * - `caps` (tables/caps.ts): capability spaces, each capability in its slot, the
  *   derivation tree and the per-object lists used by rescind;
  * - `pages` (tables/pagetables.ts): the page tables, whose leaf entries are
  *   the mapping database's nodes (linked by mapdb.ts).
