@@ -3,7 +3,8 @@
  * schema, with messages that name the offending field and what was
  * expected. Never a stack trace for a malformed file.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { z } from "zod";
 import { type Config, type Op, type Result, Trace } from "../../spec/vocabulary.js";
 import { equal } from "../harness/compare.js";
@@ -53,6 +54,13 @@ export function parseTrace(text: string, source: string): Trace {
   const r = Trace.safeParse(json);
   if (!r.success) throw new TraceFileError(`${source}: not a capmem trace:\n  ${describeIssues(r.error).join("\n  ")}`);
   return r.data;
+}
+
+/** Every trace file (`*.json`) of directory `dir`, parsed, by file name in name order; a bad file's error names it as `shown`/file. */
+export function traceFiles(dir: string, shown = dir): Map<string, Trace> {
+  const out = new Map<string, Trace>();
+  for (const f of readdirSync(dir).filter((x) => x.endsWith(".json")).sort()) out.set(f, parseTrace(readFileSync(join(dir, f), "utf8"), join(shown, f)));
+  return out;
 }
 
 /** A file-system error in words, with its code (not a bare ENOENT). */

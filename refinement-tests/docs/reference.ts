@@ -20,7 +20,7 @@ import { OPERATIONS, step } from "../../spec/operations.js";
 import { boot, type State } from "../../spec/state.js";
 import { ERROR_CODES, type ErrorCode, Op, OP_KINDS, type OpKind, type Trace } from "../../spec/vocabulary.js";
 import { toMermaid } from "../cli/draw.js";
-import { parseTrace, showResult } from "../cli/traces.js";
+import { showResult, traceFiles } from "../cli/traces.js";
 
 /** The package's root: the nearest folder up with a package.json (the sources run from refinement-tests/docs, the compiled package from dist/refinement-tests/docs). */
 export const PACKAGE_ROOT = ((): string => {
@@ -440,11 +440,7 @@ export const SCENARIO_DIR = "docs/scenarios";
 
 /** Every scenario trace file, parsed. */
 export function scenarioTraces(): Map<string, Trace> {
-  const out = new Map<string, Trace>();
-  for (const f of readdirSync(join(ROOT, SCENARIO_DIR)).filter((x) => x.endsWith(".json")).sort()) {
-    out.set(f, parseTrace(read(join(SCENARIO_DIR, f)), join(SCENARIO_DIR, f)));
-  }
-  return out;
+  return traceFiles(join(ROOT, SCENARIO_DIR), SCENARIO_DIR);
 }
 
 // ---------------------------------------------------------------------------

@@ -11,13 +11,12 @@
  * leaf with more than 256 mappings), then every trace file of
  * docs/scenarios and of the regression traces.
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { step } from "../../spec/operations.js";
 import { boot } from "../../spec/state.js";
 import type { Config, Op } from "../../spec/vocabulary.js";
-import { parseTrace } from "../cli/traces.js";
+import { traceFiles } from "../cli/traces.js";
 import { scenarioTraces } from "../docs/reference.js";
 import { fingerprint } from "./fingerprint.js";
 import { boundaryConfigArb, BULK_CONFIGS, configArb, intentArb, resolve, SMALL_CONFIG, type Intent } from "./generate.js";
@@ -37,7 +36,8 @@ const BULK_LENGTHS = [2000, 1200, 600];
 
 /** Runs a trace on the spec, operations generated from intents or given. */
 function record(config: Config, todo: { intents: readonly Intent[] } | { ops: readonly Op[] }): Recorded {
-  let s = boot(config);
+  const start = boot(config);
+  let s = start;
   const steps: Recorded["steps"][number][] = [];
   const ops = "ops" in todo ? todo.ops : todo.intents;
   for (const x of ops) {
@@ -46,7 +46,7 @@ function record(config: Config, todo: { intents: readonly Intent[] } | { ops: re
     s = next.state;
     steps.push({ op, result: next.result, after: fingerprint(s) });
   }
-  return { config, boot: fingerprint(boot(config)), steps };
+  return { config, boot: fingerprint(start), steps };
 }
 
 /** Every trace of the corpus, by test name. */
@@ -61,10 +61,6 @@ export function recordCorpus(): [string, Recorded][] {
   // (not the 1,060-frame machine: it takes longer than all the rest, and bitmap.test.ts covers the bitmap past 1,024)
   for (const i of [1, 2]) add(`bulk ${i}`, sample(5 + i, 1, fc.constant(BULK_CONFIGS[i]!), BULK_LENGTHS[i]!, true));
   for (const [file, trace] of scenarioTraces()) out.push([`docs/scenarios/${file}`, record(trace.config, trace)]);
-  const regressions = join(import.meta.dirname, "regressions");
-  for (const file of readdirSync(regressions).filter((f) => f.endsWith(".json")).sort()) {
-    const trace = parseTrace(readFileSync(join(regressions, file), "utf8"), file);
-    out.push([`regressions/${file}`, record(trace.config, trace)]);
-  }
+  for (const [file, trace] of traceFiles(join(import.meta.dirname, "regressions"), "regressions")) out.push([`regressions/${file}`, record(trace.config, trace)]);
   return out;
 }

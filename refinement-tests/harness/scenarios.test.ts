@@ -5,11 +5,10 @@
  * stories from the seeds live as trace files in docs/scenarios (run by
  * docs.test.ts); these are the ones that are not documentation.
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Config, Op } from "../../spec/vocabulary.js";
-import { parseTrace } from "../cli/traces.js";
+import { traceFiles } from "../cli/traces.js";
 import { Lockstep } from "./lockstep.js";
 
 const CONFIG: Config = { frames: 4, objects: 40, accounts: 3, tasks: 3, containers: 3, capSlots: 8, vpages: 8, containerSlots: 2, handles: 2 };
@@ -66,9 +65,7 @@ describe("scenarios (spec and impl in lockstep)", () => {
  * harness/regressions/*.json, each with a name and a description.
  */
 describe("regression traces (spec and impl in lockstep, expected results)", () => {
-  const dir = join(import.meta.dirname, "regressions");
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
-    const trace = parseTrace(readFileSync(join(dir, file), "utf8"), file);
+  for (const [file, trace] of traceFiles(join(import.meta.dirname, "regressions"), "regressions")) {
     it(`${file}: ${trace.name ?? ""}`, () => {
       expect(trace.expect, `${file} has no expect`).toBeDefined();
       const ls = new Lockstep(trace.config, { concrete: true });
