@@ -249,7 +249,7 @@ export function resolve(s: State, intent: Intent): Op {
     }
     let next: OpKind | undefined = PREREQUISITE[kind];
     if (next && TEAR_DOWN.has(next) && goal !== null) next = undefined;
-    if (op) return weakened(s, op, intent.n) ?? op;
+    if (op) return weakened(s, op, intent.n) ?? collided(s, op, intent.n) ?? op;
     if (!next) return resolveKind(s, { ...intent, kind }, true)!;
     kind = next;
   }
@@ -283,6 +283,58 @@ function weakened(s: State, op: Op, n: Intent["n"]): Op | null {
   const weak = subject.caps.flatMap((cap, slot) => (cap && cap.kind === kind && (cap.rights & rights) !== rights ? [slot] : []));
   const slot = pick(weak, n[0]);
   return slot === undefined ? null : ({ ...op, [field]: slot } as Op);
+}
+
+/**
+ * Now and then (one step in sixteen), the same operation aimed at a place
+ * that is taken: a capability slot, page or container slot that is already
+ * filled, or a container slot whose frame is wired for DMA. The generator
+ * otherwise picks free destinations, so the checks that refuse an occupied
+ * one (FrameSlotOccupied, PageMapped, a filled capability slot, Wired) would
+ * almost never run, and an implementation that skipped one would overwrite
+ * what is there unnoticed.
+ */
+function collided(s: State, op: Op, n: Intent["n"]): Op | null {
+  if ((n[0] ^ n[2]) % 16 !== 3 || !("task" in op)) return null;
+  const me = s.tasks[op.task];
+  if (!me) return null;
+  const filledSlots = (t: number | undefined) => (t === undefined ? [] : (s.tasks[t]?.caps ?? []).flatMap((cap, slot) => (cap ? [slot] : [])));
+  const mappedPages = (t: number | undefined) => (t === undefined ? [] : (s.tasks[t]?.pages ?? []).flatMap((m, v) => (m ? [v] : [])));
+  const receiver = (slot: number) => {
+    const cap = me.caps[slot];
+    return cap?.kind === "task" ? cap.object : undefined;
+  };
+  const containerSlots = (slot: number, want: (x: Slot) => boolean) => {
+    const cap = me.caps[slot];
+    return cap?.kind === "container" ? s.containers[cap.object]!.slots.flatMap((x, i) => (want(x) ? [i] : [])) : [];
+  };
+  const with_ = <K extends string>(field: K, value: number | undefined) => (value === undefined ? null : ({ ...op, [field]: value } as Op));
+  switch (op.op) {
+    case "account.create":
+    case "task.create":
+    case "container.create":
+    case "cap.derive":
+    case "dma.wire":
+      return with_("dest", pick(filledSlots(op.task), n[1]));
+    case "cap.copy":
+      return with_("dest", pick(filledSlots(receiver(op.target)), n[1]));
+    case "page.map":
+      return with_("vpage", pick(mappedPages(op.task), n[1]));
+    case "l4.map":
+    case "l4.grant":
+    case "l4.share":
+      return with_("dest", pick(mappedPages(receiver(op.target)), n[1]));
+    case "container.alloc":
+      return with_("index", pick(containerSlots(op.container, (x) => x.kind !== "empty"), n[1]));
+    case "container.copy":
+      return with_("dstIndex", pick(containerSlots(op.dst, (x) => x.kind !== "empty"), n[1]));
+    case "container.free":
+    case "container.swapOut":
+    case "container.demote":
+      return with_("index", pick(containerSlots(op.container, (x) => x.kind !== "empty" && x.kind !== "swapped" && s.frames[x.frame]!.wired > 0), n[1]));
+    default:
+      return null;
+  }
 }
 
 // Helpers for resolveKind, at module level: a closure made per call costs
