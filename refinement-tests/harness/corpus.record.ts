@@ -9,7 +9,8 @@
  * small-configuration trace that drives ids, slots and counters round many
  * times, two of the bulk configurations: a frame copied past 256 times, a
  * leaf with more than 256 mappings), then every trace file of
- * docs/scenarios and of the regression traces.
+ * docs/scenarios and of the regression traces, then random traces that
+ * provoke errors none of the others meets (errorTraces).
  */
 import { join } from "node:path";
 import fc from "fast-check";
@@ -49,6 +50,40 @@ function record(config: Config, todo: { intents: readonly Intent[] } | { ops: re
   return { config, boot: fingerprint(start), steps };
 }
 
+/** The (operation, result) pairs a recording shows: "page.map BadRights", "cap.copy ok". */
+const outcomes = (r: Recorded): Set<string> => new Set(r.steps.map(({ op, result }) => `${op.op} ${result.ok ? "ok" : result.error}`));
+
+/** How many random traces errorTraces draws from. */
+const ERROR_POOL = 400;
+
+/**
+ * Traces that provoke the errors the rest of the corpus never meets. A
+ * mutant that switches off one error check survives unless some trace
+ * makes that operation fail with that error: random traces of the corpus's
+ * size meet most (operation, error) pairs, but not all (a transfer between
+ * unrelated accounts, an allocation into an occupied slot, ...). From 400
+ * random traces on random small configurations (fixed seed), this keeps,
+ * greedily, each trace that shows a pair no trace kept so far shows, the
+ * trace showing the most new pairs first; a few traces suffice.
+ */
+function errorTraces(corpus: readonly Recorded[]): [string, Recorded][] {
+  const seen = new Set(corpus.flatMap((r) => [...outcomes(r)]));
+  const pool = sample(10, ERROR_POOL, configArb, 120).map(([c, intents]) => record(c, { intents }));
+  const fresh = pool.map((r) => [...outcomes(r)]);
+  const out: [string, Recorded][] = [];
+  for (;;) {
+    let best = -1;
+    let gain = 0;
+    fresh.forEach((pairs, i) => {
+      const g = pairs.filter((p) => !seen.has(p)).length;
+      if (g > gain) [best, gain] = [i, g];
+    });
+    if (best < 0) return out;
+    for (const p of fresh[best]!) seen.add(p);
+    out.push([`errors ${best}`, pool[best]!]);
+  }
+}
+
 /** Every trace of the corpus, by test name. */
 export function recordCorpus(): [string, Recorded][] {
   const out: [string, Recorded][] = [];
@@ -62,5 +97,6 @@ export function recordCorpus(): [string, Recorded][] {
   for (const i of [1, 2]) add(`bulk ${i}`, sample(5 + i, 1, fc.constant(BULK_CONFIGS[i]!), BULK_LENGTHS[i]!, true));
   for (const [file, trace] of scenarioTraces()) out.push([`docs/scenarios/${file}`, record(trace.config, trace)]);
   for (const [file, trace] of traceFiles(join(import.meta.dirname, "regressions"), "regressions")) out.push([`regressions/${file}`, record(trace.config, trace)]);
+  out.push(...errorTraces(out.map(([, r]) => r)));
   return out;
 }
