@@ -47,4 +47,12 @@ describe("LowestFreeSet", () => {
     }
     assert.equal(bits.lowest(), -1);
   });
+
+  it("takes one bit per member and one summary bit per word, no more (the memory the bench reports)", () => {
+    for (const [size, words, summary] of [[1, 1, 1], [32, 1, 1], [33, 2, 1], [1024, 32, 1], [1025, 33, 2], [40000, 1250, 40]] as const) {
+      const bits = new LowestFreeSet(size, false);
+      assert.equal(bits.words.length, words, `words at size ${size}`);
+      assert.equal(bits.summary.length, summary, `summary words at size ${size}`);
+    }
+  });
 });

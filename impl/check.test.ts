@@ -2,16 +2,18 @@
  * The representation checks have teeth: each corruption below breaks one
  * thing a check looks at, in a machine whose state has some of everything
  * (derived capabilities and mappings, a soft slot, a sub-account, a freed
- * leaf page), and the check that should notice must name it. A check that
- * stayed silent on its own corruption would let the lockstep pass an impl
- * broken in that way. Runs under vitest (npm test) and under mocha (npm run
+ * leaf page), and the check that should notice must name it, with the
+ * message of the condition meant to catch it (so a condition that stopped
+ * working is noticed even when a later one in the same check still fires).
+ * A check that stayed silent on its own corruption would let the lockstep
+ * pass an impl broken in that way. Runs under vitest (npm test) and under mocha (npm run
  * mutation): see refinement-tests/harness/testapi.ts.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "../refinement-tests/harness/testapi.js";
 import type { Op } from "../spec/vocabulary.js";
 import { checkRepresentation } from "./check.js";
-import { Machine } from "./machine.js";
+import { Machine, SLOT_HARD } from "./machine.js";
 
 const CONFIG = { frames: 8, objects: 60, accounts: 3, tasks: 3, containers: 2, capSlots: 8, vpages: 8, containerSlots: 4, handles: 1 };
 
@@ -57,78 +59,158 @@ const emptyNextTo = (m: Machine, e: number) => {
 };
 const emptyCapSlot = (m: Machine) => m.caps.at(0, 7);
 
-const CORRUPTIONS: [string, string, (m: Machine) => void][] = [
+const CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
   // pageTablesMatchDatabase
-  ["pageTablesMatchDatabase", "a leaf page names another owner", (m) => void (m.pages.leafTask[leafOf(m, 0, 0)] = 1)],
-  ["pageTablesMatchDatabase", "a leaf page names another place", (m) => void (m.pages.leafDirIndex[leafOf(m, 0, 0)] = 5)],
-  ["pageTablesMatchDatabase", "a leaf page miscounts its entries", (m) => void (m.pages.leafCount[leafOf(m, 0, 0)]! += 1)],
-  ["pageTablesMatchDatabase", "an empty leaf page stays in a directory", (m) => void (m.pages.leafCount[leafOf(m, 0, 0)] = 0)],
-  ["pageTablesMatchDatabase", "an empty entry keeps a frame", (m) => void (m.pages.what[emptyNextTo(m, entry(m, 0, 0))] = 1)],
-  ["pageTablesMatchDatabase", "an empty entry keeps rights", (m) => void (m.pages.rights[emptyNextTo(m, entry(m, 0, 0))] = 1)],
-  ["pageTablesMatchDatabase", "an empty entry keeps a child", (m) => void (m.pages.firstChild[emptyNextTo(m, entry(m, 0, 0))] = 1)],
-  ["pageTablesMatchDatabase", "an empty entry keeps a next link", (m) => void (m.pages.next[emptyNextTo(m, entry(m, 0, 0))] = 1)],
-  ["pageTablesMatchDatabase", "an empty entry keeps a previous link", (m) => void (m.pages.prev[emptyNextTo(m, entry(m, 0, 0))] = 1)],
-  ["pageTablesMatchDatabase", "an empty entry keeps a next-by-cap link", (m) => void (m.pages.nextCap[emptyNextTo(m, entry(m, 0, 0))] = 1)],
-  ["pageTablesMatchDatabase", "an empty entry keeps a previous-by-cap link", (m) => void (m.pages.prevCap[emptyNextTo(m, entry(m, 0, 0))] = 1)],
-  ["pageTablesMatchDatabase", "a derived mapping maps another frame than its parent", (m) => void (m.pages.what[entry(m, 1, 5)] = 7)],
-  ["pageTablesMatchDatabase", "a derived mapping's parent is empty", (m) => void (m.pages.up[entry(m, 1, 5)] = emptyNextTo(m, entry(m, 0, 0)))],
-  ["pageTablesMatchDatabase", "a root mapping maps a slot outside its cap's container", (m) => void (m.pages.what[entry(m, 0, 1)] = 5)],
-  ["pageTablesMatchDatabase", "a root mapping maps a soft slot", (m) => void (m.pages.what[entry(m, 0, 1)] = 2)],
-  ["pageTablesMatchDatabase", "a root mapping's cap slot is empty", (m) => void (m.pages.up[entry(m, 0, 1)] = -2 - emptyCapSlot(m))],
-  ["pageTablesMatchDatabase", "a free leaf page holds a mapping", (m) => void (m.pages.up[m.pages.leafFree * m.pages.leafSize] = 0)],
-  ["pageTablesMatchDatabase", "a live leaf page belongs to a dead task", (m) => void (m.pages.leafTask[leafOf(m, 1, 0)] = 2)],
+  ["pageTablesMatchDatabase", "a leaf page names another owner", (m) => void (m.pages.leafTask[leafOf(m, 0, 0)] = 1), /^directory of task \d+ entry \d+ points at leaf \d+, which belongs to task \d+ entry \d+$/],
+  ["pageTablesMatchDatabase", "a leaf page names another place", (m) => void (m.pages.leafDirIndex[leafOf(m, 0, 0)] = 5), /^directory of task \d+ entry \d+ points at leaf \d+, which belongs to task \d+ entry \d+$/],
+  ["pageTablesMatchDatabase", "a leaf page miscounts its entries", (m) => void (m.pages.leafCount[leafOf(m, 0, 0)]! += 1), /^leaf page \d+ counts \d+ entries, holds \d+$/],
+  ["pageTablesMatchDatabase", "an empty leaf page stays in a directory", (m) => void (m.pages.leafCount[leafOf(m, 0, 0)] = 0), /^leaf page \d+ counts \d+ entries, holds \d+$/],
+  ["pageTablesMatchDatabase", "an empty entry keeps a frame", (m) => void (m.pages.what[emptyNextTo(m, entry(m, 0, 0))] = 1), /^empty entry \d+ keeps old fields$/],
+  ["pageTablesMatchDatabase", "an empty entry keeps rights", (m) => void (m.pages.rights[emptyNextTo(m, entry(m, 0, 0))] = 1), /^empty entry \d+ keeps old fields$/],
+  ["pageTablesMatchDatabase", "an empty entry keeps a child", (m) => void (m.pages.firstChild[emptyNextTo(m, entry(m, 0, 0))] = 1), /^empty entry \d+ keeps old fields$/],
+  ["pageTablesMatchDatabase", "an empty entry keeps a next link", (m) => void (m.pages.next[emptyNextTo(m, entry(m, 0, 0))] = 1), /^empty entry \d+ keeps old fields$/],
+  ["pageTablesMatchDatabase", "an empty entry keeps a previous link", (m) => void (m.pages.prev[emptyNextTo(m, entry(m, 0, 0))] = 1), /^empty entry \d+ keeps old fields$/],
+  ["pageTablesMatchDatabase", "an empty entry keeps a next-by-cap link", (m) => void (m.pages.nextCap[emptyNextTo(m, entry(m, 0, 0))] = 1), /^empty entry \d+ keeps old fields$/],
+  ["pageTablesMatchDatabase", "an empty entry keeps a previous-by-cap link", (m) => void (m.pages.prevCap[emptyNextTo(m, entry(m, 0, 0))] = 1), /^empty entry \d+ keeps old fields$/],
+  ["pageTablesMatchDatabase", "a derived mapping maps another frame than its parent", (m) => void (m.pages.what[entry(m, 1, 5)] = 7), /^mapping \d+ maps frame \d+, its parent \d+ maps \d+$/],
+  ["pageTablesMatchDatabase", "a derived mapping keeps a next-by-cap link", (m) => void (m.pages.nextCap[entry(m, 1, 5)] = 0), /^derived mapping \d+ is linked on a capability's list$/],
+  ["pageTablesMatchDatabase", "a derived mapping keeps a previous-by-cap link", (m) => void (m.pages.prevCap[entry(m, 1, 5)] = 0), /^derived mapping \d+ is linked on a capability's list$/],
+  ["mappingListsExact", "a derived mapping is listed as a slot's root", (m) => void (m.pages.slotRoots[0] = entry(m, 1, 5)), /^mapping \d+ is listed under slot \d+ but is not its root$/],
+  ["pageTablesMatchDatabase", "a derived mapping's parent is empty", (m) => void (m.pages.up[entry(m, 1, 5)] = emptyNextTo(m, entry(m, 0, 0))), /^mapping \d+ derives from empty entry \d+$/],
+  ["pageTablesMatchDatabase", "a root mapping maps a slot outside its cap's container", (m) => void (m.pages.what[entry(m, 0, 1)] = 5), /^root mapping \d+ maps slot \d+, outside the container of its cap$/],
+  ["pageTablesMatchDatabase", "a root mapping maps a soft slot", (m) => void (m.pages.what[entry(m, 0, 1)] = 2), /^root mapping \d+ maps slot \d+, which is not hard$/],
+  ["pageTablesMatchDatabase", "a root mapping's cap slot is empty", (m) => void (m.pages.up[entry(m, 0, 1)] = -2 - emptyCapSlot(m)), /^root mapping \d+ is authorized by empty cap slot \d+$/],
+  ["pageTablesMatchDatabase", "a free leaf page holds a mapping", (m) => void (m.pages.up[m.pages.leafFree * m.pages.leafSize] = 0), /^free leaf page \d+ holds a mapping$/],
+  ["pageTablesMatchDatabase", "a free leaf page claims a dead task", (m) => void (m.pages.leafTask[m.pages.leafFree] = 2), /^leaf page \d+ belongs to dead task \d+$/],
+  ["pageTablesMatchDatabase", "a free leaf page claims a live task's place", (m) => {
+    m.pages.leafTask[m.pages.leafFree] = 1;
+    m.pages.leafDirIndex[m.pages.leafFree] = 0;
+  }, /^leaf page \d+ is not in the directory of task \d+$/],
+  ["pageTablesMatchDatabase", "a live leaf page belongs to a dead task", (m) => void (m.pages.leafTask[leafOf(m, 1, 0)] = 2), /^directory of task \d+ entry \d+ points at leaf \d+, which belongs to task \d+ entry \d+$/],
   // mappingListsExact
-  ["mappingListsExact", "a child list holds a mapping derived from another", (m) => void (m.pages.firstChild[entry(m, 0, 1)] = entry(m, 1, 5))],
-  ["mappingListsExact", "a derived mapping is on no child list", (m) => void (m.pages.firstChild[entry(m, 0, 0)] = -1)],
-  ["mappingListsExact", "a slot's list holds a mapping not rooted there", (m) => void (m.pages.slotRoots[3] = entry(m, 0, 0))],
-  ["mappingListsExact", "a root mapping is on no slot's list", (m) => void (m.pages.slotRoots[0] = -1)],
-  ["mappingListsExact", "a cap's list holds a mapping it did not authorize", (m) => void (m.caps.firstMap[m.caps.at(0, 4)] = entry(m, 0, 0))],
-  ["mappingListsExact", "a root mapping is on no cap's list", (m) => void (m.caps.firstMap[m.caps.at(0, 2)] = -1)],
-  ["mappingListsExact", "a list has a wrong back link", (m) => void (m.pages.prevCap[entry(m, 0, 1)] = 3)],
+  ["mappingListsExact", "a child list holds a mapping derived from another", (m) => void (m.pages.firstChild[entry(m, 0, 1)] = entry(m, 1, 5)), /^mapping \d+ is in the child list of \d+ but derives from \d+$/],
+  ["mappingListsExact", "a derived mapping is on no child list", (m) => void (m.pages.firstChild[entry(m, 0, 0)] = -1), /^\d+ derived mappings but \d+ on child lists$/],
+  ["mappingListsExact", "a slot's list holds a mapping not rooted there", (m) => void (m.pages.slotRoots[3] = entry(m, 0, 0)), /^mapping \d+ is listed under slot \d+ but is not its root$/],
+  ["mappingListsExact", "a root mapping is on no slot's list", (m) => void (m.pages.slotRoots[0] = -1), /^\d+ root mappings but \d+ listed under slots$/],
+  ["mappingListsExact", "a cap's list holds a mapping it did not authorize", (m) => void (m.caps.firstMap[m.caps.at(0, 0)] = m.caps.firstMap[m.caps.at(0, 2)]!), /^mapping \d+ is in the list of cap slot \d+ but was not authorized by it$/],
+  ["mappingListsExact", "a root mapping is on no cap's list", (m) => void (m.caps.firstMap[m.caps.at(0, 2)] = -1), /^\d+ root mappings but \d+ listed under caps$/],
+  ["mappingListsExact", "a list has a wrong back link", (m) => void (m.pages.prevCap[entry(m, 0, 1)] = 3), /^node \d+ has a wrong back link$/],
   // freeFrameBitmapExact
-  ["freeFrameBitmapExact", "a frame miscounts its soft references", (m) => void (m.frames.softLive[2]! += 1)],
-  ["freeFrameBitmapExact", "a frame in use is marked free", (m) => m.frames.free.add(0)],
-  ["freeFrameBitmapExact", "a free frame is marked soft-only", (m) => m.frames.softOnly.add(5)],
-  ["freeFrameBitmapExact", "the free bitmap's summary disagrees with its words", (m) => void (m.frames.free.summary[0] = 0)],
+  ["freeFrameBitmapExact", "a frame miscounts its soft references", (m) => void (m.frames.softLive[2]! += 1), /^frame \d+: softLive \d+ but \d+ valid soft slots$/],
+  ["freeFrameBitmapExact", "a frame in use is marked free", (m) => m.frames.free.add(0), /^frame \d+: free bit true, refs \d+, soft \d+$/],
+  ["freeFrameBitmapExact", "a free frame is marked soft-only", (m) => m.frames.softOnly.add(5), /^frame \d+: soft-only bit true, refs \d+, soft \d+$/],
+  ["freeFrameBitmapExact", "the free bitmap's summary disagrees with its words", (m) => void (m.frames.free.summary[0] = 0), /^bitmap summary disagrees with its words$/],
   // emptyCapSlotsClean
-  ["emptyCapSlotsClean", "a dead task's slot holds a capability", (m) => m.caps.fill(m.caps.at(2, 0), 0, 0, 1)],
-  ["emptyCapSlotsClean", "an empty slot keeps a parent", (m) => void (m.caps.parent[emptyCapSlot(m)] = 0)],
-  ["emptyCapSlotsClean", "an empty slot keeps a child", (m) => void (m.caps.firstChild[emptyCapSlot(m)] = 0)],
-  ["emptyCapSlotsClean", "an empty slot keeps a next sibling", (m) => void (m.caps.nextSib[emptyCapSlot(m)] = 0)],
-  ["emptyCapSlotsClean", "an empty slot keeps a previous sibling", (m) => void (m.caps.prevSib[emptyCapSlot(m)] = 0)],
-  ["emptyCapSlotsClean", "an empty slot keeps a next on its object's list", (m) => void (m.caps.objNext[emptyCapSlot(m)] = 0)],
-  ["emptyCapSlotsClean", "an empty slot keeps a previous on its object's list", (m) => void (m.caps.objPrev[emptyCapSlot(m)] = 0)],
-  ["emptyCapSlotsClean", "an empty slot keeps a mapping", (m) => void (m.caps.firstMap[emptyCapSlot(m)] = 0)],
+  ["emptyCapSlotsClean", "a dead task's slot holds a capability", (m) => m.caps.fill(m.caps.at(2, 0), 0, 0, 1), /^cap slot \d+ holds a capability, but its task \d+ is free$/],
+  ["emptyCapSlotsClean", "an empty slot keeps a parent", (m) => void (m.caps.parent[emptyCapSlot(m)] = 0), /^empty cap slot \d+ keeps old links$/],
+  ["emptyCapSlotsClean", "an empty slot keeps a child", (m) => void (m.caps.firstChild[emptyCapSlot(m)] = 0), /^empty cap slot \d+ keeps old links$/],
+  ["emptyCapSlotsClean", "an empty slot keeps a next sibling", (m) => void (m.caps.nextSib[emptyCapSlot(m)] = 0), /^empty cap slot \d+ keeps old links$/],
+  ["emptyCapSlotsClean", "an empty slot keeps a previous sibling", (m) => void (m.caps.prevSib[emptyCapSlot(m)] = 0), /^empty cap slot \d+ keeps old links$/],
+  ["emptyCapSlotsClean", "an empty slot keeps a next on its object's list", (m) => void (m.caps.objNext[emptyCapSlot(m)] = 0), /^empty cap slot \d+ keeps old links$/],
+  ["emptyCapSlotsClean", "an empty slot keeps a previous on its object's list", (m) => void (m.caps.objPrev[emptyCapSlot(m)] = 0), /^empty cap slot \d+ keeps old links$/],
+  ["emptyCapSlotsClean", "an empty slot keeps a mapping", (m) => void (m.caps.firstMap[emptyCapSlot(m)] = 0), /^empty cap slot \d+ keeps old links$/],
+  // freedEntriesClean (in the start machine task 2, account 2, container 1, DMA handle 0 and every swap page are free; container slot 3 is empty)
+  ["freedEntriesClean", "a free task keeps its account", (m) => void (m.tasks.account[2] = 0), /^free task \d+ keeps its account or directory page$/],
+  ["freedEntriesClean", "a free task keeps a directory page", (m) => void (m.pages.dirOf[2] = 0), /^free task \d+ keeps its account or directory page$/],
+  ["freedEntriesClean", "a free account keeps a parent", (m) => void (m.accounts.parent[2] = 0), /^free account \d+ keeps old links$/],
+  ["freedEntriesClean", "a free account keeps a child", (m) => void (m.accounts.firstChild[2] = 1), /^free account \d+ keeps old links$/],
+  ["freedEntriesClean", "a free account keeps a next sibling", (m) => void (m.accounts.nextSib[2] = 1), /^free account \d+ keeps old links$/],
+  ["freedEntriesClean", "a free account keeps a previous sibling", (m) => void (m.accounts.prevSib[2] = 1), /^free account \d+ keeps old links$/],
+  ["freedEntriesClean", "a free container keeps its account", (m) => void (m.containers.account[1] = 0), /^free container \d+ keeps its account$/],
+  ["freedEntriesClean", "a free container's slot is not empty", (m) => void (m.containers.kind[m.containers.S] = SLOT_HARD), /^container slot \d+ of a free container is not empty$/],
+  ["freedEntriesClean", "an empty container slot names a frame", (m) => void (m.containers.frame[3] = 0), /^container slot \d+ holds no frame but names frame \d+$/],
+  ["freedEntriesClean", "an empty container slot keeps an epoch", (m) => void (m.containers.aux[3] = 1), /^empty container slot \d+ keeps an epoch or swap page$/],
+  ["freedEntriesClean", "a free DMA handle keeps its account", (m) => void (m.handles.account[0] = 0), /^free DMA handle \d+ keeps its account or frame$/],
+  ["freedEntriesClean", "a free DMA handle keeps its frame", (m) => void (m.handles.frame[0] = 0), /^free DMA handle \d+ keeps its account or frame$/],
+  ["freedEntriesClean", "a free swap page keeps its frame", (m) => void (m.swap.frame[0] = 0), /^free swap page \d+ keeps its frame or references$/],
+  ["freedEntriesClean", "a free swap page keeps references", (m) => void (m.swap.refs[0] = 1), /^free swap page \d+ keeps its frame or references$/],
+  ["freedEntriesClean", "a free leaf page keeps its directory index", (m) => void (m.pages.leafDirIndex[m.pages.leafFree] = 0), /^free leaf page \d+ keeps its directory index$/],
+  ["freedEntriesClean", "a leaf page in use keeps a free-list link", (m) => void (m.pages.leafNextFree[leafOf(m, 0, 0)] = 0), /^leaf page \d+ is in use but keeps a free-list link$/],
   // capLinksConsistent
-  ["capLinksConsistent", "a cap on a child list names another parent", (m) => void (m.caps.parent[m.caps.at(0, 4)] = m.caps.at(0, 3))],
-  ["capLinksConsistent", "a cap is missing from its parent's child list", (m) => void (m.caps.firstChild[m.caps.at(0, 2)] = -1)],
-  ["capLinksConsistent", "a child list has a wrong back link", (m) => void (m.caps.prevSib[m.caps.firstChild[m.caps.at(0, 2)]!] = 3)],
+  ["capLinksConsistent", "a cap on a child list names another parent", (m) => void (m.caps.parent[m.caps.at(0, 4)] = m.caps.at(0, 3)), /^cap slot \d+ is in the child list of \d+ but has parent \d+$/],
+  ["capLinksConsistent", "a cap is missing from its parent's child list", (m) => void (m.caps.firstChild[m.caps.at(0, 2)] = -1), /^cap slot \d+ is missing from its parent's child list$/],
+  ["capLinksConsistent", "a child list has a wrong back link", (m) => void (m.caps.prevSib[m.caps.firstChild[m.caps.at(0, 2)]!] = 3), /^node \d+ has a wrong back link$/],
+  ["capLinksConsistent", "a root cap has a next sibling", (m) => void (m.caps.nextSib[m.caps.at(0, 0)] = m.caps.at(0, 1)), /^root \d+ has sibling links$/],
+  ["capLinksConsistent", "a root cap has a previous sibling", (m) => void (m.caps.prevSib[m.caps.at(0, 0)] = m.caps.at(0, 1)), /^root \d+ has sibling links$/],
+  ["capLinksConsistent", "a cap is missing from a child list that has others", (m) => m.caps.unlinkFromParent(m.caps.at(0, 4)), /^cap slot \d+ is missing from its parent's child list$/],
   // accountLinksConsistent
-  ["accountLinksConsistent", "an account on a child list names another parent", (m) => void (m.accounts.parent[1] = 2)],
-  ["accountLinksConsistent", "an account is missing from its parent's child list", (m) => void (m.accounts.firstChild[0] = -1)],
-  ["accountLinksConsistent", "a free account is on a child list", (m) => m.accounts.free.add(1)],
+  ["accountLinksConsistent", "the root account has a sibling", (m) => void (m.accounts.nextSib[0] = 1), /^account \d+'s child list: root \d+ has sibling links$/],
+  ["accountLinksConsistent", "an account on a child list names another parent", (m) => void (m.accounts.parent[1] = 2), /^account \d+'s child list: account \d+ is in the child list of \d+ but has parent \d+$/],
+  ["accountLinksConsistent", "an account is missing from its parent's child list", (m) => void (m.accounts.firstChild[0] = -1), /^account \d+ is missing from its parent's child list$/],
+  ["accountLinksConsistent", "a free account is on a child list", (m) => m.accounts.free.add(1), /^account \d+'s child list: free account \d+ is in the child list of \d+$/],
   // objectCapListsExact
-  ["objectCapListsExact", "an empty slot is listed under an object", (m) => void (m.caps.objNext[m.caps.at(0, 0)] = emptyCapSlot(m))],
-  ["objectCapListsExact", "a cap is listed under the wrong object", (m) => void (m.caps.objFirst[m.caps.objIndex(1, 2)] = m.caps.at(0, 2))],
-  ["objectCapListsExact", "a cap is on no object's list", (m) => void (m.caps.objFirst[m.caps.objIndex(2, 0)] = -1)],
+  ["objectCapListsExact", "an empty slot is listed under an object", (m) => {
+    m.caps.objNext[m.caps.at(0, 0)] = emptyCapSlot(m);
+    m.caps.objPrev[emptyCapSlot(m)] = m.caps.at(0, 0);
+  }, /^empty cap slot \d+ is listed under object \d+$/],
+  ["objectCapListsExact", "a cap is listed under the wrong object", (m) => void (m.caps.objFirst[m.caps.objIndex(1, 2)] = m.caps.at(0, 5)), /^cap slot \d+ is listed under the wrong object$/],
+  ["objectCapListsExact", "a cap is on no object's list", (m) => void (m.caps.objFirst[m.caps.objIndex(2, 0)] = -1), /^\d+ capabilities but \d+ listed under objects$/],
   // freeListsExact
-  ["freeListsExact", "a leaf page in use is on the free list", (m) => void (m.pages.leafFree = leafOf(m, 0, 0))],
-  ["freeListsExact", "a free leaf page is lost", (m) => void (m.pages.leafFree = -1)],
-  ["freeListsExact", "a free directory page is lost", (m) => void (m.pages.dirFree = -1)],
+  ["freeListsExact", "a leaf page in use is on the free list", (m) => void (m.pages.leafFree = leafOf(m, 0, 0)), /^leaf page \d+ is in use and on the free list$/],
+  ["freeListsExact", "a free leaf page is lost", (m) => void (m.pages.leafFree = -1), /^leaf pages leak: \d+ in use \+ \d+ free != \d+$/],
+  ["freeListsExact", "the leaf free list loops", (m) => void (m.pages.leafNextFree[m.pages.leafFree] = m.pages.leafFree), /^leaf free list does not end$/],
+  ["freeListsExact", "the directory free list loops", (m) => void (m.pages.dirPool[m.pages.dirFree * m.pages.dirEntries] = m.pages.dirFree), /^directory free list does not end$/],
+  ["freeListsExact", "a free directory page is lost", (m) => void (m.pages.dirFree = -1), /^directory pages leak: \d+ tasks \+ \d+ free != \d+$/],
+];
+
+/**
+ * The start machine's directory pages have one entry (its 8 pages fit one
+ * leaf page). This one has 1,024 pages, so two entries: task 0 maps page 0,
+ * task 1 page 1000 (directory entry 1), task 2 was given page 600 and
+ * destroyed (its directory page and leaf page are free); container slot 1
+ * is swapped out.
+ */
+function bigMachine(): Machine {
+  const m = new Machine({ ...CONFIG, vpages: 1024 });
+  const ops: Op[] = [
+    { op: "container.create", task: 0, account: 0, dest: 2 },
+    { op: "container.alloc", task: 0, container: 2, index: 0 },
+    { op: "container.alloc", task: 0, container: 2, index: 1 },
+    { op: "container.swapOut", task: 0, container: 2, index: 1 },
+    { op: "page.map", task: 0, container: 2, index: 0, vpage: 0, rights: ["read"] },
+    { op: "task.create", task: 0, account: 0, dest: 3 },
+    { op: "task.window", task: 1, slot: 0, slots: 0, page: 0, pages: 1024 },
+    { op: "l4.map", task: 0, vpage: 0, target: 3, dest: 1000, rights: ["read"] },
+    { op: "task.create", task: 0, account: 0, dest: 4 },
+    { op: "task.window", task: 2, slot: 0, slots: 0, page: 0, pages: 1024 },
+    { op: "l4.map", task: 0, vpage: 0, target: 4, dest: 600, rights: ["read"] },
+    { op: "task.destroy", task: 0, target: 4 },
+  ];
+  for (const op of ops) assert.ok(m.apply(op).ok, JSON.stringify(op));
+  assert.deepEqual(checkRepresentation(m), []);
+  return m;
+}
+
+const BIG_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
+  ["freedEntriesClean", "a free directory page keeps a leaf page", (m) => void (m.pages.dirPool[m.pages.dirFree * m.pages.dirEntries + 1] = 0), /^free directory page \d+ keeps leaf page 0 at index 1$/],
+  ["freedEntriesClean", "a swapped slot names a frame", (m) => void (m.containers.frame[1] = 0), /^container slot \d+ holds no frame but names frame \d+$/],
+  ["pageTablesMatchDatabase", "a task keeps an empty leaf page", (m) => {
+    const p = m.pages.leafFree;
+    m.pages.leafFree = m.pages.leafNextFree[p]!;
+    m.pages.leafNextFree[p] = -1;
+    m.pages.leafTask[p] = 0;
+    m.pages.leafDirIndex[p] = 1;
+    m.pages.dirPool[m.pages.dirOf[0]! * m.pages.dirEntries + 1] = p;
+  }, /^task \d+ keeps an empty leaf page \d+$/],
 ];
 
 describe("representation checks", () => {
   it("pass on the machine the corruptions start from", () => {
     machine();
   });
-  for (const [check, what, corrupt] of CORRUPTIONS) {
-    it(`${check} notices: ${what}`, () => {
-      const m = machine();
-      corrupt(m);
-      const broken = checkRepresentation(m);
-      const found = broken.find((b) => b.invariant === check);
-      assert.ok(found, `${check} is silent (broken: ${broken.map((b) => b.invariant).join(", ") || "none"})`);
-      assert.ok(found.message.length > 0, `${check} gives no message`);
-    });
+  for (const [start, corruptions] of [
+    [machine, CORRUPTIONS],
+    [bigMachine, BIG_CORRUPTIONS],
+  ] as const) {
+    for (const [check, what, corrupt, message] of corruptions) {
+      it(`${check} notices: ${what}`, () => {
+        const m = start();
+        corrupt(m);
+        const broken = checkRepresentation(m);
+        const found = broken.find((b) => b.invariant === check);
+        assert.ok(found, `${check} is silent (broken: ${broken.map((b) => b.invariant).join(", ") || "none"})`);
+        assert.match(found.message, message, `${check} names another problem`);
+      });
+    }
   }
 });

@@ -7,7 +7,7 @@
  * the concrete state, after every step of the refinement tests, together
  * with the other links the abstraction function and the removals rely on.
  */
-import { SLOT_HARD, SLOT_SOFT, type Machine } from "./machine.js";
+import { SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED, type Machine } from "./machine.js";
 
 export interface ReprInvariant {
   readonly name: string;
@@ -18,6 +18,7 @@ function walkList(head: number, next: Int32Array, prev: Int32Array, limit: numbe
   let p = -1;
   let steps = 0;
   for (let n = head; n !== -1; n = next[n]!) {
+    // Stryker disable next-line ConditionalExpression,UpdateOperator,StringLiteral: a doubly linked list cannot loop without a wrong back link, which the walk reports first; the limit only keeps a corrupt walk finite
     if (++steps > limit) return "list does not end";
     if (prev[n] !== p) return `node ${n} has a wrong back link`;
     const e = visit(n);
@@ -38,7 +39,8 @@ interface TreeArrays {
 /**
  * For each of the `count` nodes that is `live`: its child list ends, has
  * right back links and passes `child` (child, node) for each child, and the
- * node sits in its parent's child list. The first problem, in words (`inList`
+ * node sits in its parent's child list, or if it is a root has no sibling
+ * links. The first problem, in words (`inList`
  * wraps one found in a node's list), or null.
  */
 function treeLinks(
@@ -50,6 +52,7 @@ function treeLinks(
   inList: (n: number, e: string) => string = (_n, e) => e,
 ): string | null {
   for (let n = 0; n < count; n++) {
+    // Stryker disable next-line ConditionalExpression: a free capability slot or account has all its links at -1 (emptyCapSlotsClean, freedEntriesClean), so checking it finds nothing
     if (!live(n)) continue;
     const e = walkList(t.firstChild[n]!, t.nextSib, t.prevSib, count, (c) => child(c, n));
     if (e) return inList(n, e);
@@ -58,6 +61,8 @@ function treeLinks(
       let found = false;
       for (let c = t.firstChild[p]!; c !== -1 && !found; c = t.nextSib[c]!) found = c === n;
       if (!found) return missing(n);
+    } else if (t.nextSib[n] !== -1 || t.prevSib[n] !== -1) {
+      return inList(n, `root ${n} has sibling links`);
     }
   }
   return null;
@@ -104,6 +109,7 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
         if (up >= 0) {
           if (m.pages.up[up] === -1) return `mapping ${e} derives from empty entry ${up}`;
           if (m.pages.what[e] !== m.frameAt(up)) return `mapping ${e} maps frame ${m.pages.what[e]}, its parent ${up} maps ${m.frameAt(up)}`;
+          if (m.pages.nextCap[e] !== -1 || m.pages.prevCap[e] !== -1) return `derived mapping ${e} is linked on a capability's list`;
         } else {
           const cap = m.pages.capOfRoot(e);
           const si = m.pages.what[e]!;
@@ -158,9 +164,12 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
     name: "freeFrameBitmapExact",
     check(m) {
       const soft = new Int32Array(m.config.frames);
+      // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined and the bitmaps hold no member, so the extra turn finds nothing
       for (let si = 0; si < m.containers.kind.length; si++) {
+        // Stryker disable next-line ConditionalExpression: the epoch test alone fails for a slot that is not soft: a hard slot's epoch field is 0 while a frame in use has epoch 1 or more, and empty and swapped slots name frame -1
         if (m.containers.kind[si] === SLOT_SOFT && m.containers.aux[si] === m.frames.epoch[m.containers.frame[si]!]) soft[m.containers.frame[si]!]! += 1;
       }
+      // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined and the bitmaps hold no member, so the extra turn finds nothing
       for (let f = 0; f < m.config.frames; f++) {
         if (m.frames.softLive[f] !== soft[f]) return `frame ${f}: softLive ${m.frames.softLive[f]} but ${soft[f]} valid soft slots`;
         const unused = m.frames.refs[f] === 0 && m.frames.wired[f] === 0;
@@ -168,6 +177,7 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
         if (m.frames.softOnly.has(f) !== (unused && soft[f]! > 0)) return `frame ${f}: soft-only bit ${m.frames.softOnly.has(f)}, refs ${m.frames.refs[f]}, soft ${soft[f]}`;
       }
       let lowest = -1;
+      // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined and the bitmaps hold no member, so the extra turn finds nothing
       for (let f = 0; f < m.config.frames && lowest < 0; f++) if (m.frames.free.has(f)) lowest = f;
       return m.frames.free.lowest() === lowest ? null : "bitmap summary disagrees with its words";
     },
@@ -176,6 +186,7 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
     name: "emptyCapSlotsClean",
     check(m) {
       const caps = m.caps;
+      // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined and the bitmaps hold no member, so the extra turn finds nothing
       for (let n = 0; n < caps.info.length; n++) {
         if (!caps.isEmpty(n)) {
           if (m.tasks.free.has(caps.taskOf(n))) return `cap slot ${n} holds a capability, but its task ${caps.taskOf(n)} is free`;
@@ -183,6 +194,53 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
         }
         if (caps.parent[n] !== -1 || caps.firstChild[n] !== -1 || caps.nextSib[n] !== -1 || caps.prevSib[n] !== -1 || caps.objNext[n] !== -1 || caps.objPrev[n] !== -1 || caps.firstMap[n] !== -1)
           return `empty cap slot ${n} keeps old links`;
+      }
+      return null;
+    },
+  },
+  {
+    // A free id or an empty slot keeps no old value in a field that is read
+    // again when it is reused (most are written at reuse, so a stale value
+    // is harmless today, and a bug tomorrow when one of those writes goes).
+    name: "freedEntriesClean",
+    check(m) {
+      const { tasks, accounts: acc, containers: cons, handles, swap, pages } = m;
+      // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined and the bitmaps hold no member, so the extra turn finds nothing
+      for (let t = 0; t < m.config.tasks; t++) {
+        if (tasks.free.has(t) && (tasks.account[t] !== -1 || pages.dirOf[t] !== -1)) return `free task ${t} keeps its account or directory page`;
+      }
+      // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined and the bitmaps hold no member, so the extra turn finds nothing
+      for (let a = 0; a < m.config.accounts; a++) {
+        if (acc.free.has(a) && (acc.parent[a] !== -1 || acc.firstChild[a] !== -1 || acc.nextSib[a] !== -1 || acc.prevSib[a] !== -1)) return `free account ${a} keeps old links`;
+      }
+      // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined and the bitmaps hold no member, so the extra turn finds nothing
+      for (let c = 0; c < m.config.containers; c++) {
+        if (cons.free.has(c) && cons.account[c] !== -1) return `free container ${c} keeps its account`;
+      }
+      // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined and the bitmaps hold no member, so the extra turn finds nothing
+      for (let si = 0; si < cons.kind.length; si++) {
+        const kind = cons.kind[si]!;
+        if (cons.free.has(cons.of(si)) && kind !== SLOT_EMPTY) return `container slot ${si} of a free container is not empty`;
+        if ((kind === SLOT_EMPTY || kind === SLOT_SWAPPED) && cons.frame[si] !== -1) return `container slot ${si} holds no frame but names frame ${cons.frame[si]}`;
+        if (kind === SLOT_EMPTY && cons.aux[si] !== 0) return `empty container slot ${si} keeps an epoch or swap page`;
+      }
+      // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined and the bitmaps hold no member, so the extra turn finds nothing
+      for (let h = 0; h < m.config.handles; h++) {
+        if (handles.free.has(h) && (handles.account[h] !== -1 || handles.frame[h] !== -1)) return `free DMA handle ${h} keeps its account or frame`;
+      }
+      // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined and the bitmaps hold no member, so the extra turn finds nothing
+      for (let p = 0; p < swap.frame.length; p++) {
+        if (swap.free.has(p) && (swap.frame[p] !== -1 || swap.refs[p] !== 0)) return `free swap page ${p} keeps its frame or references`;
+      }
+      for (let p = 0; p < pages.leafTop; p++) {
+        const free = pages.leafTask[p] === -1;
+        if (free && pages.leafDirIndex[p] !== -1) return `free leaf page ${p} keeps its directory index`;
+        if (!free && pages.leafNextFree[p] !== -1) return `leaf page ${p} is in use but keeps a free-list link`;
+      }
+      let walked = 0;
+      // Stryker disable next-line EqualityOperator: the free list never holds all dirTop pages (task 0 always holds one), so a bound one lower still reaches its end
+      for (let d = pages.dirFree; d !== -1 && walked++ <= pages.dirTop; d = pages.dirPool[d * pages.dirEntries]!) {
+        for (let i = 1; i < pages.dirEntries; i++) if (pages.dirPool[d * pages.dirEntries + i] !== -1) return `free directory page ${d} keeps leaf page ${pages.dirPool[d * pages.dirEntries + i]} at index ${i}`;
       }
       return null;
     },
@@ -244,6 +302,7 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
       if (freeLeaves + liveLeaves !== m.pages.leafTop) return `leaf pages leak: ${liveLeaves} in use + ${freeLeaves} free != ${m.pages.leafTop}`;
       let freeDirs = 0;
       for (let d = m.pages.dirFree; d !== -1; d = m.pages.dirPool[d * m.pages.dirEntries]!) {
+        // Stryker disable next-line EqualityOperator: task 0 always holds a directory page, so the free list never holds all of them
         if (++freeDirs > m.pages.dirTop) return "directory free list does not end";
       }
       let liveTasks = 0;
