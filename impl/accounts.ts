@@ -45,6 +45,7 @@ export function accountCreate(m: Machine, task: number, slot: number, dest: numb
   if (!isAmount(frames) || !isAmount(objects)) return E.BadValue;
   const acc = m.accounts;
   const id = acc.free.lowest();
+  // Stryker disable next-line EqualityOperator: account 0 is the root account and never free, so the lowest free account id is never 0
   if (id < 0) return E.OutOfIds;
   const p = m.caps.objOf(cap);
   if (acc.unusedFrames(p) < frames) return E.FrameQuotaExceeded;
@@ -108,6 +109,7 @@ function balloonAccountVia(m: Machine, task: number, slot: number, own: boolean)
 export function accountRequest(m: Machine, task: number, slot: number, frames: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
   const a = balloonAccountVia(m, task, slot, true);
+  // Stryker disable next-line EqualityOperator: balloonAccountVia never returns account 0: the root account has no parent (IsRoot)
   if (a < 0) return -a;
   if (!isAmount(frames)) return E.BadValue;
   m.accounts.requested[a] = frames;
@@ -117,6 +119,7 @@ export function accountRequest(m: Machine, task: number, slot: number, frames: n
 export function accountAnswer(m: Machine, task: number, slot: number, frames: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
   const a = balloonAccountVia(m, task, slot, false);
+  // Stryker disable next-line EqualityOperator: balloonAccountVia never returns account 0: the root account has no parent (IsRoot)
   if (a < 0) return -a;
   const acc = m.accounts;
   if (!isAmount(frames) || frames > acc.requested[a]!) return E.BadValue;
@@ -132,6 +135,7 @@ export function accountAnswer(m: Machine, task: number, slot: number, frames: nu
 export function accountYieldRequest(m: Machine, task: number, slot: number, frames: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
   const a = balloonAccountVia(m, task, slot, false);
+  // Stryker disable next-line EqualityOperator: balloonAccountVia never returns account 0: the root account has no parent (IsRoot)
   if (a < 0) return -a;
   if (!isAmount(frames)) return E.BadValue;
   m.accounts.yieldRequest[a] = frames;
@@ -141,6 +145,7 @@ export function accountYieldRequest(m: Machine, task: number, slot: number, fram
 export function accountYield(m: Machine, task: number, slot: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
   const a = balloonAccountVia(m, task, slot, true);
+  // Stryker disable next-line EqualityOperator: balloonAccountVia never returns account 0: the root account has no parent (IsRoot)
   if (a < 0) return -a;
   const acc = m.accounts;
   const n = Math.min(acc.yieldRequest[a]!, acc.unusedFrames(a));

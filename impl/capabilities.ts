@@ -13,7 +13,8 @@ export function capDerive(m: Machine, task: number, srcSlot: number, dest: numbe
   const src = capIn(m, task, srcSlot, -1, 0);
   if (src < 0) return -src;
   const caps = m.caps;
-  if (rights < 0 || (rights & ~caps.rightsOf(src)) !== 0) return E.BadRights;
+  // (rights is -1 for a list rightsMask refuses, which has bits outside every mask)
+  if ((rights & ~caps.rightsOf(src)) !== 0) return E.BadRights;
   const se = freeCapSlot(m, task, dest);
   if (se) return se;
   if (!hasObjects(m, m.tasks.account[task]!, 1)) return E.ObjectQuotaExceeded;
@@ -26,6 +27,7 @@ export function capCopy(m: Machine, task: number, srcSlot: number, targetSlot: n
   const src = capIn(m, task, srcSlot, -1, 0);
   if (src < 0) return -src;
   const target = capIn(m, task, targetSlot, KIND_TASK, R.write);
+  // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
   if (target < 0) return -target;
   const caps = m.caps;
   const receiver = caps.objOf(target);

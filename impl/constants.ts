@@ -38,6 +38,7 @@ export const SEND_SHARE = 2;
 export function grown<T extends Int32Array | Uint8Array>(a: T, length: number, fill: number): T {
   const b = new (a.constructor as { new (n: number): T })(length);
   b.set(a);
+  // Stryker disable next-line ConditionalExpression: filling a new typed array with 0 changes nothing
   if (fill !== 0) b.fill(fill, a.length);
   return b;
 }

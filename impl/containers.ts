@@ -18,6 +18,7 @@ export function containerCreate(m: Machine, task: number, slot: number, dest: nu
 export function containerDestroy(m: Machine, task: number, slot: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
   const cap = capIn(m, task, slot, KIND_CONTAINER, R.alloc);
+  // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
   if (cap < 0) return -cap;
   destroyContainer(m, m.caps.objOf(cap));
   reap(m);
@@ -33,6 +34,7 @@ export function containerAlloc(m: Machine, task: number, slot: number, index: nu
   const a = cons.account[cons.of(si)]!;
   if (m.accounts.unusedFrames(a) < 1) return E.FrameQuotaExceeded;
   const f = m.frames.next();
+  // Stryker disable next-line ConditionalExpression: unreachable: an account with frame quota left means a free or soft-only frame exists (quotaConserved, noOvercommit, exactFrameCharges)
   if (f < 0) return E.OutOfMemory;
 
   m.frames.take(f, 0);
@@ -59,6 +61,7 @@ export function containerFree(m: Machine, task: number, slot: number, index: num
 /** The container slot named by a container cap and a slot number, or -(status). */
 export function slotVia(m: Machine, task: number, slot: number, index: number, need: number): number {
   const cap = capIn(m, task, slot, KIND_CONTAINER, need);
+  // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
   return cap < 0 ? cap : slotAt(m, cap, index);
 }
 
@@ -152,6 +155,7 @@ export function containerSwapOut(m: Machine, task: number, slot: number, index: 
   if (!hasObjects(m, account, 1)) return E.ObjectQuotaExceeded;
   // a page that already holds this frame's content (a logical copy's other slot swapped out before)
   const q = swap.ofFrame[f]!;
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: q is -1 or a free page only where the frame test fails anyway: a free page names frame -1 (freedEntriesClean), index -1 reads undefined
   const shared = q >= 0 && !swap.free.has(q) && swap.frame[q] === f && swap.epoch[q] === frames.epoch[f];
   const page = shared ? q : swap.free.lowest();
   if (page < 0) return E.SwapFull;
@@ -186,6 +190,7 @@ export function containerSwapIn(m: Machine, task: number, slot: number, index: n
   // take the frame back if another slot still holds it unchanged (never a wired one)
   const rejoin = frames.refs[held]! > 0 && frames.wired[held] === 0 && frames.epoch[held] === swap.epoch[page];
   const f = rejoin ? held : frames.next();
+  // Stryker disable next-line ConditionalExpression: unreachable: an account with frame quota left means a free or soft-only frame exists (quotaConserved, noOvercommit, exactFrameCharges)
   if (f < 0) return E.OutOfMemory;
   if (rejoin) {
     frames.refs[f]! += 1;

@@ -13,6 +13,7 @@ import { destroyHandle, reap } from "./removal.js";
 export function dmaWire(m: Machine, task: number, slot: number, index: number, dest: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
   const cap = capIn(m, task, slot, KIND_CONTAINER, R.priv);
+  // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
   if (cap < 0) return -cap;
   const si = slotAt(m, cap, index);
   if (si < 0) return -si;
@@ -44,6 +45,7 @@ export function dmaWire(m: Machine, task: number, slot: number, index: number, d
 export function dmaUnwire(m: Machine, task: number, slot: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
   const cap = capIn(m, task, slot, KIND_DMA, R.alloc);
+  // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
   if (cap < 0) return -cap;
   destroyHandle(m, m.caps.objOf(cap));
   reap(m);
@@ -54,6 +56,7 @@ export function dmaWrite(m: Machine, task: number, slot: number, value: number):
   if (!subjectOk(m, task)) return E.NoSuchTask;
   if (!isWord(value)) return E.BadValue;
   const cap = capIn(m, task, slot, KIND_DMA, R.write);
+  // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
   if (cap < 0) return -cap;
   m.frames.written(m.handles.frame[m.caps.objOf(cap)]!, value);
   return OK;

@@ -40,15 +40,18 @@ export function linkMapping(m: Machine, e: number): void {
   const first = up >= 0 ? pages.firstChild[up]! : pages.slotRoots[pages.what[e]!]!;
   pages.next[e] = first;
   pages.prev[e] = -1;
+  // Stryker disable next-line ConditionalExpression: a typed array ignores a write at index -1, which is all the guard keeps out
   if (first !== -1) pages.prev[first] = e;
   if (up >= 0) pages.firstChild[up] = e;
   else pages.slotRoots[pages.what[e]!] = e;
+  // Stryker disable next-line EqualityOperator: up === -2 would be a mapping authorized by capability 0, the root account capability, which authorizes none
   if (up <= -2) {
     const caps = m.caps;
     const cap = -2 - up;
     const head = caps.firstMap[cap]!;
     pages.nextCap[e] = head;
     pages.prevCap[e] = -1;
+    // Stryker disable next-line ConditionalExpression: a typed array ignores a write at index -1, which is all the guard keeps out
     if (head !== -1) pages.prevCap[head] = e;
     caps.firstMap[cap] = e;
   }
@@ -66,12 +69,15 @@ export function unlinkMapping(m: Machine, e: number): void {
   if (prev !== -1) pages.next[prev] = next;
   else if (up >= 0) pages.firstChild[up] = next;
   else pages.slotRoots[pages.what[e]!] = next;
+  // Stryker disable next-line ConditionalExpression: a typed array ignores a write at index -1, which is all the guard keeps out
   if (next !== -1) pages.prev[next] = prev;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator,UnaryOperator: a derived mapping has no capability links (pageTablesMatchDatabase), so for one the branch writes only at negative indices; up === -2 would be capability 0, which authorizes no mapping
   if (up <= -2) {
     const pc = pages.prevCap[e]!;
     const nc = pages.nextCap[e]!;
     if (pc !== -1) pages.nextCap[pc] = nc;
     else m.caps.firstMap[-2 - up] = nc;
+    // Stryker disable next-line ConditionalExpression: a typed array ignores a write at index -1, which is all the guard keeps out
     if (nc !== -1) pages.prevCap[nc] = pc;
   }
 }
@@ -108,6 +114,7 @@ export function removeMappingSubtree(m: Machine, top: number): void {
   const charged = m.accounts.objCharged;
   const payer = m.tasks.account;
   unlinkMapping(m, top);
+  // Stryker disable next-line ConditionalExpression,BlockStatement: the fast path for a mapping without children; the walk below does the same
   if (pages.firstChild[top] === -1) {
     // a leaf of the mapping tree (the common case): no walk needed
     const a = payer[pages.taskOf(top)]!;

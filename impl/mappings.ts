@@ -14,6 +14,7 @@ export function pageMap(m: Machine, task: number, slot: number, index: number, v
   if (!subjectOk(m, task)) return E.NoSuchTask;
   if (rights <= 0 || (rights & ~(R.read | R.write)) !== 0) return E.BadRights;
   const cap = capIn(m, task, slot, KIND_CONTAINER, rights);
+  // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
   if (cap < 0) return -cap;
   const si = slotAt(m, cap, index);
   if (si < 0) return -si;
@@ -108,6 +109,7 @@ export function l4Send(m: Machine, task: number, vpage: number, targetSlot: numb
   if (e === -1) return E.NotMapped;
   if (kind !== SEND_GRANT && (rights <= 0 || (rights & ~pages.rights[e]!) !== 0)) return E.BadRights;
   const target = capIn(m, task, targetSlot, KIND_TASK, R.write);
+  // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
   if (target < 0) return -target;
   const to = m.caps.objOf(target);
   if (!inRange(dest, m.config.vpages)) return E.BadPage;
@@ -116,12 +118,15 @@ export function l4Send(m: Machine, task: number, vpage: number, targetSlot: numb
   const payer = m.tasks.account;
   const moving = kind === SEND_GRANT && payer[to] === payer[task];
   const need = (moving ? 0 : 1) + (pages.needsLeaf(to, dest) ? 1 : 0);
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: need is 0 only for a grant between tasks paid by one account, and any account has room for 0 objects (noOvercommit)
   if (need > 0 && !hasObjects(m, payer[to]!, need)) return E.ObjectQuotaExceeded;
 
   if (kind === SEND_MAP) {
+    // Stryker disable next-line UnaryOperator: a derived mapping (a parent given) ignores the slot and capability arguments
     newMapping(m, to, dest, rights, e, -1, -1);
   } else if (kind === SEND_SHARE) {
     const up = pages.up[e]!;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,UnaryOperator: for a derived sender the root branch makes the same mapping (-2 - (-2 - up) is up again, the slot argument is its frame), and a derived mapping ignores the -1 arguments
     if (up >= 0) newMapping(m, to, dest, rights, up, -1, -1);
     else newMapping(m, to, dest, rights, -1, -2 - up, pages.what[e]!);
   } else {

@@ -33,6 +33,7 @@ export function memWrite(m: Machine, task: number, vpage: number, value: number)
   if (frames.refs[f]! > 1) {
     // copy-on-write: the root slot gets a fresh frame with the old content
     const g = frames.next();
+    // Stryker disable next-line ConditionalExpression: unreachable: a frame shared by two hard slots is charged twice, so a free or soft-only frame exists (quotaConserved, noOvercommit, exactFrameCharges)
     if (g < 0) return E.OutOfMemory;
     let root = e;
     while (pages.up[root]! >= 0) root = pages.up[root]!;

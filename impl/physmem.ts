@@ -21,6 +21,7 @@ export function physmemRelocate(m: Machine, f: number): number {
   if (g < 0) return E.OutOfMemory;
   const cons = m.containers;
   const roots = m.pages.slotRoots;
+  // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined and the bitmaps hold no member, so the extra turn finds nothing
   for (let si = 0; si < cons.frame.length; si++) {
     if (cons.kind[si] !== SLOT_HARD || cons.frame[si] !== f) continue;
     while (roots[si]! !== -1) removeMappingSubtree(m, roots[si]!);

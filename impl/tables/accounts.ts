@@ -54,6 +54,7 @@ export class AccountTable {
     this.prevSib[id] = -1;
     const first = this.firstChild[p]!;
     this.nextSib[id] = first;
+    // Stryker disable next-line ConditionalExpression: a typed array ignores a write at index -1, which is all the guard keeps out
     if (first !== -1) this.prevSib[first] = id;
     this.firstChild[p] = id;
   }
@@ -65,6 +66,7 @@ export class AccountTable {
     const next = this.nextSib[a]!;
     if (prev !== -1) this.nextSib[prev] = next;
     else this.firstChild[p] = next;
+    // Stryker disable next-line ConditionalExpression: a typed array ignores a write at index -1, which is all the guard keeps out
     if (next !== -1) this.prevSib[next] = prev;
   }
 

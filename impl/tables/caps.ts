@@ -97,11 +97,13 @@ export class CapTable {
 
   /** The object kind of an objFirst index. */
   kindOfIndex(oi: number): number {
+    // Stryker disable next-line EqualityOperator: index `accounts` is task 0's, which is never queued (always named by its boot capability), and the queue is the only caller
     return oi < this.accounts ? KIND_ACCOUNT : oi < this.accounts + this.tasks ? KIND_TASK : oi < this.accounts + this.tasks + this.containers ? KIND_CONTAINER : KIND_DMA;
   }
 
   /** The object id of an objFirst index. */
   idOfIndex(oi: number): number {
+    // Stryker disable next-line EqualityOperator: index `accounts` is task 0's, which is never queued (always named by its boot capability), and the queue is the only caller
     return oi < this.accounts ? oi : oi < this.accounts + this.tasks ? oi - this.accounts : oi < this.accounts + this.tasks + this.containers ? oi - this.accounts - this.tasks : oi - this.accounts - this.tasks - this.containers;
   }
 
@@ -109,13 +111,13 @@ export class CapTable {
   linkChild(n: number, parent: number): void {
     this.parent[n] = parent;
     this.prevSib[n] = -1;
+    this.nextSib[n] = -1;
     if (parent !== -1) {
       const first = this.firstChild[parent]!;
       this.nextSib[n] = first;
+      // Stryker disable next-line ConditionalExpression,UnaryOperator: a typed array ignores a write at index -1, which is all the guard keeps out; capability index 1 is task 0's own task capability, a root, never on a child list
       if (first !== -1) this.prevSib[first] = n;
       this.firstChild[parent] = n;
-    } else {
-      this.nextSib[n] = -1;
     }
   }
 
@@ -125,9 +127,15 @@ export class CapTable {
     const prev = this.prevSib[n]!;
     const next = this.nextSib[n]!;
     if (prev !== -1) this.nextSib[prev] = next;
-    else if (p !== -1) this.firstChild[p] = next;
+    else {
+      // Stryker disable next-line ConditionalExpression: a typed array ignores a write at index -1, which is all the guard keeps out
+      if (p !== -1) this.firstChild[p] = next;
+    }
+    // Stryker disable next-line ConditionalExpression,UnaryOperator: a typed array ignores a write at index -1, which is all the guard keeps out; capability index 1 is task 0's own task capability, a root, never on a child list
     if (next !== -1) this.prevSib[next] = prev;
+    // Stryker disable next-line UnaryOperator: both callers free the slot next, and clear resets the field
     this.prevSib[n] = -1;
+    // Stryker disable next-line UnaryOperator: both callers free the slot next, and clear resets the field
     this.nextSib[n] = -1;
   }
 
@@ -137,6 +145,7 @@ export class CapTable {
     const head = this.objFirst[oi]!;
     this.objNext[n] = head;
     this.objPrev[n] = -1;
+    // Stryker disable next-line ConditionalExpression: a typed array ignores a write at index -1, which is all the guard keeps out
     if (head !== -1) this.objPrev[head] = n;
     this.objFirst[oi] = n;
   }
@@ -147,6 +156,7 @@ export class CapTable {
     const next = this.objNext[n]!;
     if (prev !== -1) this.objNext[prev] = next;
     else this.objFirst[this.objIndex(this.kindOf(n), this.objOf(n))] = next;
+    // Stryker disable next-line ConditionalExpression: a typed array ignores a write at index -1, which is all the guard keeps out
     if (next !== -1) this.objPrev[next] = prev;
   }
 

@@ -105,6 +105,7 @@ export class SwapTable {
     this.epoch = new Int32Array(pages);
     this.refs = new Int32Array(pages);
     this.free = new LowestFreeSet(pages, true);
+    // Stryker disable next-line UnaryOperator: ofFrame is a hint, used only after the page's frame and epoch are checked against it
     this.ofFrame = new Int32Array(frames).fill(-1);
   }
 

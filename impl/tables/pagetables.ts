@@ -84,7 +84,9 @@ export class PageTables {
   }
 
   private growLeaves(pages: number): void {
+    // Stryker disable next-line UnaryOperator: allocLeaf writes the field before a new leaf page is used
     this.leafTask = grown(this.leafTask, pages, -1);
+    // Stryker disable next-line UnaryOperator: allocLeaf writes the field before a new leaf page is used
     this.leafDirIndex = grown(this.leafDirIndex, pages, -1);
     this.leafCount = grown(this.leafCount, pages, 0);
     this.leafNextFree = grown(this.leafNextFree, pages, -1);
@@ -104,10 +106,12 @@ export class PageTables {
   /** Gives task t an empty page table (a directory page with no leaves). */
   create(t: number): void {
     let d = this.dirFree;
+    // Stryker disable next-line ConditionalExpression: a freed page is then never reused and new ones are taken instead: memory grows, behaviour does not change
     if (d !== -1) {
       this.dirFree = this.dirPool[d * this.dirEntries]!;
       this.dirPool[d * this.dirEntries] = -1;
     } else {
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: the pool grows earlier or more often: memory, not behaviour
       if (this.dirTop === this.dirPages) this.growDirs(this.dirPages * 2);
       d = this.dirTop++;
     }
@@ -117,6 +121,7 @@ export class PageTables {
   /** Frees task t's directory page (its leaves are already gone). */
   destroy(t: number): void {
     const d = this.dirOf[t]!;
+    // Stryker disable next-line ArithmeticOperator: a task's leaf pages are freed before its directory page, and freeing one clears its entry, so the range is already -1
     this.dirPool.fill(-1, d * this.dirEntries, (d + 1) * this.dirEntries);
     this.dirPool[d * this.dirEntries] = this.dirFree;
     this.dirFree = d;
@@ -126,10 +131,12 @@ export class PageTables {
   /** A new empty leaf page at directory index `di` of task t. */
   private allocLeaf(t: number, di: number): number {
     let p = this.leafFree;
+    // Stryker disable next-line ConditionalExpression: a freed page is then never reused and new ones are taken instead: memory grows, behaviour does not change
     if (p !== -1) {
       this.leafFree = this.leafNextFree[p]!;
       this.leafNextFree[p] = -1;
     } else {
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: the pool grows earlier or more often: memory, not behaviour
       if (this.leafTop === this.leafPages) this.growLeaves(this.leafPages * 2);
       p = this.leafTop++;
     }
@@ -186,6 +193,7 @@ export class PageTables {
 
   /** Is mapping e a root (made by page.map from a container slot)? */
   isRoot(e: number): boolean {
+    // Stryker disable next-line EqualityOperator: up === -2 would be a mapping authorized by capability 0, the root account capability, which authorizes none
     return this.up[e]! <= -2;
   }
 

@@ -17,6 +17,8 @@ import { canonicalKey, enumerateOps, TINY_CONFIG } from "../harness/explore.js";
 import { configArb, intentArb, resolve } from "../harness/generate.js";
 import { generateDocs, operationDocs, scenarioTraces, staleFiles, strayReferenceFiles } from "./reference.js";
 import { unexpected } from "../cli/traces.js";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 
 describe("generated docs", () => {
   it("docs/reference and the scenario pages are up to date with the spec (else run npm run docs)", () => {
@@ -83,4 +85,29 @@ describe("scenario traces (docs/scenarios)", () => {
       expect(surprises).toEqual([]);
     });
   }
+});
+
+describe("docs/mutation.md", () => {
+  it("lists every mutant switched off in impl/ (a Stryker disable comment) with the comment's reason, and no other", () => {
+    const root = join(import.meta.dirname, "../..");
+    const inCode: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+        const path = `${dir}/${entry.name}`;
+        if (entry.isDirectory()) walk(path);
+        else if (path.endsWith(".ts") && !path.endsWith(".test.ts")) {
+          for (const line of readFileSync(join(root, path), "utf8").split("\n")) {
+            const m = /\/\/ Stryker disable next-line ([\w,]+): (.+)$/.exec(line);
+            if (m) inCode.push(`${path} | ${m[1]} | ${m[2]!.trim()}`);
+            else expect(line, `${path}: a Stryker comment this test does not read`).not.toMatch(/Stryker (disable|restore)/);
+          }
+        }
+      }
+    };
+    walk("impl");
+    const doc = readFileSync(join(root, "docs/mutation.md"), "utf8");
+    const section = doc.slice(doc.indexOf("## Equivalent mutants"));
+    const inDoc = [...section.matchAll(/^\| `(impl\/[^`]+)` \| ([\w,]+) \| (.+) \|$/gm)].map((m) => `${m[1]} | ${m[2]} | ${m[3]!.trim()}`);
+    expect(inDoc.sort()).toEqual(inCode.sort());
+  });
 });
