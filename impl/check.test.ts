@@ -182,7 +182,7 @@ function bigMachine(): Machine {
 }
 
 const BIG_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
-  ["freedEntriesClean", "a free directory page keeps a leaf page", (m) => void (m.pages.dirPool[m.pages.dirFree * m.pages.dirEntries + 1] = 0), /^free directory page \d+ keeps leaf page 0 at index 1$/],
+  ["freeListsExact", "a free directory page keeps a leaf page", (m) => void (m.pages.dirPool[m.pages.dirFree * m.pages.dirEntries + 1] = 0), /^free directory page \d+ keeps leaf page 0 at index 1$/],
   ["freedEntriesClean", "a swapped slot names a frame", (m) => void (m.containers.frame[1] = 0), /^container slot \d+ holds no frame but names frame \d+$/],
   ["pageTablesMatchDatabase", "a task keeps an empty leaf page", (m) => {
     const p = m.pages.leafFree;

@@ -237,11 +237,6 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
         if (free && pages.leafDirIndex[p] !== -1) return `free leaf page ${p} keeps its directory index`;
         if (!free && pages.leafNextFree[p] !== -1) return `leaf page ${p} is in use but keeps a free-list link`;
       }
-      let walked = 0;
-      // Stryker disable next-line EqualityOperator: the free list never holds all dirTop pages (task 0 always holds one), so a bound one lower still reaches its end
-      for (let d = pages.dirFree; d !== -1 && walked++ <= pages.dirTop; d = pages.dirPool[d * pages.dirEntries]!) {
-        for (let i = 1; i < pages.dirEntries; i++) if (pages.dirPool[d * pages.dirEntries + i] !== -1) return `free directory page ${d} keeps leaf page ${pages.dirPool[d * pages.dirEntries + i]} at index ${i}`;
-      }
       return null;
     },
   },
@@ -301,9 +296,11 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
       for (let p = 0; p < m.pages.leafTop; p++) if (m.pages.leafTask[p] !== -1) liveLeaves++;
       if (freeLeaves + liveLeaves !== m.pages.leafTop) return `leaf pages leak: ${liveLeaves} in use + ${freeLeaves} free != ${m.pages.leafTop}`;
       let freeDirs = 0;
-      for (let d = m.pages.dirFree; d !== -1; d = m.pages.dirPool[d * m.pages.dirEntries]!) {
+      const E = m.pages.dirEntries;
+      for (let d = m.pages.dirFree; d !== -1; d = m.pages.dirPool[d * E]!) {
         // Stryker disable next-line EqualityOperator: task 0 always holds a directory page, so the free list never holds all of them
         if (++freeDirs > m.pages.dirTop) return "directory free list does not end";
+        for (let i = 1; i < E; i++) if (m.pages.dirPool[d * E + i] !== -1) return `free directory page ${d} keeps leaf page ${m.pages.dirPool[d * E + i]} at index ${i}`;
       }
       let liveTasks = 0;
       for (let t = 0; t < m.config.tasks; t++) if (!m.tasks.free.has(t)) liveTasks++;

@@ -118,11 +118,13 @@ export class PageTables {
     this.dirOf[t] = d;
   }
 
-  /** Frees task t's directory page (its leaves are already gone). */
+  /**
+   * Frees task t's directory page. Its leaves are already gone, and freeing
+   * a leaf page clears its directory entry, so the page is all -1 but for
+   * entry 0, which now links the free list (freeListsExact checks both).
+   */
   destroy(t: number): void {
     const d = this.dirOf[t]!;
-    // Stryker disable next-line ArithmeticOperator: a task's leaf pages are freed before its directory page, and freeing one clears its entry, so the range is already -1
-    this.dirPool.fill(-1, d * this.dirEntries, (d + 1) * this.dirEntries);
     this.dirPool[d * this.dirEntries] = this.dirFree;
     this.dirFree = d;
     this.dirOf[t] = -1;

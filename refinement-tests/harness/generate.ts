@@ -295,46 +295,45 @@ function weakened(s: State, op: Op, n: Intent["n"]): Op | null {
  * what is there unnoticed.
  */
 function collided(s: State, op: Op, n: Intent["n"]): Op | null {
-  if ((n[0] ^ n[2]) % 16 !== 3 || !("task" in op)) return null;
-  const me = s.tasks[op.task];
-  if (!me) return null;
-  const filledSlots = (t: number | undefined) => (t === undefined ? [] : (s.tasks[t]?.caps ?? []).flatMap((cap, slot) => (cap ? [slot] : [])));
-  const mappedPages = (t: number | undefined) => (t === undefined ? [] : (s.tasks[t]?.pages ?? []).flatMap((m, v) => (m ? [v] : [])));
-  const receiver = (slot: number) => {
-    const cap = me.caps[slot];
-    return cap?.kind === "task" ? cap.object : undefined;
-  };
-  const containerSlots = (slot: number, want: (x: Slot) => boolean) => {
-    const cap = me.caps[slot];
-    return cap?.kind === "container" ? s.containers[cap.object]!.slots.flatMap((x, i) => (want(x) ? [i] : [])) : [];
-  };
-  const with_ = <K extends string>(field: K, value: number | undefined) => (value === undefined ? null : ({ ...op, [field]: value } as Op));
+  if ((n[0] ^ n[2]) % 16 !== 3 || !("task" in op) || !s.tasks[op.task]) return null;
+  const t = op.task;
+  let field: string;
+  let taken: number[];
   switch (op.op) {
     case "account.create":
     case "task.create":
     case "container.create":
     case "cap.derive":
     case "dma.wire":
-      return with_("dest", pick(filledSlots(op.task), n[1]));
+      [field, taken] = ["dest", filledSlots(s, t)];
+      break;
     case "cap.copy":
-      return with_("dest", pick(filledSlots(receiver(op.target)), n[1]));
+      [field, taken] = ["dest", filledSlots(s, taskNamed(s, t, op.target))];
+      break;
     case "page.map":
-      return with_("vpage", pick(mappedPages(op.task), n[1]));
+      [field, taken] = ["vpage", pagesOf(s.tasks[t], true)];
+      break;
     case "l4.map":
     case "l4.grant":
     case "l4.share":
-      return with_("dest", pick(mappedPages(receiver(op.target)), n[1]));
+      [field, taken] = ["dest", pagesOf(s.tasks[taskNamed(s, t, op.target)], true)];
+      break;
     case "container.alloc":
-      return with_("index", pick(containerSlots(op.container, (x) => x.kind !== "empty"), n[1]));
+      [field, taken] = ["index", slotsWhere(s, t, op.container, (x) => x.kind !== "empty")];
+      break;
     case "container.copy":
-      return with_("dstIndex", pick(containerSlots(op.dst, (x) => x.kind !== "empty"), n[1]));
+      [field, taken] = ["dstIndex", slotsWhere(s, t, op.dst, (x) => x.kind !== "empty")];
+      break;
     case "container.free":
     case "container.swapOut":
     case "container.demote":
-      return with_("index", pick(containerSlots(op.container, (x) => x.kind !== "empty" && x.kind !== "swapped" && s.frames[x.frame]!.wired > 0), n[1]));
+      [field, taken] = ["index", slotsWhere(s, t, op.container, (x) => x.kind !== "empty" && x.kind !== "swapped" && s.frames[x.frame]!.wired > 0)];
+      break;
     default:
       return null;
   }
+  const place = pick(taken, n[1]);
+  return place === undefined ? null : ({ ...op, [field]: place } as Op);
 }
 
 // Helpers for resolveKind, at module level: a closure made per call costs
@@ -343,6 +342,17 @@ function collided(s: State, op: Op, n: Intent["n"]): Op | null {
 const capsOf = (s: State, t: number, pred: (cap: Cap) => boolean): Held[] =>
   (s.tasks[t]?.caps ?? []).flatMap((cap, slot) => (cap && pred(cap) ? [{ slot, cap }] : []));
 const freeSlots = (s: State, t: number) => (s.tasks[t]?.caps ?? []).flatMap((cap, slot) => (cap ? [] : [slot]));
+const filledSlots = (s: State, t: number) => (s.tasks[t]?.caps ?? []).flatMap((cap, slot) => (cap ? [slot] : []));
+/** The task that task t's capability in `slot` names, or -1 if that is not a task capability. */
+const taskNamed = (s: State, t: number, slot: number): number => {
+  const cap = s.tasks[t]?.caps[slot];
+  return cap?.kind === "task" ? cap.object : -1;
+};
+/** The slots that pass `want` of the container that task t's capability in `slot` names (none if it names no container). */
+const slotsWhere = (s: State, t: number, slot: number, want: (x: Slot) => boolean): number[] => {
+  const cap = s.tasks[t]?.caps[slot];
+  return cap?.kind === "container" ? s.containers[cap.object]!.slots.flatMap((x, i) => (want(x) ? [i] : [])) : [];
+};
 const has = (mask: number) => (cap: Cap) => (cap.rights & mask) === mask;
 const ofKind = (kind: Cap["kind"], mask = 0) => (cap: Cap) => cap.kind === kind && (cap.rights & mask) === mask;
 const containerWith = (s: State, want: Slot["kind"]) => (cap: Cap) =>
