@@ -76,7 +76,18 @@ export function toSpec(m: Machine): State {
       });
     }
     const tt = m.tasks;
-    tasks.push({ account: tt.account[t]!, window: { slot: tt.winSlot[t]!, slots: tt.winSlots[t]!, page: tt.winPage[t]!, pages: tt.winPages[t]! }, caps, pages });
+    const queue: number[] = [];
+    for (let q = tt.qHead[t]!; q !== -1; q = tt.qNext[q]!) queue.push(q);
+    const pager = tt.pager[t]!;
+    tasks.push({
+      account: tt.account[t]!,
+      window: { slot: tt.winSlot[t]!, slots: tt.winSlots[t]!, page: tt.winPage[t]!, pages: tt.winPages[t]! },
+      pager: pager === -1 ? null : pager,
+      fault: tt.faultPage[t] === -1 ? null : { vpage: tt.faultPage[t]!, write: tt.faultWrite[t] === 1, value: tt.faultValue[t]! },
+      queue,
+      caps,
+      pages,
+    });
   }
 
   const containers: (Container | null)[] = [];
@@ -114,5 +125,8 @@ export function toSpec(m: Machine): State {
     swap.push(sw.free.has(p) ? null : { content: sw.content[p]!, frame: sw.frame[p]!, epoch: sw.epoch[p]!, refs: sw.refs[p]! });
   }
 
-  return { config, frames, accounts, tasks, containers, handles, swap };
+  const sigma0: (number | null)[] = [];
+  for (let v = 0; v < config.vpages; v++) sigma0.push(m.sigma0[v] === -1 ? null : m.sigma0[v]!);
+
+  return { config, frames, accounts, tasks, containers, handles, swap, sigma0 };
 }

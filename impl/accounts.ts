@@ -13,6 +13,7 @@ import { newTask } from "./tasks.js";
 /** task.create and container.create: the named account pays for the object, the subject's for the cap. */
 export function createObject(m: Machine, task: number, slot: number, dest: number, kind: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const cap = capIn(m, task, slot, KIND_ACCOUNT, R.alloc);
   if (cap < 0) return -cap;
   const se = freeCapSlot(m, task, dest);
@@ -37,6 +38,7 @@ export function createObject(m: Machine, task: number, slot: number, dest: numbe
 
 export function accountCreate(m: Machine, task: number, slot: number, dest: number, frames: number, objects: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const cap = capIn(m, task, slot, KIND_ACCOUNT, R.alloc);
   if (cap < 0) return -cap;
   if (m.caps.objOf(cap) !== m.tasks.account[task]) return E.NotYours;
@@ -63,6 +65,7 @@ export function accountCreate(m: Machine, task: number, slot: number, dest: numb
 
 export function accountTransfer(m: Machine, task: number, fromSlot: number, toSlot: number, frames: number, objects: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const from = capIn(m, task, fromSlot, KIND_ACCOUNT, R.alloc);
   if (from < 0) return -from;
   if (m.caps.objOf(from) !== m.tasks.account[task]) return E.NotYours;
@@ -84,6 +87,7 @@ export function accountTransfer(m: Machine, task: number, fromSlot: number, toSl
 
 export function accountDestroy(m: Machine, task: number, slot: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const cap = capIn(m, task, slot, KIND_ACCOUNT, R.alloc);
   if (cap < 0) return -cap;
   const a = m.caps.objOf(cap);
@@ -108,6 +112,7 @@ function balloonAccountVia(m: Machine, task: number, slot: number, own: boolean)
 
 export function accountRequest(m: Machine, task: number, slot: number, frames: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const a = balloonAccountVia(m, task, slot, true);
   // Stryker disable next-line EqualityOperator: balloonAccountVia never returns account 0: the root account has no parent (IsRoot)
   if (a < 0) return -a;
@@ -118,6 +123,7 @@ export function accountRequest(m: Machine, task: number, slot: number, frames: n
 
 export function accountAnswer(m: Machine, task: number, slot: number, frames: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const a = balloonAccountVia(m, task, slot, false);
   // Stryker disable next-line EqualityOperator: balloonAccountVia never returns account 0: the root account has no parent (IsRoot)
   if (a < 0) return -a;
@@ -134,6 +140,7 @@ export function accountAnswer(m: Machine, task: number, slot: number, frames: nu
 
 export function accountYieldRequest(m: Machine, task: number, slot: number, frames: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const a = balloonAccountVia(m, task, slot, false);
   // Stryker disable next-line EqualityOperator: balloonAccountVia never returns account 0: the root account has no parent (IsRoot)
   if (a < 0) return -a;
@@ -144,6 +151,7 @@ export function accountYieldRequest(m: Machine, task: number, slot: number, fram
 
 export function accountYield(m: Machine, task: number, slot: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const a = balloonAccountVia(m, task, slot, true);
   // Stryker disable next-line EqualityOperator: balloonAccountVia never returns account 0: the root account has no parent (IsRoot)
   if (a < 0) return -a;

@@ -10,6 +10,7 @@ import { reap, removeCapSubtree, vanishCap } from "./removal.js";
 
 export function capDerive(m: Machine, task: number, srcSlot: number, dest: number, rights: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const src = capIn(m, task, srcSlot, -1, 0);
   if (src < 0) return -src;
   const caps = m.caps;
@@ -24,6 +25,7 @@ export function capDerive(m: Machine, task: number, srcSlot: number, dest: numbe
 
 export function capCopy(m: Machine, task: number, srcSlot: number, targetSlot: number, dest: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const src = capIn(m, task, srcSlot, -1, 0);
   if (src < 0) return -src;
   const target = capIn(m, task, targetSlot, KIND_TASK, R.write);
@@ -31,6 +33,7 @@ export function capCopy(m: Machine, task: number, srcSlot: number, targetSlot: n
   if (target < 0) return -target;
   const caps = m.caps;
   const receiver = caps.objOf(target);
+  if (m.tasks.faultPage[receiver] !== -1) return E.Blocked;
   if (!inRange(dest, caps.C)) return E.BadCapSlot;
   if (receiver !== task && !m.tasks.acceptsSlot(receiver, dest)) return E.NotInWindow;
   const se = freeCapSlot(m, receiver, dest);
@@ -42,6 +45,7 @@ export function capCopy(m: Machine, task: number, srcSlot: number, targetSlot: n
 
 export function capDelete(m: Machine, task: number, slot: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const n = capIn(m, task, slot, -1, 0);
   if (n < 0) return -n;
   if (m.caps.parent[n] === -1) return E.IsRoot;
@@ -52,6 +56,7 @@ export function capDelete(m: Machine, task: number, slot: number): number {
 
 export function capRevoke(m: Machine, task: number, slot: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const n = capIn(m, task, slot, -1, 0);
   if (n < 0) return -n;
   const caps = m.caps;

@@ -194,6 +194,50 @@ const BIG_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
   }, /^task \d+ keeps an empty leaf page \d+$/],
 ];
 
+/**
+ * Pagers: sigma0 (task 0) pages task 1, task 1 pages tasks 2 and 3; tasks
+ * 2 and 3 wait in task 1's queue (2 first), and task 1 got sigma0's page 0
+ * (the ledger); task 4 was made and destroyed.
+ */
+function pagerMachine(): Machine {
+  const m = new Machine({ ...CONFIG, tasks: 5, capSlots: 10, faultQueue: 2 });
+  const ops: Op[] = [
+    { op: "container.create", task: 0, account: 0, dest: 2 },
+    { op: "container.alloc", task: 0, container: 2, index: 0 },
+    { op: "page.map", task: 0, container: 2, index: 0, vpage: 0, rights: ["read", "write"] },
+    { op: "task.create", task: 0, account: 0, dest: 3 },
+    { op: "task.create", task: 0, account: 0, dest: 4 },
+    { op: "task.create", task: 0, account: 0, dest: 5 },
+    { op: "task.create", task: 0, account: 0, dest: 6 },
+    { op: "task.pager", task: 0, target: 3, pager: 1 },
+    { op: "task.pager", task: 0, target: 4, pager: 3 },
+    { op: "task.pager", task: 0, target: 5, pager: 3 },
+    { op: "task.pager", task: 0, target: 6, pager: 3 },
+    { op: "mem.read", task: 1, vpage: 0 },
+    { op: "sigma0.serve" },
+    { op: "mem.read", task: 2, vpage: 1 },
+    { op: "mem.write", task: 3, vpage: 2, value: 5 },
+    { op: "task.destroy", task: 0, target: 6 },
+  ];
+  for (const op of ops) assert.ok(m.apply(op).ok, JSON.stringify(op));
+  assert.deepEqual(checkRepresentation(m), []);
+  return m;
+}
+
+const PAGER_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
+  ["faultQueuesLinked", "a queue's tail is wrong", (m) => void (m.tasks.qTail[1] = 2), /^the fault queue of task 1 ends at 3 but its tail is 2$/],
+  ["faultQueuesLinked", "a queue's count is wrong", (m) => void (m.tasks.qLen[1] = 1), /^the fault queue of task 1 links 2 tasks but counts 1$/],
+  ["faultQueuesLinked", "a queue loops", (m) => void (m.tasks.qNext[3] = 2), /^the fault queue of task 1 does not end$/],
+  ["faultQueuesLinked", "a queued task does not wait", (m) => void (m.tasks.faultPage[3] = -1), /^task 3 is in the fault queue of task 1 but does not wait on it$/],
+  ["faultQueuesLinked", "a waiting task is in no queue", (m) => void (m.tasks.faultPage[1] = 0), /^3 tasks wait on faults but 2 are queued$/],
+  ["faultQueuesLinked", "a paged task's back link is wrong", (m) => void (m.tasks.pagedPrev[m.tasks.pagedHead[1]!] = 0), /^task \d+'s back link on the list of paged tasks is 0, not -1$/],
+  ["faultQueuesLinked", "a paged task is off its pager's list", (m) => void (m.tasks.pagedHead[1] = -1), /^3 tasks have a pager but 1 are on lists of paged tasks$/],
+  ["faultQueuesLinked", "a task on a pager's list has another pager", (m) => void (m.tasks.pager[2] = 0), /^task 2 is in the fault queue of task 1 but does not wait on it$/],
+  ["faultQueuesLinked", "a ledger count is wrong", (m) => void (m.tasks.ledger[1] = 0), /^task 1 got 1 of sigma0's pages but its ledger count is 0$/],
+  ["freedEntriesClean", "a free task keeps its pager", (m) => void (m.tasks.pager[4] = 1), /^free task 4 keeps its pager, fault, fault queue, paged tasks or ledger count$/],
+  ["freedEntriesClean", "a task waiting on nothing keeps a fault's word", (m) => void (m.tasks.faultValue[1] = 9), /^task 1 waits on no fault but keeps a fault's write, word or queue link$/],
+];
+
 describe("representation checks", () => {
   it("pass on the machine the corruptions start from", () => {
     machine();
@@ -201,6 +245,7 @@ describe("representation checks", () => {
   for (const [start, corruptions] of [
     [machine, CORRUPTIONS],
     [bigMachine, BIG_CORRUPTIONS],
+    [pagerMachine, PAGER_CORRUPTIONS],
   ] as const) {
     for (const [check, what, corrupt, message] of corruptions) {
       it(`${check} notices: ${what}`, () => {

@@ -208,6 +208,8 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
       // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined and the bitmaps hold no member, so the extra turn finds nothing
       for (let t = 0; t < m.config.tasks; t++) {
         if (tasks.free.has(t) && (tasks.account[t] !== -1 || pages.dirOf[t] !== -1)) return `free task ${t} keeps its account or directory page`;
+        if (tasks.free.has(t) && (tasks.pager[t] !== -1 || tasks.faultPage[t] !== -1 || tasks.qHead[t] !== -1 || tasks.qLen[t] !== 0 || tasks.pagedHead[t] !== -1 || tasks.ledger[t] !== 0)) return `free task ${t} keeps its pager, fault, fault queue, paged tasks or ledger count`;
+        if (tasks.faultPage[t] === -1 && (tasks.faultWrite[t] !== 0 || tasks.faultValue[t] !== 0 || tasks.qNext[t] !== -1)) return `task ${t} waits on no fault but keeps a fault's write, word or queue link`;
       }
       // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined and the bitmaps hold no member, so the extra turn finds nothing
       for (let a = 0; a < m.config.accounts; a++) {
@@ -237,6 +239,50 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
         if (free && pages.leafDirIndex[p] !== -1) return `free leaf page ${p} keeps its directory index`;
         if (!free && pages.leafNextFree[p] !== -1) return `leaf page ${p} is in use but keeps a free-list link`;
       }
+      return null;
+    },
+  },
+  {
+    // Each pager's queue is a well-formed FIFO: qLen links from qHead to
+    // qTail through qNext, each a task waiting on a fault with this pager;
+    // every waiting task is in one queue; each pager's list of paged tasks
+    // holds exactly the tasks it pages; the ledger counts are exact.
+    name: "faultQueuesLinked",
+    check(m) {
+      const tasks = m.tasks;
+      const n = m.config.tasks;
+      let queued = 0;
+      for (let p = 0; p < n; p++) {
+        let len = 0;
+        let last = -1;
+        for (let t = tasks.qHead[p]!; t !== -1; t = tasks.qNext[t]!) {
+          if (++len > n) return `the fault queue of task ${p} does not end`;
+          if (tasks.faultPage[t] === -1 || tasks.pager[t] !== p) return `task ${t} is in the fault queue of task ${p} but does not wait on it`;
+          last = t;
+        }
+        if (len !== tasks.qLen[p]) return `the fault queue of task ${p} links ${len} tasks but counts ${tasks.qLen[p]}`;
+        if (tasks.qTail[p] !== last) return `the fault queue of task ${p} ends at ${last} but its tail is ${tasks.qTail[p]}`;
+        queued += len;
+      }
+      let waiting = 0;
+      for (let t = 0; t < n; t++) if (tasks.faultPage[t] !== -1) waiting++;
+      if (waiting !== queued) return `${waiting} tasks wait on faults but ${queued} are queued`;
+      let paged = 0;
+      for (let p = 0; p < n; p++) {
+        let prev = -1;
+        for (let t = m.tasks.pagedHead[p]!; t !== -1; t = m.tasks.pagedNext[t]!) {
+          if (++paged > n) return "the lists of paged tasks do not end";
+          if (tasks.pager[t] !== p) return `task ${t} is on task ${p}'s list of paged tasks but its pager is ${tasks.pager[t]}`;
+          if (tasks.pagedPrev[t] !== prev) return `task ${t}'s back link on the list of paged tasks is ${tasks.pagedPrev[t]}, not ${prev}`;
+          prev = t;
+        }
+      }
+      let withPager = 0;
+      for (let t = 0; t < n; t++) if (tasks.pager[t] !== -1) withPager++;
+      if (withPager !== paged) return `${withPager} tasks have a pager but ${paged} are on lists of paged tasks`;
+      const owned = new Int32Array(n);
+      for (let v = 0; v < m.sigma0.length; v++) if (m.sigma0[v]! >= 0) owned[m.sigma0[v]!]! += 1;
+      for (let t = 0; t < n; t++) if (owned[t] !== tasks.ledger[t]) return `task ${t} got ${owned[t]} of sigma0's pages but its ledger count is ${tasks.ledger[t]}`;
       return null;
     },
   },

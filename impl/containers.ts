@@ -17,6 +17,7 @@ export function containerCreate(m: Machine, task: number, slot: number, dest: nu
 
 export function containerDestroy(m: Machine, task: number, slot: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const cap = capIn(m, task, slot, KIND_CONTAINER, R.alloc);
   // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
   if (cap < 0) return -cap;
@@ -27,6 +28,7 @@ export function containerDestroy(m: Machine, task: number, slot: number): number
 
 export function containerAlloc(m: Machine, task: number, slot: number, index: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const si = slotVia(m, task, slot, index, R.alloc);
   if (si < 0) return -si;
   const cons = m.containers;
@@ -47,6 +49,7 @@ export function containerAlloc(m: Machine, task: number, slot: number, index: nu
 
 export function containerFree(m: Machine, task: number, slot: number, index: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const si = slotVia(m, task, slot, index, R.alloc);
   if (si < 0) return -si;
   const cons = m.containers;
@@ -80,6 +83,7 @@ export function needHard(m: Machine, si: number): number {
 
 export function containerCopy(m: Machine, task: number, src: number, srcIndex: number, dst: number, dstIndex: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const from = slotVia(m, task, src, srcIndex, R.read);
   if (from < 0) return -from;
   const he = needHard(m, from);
@@ -102,6 +106,7 @@ export function containerCopy(m: Machine, task: number, src: number, srcIndex: n
 
 export function containerDemote(m: Machine, task: number, slot: number, index: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const si = slotVia(m, task, slot, index, R.alloc);
   if (si < 0) return -si;
   const he = needHard(m, si);
@@ -121,6 +126,7 @@ export function containerDemote(m: Machine, task: number, slot: number, index: n
 
 export function containerPromote(m: Machine, task: number, slot: number, index: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const si = slotVia(m, task, slot, index, R.alloc);
   if (si < 0) return -si;
   const cons = m.containers;
@@ -142,6 +148,7 @@ export function containerPromote(m: Machine, task: number, slot: number, index: 
 
 export function containerSwapOut(m: Machine, task: number, slot: number, index: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const si = slotVia(m, task, slot, index, R.alloc);
   if (si < 0) return -si;
   const he = needHard(m, si);
@@ -159,15 +166,8 @@ export function containerSwapOut(m: Machine, task: number, slot: number, index: 
   const shared = q >= 0 && !swap.free.has(q) && swap.frame[q] === f && swap.epoch[q] === frames.epoch[f];
   const page = shared ? q : swap.free.lowest();
   if (page < 0) return E.SwapFull;
-  if (shared) swap.refs[page]! += 1;
-  else {
-    swap.free.delete(page);
-    swap.content[page] = frames.content[f]!;
-    swap.frame[page] = f;
-    swap.epoch[page] = frames.epoch[f]!;
-    swap.refs[page] = 1;
-    swap.ofFrame[f] = page;
-  }
+  if (!shared) swap.open(page, frames.content[f]!, f, frames.epoch[f]!);
+  swap.refs[page]! += 1;
   dropSlot(m, si, account);
   cons.kind[si] = SLOT_SWAPPED;
   cons.aux[si] = page;
@@ -177,6 +177,7 @@ export function containerSwapOut(m: Machine, task: number, slot: number, index: 
 
 export function containerSwapIn(m: Machine, task: number, slot: number, index: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const si = slotVia(m, task, slot, index, R.alloc);
   if (si < 0) return -si;
   const cons = m.containers;

@@ -12,6 +12,7 @@ import { destroyHandle, reap } from "./removal.js";
 
 export function dmaWire(m: Machine, task: number, slot: number, index: number, dest: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const cap = capIn(m, task, slot, KIND_CONTAINER, R.priv);
   // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
   if (cap < 0) return -cap;
@@ -44,6 +45,7 @@ export function dmaWire(m: Machine, task: number, slot: number, index: number, d
 
 export function dmaUnwire(m: Machine, task: number, slot: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const cap = capIn(m, task, slot, KIND_DMA, R.alloc);
   // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
   if (cap < 0) return -cap;
@@ -54,6 +56,7 @@ export function dmaUnwire(m: Machine, task: number, slot: number): number {
 
 export function dmaWrite(m: Machine, task: number, slot: number, value: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   if (!isWord(value)) return E.BadValue;
   const cap = capIn(m, task, slot, KIND_DMA, R.write);
   // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind

@@ -15,7 +15,7 @@
  *
  * The operations are functions over a Machine in files that mirror the
  * spec's families (accounts.ts, tasks.ts, containers.ts, capabilities.ts,
- * mappings.ts, memory.ts, dma.ts, physmem.ts), with the shared checks in
+ * mappings.ts, memory.ts, pagers.ts, dma.ts, physmem.ts), with the shared checks in
  * checks.ts and every removal in removal.ts, so that spec/X.ts and impl/X.ts
  * read side by side. Each checks its preconditions in exactly the order the
  * spec documents, and all of them before it changes anything: an error
@@ -47,7 +47,8 @@ import { capCopy, capDelete, capDerive, capRevoke } from "./capabilities.js";
 import { l4Send, pageBits, pageMap, pageUnmap } from "./mappings.js";
 import { memRead, memWrite } from "./memory.js";
 import { dmaUnwire, dmaWire, dmaWrite } from "./dma.js";
-import { physmemRelocate } from "./physmem.js";
+import { physmemReclaim, physmemRelocate } from "./physmem.js";
+import { faultRefuse, faultResolve, sigma0Serve, taskPager } from "./pagers.js";
 
 export { E, OK, KIND_ACCOUNT, KIND_CONTAINER, KIND_DMA, KIND_TASK, PT_BITS, PT_SIZE, SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED } from "./constants.js";
 
@@ -70,6 +71,10 @@ export class Machine {
 
   /** The value of the last successful operation (id, frame, word), or null. */
   value: number | null = null;
+  /** Set by the last operation if it was an access that faulted to the task's pager (its result has `fault: true`). */
+  faulted = false;
+  /** sigma0's ledger: per page of the root task, the task it was first handed to, or -1 (pagers.ts). */
+  readonly sigma0: Int32Array;
 
   constructor(config: Config) {
     this.config = ConfigSchema.parse(config);
@@ -82,6 +87,7 @@ export class Machine {
     this.handles = new HandleTable(handles);
     this.swap = new SwapTable(swapCapacity(this.config), frames);
     this.caps = new CapTable(tasks, capSlots, accounts, containers, handles);
+    this.sigma0 = new Int32Array(vpages).fill(-1);
 
     // Boot (sigma0): root account 0 with everything, root task 0 paid by it,
     // holding all-rights caps to the account (slot 0) and to itself (slot 1).
@@ -107,12 +113,14 @@ export class Machine {
   /** Applies one operation; returns a `Result` (allocates: for tests and tools). */
   apply(op: Op): Result {
     const status = this.exec(op);
-    return status === OK ? { ok: true, value: this.value } : { ok: false, error: ERROR_CODES[status - 1]! };
+    if (status !== OK) return { ok: false, error: ERROR_CODES[status - 1]! };
+    return this.faulted ? { ok: true, value: null, fault: true } : { ok: true, value: this.value };
   }
 
   /** Applies one operation; returns 0 or an error status. Allocates nothing. */
   exec(op: Op): number {
     this.value = null;
+    this.faulted = false;
     if (op === null || typeof op !== "object") return E.BadValue;
     switch (op.op) {
       case "account.create":
@@ -183,8 +191,18 @@ export class Machine {
         return dmaUnwire(this, op.task, op.handle);
       case "dma.write":
         return dmaWrite(this, op.task, op.handle, op.value);
+      case "task.pager":
+        return taskPager(this, op.task, op.target, op.pager);
+      case "fault.resolve":
+        return faultResolve(this, op.task, op.vpage, rightsMask(op.rights));
+      case "fault.refuse":
+        return faultRefuse(this, op.task);
+      case "sigma0.serve":
+        return sigma0Serve(this);
       case "physmem.relocate":
         return physmemRelocate(this, op.frame);
+      case "physmem.reclaim":
+        return physmemReclaim(this, op.frame);
       default:
         return E.BadValue;
     }

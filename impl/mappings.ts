@@ -12,6 +12,7 @@ import { moveMapping, newMapping, removeMappingSubtree } from "./mapdb.js";
 
 export function pageMap(m: Machine, task: number, slot: number, index: number, vpage: number, rights: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   if (rights <= 0 || (rights & ~(R.read | R.write)) !== 0) return E.BadRights;
   const cap = capIn(m, task, slot, KIND_CONTAINER, rights);
   // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
@@ -46,6 +47,7 @@ function takeBits(m: Machine, top: number): number {
 /** mode: 0 derived, 1 all, 2 readonly, -1 not a mode. */
 export function pageUnmap(m: Machine, task: number, vpage: number, order: number, mode: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   if (!inRange(order, 31)) return E.BadPage;
   const size = 2 ** order;
   if (!inRange(vpage, m.config.vpages) || vpage % size !== 0 || vpage + size > m.config.vpages) return E.BadPage;
@@ -90,6 +92,7 @@ function takeWriteBelow(m: Machine, top: number): void {
 
 export function pageBits(m: Machine, task: number, vpage: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   if (!inRange(vpage, m.config.vpages)) return E.BadPage;
   const e = m.pages.lookup(task, vpage);
   if (e === -1) return E.NotMapped;
@@ -103,6 +106,7 @@ export function pageBits(m: Machine, task: number, vpage: number): number {
 /** l4.map, l4.grant, l4.share: the same checks as the spec's sendChecks, then the kind's effect. */
 export function l4Send(m: Machine, task: number, vpage: number, targetSlot: number, dest: number, rights: number, kind: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   if (!inRange(vpage, m.config.vpages)) return E.BadPage;
   const pages = m.pages;
   const e = pages.lookup(task, vpage);
@@ -112,6 +116,7 @@ export function l4Send(m: Machine, task: number, vpage: number, targetSlot: numb
   // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
   if (target < 0) return -target;
   const to = m.caps.objOf(target);
+  if (m.tasks.faultPage[to] !== -1) return E.Blocked;
   if (!inRange(dest, m.config.vpages)) return E.BadPage;
   if (to !== task && !m.tasks.acceptsPage(to, dest)) return E.NotInWindow;
   if (pages.lookup(to, dest) !== -1) return E.PageMapped;

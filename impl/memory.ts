@@ -1,19 +1,22 @@
 /**
  * Memory access (spec/memory.ts): read and write a word through a mapping,
- * with copy-on-write when the frame is held by more than one slot.
+ * with copy-on-write when the frame is held by more than one slot; a missing
+ * page or right is a fault for a task with a pager (pagers.ts).
  */
 import { inRange, isWord, R } from "../spec/vocabulary.js";
 import { subjectOk } from "./checks.js";
 import { E, FLAG_DIRTY, FLAG_REFERENCED, OK } from "./constants.js";
 import type { Machine } from "./machine.js";
 import { frameAt } from "./mapdb.js";
+import { pageFault } from "./pagers.js";
 
 export function memRead(m: Machine, task: number, vpage: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   if (!inRange(vpage, m.config.vpages)) return E.BadPage;
   const e = m.pages.lookup(task, vpage);
-  if (e === -1) return E.NotMapped;
-  if ((m.pages.rights[e]! & R.read) === 0) return E.ProtectionFault;
+  if (e === -1) return pageFault(m, task, vpage, false, 0, E.NotMapped);
+  if ((m.pages.rights[e]! & R.read) === 0) return pageFault(m, task, vpage, false, 0, E.ProtectionFault);
   m.pages.flags[e]! |= FLAG_REFERENCED;
   m.value = m.frames.content[frameAt(m, e)]!;
   return OK;
@@ -21,12 +24,13 @@ export function memRead(m: Machine, task: number, vpage: number): number {
 
 export function memWrite(m: Machine, task: number, vpage: number, value: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   if (!isWord(value)) return E.BadValue;
   if (!inRange(vpage, m.config.vpages)) return E.BadPage;
   const pages = m.pages;
   const e = pages.lookup(task, vpage);
-  if (e === -1) return E.NotMapped;
-  if ((pages.rights[e]! & R.write) === 0) return E.ProtectionFault;
+  if (e === -1) return pageFault(m, task, vpage, true, value, E.NotMapped);
+  if ((pages.rights[e]! & R.write) === 0) return pageFault(m, task, vpage, true, value, E.ProtectionFault);
   const frames = m.frames;
   let f = frameAt(m, e);
   if (frames.wired[f]! > 0) return E.Wired;

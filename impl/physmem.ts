@@ -1,12 +1,14 @@
 /**
- * Physmem (spec/physmem.ts): the environment's relocation of a frame. The
+ * Physmem (spec/physmem.ts): the environment's relocation and reclaim of a frame. The
  * allocation policy (lowest free frame, then lowest soft-only frame) is
  * tables/frames.ts `next`.
  */
 import { inRange } from "../spec/vocabulary.js";
-import { E, OK, SLOT_HARD } from "./constants.js";
+import { E, FLAG_DIRTY, OK, SLOT_HARD, SLOT_SWAPPED } from "./constants.js";
+import { hasObjects } from "./checks.js";
 import type { Machine } from "./machine.js";
 import { removeMappingSubtree } from "./mapdb.js";
+import { dropSlot } from "./removal.js";
 
 /**
  * Moves frame f. Finds the hard slots holding f by a scan of all container
@@ -36,4 +38,63 @@ export function physmemRelocate(m: Machine, f: number): number {
   frames.refresh(g);
   m.value = g;
   return OK;
+}
+
+/**
+ * Takes frame f back (spec: physmem.reclaim): every hard slot holding it is
+ * swapped out to one swap page, with its mappings. The slots, the mappings
+ * and the dirty bits are found by scans of all container slots and of the
+ * mapping trees rooted there (reclaim is rare; no reverse index kept).
+ */
+export function physmemReclaim(m: Machine, f: number): number {
+  const frames = m.frames;
+  if (!inRange(f, m.config.frames)) return E.BadFrame;
+  if (frames.refs[f] === 0) return E.FrameNotInUse;
+  if (frames.wired[f]! > 0) return E.Wired;
+  const cons = m.containers;
+  const n = cons.frame.length;
+  for (let si = 0; si < n; si++) if (cons.kind[si] === SLOT_HARD && cons.frame[si] === f && dirtyUnder(m, si)) return E.Dirty;
+  // Charge each holder's account its swapped slot, and take the charges back if one cannot pay.
+  const charged = m.accounts.objCharged;
+  for (let si = 0; si < n; si++) {
+    if (cons.kind[si] !== SLOT_HARD || cons.frame[si] !== f) continue;
+    const a = cons.account[cons.of(si)]!;
+    if (!hasObjects(m, a, 1)) {
+      for (let sj = 0; sj < si; sj++) if (cons.kind[sj] === SLOT_HARD && cons.frame[sj] === f) charged[cons.account[cons.of(sj)]!]! -= 1;
+      return E.ObjectQuotaExceeded;
+    }
+    charged[a]! += 1;
+  }
+  const swap = m.swap;
+  const q = swap.ofFrame[f]!;
+  const shared = q >= 0 && !swap.free.has(q) && swap.frame[q] === f && swap.epoch[q] === frames.epoch[f];
+  const page = shared ? q : swap.free.lowest();
+  if (page < 0) {
+    for (let si = 0; si < n; si++) if (cons.kind[si] === SLOT_HARD && cons.frame[si] === f) charged[cons.account[cons.of(si)]!]! -= 1;
+    return E.SwapFull;
+  }
+  if (!shared) swap.open(page, frames.content[f]!, f, frames.epoch[f]!);
+  for (let si = 0; si < n; si++) {
+    if (cons.kind[si] !== SLOT_HARD || cons.frame[si] !== f) continue;
+    dropSlot(m, si, cons.account[cons.of(si)]!);
+    cons.kind[si] = SLOT_SWAPPED;
+    cons.aux[si] = page;
+    swap.refs[page]! += 1;
+  }
+  m.value = page;
+  return OK;
+}
+
+/** Is the dirty bit set on a mapping rooted at container slot si, or derived from one? */
+function dirtyUnder(m: Machine, si: number): boolean {
+  const pages = m.pages;
+  const stack = m.mapStack;
+  let sp = 0;
+  for (let r = pages.slotRoots[si]!; r !== -1; r = pages.next[r]!) sp = stack.push(sp, r);
+  while (sp > 0) {
+    const e = stack.a[--sp]!;
+    if ((pages.flags[e]! & FLAG_DIRTY) !== 0) return true;
+    for (let c = pages.firstChild[e]!; c !== -1; c = pages.next[c]!) sp = stack.push(sp, c);
+  }
+  return false;
 }

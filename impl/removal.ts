@@ -10,7 +10,8 @@
  *   final-capability rule);
  * - a mapping takes the mappings derived from it (mapdb.ts);
  * - a task takes its capabilities, the capabilities naming it, and every
- *   mapping in its page table;
+ *   mapping in its page table; its fault leaves its pager's queue and the
+ *   faults waiting at it fail (pagers.ts, forgetTask);
  * - a container takes the capabilities naming it, and its slots let go of
  *   their frames and their root mappings;
  * - a DMA handle takes the capabilities naming it and unwires its frame;
@@ -20,6 +21,7 @@
 import { KIND_ACCOUNT, KIND_CONTAINER, KIND_DMA, KIND_TASK, SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED } from "./constants.js";
 import type { Machine } from "./machine.js";
 import { removeMappingSubtree } from "./mapdb.js";
+import { forgetTask } from "./pagers.js";
 
 /**
  * Empties capability slot n, after its mappings (which go with it) and with
@@ -129,6 +131,7 @@ export function reap(m: Machine): void {
 export function destroyTask(m: Machine, t: number): void {
   const caps = m.caps;
   const pages = m.pages;
+  forgetTask(m, t);
   const base = caps.at(t, 0);
   for (let n = base; n < base + caps.C; n++) if (!caps.isEmpty(n)) vanishCap(m, n);
   rescind(m, KIND_TASK, t);

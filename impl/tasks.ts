@@ -24,6 +24,7 @@ export function taskCreate(m: Machine, task: number, slot: number, dest: number)
 
 export function taskDestroy(m: Machine, task: number, slot: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const cap = capIn(m, task, slot, KIND_TASK, R.alloc);
   // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
   if (cap < 0) return -cap;
@@ -36,6 +37,7 @@ export function taskDestroy(m: Machine, task: number, slot: number): number {
 
 export function taskWindow(m: Machine, task: number, slot: number, slots: number, page: number, pages: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const { capSlots, vpages } = m.config;
   if (!within(slot, slots, capSlots) || !within(page, pages, vpages)) return E.BadValue;
   m.tasks.setWindow(task, slot, slots, page, pages);

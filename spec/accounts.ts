@@ -18,7 +18,7 @@
  * destroying the child takes quota back by force.
  */
 import type { Account, State, Task } from "./state.js";
-import { CLOSED, draft } from "./state.js";
+import { draft, newTask } from "./state.js";
 import { remove } from "./removal.js";
 import type { ErrorCode, OpOf } from "./vocabulary.js";
 import { isAmount, R } from "./vocabulary.js";
@@ -52,7 +52,7 @@ export function createObject(state: State, op: OpOf<"task.create" | "container.c
   d.accounts[cap.object]!.objectsCharged += 1;
   if (kind === "task") {
     const { capSlots, vpages } = state.config;
-    d.tasks[id] = { account: cap.object, window: CLOSED, caps: new Array(capSlots).fill(null), pages: new Array(vpages).fill(null) };
+    d.tasks[id] = newTask(cap.object, new Array(capSlots).fill(null), vpages) as (typeof d.tasks)[number];
   } else {
     d.containers[id] = { account: cap.object, slots: Array.from({ length: state.config.containerSlots }, () => ({ kind: "empty" as const })) };
   }
@@ -75,7 +75,7 @@ export function createObject(state: State, op: OpOf<"task.create" | "container.c
  * account. The new id is the lowest unused one.
  *
  * Result: the new account's id.
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights (the
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights (the
  * account cap needs `alloc`); NotYours (not the subject's own account);
  * BadCapSlot, CapSlotOccupied (`dest`); BadValue (amounts); OutOfIds; FrameQuotaExceeded (parent's unused frame quota <
  * frames); ObjectQuotaExceeded (parent's unused object quota < objects + 1,
@@ -121,7 +121,7 @@ export function accountCreate(state: State, op: OpOf<"account.create">): Step {
  * where every unit came from; and only *unused* quota moves, so no account is
  * ever charged beyond its quota (never overcommit, seed 004).
  *
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
  * (`from` needs `alloc`); NotYours (`from` is not the subject's own
  * account); BadCapSlot, NoCap, WrongType (`to`, any rights); BadValue
  * (amounts); NotRelated (not parent and child, including `from` =
@@ -159,7 +159,7 @@ export function accountTransfer(state: State, op: OpOf<"account.transfer">): Ste
  * a yield request is a request, destroying the child is the command). The
  * subject may destroy the account that pays for itself; it then vanishes too.
  *
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
  * (`alloc`); IsRoot (the root account has no parent to return quota to).
  */
 export function accountDestroy(state: State, op: OpOf<"account.destroy">): Step {
@@ -200,7 +200,7 @@ export function balloonAccountVia(state: State, subject: Task, slot: unknown, ow
  * 004, and the parent's next allocation must not fail because a child
  * asked).
  *
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
  * (`alloc`); IsRoot; NotYours (not the subject's own account); BadValue.
  */
 export function accountRequest(state: State, op: OpOf<"account.request">): Step {
@@ -225,7 +225,7 @@ export function accountRequest(state: State, op: OpOf<"account.request">): Step 
  * overcommit, seed 004) and never exceeds what was asked.
  *
  * Result: the frames granted.
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
  * (`alloc`); IsRoot; NotYours (the account is not a child of the subject's
  * own); BadValue (more than requested); Denied (the parent's unused frame
  * quota cannot cover the grant).
@@ -254,7 +254,7 @@ export function accountAnswer(state: State, op: OpOf<"account.answer">): Step {
  * other purposes, the cache cooperatively responds to so-called yield
  * requests"; only destroying the child takes memory by force.
  *
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
  * (`alloc`); IsRoot; NotYours (not a child of the subject's own account);
  * BadValue.
  */
@@ -280,7 +280,7 @@ export function accountYieldRequest(state: State, op: OpOf<"account.yieldRequest
  * does not use (seed 003).
  *
  * Result: the number of frames yielded.
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
  * (`alloc`); IsRoot; NotYours (not the subject's own account).
  */
 export function accountYield(state: State, op: OpOf<"account.yield">): Step {

@@ -26,7 +26,7 @@ import { capIn, done, fail, freeCapSlot, install, isError, slotInWindow, subject
  * 000 that "does not allow to allocate more frames than already are in the
  * container"; being a child, it dies when its ancestor is revoked.
  *
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap (`src`); BadRights (not a
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap (`src`); BadRights (not a
  * list of distinct rights, or not a subset); BadCapSlot, CapSlotOccupied
  * (`dest`); ObjectQuotaExceeded (the subject's account pays for the cap).
  */
@@ -58,8 +58,9 @@ export function capDerive(state: State, op: OpOf<"cap.derive">): Step {
  * receiver names its receive slot in seL4), so holding a `write` capability
  * to a task does not let anyone fill its space at its account's expense.
  *
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap (`src`); BadCapSlot, NoCap,
- * WrongType, NoRights (`target` is a task cap with `write`); BadCapSlot
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap (`src`); BadCapSlot, NoCap,
+ * WrongType, NoRights (`target` is a task cap with `write`); Blocked (the
+ * target waits for its pager, and receives nothing else meanwhile); BadCapSlot
  * (`dest`); NotInWindow (another task's `dest` outside its receive window);
  * CapSlotOccupied (`dest`, in the target's space); ObjectQuotaExceeded (the
  * target's account).
@@ -72,6 +73,7 @@ export function capCopy(state: State, op: OpOf<"cap.copy">): Step {
   const target = capIn(state, subject, op.target, "task", R.write);
   if (isError(target)) return fail(state, target);
   const receiver = state.tasks[target.object]!;
+  if (receiver.fault) return fail(state, "Blocked");
   if (!inRange(op.dest, state.config.capSlots)) return fail(state, "BadCapSlot");
   if (target.object !== op.task && !slotInWindow(receiver, op.dest)) return fail(state, "NotInWindow");
   const slotErr = freeCapSlot(state, receiver, op.dest);
@@ -98,7 +100,7 @@ export function capCopy(state: State, op: OpOf<"cap.copy">): Step {
  * can name any more could never be reclaimed, so it goes with its last
  * capability.
  *
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap; IsRoot (a boot capability).
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap; IsRoot (a boot capability).
  */
 export function capDelete(state: State, op: OpOf<"cap.delete">): Step {
   const subject = subjectOf(state, op.task);
@@ -124,7 +126,7 @@ export function capDelete(state: State, op: OpOf<"cap.delete">): Step {
  * children of it, as seL4's retype makes the new capabilities children of
  * the untyped one, so revoke reaches them.
  *
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap.
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap.
  */
 export function capRevoke(state: State, op: OpOf<"cap.revoke">): Step {
   const subject = subjectOf(state, op.task);

@@ -29,9 +29,14 @@ export const done = (state: State | Draft, value: number | null = null): Step =>
 
 export const isError = (x: unknown): x is ErrorCode => typeof x === "string";
 
-/** The subject task. Error: NoSuchTask. */
+/**
+ * The subject task, which must not be waiting for its pager (a task with a
+ * fault is blocked until the pager answers, as an L4 thread waits in its
+ * page-fault IPC). Errors: NoSuchTask, Blocked.
+ */
 export function subjectOf(state: State, task: unknown): Task | ErrorCode {
-  return inRange(task, state.config.tasks) && state.tasks[task] ? state.tasks[task] : "NoSuchTask";
+  if (!inRange(task, state.config.tasks) || !state.tasks[task]) return "NoSuchTask";
+  return state.tasks[task].fault ? "Blocked" : state.tasks[task];
 }
 
 /**

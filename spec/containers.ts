@@ -51,7 +51,7 @@ export function containerCreate(state: State, op: OpOf<"container.create">): Ste
  * "can revoke access to a container at any time to reclaim the resources"
  * (seed 000), whatever the server it was shared with does.
  *
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights (`alloc`).
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights (`alloc`).
  */
 export function containerDestroy(state: State, op: OpOf<"container.destroy">): Step {
   const subject = subjectOf(state, op.task);
@@ -80,7 +80,7 @@ export function containerVia(state: State, subject: Task, slot: unknown, need: n
  * the next.
  *
  * Result: the frame number.
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
  * (`alloc`); BadIndex; FrameSlotOccupied; FrameQuotaExceeded (the container's
  * account); OutOfMemory (no free frame).
  */
@@ -113,7 +113,7 @@ export function containerAlloc(state: State, op: OpOf<"container.alloc">): Step 
  *
  * Why: no mapping may outlive its backing (MODEL.md invariants).
  *
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
  * (`alloc`); BadIndex; FrameSlotEmpty.
  */
 export function containerFree(state: State, op: OpOf<"container.free">): Step {
@@ -185,7 +185,7 @@ export const needHard = (slot: Slot): ErrorCode | null => (slot.kind === "empty"
  * A frame wired for DMA cannot be copied: a device writes it behind the
  * tasks' backs, so a copy would not be a copy (wiredNeverShared).
  *
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
  * (`src` needs `read`); BadIndex; FrameSlotEmpty, SlotNotHard (source slot);
  * Wired (the source frame); BadCapSlot, NoCap, WrongType, NoRights (`dst`
  * needs `alloc`); BadIndex;
@@ -222,7 +222,7 @@ export function containerCopy(state: State, op: OpOf<"container.copy">): Step {
  * references instead of dropping them (seed 000), giving the quota back while
  * keeping a chance to recover the data without reading the disk.
  *
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
  * (`alloc`); BadIndex; FrameSlotEmpty, SlotNotHard; Wired.
  */
 export function containerDemote(state: State, op: OpOf<"container.demote">): Step {
@@ -251,7 +251,7 @@ export function containerDemote(state: State, op: OpOf<"container.demote">): Ste
  * wired for DMA meanwhile (by another slot that still holds it) is not taken
  * back: that would make a wired frame a logical copy (wiredNeverShared).
  *
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
  * (`alloc`); BadIndex; NotSoft; Stale; Wired; FrameQuotaExceeded.
  */
 export function containerPromote(state: State, op: OpOf<"container.promote">): Step {
@@ -284,7 +284,7 @@ export function containerPromote(state: State, op: OpOf<"container.promote">): S
  * a swapped slot is a kernel object its account pays for, so swapping cannot
  * hold more memory than quota allows either.
  *
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
  * (`alloc`); BadIndex; FrameSlotEmpty, SlotNotHard; Wired;
  * ObjectQuotaExceeded (the container's account); SwapFull (no swap page
  * free, when a new one is needed).
@@ -327,7 +327,7 @@ export function containerSwapOut(state: State, op: OpOf<"container.swapOut">): S
  * unchanged copy, as copy-on-write would.
  *
  * Result: the frame number.
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
  * (`alloc`); BadIndex; NotSwapped; FrameQuotaExceeded; OutOfMemory (a new
  * frame needed and none free).
  */

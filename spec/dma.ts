@@ -39,7 +39,7 @@ import { needHard, slotVia } from "./containers.js";
  * overcommit).
  *
  * Result: the handle's id (the lowest unused).
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
  * (`priv`); BadIndex; FrameSlotEmpty, SlotNotHard; Shared (the frame is a
  * logical copy); BadCapSlot, CapSlotOccupied (`dest`); OutOfIds;
  * FrameQuotaExceeded (the subject's account, one frame); ObjectQuotaExceeded
@@ -81,7 +81,7 @@ export function dmaWire(state: State, op: OpOf<"dma.wire">): Step {
  * it, even if the task that asked for the transfer is killed (seed 000); the
  * handle, not the client, decides when the frame is released.
  *
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights (`alloc`).
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights (`alloc`).
  */
 export function dmaUnwire(state: State, op: OpOf<"dma.unwire">): Step {
   const subject = subjectOf(state, op.task);
@@ -100,7 +100,7 @@ export function dmaUnwire(state: State, op: OpOf<"dma.unwire">): Step {
  * shows that a wired frame stays where it is and that soft references to it
  * go stale like after any write (seed 000).
  *
- * Errors, in order: NoSuchTask; BadValue; BadCapSlot, NoCap, WrongType,
+ * Errors, in order: NoSuchTask; Blocked; BadValue; BadCapSlot, NoCap, WrongType,
  * NoRights (`write`).
  */
 export function dmaWrite(state: State, op: OpOf<"dma.write">): Step {

@@ -12,6 +12,7 @@ import type { State } from "./state.js";
 import { capKey, leafSpan, leavesInUse, mapKey } from "./state.js";
 import { allCaps, allMappings, capAt, forestCheck, liveAccounts, mapAt, rootOf } from "./walk.js";
 import { SECURITY_INVARIANTS } from "./security.js";
+import { PAGER_INVARIANTS } from "./pagers.js";
 import { R } from "./vocabulary.js";
 
 export interface Invariant {
@@ -285,8 +286,8 @@ const STRUCTURAL: readonly Invariant[] = [
   },
 ];
 
-/** Every named state invariant: the structural and accounting ones above, then the security properties (security.ts). */
-export const INVARIANTS: readonly Invariant[] = [...STRUCTURAL, ...SECURITY_INVARIANTS];
+/** Every named state invariant: the structural and accounting ones above, the security properties (security.ts), then those of pagers and faults (pagers.ts). */
+export const INVARIANTS: readonly Invariant[] = [...STRUCTURAL, ...SECURITY_INVARIANTS, ...PAGER_INVARIANTS];
 
 export interface Violation {
   readonly invariant: string;

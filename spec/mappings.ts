@@ -56,7 +56,7 @@ export function mappingAt(state: State, subject: Task, vpage: unknown) {
  * cleanly on exhaustion (seed 001; seed 002: the task pays for its page
  * tables).
  *
- * Errors, in order: NoSuchTask; BadRights (malformed, empty, or other than
+ * Errors, in order: NoSuchTask; Blocked; BadRights (malformed, empty, or other than
  * read/write); BadCapSlot, NoCap, WrongType, NoRights (the cap must carry the
  * rights installed); BadIndex; FrameSlotEmpty; SlotNotHard; BadPage; PageMapped;
  * ObjectQuotaExceeded (one object, two with a new leaf page).
@@ -107,7 +107,7 @@ export function pageMap(state: State, op: OpOf<"page.map">): Step {
  * before the unmap (L4 flush reports the status of the whole subtree); the
  * bits of those that survive (the subject's own, in modes `derived` and
  * `readonly`, and the derived ones `readonly` keeps) are cleared.
- * Errors, in order: NoSuchTask; BadPage (misaligned, or not inside the
+ * Errors, in order: NoSuchTask; Blocked; BadPage (misaligned, or not inside the
  * address space); BadValue (mode).
  */
 export function pageUnmap(state: State, op: OpOf<"page.unmap">): Step {
@@ -181,7 +181,7 @@ export function mappingDescendants(state: State, roots: readonly MapRef[]): MapR
  * owner's dirty bit nor show its own accesses in the owner's bits.
  *
  * Result: referenced (1) | dirty (2), the OR over those mappings, as they were.
- * Errors, in order: NoSuchTask; BadPage; NotMapped.
+ * Errors, in order: NoSuchTask; Blocked; BadPage; NotMapped.
  */
 export function pageBits(state: State, op: OpOf<"page.bits">): Step {
   const subject = subjectOf(state, op.task);
@@ -199,9 +199,10 @@ export function pageBits(state: State, op: OpOf<"page.bits">): Step {
  * The checks shared by l4.map, l4.grant and l4.share: the subject's mapping
  * at `vpage`, the rights asked for (when given), the target task and a free
  * page there, and the target's account able to pay one more object.
- * Errors, in order: NoSuchTask; BadPage, NotMapped (`vpage`); BadRights
+ * Errors, in order: NoSuchTask; Blocked; BadPage, NotMapped (`vpage`); BadRights
  * (malformed, empty, or not a subset of the mapping's rights); BadCapSlot,
- * NoCap, WrongType, NoRights (`target`: a task cap with `write`); BadPage
+ * NoCap, WrongType, NoRights (`target`: a task cap with `write`); Blocked
+ * (the target waits for its pager, and receives nothing else meanwhile); BadPage
  * (`dest`); NotInWindow (another task's `dest` outside its receive window);
  * PageMapped (`dest` in the target); ObjectQuotaExceeded (the target's
  * account: one object for the node, unless for a grant it is the sender's
@@ -225,6 +226,7 @@ export function sendChecks(
   const target = capIn(state, subject, op.target, "task", R.write);
   if (isError(target)) return target;
   const receiver = state.tasks[target.object]!;
+  if (receiver.fault) return "Blocked";
   if (!inRange(op.dest, state.config.vpages)) return "BadPage";
   if (target.object !== op.task && !pageInWindow(receiver, op.dest)) return "NotInWindow";
   if (receiver.pages[op.dest]) return "PageMapped";

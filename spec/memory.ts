@@ -13,6 +13,7 @@ import type { Step } from "./checks.js";
 import { done, fail, isError, subjectOf } from "./checks.js";
 import { mappingAt, mappingDescendants, mappingsRootedAt } from "./mappings.js";
 import { nextFrame, takeFrame } from "./physmem.js";
+import { pageFault } from "./pagers.js";
 
 /**
  * mem.read — read the word at the subject's virtual page `vpage` through its
@@ -23,16 +24,24 @@ import { nextFrame, takeFrame } from "./physmem.js";
  * Why: the referenced/dirty bits are what a self-paging task needs to choose
  * its victims (seed 004; seed 002 on access bits for pagers).
  *
+ * A task with a pager does not get NotMapped or ProtectionFault: the access
+ * faults instead (pagers.ts, pageFault). The fault waits in the pager's
+ * queue, the task waits for the pager, and the result is `ok` with
+ * `fault: true`; the read completes when the pager resolves the fault.
+ *
  * Result: the word.
- * Errors (faults), in order: NoSuchTask; BadPage; NotMapped; ProtectionFault
- * (no read right).
+ * Errors (faults), in order: NoSuchTask; Blocked; BadPage; NotMapped;
+ * ProtectionFault (no read right); PagerBusy (a fault, and the pager's queue
+ * is full).
  */
 export function memRead(state: State, op: OpOf<"mem.read">): Step {
   const subject = subjectOf(state, op.task);
   if (isError(subject)) return fail(state, subject);
   const m = mappingAt(state, subject, op.vpage);
+  const fault = { vpage: op.vpage, write: false, value: 0 };
+  if (m === "NotMapped") return pageFault(state, op.task, fault, m);
   if (isError(m)) return fail(state, m);
-  if ((m.rights & R.read) === 0) return fail(state, "ProtectionFault");
+  if ((m.rights & R.read) === 0) return pageFault(state, op.task, fault, "ProtectionFault");
   const d = draft(state);
   d.tasks[op.task]!.pages[op.vpage]!.bits |= BIT_REFERENCED;
   return done(d, state.frames[m.frame]!.content);
@@ -59,8 +68,12 @@ export function memRead(state: State, op: OpOf<"mem.read">): Step {
  * it (copy-on-write, seeds 000 and 004), and a cache's soft reference must
  * notice that its frame changed (seed 000).
  *
- * Errors (faults), in order: NoSuchTask; BadValue; BadPage; NotMapped;
- * ProtectionFault (no write right); Wired (the frame is wired for DMA: "denying
+ * With a pager, NotMapped and ProtectionFault are faults, as for mem.read:
+ * the write waits, with its word, and completes when the pager resolves it.
+ *
+ * Errors (faults), in order: NoSuchTask; Blocked; BadValue; BadPage; NotMapped;
+ * ProtectionFault (no write right); PagerBusy (a fault, and the pager's
+ * queue is full); Wired (the frame is wired for DMA: "denying
  * access to the memory by the original owner", seed 000); OutOfMemory (a copy
  * to break and no frame to break it with).
  */
@@ -69,8 +82,10 @@ export function memWrite(state: State, op: OpOf<"mem.write">): Step {
   if (isError(subject)) return fail(state, subject);
   if (!isWord(op.value)) return fail(state, "BadValue");
   const m = mappingAt(state, subject, op.vpage);
+  const fault = { vpage: op.vpage, write: true, value: op.value };
+  if (m === "NotMapped") return pageFault(state, op.task, fault, m);
   if (isError(m)) return fail(state, m);
-  if ((m.rights & R.write) === 0) return fail(state, "ProtectionFault");
+  if ((m.rights & R.write) === 0) return pageFault(state, op.task, fault, "ProtectionFault");
   if (state.frames[m.frame]!.wired > 0) return fail(state, "Wired");
   let frame = m.frame;
   let d: Draft;

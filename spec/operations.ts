@@ -16,7 +16,8 @@
  * each opening with a paragraph on its kernel object and the seeds behind it:
  * accounts.ts (with ballooning), tasks.ts, containers.ts (with logical copy,
  * soft references and swap), capabilities.ts, mappings.ts (with the L4
- * operations), memory.ts, dma.ts and physmem.ts; the lookups they share are
+ * operations), memory.ts, pagers.ts (faults and sigma0), dma.ts and
+ * physmem.ts; the lookups they share are
  * in checks.ts and everything that removes objects is in removal.ts.
  */
 import type { State } from "./state.js";
@@ -25,12 +26,13 @@ import type { Step } from "./checks.js";
 import { fail } from "./checks.js";
 import { accountAnswer, accountCreate, accountDestroy, accountRequest, accountTransfer, accountYield, accountYieldRequest } from "./accounts.js";
 import { taskCreate, taskDestroy, taskWindow } from "./tasks.js";
+import { faultRefuse, faultResolve, sigma0Serve, taskPager } from "./pagers.js";
 import { containerAlloc, containerCopy, containerCreate, containerDemote, containerDestroy, containerFree, containerPromote, containerSwapIn, containerSwapOut } from "./containers.js";
 import { capCopy, capDelete, capDerive, capRevoke } from "./capabilities.js";
 import { l4Grant, l4Map, l4Share, pageBits, pageMap, pageUnmap } from "./mappings.js";
 import { memRead, memWrite } from "./memory.js";
 import { dmaUnwire, dmaWire, dmaWrite } from "./dma.js";
-import { physmemRelocate } from "./physmem.js";
+import { physmemReclaim, physmemRelocate } from "./physmem.js";
 
 /** The spec's transition function: one operation, any state. Total. */
 export const OPERATIONS: { readonly [K in OpKind]: (state: State, op: OpOf<K>) => Step } = {
@@ -40,6 +42,7 @@ export const OPERATIONS: { readonly [K in OpKind]: (state: State, op: OpOf<K>) =
   "task.create": taskCreate,
   "task.destroy": taskDestroy,
   "task.window": taskWindow,
+  "task.pager": taskPager,
   "container.create": containerCreate,
   "container.destroy": containerDestroy,
   "container.alloc": containerAlloc,
@@ -68,7 +71,11 @@ export const OPERATIONS: { readonly [K in OpKind]: (state: State, op: OpOf<K>) =
   "dma.wire": dmaWire,
   "dma.unwire": dmaUnwire,
   "dma.write": dmaWrite,
+  "fault.resolve": faultResolve,
+  "fault.refuse": faultRefuse,
+  "sigma0.serve": sigma0Serve,
   "physmem.relocate": physmemRelocate,
+  "physmem.reclaim": physmemReclaim,
 };
 
 /** Applies one operation. An unknown operation kind is an error, never a throw. */

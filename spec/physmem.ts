@@ -9,9 +9,9 @@
 import type { Draft, MapRef, State } from "./state.js";
 import { remove } from "./removal.js";
 import type { OpOf } from "./vocabulary.js";
-import { inRange } from "./vocabulary.js";
+import { BIT_DIRTY, inRange } from "./vocabulary.js";
 import type { Step } from "./checks.js";
-import { done, fail } from "./checks.js";
+import { done, fail, lowestFree, unusedObjects } from "./checks.js";
 
 /** Is some soft reference to frame `f` still valid? */
 export function softHeld(state: State, f: number): boolean {
@@ -75,4 +75,76 @@ export function physmemRelocate(state: State, op: OpOf<"physmem.relocate">): Ste
     });
   }
   return done(d, fresh);
+}
+
+/**
+ * physmem.reclaim — an environment action: physmem takes frame `frame` back
+ * without asking anyone. Every mapping of the frame goes (with everything
+ * derived from it), and every hard slot holding it is swapped out to one
+ * swap page, as container.swapOut would do it: the slot keeps its content
+ * there, its container's account gets the frame back and pays one object
+ * for the swapped slot instead. The frame is free afterwards, content
+ * intact (soft references to it stay valid until it is reused). Only a
+ * clean frame can be taken: if a mapping of it has its dirty bit set, the
+ * frame's content has not been saved, and its pager must save it first
+ * (page.bits reads and clears the bit).
+ *
+ * The pagers are told by the faults: a task whose page went faults on its
+ * next access, its pager answers, and the pager's own page, if physmem took
+ * it too, faults in through the pager above it. So reclaim and relocation
+ * are transparent to tasks with pagers.
+ *
+ * Why: "the kernel [...] has the right to forcefully revoke access to pages
+ * from user-level pagers" (seed 002, 002_977c03b37cc28449.txt), and "it just
+ * steals pages that aren't dirty. Since the kernel can see the page tables,
+ * it should know which pages are dirty" (same thread). Swapping through
+ * physmem keeps a logical copy shared (seed 000).
+ *
+ * Result: the swap page that holds the content.
+ * Errors, in order: BadFrame; FrameNotInUse (no hard reference); Wired;
+ * Dirty; ObjectQuotaExceeded (an account paying for a slot that holds the
+ * frame has no object left for the swapped slot); SwapFull (no swap page
+ * free, when a new one is needed).
+ */
+export function physmemReclaim(state: State, op: OpOf<"physmem.reclaim">): Step {
+  if (!inRange(op.frame, state.config.frames)) return fail(state, "BadFrame");
+  const f = op.frame;
+  const frame = state.frames[f]!;
+  if (frame.refs === 0) return fail(state, "FrameNotInUse");
+  if (frame.wired > 0) return fail(state, "Wired");
+  const mapped: MapRef[] = [];
+  let dirty = false;
+  state.tasks.forEach((t, task) =>
+    t?.pages.forEach((m, vpage) => {
+      if (m?.frame !== f) return;
+      mapped.push({ task, vpage });
+      if ((m.bits & BIT_DIRTY) !== 0) dirty = true;
+    }),
+  );
+  if (dirty) return fail(state, "Dirty");
+  const holders: { container: number; index: number }[] = [];
+  const owed = new Map<number, number>();
+  state.containers.forEach((c, container) =>
+    c?.slots.forEach((x, index) => {
+      if (x.kind !== "hard" || x.frame !== f) return;
+      holders.push({ container, index });
+      owed.set(c.account, (owed.get(c.account) ?? 0) + 1);
+    }),
+  );
+  for (const [account, n] of owed) if (unusedObjects(state.accounts[account]!) < n) return fail(state, "ObjectQuotaExceeded");
+  const shared = state.swap.findIndex((p) => p !== null && p.frame === f && p.epoch === frame.epoch);
+  const page = shared >= 0 ? shared : lowestFree(state.swap);
+  if (page === null) return fail(state, "SwapFull");
+
+  const d = remove(state, { mappings: mapped });
+  if (shared >= 0) d.swap[page]!.refs += holders.length;
+  else d.swap[page] = { content: frame.content, frame: f, epoch: frame.epoch, refs: holders.length };
+  for (const { container, index } of holders) {
+    d.containers[container]!.slots[index] = { kind: "swapped", page };
+    const account = d.accounts[state.containers[container]!.account]!;
+    account.framesCharged -= 1;
+    account.objectsCharged += 1;
+  }
+  d.frames[f]!.refs = 0;
+  return done(d, page);
 }

@@ -264,6 +264,24 @@ export function applyRemoval(state: State, r: Removal): Draft {
     uncharge(payerOfTask(t), 1);
     d.tasks[t] = null;
   }
+  // Pagers and faults (pagers.ts): a dying task's fault leaves its pager's
+  // queue; the faults waiting at a dying pager fail (their tasks resume
+  // without the access) and the tasks it paged have no pager any more;
+  // sigma0's ledger forgets the dying task.
+  if (r.tasks.size > 0) {
+    state.tasks.forEach((t, id) => {
+      if (!t || r.tasks.has(id)) return;
+      const orphan = t.pager !== null && r.tasks.has(t.pager);
+      if (orphan) {
+        d.tasks[id]!.pager = null;
+        d.tasks[id]!.fault = null;
+      }
+      if (t.queue.some((q) => r.tasks.has(q))) d.tasks[id]!.queue = t.queue.filter((q) => !r.tasks.has(q));
+    });
+    state.sigma0.forEach((owner, p) => {
+      if (owner !== null && r.tasks.has(owner)) d.sigma0[p] = null;
+    });
+  }
   for (const a of r.accounts) {
     const account = state.accounts[a]!;
     let heir = account.parent;

@@ -50,6 +50,27 @@ export interface StepProperty extends Property {
   readonly check: (before: State, op: Op, after: State) => string | null;
 }
 
+/**
+ * The access a pager's answer completed in this step, if any: fault.resolve
+ * and sigma0.serve answer the oldest fault at their pager, and when they
+ * resolve it (rather than refuse it) the faulting task's page is mapped
+ * after the step and the access went through that mapping. `via` is the
+ * pager's mapping the answer handed on.
+ */
+export function resumedAccess(before: State, op: Op, after: State): { task: number; vpage: number; write: boolean; via: { task: number; vpage: number } } | null {
+  const pager = op.op === "fault.resolve" ? op.task : op.op === "sigma0.serve" ? ROOT_TASK : null;
+  if (pager === null) return null;
+  const t = before.tasks[pager]?.queue[0];
+  const fault = t === undefined ? null : before.tasks[t]?.fault;
+  // (an answer maps only at a page that is not mapped: a refusal leaves a protection fault's page mapped as it was)
+  if (t === undefined || !fault || after.tasks[t]?.fault || before.tasks[t]!.pages[fault.vpage] || !after.tasks[t]?.pages[fault.vpage]) return null;
+  return { task: t, vpage: fault.vpage, write: fault.write, via: { task: pager, vpage: op.op === "fault.resolve" ? op.vpage : fault.vpage } };
+}
+
+/** Did the subject's access fault in this step (it waits for its pager after it, and did not before)? */
+export const accessFaulted = (before: State, op: Op, after: State): boolean =>
+  (op.op === "mem.read" || op.op === "mem.write") && !before.tasks[op.task]?.fault && !!after.tasks[op.task]?.fault;
+
 const isBoot = (r: CapRef) => r.task === ROOT_TASK && (r.slot === BOOT_ACCOUNT_SLOT || r.slot === BOOT_TASK_SLOT);
 
 /** Is account `a` the account `ancestor` or one of its descendants? */
@@ -242,6 +263,10 @@ export const RIGHTS_NEEDED: { readonly [K in OpKind]?: readonly Need[] } = {
   "dma.wire": [["container", "container", R.priv]],
   "dma.unwire": [["handle", "dma", R.alloc]],
   "dma.write": [["handle", "dma", R.write]],
+  "task.pager": [
+    ["target", "task", R.write],
+    ["pager", "task", R.write],
+  ],
 };
 
 /** The rights a memory access needs on the mapping it goes through. */
@@ -313,20 +338,22 @@ export const SECURITY_TRANSITIONS: readonly StepProperty[] = [
   {
     name: "consentToReceive",
     description:
-      "A task's capability space and page table gain entries only through its own operations or inside the receive window it had opened before the step: nobody fills another task's space, nor charges its account, without its consent.",
+      "A task's capability space and page table gain entries only through its own operations, inside the receive window it had opened before the step, or at the page of its own fault, answered by its pager (the fault asked for it): nobody fills another task's space, nor charges its account, without its consent.",
     check(before, op, after) {
+      const resumed = resumedAccess(before, op, after);
       for (let t = 0; t < after.tasks.length; t++) {
         const was = before.tasks[t];
         const now = after.tasks[t];
         if (!was || !now || ("task" in op && op.task === t)) continue;
         const w = was.window;
+        const asked = resumed && resumed.task === t ? resumed.vpage : -1;
         for (let slot = 0; slot < now.caps.length; slot++) {
           if (now.caps[slot] && !sameCap(was.caps[slot] ?? null, now.caps[slot]!) && !(slot >= w.slot && slot < w.slot + w.slots)) {
             return `${op.op} by another task put a capability into slot ${slot} of task ${t}, outside its receive window`;
           }
         }
         for (let v = 0; v < now.pages.length; v++) {
-          if (now.pages[v] && !was.pages[v] && !(v >= w.page && v < w.page + w.pages)) return `${op.op} by another task mapped page ${v} of task ${t}, outside its receive window`;
+          if (now.pages[v] && !was.pages[v] && v !== asked && !(v >= w.page && v < w.page + w.pages)) return `${op.op} by another task mapped page ${v} of task ${t}, outside its receive window`;
         }
       }
       return null;
@@ -335,7 +362,7 @@ export const SECURITY_TRANSITIONS: readonly StepProperty[] = [
   {
     name: "accessBitsPrivate",
     description:
-      "A mapping's access bits are set only by an access through that very mapping, and cleared only by page.bits or page.unmap of that mapping or of one it derives from: another task mapping the same frame can neither clear the owner's bits (a write stays reported dirty until the writer, or whoever it got the page from, reads and clears it) nor show up in them.",
+      "A mapping's access bits are set only by an access through that very mapping (a faulting access when its pager's answer completes it), and cleared only by page.bits or page.unmap of that mapping or of one it derives from: another task mapping the same frame can neither clear the owner's bits (a write stays reported dirty until the writer, or whoever it got the page from, reads and clears it) nor show up in them.",
     check(before, op, after) {
       /** Is the mapping at r the one at `top`, or derived from it, in `before`? */
       const under = (r: { task: number; vpage: number }, top: { task: number; vpage: number }) => {
@@ -354,10 +381,12 @@ export const SECURITY_TRANSITIONS: readonly StepProperty[] = [
         for (let v = op.vpage; v < op.vpage + 2 ** op.order; v++) if (under(r, { task: op.task, vpage: v })) return true;
         return false;
       };
+      const resumed = resumedAccess(before, op, after);
       for (const [r, m] of allMappings(after)) {
         const was = mapAt(before, r);
         if (!was) {
-          if (m.bits !== 0 && op.op !== "l4.grant") return `${op.op} made mapping ${mapKey(r)} with access bits already set`;
+          const accessed = resumed !== null && resumed.task === r.task && resumed.vpage === r.vpage;
+          if (m.bits !== 0 && op.op !== "l4.grant" && !accessed) return `${op.op} made mapping ${mapKey(r)} with access bits already set`;
           continue;
         }
         const set = m.bits & ~was.bits;
@@ -422,19 +451,29 @@ export const SECURITY_TRANSITIONS: readonly StepProperty[] = [
   {
     name: "rightsHeld",
     description:
-      "A successful operation held what it needed: each capability it names in the subject's space existed before it, names the right kind of object and carries the rights the rights table asks for (page.map: the rights it maps with), and a memory access went through a mapping with the right it needs. Ties every success to the authority that allowed it, so an operation that skips a rights check is noticed even when spec and impl skip it alike.",
-    check(before, op) {
-      if (op.op === "physmem.relocate" || !("task" in op)) return null;
+      "A successful operation held what it needed: each capability it names in the subject's space existed before it, names the right kind of object and carries the rights the rights table asks for (page.map: the rights it maps with), and a memory access went through a mapping with the right it needs (or faulted, and waits for its pager); a pager's answer hands on no right its own mapping lacks, and the access it completes has the right it needs. Ties every success to the authority that allowed it, so an operation that skips a rights check is noticed even when spec and impl skip it alike.",
+    check(before, op, after) {
+      const resumed = resumedAccess(before, op, after);
+      if (resumed) {
+        const via = mapAt(before, resumed.via);
+        const need = resumed.write ? R.write : R.read;
+        const now = mapAt(after, resumed)!;
+        if (!via || (now.rights & ~via.rights) !== 0) return `${op.op} gave task ${resumed.task} rights at page ${resumed.vpage} its pager's mapping does not have`;
+        if ((now.rights & need) !== need) return `${op.op} completed an access of task ${resumed.task} through a mapping without the right it needs`;
+      }
+      if (!("task" in op)) return null;
       const subject = before.tasks[op.task];
       if (!subject) return null;
       const access = ACCESS_NEEDS[op.op];
       if (access !== undefined) {
+        if (accessFaulted(before, op, after)) return null; // it waits for its pager: no mapping was used
         const m = subject.pages[(op as { vpage: number }).vpage];
         if (!m || (m.rights & access) !== access) return `${op.op} by task ${op.task} went through a mapping without the right it needs`;
         return null;
       }
       for (const [field, kind, need] of RIGHTS_NEEDED[op.op] ?? []) {
-        const slot = (op as unknown as Record<string, number>)[field]!;
+        const slot = (op as unknown as Record<string, number | null>)[field]!;
+        if (slot === null) continue; // an operand that may name nothing (task.pager's pager)
         const cap = subject.caps[slot];
         const rights = need === "asked" ? rightsMask((op as { rights?: unknown }).rights) : need;
         if (!cap) return `${op.op} by task ${op.task} succeeded with no capability in slot ${slot} (${field})`;

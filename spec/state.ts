@@ -66,6 +66,9 @@ export interface SwapPage {
   readonly refs: number;
 }
 
+/** Faults that can wait at one pager at a time: `faultQueue`, or 4. */
+export const faultQueueOf = (config: Config): number => config.faultQueue ?? 4;
+
 /** Swap pages of a configuration: `swap`, or one per container slot. */
 export const swapCapacity = (config: Config): number => config.swap ?? config.containers * config.containerSlots;
 
@@ -134,11 +137,28 @@ export interface Window {
 /** The window of a new task: nothing accepted from others. */
 export const CLOSED: Window = Object.freeze({ slot: 0, slots: 0, page: 0, pages: 0 });
 
+/**
+ * An access that faulted: the page, whether it was a write (and the word it
+ * writes), waiting for the task's pager. While it waits the task is blocked.
+ */
+export interface Fault {
+  readonly vpage: number;
+  readonly write: boolean;
+  /** the word a faulting write writes when it completes; 0 for a read */
+  readonly value: number;
+}
+
 export interface Task {
   /** the account that pays for the task, its capabilities and its mappings */
   readonly account: number;
   /** where it accepts capabilities and mappings from other tasks */
   readonly window: Window;
+  /** the task its faults go to (pagers.ts), or null: then an access to a missing page is an error */
+  readonly pager: number | null;
+  /** the access that faulted and waits for the pager, or null; a task with a fault is blocked */
+  readonly fault: Fault | null;
+  /** as a pager: the tasks whose faults wait for it, oldest first (at most config.faultQueue) */
+  readonly queue: readonly number[];
   /** capability space: slot -> capability */
   readonly caps: readonly (Cap | null)[];
   /** page table: virtual page -> mapping (the mapping database node itself) */
@@ -159,6 +179,11 @@ export interface State {
   readonly containers: readonly (Container | null)[];
   readonly handles: readonly (DmaHandle | null)[];
   readonly swap: readonly (SwapPage | null)[];
+  /**
+   * sigma0's ledger (pagers.ts, sigma0.serve): for each page of the root
+   * task's address space, the task it was first handed to, or null.
+   */
+  readonly sigma0: readonly (number | null)[];
 }
 
 /** The root account and the root task of the boot state. */
@@ -198,11 +223,17 @@ export function boot(config: Config): State {
   caps[BOOT_ACCOUNT_SLOT] = { kind: "account", object: ROOT_ACCOUNT, rights: ALL_RIGHTS, parent: null };
   caps[BOOT_TASK_SLOT] = { kind: "task", object: ROOT_TASK, rights: ALL_RIGHTS, parent: null };
   const tasks: (Task | null)[] = new Array(config.tasks).fill(null);
-  tasks[ROOT_TASK] = { account: ROOT_ACCOUNT, window: CLOSED, caps, pages: new Array(config.vpages).fill(null) };
+  tasks[ROOT_TASK] = newTask(ROOT_ACCOUNT, caps, config.vpages);
   const containers: (Container | null)[] = new Array(config.containers).fill(null);
   const handles: (DmaHandle | null)[] = new Array(config.handles).fill(null);
   const swap: (SwapPage | null)[] = new Array(swapCapacity(config)).fill(null);
-  return { config, frames, accounts, tasks, containers, handles, swap };
+  const sigma0: (number | null)[] = new Array(config.vpages).fill(null);
+  return { config, frames, accounts, tasks, containers, handles, swap, sigma0 };
+}
+
+/** A new task paid by `account`: closed window, no pager, no fault, empty page table. */
+export function newTask(account: number, caps: (Cap | null)[], vpages: number): Task {
+  return { account, window: CLOSED, pager: null, fault: null, queue: [], caps, pages: new Array(vpages).fill(null) };
 }
 
 /** A mutable working copy of a state: operations edit a fresh copy, never their input. */
@@ -245,6 +276,7 @@ class LazyDraft {
   private c?: Table<unknown>;
   private h?: Table<unknown>;
   private s?: Table<unknown>;
+  private o?: (number | null)[];
   readonly config: Config;
 
   constructor(private readonly input: State) {
@@ -269,6 +301,9 @@ class LazyDraft {
   get swap() {
     return (this.s ??= new Table<unknown>(this.input.swap, copyRecord as never)).view;
   }
+  get sigma0() {
+    return (this.o ??= this.input.sigma0.slice());
+  }
 
   finish(): State {
     const i = this.input;
@@ -280,6 +315,7 @@ class LazyDraft {
       containers: (this.c?.done() ?? i.containers) as State["containers"],
       handles: (this.h?.done() ?? i.handles) as State["handles"],
       swap: (this.s?.done() ?? i.swap) as State["swap"],
+      sigma0: this.o ?? i.sigma0,
     };
   }
 }
@@ -377,7 +413,7 @@ const copyRecord = <T extends object>(x: T): T => ({ ...x });
 function copyTask(t: Task): Task {
   const caps = t.caps.length <= EAGER ? null : new Table<Cap | null>(t.caps, copyCap as (c: Cap | null) => Cap | null);
   const pages = t.pages.length <= EAGER ? null : new Table<Mapping | null>(t.pages, copyMapping as (m: Mapping | null) => Mapping | null);
-  const c = { account: t.account, window: { ...t.window }, caps: caps ? caps.view : t.caps.map(copyCap), pages: pages ? pages.view : t.pages.map(copyMapping) };
+  const c = { account: t.account, window: { ...t.window }, pager: t.pager, fault: t.fault && { ...t.fault }, queue: t.queue.slice(), caps: caps ? caps.view : t.caps.map(copyCap), pages: pages ? pages.view : t.pages.map(copyMapping) };
   if (caps || pages) TABLE_FIELDS.set(c, [caps as Table<unknown> | null, pages as Table<unknown> | null]);
   return c as Task;
 }

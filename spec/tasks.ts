@@ -28,7 +28,7 @@ import { createObject } from "./accounts.js";
  * allocating without a limit (seed 001).
  *
  * Result: the new task's id.
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
  * (`alloc`); BadCapSlot, CapSlotOccupied (`dest`); OutOfIds;
  * ObjectQuotaExceeded (one object for the task, one for the cap).
  */
@@ -51,7 +51,7 @@ export function taskCreate(state: State, op: OpOf<"task.create">): Step {
  * effect on others (one rule for a vanishing capability); taking back what
  * it handed on is revoke's job, done by whoever holds an ancestor.
  *
- * Errors, in order: NoSuchTask; BadCapSlot, NoCap, WrongType, NoRights
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
  * (`alloc`); IsRoot (the root task).
  */
 export function taskDestroy(state: State, op: OpOf<"task.destroy">): Step {
@@ -77,7 +77,7 @@ export function taskDestroy(state: State, op: OpOf<"task.destroy">): Step {
  * capability to a task could fill its capability space and page table and
  * exhaust its account.
  *
- * Errors, in order: NoSuchTask; BadValue (a range that is not within the
+ * Errors, in order: NoSuchTask; Blocked; BadValue (a range that is not within the
  * capability space or the address space).
  */
 export function taskWindow(state: State, op: OpOf<"task.window">): Step {

@@ -9,7 +9,8 @@ import type { State } from "./state.js";
 import type { Op } from "./vocabulary.js";
 import type { Violation } from "./invariants.js";
 import { rootOf } from "./walk.js";
-import { SECURITY_TRANSITIONS } from "./security.js";
+import { resumedAccess, SECURITY_TRANSITIONS } from "./security.js";
+import { PAGER_TRANSITIONS } from "./pagers.js";
 
 
 export interface TransitionInvariant {
@@ -36,7 +37,7 @@ function rootSlot(s: State, task: number, vpage: number): string | null {
 }
 
 /** Operations that allocate a frame, and so may reclaim one held only by soft references. */
-const ALLOCATING: ReadonlySet<string> = new Set(["container.alloc", "container.swapIn", "physmem.relocate", "mem.write"]);
+const ALLOCATING: ReadonlySet<string> = new Set(["container.alloc", "container.swapIn", "physmem.relocate", "mem.write", "fault.resolve", "sigma0.serve"]);
 
 /** The container slot `task`'s capability in `slot` names at `index`, as "container:index", if any. */
 function slotNamed(s: State, task: number, slot: number, index: number): string | null {
@@ -54,9 +55,10 @@ const CONTENT: readonly TransitionInvariant[] = [
   {
     name: "nothingLost",
     description:
-      "Every container slot that survives a step keeps its content, however the step changed the slot (relocation, copy-on-write, swap, demotion, promotion), except: the slot a write's mapping is rooted at (copy-on-write keeps the other copies), the slot a free names, the slots holding the frame a device writes, and a soft reference, which may go stale when a frame is allocated. A slot may lose its content only with its container; no operation is exempt as a whole, so collateral damage to other slots is seen.",
+      "Every container slot that survives a step keeps its content, however the step changed the slot (relocation, reclaim, copy-on-write, swap, demotion, promotion), except: the slot a write's mapping is rooted at (a faulting write's too, when its pager's answer completes it) (copy-on-write keeps the other copies), the slot a free names, the slots holding the frame a device writes, and a soft reference, which may go stale when a frame is allocated. A slot may lose its content only with its container; no operation is exempt as a whole, so collateral damage to other slots is seen.",
     check(before, op, after) {
-      const written = op.op === "mem.write" ? rootSlot(before, op.task, op.vpage) : null;
+      const resumed = resumedAccess(before, op, after);
+      const written = op.op === "mem.write" ? rootSlot(before, op.task, op.vpage) : resumed?.write ? rootSlot(before, resumed.via.task, resumed.via.vpage) : null;
       const freed = op.op === "container.free" ? slotNamed(before, op.task, op.container, op.index) : null;
       const device = op.op === "dma.write" ? handleFrame(before, op.task, op.handle) : null;
       for (let c = 0; c < before.containers.length; c++) {
@@ -107,8 +109,8 @@ const CONTENT: readonly TransitionInvariant[] = [
   },
 ];
 
-/** Every two-state property: the content ones above, then the security ones (security.ts). */
-export const TRANSITION_INVARIANTS: readonly TransitionInvariant[] = [...CONTENT, ...SECURITY_TRANSITIONS];
+/** Every two-state property: the content ones above, the security ones (security.ts), then those of pagers and faults (pagers.ts). */
+export const TRANSITION_INVARIANTS: readonly TransitionInvariant[] = [...CONTENT, ...SECURITY_TRANSITIONS, ...PAGER_TRANSITIONS];
 
 /** Every broken two-state property of the step before --op--> after. */
 export function checkTransition(before: State, op: Op, after: State): Violation[] {

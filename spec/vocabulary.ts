@@ -43,6 +43,8 @@ export const Config = z
     handles: z.int().min(0).max(1 << 20).default(4),
     /** swap pages, the backing store physmem swaps out to (may be omitted: one per container slot) */
     swap: z.int().min(0).max(1 << 24).optional(),
+    /** faults that can wait at one pager at a time (may be omitted: 4) */
+    faultQueue: z.int().min(1).max(1 << 20).optional(),
   })
   .strict();
 export type Config = z.infer<typeof Config>;
@@ -57,7 +59,8 @@ export type Config = z.infer<typeof Config>;
  * | right | account                         | task                     | container                     |
  * |-------|---------------------------------|--------------------------|-------------------------------|
  * | read  | -                               | -                        | map readable, read            |
- * | write | -                               | install caps (cap.copy)  | map writable, write           |
+ * | write | -                               | install caps (cap.copy), | map writable, write           |
+ * |       |                                 | set or be its pager      |                               |
  * | alloc | create objects on it, transfer  | destroy the task         | allocate/free slots, destroy  |
  * |       | out of it, destroy it           |                          |                               |
  * | priv  | -                               | -                        | wire a slot for DMA           |
@@ -145,6 +148,8 @@ export const Op = z.discriminatedUnion("op", [
   z.object({ op: z.literal("task.create"), ...subject, account: slot, dest: slot }).strict(),
   z.object({ op: z.literal("task.destroy"), ...subject, target: slot }).strict(),
   z.object({ op: z.literal("task.window"), ...subject, slot, slots: amount, page: slot, pages: amount }).strict(),
+  // pager: a slot holding a task capability, or null for no pager
+  z.object({ op: z.literal("task.pager"), ...subject, target: slot, pager: slot.nullable() }).strict(),
   z.object({ op: z.literal("container.create"), ...subject, account: slot, dest: slot }).strict(),
   z.object({ op: z.literal("container.destroy"), ...subject, container: slot }).strict(),
   z.object({ op: z.literal("container.alloc"), ...subject, container: slot, index: slot }).strict(),
@@ -169,8 +174,12 @@ export const Op = z.discriminatedUnion("op", [
   z.object({ op: z.literal("dma.wire"), ...subject, container: slot, index: slot, dest: slot }).strict(),
   z.object({ op: z.literal("dma.unwire"), ...subject, handle: slot }).strict(),
   z.object({ op: z.literal("dma.write"), ...subject, handle: slot, value: Word }).strict(),
+  z.object({ op: z.literal("fault.resolve"), ...subject, vpage: slot, rights: Rights }).strict(),
+  z.object({ op: z.literal("fault.refuse"), ...subject }).strict(),
+  z.object({ op: z.literal("sigma0.serve") }).strict(),
   // any integer: a frame out of range, negative included, is the operation's BadFrame, not a malformed file
   z.object({ op: z.literal("physmem.relocate"), frame: z.int() }).strict(),
+  z.object({ op: z.literal("physmem.reclaim"), frame: z.int() }).strict(),
 ]);
 export type Op = z.infer<typeof Op>;
 export type OpKind = Op["op"];
@@ -215,7 +224,7 @@ export const ERROR_CODES = [
   "OutOfMemory",
   /** a transfer between accounts that are not parent and child */
   "NotRelated",
-  /** the root account cannot be destroyed */
+  /** the root account, the root task or a boot capability: it has no parent, cannot be destroyed, and the root task (sigma0) has no pager and serves faults only by its protocol */
   "IsRoot",
   /** a container slot index is outside the container */
   "BadIndex",
@@ -253,6 +262,16 @@ export const ERROR_CODES = [
   "NotInWindow",
   /** every swap page is in use */
   "SwapFull",
+  /** the subject task, or the task an operation would deliver to, waits for its pager to answer a fault */
+  "Blocked",
+  /** the pager's fault queue is full (faultQueue in the configuration) */
+  "PagerBusy",
+  /** no fault waits at this pager */
+  "NoFault",
+  /** the pager named is the task itself or has it above it in its chain of pagers */
+  "PagerLoop",
+  /** a mapping of the frame has its dirty bit set: its content must be saved (page.bits) before physmem may take it */
+  "Dirty",
   /** the subject is not paid by the account whose quota this would move (or, for answers and yield requests, by its parent) */
   "NotYours",
 ] as const;
@@ -262,16 +281,21 @@ export type ErrorCode = z.infer<typeof ErrorCode>;
 /**
  * The result of an operation: `ok` with a value (a new object's id, a frame
  * number, a word read; `null` when there is nothing to say) or `err` with a
- * code. An error result promises that nothing changed.
+ * code. An error result promises that nothing changed. A memory access that
+ * faults to the task's pager is `ok` with `fault: true` and value null: the
+ * fault now waits in the pager's queue and the access is not done yet (it
+ * completes when the pager resolves the fault).
  */
 export const Result = z.discriminatedUnion("ok", [
-  z.object({ ok: z.literal(true), value: z.int().nullable() }).strict(),
+  z.object({ ok: z.literal(true), value: z.int().nullable(), fault: z.literal(true).optional() }).strict(),
   z.object({ ok: z.literal(false), error: ErrorCode }).strict(),
 ]);
 export type Result = z.infer<typeof Result>;
 
 export const ok = (value: number | null = null): Result => ({ ok: true, value });
 export const err = (error: ErrorCode): Result => ({ ok: false, error });
+/** The result of an access that faulted to the task's pager. */
+export const faulted = (): Result => ({ ok: true, value: null, fault: true });
 
 /** Kinds of object a capability can name. */
 export const OBJECT_KINDS = ["account", "task", "container", "dma"] as const;

@@ -15,6 +15,26 @@ export class TaskTable {
   readonly winSlots: Int32Array;
   readonly winPage: Int32Array;
   readonly winPages: Int32Array;
+  /** the pager's task id, or -1 (pagers.ts) */
+  readonly pager: Int32Array;
+  /** the page of the fault the task waits on, or -1: a task with a fault is blocked */
+  readonly faultPage: Int32Array;
+  /** 1 when that fault is a write's */
+  readonly faultWrite: Uint8Array;
+  /** the word the faulting write writes */
+  readonly faultValue: Int32Array;
+  /** per pager: its fault queue, a FIFO linked through qNext (oldest at qHead), and its length */
+  readonly qHead: Int32Array;
+  readonly qTail: Int32Array;
+  readonly qLen: Int32Array;
+  /** per faulting task: the next task in its pager's queue, or -1 */
+  readonly qNext: Int32Array;
+  /** per pager: the tasks it pages, a list linked through pagedNext / pagedPrev (so that a dying pager finds them without a scan) */
+  readonly pagedHead: Int32Array;
+  readonly pagedNext: Int32Array;
+  readonly pagedPrev: Int32Array;
+  /** how many of sigma0's pages the task got first (its entries in the ledger, Machine.sigma0) */
+  readonly ledger: Int32Array;
 
   constructor(tasks: number) {
     this.account = new Int32Array(tasks).fill(-1);
@@ -23,6 +43,86 @@ export class TaskTable {
     this.winSlots = new Int32Array(tasks);
     this.winPage = new Int32Array(tasks);
     this.winPages = new Int32Array(tasks);
+    this.pager = new Int32Array(tasks).fill(-1);
+    this.faultPage = new Int32Array(tasks).fill(-1);
+    this.faultWrite = new Uint8Array(tasks);
+    this.faultValue = new Int32Array(tasks);
+    this.qHead = new Int32Array(tasks).fill(-1);
+    this.qTail = new Int32Array(tasks).fill(-1);
+    this.qLen = new Int32Array(tasks);
+    this.qNext = new Int32Array(tasks).fill(-1);
+    this.pagedHead = new Int32Array(tasks).fill(-1);
+    this.pagedNext = new Int32Array(tasks).fill(-1);
+    this.pagedPrev = new Int32Array(tasks).fill(-1);
+    this.ledger = new Int32Array(tasks);
+  }
+
+  /** Task t's pager becomes p (-1: none), moving t between the pagers' lists of paged tasks. */
+  setPager(t: number, p: number): void {
+    const old = this.pager[t]!;
+    if (old !== -1) {
+      const prev = this.pagedPrev[t]!;
+      const next = this.pagedNext[t]!;
+      if (prev === -1) this.pagedHead[old] = next;
+      else this.pagedNext[prev] = next;
+      if (next !== -1) this.pagedPrev[next] = prev;
+      this.pagedNext[t] = -1;
+      this.pagedPrev[t] = -1;
+    }
+    this.pager[t] = p;
+    if (p !== -1) {
+      const head = this.pagedHead[p]!;
+      this.pagedNext[t] = head;
+      if (head !== -1) this.pagedPrev[head] = t;
+      this.pagedHead[p] = t;
+    }
+  }
+
+  /** Task t faults at page v (a write of `value` if `write`) and joins the end of pager p's queue. */
+  enqueue(p: number, t: number, v: number, write: boolean, value: number): void {
+    this.faultPage[t] = v;
+    this.faultWrite[t] = write ? 1 : 0;
+    this.faultValue[t] = value;
+    const tail = this.qTail[p]!;
+    if (tail === -1) this.qHead[p] = t;
+    else this.qNext[tail] = t;
+    this.qTail[p] = t;
+    this.qLen[p]! += 1;
+  }
+
+  /** The oldest fault leaves pager p's queue; its task's fault is cleared (it resumes). Returns the task. */
+  dequeue(p: number): number {
+    const t = this.qHead[p]!;
+    this.qHead[p] = this.qNext[t]!;
+    if (this.qHead[p] === -1) this.qTail[p] = -1;
+    this.qLen[p]! -= 1;
+    this.qNext[t] = -1;
+    this.clearFault(t);
+    return t;
+  }
+
+  /** Task t's fault leaves pager p's queue, wherever it is in it, and is cleared. */
+  unlinkFault(p: number, t: number): void {
+    let prev = -1;
+    let x = this.qHead[p]!;
+    while (x !== t) {
+      prev = x;
+      x = this.qNext[x]!;
+    }
+    const next = this.qNext[t]!;
+    if (prev === -1) this.qHead[p] = next;
+    else this.qNext[prev] = next;
+    if (this.qTail[p] === t) this.qTail[p] = prev;
+    this.qLen[p]! -= 1;
+    this.qNext[t] = -1;
+    this.clearFault(t);
+  }
+
+  /** Task t waits for nothing any more. */
+  clearFault(t: number): void {
+    this.faultPage[t] = -1;
+    this.faultWrite[t] = 0;
+    this.faultValue[t] = 0;
   }
 
   /** Sets task t's receive window. */
@@ -107,6 +207,16 @@ export class SwapTable {
     this.free = new LowestFreeSet(pages, true);
     // Stryker disable next-line UnaryOperator: ofFrame is a hint, used only after the page's frame and epoch are checked against it
     this.ofFrame = new Int32Array(frames).fill(-1);
+  }
+
+  /** Takes free page p for frame f's content at its epoch, with no slot holding it yet; it becomes the frame's hint. */
+  open(p: number, content: number, f: number, epoch: number): void {
+    this.free.delete(p);
+    this.content[p] = content;
+    this.frame[p] = f;
+    this.epoch[p] = epoch;
+    this.refs[p] = 0;
+    this.ofFrame[f] = p;
   }
 
   /** One swapped slot lets go of page p; the page is freed with its last slot. */

@@ -22,7 +22,7 @@ import type { State } from "../../spec/state.js";
 import type { Config, Op, OpKind, Result, Trace } from "../../spec/vocabulary.js";
 import { Config as ConfigSchema, OP_KINDS } from "../../spec/vocabulary.js";
 import type { Machine } from "../../impl/machine.js";
-import { boundaryConfigArb, BULK_CONFIGS, bulkConfigArb, configArb, intentArb, type Intent, SMALL_CONFIG } from "../harness/generate.js";
+import { boundaryConfigArb, BULK_CONFIGS, bulkConfigArb, configArb, intentArb, type Intent, pagerConfigArb, SMALL_CONFIG } from "../harness/generate.js";
 import { Divergence, formatStats, Lockstep, type LockstepOptions, newStats, opsOf, Pacer, runTrace, type Stats } from "../harness/lockstep.js";
 import { equal } from "../harness/compare.js";
 import { graphToDot, graphToMermaid, graphToSvg, mermaidTooBig, toGraph } from "./draw.js";
@@ -37,7 +37,7 @@ import { checkFootprint, describeIssues, fileError, formatTrace, parseJson, read
 class UsageError extends Error {}
 
 const USAGE = `usage:
-  capmem fuzz   [--seed S] [--time SECONDS] [--traces N] [--steps N] [--config small|tiny|random|boundary|bulk|FILE]
+  capmem fuzz   [--seed S] [--time SECONDS] [--traces N] [--steps N] [--config small|tiny|random|pager|boundary|bulk|FILE]
                 [--shard I/N] [--workers N] [--out DIR] [--impl MODULE | --impl-cmd CMD] [--quiet] [--json]
   capmem replay FILE [--impl MODULE | --impl-cmd CMD] [--full] [--json]
   capmem check  FILE [--full] [--update] [--json]
@@ -179,9 +179,10 @@ function configChoice(choice: string): fc.Arbitrary<Config> | "alternate" {
   if (choice === "tiny") return fc.constant(TINY_CONFIG);
   if (choice === "random") return configArb;
   if (choice === "boundary") return boundaryConfigArb;
+  if (choice === "pager") return pagerConfigArb;
   if (choice === "bulk") return bulkConfigArb;
   if (choice === "alternate") return "alternate";
-  return fc.constant(readConfig(choice, "small, tiny, random, boundary, bulk"));
+  return fc.constant(readConfig(choice, "small, tiny, random, pager, boundary, bulk"));
 }
 
 // ---------------------------------------------------------------------------
@@ -242,7 +243,9 @@ async function fuzz(argv: string[]): Promise<number> {
   const outDir = values.out ?? "counterexamples";
   const { Impl, driver, flags } = await implUnderTest(values);
   const configs = configChoice(values.config ?? "alternate");
-  // Alternate: the fixed small configuration, a random small one, and every
+  // Alternate: the fixed small configuration, a random small one (every
+  // other one a pager configuration, where a third of the steps go to pagers
+  // and faults), and every
   // sixteenth trace one at the impl's structural boundaries, with traces five
   // times longer so that they get past those boundaries (a step there costs
   // several times a small one: these take about half of the time). They
@@ -262,7 +265,9 @@ async function fuzz(argv: string[]): Promise<number> {
           ? boundaryConfigArb
           : k % 2 === 0
             ? fc.constant(SMALL_CONFIG)
-            : configArb
+            : k % 4 === 3
+              ? pagerConfigArb
+              : configArb
       : configs;
   const length = (k: number) => (bulk(k) ? 30 * steps : boundary(k) ? 5 * steps : steps);
   const traceArb = (k: number) => fc.tuple(arbFor(k), fc.array(intentArb, { minLength: 1, maxLength: length(k), size: "max" }));

@@ -59,7 +59,9 @@ export function toGraph(s: State, selection: Selection = {}): Graph {
 
   s.tasks.forEach((t, id) => {
     if (!t) return;
-    groups.set(`T${id}`, `task ${id}`);
+    const waits = t.fault ? [`waits: ${t.fault.write ? "write" : "read"} fault at page ${t.fault.vpage}`] : [];
+    const queue = t.queue.length ? [`faults waiting: task ${t.queue.join(", ")}`] : [];
+    groups.set(`T${id}`, [`task ${id}`, ...waits, ...queue].join(" · "));
     t.caps.forEach((c, slot) => {
       if (c) nodes.push({ id: `K${id}_${slot}`, lines: [`slot ${slot}: ${c.kind} ${c.object} (${rights(c.rights)})`], shape: "box", group: `T${id}`, tags: [`task:${id}`, `${c.kind}:${c.object}`] });
     });
@@ -70,6 +72,7 @@ export function toGraph(s: State, selection: Selection = {}): Graph {
       nodes.push({ id: `M${id}_${v}`, lines: [`page ${v} → frame ${m.frame} (${rights(m.rights)}${bits(m.bits)})`], shape: "stadium", group: `T${id}`, tags });
     });
     edge(`A${t.account}`, `T${id}`, "pays", "dotted");
+    if (t.pager !== null) edge(`T${t.pager}`, `T${id}`, "pager of", "dotted");
   });
 
   s.containers.forEach((c, id) => {

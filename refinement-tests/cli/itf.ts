@@ -41,13 +41,13 @@ export function toItfValue(x: unknown): unknown {
 }
 
 /** Fields of the state that may be null (options in ITF when present too). */
-const NULLABLE_FIELDS = new Set(["parent"]);
+const NULLABLE_FIELDS = new Set(["parent", "pager", "fault"]);
 
 const some = (x: unknown) => ({ tag: "Some", value: x });
 const NONE = { tag: "None", value: { "#tup": [] } };
 
 /** A result as ITF: ok's value, which may be null, is an option. */
-const resultToItf = (r: Result) => (r.ok ? { ok: true, value: r.value === null ? NONE : some(toItfValue(r.value)) } : toItfValue(r));
+const resultToItf = (r: Result) => (r.ok ? { ok: true, value: r.value === null ? NONE : some(toItfValue(r.value)), ...(r.fault ? { fault: true } : {}) } : toItfValue(r));
 /** Tables with empty entries: an array with a null in it, or of records (accounts, tasks, caps, ... may be empty). */
 const isNullableTable = (xs: readonly unknown[]) => xs.some((v) => v === null || (typeof v === "object" && !Array.isArray(v)));
 
@@ -114,6 +114,8 @@ export function itfToTrace(json: unknown, source: string, config?: Config): Trac
       if (!(OP_KINDS as readonly string[]).includes(kind)) throw new TraceFileError(where(`states[${i}]: action "${kind}" is not a capmem operation (one of ${OP_KINDS.join(", ")})`));
       const picks = fromItfValue(st["mbt::nondetPicks"] ?? {}, `states[${i}].mbt::nondetPicks`) as Record<string, unknown>;
       op = { op: kind, ...Object.fromEntries(Object.entries(picks).filter(([, v]) => v !== null)) };
+      // (a pick of None is one the action did not make, except task.pager's pager, where None means "no pager")
+      if (kind === "task.pager" && !("pager" in (op as object))) (op as Record<string, unknown>).pager = null;
     } else throw new TraceFileError(where(`states[${i}]: no action (neither an "action" variable nor "mbt::actionTaken")`));
     const parsed = Op.safeParse(op);
     if (!parsed.success) {

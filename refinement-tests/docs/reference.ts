@@ -247,6 +247,7 @@ const FAMILIES: readonly [string, (k: OpKind) => boolean][] = [
   ["Capabilities", (k) => k.startsWith("cap.")],
   ["Mappings", (k) => k.startsWith("page.") || k.startsWith("l4.")],
   ["Memory access", (k) => k.startsWith("mem.")],
+  ["Pagers and faults", (k) => k.startsWith("fault.") || k.startsWith("sigma0.")],
   ["DMA", (k) => k.startsWith("dma.")],
   ["Environment", (k) => k.startsWith("physmem.")],
 ];
@@ -361,7 +362,7 @@ function renderIndex(docs: Map<OpKind, OpDoc>, errors: Map<ErrorCode, string>): 
     GENERATED_NOTE,
     "# Reference",
     "",
-    "One page per operation and per named invariant, generated from the spec (`spec/vocabulary.ts`, the operation families in `spec/` named by the dispatch table in `spec/operations.ts`, `spec/invariants.ts`, `spec/transitions.ts` and `spec/security.ts`). For the ideas behind them start with [the overview](../overview.md).",
+    "One page per operation and per named invariant, generated from the spec (`spec/vocabulary.ts`, the operation families in `spec/` named by the dispatch table in `spec/operations.ts`, `spec/invariants.ts`, `spec/transitions.ts`, `spec/security.ts` and `spec/pagers.ts`). For the ideas behind them start with [the overview](../overview.md).",
     "",
     "## Operations",
     "",
@@ -446,7 +447,7 @@ export function scenarioTraces(): Map<string, Trace> {
 // ---------------------------------------------------------------------------
 
 /** The spec files that define named properties. */
-const PROPERTY_FILES = ["spec/invariants.ts", "spec/transitions.ts", "spec/security.ts"];
+const PROPERTY_FILES = ["spec/invariants.ts", "spec/transitions.ts", "spec/security.ts", "spec/pagers.ts"];
 
 /** Every generated file (path relative to the repository -> content). */
 export function generateDocs(): Map<string, string> {

@@ -45,6 +45,9 @@ export const AbstractState = z
         .object({
           account: id,
           window: z.object({ slot: id, slots: id, page: id, pages: id }).strict(),
+          pager: id.nullable(),
+          fault: z.object({ vpage: id, write: z.boolean(), value: z.int() }).strict().nullable(),
+          queue: z.array(id),
           caps: z.array(z.object({ kind: z.enum(OBJECT_KINDS), object: id, rights: id, parent: CapRef.nullable() }).strict().nullable()),
           pages: z.array(
             z
@@ -82,6 +85,7 @@ export const AbstractState = z
     ),
     handles: z.array(z.object({ account: id, frame: id }).strict().nullable()),
     swap: z.array(z.object({ content: z.int(), frame: id, epoch: id, refs: id }).strict().nullable()),
+    sigma0: z.array(id.nullable()),
   })
   .strict();
 

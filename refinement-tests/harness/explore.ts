@@ -129,12 +129,28 @@ export function enumerateOps(s: State): Op[] {
         case "dma.write":
           for (const handle of slots) out.push({ op: kind, task, handle, value: 9 });
           break;
+        case "task.pager":
+          for (const target of slots) {
+            out.push({ op: kind, task, target, pager: null });
+            for (const pager of slots) out.push({ op: kind, task, target, pager });
+          }
+          break;
+        case "fault.resolve":
+          for (const vpage of pages) for (const rights of MAP_RIGHTS) out.push({ op: kind, task, vpage, rights });
+          break;
+        case "fault.refuse":
+          out.push({ op: kind, task });
+          break;
+        case "sigma0.serve":
         case "physmem.relocate":
+        case "physmem.reclaim":
           break; // environment: below, once per state
       }
     }
   }
+  out.push({ op: "sigma0.serve" });
   for (const frame of range(frames)) out.push({ op: "physmem.relocate", frame });
+  for (const frame of range(frames)) out.push({ op: "physmem.reclaim", frame });
   return out;
 }
 
@@ -186,7 +202,9 @@ export interface ExploreReport {
  * the spec never chooses one by its number, so relabeling these is a
  * symmetry of the search: a state is explored once for all its relabelings.
  * Fixed: the root task's boot slots (the properties name them), and pages
- * across leaf pages (a leaf is charged as a unit). Not relabeled: task,
+ * across leaf pages (a leaf is charged as a unit), and every page once a
+ * task has a pager or sigma0 has handed out a page (a fault names its page,
+ * and sigma0 answers page p with its own page p). Not relabeled: task,
  * account, container, handle, frame and swap-page ids, which the spec
  * chooses lowest-free. Each set of labels is sorted by what it holds,
  * described without the labels being sorted (a capability by its kind,
@@ -209,8 +227,11 @@ export function relabeled(s: State): State {
   const capKeyOf = (c: Cap | null) => (c ? `${c.kind}:${c.object}:${c.rights}` : "~");
   const capMap = s.tasks.map((t, id) => (t ? order(t.caps, (c) => (c ? `${capKeyOf(c)}<${c.parent ? `${c.parent.task}:${capKeyOf(capAt(c.parent))}` : "-"}` : "~"), id === ROOT_TASK ? 2 : 0) : []));
   const span = leafSpan(s.config);
+  // sigma0 serves page p of a task with its own page p, and a fault names its page: once pagers are in play, pages keep their labels
+  const pagesFixed = s.sigma0.some((o) => o !== null) || s.tasks.some((t) => t !== null && (t.pager !== null || t.fault !== null));
   const pageMap = s.tasks.map((t) => {
     if (!t) return [];
+    if (pagesFixed) return t.pages.map((_, v) => v);
     const mapKey = (m: Mapping | null) =>
       m ? `${m.frame}:${m.rights}:${m.bits}:${m.source.kind === "slot" ? `${m.source.container}.${indexMap[m.source.container]![m.source.index]}.${m.source.cap.task}` : `${m.source.parent.task}`}` : "~";
     const map: number[] = [];
@@ -234,6 +255,9 @@ export function relabeled(s: State): State {
         ? {
             account: t.account,
             window: t.window,
+            pager: t.pager,
+            fault: t.fault,
+            queue: t.queue,
             caps: permute(t.caps, capMap[id]!, (c) => (c ? { ...c, parent: c.parent ? cap(c.parent) : null } : null)),
             pages: permute(t.pages, pageMap[id]!, (m) =>
               m

@@ -51,6 +51,14 @@ export function fingerprint(s: State): [number, number] {
     mix(t.window.slots);
     mix(t.window.page);
     mix(t.window.pages);
+    mix(t.pager ?? -1);
+    if (t.fault) {
+      mix(t.fault.vpage);
+      mix(t.fault.write ? 1 : 0);
+      mix(t.fault.value);
+    } else none();
+    mix(t.queue.length);
+    for (const q of t.queue) mix(q);
     for (const c of t.caps) {
       if (!c) none();
       else {
@@ -120,6 +128,7 @@ export function fingerprint(s: State): [number, number] {
       mix(p.refs);
     }
   }
+  for (const o of s.sigma0) mix(o ?? -1);
   return [a >>> 0, b >>> 0];
 }
 

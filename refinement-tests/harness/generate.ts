@@ -59,6 +59,11 @@ export const KIND_WEIGHTS: { readonly [K in OpKind]: number } = {
   "dma.unwire": 1,
   "dma.write": 2,
   "physmem.relocate": 2,
+  "task.pager": 3,
+  "fault.resolve": 3,
+  "fault.refuse": 1,
+  "sigma0.serve": 3,
+  "physmem.reclaim": 2,
 };
 
 export const intentArb: fc.Arbitrary<Intent> = fc.record({
@@ -79,6 +84,33 @@ export const configArb: fc.Arbitrary<Config> = fc.record({
   containerSlots: fc.integer({ min: 1, max: 4 }),
   handles: fc.integer({ min: 0, max: 3 }),
 });
+
+/**
+ * Pager configurations: small machines that name a fault-queue length (1 to
+ * 3, so that queues fill), with a few more tasks and enough quota for
+ * chains of pagers. On these, a third of the steps go to pagers and faults
+ * (see `resolve`): building a pager with pages and a paged task takes
+ * several steps, and on other configurations tear-downs undo it before the
+ * pager answers often.
+ */
+export const pagerConfigArb: fc.Arbitrary<Config> = fc.record({
+  frames: fc.integer({ min: 4, max: 10 }),
+  objects: fc.integer({ min: 40, max: 90 }),
+  accounts: fc.integer({ min: 2, max: 4 }),
+  tasks: fc.integer({ min: 4, max: 6 }),
+  containers: fc.integer({ min: 1, max: 4 }),
+  capSlots: fc.integer({ min: 8, max: 12 }),
+  vpages: fc.integer({ min: 4, max: 8 }),
+  containerSlots: fc.integer({ min: 1, max: 4 }),
+  handles: fc.integer({ min: 0, max: 2 }),
+  faultQueue: fc.integer({ min: 1, max: 3 }),
+});
+
+/** Is this a pager configuration (it names a fault-queue length)? */
+const isPagerConfig = (config: Config) => config.faultQueue !== undefined;
+
+/** The pager operations a pager configuration steers to. */
+const PAGER_KINDS: readonly OpKind[] = ["fault.resolve", "fault.resolve", "fault.resolve", "sigma0.serve", "fault.refuse", "task.pager"];
 
 /**
  * Configurations at the impl's structural boundaries: frame and id counts
@@ -208,6 +240,11 @@ const PREREQUISITE: { readonly [K in OpKind]?: OpKind } = {
   "dma.unwire": "dma.wire",
   "dma.write": "dma.wire",
   "cap.revoke": "cap.derive",
+  // (a pager's answer needs a fault, which faultSetup makes once there are tasks to page and to be pagers)
+  "fault.resolve": "task.create",
+  "fault.refuse": "task.create",
+  "sigma0.serve": "task.create",
+  "task.pager": "task.create",
 };
 
 /** Turns an intent into an operation on `s`. */
@@ -235,6 +272,8 @@ export function resolve(s: State, intent: Intent): Op {
   // On a bulk configuration, until its goal is reached, two steps in three
   // go to it and so does every step that would tear down what it built.
   if (goal !== null && (intent.n[4] % 3 !== 2 || TEAR_DOWN.has(kind))) kind = goal;
+  // On a pager configuration, a third of the steps go to pagers and faults.
+  if (isPagerConfig(s.config) && intent.n[4] % 3 === 1) kind = PAGER_KINDS[intent.n[3] % PAGER_KINDS.length]!;
   // A quarter of the accesses and page.maps pass a mapping on instead:
   // tear-down operations outnumber sends, and without this mapping trees
   // deeper than two levels are rare (readonly unmap and revoke must reach
@@ -245,6 +284,11 @@ export function resolve(s: State, intent: Intent): Op {
     if (!op && (kind === "account.request" || kind === "account.yield")) {
       // Only a sub-account's own tasks ask and yield: set one up.
       const setup = ownAccountSetup(s, intent.n);
+      if (setup) return setup;
+    }
+    if (!op && (kind === "fault.resolve" || kind === "fault.refuse" || kind === "sigma0.serve")) {
+      // No fault waits where this answer needs one: make a paged task fault, or give a task a pager.
+      const setup = faultSetup(s, kind, intent.n);
       if (setup) return setup;
     }
     let next: OpKind | undefined = PREREQUISITE[kind];
@@ -425,6 +469,9 @@ function canAct(s: State, kind: OpKind, t: number): boolean {
   const hasFreeSlot = caps.includes(null);
   const pages = s.tasks[t]!.pages;
   const own = s.tasks[t]!.account;
+  // a task waiting for its pager can do nothing; the environment always acts
+  if (s.tasks[t]!.fault && kind !== "physmem.relocate" && kind !== "physmem.reclaim" && kind !== "sigma0.serve") return false;
+  const paged = s.tasks[t]!.pager !== null;
   switch (kind) {
     case "account.create":
     case "task.create":
@@ -458,7 +505,16 @@ function canAct(s: State, kind: OpKind, t: number): boolean {
     case "dma.write":
       return any(ofKind("dma", R.write));
     case "physmem.relocate":
+    case "physmem.reclaim":
       return true;
+    case "sigma0.serve":
+      return s.tasks[0]!.queue.length > 0;
+    case "task.pager":
+      return any((cap) => ofKind("task", R.write)(cap) && cap.object !== 0);
+    case "fault.resolve":
+      return t !== 0 && s.tasks[t]!.queue.length > 0 && pages.some((m) => m);
+    case "fault.refuse":
+      return t !== 0 && s.tasks[t]!.queue.length > 0;
     case "task.destroy":
       return any((cap) => ofKind("task", R.alloc)(cap) && cap.object !== 0);
     case "container.destroy":
@@ -488,10 +544,11 @@ function canAct(s: State, kind: OpKind, t: number): boolean {
       return any((cap) => containerWith(s, "hard")(cap) && (cap.rights & (R.read | R.write)) !== 0) && pages.some((m) => !m);
     case "page.unmap":
     case "page.bits":
-    case "mem.read":
       return pages.some((m) => m);
+    case "mem.read":
+      return paged || pages.some((m) => m);
     case "mem.write":
-      return pages.some((m) => m && (m.rights & R.write) !== 0 && s.frames[m.frame]!.wired === 0);
+      return paged || pages.some((m) => m && (m.rights & R.write) !== 0 && s.frames[m.frame]!.wired === 0);
     case "l4.map":
     case "l4.grant":
     case "l4.share":
@@ -746,14 +803,194 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       return { op: intent.kind, task, vpage: v, target: targetSlot, dest, rights: rightsList(pick(options, a + e) ?? R.read) };
     }
     case "mem.read": {
+      // a task with a pager: half of its reads fault on purpose (a page it lacks, one sigma0 has if sigma0 is its pager)
+      if (me?.pager !== null && me?.pager !== undefined && b % 2 === 0) return { op: "mem.read", task, vpage: faultingPage(s, task, c) };
       const readable = mapped().filter((v) => (me!.pages[v]!.rights & R.read) !== 0);
       return { op: "mem.read", task, vpage: pick(readable, b) ?? pick(mapped(), b) ?? b % s.config.vpages };
     }
     case "mem.write": {
+      if (me?.pager !== null && me?.pager !== undefined && b % 2 === 0) {
+        // or a write through a read-only mapping (a protection fault)
+        const readOnly = mapped().filter((v) => (me.pages[v]!.rights & R.write) === 0);
+        return { op: "mem.write", task, vpage: (b % 8 === 2 ? pick(readOnly, c) : undefined) ?? faultingPage(s, task, c), value: c - 500 };
+      }
       const writable = mapped().filter((v) => (me!.pages[v]!.rights & R.write) !== 0 && s.frames[me!.pages[v]!.frame]!.wired === 0);
       return { op: "mem.write", task, vpage: pick(writable, b) ?? pick(mapped(), b) ?? b % s.config.vpages, value: c - 500 };
     }
+    case "task.pager": {
+      const targets = held((cap) => ofKind("task", R.write)(cap) && cap.object !== 0 && !s.tasks[cap.object]?.fault);
+      const target = pick(targets, b) ?? pick(held(ofKind("task")), b);
+      const pagers = held(ofKind("task", R.write)).filter((h) => h.cap.object !== target?.cap.object);
+      // mostly sigma0 (the root task) or another task; now and then none, or a loop (refused)
+      const root = pagers.filter((h) => h.cap.object === 0);
+      const pager = c % 8 === 0 ? null : (c % 3 === 0 ? pick(root, d) : undefined) ?? pick(pagers, d) ?? (c % 8 === 1 ? target : undefined);
+      return { op: "task.pager", task, target: slotOf(target), pager: pager === null ? null : (pager?.slot ?? d % s.config.capSlots) };
+    }
+    case "fault.resolve":
+      return answerBy(s, task, [a, b, c, d, e]);
+    case "fault.refuse":
+      return { op: "fault.refuse", task };
+    case "sigma0.serve":
+      return { op: "sigma0.serve" };
+    case "physmem.reclaim": {
+      // mostly frames in use whose mappings are clean; now and then a dirty one (refused) or any frame
+      const used = s.frames.flatMap((f, i) => (f.refs > 0 ? [i] : []));
+      const dirty = new Set<number>();
+      for (const t of s.tasks) for (const m of t?.pages ?? []) if (m && (m.bits & 2) !== 0) dirty.add(m.frame);
+      const clean = used.filter((f) => !dirty.has(f));
+      const frame = (b % 8 !== 0 ? pick(clean, c) : undefined) ?? pick(used, c) ?? c % s.config.frames;
+      return { op: "physmem.reclaim", frame };
+    }
   }
+}
+
+/**
+ * An answer by pager `task` to the oldest fault waiting at it: fault.resolve
+ * with one of its pages that has the right the access needs (mostly with
+ * exactly the rights it has, now and then with fewer), or fault.refuse when
+ * it has none.
+ */
+function answerBy(s: State, task: number, [, b, c, d]: Intent["n"]): Op {
+  const me = s.tasks[task];
+  const mapped = pagesOf(me, true);
+  const waiting = me?.queue[0];
+  const fault = waiting !== undefined ? s.tasks[waiting]?.fault : null;
+  const need = fault?.write ? R.write : R.read;
+  const fits = mapped.filter((v) => (me!.pages[v]!.rights & need) !== 0);
+  // a pager with no page that can answer refuses (now and then it tries all the same: BadRights)
+  if (fits.length === 0 && c % 8 !== 0) return { op: "fault.refuse", task };
+  const v = (c % 8 !== 0 ? pick(fits, b) : undefined) ?? pick(mapped, b) ?? b % s.config.vpages;
+  const have = (me?.pages[v]?.rights ?? R.read) & (R.read | R.write);
+  // mostly the rights the access needs and more; now and then fewer (refused: BadRights)
+  const options = [have, need & have, R.read & have].filter((x) => x !== 0);
+  return { op: "fault.resolve", task, vpage: v, rights: rightsList(pick(options, d) ?? R.read) };
+}
+
+/**
+ * A step towards a fault that `kind` (a pager's answer) can answer: an
+ * access by a task whose pager fits (sigma0 for sigma0.serve, another task
+ * for fault.resolve and fault.refuse) at a page it lacks; failing that, a
+ * task.pager giving such a pager to a task someone holds a capability to.
+ */
+function faultSetup(s: State, kind: OpKind, n: Intent["n"], bySigma0 = kind === "sigma0.serve"): Op | null {
+  const [a, b, c, d] = n;
+  if (!bySigma0) {
+    // a pager with faults waiting that waits itself: its own pager answers first
+    const stuck = s.tasks.flatMap((t, id) => (t && id !== 0 && t.fault && t.queue.length > 0 ? [id] : []));
+    const blocked = pick(stuck, b);
+    if (blocked !== undefined) {
+      const above = s.tasks[blocked]!.pager!;
+      if (above === 0) return { op: "sigma0.serve" };
+      if (!s.tasks[above]!.fault) return answerBy(s, above, n);
+    }
+    // a pager with faults waiting and no page to answer them with: give it one
+    const needy = s.tasks.flatMap((t, id) => (t && id !== 0 && !t.fault && t.queue.length > 0 && !t.pages.some((m) => m) ? [id] : []));
+    const pager = pick(needy, a);
+    if (pager !== undefined) {
+      const op = pagesFor(s, pager, n);
+      if (op) return op;
+    }
+  } else if (!s.tasks[0]!.pages.some((m) => m)) {
+    // sigma0 has nothing to hand out yet: it maps a page of its own first
+    const op = rootPages(s, b);
+    if (op) return op;
+  }
+  const fits = (pager: number | null) => pager !== null && (bySigma0 ? pager === 0 : pager !== 0) && s.tasks[pager]!.queue.length < (s.config.faultQueue ?? 4);
+  const paged = s.tasks.flatMap((t, id) => (t && id !== 0 && !t.fault && fits(t.pager) ? [id] : []));
+  // (for fault.resolve, mostly tasks whose pager has pages to give)
+  const giving = paged.filter((id) => s.tasks[s.tasks[id]!.pager!]!.pages.some((m) => m));
+  const task = pick(b % 4 !== 0 && giving.length ? giving : paged, a);
+  if (task !== undefined) {
+    const vpage = faultingPage(s, task, c);
+    return d % 3 === 0 ? { op: "mem.write", task, vpage, value: c - 500 } : { op: "mem.read", task, vpage };
+  }
+  // a pager other than sigma0 needs two tasks besides the root task: make them first (task.create, the prerequisite)
+  const others = s.tasks.filter((t, id) => t && id !== 0).length;
+  if (!bySigma0 && others < 2 && s.tasks.includes(null)) return null;
+  for (const [holder, t] of s.tasks.entries()) {
+    if (!t || t.fault) continue;
+    const tasks = capsOf(s, holder, ofKind("task", R.write));
+    const targets = tasks.filter((h) => h.cap.object !== 0 && !s.tasks[h.cap.object]!.fault);
+    const target = pick(targets, b);
+    if (!target) continue;
+    const pagers = tasks.filter((h) => (bySigma0 ? h.cap.object === 0 : h.cap.object !== 0 && h.cap.object !== target.cap.object));
+    // (mostly a pager that has pages to answer with)
+    const giving = pagers.filter((h) => s.tasks[h.cap.object]!.pages.some((m) => m));
+    if (!bySigma0 && giving.length === 0 && pagers.length > 0 && d % 2 === 0) {
+      // none has a page to answer with: give one a page first
+      const op = pagesFor(s, pick(pagers, c)!.cap.object, n);
+      if (op) return op;
+    }
+    const pager = pick(c % 4 !== 0 && giving.length ? giving : pagers, c);
+    if (pager) return { op: "task.pager", task: holder, target: target.slot, pager: pager.slot };
+  }
+  // every task that could fault waits already: answer the oldest fault of a pager that does not wait itself
+  const answerable = s.tasks.flatMap((t, id) => (t && !t.fault && t.queue.length > 0 ? [id] : []));
+  const pager = pick(answerable, d);
+  if (pager !== undefined) return pager === 0 ? { op: "sigma0.serve" } : answerBy(s, pager, n);
+  // (no task can have a pager other than sigma0: fault to sigma0 instead)
+  return bySigma0 ? null : faultSetup(s, kind, n, true);
+}
+
+/** A step towards a page in the root task's address space: page.map, else container.alloc, else container.create (by the root task). */
+function rootPages(s: State, b: number): Op | null {
+  if (s.tasks[0]!.fault) return null;
+  const own = ownPageMap(s, 0, b);
+  if (own) return own;
+  for (const h of capsOf(s, 0, ofKind("container", R.alloc))) {
+    const index = s.containers[h.cap.object]?.slots.findIndex((x) => x.kind === "empty") ?? -1;
+    if (index >= 0) return { op: "container.alloc", task: 0, container: h.slot, index };
+  }
+  const dest = pick(freeSlots(s, 0), b);
+  return dest === undefined ? null : { op: "container.create", task: 0, account: 0, dest };
+}
+
+/**
+ * A step that gives task `to` a mapped page: a page.map of its own, else an
+ * open receive window, else an l4.map from a task that can send to it.
+ */
+function pagesFor(s: State, to: number, n: Intent["n"]): Op | null {
+  const [a, b, c] = n;
+  const me = s.tasks[to]!;
+  const own = ownPageMap(s, to, b);
+  if (own) return own;
+  if (me.window.pages === 0) return { op: "task.window", task: to, slot: me.window.slot, slots: me.window.slots, page: 0, pages: s.config.vpages };
+  for (const [sender, t] of s.tasks.entries()) {
+    if (!t || t.fault || sender === to) continue;
+    const target = capsOf(s, sender, (cap) => ofKind("task", R.write)(cap) && cap.object === to)[0];
+    const v = pick(pagesOf(t, true), a);
+    const dest = pick(acceptedPages(s, sender, to), c);
+    if (target && v !== undefined && dest !== undefined) return { op: "l4.map", task: sender, vpage: v, target: target.slot, dest, rights: rightsList(t.pages[v]!.rights) };
+  }
+  // nobody that can send to it has a page: the root task maps one of its own
+  return s.tasks[0]!.fault ? null : ownPageMap(s, 0, b);
+}
+
+/** A page.map by `task` of a hard slot one of its container capabilities reaches, if it has one and a free page. */
+function ownPageMap(s: State, task: number, b: number): Op | null {
+  const free = pagesOf(s.tasks[task], false);
+  if (free.length === 0) return null;
+  for (const h of capsOf(s, task, (cap) => cap.kind === "container" && (cap.rights & (R.read | R.write)) !== 0)) {
+    const index = s.containers[h.cap.object]?.slots.findIndex((x) => x.kind === "hard") ?? -1;
+    if (index >= 0) return { op: "page.map", task, container: h.slot, index, vpage: pick(free, b)!, rights: rightsList(h.cap.rights & (R.read | R.write)) };
+  }
+  return null;
+}
+
+/**
+ * A page for task `task` to fault on: one it has not mapped, preferring
+ * (when sigma0 is its pager) pages sigma0 has mapped and has not handed to
+ * another task, so that sigma0 serves some and refuses others.
+ */
+function faultingPage(s: State, task: number, n: number): number {
+  const me = s.tasks[task]!;
+  const free = pagesOf(me, false);
+  if (me.pager === 0) {
+    const sigma0 = s.tasks[0]!;
+    const servable = free.filter((v) => sigma0.pages[v] && (s.sigma0[v] === null || s.sigma0[v] === task));
+    if (n % 4 !== 0 && servable.length) return pick(servable, n >> 2)!;
+  }
+  return pick(free, n) ?? n % s.config.vpages;
 }
 
 /** Of the hard slots the container capabilities `caps` reach, the one holding the frame with most references. */
@@ -827,7 +1064,16 @@ function rawOp(kind: OpKind, [a, b, c, d, e]: Intent["n"]): Op {
     case "dma.write":
       return { op: kind, task, handle: x, value: e - 500 };
     case "physmem.relocate":
+    case "physmem.reclaim":
       return { op: kind, frame: (a % 12) - 2 };
+    case "task.pager":
+      return { op: kind, task, target: x, pager: e % 5 === 0 ? null : y };
+    case "fault.resolve":
+      return { op: kind, task, vpage: x, rights };
+    case "fault.refuse":
+      return { op: kind, task };
+    case "sigma0.serve":
+      return { op: kind };
     case "task.create":
     case "container.create":
       return { op: kind, task, account: x, dest: y };

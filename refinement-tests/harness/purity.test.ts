@@ -14,7 +14,7 @@ import { step } from "../../spec/operations.js";
 import { types } from "node:util";
 import { boot, draft, finish, type State } from "../../spec/state.js";
 import { equal } from "./compare.js";
-import { configArb, intentArb, resolve } from "./generate.js";
+import { configArb, intentArb, pagerConfigArb, resolve } from "./generate.js";
 
 function deepFreeze<T>(x: T): T {
   const stack: unknown[] = [x];
@@ -35,14 +35,14 @@ function proxies(x: unknown, path = "$", out: string[] = []): string[] {
   return out;
 }
 
-const traceArb = fc.tuple(configArb, fc.array(intentArb, { minLength: 1, maxLength: 60 }));
+const traceArb = fc.tuple(fc.oneof(configArb, pagerConfigArb), fc.array(intentArb, { minLength: 1, maxLength: 60 }));
 
 test.prop([traceArb], { numRuns: 100 })("a finished state is plain data; a draft finished unedited equals its input", ([config, intents]) => {
   let s: State = boot(config);
   for (const intent of intents) {
     const d = draft(s);
     // reading a draft is reading the state
-    const read = { config: d.config, frames: d.frames, accounts: d.accounts, tasks: d.tasks, containers: d.containers, handles: d.handles, swap: d.swap };
+    const read = { config: d.config, frames: d.frames, accounts: d.accounts, tasks: d.tasks, containers: d.containers, handles: d.handles, swap: d.swap, sigma0: d.sigma0 };
     expect(equal(read, s)).toBe(true);
     expect(equal(finish(d), s)).toBe(true);
     s = step(s, resolve(s, intent)).state;

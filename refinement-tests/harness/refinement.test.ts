@@ -6,7 +6,7 @@
 import { fc, test } from "@fast-check/vitest";
 import { afterAll, describe, expect } from "vitest";
 import { OP_KINDS } from "../../spec/vocabulary.js";
-import { boundaryConfigArb, bulkConfigArb, configArb, intentArb, SMALL_CONFIG } from "./generate.js";
+import { boundaryConfigArb, bulkConfigArb, configArb, intentArb, pagerConfigArb, SMALL_CONFIG } from "./generate.js";
 import { formatStats, Lockstep, newStats } from "./lockstep.js";
 
 const RUNS = Number(process.env.CAPMEM_RUNS ?? 500);
@@ -19,6 +19,12 @@ describe("spec and impl agree on random traces", () => {
   });
 
   test.prop([configArb, fc.array(intentArb, { minLength: 1, maxLength: 120, size: "max" })], { numRuns: RUNS })("on random small configs", (config, intents) => {
+    const ls = new Lockstep(config, { concrete: true, stats });
+    for (const intent of intents) ls.runIntent(intent);
+  });
+
+  // Pagers and faults: a third of the steps steered to them (see pagerConfigArb).
+  test.prop([pagerConfigArb, fc.array(intentArb, { minLength: 1, maxLength: 120, size: "max" })], { numRuns: RUNS })("on pager configs", (config, intents) => {
     const ls = new Lockstep(config, { concrete: true, stats });
     for (const intent of intents) ls.runIntent(intent);
   });

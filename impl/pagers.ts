@@ -1,0 +1,145 @@
+/**
+ * Pagers and faults (spec/pagers.ts): a task's pager, the fault queues (a
+ * FIFO per pager, linked through the faulting tasks: tables/objects.ts),
+ * the pager's answers and sigma0's protocol, with its ledger in
+ * `Machine.sigma0` (per page of the root task: the task it went to first,
+ * or -1).
+ */
+import { faultQueueOf } from "../spec/state.js";
+import { inRange, R } from "../spec/vocabulary.js";
+import { capIn, hasObjects, subjectOk } from "./checks.js";
+import { E, KIND_TASK, OK } from "./constants.js";
+import type { Machine } from "./machine.js";
+import { frameAt, newMapping } from "./mapdb.js";
+import { memRead, memWrite } from "./memory.js";
+
+/**
+ * The fault path of an access of `task` at `vpage` that failed with status
+ * `code` (NotMapped or ProtectionFault): without a pager, that status; with
+ * one, the fault joins the pager's queue (PagerBusy if it is full) and the
+ * access returns OK with `m.faulted` set.
+ */
+export function pageFault(m: Machine, task: number, vpage: number, write: boolean, value: number, code: number): number {
+  const tasks = m.tasks;
+  const p = tasks.pager[task]!;
+  if (p === -1) return code;
+  if (tasks.qLen[p]! >= faultQueueOf(m.config)) return E.PagerBusy;
+  tasks.enqueue(p, task, vpage, write, value);
+  m.faulted = true;
+  return OK;
+}
+
+export function taskPager(m: Machine, task: number, targetSlot: number, pagerSlot: number | null): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
+  const target = capIn(m, task, targetSlot, KIND_TASK, R.write);
+  if (target < 0) return -target;
+  const t = m.caps.objOf(target);
+  if (t === 0) return E.IsRoot;
+  if (m.tasks.faultPage[t] !== -1) return E.Blocked;
+  let p = -1;
+  if (pagerSlot !== null) {
+    const cap = capIn(m, task, pagerSlot, KIND_TASK, R.write);
+      if (cap < 0) return -cap;
+    p = m.caps.objOf(cap);
+    // the chain of pagers is a forest (pagersAcyclic), so this walk ends
+    for (let x = p; x !== -1; x = m.tasks.pager[x]!) if (x === t) return E.PagerLoop;
+  }
+  m.tasks.setPager(t, p);
+  return OK;
+}
+
+/**
+ * The checks of a pager's answer (spec: answerChecks): the oldest fault at
+ * pager p, answered with p's mapping node e and `rights`. 0 or a status.
+ */
+function answerChecks(m: Machine, p: number, e: number, rights: number): number {
+  const tasks = m.tasks;
+  const t = tasks.qHead[p]!;
+  const v = tasks.faultPage[t]!;
+  const write = tasks.faultWrite[t] === 1;
+  if (m.pages.lookup(t, v) !== -1) return E.PageMapped;
+  if ((rights & (write ? R.write : R.read)) === 0) return E.BadRights;
+  const frames = m.frames;
+  const f = frameAt(m, e);
+  if (write && frames.wired[f]! > 0) return E.Wired;
+  if (!hasObjects(m, tasks.account[t]!, 1 + (m.pages.needsLeaf(t, v) ? 1 : 0))) return E.ObjectQuotaExceeded;
+  if (write && frames.refs[f]! > 1 && frames.next() < 0) return E.OutOfMemory;
+  return 0;
+}
+
+/** The answer, once checked: the oldest fault leaves p's queue, its task gets a child of e at the faulting page and its access completes. */
+function answer(m: Machine, p: number, e: number, rights: number): number {
+  const tasks = m.tasks;
+  const t = tasks.qHead[p]!;
+  const v = tasks.faultPage[t]!;
+  const write = tasks.faultWrite[t] === 1;
+  const value = tasks.faultValue[t]!;
+  tasks.dequeue(p);
+  newMapping(m, t, v, rights, e, -1, -1);
+  return write ? memWrite(m, t, v, value) : memRead(m, t, v);
+}
+
+export function faultResolve(m: Machine, task: number, vpage: number, rights: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
+  if (task === 0) return E.IsRoot;
+  if (m.tasks.qLen[task] === 0) return E.NoFault;
+  if (!inRange(vpage, m.config.vpages)) return E.BadPage;
+  const e = m.pages.lookup(task, vpage);
+  if (e === -1) return E.NotMapped;
+  if (rights <= 0 || (rights & ~m.pages.rights[e]!) !== 0) return E.BadRights;
+  const ce = answerChecks(m, task, e, rights);
+  if (ce) return ce;
+  return answer(m, task, e, rights);
+}
+
+export function faultRefuse(m: Machine, task: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  if (m.tasks.faultPage[task] !== -1) return E.Blocked;
+  if (task === 0) return E.IsRoot;
+  if (m.tasks.qLen[task] === 0) return E.NoFault;
+  m.tasks.dequeue(task);
+  return OK;
+}
+
+export function sigma0Serve(m: Machine): number {
+  const tasks = m.tasks;
+  if (tasks.qLen[0] === 0) return E.NoFault;
+  const t = tasks.qHead[0]!;
+  const v = tasks.faultPage[t]!;
+  const e = m.pages.lookup(0, v);
+  const owner = m.sigma0[v]!;
+  if (e === -1 || (owner !== -1 && owner !== t) || answerChecks(m, 0, e, m.pages.rights[e]!) !== 0) {
+    tasks.dequeue(0);
+    m.value = 0;
+    return OK;
+  }
+  if (owner === -1) {
+    m.sigma0[v] = t;
+    tasks.ledger[t]! += 1;
+  }
+  answer(m, 0, e, m.pages.rights[e]!);
+  m.value = 1;
+  return OK;
+}
+
+/**
+ * Task t is being destroyed (removal.ts destroyTask): its fault leaves its
+ * pager's queue; the faults waiting at it fail (their tasks resume); the
+ * tasks it paged (its list of paged tasks) have no pager any more; sigma0's
+ * ledger forgets it (a scan of sigma0's pages, only if t has entries
+ * there).
+ */
+export function forgetTask(m: Machine, t: number): void {
+  const tasks = m.tasks;
+  if (tasks.faultPage[t] !== -1) tasks.unlinkFault(tasks.pager[t]!, t);
+  while (tasks.qLen[t]! > 0) tasks.dequeue(t);
+  while (tasks.pagedHead[t]! !== -1) tasks.setPager(tasks.pagedHead[t]!, -1);
+  tasks.setPager(t, -1);
+  if (tasks.ledger[t]! > 0) {
+    const ledger = m.sigma0;
+    for (let v = 0; v < ledger.length; v++) if (ledger[v] === t) ledger[v] = -1;
+    tasks.ledger[t] = 0;
+  }
+}
