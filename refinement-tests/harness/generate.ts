@@ -988,6 +988,9 @@ function faultingPage(s: State, task: number, n: number): number {
   if (me.pager === 0) {
     const sigma0 = s.tasks[0]!;
     const servable = free.filter((v) => sigma0.pages[v] && (s.sigma0[v] === null || s.sigma0[v] === task));
+    // (one in eight asks for a page sigma0 gave another task first: it must refuse)
+    const taken = free.filter((v) => sigma0.pages[v] && s.sigma0[v] !== null && s.sigma0[v] !== task);
+    if (n % 8 === 1 && taken.length) return pick(taken, n >> 3)!;
     if (n % 4 !== 0 && servable.length) return pick(servable, n >> 2)!;
   }
   return pick(free, n) ?? n % s.config.vpages;
