@@ -4,7 +4,8 @@
  * state after it. Loaded only when the recording is not yet cached.
  *
  * The traces: generated ones from fixed seeds (the small configuration,
- * random small ones, configurations at the impl's structural boundaries,
+ * random small ones, pager configurations (a third of their steps go to
+ * pagers and faults), configurations at the impl's structural boundaries,
  * a machine whose leaf-page and directory-page pools grow, a long
  * small-configuration trace that drives ids, slots and counters round many
  * times, two of the bulk configurations: a frame copied past 256 times, a
@@ -20,7 +21,7 @@ import type { Config, Op } from "../../spec/vocabulary.js";
 import { traceFiles } from "../cli/traces.js";
 import { scenarioTraces } from "../docs/reference.js";
 import { fingerprint } from "./fingerprint.js";
-import { boundaryConfigArb, BULK_CONFIGS, configArb, intentArb, resolve, SMALL_CONFIG, type Intent } from "./generate.js";
+import { boundaryConfigArb, BULK_CONFIGS, configArb, intentArb, pagerConfigArb, resolve, SMALL_CONFIG, type Intent } from "./generate.js";
 import type { Recorded } from "./corpus.mutation.js";
 
 /** `count` traces of up to `length` intents (exactly `length` with `exact`) on configurations drawn from `configs`, from seed `seed`. */
@@ -53,8 +54,9 @@ function record(config: Config, todo: { intents: readonly Intent[] } | { ops: re
 /** The (operation, result) pairs a recording shows: "page.map BadRights", "cap.copy ok". */
 const outcomes = (r: Recorded): Set<string> => new Set(r.steps.map(({ op, result }) => `${op.op} ${result.ok ? "ok" : result.error}`));
 
-/** How many random traces errorTraces draws from. */
+/** How many random traces errorTraces draws from: on random small configurations, and on pager configurations. */
 const ERROR_POOL = 400;
+const PAGER_ERROR_POOL = 200;
 
 /**
  * Traces that provoke the results, mostly errors, the rest of the corpus
@@ -62,13 +64,14 @@ const ERROR_POOL = 400;
  * some trace makes that operation fail with that error: random traces of
  * the corpus's size meet most (operation, result) pairs, but not all (a
  * transfer between unrelated accounts, an allocation into an occupied
- * slot, ...). From 400 random traces on random small configurations (fixed
- * seed), this keeps, greedily, the trace that shows the most pairs no trace
- * kept so far shows, until none shows a new one (27 of the 400 today).
+ * slot, ...). From 400 random traces on random small configurations and
+ * 200 on pager configurations (fixed seeds), this keeps, greedily, the
+ * trace that shows the most pairs no trace kept so far shows, until none
+ * shows a new one.
  */
 function errorTraces(corpus: readonly Recorded[]): [string, Recorded][] {
   const seen = new Set(corpus.flatMap((r) => [...outcomes(r)]));
-  const pool = sample(10, ERROR_POOL, configArb, 120).map(([c, intents]) => record(c, { intents }));
+  const pool = [...sample(10, ERROR_POOL, configArb, 120), ...sample(12, PAGER_ERROR_POOL, pagerConfigArb, 120)].map(([c, intents]) => record(c, { intents }));
   const fresh = pool.map((r) => [...outcomes(r)]);
   const out: [string, Recorded][] = [];
   for (;;) {
@@ -90,6 +93,7 @@ export function recordCorpus(): [string, Recorded][] {
   const add = (name: string, traces: [Config, Intent[]][]) => traces.forEach(([c, intents], i) => out.push([`${name} ${i}`, record(c, { intents })]));
   add("small", sample(1, 12, fc.constant(SMALL_CONFIG), 120));
   add("random small", sample(2, 12, configArb, 120));
+  add("pager", sample(11, 12, pagerConfigArb, 120));
   add("boundary", sample(3, 2, boundaryConfigArb, 600));
   add("long small", sample(4, 1, fc.constant(SMALL_CONFIG), 1000));
   add("pool growth", sample(9, 2, fc.constant(GROWTH_CONFIG), 600, true));
