@@ -235,6 +235,16 @@ const PAGER_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
   ["faultQueuesLinked", "a task on a pager's list has another pager", (m) => void (m.tasks.pager[2] = 0), /^task 2 is in the fault queue of task 1 but does not wait on it$/],
   ["faultQueuesLinked", "a ledger count is wrong", (m) => void (m.tasks.ledger[1] = 0), /^task 1 got 1 of sigma0's pages but its ledger count is 0$/],
   ["freedEntriesClean", "a free task keeps its pager", (m) => void (m.tasks.pager[4] = 1), /^free task 4 keeps its pager, fault, fault queue, paged tasks or ledger count$/],
+  ["freedEntriesClean", "a free task keeps a fault", (m) => void (m.tasks.faultPage[4] = 0), /^free task 4 keeps its pager, fault, fault queue, paged tasks or ledger count$/],
+  ["freedEntriesClean", "a free task keeps a queue head", (m) => void (m.tasks.qHead[4] = 2), /^free task 4 keeps its pager, fault, fault queue, paged tasks or ledger count$/],
+  ["freedEntriesClean", "a free task keeps a queue count", (m) => void (m.tasks.qLen[4] = 1), /^free task 4 keeps its pager, fault, fault queue, paged tasks or ledger count$/],
+  ["freedEntriesClean", "a free task keeps paged tasks", (m) => void (m.tasks.pagedHead[4] = 2), /^free task 4 keeps its pager, fault, fault queue, paged tasks or ledger count$/],
+  ["freedEntriesClean", "a free task keeps a ledger count", (m) => void (m.tasks.ledger[4] = 1), /^free task 4 keeps its pager, fault, fault queue, paged tasks or ledger count$/],
+  ["freedEntriesClean", "a task waiting on nothing keeps a fault's write flag", (m) => void (m.tasks.faultWrite[1] = 1), /^task 1 waits on no fault but keeps a fault's write, word or queue link$/],
+  ["freedEntriesClean", "a task waiting on nothing keeps a queue link", (m) => void (m.tasks.qNext[1] = 2), /^task 1 waits on no fault but keeps a fault's write, word or queue link$/],
+  ["freedEntriesClean", "a task with no pager keeps a paged-list link", (m) => void (m.tasks.pagedNext[0] = 1), /^task 0 has no pager but keeps links of a list of paged tasks$/],
+  ["faultQueuesLinked", "a list of paged tasks loops", (m) => void (m.tasks.pagedNext[2] = m.tasks.pagedHead[1]!), /^task 3's back link on the list of paged tasks is -1, not 2$/],
+  ["faultQueuesLinked", "a task on sigma0's list has another pager", (m) => void (m.tasks.pager[1] = 2), /^task 1 is on task 0's list of paged tasks but its pager is 2$/],
   ["freedEntriesClean", "a task waiting on nothing keeps a fault's word", (m) => void (m.tasks.faultValue[1] = 9), /^task 1 waits on no fault but keeps a fault's write, word or queue link$/],
 ];
 

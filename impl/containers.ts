@@ -161,12 +161,10 @@ export function containerSwapOut(m: Machine, task: number, slot: number, index: 
   const account = cons.account[cons.of(si)]!;
   if (!hasObjects(m, account, 1)) return E.ObjectQuotaExceeded;
   // a page that already holds this frame's content (a logical copy's other slot swapped out before)
-  const q = swap.ofFrame[f]!;
-  // Stryker disable next-line ConditionalExpression,LogicalOperator: q is -1 or a free page only where the frame test fails anyway: a free page names frame -1 (freedEntriesClean), index -1 reads undefined
-  const shared = q >= 0 && !swap.free.has(q) && swap.frame[q] === f && swap.epoch[q] === frames.epoch[f];
-  const page = shared ? q : swap.free.lowest();
+  const shared = swap.holding(f, frames.epoch[f]!);
+  const page = shared >= 0 ? shared : swap.free.lowest();
   if (page < 0) return E.SwapFull;
-  if (!shared) swap.open(page, frames.content[f]!, f, frames.epoch[f]!);
+  if (shared < 0) swap.open(page, frames.content[f]!, f, frames.epoch[f]!);
   swap.refs[page]! += 1;
   dropSlot(m, si, account);
   cons.kind[si] = SLOT_SWAPPED;

@@ -72,6 +72,7 @@ export class Machine {
   /** The value of the last successful operation (id, frame, word), or null. */
   value: number | null = null;
   /** Set by the last operation if it was an access that faulted to the task's pager (its result has `fault: true`). */
+  // Stryker disable next-line BooleanLiteral: exec clears it before every operation
   faulted = false;
   /** sigma0's ledger: per page of the root task, the task it was first handed to, or -1 (pagers.ts). */
   readonly sigma0: Int32Array;

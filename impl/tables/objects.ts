@@ -209,6 +209,13 @@ export class SwapTable {
     this.ofFrame = new Int32Array(frames).fill(-1);
   }
 
+  /** The swap page that holds frame f's content at `epoch` (the frame's hint, checked), or -1. */
+  holding(f: number, epoch: number): number {
+    const q = this.ofFrame[f]!;
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: q is -1 or a free page only where the frame test fails anyway: a free page names frame -1 (freedEntriesClean), index -1 reads undefined
+    return q >= 0 && !this.free.has(q) && this.frame[q] === f && this.epoch[q] === epoch ? q : -1;
+  }
+
   /** Takes free page p for frame f's content at its epoch, with no slot holding it yet; it becomes the frame's hint. */
   open(p: number, content: number, f: number, epoch: number): void {
     this.free.delete(p);
