@@ -243,6 +243,7 @@ const PAGER_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
   ["freedEntriesClean", "a task waiting on nothing keeps a fault's write flag", (m) => void (m.tasks.faultWrite[1] = 1), /^task 1 waits on no fault but keeps a fault's write, word or queue link$/],
   ["freedEntriesClean", "a task waiting on nothing keeps a queue link", (m) => void (m.tasks.qNext[1] = 2), /^task 1 waits on no fault but keeps a fault's write, word or queue link$/],
   ["freedEntriesClean", "a task with no pager keeps a paged-list link", (m) => void (m.tasks.pagedNext[0] = 1), /^task 0 has no pager but keeps links of a list of paged tasks$/],
+  ["freedEntriesClean", "a task with no pager keeps a paged-list back link", (m) => void (m.tasks.pagedPrev[0] = 1), /^task 0 has no pager but keeps links of a list of paged tasks$/],
   ["faultQueuesLinked", "a list of paged tasks loops", (m) => void (m.tasks.pagedNext[2] = m.tasks.pagedHead[1]!), /^task 3's back link on the list of paged tasks is -1, not 2$/],
   ["faultQueuesLinked", "a task on sigma0's list has another pager", (m) => void (m.tasks.pager[1] = 2), /^task 1 is on task 0's list of paged tasks but its pager is 2$/],
   ["freedEntriesClean", "a task waiting on nothing keeps a fault's word", (m) => void (m.tasks.faultValue[1] = 9), /^task 1 waits on no fault but keeps a fault's write, word or queue link$/],

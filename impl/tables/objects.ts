@@ -60,11 +60,13 @@ export class TaskTable {
   /** Task t's pager becomes p (-1: none), moving t between the pagers' lists of paged tasks. */
   setPager(t: number, p: number): void {
     const old = this.pager[t]!;
+    // Stryker disable next-line ConditionalExpression: with no pager, t's links are -1 (freedEntriesClean), so unlinking writes only at index -1 or what is there already
     if (old !== -1) {
       const prev = this.pagedPrev[t]!;
       const next = this.pagedNext[t]!;
       if (prev === -1) this.pagedHead[old] = next;
       else this.pagedNext[prev] = next;
+      // Stryker disable next-line ConditionalExpression: a typed array ignores a write at index -1, which is all the guard keeps out
       if (next !== -1) this.pagedPrev[next] = prev;
       this.pagedNext[t] = -1;
       this.pagedPrev[t] = -1;
@@ -73,6 +75,7 @@ export class TaskTable {
     if (p !== -1) {
       const head = this.pagedHead[p]!;
       this.pagedNext[t] = head;
+      // Stryker disable next-line ConditionalExpression: a typed array ignores a write at index -1, which is all the guard keeps out
       if (head !== -1) this.pagedPrev[head] = t;
       this.pagedHead[p] = t;
     }
