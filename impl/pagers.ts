@@ -41,10 +41,10 @@ export function taskPager(m: Machine, task: number, targetSlot: number, pagerSlo
   let p = -1;
   if (pagerSlot !== null) {
     const cap = capIn(m, task, pagerSlot, KIND_TASK, R.write);
-      // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
+    // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
     if (cap < 0) return -cap;
     p = m.caps.objOf(cap);
-    // the chain of pagers is a forest (pagersAcyclic), so this walk ends
+    // the chains of pagers form a forest (pagersFormAForest), so this walk ends
     for (let x = p; x !== -1; x = m.tasks.pager[x]!) if (x === t) return E.PagerLoop;
   }
   m.tasks.setPager(t, p);
@@ -133,8 +133,7 @@ export function sigma0Serve(m: Machine): number {
  * Task t is being destroyed (removal.ts destroyTask): its fault leaves its
  * pager's queue; the faults waiting at it fail (their tasks resume); the
  * tasks it paged (its list of paged tasks) have no pager any more; sigma0's
- * ledger forgets it (a scan of sigma0's pages, only if t has entries
- * there).
+ * ledger forgets it (a scan of sigma0's pages up to t's last entry there).
  */
 export function forgetTask(m: Machine, t: number): void {
   const tasks = m.tasks;

@@ -8,9 +8,11 @@
  * a fresh copy (see `draft` in state.ts). The impl follows the same order, so
  * the refinement tests can demand equal error codes, not just "both failed".
  *
- * Every operation is invoked by a *subject* task (`op.task`) through slots of
- * its own capability space, seL4-style. The first check of every operation is
- * therefore `NoSuchTask`: the subject must exist.
+ * Every operation but the environment's (physmem.*, sigma0.serve) is
+ * invoked by a *subject* task (`op.task`) through slots of its own
+ * capability space, seL4-style. The first check of every such operation is
+ * therefore `NoSuchTask`: the subject must exist; the second is `Blocked`:
+ * it must not be waiting for its pager (pagers.ts).
  *
  * This file is the dispatch table. The operations live one family per file,
  * each opening with a paragraph on its kernel object and the seeds behind it:

@@ -20,6 +20,9 @@
  * - a mapping takes every mapping derived from it (L4 unmap, seed 001);
  * - a DMA handle unwires its frame (a frame no slot holds any more is
  *   released only now: "kill -9 during DMA");
+ * - a dying task's fault leaves its pager's queue, the faults waiting at a
+ *   dying pager fail, the tasks it paged have no pager any more, and
+ *   sigma0's ledger forgets the task (pagers.ts);
  * - an object lives exactly as long as some capability names it (seL4's
  *   final-capability rule; the root account and the root task, named by the
  *   permanent boot capabilities, excepted): an object whose last capability
