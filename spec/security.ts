@@ -24,8 +24,9 @@
  *   mapping is re-attached (because what it hung from vanished) it moves up
  *   its own line of ancestors, never sideways;
  * - consentToReceive (two-state): a task's capability space and page table
- *   gain entries only by its own operations or inside the receive window it
- *   opened, so nobody makes another account pay for what it did not accept;
+ *   gain entries only by its own operations, inside the receive window it
+ *   opened, or at the page of its own fault when its pager answers, so
+ *   nobody makes another account pay for what it did not accept;
  * - accessBitsPrivate (two-state): a mapping's referenced/dirty bits are set
  *   only by accesses through it and cleared only through it or a mapping it
  *   derives from (Pistachio and Fiasco keep them per page-table entry);
