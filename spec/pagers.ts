@@ -322,7 +322,7 @@ export const PAGER_INVARIANTS: readonly { name: string; description: string; che
 ];
 
 /** The oldest fault waiting at the pager an answer (fault.resolve, fault.refuse, sigma0.serve) answers, in `before`. */
-function answered(before: State, op: Op): { task: number; fault: Fault; pager: number } | null {
+export function answered(before: State, op: Op): { task: number; fault: Fault; pager: number } | null {
   const pager = op.op === "fault.resolve" || op.op === "fault.refuse" ? op.task : op.op === "sigma0.serve" ? ROOT_TASK : null;
   if (pager === null || !before.tasks[pager]) return null;
   const t = before.tasks[pager]!.queue[0];

@@ -39,6 +39,7 @@ import { BOOT_ACCOUNT_SLOT, BOOT_TASK_SLOT, capKey, mapKey, ROOT_ACCOUNT, ROOT_T
 import type { ObjectKind, Op, OpKind } from "./vocabulary.js";
 import { ALL_RIGHTS, R, rightsMask } from "./vocabulary.js";
 import { allCaps, allMappings, capAt, mapAt } from "./walk.js";
+import { answered } from "./pagers.js";
 
 interface Property {
   readonly name: string;
@@ -59,12 +60,11 @@ export interface StepProperty extends Property {
  * pager's mapping the answer handed on.
  */
 export function resumedAccess(before: State, op: Op, after: State): { task: number; vpage: number; write: boolean; via: { task: number; vpage: number } } | null {
-  const pager = op.op === "fault.resolve" ? op.task : op.op === "sigma0.serve" ? ROOT_TASK : null;
-  if (pager === null) return null;
-  const t = before.tasks[pager]?.queue[0];
-  const fault = t === undefined ? null : before.tasks[t]?.fault;
+  const a = op.op === "fault.refuse" ? null : answered(before, op);
+  if (!a) return null;
+  const { task: t, fault, pager } = a;
   // (an answer maps only at a page that is not mapped: a refusal leaves a protection fault's page mapped as it was)
-  if (t === undefined || !fault || after.tasks[t]?.fault || before.tasks[t]!.pages[fault.vpage] || !after.tasks[t]?.pages[fault.vpage]) return null;
+  if (after.tasks[t]?.fault || before.tasks[t]!.pages[fault.vpage] || !after.tasks[t]?.pages[fault.vpage]) return null;
   return { task: t, vpage: fault.vpage, write: fault.write, via: { task: pager, vpage: op.op === "fault.resolve" ? op.vpage : fault.vpage } };
 }
 

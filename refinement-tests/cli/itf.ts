@@ -113,9 +113,9 @@ export function itfToTrace(json: unknown, source: string, config?: Config): Trac
       const kind = st["mbt::actionTaken"];
       if (!(OP_KINDS as readonly string[]).includes(kind)) throw new TraceFileError(where(`states[${i}]: action "${kind}" is not a capmem operation (one of ${OP_KINDS.join(", ")})`));
       const picks = fromItfValue(st["mbt::nondetPicks"] ?? {}, `states[${i}].mbt::nondetPicks`) as Record<string, unknown>;
-      op = { op: kind, ...Object.fromEntries(Object.entries(picks).filter(([, v]) => v !== null)) };
-      // (a pick of None is one the action did not make, except task.pager's pager, where None means "no pager")
-      if (kind === "task.pager" && !("pager" in (op as object))) (op as Record<string, unknown>).pager = null;
+      // (a pick of None is one the action did not make, unless the operation's field takes null: task.pager's pager, "no pager")
+      const shape = Op.options.find((o) => o.shape.op.value === kind)!.shape as Record<string, { safeParse(x: unknown): { success: boolean } }>;
+      op = { op: kind, ...Object.fromEntries(Object.entries(picks).filter(([k, v]) => v !== null || (shape[k]?.safeParse(null).success ?? false))) };
     } else throw new TraceFileError(where(`states[${i}]: no action (neither an "action" variable nor "mbt::actionTaken")`));
     const parsed = Op.safeParse(op);
     if (!parsed.success) {
