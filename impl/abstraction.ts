@@ -79,12 +79,16 @@ export function toSpec(m: Machine): State {
     const queue: number[] = [];
     for (let q = tt.qHead[t]!; q !== -1; q = tt.qNext[q]!) queue.push(q);
     const pager = tt.pager[t]!;
+    const notices: { task: number; vpage: number }[] = [];
+    for (let x = tt.noteHead[t]!; x !== -1; x = tt.noteNext[x]!) notices.push({ task: tt.noteTask[x]!, vpage: tt.notePage[x]! });
     tasks.push({
       account: tt.account[t]!,
       window: { slot: tt.winSlot[t]!, slots: tt.winSlots[t]!, page: tt.winPage[t]!, pages: tt.winPages[t]! },
       pager: pager === -1 ? null : pager,
       fault: tt.faultPage[t] === -1 ? null : { vpage: tt.faultPage[t]!, write: tt.faultWrite[t] === 1, value: tt.faultValue[t]! },
       queue,
+      notices,
+      missed: tt.missed[t]!,
       caps,
       pages,
     });

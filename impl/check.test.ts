@@ -249,6 +249,49 @@ const PAGER_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
   ["freedEntriesClean", "a task waiting on nothing keeps a fault's word", (m) => void (m.tasks.faultValue[1] = 9), /^task 1 waits on no fault but keeps a fault's write, word or queue link$/],
 ];
 
+/**
+ * Notices: sigma0 (task 0) pages task 1, which got sigma0's pages 0-2 by
+ * faults; physmem then took the three frames, and sigma0 (faultQueue 2)
+ * holds the notices about task 1's pages 0 and 1 and missed the third;
+ * task 2 was made and destroyed (a free id), task 3 never made.
+ */
+function noticeMachine(): Machine {
+  const m = new Machine({ ...CONFIG, tasks: 4, faultQueue: 2 });
+  const ops: Op[] = [
+    { op: "container.create", task: 0, account: 0, dest: 2 },
+    { op: "task.create", task: 0, account: 0, dest: 3 },
+    { op: "task.create", task: 0, account: 0, dest: 4 },
+    { op: "task.destroy", task: 0, target: 4 },
+    { op: "task.pager", task: 0, target: 3, pager: 1 },
+  ];
+  for (let v = 0; v < 3; v++) {
+    ops.push({ op: "container.alloc", task: 0, container: 2, index: v });
+    ops.push({ op: "page.map", task: 0, container: 2, index: v, vpage: v, rights: ["read"] });
+    ops.push({ op: "mem.read", task: 1, vpage: v });
+    ops.push({ op: "sigma0.serve" });
+  }
+  for (let f = 0; f < 3; f++) ops.push({ op: "physmem.reclaim", frame: f });
+  for (const op of ops) assert.ok(m.apply(op).ok, JSON.stringify(op));
+  assert.equal(m.tasks.noteLen[0], 2);
+  assert.equal(m.tasks.missed[0], 1);
+  assert.deepEqual(checkRepresentation(m), []);
+  return m;
+}
+
+const NOTICE_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
+  ["noticesLinked", "a record's tail is wrong", (m) => void (m.tasks.noteTail[0] = m.tasks.noteHead[0]!), /^the notices of task 0 end at node \d+ but its tail is \d+$/],
+  ["noticesLinked", "a record's count is wrong", (m) => void (m.tasks.noteLen[0] = 1), /^the notices of task 0 link 2 nodes but count 1$/],
+  ["noticesLinked", "a record loops", (m) => void (m.tasks.noteNext[m.tasks.noteTail[0]!] = m.tasks.noteHead[0]!), /^the notices of task 0 reach node \d+ twice or outside the pool$/],
+  ["noticesLinked", "a notice names a task its holder does not page", (m) => void (m.tasks.noteTask[m.tasks.noteHead[0]!] = 0), /^task 0 holds a notice \(node \d+\) about task 0, which it does not page$/],
+  ["noticesLinked", "a free node keeps its task", (m) => void (m.tasks.noteTask[m.tasks.noteFree] = 1), /^free notice node \d+ keeps its task or page$/],
+  ["noticesLinked", "a free node keeps its page", (m) => void (m.tasks.notePage[m.tasks.noteFree] = 1), /^free notice node \d+ keeps its task or page$/],
+  ["noticesLinked", "the free list loses a node", (m) => void (m.tasks.noteFree = m.tasks.noteNext[m.tasks.noteFree]!), /^2 notice nodes are held and 13 free, but the pool has 16$/],
+  ["noticesLinked", "the free list reaches a held node", (m) => void (m.tasks.noteNext[m.tasks.noteFree] = m.tasks.noteHead[0]!), /^the free notice nodes reach node \d+, which is held or outside the pool$/],
+  ["noticesLinked", "a free task keeps notices", (m) => void (m.tasks.noteHead[2] = m.tasks.noteHead[0]!), /^free task 2 keeps notices or a count of missed ones$/],
+  ["noticesLinked", "a free task keeps a count of missed notices", (m) => void (m.tasks.missed[2] = 1), /^free task 2 keeps notices or a count of missed ones$/],
+  ["noticesLinked", "a free task keeps a notice count", (m) => void (m.tasks.noteLen[3] = 1), /^free task 3 keeps notices or a count of missed ones$/],
+];
+
 describe("representation checks", () => {
   it("pass on the machine the corruptions start from", () => {
     machine();
@@ -257,6 +300,7 @@ describe("representation checks", () => {
     [machine, CORRUPTIONS],
     [bigMachine, BIG_CORRUPTIONS],
     [pagerMachine, PAGER_CORRUPTIONS],
+    [noticeMachine, NOTICE_CORRUPTIONS],
   ] as const) {
     for (const [check, what, corrupt, message] of corruptions) {
       it(`${check} notices: ${what}`, () => {

@@ -292,6 +292,44 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
     },
   },
   {
+    // Each pager's notices are a well-formed FIFO of pool nodes: noteLen
+    // nodes from noteHead to noteTail through noteNext, each naming a task
+    // the pager pages; every other pool node is on the free list, cleared;
+    // a free task holds no notice and has missed none.
+    name: "noticesLinked",
+    check(m) {
+      const tasks = m.tasks;
+      const pool = tasks.noteNext.length;
+      if (tasks.noteTask.length !== pool || tasks.notePage.length !== pool) return `the notice pool's arrays differ in length`;
+      const seen = new Uint8Array(pool);
+      let used = 0;
+      for (let p = 0; p < m.config.tasks; p++) {
+        if (tasks.free.has(p) && (tasks.noteHead[p] !== -1 || tasks.noteLen[p] !== 0 || tasks.missed[p] !== 0)) return `free task ${p} keeps notices or a count of missed ones`;
+        let len = 0;
+        let last = -1;
+        for (let x = tasks.noteHead[p]!; x !== -1; x = tasks.noteNext[x]!) {
+          if (x < 0 || x >= pool || seen[x]) return `the notices of task ${p} reach node ${x} twice or outside the pool`;
+          seen[x] = 1;
+          len++;
+          if (tasks.pager[tasks.noteTask[x]!] !== p) return `task ${p} holds a notice (node ${x}) about task ${tasks.noteTask[x]}, which it does not page`;
+          last = x;
+        }
+        if (len !== tasks.noteLen[p]) return `the notices of task ${p} link ${len} nodes but count ${tasks.noteLen[p]}`;
+        if (tasks.noteTail[p] !== last) return `the notices of task ${p} end at node ${last} but its tail is ${tasks.noteTail[p]}`;
+        used += len;
+      }
+      let free = 0;
+      for (let x = tasks.noteFree; x !== -1; x = tasks.noteNext[x]!) {
+        if (x < 0 || x >= pool || seen[x]) return `the free notice nodes reach node ${x}, which is held or outside the pool`;
+        seen[x] = 1;
+        free++;
+        if (tasks.noteTask[x] !== -1 || tasks.notePage[x] !== -1) return `free notice node ${x} keeps its task or page`;
+      }
+      if (used + free !== pool) return `${used} notice nodes are held and ${free} free, but the pool has ${pool}`;
+      return null;
+    },
+  },
+  {
     name: "capLinksConsistent",
     check(m) {
       const caps = m.caps;

@@ -48,7 +48,7 @@ import { l4Send, pageBits, pageMap, pageUnmap } from "./mappings.js";
 import { memRead, memWrite } from "./memory.js";
 import { dmaUnwire, dmaWire, dmaWrite } from "./dma.js";
 import { physmemReclaim, physmemRelocate } from "./physmem.js";
-import { faultRefuse, faultResolve, sigma0Serve, taskPager } from "./pagers.js";
+import { faultNotice, faultRefuse, faultResolve, sigma0Serve, taskPager } from "./pagers.js";
 
 export { E, OK, KIND_ACCOUNT, KIND_CONTAINER, KIND_DMA, KIND_TASK, PT_BITS, PT_SIZE, SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED } from "./constants.js";
 
@@ -74,6 +74,11 @@ export class Machine {
   /** Set by the last operation if it was an access that faulted to the task's pager (its result has `fault: true`). */
   // Stryker disable next-line BooleanLiteral: exec clears it before every operation
   faulted = false;
+  /** Set by fault.notice when it read a notice: its task and page (else -1; the result's `notice`). */
+  noticeTask = -1;
+  noticePage = -1;
+  /** scratch for physmem: the pages (task * vpages + page) it is about to take from tasks with a pager (pagers.ts gatherLost) */
+  lost = new Float64Array(64);
   /** sigma0's ledger: per page of the root task, the task it was first handed to, or -1 (pagers.ts). */
   readonly sigma0: Int32Array;
 
@@ -115,13 +120,17 @@ export class Machine {
   apply(op: Op): Result {
     const status = this.exec(op);
     if (status !== OK) return { ok: false, error: ERROR_CODES[status - 1]! };
-    return this.faulted ? { ok: true, value: null, fault: true } : { ok: true, value: this.value };
+    if (this.faulted) return { ok: true, value: null, fault: true };
+    if (this.noticeTask !== -1) return { ok: true, value: this.value, notice: { task: this.noticeTask, vpage: this.noticePage } };
+    return { ok: true, value: this.value };
   }
 
   /** Applies one operation; returns 0 or an error status. Allocates nothing. */
   exec(op: Op): number {
     this.value = null;
     this.faulted = false;
+    this.noticeTask = -1;
+    this.noticePage = -1;
     if (op === null || typeof op !== "object") return E.BadValue;
     switch (op.op) {
       case "account.create":
@@ -198,6 +207,8 @@ export class Machine {
         return faultResolve(this, op.task, op.vpage, rightsMask(op.rights));
       case "fault.refuse":
         return faultRefuse(this, op.task);
+      case "fault.notice":
+        return faultNotice(this, op.task);
       case "sigma0.serve":
         return sigma0Serve(this);
       case "physmem.relocate":

@@ -8,7 +8,7 @@
 import { faultQueueOf } from "../spec/state.js";
 import { inRange, R } from "../spec/vocabulary.js";
 import { capIn, hasObjects, subjectOk } from "./checks.js";
-import { E, KIND_TASK, OK } from "./constants.js";
+import { E, KIND_TASK, OK, SLOT_HARD } from "./constants.js";
 import type { Machine } from "./machine.js";
 import { frameAt, newMapping } from "./mapdb.js";
 import { memRead, memWrite } from "./memory.js";
@@ -47,6 +47,8 @@ export function taskPager(m: Machine, task: number, targetSlot: number, pagerSlo
     // the chains of pagers form a forest (pagersFormAForest), so this walk ends
     for (let x = p; x !== -1; x = m.tasks.pager[x]!) if (x === t) return E.PagerLoop;
   }
+  const was = m.tasks.pager[t]!;
+  if (was !== -1 && was !== p) m.tasks.dropNotices(was, t);
   m.tasks.setPager(t, p);
   return OK;
 }
@@ -107,6 +109,79 @@ export function faultRefuse(m: Machine, task: number): number {
   return OK;
 }
 
+/** fault.notice: the subject (a pager) reads its oldest notice; the value is the count of missed ones, which starts again. */
+export function faultNotice(m: Machine, task: number): number {
+  if (!subjectOk(m, task)) return E.NoSuchTask;
+  const tasks = m.tasks;
+  if (tasks.faultPage[task] !== -1) return E.Blocked;
+  if (tasks.noteLen[task] === 0 && tasks.missed[task] === 0) return E.NoNotice;
+  const x = tasks.noteHead[task]!;
+  if (x !== -1) {
+    m.noticeTask = tasks.noteTask[x]!;
+    m.noticePage = tasks.notePage[x]!;
+    tasks.takeNotice(task);
+  }
+  m.value = tasks.missed[task]!;
+  tasks.missed[task] = 0;
+  return OK;
+}
+
+/**
+ * Physmem is about to take every mapping of frame f (reclaim, relocate):
+ * gathers the pages of tasks with a pager that it will take, by a walk of
+ * the mapping trees rooted at the hard slots holding f, into `m.lost`
+ * (keys task * vpages + page). Returns how many. Call `notify` after the
+ * removal.
+ */
+export function gatherLost(m: Machine, f: number): number {
+  const cons = m.containers;
+  const pages = m.pages;
+  const pager = m.tasks.pager;
+  const stack = m.mapStack;
+  const vpages = m.config.vpages;
+  let n = 0;
+  // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined, so the extra turn finds nothing
+  for (let si = 0; si < cons.frame.length; si++) {
+    if (cons.kind[si] !== SLOT_HARD || cons.frame[si] !== f) continue;
+    let sp = 0;
+    for (let r = pages.slotRoots[si]!; r !== -1; r = pages.next[r]!) sp = stack.push(sp, r);
+    while (sp > 0) {
+      const e = stack.a[--sp]!;
+      for (let c = pages.firstChild[e]!; c !== -1; c = pages.next[c]!) sp = stack.push(sp, c);
+      const t = pages.taskOf(e);
+      if (pager[t] === -1) continue;
+      if (n === m.lost.length) {
+        const bigger = new Float64Array(Math.max(64, n * 2));
+        bigger.set(m.lost);
+        m.lost = bigger;
+      }
+      m.lost[n++] = t * vpages + pages.vpageOf(e);
+    }
+  }
+  return n;
+}
+
+/**
+ * The `n` pages gathered by gatherLost are gone: each becomes a notice to
+ * its task's pager, in order of task, then page (spec: notify). A notice
+ * already held is not repeated; one that does not fit is counted as missed.
+ */
+export function notify(m: Machine, n: number): void {
+  if (n === 0) return;
+  const keys = m.lost.subarray(0, n).sort();
+  const tasks = m.tasks;
+  const limit = faultQueueOf(m.config);
+  const vpages = m.config.vpages;
+  for (let i = 0; i < n; i++) {
+    const t = Math.floor(keys[i]! / vpages);
+    const v = keys[i]! - t * vpages;
+    const p = tasks.pager[t]!;
+    if (tasks.hasNotice(p, t, v)) continue;
+    if (tasks.noteLen[p]! < limit) tasks.addNotice(p, t, v);
+    else tasks.missed[p]! += 1;
+  }
+}
+
 export function sigma0Serve(m: Machine): number {
   const tasks = m.tasks;
   if (tasks.qLen[0] === 0) return E.NoFault;
@@ -131,13 +206,17 @@ export function sigma0Serve(m: Machine): number {
 
 /**
  * Task t is being destroyed (removal.ts destroyTask): its fault leaves its
- * pager's queue; the faults waiting at it fail (their tasks resume); the
+ * pager's queue, and its pager's notices about it go; its own notices go;
+ * the faults waiting at it fail (their tasks resume); the
  * tasks it paged (its list of paged tasks) have no pager any more; sigma0's
  * ledger forgets it (a scan of sigma0's pages up to t's last entry there).
  */
 export function forgetTask(m: Machine, t: number): void {
   const tasks = m.tasks;
   if (tasks.faultPage[t] !== -1) tasks.unlinkFault(tasks.pager[t]!, t);
+  if (tasks.pager[t] !== -1) tasks.dropNotices(tasks.pager[t]!, t);
+  tasks.dropNotices(t, -1);
+  tasks.missed[t] = 0;
   while (tasks.qLen[t]! > 0) tasks.dequeue(t);
   while (tasks.pagedHead[t]! !== -1) tasks.setPager(tasks.pagedHead[t]!, -1);
   tasks.setPager(t, -1);

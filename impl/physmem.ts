@@ -9,6 +9,7 @@ import { hasObjects } from "./checks.js";
 import type { Machine } from "./machine.js";
 import { removeMappingSubtree } from "./mapdb.js";
 import { dropSlot } from "./removal.js";
+import { gatherLost, notify } from "./pagers.js";
 
 /**
  * Moves frame f. Finds the hard slots holding f by a scan of all container
@@ -23,12 +24,14 @@ export function physmemRelocate(m: Machine, f: number): number {
   if (g < 0) return E.OutOfMemory;
   const cons = m.containers;
   const roots = m.pages.slotRoots;
+  const lost = gatherLost(m, f);
   // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined and the bitmaps hold no member, so the extra turn finds nothing
   for (let si = 0; si < cons.frame.length; si++) {
     if (cons.kind[si] !== SLOT_HARD || cons.frame[si] !== f) continue;
     while (roots[si]! !== -1) removeMappingSubtree(m, roots[si]!);
     cons.frame[si] = g;
   }
+  notify(m, lost);
   frames.refs[g] = frames.refs[f]!;
   frames.epoch[g]! += 1;
   frames.softLive[g] = 0;
@@ -76,6 +79,7 @@ export function physmemReclaim(m: Machine, f: number): number {
     return E.SwapFull;
   }
   if (shared < 0) swap.open(page, frames.content[f]!, f, frames.epoch[f]!);
+  const lost = gatherLost(m, f);
   // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined and the bitmaps hold no member, so the extra turn finds nothing
   for (let si = 0; si < n; si++) {
     if (cons.kind[si] !== SLOT_HARD || cons.frame[si] !== f) continue;
@@ -84,6 +88,7 @@ export function physmemReclaim(m: Machine, f: number): number {
     cons.aux[si] = page;
     swap.refs[page]! += 1;
   }
+  notify(m, lost);
   m.value = page;
   return OK;
 }

@@ -28,7 +28,7 @@ import type { Step } from "./checks.js";
 import { fail } from "./checks.js";
 import { accountAnswer, accountCreate, accountDestroy, accountRequest, accountTransfer, accountYield, accountYieldRequest } from "./accounts.js";
 import { taskCreate, taskDestroy, taskWindow } from "./tasks.js";
-import { faultRefuse, faultResolve, sigma0Serve, taskPager } from "./pagers.js";
+import { faultNotice, faultRefuse, faultResolve, sigma0Serve, taskPager } from "./pagers.js";
 import { containerAlloc, containerCopy, containerCreate, containerDemote, containerDestroy, containerFree, containerPromote, containerSwapIn, containerSwapOut } from "./containers.js";
 import { capCopy, capDelete, capDerive, capRevoke } from "./capabilities.js";
 import { l4Grant, l4Map, l4Share, pageBits, pageMap, pageUnmap } from "./mappings.js";
@@ -75,6 +75,7 @@ export const OPERATIONS: { readonly [K in OpKind]: (state: State, op: OpOf<K>) =
   "dma.write": dmaWrite,
   "fault.resolve": faultResolve,
   "fault.refuse": faultRefuse,
+  "fault.notice": faultNotice,
   "sigma0.serve": sigma0Serve,
   "physmem.relocate": physmemRelocate,
   "physmem.reclaim": physmemReclaim,

@@ -23,10 +23,17 @@
  * hand. A task never waits for a pager that is gone: when a pager dies,
  * the faults waiting at it fail (their tasks resume), and the tasks it
  * paged have no pager any more (removal.ts).
+ *
+ * When physmem takes mappings away without asking (physmem.reclaim,
+ * physmem.relocate), the pager of each task that lost a page gets a
+ * *notice* naming the task and the page, and reads it with `fault.notice`.
+ * A pager learns of a loss at once, not only when the task faults on it
+ * next; it can then rebuild the mapping before it is needed, or update its
+ * books.
  */
-import type { Fault, Mapping, State } from "./state.js";
+import type { Draft, Fault, Mapping, State } from "./state.js";
 import { draft, faultQueueOf, finish, leafSpan, needsLeaf, ROOT_TASK } from "./state.js";
-import type { ErrorCode, Op, OpOf } from "./vocabulary.js";
+import type { ErrorCode, Op, OpOf, Result } from "./vocabulary.js";
 import { BIT_DIRTY, faulted, ok, R, rightsMask } from "./vocabulary.js";
 import type { Step } from "./checks.js";
 import { capIn, done, fail, isError, subjectOf, unusedObjects } from "./checks.js";
@@ -56,7 +63,8 @@ export function pageFault(state: State, task: number, fault: Fault, code: ErrorC
  * `target` (both task capabilities with `write`), or, with `pager` null,
  * leave the target without one. The target's later faults go to the new
  * pager; a fault waiting already stays where it waits, so the target must not
- * be waiting.
+ * be waiting. Notices about the target that wait at its old pager are
+ * dropped: a notice is only ever read by the task's own pager.
  *
  * Why: in L4 every thread has a pager that its page faults are sent to, and
  * pagers build address spaces from each other's mappings (seed 002,
@@ -89,6 +97,8 @@ export function taskPager(state: State, op: OpOf<"task.pager">): Step {
   }
   const d = draft(state);
   d.tasks[target.object]!.pager = pager;
+  const was = state.tasks[target.object]!.pager;
+  if (was !== null && was !== pager) d.tasks[was]!.notices = d.tasks[was]!.notices.filter((n) => n.task !== target.object);
   return done(d);
 }
 
@@ -197,6 +207,62 @@ export function faultRefuse(state: State, op: OpOf<"fault.refuse">): Step {
   if (op.task === ROOT_TASK) return fail(state, "IsRoot");
   if (subject.queue.length === 0) return fail(state, "NoFault");
   return done(refuse(state, op.task));
+}
+
+/**
+ * Physmem took mappings away (reclaim, relocate): `before` is the state
+ * before, `d` the draft after the removal. Every page mapped in `before`
+ * and unmapped in `d`, of a task with a pager, becomes a notice to that
+ * pager, in order of task, then page. A notice already waiting is not
+ * repeated; one that does not fit (the pager holds `faultQueue` already)
+ * is counted in the pager's `missed`, which its next fault.notice reports.
+ */
+export function notify(before: State, d: Draft): void {
+  const limit = faultQueueOf(before.config);
+  before.tasks.forEach((t, task) => {
+    const pager = t?.pager;
+    if (pager === null || pager === undefined) return;
+    const record = d.tasks[pager]!;
+    t!.pages.forEach((m, vpage) => {
+      if (!m || d.tasks[task]!.pages[vpage]) return;
+      if (record.notices.some((n) => n.task === task && n.vpage === vpage)) return;
+      if (record.notices.length < limit) record.notices.push({ task, vpage });
+      else record.missed += 1;
+    });
+  });
+}
+
+/**
+ * fault.notice — the subject, as a pager, reads its oldest notice: the
+ * notice leaves its record and comes back in the result's `notice` (the
+ * task and the page physmem took from it). The value is how many notices
+ * did not fit in the record since the subject last read one (the count
+ * starts again at 0); a pager that missed some may ask its tasks, or wait
+ * for their faults.
+ *
+ * Why: in seed 002 (002_977c03b37cc28449.txt) the kernel forces pages away
+ * from user-level pagers, which "will then be informed that they have lost
+ * a page". Here the content is kept already (reclaim takes only clean
+ * frames and swaps them out), so a pager that is told can rebuild the
+ * mapping or update its books at once, instead of learning of each loss at
+ * the next fault. The record is bounded like the fault queue, so physmem
+ * never waits for a pager: a notice that does not fit is counted, not kept.
+ *
+ * Result: the number of notices missed; `notice` when one was waiting.
+ * Errors, in order: NoSuchTask; Blocked; NoNotice (no notice waits and
+ * none was missed).
+ */
+export function faultNotice(state: State, op: OpOf<"fault.notice">): Step {
+  const subject = subjectOf(state, op.task);
+  if (isError(subject)) return fail(state, subject);
+  if (subject.notices.length === 0 && subject.missed === 0) return fail(state, "NoNotice");
+  const d = draft(state);
+  const record = d.tasks[op.task]!;
+  const notice = record.notices.shift();
+  const missed = record.missed;
+  record.missed = 0;
+  const result: Result = notice ? { ok: true, value: missed, notice } : ok(missed);
+  return { state: finish(d), result };
 }
 
 /**
@@ -319,6 +385,29 @@ export const PAGER_INVARIANTS: readonly { name: string; description: string; che
       return null;
     },
   },
+  {
+    name: "noticesExact",
+    description:
+      "Every notice a pager holds names a live task that the pager pages and a page of its address space, none twice, at most faultQueue of them, and the count of missed notices is a natural number: a notice reaches only the task's own pager, and physmem never waits for room.",
+    check(s) {
+      const limit = faultQueueOf(s.config);
+      for (let p = 0; p < s.tasks.length; p++) {
+        const pager = s.tasks[p];
+        if (!pager) continue;
+        if (!Number.isSafeInteger(pager.missed) || pager.missed < 0) return `task ${p} missed ${pager.missed} notices`;
+        if (pager.notices.length > limit) return `task ${p} holds ${pager.notices.length} notices, more than ${limit}`;
+        const seen = new Set<string>();
+        for (const n of pager.notices) {
+          if (s.tasks[n.task]?.pager !== p) return `task ${p} holds a notice about task ${n.task}, which it does not page`;
+          if (!Number.isInteger(n.vpage) || n.vpage < 0 || n.vpage >= s.config.vpages) return `task ${p} holds a notice about page ${n.vpage}, outside the address space`;
+          const k = `${n.task}:${n.vpage}`;
+          if (seen.has(k)) return `task ${p} holds the notice about task ${n.task}'s page ${n.vpage} twice`;
+          seen.add(k);
+        }
+      }
+      return null;
+    },
+  },
 ];
 
 /** The oldest fault waiting at the pager an answer (fault.resolve, fault.refuse, sigma0.serve) answers, in `before`. */
@@ -381,6 +470,44 @@ export const PAGER_TRANSITIONS: readonly { name: string; description: string; ch
       if (op.op !== "physmem.reclaim" || after === before || !Number.isInteger(op.frame) || !before.frames[op.frame]) return null;
       if (before.frames[op.frame]!.wired > 0) return `physmem.reclaim took wired frame ${op.frame}`;
       for (const t of before.tasks) for (const m of t?.pages ?? []) if (m && m.frame === op.frame && (m.bits & BIT_DIRTY) !== 0) return `physmem.reclaim took frame ${op.frame}, which a mapping has dirtied and nobody saved`;
+      return null;
+    },
+  },
+  {
+    name: "physmemNotifiesPagers",
+    description:
+      "When physmem takes a page of a task that has a pager (physmem.reclaim, physmem.relocate), the pager gets a notice about it, appended in order of task and page, or, if its record is full, counts it as missed; no other operation adds a notice or a missed one, and fault.notice takes exactly the oldest notice and resets the count.",
+    check(before, op, after) {
+      const physmem = op.op === "physmem.reclaim" || op.op === "physmem.relocate";
+      for (let p = 0; p < before.tasks.length; p++) {
+        const was = before.tasks[p];
+        const now = after.tasks[p];
+        if (!was || !now) continue;
+        const key = (n: { task: number; vpage: number }) => `${n.task}:${n.vpage}`;
+        const old = new Set(was.notices.map(key));
+        const added = now.notices.filter((n) => !old.has(key(n)));
+        const grew = now.missed - was.missed;
+        if (op.op === "fault.notice" && op.task === p && after !== before) {
+          if (now.missed !== 0 || now.notices.length !== Math.max(0, was.notices.length - 1) || now.notices.some((n, i) => key(n) !== key(was.notices[i + 1]!))) return `fault.notice by task ${p} did not take exactly its oldest notice and reset its count of missed ones`;
+          continue;
+        }
+        if (!physmem || after === before) {
+          if (added.length > 0 || grew > 0) return `${op.op} gave task ${p} a notice about task ${added[0]?.task ?? "?"}'s page ${added[0]?.vpage ?? "?"}${added.length === 0 ? " (counted as missed)" : ""}, but only physmem takes pages away`;
+          continue;
+        }
+        const fresh: string[] = [];
+        before.tasks.forEach((t, task) => {
+          if (t?.pager !== p) return;
+          t.pages.forEach((m, vpage) => {
+            if (m && !after.tasks[task]?.pages[vpage] && !old.has(`${task}:${vpage}`)) fresh.push(`${task}:${vpage}`);
+          });
+        });
+        const kept = now.notices.slice(was.notices.length).map(key);
+        if (now.notices.slice(0, was.notices.length).some((n, i) => key(n) !== key(was.notices[i]!))) return `${op.op} changed the notices task ${p} held`;
+        if (kept.some((k, i) => k !== fresh[i])) return `${op.op} gave task ${p} the notice ${kept.find((k, i) => k !== fresh[i])} out of order or about a page that was not taken (expected ${fresh.join(", ") || "none"})`;
+        if (kept.length + grew !== fresh.length) return `physmem took ${fresh.length} pages of tasks paged by task ${p}, but it got ${kept.length} notices and missed ${grew}`;
+        if (grew > 0 && now.notices.length < faultQueueOf(after.config)) return `task ${p} missed ${grew} notices with room in its record`;
+      }
       return null;
     },
   },

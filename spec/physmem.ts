@@ -8,6 +8,7 @@
  */
 import type { Draft, MapRef, State } from "./state.js";
 import { remove } from "./removal.js";
+import { notify } from "./pagers.js";
 import type { OpOf } from "./vocabulary.js";
 import { BIT_DIRTY, inRange } from "./vocabulary.js";
 import type { Step } from "./checks.js";
@@ -43,7 +44,8 @@ export function takeFrame(d: Draft, f: number, content = 0): void {
  * physmem.relocate — an environment action: physmem moves the content of
  * frame `frame` to the frame `nextFrame` picks, every hard slot holding the
  * old frame now holds the new one, and every mapping of the old frame is
- * unmapped (with everything derived; the tasks fault it back in). The old
+ * unmapped (with everything derived; the tasks fault it back in, and their
+ * pagers get notices: pagers.ts, notify). The old
  * frame is free afterwards, content intact, so soft references to it stay
  * valid until it is reused. The bits move with the content.
  *
@@ -66,6 +68,7 @@ export function physmemRelocate(state: State, op: OpOf<"physmem.relocate">): Ste
   const mapped: MapRef[] = [];
   state.tasks.forEach((t, task) => t?.pages.forEach((m, vpage) => m?.frame === op.frame && mapped.push({ task, vpage })));
   const d = remove(state, { mappings: mapped });
+  notify(state, d);
   const f = d.frames[fresh]!;
   d.frames[fresh] = { content: old.content, refs: f.refs + old.refs, epoch: f.epoch + 1, wired: 0 };
   d.frames[op.frame]!.refs = 0;
@@ -89,10 +92,11 @@ export function physmemRelocate(state: State, op: OpOf<"physmem.relocate">): Ste
  * frame's content has not been saved, and its pager must save it first
  * (page.bits reads and clears the bit).
  *
- * The pagers are told by the faults: a task whose page went faults on its
- * next access, its pager answers, and the pager's own page, if physmem took
- * it too, faults in through the pager above it. So reclaim and relocation
- * are transparent to tasks with pagers.
+ * The pager of every task that lost a page gets a notice (pagers.ts,
+ * notify; read with fault.notice). It need not act on it: a task whose page
+ * went faults on its next access, its pager answers, and the pager's own
+ * page, if physmem took it too, faults in through the pager above it. So
+ * reclaim and relocation are transparent to tasks with pagers.
  *
  * Why: "the kernel [...] has the right to forcefully revoke access to pages
  * from user-level pagers" (seed 002, 002_977c03b37cc28449.txt), and "it just
@@ -137,6 +141,7 @@ export function physmemReclaim(state: State, op: OpOf<"physmem.reclaim">): Step 
   if (page === null) return fail(state, "SwapFull");
 
   const d = remove(state, { mappings: mapped });
+  notify(state, d);
   if (shared >= 0) d.swap[page]!.refs += holders.length;
   else d.swap[page] = { content: frame.content, frame: f, epoch: frame.epoch, refs: holders.length };
   for (const { container, index } of holders) {

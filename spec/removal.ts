@@ -21,8 +21,9 @@
  * - a DMA handle unwires its frame (a frame no slot holds any more is
  *   released only now: "kill -9 during DMA");
  * - a dying task's fault leaves its pager's queue, the faults waiting at a
- *   dying pager fail, the tasks it paged have no pager any more, and
- *   sigma0's ledger forgets the task (pagers.ts);
+ *   dying pager fail, the tasks it paged have no pager any more, its
+ *   pager's notices about it go, and sigma0's ledger forgets the task
+ *   (pagers.ts);
  * - an object lives exactly as long as some capability names it (seL4's
  *   final-capability rule; the root account and the root task, named by the
  *   permanent boot capabilities, excepted): an object whose last capability
@@ -269,8 +270,8 @@ export function applyRemoval(state: State, r: Removal): Draft {
   }
   // Pagers and faults (pagers.ts): a dying task's fault leaves its pager's
   // queue; the faults waiting at a dying pager fail (their tasks resume
-  // without the access) and the tasks it paged have no pager any more;
-  // sigma0's ledger forgets the dying task.
+  // without the access) and the tasks it paged have no pager any more; its
+  // pager's notices about it go; sigma0's ledger forgets the dying task.
   if (r.tasks.size > 0) {
     state.tasks.forEach((t, id) => {
       if (!t || r.tasks.has(id)) return;
@@ -280,6 +281,7 @@ export function applyRemoval(state: State, r: Removal): Draft {
         d.tasks[id]!.fault = null;
       }
       if (t.queue.some((q) => r.tasks.has(q))) d.tasks[id]!.queue = t.queue.filter((q) => !r.tasks.has(q));
+      if (t.notices.some((n) => r.tasks.has(n.task))) d.tasks[id]!.notices = t.notices.filter((n) => !r.tasks.has(n.task));
     });
     state.sigma0.forEach((owner, p) => {
       if (owner !== null && r.tasks.has(owner)) d.sigma0[p] = null;

@@ -159,10 +159,23 @@ export interface Task {
   readonly fault: Fault | null;
   /** as a pager: the tasks whose faults wait for it, oldest first (at most config.faultQueue) */
   readonly queue: readonly number[];
+  /** as a pager: pages its tasks lost to physmem, oldest first (at most config.faultQueue; pagers.ts) */
+  readonly notices: readonly Notice[];
+  /** as a pager: how many notices did not fit since it last read one */
+  readonly missed: number;
   /** capability space: slot -> capability */
   readonly caps: readonly (Cap | null)[];
   /** page table: virtual page -> mapping (the mapping database node itself) */
   readonly pages: readonly (Mapping | null)[];
+}
+
+/**
+ * A notice to a pager: physmem took the mapping at page `vpage` of task
+ * `task`, a task the pager pages (physmem.reclaim, physmem.relocate).
+ */
+export interface Notice {
+  readonly task: number;
+  readonly vpage: number;
 }
 
 /** A DMA handle: a wired frame, paid for by the account of the task that wired it. */
@@ -231,9 +244,9 @@ export function boot(config: Config): State {
   return { config, frames, accounts, tasks, containers, handles, swap, sigma0 };
 }
 
-/** A new task paid by `account`: closed window, no pager, no fault, empty page table. */
+/** A new task paid by `account`: closed window, no pager, no fault, no notices, empty page table. */
 export function newTask(account: number, caps: (Cap | null)[], vpages: number): Task {
-  return { account, window: CLOSED, pager: null, fault: null, queue: [], caps, pages: new Array(vpages).fill(null) };
+  return { account, window: CLOSED, pager: null, fault: null, queue: [], notices: [], missed: 0, caps, pages: new Array(vpages).fill(null) };
 }
 
 /** A mutable working copy of a state: operations edit a fresh copy, never their input. */
@@ -413,7 +426,7 @@ const copyRecord = <T extends object>(x: T): T => ({ ...x });
 function copyTask(t: Task): Task {
   const caps = t.caps.length <= EAGER ? null : new Table<Cap | null>(t.caps, copyCap as (c: Cap | null) => Cap | null);
   const pages = t.pages.length <= EAGER ? null : new Table<Mapping | null>(t.pages, copyMapping as (m: Mapping | null) => Mapping | null);
-  const c = { account: t.account, window: { ...t.window }, pager: t.pager, fault: t.fault && { ...t.fault }, queue: t.queue.slice(), caps: caps ? caps.view : t.caps.map(copyCap), pages: pages ? pages.view : t.pages.map(copyMapping) };
+  const c = { account: t.account, window: { ...t.window }, pager: t.pager, fault: t.fault && { ...t.fault }, queue: t.queue.slice(), notices: t.notices.map((n) => ({ ...n })), missed: t.missed, caps: caps ? caps.view : t.caps.map(copyCap), pages: pages ? pages.view : t.pages.map(copyMapping) };
   if (caps || pages) TABLE_FIELDS.set(c, [caps as Table<unknown> | null, pages as Table<unknown> | null]);
   return c as Task;
 }

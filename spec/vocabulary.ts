@@ -176,6 +176,7 @@ export const Op = z.discriminatedUnion("op", [
   z.object({ op: z.literal("dma.write"), ...subject, handle: slot, value: Word }).strict(),
   z.object({ op: z.literal("fault.resolve"), ...subject, vpage: slot, rights: Rights }).strict(),
   z.object({ op: z.literal("fault.refuse"), ...subject }).strict(),
+  z.object({ op: z.literal("fault.notice"), ...subject }).strict(),
   z.object({ op: z.literal("sigma0.serve") }).strict(),
   // any integer: a frame out of range, negative included, is the operation's BadFrame, not a malformed file
   z.object({ op: z.literal("physmem.relocate"), frame: z.int() }).strict(),
@@ -268,6 +269,8 @@ export const ERROR_CODES = [
   "PagerBusy",
   /** no fault waits at this pager */
   "NoFault",
+  /** the pager has no notice to read and missed none */
+  "NoNotice",
   /** the pager named is the task itself or has it above it in its chain of pagers */
   "PagerLoop",
   /** a mapping of the frame has its dirty bit set: its content must be saved (page.bits) before physmem may take it */
@@ -284,10 +287,17 @@ export type ErrorCode = z.infer<typeof ErrorCode>;
  * code. An error result promises that nothing changed. A memory access that
  * faults to the task's pager is `ok` with `fault: true` and value null: the
  * fault now waits in the pager's queue and the access is not done yet (it
- * completes when the pager resolves the fault).
+ * completes when the pager resolves the fault). A pager reading a notice
+ * (fault.notice) gets `ok` with the notice in `notice` and, as value, how
+ * many notices it missed since its last read.
  */
 export const Result = z.discriminatedUnion("ok", [
-  z.object({ ok: z.literal(true), value: z.int().nullable(), fault: z.literal(true).optional() }).strict(),
+  z.object({
+    ok: z.literal(true),
+    value: z.int().nullable(),
+    fault: z.literal(true).optional(),
+    notice: z.object({ task: z.int().min(0), vpage: z.int().min(0) }).strict().optional(),
+  }).strict(),
   z.object({ ok: z.literal(false), error: ErrorCode }).strict(),
 ]);
 export type Result = z.infer<typeof Result>;

@@ -5,6 +5,7 @@
  * (tables/caps.ts) and its page table in tables/pagetables.ts.
  */
 import { LowestFreeSet } from "../bitmap.js";
+import { grown } from "../constants.js";
 
 export class TaskTable {
   /** the paying account, or -1 for a free id */
@@ -35,6 +36,17 @@ export class TaskTable {
   readonly pagedPrev: Int32Array;
   /** how many of sigma0's pages the task got first (its entries in the ledger, Machine.sigma0) */
   readonly ledger: Int32Array;
+  /** per pager: its notices (pages its tasks lost to physmem), a FIFO of pool nodes linked through noteNext, and their number */
+  readonly noteHead: Int32Array;
+  readonly noteTail: Int32Array;
+  readonly noteLen: Int32Array;
+  /** per pager: the notices that did not fit since it last read one */
+  readonly missed: Int32Array;
+  /** the notice pool (grows by doubling): each node's task, page and next node; free nodes are linked from noteFree */
+  noteTask: Int32Array;
+  notePage: Int32Array;
+  noteNext: Int32Array;
+  noteFree = -1;
 
   constructor(tasks: number) {
     this.account = new Int32Array(tasks).fill(-1);
@@ -55,6 +67,76 @@ export class TaskTable {
     this.pagedNext = new Int32Array(tasks).fill(-1);
     this.pagedPrev = new Int32Array(tasks).fill(-1);
     this.ledger = new Int32Array(tasks);
+    this.noteHead = new Int32Array(tasks).fill(-1);
+    this.noteTail = new Int32Array(tasks).fill(-1);
+    this.noteLen = new Int32Array(tasks);
+    this.missed = new Int32Array(tasks);
+    this.noteTask = new Int32Array(0);
+    this.notePage = new Int32Array(0);
+    this.noteNext = new Int32Array(0);
+  }
+
+  /** A notice to pager p about page v of task t joins the end of p's record (the pool grows if no node is free). */
+  addNotice(p: number, t: number, v: number): void {
+    if (this.noteFree === -1) {
+      const n = this.noteNext.length;
+      const size = Math.max(16, n * 2);
+      this.noteTask = grown(this.noteTask, size, -1);
+      this.notePage = grown(this.notePage, size, -1);
+      this.noteNext = grown(this.noteNext, size, -1);
+      for (let i = size - 1; i >= n; i--) {
+        this.noteNext[i] = this.noteFree;
+        this.noteFree = i;
+      }
+    }
+    const x = this.noteFree;
+    this.noteFree = this.noteNext[x]!;
+    this.noteTask[x] = t;
+    this.notePage[x] = v;
+    this.noteNext[x] = -1;
+    const tail = this.noteTail[p]!;
+    if (tail === -1) this.noteHead[p] = x;
+    else this.noteNext[tail] = x;
+    this.noteTail[p] = x;
+    this.noteLen[p]! += 1;
+  }
+
+  /** Does pager p hold the notice about page v of task t? (a walk of p's record, at most faultQueue long) */
+  hasNotice(p: number, t: number, v: number): boolean {
+    for (let x = this.noteHead[p]!; x !== -1; x = this.noteNext[x]!) if (this.noteTask[x] === t && this.notePage[x] === v) return true;
+    return false;
+  }
+
+  /** The oldest notice leaves pager p's record (read its task and page first). */
+  takeNotice(p: number): void {
+    const x = this.noteHead[p]!;
+    this.noteHead[p] = this.noteNext[x]!;
+    if (this.noteHead[p] === -1) this.noteTail[p] = -1;
+    this.noteLen[p]! -= 1;
+    this.noteTask[x] = -1;
+    this.notePage[x] = -1;
+    this.noteNext[x] = this.noteFree;
+    this.noteFree = x;
+  }
+
+  /** Pager p's notices about task t go (t leaves p, or dies); with t -1, all of p's notices go. */
+  dropNotices(p: number, t: number): void {
+    let prev = -1;
+    let x = this.noteHead[p]!;
+    while (x !== -1) {
+      const next = this.noteNext[x]!;
+      if (t === -1 || this.noteTask[x] === t) {
+        if (prev === -1) this.noteHead[p] = next;
+        else this.noteNext[prev] = next;
+        this.noteLen[p]! -= 1;
+        this.noteTask[x] = -1;
+        this.notePage[x] = -1;
+        this.noteNext[x] = this.noteFree;
+        this.noteFree = x;
+      } else prev = x;
+      x = next;
+    }
+    this.noteTail[p] = prev;
   }
 
   /** Task t's pager becomes p (-1: none), moving t between the pagers' lists of paged tasks. */

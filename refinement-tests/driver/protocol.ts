@@ -48,6 +48,8 @@ export const AbstractState = z
           pager: id.nullable(),
           fault: z.object({ vpage: id, write: z.boolean(), value: z.int() }).strict().nullable(),
           queue: z.array(id),
+          notices: z.array(z.object({ task: id, vpage: id }).strict()),
+          missed: id,
           caps: z.array(z.object({ kind: z.enum(OBJECT_KINDS), object: id, rights: id, parent: CapRef.nullable() }).strict().nullable()),
           pages: z.array(
             z

@@ -139,6 +139,7 @@ export function enumerateOps(s: State): Op[] {
           for (const vpage of pages) for (const rights of MAP_RIGHTS) out.push({ op: kind, task, vpage, rights });
           break;
         case "fault.refuse":
+        case "fault.notice":
           out.push({ op: kind, task });
           break;
         case "sigma0.serve":
@@ -258,6 +259,8 @@ export function relabeled(s: State): State {
             pager: t.pager,
             fault: t.fault,
             queue: t.queue,
+            notices: t.notices.map((n) => ({ task: n.task, vpage: pageMap[n.task]![n.vpage]! })),
+            missed: t.missed,
             caps: permute(t.caps, capMap[id]!, (c) => (c ? { ...c, parent: c.parent ? cap(c.parent) : null } : null)),
             pages: permute(t.pages, pageMap[id]!, (m) =>
               m

@@ -13,7 +13,7 @@
 import fc from "fast-check";
 import type { Cap, Mapping, Slot, State, Task } from "../../spec/state.js";
 import type { Config, Op, OpKind, Right } from "../../spec/vocabulary.js";
-import { OP_KINDS, R, rightsList, rightsMask, UNMAP_MODES } from "../../spec/vocabulary.js";
+import { BIT_DIRTY, OP_KINDS, R, rightsList, rightsMask, UNMAP_MODES } from "../../spec/vocabulary.js";
 import { ACCESS_NEEDS, RIGHTS_NEEDED } from "../../spec/security.js";
 
 export interface Intent {
@@ -62,6 +62,7 @@ export const KIND_WEIGHTS: { readonly [K in OpKind]: number } = {
   "task.pager": 3,
   "fault.resolve": 3,
   "fault.refuse": 1,
+  "fault.notice": 2,
   "sigma0.serve": 3,
   "physmem.reclaim": 2,
 };
@@ -245,6 +246,8 @@ const PREREQUISITE: { readonly [K in OpKind]?: OpKind } = {
   "fault.refuse": "task.create",
   "sigma0.serve": "task.create",
   "task.pager": "task.create",
+  // (notices come from physmem taking pages of paged tasks, see noticeSetup; failing that, a page for a paged task to lose)
+  "fault.notice": "page.map",
 };
 
 /** Turns an intent into an operation on `s`. */
@@ -274,6 +277,8 @@ export function resolve(s: State, intent: Intent): Op {
   if (goal !== null && (intent.n[4] % 3 !== 2 || TEAR_DOWN.has(kind))) kind = goal;
   // On a pager configuration, a third of the steps go to pagers and faults.
   if (isPagerConfig(s.config) && intent.n[4] % 3 === 1) kind = PAGER_KINDS[intent.n[3] % PAGER_KINDS.length]!;
+  // ... and one in twelve to reading notices (after physmem takes pages: noticeSetup).
+  if (isPagerConfig(s.config) && intent.n[4] % 12 === 2) kind = "fault.notice";
   // A quarter of the accesses and page.maps pass a mapping on instead:
   // tear-down operations outnumber sends, and without this mapping trees
   // deeper than two levels are rare (readonly unmap and revoke must reach
@@ -284,6 +289,11 @@ export function resolve(s: State, intent: Intent): Op {
     if (!op && (kind === "account.request" || kind === "account.yield")) {
       // Only a sub-account's own tasks ask and yield: set one up.
       const setup = ownAccountSetup(s, intent.n);
+      if (setup) return setup;
+    }
+    if (!op && kind === "fault.notice") {
+      // No pager holds a notice: physmem takes a clean frame that a task with a pager maps.
+      const setup = noticeSetup(s, intent.n);
       if (setup) return setup;
     }
     if (!op && (kind === "fault.resolve" || kind === "fault.refuse" || kind === "sigma0.serve")) {
@@ -515,6 +525,8 @@ function canAct(s: State, kind: OpKind, t: number): boolean {
       return t !== 0 && s.tasks[t]!.queue.length > 0 && pages.some((m) => m);
     case "fault.refuse":
       return t !== 0 && s.tasks[t]!.queue.length > 0;
+    case "fault.notice":
+      return s.tasks[t]!.notices.length > 0 || s.tasks[t]!.missed > 0;
     case "task.destroy":
       return any((cap) => ofKind("task", R.alloc)(cap) && cap.object !== 0);
     case "container.destroy":
@@ -830,6 +842,8 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       return answerBy(s, task, [a, b, c, d, e]);
     case "fault.refuse":
       return { op: "fault.refuse", task };
+    case "fault.notice":
+      return { op: "fault.notice", task };
     case "sigma0.serve":
       return { op: "sigma0.serve" };
     case "physmem.reclaim": {
@@ -842,6 +856,24 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       return { op: "physmem.reclaim", frame };
     }
   }
+}
+
+/** physmem.reclaim of a clean, unwired frame that a task with a pager maps (its pager gets a notice), or null if there is none. */
+function noticeSetup(s: State, [, , c]: Intent["n"]): Op | null {
+  // Mostly the frame that most paged tasks' pages map (the most notices), now and then another;
+  // not a frame a pager with faults waiting maps: it may need it for its answer.
+  const spared = new Set<number>();
+  const paged = new Map<number, number>();
+  for (const t of s.tasks) {
+    for (const m of t?.pages ?? []) {
+      if (!m) continue;
+      if ((m.bits & BIT_DIRTY) !== 0 || t!.queue.length > 0) spared.add(m.frame);
+      if (t!.pager !== null) paged.set(m.frame, (paged.get(m.frame) ?? 0) + 1);
+    }
+  }
+  const frames = [...paged].filter(([f]) => !spared.has(f) && s.frames[f]!.wired === 0).sort((x, y) => y[1] - x[1] || x[0] - y[0]);
+  const frame = c % 4 === 0 ? pick(frames, c)?.[0] : frames[0]?.[0];
+  return frame === undefined ? null : { op: "physmem.reclaim", frame };
 }
 
 /**
@@ -1074,6 +1106,7 @@ function rawOp(kind: OpKind, [a, b, c, d, e]: Intent["n"]): Op {
     case "fault.resolve":
       return { op: kind, task, vpage: x, rights };
     case "fault.refuse":
+    case "fault.notice":
       return { op: kind, task };
     case "sigma0.serve":
       return { op: kind };

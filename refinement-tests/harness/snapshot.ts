@@ -48,8 +48,8 @@ export class Snapshot {
       paths = [];
       for (const key of Object.keys(root)) {
         const v = root[key];
-        // `value` is the last result, not state; `config` is fixed; the walk stacks are scratch (a check may walk a tree before it fails)
-        if (key === "value" || key === "config" || key === "stack" || key === "mapStack") continue;
+        // `value` and the notice read are the last result, not state; `config` is fixed; the walk stacks and `lost` are scratch (a check may walk a tree before it fails)
+        if (key === "value" || key === "noticeTask" || key === "noticePage" || key === "config" || key === "stack" || key === "mapStack" || key === "lost") continue;
         if (isStateField(v)) paths.push([key, null]);
         else if (v !== null && typeof v === "object" && !Array.isArray(v)) {
           const table = v as Record<string, unknown>;
