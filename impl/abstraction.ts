@@ -11,6 +11,8 @@ import type { ObjectKind } from "../spec/vocabulary.js";
 import { type Machine, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED } from "./machine.js";
 
 const KINDS: readonly ObjectKind[] = ["account", "task", "container", "dma"];
+/** page.unmap modes by the impl's numbers (mappings.ts). */
+const UNMAP_MODE_NAMES = ["derived", "all", "readonly"] as const;
 
 export function toSpec(m: Machine): State {
   const { config } = m;
@@ -89,6 +91,17 @@ export function toSpec(m: Machine): State {
       queue,
       notices,
       missed: tt.missed[t]!,
+      pending:
+        tt.pendMode[t] === -1
+          ? null
+          : {
+              op: { op: "page.unmap", task: t, vpage: tt.pendVpage[t]!, order: tt.pendOrder[t]!, mode: UNMAP_MODE_NAMES[tt.pendMode[t]!]! },
+              page: tt.pendPage[t]!,
+              cursor: tt.curT[t] === -1 ? null : { task: tt.curT[t]!, vpage: tt.curV[t]! },
+              last: tt.lastT[t] === -1 ? null : { task: tt.lastT[t]!, vpage: tt.lastV[t]! },
+              zone: tt.zoneT[t] === -1 ? null : { task: tt.zoneT[t]!, vpage: tt.zoneV[t]! },
+              bits: tt.pendBits[t]!,
+            },
       caps,
       pages,
     });

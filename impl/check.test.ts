@@ -289,7 +289,59 @@ const NOTICE_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
   ["noticesLinked", "the free list reaches a held node", (m) => void (m.tasks.noteNext[m.tasks.noteFree] = m.tasks.noteHead[0]!), /^the free notice nodes reach node \d+, which is held or outside the pool$/],
   ["noticesLinked", "a free task keeps notices", (m) => void (m.tasks.noteHead[2] = m.tasks.noteHead[0]!), /^free task 2 keeps notices or a count of missed ones$/],
   ["noticesLinked", "a free task keeps a count of missed notices", (m) => void (m.tasks.missed[2] = 1), /^free task 2 keeps notices or a count of missed ones$/],
+  ["noticesLinked", "a record links outside the pool", (m) => void (m.tasks.noteNext[m.tasks.noteTail[0]!] = 16), /^the notices of task 0 reach node 16 twice or outside the pool$/],
+  ["noticesLinked", "a record starts at a negative node", (m) => void (m.tasks.noteHead[0] = -5), /^the notices of task 0 reach node -5 twice or outside the pool$/],
+  ["noticesLinked", "the free list links outside the pool", (m) => void (m.tasks.noteFree = 16), /^the free notice nodes reach node 16, which is held or outside the pool$/],
+  ["noticesLinked", "the free list starts at a negative node", (m) => void (m.tasks.noteFree = -3), /^the free notice nodes reach node -3, which is held or outside the pool$/],
   ["noticesLinked", "a free task keeps a notice count", (m) => void (m.tasks.noteLen[3] = 1), /^free task 3 keeps notices or a count of missed ones$/],
+];
+
+/**
+ * Preemption: a budget of 1; task 0's page 0 is the root of mappings at its
+ * own pages 1 and 2 (and page 3, derived from page 1); task 0's page.unmap
+ * of page 0 stopped twice: its walk stands at page 1; task 1 is a free id.
+ */
+function preemptMachine(): Machine {
+  const m = new Machine({ ...CONFIG, tasks: 2, budget: 1 });
+  const ops: Op[] = [
+    { op: "container.create", task: 0, account: 0, dest: 2 },
+    { op: "container.alloc", task: 0, container: 2, index: 0 },
+    { op: "page.map", task: 0, container: 2, index: 0, vpage: 0, rights: ["read", "write"] },
+    { op: "l4.map", task: 0, vpage: 0, target: 1, dest: 2, rights: ["read"] },
+    { op: "l4.map", task: 0, vpage: 0, target: 1, dest: 1, rights: ["read"] },
+    { op: "l4.map", task: 0, vpage: 1, target: 1, dest: 3, rights: ["read"] },
+  ];
+  for (const op of ops) assert.ok(m.apply(op).ok, JSON.stringify(op));
+  const unmap: Op = { op: "page.unmap", task: 0, vpage: 0, order: 0, mode: "derived" };
+  assert.deepEqual(m.apply(unmap), { ok: true, value: null, preempted: true });
+  assert.deepEqual(m.apply(unmap), { ok: true, value: null, preempted: true });
+  assert.equal(m.tasks.curV[0], 1);
+  assert.deepEqual(checkRepresentation(m), []);
+  return m;
+}
+
+const PREEMPT_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
+  [
+    "preemptedWalksExact",
+    "children out of key order",
+    (m) => {
+      const root = m.lookup(0, 0);
+      const [one, two] = [m.lookup(0, 1), m.lookup(0, 2)];
+      m.pages.firstChild[root] = two;
+      m.pages.next[two] = one;
+      m.pages.prev[one] = two;
+      m.pages.next[one] = -1;
+      m.pages.prev[two] = -1;
+    },
+    /^the children of mapping \d+ are not in order of key: task 0's page 1 comes after task 0's page 2$/,
+  ],
+  ["preemptedWalksExact", "the count of preempted walks is wrong", (m) => void (m.pendingCount = 2), /^1 tasks have a preempted removal but 2 are counted$/],
+  ["preemptedWalksExact", "a task without one keeps a cursor", (m) => void (m.tasks.curT[1] = 0), /^task 1 has no preempted removal but keeps fields of one$/],
+  ["preemptedWalksExact", "a task without one keeps its bits", (m) => void (m.tasks.pendBits[1] = 2), /^task 1 has no preempted removal but keeps fields of one$/],
+  ["preemptedWalksExact", "a free task has one", (m) => void (m.tasks.pendMode[1] = 0), /^free task 1 has a preempted removal$/],
+  ["preemptedWalksExact", "the cursor is not mapped", (m) => void (m.tasks.curV[0] = 5), /^task 0's preempted walk stands at task 0's page 5, which is not mapped$/],
+  ["preemptedWalksExact", "half a last child", (m) => void (m.tasks.lastT[0] = 0), /^task 0's preempted walk has half a cursor, last child or subtree$/],
+  ["preemptedWalksExact", "half a subtree", (m) => void (m.tasks.zoneV[0] = 3), /^task 0's preempted walk has half a cursor, last child or subtree$/],
 ];
 
 describe("representation checks", () => {
@@ -301,6 +353,7 @@ describe("representation checks", () => {
     [bigMachine, BIG_CORRUPTIONS],
     [pagerMachine, PAGER_CORRUPTIONS],
     [noticeMachine, NOTICE_CORRUPTIONS],
+    [preemptMachine, PREEMPT_CORRUPTIONS],
   ] as const) {
     for (const [check, what, corrupt, message] of corruptions) {
       it(`${check} notices: ${what}`, () => {

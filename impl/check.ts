@@ -299,8 +299,8 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
     name: "noticesLinked",
     check(m) {
       const tasks = m.tasks;
+      // (the pool's three arrays grow together, in addNotice)
       const pool = tasks.noteNext.length;
-      if (tasks.noteTask.length !== pool || tasks.notePage.length !== pool) return `the notice pool's arrays differ in length`;
       const seen = new Uint8Array(pool);
       let used = 0;
       for (let p = 0; p < m.config.tasks; p++) {
@@ -326,6 +326,43 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
         if (tasks.noteTask[x] !== -1 || tasks.notePage[x] !== -1) return `free notice node ${x} keeps its task or page`;
       }
       if (used + free !== pool) return `${used} notice nodes are held and ${free} free, but the pool has ${pool}`;
+      return null;
+    },
+  },
+  {
+    // A mapping's children are in order of key (task, then page), as a
+    // preempted unmap walks them; the preempted walks are counted exactly,
+    // each of a live task with a live cursor, and a task without one keeps
+    // none of a walk's fields.
+    name: "preemptedWalksExact",
+    check(m) {
+      const pages = m.pages;
+      for (let e = 0; e < pages.up.length; e++) {
+        if (pages.up[e] === -1) continue;
+        let pt = -1;
+        let pv = -1;
+        for (let c = pages.firstChild[e]!; c !== -1; c = pages.next[c]!) {
+          const t = pages.taskOf(c);
+          const v = pages.vpageOf(c);
+          if (t < pt || (t === pt && v <= pv)) return `the children of mapping ${e} are not in order of key: task ${t}'s page ${v} comes after task ${pt}'s page ${pv}`;
+          pt = t;
+          pv = v;
+        }
+      }
+      const tt = m.tasks;
+      let pending = 0;
+      for (let t = 0; t < m.config.tasks; t++) {
+        if (tt.pendMode[t] === -1) {
+          if (tt.pendVpage[t] !== -1 || tt.pendOrder[t] !== -1 || tt.pendPage[t] !== -1 || tt.pendBits[t] !== 0 || tt.curT[t] !== -1 || tt.lastT[t] !== -1 || tt.zoneT[t] !== -1) return `task ${t} has no preempted removal but keeps fields of one`;
+          continue;
+        }
+        pending++;
+        if (tt.free.has(t)) return `free task ${t} has a preempted removal`;
+        if (m.budget === Infinity) return `task ${t} has a preempted removal, but there is no budget`;
+        if (tt.curT[t] !== -1 && (pages.dirOf[tt.curT[t]!] === -1 || pages.lookup(tt.curT[t]!, tt.curV[t]!) === -1)) return `task ${t}'s preempted walk stands at task ${tt.curT[t]}'s page ${tt.curV[t]}, which is not mapped`;
+        if ((tt.curT[t] === -1) !== (tt.curV[t] === -1) || (tt.lastT[t] === -1) !== (tt.lastV[t] === -1) || (tt.zoneT[t] === -1) !== (tt.zoneV[t] === -1)) return `task ${t}'s preempted walk has half a cursor, last child or subtree`;
+      }
+      if (pending !== m.pendingCount) return `${pending} tasks have a preempted removal but ${m.pendingCount} are counted`;
       return null;
     },
   },

@@ -30,7 +30,7 @@
  * `exec` (or replace the tables' methods): every operation goes through it.
  */
 import type { Config, Op, Result } from "../spec/vocabulary.js";
-import { ALL_RIGHTS, Config as ConfigSchema, ERROR_CODES, rightsMask } from "../spec/vocabulary.js";
+import { ALL_RIGHTS, Config as ConfigSchema, ERROR_CODES, inRange, rightsMask } from "../spec/vocabulary.js";
 import { swapCapacity } from "../spec/state.js";
 import { E, KIND_ACCOUNT, KIND_TASK, OK, SEND_GRANT, SEND_MAP, SEND_SHARE, Stack } from "./constants.js";
 import { AccountTable } from "./tables/accounts.js";
@@ -49,6 +49,7 @@ import { memRead, memWrite } from "./memory.js";
 import { dmaUnwire, dmaWire, dmaWrite } from "./dma.js";
 import { physmemReclaim, physmemRelocate } from "./physmem.js";
 import { faultNotice, faultRefuse, faultResolve, sigma0Serve, taskPager } from "./pagers.js";
+import { continuesPending, settlePending } from "./preemption.js";
 
 export { E, OK, KIND_ACCOUNT, KIND_CONTAINER, KIND_DMA, KIND_TASK, PT_BITS, PT_SIZE, SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED } from "./constants.js";
 
@@ -74,9 +75,15 @@ export class Machine {
   /** Set by the last operation if it was an access that faulted to the task's pager (its result has `fault: true`). */
   // Stryker disable next-line BooleanLiteral: exec clears it before every operation
   faulted = false;
-  /** Set by fault.notice when it read a notice: its task and page (else -1; the result's `notice`). */
+  /** Set by the last operation if it was a removal that stopped at a preemption point (its result has `preempted: true`). */
+  preempted = false;
+  /** The work budget per entry (config.budget; Infinity without one), and how many tasks have a preempted removal (preemption.ts). */
+  readonly budget: number;
+  pendingCount = 0;
+  /** Set by fault.notice when it read a notice: its task and page (noticeTask -1: none; the result's `notice`). */
+  // Stryker disable next-line UnaryOperator: exec clears it before every operation
   noticeTask = -1;
-  noticePage = -1;
+  noticePage = 0;
   /** scratch for physmem: the pages (task * vpages + page) it is about to take from tasks with a pager (pagers.ts gatherLost) */
   lost = new Float64Array(64);
   /** sigma0's ledger: per page of the root task, the task it was first handed to, or -1 (pagers.ts). */
@@ -84,6 +91,7 @@ export class Machine {
 
   constructor(config: Config) {
     this.config = ConfigSchema.parse(config);
+    this.budget = this.config.budget ?? Infinity;
     const { frames, accounts, tasks, containers, capSlots, vpages, containerSlots, handles } = this.config;
     this.pages = new PageTables(tasks, vpages, containers * containerSlots);
     this.frames = new FrameTable(frames);
@@ -121,6 +129,7 @@ export class Machine {
     const status = this.exec(op);
     if (status !== OK) return { ok: false, error: ERROR_CODES[status - 1]! };
     if (this.faulted) return { ok: true, value: null, fault: true };
+    if (this.preempted) return { ok: true, value: null, preempted: true };
     if (this.noticeTask !== -1) return { ok: true, value: this.value, notice: { task: this.noticeTask, vpage: this.noticePage } };
     return { ok: true, value: this.value };
   }
@@ -129,9 +138,20 @@ export class Machine {
   exec(op: Op): number {
     this.value = null;
     this.faulted = false;
+    this.preempted = false;
     this.noticeTask = -1;
-    this.noticePage = -1;
     if (op === null || typeof op !== "object") return E.BadValue;
+    if (this.pendingCount === 0) return this.run(op);
+    // A task with a preempted removal may only invoke it again; another operation may take the mapping a walk stands at.
+    const t: unknown = (op as { task?: unknown }).task;
+    if (typeof t === "number" && inRange(t, this.config.tasks) && this.tasks.pendMode[t] !== -1 && !continuesPending(this, t, op)) return E.Blocked;
+    const status = this.run(op);
+    if (status === OK && this.pendingCount > 0) settlePending(this);
+    return status;
+  }
+
+  /** The operation itself (exec without the checks of preempted removals). */
+  private run(op: Op): number {
     switch (op.op) {
       case "account.create":
         return accountCreate(this, op.task, op.account, op.dest, op.frames, op.objects);

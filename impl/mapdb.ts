@@ -33,17 +33,37 @@ export function newMapping(m: Machine, task: number, vpage: number, rights: numb
   return e;
 }
 
-/** Hooks mapping e (up and what set) at the head of its lists: its parent's children, or its slot's and cap's roots. */
+/**
+ * Hooks mapping e (up and what set) into its lists: a derived mapping into
+ * its parent's children, which are kept in order of key (task, then page:
+ * a preempted unmap walks them in that order, preemption.ts); a root at the
+ * head of its slot's and its cap's lists of roots.
+ */
 export function linkMapping(m: Machine, e: number): void {
   const pages = m.pages;
   const up = pages.up[e]!;
-  const first = up >= 0 ? pages.firstChild[up]! : pages.slotRoots[pages.what[e]!]!;
+  if (up >= 0) {
+    const t = pages.taskOf(e);
+    const v = pages.vpageOf(e);
+    let before = -1;
+    let x = pages.firstChild[up]!;
+    while (x !== -1 && (pages.taskOf(x) < t || (pages.taskOf(x) === t && pages.vpageOf(x) < v))) {
+      before = x;
+      x = pages.next[x]!;
+    }
+    pages.next[e] = x;
+    pages.prev[e] = before;
+    if (x !== -1) pages.prev[x] = e;
+    if (before === -1) pages.firstChild[up] = e;
+    else pages.next[before] = e;
+    return;
+  }
+  const first = pages.slotRoots[pages.what[e]!]!;
   pages.next[e] = first;
   pages.prev[e] = -1;
   // Stryker disable next-line ConditionalExpression: a typed array ignores a write at index -1, which is all the guard keeps out
   if (first !== -1) pages.prev[first] = e;
-  if (up >= 0) pages.firstChild[up] = e;
-  else pages.slotRoots[pages.what[e]!] = e;
+  pages.slotRoots[pages.what[e]!] = e;
   // Stryker disable next-line EqualityOperator: up === -2 would be a mapping authorized by capability 0, the root account capability, which authorizes none
   if (up <= -2) {
     const caps = m.caps;

@@ -9,6 +9,7 @@ import { E, KIND_CONTAINER, KIND_TASK, OK, SEND_GRANT, SEND_MAP, SEND_SHARE } fr
 import type { Machine } from "./machine.js";
 import { needHard, slotAt } from "./containers.js";
 import { moveMapping, newMapping, removeMappingSubtree } from "./mapdb.js";
+import { pageBeingUnmapped, removing, unmapChunk } from "./preemption.js";
 
 export function pageMap(m: Machine, task: number, slot: number, index: number, vpage: number, rights: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
@@ -52,6 +53,7 @@ export function pageUnmap(m: Machine, task: number, vpage: number, order: number
   const size = 2 ** order;
   if (!inRange(vpage, m.config.vpages) || vpage % size !== 0 || vpage + size > m.config.vpages) return E.BadPage;
   if (mode < 0) return E.BadValue;
+  if (m.budget !== Infinity) return unmapChunk(m, task, vpage, order, mode, m.budget);
   const pages = m.pages;
   let bits = 0;
   for (let v = vpage; v < vpage + size; v++) {
@@ -111,6 +113,7 @@ export function l4Send(m: Machine, task: number, vpage: number, targetSlot: numb
   const pages = m.pages;
   const e = pages.lookup(task, vpage);
   if (e === -1) return E.NotMapped;
+  if (m.pendingCount > 0 && removing(m, e)) return E.Removing;
   if (kind !== SEND_GRANT && (rights <= 0 || (rights & ~pages.rights[e]!) !== 0)) return E.BadRights;
   const target = capIn(m, task, targetSlot, KIND_TASK, R.write);
   // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
@@ -119,6 +122,7 @@ export function l4Send(m: Machine, task: number, vpage: number, targetSlot: numb
   if (m.tasks.faultPage[to] !== -1) return E.Blocked;
   if (!inRange(dest, m.config.vpages)) return E.BadPage;
   if (to !== task && !m.tasks.acceptsPage(to, dest)) return E.NotInWindow;
+  if (m.pendingCount > 0 && pageBeingUnmapped(m, to, dest)) return E.Removing;
   if (pages.lookup(to, dest) !== -1) return E.PageMapped;
   const payer = m.tasks.account;
   const moving = kind === SEND_GRANT && payer[to] === payer[task];

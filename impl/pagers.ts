@@ -12,6 +12,7 @@ import { E, KIND_TASK, OK, SLOT_HARD } from "./constants.js";
 import type { Machine } from "./machine.js";
 import { frameAt, newMapping } from "./mapdb.js";
 import { memRead, memWrite } from "./memory.js";
+import { removing } from "./preemption.js";
 
 /**
  * The fault path of an access of `task` at `vpage` that failed with status
@@ -94,6 +95,7 @@ export function faultResolve(m: Machine, task: number, vpage: number, rights: nu
   if (!inRange(vpage, m.config.vpages)) return E.BadPage;
   const e = m.pages.lookup(task, vpage);
   if (e === -1) return E.NotMapped;
+  if (m.pendingCount > 0 && removing(m, e)) return E.Removing;
   if (rights <= 0 || (rights & ~m.pages.rights[e]!) !== 0) return E.BadRights;
   const ce = answerChecks(m, task, e, rights);
   if (ce) return ce;
@@ -167,7 +169,6 @@ export function gatherLost(m: Machine, f: number): number {
  * already held is not repeated; one that does not fit is counted as missed.
  */
 export function notify(m: Machine, n: number): void {
-  if (n === 0) return;
   const keys = m.lost.subarray(0, n).sort();
   const tasks = m.tasks;
   const limit = faultQueueOf(m.config);
@@ -190,7 +191,7 @@ export function sigma0Serve(m: Machine): number {
   const e = m.pages.lookup(0, v);
   const owner = m.sigma0[v]!;
   // Stryker disable next-line ConditionalExpression: an unmapped page's rights read undefined (index -1), so answerChecks refuses it all the same (BadRights)
-  if (e === -1 || (owner !== -1 && owner !== t) || answerChecks(m, 0, e, m.pages.rights[e]!) !== 0) {
+  if (e === -1 || (owner !== -1 && owner !== t) || (m.pendingCount > 0 && removing(m, e)) || answerChecks(m, 0, e, m.pages.rights[e]!) !== 0) {
     tasks.dequeue(0);
     m.value = 0;
     return OK;
@@ -217,6 +218,10 @@ export function forgetTask(m: Machine, t: number): void {
   if (tasks.pager[t] !== -1) tasks.dropNotices(tasks.pager[t]!, t);
   tasks.dropNotices(t, -1);
   tasks.missed[t] = 0;
+  if (tasks.pendMode[t] !== -1) {
+    tasks.clearPending(t);
+    m.pendingCount -= 1;
+  }
   while (tasks.qLen[t]! > 0) tasks.dequeue(t);
   while (tasks.pagedHead[t]! !== -1) tasks.setPager(tasks.pagedHead[t]!, -1);
   tasks.setPager(t, -1);

@@ -13,6 +13,7 @@ import { capKey, leafSpan, leavesInUse, mapKey } from "./state.js";
 import { allCaps, allMappings, capAt, forestCheck, liveAccounts, mapAt, rootOf } from "./walk.js";
 import { SECURITY_INVARIANTS } from "./security.js";
 import { PAGER_INVARIANTS } from "./pagers.js";
+import { PREEMPTION_INVARIANTS } from "./preemption.js";
 import { R } from "./vocabulary.js";
 
 export interface Invariant {
@@ -287,7 +288,7 @@ const STRUCTURAL: readonly Invariant[] = [
 ];
 
 /** Every named state invariant: the structural and accounting ones above, the security properties (security.ts), then those of pagers and faults (pagers.ts). */
-export const INVARIANTS: readonly Invariant[] = [...STRUCTURAL, ...SECURITY_INVARIANTS, ...PAGER_INVARIANTS];
+export const INVARIANTS: readonly Invariant[] = [...STRUCTURAL, ...SECURITY_INVARIANTS, ...PAGER_INVARIANTS, ...PREEMPTION_INVARIANTS];
 
 export interface Violation {
   readonly invariant: string;

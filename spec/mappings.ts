@@ -11,6 +11,7 @@
 import type { CapRef, Draft, Mapping, MappingSource, MapRef, State, Task } from "./state.js";
 import { draft, leafSpan, mapKey, needsLeaf, settleLeaves } from "./state.js";
 import { applyRemoval, closure, mapChildren, remove } from "./removal.js";
+import { pageBeingUnmapped, removing, unmapChunk } from "./preemption.js";
 import type { ErrorCode, OpOf } from "./vocabulary.js";
 import { inRange, R, rightsMask, UNMAP_MODES } from "./vocabulary.js";
 import type { Step } from "./checks.js";
@@ -107,7 +108,12 @@ export function pageMap(state: State, op: OpOf<"page.map">): Step {
  * before the unmap (L4 flush reports the status of the whole subtree); the
  * bits of those that survive (the subject's own, in modes `derived` and
  * `readonly`, and the derived ones `readonly` keeps) are cleared.
- * Errors, in order: NoSuchTask; Blocked; BadPage (misaligned, or not inside the
+ * With a work budget (config.budget), the unmap may stop at a preemption
+ * point (`preempted: true`) and continues when the task invokes it again;
+ * the bits are then those gathered over all its entries (preemption.ts).
+ *
+ * Errors, in order: NoSuchTask; Blocked (also: the task has another
+ * preempted removal to finish); BadPage (misaligned, or not inside the
  * address space); BadValue (mode).
  */
 export function pageUnmap(state: State, op: OpOf<"page.unmap">): Step {
@@ -117,6 +123,7 @@ export function pageUnmap(state: State, op: OpOf<"page.unmap">): Step {
   const size = 2 ** op.order;
   if (!inRange(op.vpage, state.config.vpages) || op.vpage % size !== 0 || op.vpage + size > state.config.vpages) return fail(state, "BadPage");
   if (!(UNMAP_MODES as readonly unknown[]).includes(op.mode)) return fail(state, "BadValue");
+  if (state.config.budget !== undefined) return unmapChunk(state, op, state.config.budget);
 
   const own: MapRef[] = [];
   for (let v = op.vpage; v < op.vpage + size; v++) if (subject.pages[v]) own.push({ task: op.task, vpage: v });
@@ -199,12 +206,14 @@ export function pageBits(state: State, op: OpOf<"page.bits">): Step {
  * The checks shared by l4.map, l4.grant and l4.share: the subject's mapping
  * at `vpage`, the rights asked for (when given), the target task and a free
  * page there, and the target's account able to pay one more object.
- * Errors, in order: NoSuchTask; Blocked; BadPage, NotMapped (`vpage`); BadRights
- * (malformed, empty, or not a subset of the mapping's rights); BadCapSlot,
- * NoCap, WrongType, NoRights (`target`: a task cap with `write`); Blocked
- * (the target waits for its pager, and receives nothing else meanwhile); BadPage
- * (`dest`); NotInWindow (another task's `dest` outside its receive window);
- * PageMapped (`dest` in the target); ObjectQuotaExceeded (the target's
+ * Errors, in order: NoSuchTask; Blocked; BadPage, NotMapped (`vpage`); Removing
+ * (a preempted page.unmap is taking apart the tree the mapping is in);
+ * BadRights (malformed, empty, or not a subset of the mapping's rights);
+ * BadCapSlot, NoCap, WrongType, NoRights (`target`: a task cap with
+ * `write`); Blocked (the target waits for its pager, and receives nothing
+ * else meanwhile); BadPage (`dest`); NotInWindow (another task's `dest`
+ * outside its receive window); Removing (`dest` is in the part of a range
+ * the target's preempted page.unmap has still to do); PageMapped (`dest` in the target); ObjectQuotaExceeded (the target's
  * account: one object for the node, unless for a grant it is the sender's
  * own account, which already pays for it, and one for a new leaf page at
  * `dest`; a leaf page a grant frees at the sender is not counted in
@@ -218,6 +227,7 @@ export function sendChecks(
   if (isError(subject)) return subject;
   const from = mappingAt(state, subject, op.vpage);
   if (isError(from)) return from;
+  if (removing(state, { task: op.task, vpage: op.vpage })) return "Removing";
   let rights = from.rights;
   if (op.op !== "l4.grant") {
     rights = rightsMask(op.rights);
@@ -229,6 +239,7 @@ export function sendChecks(
   if (receiver.fault) return "Blocked";
   if (!inRange(op.dest, state.config.vpages)) return "BadPage";
   if (target.object !== op.task && !pageInWindow(receiver, op.dest)) return "NotInWindow";
+  if (pageBeingUnmapped(state, target.object, op.dest)) return "Removing";
   if (receiver.pages[op.dest]) return "PageMapped";
   const moving = op.op === "l4.grant" && receiver.account === subject.account;
   const need = (moving ? 0 : 1) + (needsLeaf(receiver, op.dest, leafSpan(state.config)) ? 1 : 0);

@@ -12,7 +12,9 @@
  * invoked by a *subject* task (`op.task`) through slots of its own
  * capability space, seL4-style. The first check of every such operation is
  * therefore `NoSuchTask`: the subject must exist; the second is `Blocked`:
- * it must not be waiting for its pager (pagers.ts).
+ * it must not be waiting for its pager (pagers.ts), nor have a preempted
+ * removal to finish other than the one invoked (preemption.ts; checked
+ * here, in `step`, for every operation).
  *
  * This file is the dispatch table. The operations live one family per file,
  * each opening with a paragraph on its kernel object and the seeds behind it:
@@ -28,6 +30,7 @@ import type { Step } from "./checks.js";
 import { fail } from "./checks.js";
 import { accountAnswer, accountCreate, accountDestroy, accountRequest, accountTransfer, accountYield, accountYieldRequest } from "./accounts.js";
 import { taskCreate, taskDestroy, taskWindow } from "./tasks.js";
+import { continues, settlePending } from "./preemption.js";
 import { faultNotice, faultRefuse, faultResolve, sigma0Serve, taskPager } from "./pagers.js";
 import { containerAlloc, containerCopy, containerCreate, containerDemote, containerDestroy, containerFree, containerPromote, containerSwapIn, containerSwapOut } from "./containers.js";
 import { capCopy, capDelete, capDerive, capRevoke } from "./capabilities.js";
@@ -85,8 +88,14 @@ export const OPERATIONS: { readonly [K in OpKind]: (state: State, op: OpOf<K>) =
 export function step(state: State, op: Op): Step {
   const kind: unknown = op !== null && typeof op === "object" ? op.op : undefined;
   if (typeof kind !== "string" || !Object.hasOwn(OPERATIONS, kind)) return fail(state, "BadValue");
+  // A task with a preempted removal may only invoke that removal again (preemption.ts).
+  const task: unknown = (op as { task?: unknown }).task;
+  const pending = typeof task === "number" ? state.tasks[task]?.pending : null;
+  if (pending && !continues(pending, op)) return fail(state, "Blocked");
   const fn = OPERATIONS[kind as OpKind] as (s: State, o: Op) => Step;
-  return fn(state, op);
+  const next = fn(state, op);
+  // Another operation may have taken the mapping a preempted walk stands at.
+  return next.result.ok && next.state !== state ? { state: settlePending(next.state), result: next.result } : next;
 }
 
 export type { Step };

@@ -40,6 +40,7 @@ import { capIn, done, fail, isError, subjectOf, unusedObjects } from "./checks.j
 import { addMapping, mappingAt } from "./mappings.js";
 import { memRead, memWrite } from "./memory.js";
 import { nextFrame } from "./physmem.js";
+import { removing } from "./preemption.js";
 
 /**
  * The fault path of mem.read and mem.write: the access of `task` at `vpage`
@@ -170,8 +171,9 @@ function refuse(state: State, pager: number): State {
  * Result: the word a resumed read returns; null for a write.
  * Errors, in order: NoSuchTask; Blocked; IsRoot (sigma0 answers by its
  * protocol, sigma0.serve); NoFault; BadPage, NotMapped (`vpage`, the
- * subject's); BadRights (malformed, empty, not a subset of the subject's
- * mapping's rights); PageMapped (the faulting page is mapped); BadRights
+ * subject's); Removing (a preempted page.unmap is taking apart the tree of
+ * the subject's mapping); BadRights (malformed, empty, not a subset of the
+ * subject's mapping's rights); PageMapped (the faulting page is mapped); BadRights
  * (without the right the access needs); Wired (a write to a wired frame);
  * ObjectQuotaExceeded (the faulting task's account); OutOfMemory (a write
  * that must break a logical copy, and no free frame).
@@ -183,6 +185,7 @@ export function faultResolve(state: State, op: OpOf<"fault.resolve">): Step {
   if (subject.queue.length === 0) return fail(state, "NoFault");
   const from = mappingAt(state, subject, op.vpage);
   if (isError(from)) return fail(state, from);
+  if (removing(state, { task: op.task, vpage: op.vpage })) return fail(state, "Removing");
   const rights = rightsMask(op.rights);
   if (rights <= 0 || (rights & ~from.rights) !== 0) return fail(state, "BadRights");
   const e = answerChecks(state, op.task, from, rights);
@@ -274,8 +277,8 @@ export function faultNotice(state: State, op: OpOf<"fault.notice">): Step {
  * page goes to its first requester, and sigma0's ledger remembers who that
  * was; the same task asking again gets it again) and the access can then
  * complete (the rights it needs, not a write to a wired frame, the task's
- * account able to pay, a frame for copy-on-write). Otherwise sigma0
- * refuses. sigma0 maps, never grants: it keeps its page and can take it
+ * account able to pay, a frame for copy-on-write) and sigma0 is not
+ * unmapping that page (a preempted page.unmap). Otherwise sigma0 refuses. sigma0 maps, never grants: it keeps its page and can take it
  * back with page.unmap. The ledger forgets a task when the task is
  * destroyed.
  *
@@ -297,7 +300,7 @@ export function sigma0Serve(state: State, _op: OpOf<"sigma0.serve">): Step {
   const p = state.tasks[t]!.fault!.vpage;
   const from = sigma0.pages[p];
   const owner = state.sigma0[p];
-  if (!from || (owner !== null && owner !== t) || answerChecks(state, ROOT_TASK, from, from.rights) !== null) {
+  if (!from || (owner !== null && owner !== t) || removing(state, { task: ROOT_TASK, vpage: p }) || answerChecks(state, ROOT_TASK, from, from.rights) !== null) {
     return { state: refuse(state, ROOT_TASK), result: ok(0) };
   }
   const d = draft(state);

@@ -163,6 +163,8 @@ export interface Task {
   readonly notices: readonly Notice[];
   /** as a pager: how many notices did not fit since it last read one */
   readonly missed: number;
+  /** a removal the task started and that was preempted, or null (preemption.ts); until it finishes the task may only invoke it again */
+  readonly pending: PendingUnmap | null;
   /** capability space: slot -> capability */
   readonly caps: readonly (Cap | null)[];
   /** page table: virtual page -> mapping (the mapping database node itself) */
@@ -176,6 +178,29 @@ export interface Task {
 export interface Notice {
   readonly task: number;
   readonly vpage: number;
+}
+
+/**
+ * A page.unmap preempted half way (preemption.ts): where its walk over the
+ * mapping trees of the range stands. The walk takes one page of the range
+ * after the other; in each it goes down from the task's own mapping to the
+ * children in order of key (task, then page) and finishes a mapping once
+ * every child is finished (removing it, or taking its write right), so the
+ * trees are taken apart from the leaves up.
+ */
+export interface PendingUnmap {
+  /** the operation, which the task invokes again to continue */
+  readonly op: { readonly op: "page.unmap"; readonly task: number; readonly vpage: number; readonly order: number; readonly mode: "derived" | "all" | "readonly" };
+  /** the page of the range being worked on (pages before it are done) */
+  readonly page: number;
+  /** the mapping the walk stands at; null before it starts on `page` */
+  readonly cursor: MapRef | null;
+  /** the key of the cursor's child finished last (those with smaller keys are done), or null */
+  readonly last: MapRef | null;
+  /** mode readonly: the write-only mapping whose subtree the walk is removing, or null */
+  readonly zone: MapRef | null;
+  /** the access bits gathered so far (the result, when it finishes) */
+  readonly bits: number;
 }
 
 /** A DMA handle: a wired frame, paid for by the account of the task that wired it. */
@@ -246,7 +271,7 @@ export function boot(config: Config): State {
 
 /** A new task paid by `account`: closed window, no pager, no fault, no notices, empty page table. */
 export function newTask(account: number, caps: (Cap | null)[], vpages: number): Task {
-  return { account, window: CLOSED, pager: null, fault: null, queue: [], notices: [], missed: 0, caps, pages: new Array(vpages).fill(null) };
+  return { account, window: CLOSED, pager: null, fault: null, queue: [], notices: [], missed: 0, pending: null, caps, pages: new Array(vpages).fill(null) };
 }
 
 /** A mutable working copy of a state: operations edit a fresh copy, never their input. */
@@ -426,10 +451,13 @@ const copyRecord = <T extends object>(x: T): T => ({ ...x });
 function copyTask(t: Task): Task {
   const caps = t.caps.length <= EAGER ? null : new Table<Cap | null>(t.caps, copyCap as (c: Cap | null) => Cap | null);
   const pages = t.pages.length <= EAGER ? null : new Table<Mapping | null>(t.pages, copyMapping as (m: Mapping | null) => Mapping | null);
-  const c = { account: t.account, window: { ...t.window }, pager: t.pager, fault: t.fault && { ...t.fault }, queue: t.queue.slice(), notices: t.notices.map((n) => ({ ...n })), missed: t.missed, caps: caps ? caps.view : t.caps.map(copyCap), pages: pages ? pages.view : t.pages.map(copyMapping) };
+  const c = { account: t.account, window: { ...t.window }, pager: t.pager, fault: t.fault && { ...t.fault }, queue: t.queue.slice(), notices: t.notices.map((n) => ({ ...n })), missed: t.missed, pending: copyPending(t.pending), caps: caps ? caps.view : t.caps.map(copyCap), pages: pages ? pages.view : t.pages.map(copyMapping) };
   if (caps || pages) TABLE_FIELDS.set(c, [caps as Table<unknown> | null, pages as Table<unknown> | null]);
   return c as Task;
 }
+
+const copyPending = (p: PendingUnmap | null): PendingUnmap | null =>
+  p && { ...p, op: { ...p.op }, cursor: p.cursor && { ...p.cursor }, last: p.last && { ...p.last }, zone: p.zone && { ...p.zone } };
 
 const copyContainer = (c: Container): Container => ({ account: c.account, slots: c.slots.map((x) => ({ ...x })) });
 

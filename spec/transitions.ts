@@ -11,6 +11,7 @@ import type { Violation } from "./invariants.js";
 import { rootOf } from "./walk.js";
 import { resumedAccess, SECURITY_TRANSITIONS } from "./security.js";
 import { PAGER_TRANSITIONS } from "./pagers.js";
+import { PREEMPTION_TRANSITIONS } from "./preemption.js";
 
 
 export interface TransitionInvariant {
@@ -110,7 +111,7 @@ const CONTENT: readonly TransitionInvariant[] = [
 ];
 
 /** Every two-state property: the content ones above, the security ones (security.ts), then those of pagers and faults (pagers.ts). */
-export const TRANSITION_INVARIANTS: readonly TransitionInvariant[] = [...CONTENT, ...SECURITY_TRANSITIONS, ...PAGER_TRANSITIONS];
+export const TRANSITION_INVARIANTS: readonly TransitionInvariant[] = [...CONTENT, ...SECURITY_TRANSITIONS, ...PAGER_TRANSITIONS, ...PREEMPTION_TRANSITIONS];
 
 /** Every broken two-state property of the step before --op--> after. */
 export function checkTransition(before: State, op: Op, after: State): Violation[] {

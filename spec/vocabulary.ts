@@ -45,6 +45,8 @@ export const Config = z
     swap: z.int().min(0).max(1 << 24).optional(),
     /** faults that can wait at one pager at a time (may be omitted: 4) */
     faultQueue: z.int().min(1).max(1 << 20).optional(),
+    /** work units one kernel entry may spend on a removal before it is preempted (may be omitted: no limit; preemption.ts) */
+    budget: z.int().min(1).max(2 ** 40).optional(),
   })
   .strict();
 export type Config = z.infer<typeof Config>;
@@ -263,7 +265,7 @@ export const ERROR_CODES = [
   "NotInWindow",
   /** every swap page is in use */
   "SwapFull",
-  /** the subject task, or the task an operation would deliver to, waits for its pager to answer a fault */
+  /** the subject task, or the task an operation would deliver to, waits for its pager to answer a fault; or the subject has a preempted operation to finish, and this is another one */
   "Blocked",
   /** the pager's fault queue is full (faultQueue in the configuration) */
   "PagerBusy",
@@ -275,6 +277,8 @@ export const ERROR_CODES = [
   "PagerLoop",
   /** a mapping of the frame has its dirty bit set: its content must be saved (page.bits) before physmem may take it */
   "Dirty",
+  /** the mapping named is being taken apart by a preempted page.unmap (nothing may be derived from it until that finishes) */
+  "Removing",
   /** the subject is not paid by the account whose quota this would move (or, for answers and yield requests, by its parent) */
   "NotYours",
 ] as const;
@@ -289,13 +293,17 @@ export type ErrorCode = z.infer<typeof ErrorCode>;
  * fault now waits in the pager's queue and the access is not done yet (it
  * completes when the pager resolves the fault). A pager reading a notice
  * (fault.notice) gets `ok` with the notice in `notice` and, as value, how
- * many notices it missed since its last read.
+ * many notices it missed since its last read. A removal that ran out of
+ * its work budget (config.budget) is `ok` with `preempted: true` and value
+ * null: it stopped at a preemption point, and invoking the same operation
+ * again continues it (preemption.ts).
  */
 export const Result = z.discriminatedUnion("ok", [
   z.object({
     ok: z.literal(true),
     value: z.int().nullable(),
     fault: z.literal(true).optional(),
+    preempted: z.literal(true).optional(),
     notice: z.object({ task: z.int().min(0), vpage: z.int().min(0) }).strict().optional(),
   }).strict(),
   z.object({ ok: z.literal(false), error: ErrorCode }).strict(),
@@ -304,6 +312,8 @@ export type Result = z.infer<typeof Result>;
 
 export const ok = (value: number | null = null): Result => ({ ok: true, value });
 export const err = (error: ErrorCode): Result => ({ ok: false, error });
+/** The result of a removal that stopped at a preemption point. */
+export const preempted = (): Result => ({ ok: true, value: null, preempted: true });
 /** The result of an access that faulted to the task's pager. */
 export const faulted = (): Result => ({ ok: true, value: null, fault: true });
 

@@ -42,6 +42,23 @@ export class TaskTable {
   readonly noteLen: Int32Array;
   /** per pager: the notices that did not fit since it last read one */
   readonly missed: Int32Array;
+  /**
+   * per task: its preempted page.unmap (preemption.ts): mode (0 derived, 1
+   * all, 2 readonly; -1: none), range, the page the walk is at, its cursor,
+   * the last child finished and the write-only subtree being removed (each
+   * a task and a page, task -1 for none), and the bits gathered
+   */
+  readonly pendMode: Int32Array;
+  readonly pendVpage: Int32Array;
+  readonly pendOrder: Int32Array;
+  readonly pendPage: Int32Array;
+  readonly curT: Int32Array;
+  readonly curV: Int32Array;
+  readonly lastT: Int32Array;
+  readonly lastV: Int32Array;
+  readonly zoneT: Int32Array;
+  readonly zoneV: Int32Array;
+  readonly pendBits: Int32Array;
   /** the notice pool (grows by doubling): each node's task, page and next node; free nodes are linked from noteFree */
   noteTask: Int32Array;
   notePage: Int32Array;
@@ -71,6 +88,17 @@ export class TaskTable {
     this.noteTail = new Int32Array(tasks).fill(-1);
     this.noteLen = new Int32Array(tasks);
     this.missed = new Int32Array(tasks);
+    this.pendMode = new Int32Array(tasks).fill(-1);
+    this.pendVpage = new Int32Array(tasks).fill(-1);
+    this.pendOrder = new Int32Array(tasks).fill(-1);
+    this.pendPage = new Int32Array(tasks).fill(-1);
+    this.curT = new Int32Array(tasks).fill(-1);
+    this.curV = new Int32Array(tasks).fill(-1);
+    this.lastT = new Int32Array(tasks).fill(-1);
+    this.lastV = new Int32Array(tasks).fill(-1);
+    this.zoneT = new Int32Array(tasks).fill(-1);
+    this.zoneV = new Int32Array(tasks).fill(-1);
+    this.pendBits = new Int32Array(tasks);
     this.noteTask = new Int32Array(0);
     this.notePage = new Int32Array(0);
     this.noteNext = new Int32Array(0);
@@ -83,7 +111,8 @@ export class TaskTable {
       const size = Math.max(16, n * 2);
       this.noteTask = grown(this.noteTask, size, -1);
       this.notePage = grown(this.notePage, size, -1);
-      this.noteNext = grown(this.noteNext, size, -1);
+      // (the new nodes' links are set just below, as the free list)
+      this.noteNext = grown(this.noteNext, size, 0);
       for (let i = size - 1; i >= n; i--) {
         this.noteNext[i] = this.noteFree;
         this.noteFree = i;
@@ -137,6 +166,26 @@ export class TaskTable {
       x = next;
     }
     this.noteTail[p] = prev;
+  }
+
+  /** Task t's walk goes back to the start of its page (no cursor, no last child, no subtree). */
+  resetWalk(t: number): void {
+    this.curT[t] = -1;
+    this.curV[t] = -1;
+    this.lastT[t] = -1;
+    this.lastV[t] = -1;
+    this.zoneT[t] = -1;
+    this.zoneV[t] = -1;
+  }
+
+  /** Task t has no preempted removal any more. */
+  clearPending(t: number): void {
+    this.pendMode[t] = -1;
+    this.pendVpage[t] = -1;
+    this.pendOrder[t] = -1;
+    this.pendPage[t] = -1;
+    this.pendBits[t] = 0;
+    this.resetWalk(t);
   }
 
   /** Task t's pager becomes p (-1: none), moving t between the pagers' lists of paged tasks. */

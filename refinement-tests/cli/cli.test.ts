@@ -341,7 +341,7 @@ export default class Late extends Machine {
     expect(r.code).toBe(0);
     const missing = capmem("fuzz", "--config", "smal");
     expect(missing.code).toBe(2);
-    expect(missing.err).toContain("the named configurations are small, tiny, random, pager, boundary");
+    expect(missing.err).toContain("the named configurations are small, tiny, random, pager, preempt, boundary");
     const explored = capmem("explore", "--config", "smal");
     expect(explored.code).toBe(2);
     expect(explored.err).toContain("the named configurations are tiny, small");

@@ -22,7 +22,7 @@ import type { State } from "../../spec/state.js";
 import type { Config, Op, OpKind, Result, Trace } from "../../spec/vocabulary.js";
 import { Config as ConfigSchema, OP_KINDS } from "../../spec/vocabulary.js";
 import type { Machine } from "../../impl/machine.js";
-import { boundaryConfigArb, BULK_CONFIGS, bulkConfigArb, configArb, intentArb, type Intent, pagerConfigArb, SMALL_CONFIG } from "../harness/generate.js";
+import { boundaryConfigArb, BULK_CONFIGS, bulkConfigArb, configArb, intentArb, type Intent, pagerConfigArb, preemptConfigArb, SMALL_CONFIG } from "../harness/generate.js";
 import { Divergence, formatStats, Lockstep, type LockstepOptions, newStats, opsOf, Pacer, runTrace, type Stats } from "../harness/lockstep.js";
 import { equal } from "../harness/compare.js";
 import { graphToDot, graphToMermaid, graphToSvg, mermaidTooBig, toGraph } from "./draw.js";
@@ -37,7 +37,7 @@ import { checkFootprint, describeIssues, fileError, formatTrace, parseJson, read
 class UsageError extends Error {}
 
 const USAGE = `usage:
-  capmem fuzz   [--seed S] [--time SECONDS] [--traces N] [--steps N] [--config small|tiny|random|pager|boundary|bulk|FILE]
+  capmem fuzz   [--seed S] [--time SECONDS] [--traces N] [--steps N] [--config small|tiny|random|pager|preempt|boundary|bulk|FILE]
                 [--shard I/N] [--workers N] [--out DIR] [--impl MODULE | --impl-cmd CMD] [--quiet] [--json]
   capmem replay FILE [--impl MODULE | --impl-cmd CMD] [--full] [--json]
   capmem check  FILE [--full] [--update] [--json]
@@ -53,7 +53,9 @@ const USAGE = `usage:
 fuzz     random state-aware traces run on spec and impl in lockstep, a process per core
          (--workers N; 1 repeats a run exactly) (defaults: 10 s,
          up to 100 operations a trace, small and random configs alternating, every
-         other random one a pager config (a third of its steps to pagers and faults), and
+         other random one a pager config (a third of its steps to pagers and faults),
+         every fourth a preempt config (a work budget of 1 to 4 units: page.unmap
+         stops at preemption points, others act in between), and
          every sixteenth trace (from the 64th) five times longer on a config at the impl's structural
          boundaries: bitmap words, leaf pages, pool growth; every 128th (from the 72nd) thirty
          times longer on a bulk config, steered past 1,024 frames in use, 256 copies
@@ -181,9 +183,10 @@ function configChoice(choice: string): fc.Arbitrary<Config> | "alternate" {
   if (choice === "random") return configArb;
   if (choice === "boundary") return boundaryConfigArb;
   if (choice === "pager") return pagerConfigArb;
+  if (choice === "preempt") return preemptConfigArb;
   if (choice === "bulk") return bulkConfigArb;
   if (choice === "alternate") return "alternate";
-  return fc.constant(readConfig(choice, "small, tiny, random, pager, boundary, bulk"));
+  return fc.constant(readConfig(choice, "small, tiny, random, pager, preempt, boundary, bulk"));
 }
 
 // ---------------------------------------------------------------------------
@@ -246,7 +249,8 @@ async function fuzz(argv: string[]): Promise<number> {
   const configs = configChoice(values.config ?? "alternate");
   // Alternate: the fixed small configuration, a random small one (every
   // other one a pager configuration, where a third of the steps go to pagers
-  // and faults), and every
+  // and faults, and every fourth a preemption configuration, with a work
+  // budget), and every
   // sixteenth trace one at the impl's structural boundaries, with traces five
   // times longer so that they get past those boundaries (a step there costs
   // several times a small one: these take about half of the time). They
@@ -268,7 +272,9 @@ async function fuzz(argv: string[]): Promise<number> {
             ? fc.constant(SMALL_CONFIG)
             : k % 4 === 3
               ? pagerConfigArb
-              : configArb
+              : k % 8 === 1
+                ? preemptConfigArb
+                : configArb
       : configs;
   const length = (k: number) => (bulk(k) ? 30 * steps : boundary(k) ? 5 * steps : steps);
   const traceArb = (k: number) => fc.tuple(arbFor(k), fc.array(intentArb, { minLength: 1, maxLength: length(k), size: "max" }));
@@ -318,6 +324,7 @@ async function fuzz(argv: string[]): Promise<number> {
       stepsPerSecond: Math.round(stats.steps / Math.max(secs, 0.001)),
       okRatio: stats.ok / Math.max(1, stats.steps),
       byKind: Object.fromEntries([...stats.byKind].sort()),
+      preemption: { preempted: stats.preempted, interleaved: stats.interleaved, touching: stats.touching },
     };
   };
   // Say the seed first: a run that is killed or hangs can still be repeated.
@@ -426,7 +433,8 @@ async function fuzzOnWorkers(argv: string[], o: { seed: string; shard: number; s
     if (final || !o.quiet) process.stderr.write(tty && !final ? `\r${text}` : `${tty ? "\r" : ""}${text}\n`);
   };
   const ticker = setInterval(() => line(false), tty ? 1000 : 5000);
-  type Summary = { traces: number; steps: number; okRatio: number; byKind: Record<string, { steps: number; ok: number }>; divergence: Delivered | null };
+  type Preemption = { preempted: number; interleaved: number; touching: number };
+  type Summary = { traces: number; steps: number; okRatio: number; byKind: Record<string, { steps: number; ok: number }>; preemption?: Preemption; divergence: Delivered | null };
   const children = Array.from({ length: o.workers }, (_, w) => w).filter((w) => tracesOf(w) > 0).map((w) => {
     const args = [bin, "fuzz", ...keep, ...(Number.isFinite(o.traces) ? ["--traces", String(tracesOf(w))] : []), "--seed", o.seed, "--shard", `${o.shard * o.workers + w}/${total}`, "--workers", "1", "--json"];
     return { w, child: spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] }) };
@@ -466,6 +474,8 @@ async function fuzzOnWorkers(argv: string[], o: { seed: string; shard: number; s
   }
   const byKind: Record<string, { steps: number; ok: number }> = {};
   for (const r of results) for (const [k, v] of Object.entries(r.summary?.byKind ?? {})) byKind[k] = { steps: (byKind[k]?.steps ?? 0) + v.steps, ok: (byKind[k]?.ok ?? 0) + v.ok };
+  const preemption: Preemption = { preempted: 0, interleaved: 0, touching: 0 };
+  for (const r of results) for (const k of ["preempted", "interleaved", "touching"] as const) preemption[k] += r.summary?.preemption?.[k] ?? 0;
   const covered = OP_KINDS.filter((k) => (byKind[k]?.ok ?? 0) > 0).length;
   if (broken) process.stderr.write(broken.err.split("\n").filter((l) => l.startsWith("divergence in trace")).join("\n") + "\n");
   line(true, covered);
@@ -473,7 +483,7 @@ async function fuzzOnWorkers(argv: string[], o: { seed: string; shard: number; s
   const steps = seen.reduce((n, x) => n + x.steps, 0);
   const ok = seen.reduce((n, x) => n + x.ok, 0);
   const seconds = (Date.now() - started) / 1000;
-  const summary = { command: "fuzz", seed: o.seed, shard: `${o.shard}/${o.shards}`, workers: o.workers, traces, steps, seconds, stepsPerSecond: Math.round(steps / Math.max(seconds, 0.001)), okRatio: ok / Math.max(1, steps), byKind };
+  const summary = { command: "fuzz", seed: o.seed, shard: `${o.shard}/${o.shards}`, workers: o.workers, traces, steps, seconds, stepsPerSecond: Math.round(steps / Math.max(seconds, 0.001)), okRatio: ok / Math.max(1, steps), byKind, preemption };
   const d = broken?.summary?.divergence ?? null;
   if (o.json) writeJson({ ...summary, divergence: d, ok: !broken });
   else if (d) process.stdout.write(deliveredText(d, `shrunk to ${d.operations} operation(s)`));
@@ -484,6 +494,7 @@ async function fuzzOnWorkers(argv: string[], o: { seed: string; shard: number; s
       stats.steps += v.steps;
       stats.ok += v.ok;
     }
+    Object.assign(stats, preemption);
     process.stdout.write(`${formatStats(stats)}\nno divergence: ${traces} traces, ${steps} steps agreed\n`);
   }
   return broken ? 1 : 0;

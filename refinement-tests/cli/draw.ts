@@ -61,7 +61,11 @@ export function toGraph(s: State, selection: Selection = {}): Graph {
     if (!t) return;
     const waits = t.fault ? [`waits: ${t.fault.write ? "write" : "read"} fault at page ${t.fault.vpage}`] : [];
     const queue = t.queue.length ? [`faults waiting: task ${t.queue.join(", ")}`] : [];
-    groups.set(`T${id}`, [`task ${id}`, ...waits, ...queue].join(" · "));
+    const p = t.pending;
+    const walk = p
+      ? [`preempted: page.unmap ${p.op.mode} of pages ${p.op.vpage}-${p.op.vpage + 2 ** p.op.order - 1}, at page ${p.page}${p.cursor ? `, walk at task ${p.cursor.task}'s page ${p.cursor.vpage}` : ""}`]
+      : [];
+    groups.set(`T${id}`, [`task ${id}`, ...waits, ...queue, ...walk].join(" · "));
     t.caps.forEach((c, slot) => {
       if (c) nodes.push({ id: `K${id}_${slot}`, lines: [`slot ${slot}: ${c.kind} ${c.object} (${rights(c.rights)})`], shape: "box", group: `T${id}`, tags: [`task:${id}`, `${c.kind}:${c.object}`] });
     });

@@ -115,10 +115,10 @@ export function traceJsonSchema(): unknown {
   return z.toJSONSchema(Trace, { io: "input" });
 }
 
-/** A result as the CLI prints it: `ok`, `ok 3`, `ok (fault)`, `ok 0 (notice: task 2, page 5)`, `error Denied`. */
+/** A result as the CLI prints it: `ok`, `ok 3`, `ok (fault)`, `ok (preempted)`, `ok 0 (notice: task 2, page 5)`, `error Denied`. */
 export function showResult(r: Result): string {
   if (!r.ok) return `error ${r.error}`;
-  const extra = r.fault ? " (fault)" : r.notice ? ` (notice: task ${r.notice.task}, page ${r.notice.vpage})` : "";
+  const extra = r.fault ? " (fault)" : r.preempted ? " (preempted)" : r.notice ? ` (notice: task ${r.notice.task}, page ${r.notice.vpage})` : "";
   return `ok${r.value === null ? "" : ` ${r.value}`}${extra}`;
 }
 

@@ -362,7 +362,7 @@ function renderIndex(docs: Map<OpKind, OpDoc>, errors: Map<ErrorCode, string>): 
     GENERATED_NOTE,
     "# Reference",
     "",
-    "One page per operation and per named invariant, generated from the spec (`spec/vocabulary.ts`, the operation families in `spec/` named by the dispatch table in `spec/operations.ts`, `spec/invariants.ts`, `spec/transitions.ts`, `spec/security.ts` and `spec/pagers.ts`). For the ideas behind them start with [the overview](../overview.md).",
+    "One page per operation and per named invariant, generated from the spec (`spec/vocabulary.ts`, the operation families in `spec/` named by the dispatch table in `spec/operations.ts`, `spec/invariants.ts`, `spec/transitions.ts`, `spec/security.ts`, `spec/pagers.ts` and `spec/preemption.ts`). For the ideas behind them start with [the overview](../overview.md).",
     "",
     "## Operations",
     "",
@@ -447,7 +447,7 @@ export function scenarioTraces(): Map<string, Trace> {
 // ---------------------------------------------------------------------------
 
 /** The spec files that define named properties. */
-const PROPERTY_FILES = ["spec/invariants.ts", "spec/transitions.ts", "spec/security.ts", "spec/pagers.ts"];
+const PROPERTY_FILES = ["spec/invariants.ts", "spec/transitions.ts", "spec/security.ts", "spec/pagers.ts", "spec/preemption.ts"];
 
 /** Every generated file (path relative to the repository -> content). */
 export function generateDocs(): Map<string, string> {

@@ -12,7 +12,7 @@
  */
 import { z } from "zod";
 import type { State } from "../../spec/state.js";
-import { Config, OBJECT_KINDS, Op, Result } from "../../spec/vocabulary.js";
+import { Config, OBJECT_KINDS, Op, Result, UNMAP_MODES } from "../../spec/vocabulary.js";
 
 /** The version this capmem speaks; a driver answering another one is refused. */
 export const PROTOCOL_VERSION = 1;
@@ -50,6 +50,17 @@ export const AbstractState = z
           queue: z.array(id),
           notices: z.array(z.object({ task: id, vpage: id }).strict()),
           missed: id,
+          pending: z
+            .object({
+              op: z.object({ op: z.literal("page.unmap"), task: id, vpage: id, order: id, mode: z.enum(UNMAP_MODES) }).strict(),
+              page: id,
+              cursor: MapRef.nullable(),
+              last: MapRef.nullable(),
+              zone: MapRef.nullable(),
+              bits: id,
+            })
+            .strict()
+            .nullable(),
           caps: z.array(z.object({ kind: z.enum(OBJECT_KINDS), object: id, rights: id, parent: CapRef.nullable() }).strict().nullable()),
           pages: z.array(
             z

@@ -8,6 +8,7 @@
 import { expect, test } from "vitest";
 import { step } from "../../spec/operations.js";
 import { boot, type State } from "../../spec/state.js";
+import type { Op } from "../../spec/vocabulary.js";
 import { checkInvariants } from "../../spec/invariants.js";
 import { canonicalKey, enumerateOps, explore, fingerprint, relabeled, TINY_CONFIG } from "./explore.js";
 
@@ -61,4 +62,61 @@ test("symmetry: a relabeled state is a whole state (every reference relabeled wi
   const full = explore({ config: TINY_CONFIG, depth: 4, impl: false });
   const reduced = explore({ config: TINY_CONFIG, depth: 4, impl: false, symmetry: true });
   expect(reduced.states).toBeLessThan(full.states / 2);
+});
+
+test("the fingerprint reads every field of the state: changing any one of them changes it", () => {
+  const config = { frames: 4, objects: 60, accounts: 2, tasks: 3, containers: 1, capSlots: 8, vpages: 4, containerSlots: 2, handles: 1, faultQueue: 1, budget: 1 };
+  let s = boot(config);
+  const ops: Op[] = [
+    { op: "task.create", task: 0, account: 0, dest: 2 },
+    { op: "task.create", task: 0, account: 0, dest: 3 },
+    { op: "task.pager", task: 0, target: 2, pager: 1 },
+    { op: "task.pager", task: 0, target: 3, pager: 1 },
+    { op: "container.create", task: 0, account: 0, dest: 4 },
+    { op: "container.alloc", task: 0, container: 4, index: 0 },
+    { op: "container.alloc", task: 0, container: 4, index: 1 },
+    { op: "page.map", task: 0, container: 4, index: 0, vpage: 0, rights: ["read", "write"] },
+    { op: "page.map", task: 0, container: 4, index: 1, vpage: 1, rights: ["read", "write"] },
+    { op: "mem.read", task: 1, vpage: 0 },
+    { op: "sigma0.serve" },
+    { op: "mem.read", task: 1, vpage: 1 },
+    { op: "sigma0.serve" },
+    { op: "physmem.reclaim", frame: 0 },
+    { op: "physmem.reclaim", frame: 1 }, // sigma0 holds one notice and missed one
+    { op: "container.swapIn", task: 0, container: 4, index: 0 },
+    { op: "page.map", task: 0, container: 4, index: 0, vpage: 0, rights: ["read", "write"] },
+    { op: "l4.map", task: 0, vpage: 0, target: 1, dest: 2, rights: ["read"] },
+    { op: "l4.map", task: 0, vpage: 2, target: 1, dest: 3, rights: ["read"] },
+    { op: "mem.write", task: 0, vpage: 0, value: 5 },
+    { op: "page.unmap", task: 0, vpage: 0, order: 0, mode: "readonly" },
+    { op: "page.unmap", task: 0, vpage: 0, order: 0, mode: "readonly" },
+    { op: "page.unmap", task: 0, vpage: 0, order: 0, mode: "readonly" }, // preempted, its walk below page 0
+    { op: "mem.read", task: 2, vpage: 3 }, // a fault waiting at task 1
+  ];
+  for (const op of ops) {
+    const r = step(s, op);
+    expect(r.result.ok, `${JSON.stringify(op)}: ${JSON.stringify(r.result)}`).toBe(true);
+    s = r.state;
+  }
+  expect(s.tasks[0]!.pending?.cursor).not.toBeNull();
+  expect(s.tasks[0]!.notices.length + s.tasks[0]!.missed).toBe(2);
+  expect(s.tasks[2]!.fault).not.toBeNull();
+  const print = fingerprint(s).join(":");
+  const plain = JSON.parse(JSON.stringify({ ...s, config: undefined })) as Record<string, unknown>;
+  const leaves: (string | number)[][] = [];
+  const walk = (x: unknown, path: (string | number)[]) => {
+    if (x !== null && typeof x === "object") for (const [k, v] of Object.entries(x)) walk(v, [...path, Array.isArray(x) ? Number(k) : k]);
+    else if (typeof x === "number" || typeof x === "boolean" || (typeof x === "string" && path.at(-1) === "mode")) leaves.push(path);
+  };
+  walk(plain, []);
+  expect(leaves.length).toBeGreaterThan(90);
+  for (const path of leaves) {
+    const copy = JSON.parse(JSON.stringify(plain)) as Record<string, unknown>;
+    let parent = copy as Record<string | number, unknown>;
+    for (const k of path.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>;
+    const k = path.at(-1)!;
+    const v = parent[k];
+    parent[k] = typeof v === "number" ? v + 1 : typeof v === "boolean" ? !v : v === "readonly" ? "all" : "readonly";
+    expect(fingerprint({ ...(copy as unknown as State), config }).join(":"), `a change at ${path.join(".")} left the fingerprint as it was`).not.toBe(print);
+  }
 });

@@ -228,8 +228,9 @@ export function relabeled(s: State): State {
   const capKeyOf = (c: Cap | null) => (c ? `${c.kind}:${c.object}:${c.rights}` : "~");
   const capMap = s.tasks.map((t, id) => (t ? order(t.caps, (c) => (c ? `${capKeyOf(c)}<${c.parent ? `${c.parent.task}:${capKeyOf(capAt(c.parent))}` : "-"}` : "~"), id === ROOT_TASK ? 2 : 0) : []));
   const span = leafSpan(s.config);
-  // sigma0 serves page p of a task with its own page p, and a fault names its page: once pagers are in play, pages keep their labels
-  const pagesFixed = s.sigma0.some((o) => o !== null) || s.tasks.some((t) => t !== null && (t.pager !== null || t.fault !== null));
+  // sigma0 serves page p of a task with its own page p, and a fault names its page: once pagers are in play, pages keep their labels;
+  // so they do under a work budget, where a preempted unmap walks children in order of page
+  const pagesFixed = s.config.budget !== undefined || s.sigma0.some((o) => o !== null) || s.tasks.some((t) => t !== null && (t.pager !== null || t.fault !== null));
   const pageMap = s.tasks.map((t) => {
     if (!t) return [];
     if (pagesFixed) return t.pages.map((_, v) => v);
@@ -261,6 +262,7 @@ export function relabeled(s: State): State {
             queue: t.queue,
             notices: t.notices.map((n) => ({ task: n.task, vpage: pageMap[n.task]![n.vpage]! })),
             missed: t.missed,
+            pending: t.pending,
             caps: permute(t.caps, capMap[id]!, (c) => (c ? { ...c, parent: c.parent ? cap(c.parent) : null } : null)),
             pages: permute(t.pages, pageMap[id]!, (m) =>
               m

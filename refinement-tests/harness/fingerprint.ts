@@ -59,6 +59,26 @@ export function fingerprint(s: State): [number, number] {
     } else none();
     mix(t.queue.length);
     for (const q of t.queue) mix(q);
+    mix(t.notices.length);
+    for (const n of t.notices) {
+      mix(n.task);
+      mix(n.vpage);
+    }
+    mix(t.missed);
+    const p = t.pending;
+    if (!p) none();
+    else {
+      mix(p.op.task);
+      mix(p.op.vpage);
+      mix(p.op.order);
+      mix(["derived", "all", "readonly"].indexOf(p.op.mode));
+      mix(p.page);
+      for (const r of [p.cursor, p.last, p.zone]) {
+        mix(r?.task ?? -1);
+        mix(r?.vpage ?? -1);
+      }
+      mix(p.bits);
+    }
     for (const c of t.caps) {
       if (!c) none();
       else {

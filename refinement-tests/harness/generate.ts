@@ -11,7 +11,7 @@
  * counterexample is printed as the concrete operations.
  */
 import fc from "fast-check";
-import type { Cap, Mapping, Slot, State, Task } from "../../spec/state.js";
+import type { Cap, Mapping, MapRef, Slot, State, Task } from "../../spec/state.js";
 import type { Config, Op, OpKind, Right } from "../../spec/vocabulary.js";
 import { BIT_DIRTY, OP_KINDS, R, rightsList, rightsMask, UNMAP_MODES } from "../../spec/vocabulary.js";
 import { ACCESS_NEEDS, RIGHTS_NEEDED } from "../../spec/security.js";
@@ -105,6 +105,27 @@ export const pagerConfigArb: fc.Arbitrary<Config> = fc.record({
   containerSlots: fc.integer({ min: 1, max: 4 }),
   handles: fc.integer({ min: 0, max: 2 }),
   faultQueue: fc.integer({ min: 1, max: 3 }),
+});
+
+/**
+ * Preemption configurations: small machines with a work budget of 1 to 4
+ * units per entry, so that page.unmap stops at preemption points, and room
+ * for mapping trees. On these a quarter of the steps start an unmap of a
+ * page that has a tree, and while one is preempted half of the steps
+ * continue it and the others interleave, a quarter of them aimed at what it
+ * is taking apart (see `preemptionStep`).
+ */
+export const preemptConfigArb: fc.Arbitrary<Config> = fc.record({
+  frames: fc.integer({ min: 3, max: 6 }),
+  objects: fc.integer({ min: 60, max: 120 }),
+  accounts: fc.integer({ min: 1, max: 3 }),
+  tasks: fc.integer({ min: 3, max: 5 }),
+  containers: fc.integer({ min: 1, max: 2 }),
+  capSlots: fc.integer({ min: 8, max: 12 }),
+  vpages: fc.integer({ min: 4, max: 8 }),
+  containerSlots: fc.integer({ min: 1, max: 4 }),
+  handles: fc.integer({ min: 0, max: 1 }),
+  budget: fc.integer({ min: 1, max: 4 }),
 });
 
 /** Is this a pager configuration (it names a fault-queue length)? */
@@ -261,6 +282,10 @@ export function resolve(s: State, intent: Intent): Op {
     // An environment action: physmem picks a frame in use (mostly a movable one).
     const inUse = s.frames.flatMap((f, i) => (f.refs > 0 && f.wired === 0 ? [i] : []));
     return { op: "physmem.relocate", frame: pick(inUse, intent.n[0]) ?? intent.n[0] % s.config.frames };
+  }
+  if (s.config.budget !== undefined) {
+    const op = preemptionStep(s, intent.n);
+    if (op) return op;
   }
   let kind: OpKind = intent.kind;
   // On a machine with more than one bitmap word of frames, steer a third of
@@ -479,8 +504,8 @@ function canAct(s: State, kind: OpKind, t: number): boolean {
   const hasFreeSlot = caps.includes(null);
   const pages = s.tasks[t]!.pages;
   const own = s.tasks[t]!.account;
-  // a task waiting for its pager can do nothing; the environment always acts
-  if (s.tasks[t]!.fault && kind !== "physmem.relocate" && kind !== "physmem.reclaim" && kind !== "sigma0.serve") return false;
+  // a task waiting for its pager, or with a preempted removal to finish, can do nothing else; the environment always acts
+  if ((s.tasks[t]!.fault || s.tasks[t]!.pending) && kind !== "physmem.relocate" && kind !== "physmem.reclaim" && kind !== "sigma0.serve") return false;
   const paged = s.tasks[t]!.pager !== null;
   switch (kind) {
     case "account.create":
@@ -854,6 +879,78 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
       const clean = used.filter((f) => !dirty.has(f));
       const frame = (b % 8 !== 0 ? pick(clean, c) : undefined) ?? pick(used, c) ?? c % s.config.frames;
       return { op: "physmem.reclaim", frame };
+    }
+  }
+}
+
+/**
+ * On a configuration with a budget: the step that continues a preempted
+ * unmap (half of the steps while one is), one aimed at what it is taking
+ * apart (an eighth: a derivation from a mapping in its trees, refused with
+ * Removing; a delivery into its range, refused too; an unmap by the holder
+ * of the mapping its walk stands at, or physmem taking that frame, after
+ * which the walk starts the page again), or, while none is, now and then
+ * the start of one: the unmap of a page with derived mappings. Null: an
+ * ordinary step.
+ */
+function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
+  const pending = s.tasks.flatMap((t) => (t?.pending ? [t.pending] : []));
+  const children = new Map<string, MapRef[]>();
+  s.tasks.forEach((t, task) =>
+    t?.pages.forEach((m, vpage) => {
+      if (m?.source.kind !== "map") return;
+      const k = `${m.source.parent.task}:${m.source.parent.vpage}`;
+      children.set(k, [...(children.get(k) ?? []), { task, vpage }]);
+    }),
+  );
+  if (pending.length === 0) {
+    if (e % 4 !== 0) return null;
+    const trees = s.tasks.flatMap((t, task) => (t ? t.pages.flatMap((m, vpage) => (m && children.has(`${task}:${vpage}`) ? [{ task, vpage }] : [])) : []));
+    const root = pick(trees, a);
+    if (!root || s.tasks[root.task]!.fault) return null;
+    return { op: "page.unmap", task: root.task, vpage: root.vpage, order: 0, mode: UNMAP_MODES[b % UNMAP_MODES.length]! };
+  }
+  const p = pick(pending, a)!;
+  if (e % 2 === 0) return { ...p.op };
+  if (e % 8 !== 1) return null;
+  // Aimed at the removal in progress.
+  const region: MapRef[] = [];
+  const stack: MapRef[] = [];
+  for (let v = p.page; v < p.op.vpage + 2 ** p.op.order; v++) if (s.tasks[p.op.task]!.pages[v]) stack.push({ task: p.op.task, vpage: v });
+  while (stack.length > 0) {
+    const r = stack.pop()!;
+    if (r.task !== p.op.task) region.push(r);
+    stack.push(...(children.get(`${r.task}:${r.vpage}`) ?? []));
+  }
+  const inside = region.filter((r) => !s.tasks[r.task]!.pending && !s.tasks[r.task]!.fault);
+  const holder = pick(inside, b);
+  switch (c % 4) {
+    case 0: {
+      // derive from a mapping in the trees (Removing)
+      if (!holder) return null;
+      const target = capsOf(s, holder.task, ofKind("task", R.write))[0];
+      const free = pagesOf(s.tasks[holder.task], false);
+      return { op: "l4.map", task: holder.task, vpage: holder.vpage, target: target?.slot ?? 0, dest: pick(free, c) ?? 0, rights: ["read"] };
+    }
+    case 1: {
+      // deliver into the range (Removing), from any task holding a task capability to the unmapping task
+      const senders = s.tasks.flatMap((t, task) => (t && !t.pending && !t.fault ? capsOf(s, task, (cap) => ofKind("task", R.write)(cap) && cap.object === p.op.task).map((h) => ({ task, slot: h.slot })) : []));
+      const sender = pick(senders, b);
+      const from = sender && pick(pagesOf(s.tasks[sender.task], true), c);
+      if (!sender || from === undefined) return null;
+      return { op: "l4.map", task: sender.task, vpage: from, target: sender.slot, dest: p.page, rights: ["read"] };
+    }
+    case 2: {
+      // the holder of the mapping the walk stands at takes it away (the walk starts the page again)
+      const at = p.cursor && p.cursor.task !== p.op.task && !s.tasks[p.cursor.task]!.pending ? p.cursor : holder;
+      if (!at) return null;
+      return { op: "page.unmap", task: at.task, vpage: at.vpage, order: 0, mode: "all" };
+    }
+    default: {
+      // physmem takes the frame of a mapping in the trees
+      const r = p.cursor ?? holder;
+      const m = r && s.tasks[r.task]!.pages[r.vpage];
+      return m ? { op: "physmem.reclaim", frame: m.frame } : null;
     }
   }
 }

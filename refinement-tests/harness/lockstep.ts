@@ -16,6 +16,7 @@
 import { checkInvariants } from "../../spec/invariants.js";
 import { checkTransition } from "../../spec/transitions.js";
 import { step } from "../../spec/operations.js";
+import { continues, pendingRegion } from "../../spec/preemption.js";
 import type { State } from "../../spec/state.js";
 import { boot } from "../../spec/state.js";
 import type { Config, Op, OpKind, Result, Trace } from "../../spec/vocabulary.js";
@@ -55,9 +56,29 @@ export interface Stats {
   ok: number;
   byKind: Map<OpKind, { steps: number; ok: number }>;
   errors: Map<string, number>;
+  /** entries of a removal that stopped at a preemption point */
+  preempted: number;
+  /** steps by another task (or the environment) while a removal was preempted */
+  interleaved: number;
+  /** of those, steps that touched what it was taking apart: refused with Removing, or took a mapping from it */
+  touching: number;
 }
 
-export const newStats = (): Stats => ({ steps: 0, ok: 0, byKind: new Map(), errors: new Map() });
+export const newStats = (): Stats => ({ steps: 0, ok: 0, byKind: new Map(), errors: new Map(), preempted: 0, interleaved: 0, touching: 0 });
+
+/** How a step stands to the removals preempted before it: none, their continuation, or another step meanwhile (touching what they take apart, or not). */
+function interleaving(before: State, op: Op, after: State, r: Result): "none" | "continues" | "other" | "touching" {
+  const waiting = before.tasks.flatMap((t, id) => (t?.pending ? [id] : []));
+  if (waiting.length === 0) return "none";
+  if (waiting.some((t) => continues(before.tasks[t]!.pending!, op))) return "continues";
+  if (!r.ok && r.error === "Removing") return "touching";
+  for (const t of waiting) {
+    const was = pendingRegion(before, t);
+    const now = pendingRegion(after, t);
+    if (now.size < was.size) return "touching";
+  }
+  return "other";
+}
 
 export interface LockstepOptions {
   /** check the impl's concrete state is untouched by an error (costs a copy of its arrays per step) */
@@ -167,6 +188,10 @@ export class Lockstep {
     if (full && !concrete) this.check(where, results);
     const st = this.options.stats;
     if (st) {
+      const how = interleaving(prev, op, this.spec, r);
+      if (how === "other" || how === "touching") st.interleaved++;
+      if (how === "touching") st.touching++;
+      if (r.ok && r.preempted) st.preempted++;
       st.steps++;
       if (r.ok) st.ok++;
       const k = st.byKind.get(op.op) ?? { steps: 0, ok: 0 };
@@ -259,6 +284,7 @@ export function runTrace(trace: Trace, options: LockstepOptions = {}): Lockstep 
 export function formatStats(st: Stats): string {
   const pct = (ok: number, n: number) => (n === 0 ? "-" : `${((100 * ok) / n).toFixed(1)}%`);
   const lines = [`overall: ${st.steps} steps, ${pct(st.ok, st.steps)} ok`];
+  if (st.preempted > 0) lines.push(`preemption: ${st.preempted} entries preempted; ${st.interleaved} steps of others in between, ${st.touching} of them touching what was being taken apart`);
   for (const [k, v] of [...st.byKind].sort()) lines.push(`  ${k.padEnd(18)} ${String(v.steps).padStart(7)} steps  ${pct(v.ok, v.steps).padStart(6)} ok`);
   return lines.join("\n");
 }

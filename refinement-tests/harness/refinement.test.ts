@@ -6,7 +6,7 @@
 import { fc, test } from "@fast-check/vitest";
 import { afterAll, describe, expect } from "vitest";
 import { OP_KINDS } from "../../spec/vocabulary.js";
-import { boundaryConfigArb, bulkConfigArb, configArb, intentArb, pagerConfigArb, SMALL_CONFIG } from "./generate.js";
+import { boundaryConfigArb, bulkConfigArb, configArb, intentArb, pagerConfigArb, preemptConfigArb, SMALL_CONFIG } from "./generate.js";
 import { formatStats, Lockstep, newStats } from "./lockstep.js";
 
 const RUNS = Number(process.env.CAPMEM_RUNS ?? 500);
@@ -25,6 +25,12 @@ describe("spec and impl agree on random traces", () => {
 
   // Pagers and faults: a third of the steps steered to them (see pagerConfigArb).
   test.prop([pagerConfigArb, fc.array(intentArb, { minLength: 1, maxLength: 120, size: "max" })], { numRuns: RUNS })("on pager configs", (config, intents) => {
+    const ls = new Lockstep(config, { concrete: true, stats });
+    for (const intent of intents) ls.runIntent(intent);
+  });
+
+  // Preemption: a work budget of 1 to 4 units; unmaps stop at preemption points and others act in between (see preemptConfigArb).
+  test.prop([preemptConfigArb, fc.array(intentArb, { minLength: 1, maxLength: 120, size: "max" })], { numRuns: RUNS })("on preemption configs", (config, intents) => {
     const ls = new Lockstep(config, { concrete: true, stats });
     for (const intent of intents) ls.runIntent(intent);
   });
@@ -48,6 +54,9 @@ describe("spec and impl agree on random traces", () => {
     if (process.env.CAPMEM_ERRORS) console.log([...stats.errors].sort((a, b) => b[1] - a[1]).slice(0, 30));
     // Generation must be state-aware: most operations succeed.
     expect(stats.ok / stats.steps).toBeGreaterThan(0.6);
+    // Preemption configs stop removals and run other tasks' steps in between, some of them at what is being taken apart.
+    expect(stats.preempted).toBeGreaterThan(100);
+    expect(stats.touching).toBeGreaterThan(20);
     // ... and every kind of operation succeeds often enough to be exercised.
     for (const kind of OP_KINDS) {
       const k = stats.byKind.get(kind) ?? { steps: 0, ok: 0 };
