@@ -12,6 +12,7 @@
  */
 import fc from "fast-check";
 import type { Cap, Mapping, MapRef, Slot, State, Task } from "../../spec/state.js";
+import { ROOT_TASK } from "../../spec/state.js";
 import type { Config, Op, OpKind, Right } from "../../spec/vocabulary.js";
 import { BIT_DIRTY, OP_KINDS, R, rightsList, rightsMask, UNMAP_MODES } from "../../spec/vocabulary.js";
 import { ACCESS_NEEDS, RIGHTS_NEEDED } from "../../spec/security.js";
@@ -903,16 +904,49 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
       children.set(k, [...(children.get(k) ?? []), { task, vpage }]);
     }),
   );
+  /** l4.map by `from`'s holder, with all its rights, to a page some task it holds a capability to accepts from it; null if none does. */
+  const passOn = (from: MapRef, k: number): Op | null => {
+    const targets = capsOf(s, from.task, ofKind("task", R.write)).flatMap((h) => acceptedPages(s, from.task, h.cap.object).map((dest) => ({ slot: h.slot, dest })));
+    const to = pick(targets, k);
+    const m = s.tasks[from.task]!.pages[from.vpage]!;
+    return to ? { op: "l4.map", task: from.task, vpage: from.vpage, target: to.slot, dest: to.dest, rights: rightsList(m.rights) } : null;
+  };
   if (pending.length === 0) {
+    if (e % 4 === 2) {
+      // grow a tree one level deeper, keeping the rights: removals then meet deep trees with writable leaves
+      const derived = s.tasks.flatMap((t, task) => (t && !t.fault ? t.pages.flatMap((m, vpage) => (m?.source.kind === "map" ? [{ task, vpage }] : [])) : []));
+      const from = pick(derived, a);
+      return from ? passOn(from, b) : null;
+    }
+    if (e % 4 === 3 && a % 2 === 1) {
+      // a task opens its receive windows wide, so that capabilities and mappings can reach it
+      const closed = s.tasks.flatMap((t, task) => (t && !t.fault && task !== ROOT_TASK && t.window.slots === 0 && t.window.pages === 0 ? [task] : []));
+      const task = pick(closed, b);
+      if (task !== undefined) return { op: "task.window", task, slot: 0, slots: s.config.capSlots, page: 0, pages: s.config.vpages };
+    }
+    if (e % 4 === 3 && !s.tasks[ROOT_TASK]!.fault) {
+      // the root task hands a task capability (with write) to another task, or to the task itself, so that receivers of mappings can pass them on
+      const offers = capsOf(s, ROOT_TASK, ofKind("task", R.write)).flatMap((h) =>
+        capsOf(s, ROOT_TASK, ofKind("task", R.write)).flatMap((to) => (to.cap.object !== ROOT_TASK ? acceptedSlots(s, ROOT_TASK, to.cap.object).map((dest) => ({ src: h.slot, target: to.slot, dest })) : [])),
+      );
+      const offer = pick(offers, b);
+      return offer ? { op: "cap.copy", task: ROOT_TASK, ...offer } : null;
+    }
     if (e % 4 !== 0) return null;
     const trees = s.tasks.flatMap((t, task) => (t ? t.pages.flatMap((m, vpage) => (m && children.has(`${task}:${vpage}`) ? [{ task, vpage }] : [])) : []));
-    const root = pick(trees, a);
+    // mostly another task's tree than the root task's: then the root task, which holds capabilities to every task, is among those who may try to grow it
+    const others = trees.filter((r) => r.task !== ROOT_TASK);
+    const root = pick(a % 4 !== 0 && others.length > 0 ? others : trees, a);
     if (!root || s.tasks[root.task]!.fault) return null;
-    return { op: "page.unmap", task: root.task, vpage: root.vpage, order: 0, mode: UNMAP_MODES[b % UNMAP_MODES.length]! };
+    // a range of one, two or four pages around it (then pages the walk has not reached may be free, and deliveries there are refused)
+    let order = c % 3;
+    while (2 ** order > s.config.vpages) order--;
+    const vpage = root.vpage - (root.vpage % 2 ** order);
+    return { op: "page.unmap", task: root.task, vpage, order, mode: UNMAP_MODES[b % UNMAP_MODES.length]! };
   }
   const p = pick(pending, a)!;
   if (e % 2 === 0) return { ...p.op };
-  if (e % 8 !== 1) return null;
+  if (e % 4 !== 1) return null;
   // Aimed at the removal in progress.
   const region: MapRef[] = [];
   const stack: MapRef[] = [];
@@ -926,11 +960,14 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
   const holder = pick(inside, b);
   switch (c % 4) {
     case 0: {
-      // derive from a mapping in the trees (Removing)
+      // derive from a mapping in the trees (Removing), to a page that would accept it otherwise
       if (!holder) return null;
+      for (let i = 0; i < inside.length; i++) {
+        const op = passOn(inside[(b + i) % inside.length]!, c);
+        if (op) return op;
+      }
       const target = capsOf(s, holder.task, ofKind("task", R.write))[0];
-      const free = pagesOf(s.tasks[holder.task], false);
-      return { op: "l4.map", task: holder.task, vpage: holder.vpage, target: target?.slot ?? 0, dest: pick(free, c) ?? 0, rights: ["read"] };
+      return { op: "l4.map", task: holder.task, vpage: holder.vpage, target: target?.slot ?? 0, dest: pick(pagesOf(s.tasks[holder.task], false), c) ?? 0, rights: ["read"] };
     }
     case 1: {
       // deliver into the range (Removing), from any task holding a task capability to the unmapping task
@@ -938,7 +975,9 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
       const sender = pick(senders, b);
       const from = sender && pick(pagesOf(s.tasks[sender.task], true), c);
       if (!sender || from === undefined) return null;
-      return { op: "l4.map", task: sender.task, vpage: from, target: sender.slot, dest: p.page, rights: ["read"] };
+      const free: number[] = [];
+      for (let v = p.page; v < p.op.vpage + 2 ** p.op.order; v++) if (!s.tasks[p.op.task]!.pages[v]) free.push(v);
+      return { op: "l4.map", task: sender.task, vpage: from, target: sender.slot, dest: pick(free, c) ?? p.page, rights: ["read"] };
     }
     case 2: {
       // the holder of the mapping the walk stands at takes it away (the walk starts the page again)
