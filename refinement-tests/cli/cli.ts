@@ -842,7 +842,7 @@ async function exploreCommand(argv: string[]): Promise<number> {
   const onCheckpoint = values.checkpoint === undefined ? undefined : (p: ExploreProgress) => writeCheckpoint(values.checkpoint!, config, p);
   const tty = process.stderr.isTTY === true;
   const line = (r: ExploreReport) =>
-    `explore depth ${r.depthReached}/${depth}: ${r.states} distinct states, ${r.edges} transitions, ${Math.round(r.states / Math.max(r.seconds, 0.001))} states/s, ${r.seconds.toFixed(1)} s`;
+    `explore depth ${r.depthReached}/${depth}: ${r.states} distinct states, ${r.edges} transitions${r.interleaved ? ` (${r.interleaved} operations tried between the entries of preempted removals)` : ""}, ${Math.round(r.states / Math.max(r.seconds, 0.001))} states/s, ${r.seconds.toFixed(1)} s`;
   const report = await exploreParallel({
     workers,
     symmetry: values.symmetry === true,
@@ -866,6 +866,7 @@ async function exploreCommand(argv: string[]): Promise<number> {
     depth,
     states: report.states,
     transitions: report.edges,
+    interleaved: report.interleaved ?? 0,
     depthReached: report.depthReached,
     complete: report.complete,
     seconds: report.seconds,

@@ -24,6 +24,7 @@ export interface Job {
 
 export interface JobResult {
   edges: number;
+  interleaved: number;
   /** (parent, operation index) per new state */
   children: Int32Array;
   /** (hi, lo) fingerprint per new state */
@@ -48,6 +49,6 @@ parentPort!.on("message", (job: Job) => {
       fps.push(hi, lo);
     },
   );
-  const result: JobResult = { edges: x.edges, children: Int32Array.from(children), fingerprints: Uint32Array.from(fps), ...(x.violation ? { violation: x.violation } : {}) };
+  const result: JobResult = { edges: x.edges, interleaved: x.interleaved, children: Int32Array.from(children), fingerprints: Uint32Array.from(fps), ...(x.violation ? { violation: x.violation } : {}) };
   parentPort!.postMessage(result, [result.children.buffer as ArrayBuffer, result.fingerprints.buffer as ArrayBuffer]);
 });

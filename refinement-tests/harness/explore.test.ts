@@ -120,3 +120,10 @@ test("the fingerprint reads every field of the state: changing any one of them c
     expect(fingerprint({ ...(copy as unknown as State), config }).join(":"), `a change at ${path.join(".")} left the fingerprint as it was`).not.toBe(print);
   }
 });
+
+test("under a budget of one unit, the search tries other tasks' operations between the entries of preempted unmaps, and every state holds", () => {
+  const config = { ...TINY_CONFIG, accounts: 1, objects: 12, handles: 0, budget: 1 };
+  const report = explore({ config, depth: 5, impl: true });
+  expect(report.violation).toBeUndefined();
+  expect(report.interleaved).toBeGreaterThan(10_000);
+});

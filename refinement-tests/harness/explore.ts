@@ -9,6 +9,7 @@
  */
 import { checkInvariants } from "../../spec/invariants.js";
 import { checkTransition } from "../../spec/transitions.js";
+import { continues } from "../../spec/preemption.js";
 import { step } from "../../spec/operations.js";
 import type { Cap, CapRef, Mapping, Slot, State } from "../../spec/state.js";
 import { boot, leafSpan, ROOT_TASK } from "../../spec/state.js";
@@ -178,6 +179,8 @@ export interface ExploreOptions {
 export interface ExploreReport {
   states: number;
   edges: number;
+  /** operations tried from states with a preempted removal, by anyone but the task that must continue it (refused ones included) */
+  interleaved?: number;
   depthReached: number;
   seconds: number;
   complete: boolean;
@@ -431,6 +434,8 @@ export class Rebuilder {
 /** What expanding a run of nodes found: children in the order found, and the first violation. */
 export interface Expansion {
   edges: number;
+  /** operations tried from states with a preempted removal, other than its continuation */
+  interleaved: number;
   /** stop here: a violation, found along this path */
   violation?: { message: string; ops: Op[] };
 }
@@ -452,12 +457,14 @@ export function expandRange(
   stop: () => boolean = () => false,
   after: (node: number) => void = () => {},
 ): Expansion {
-  const out: Expansion = { edges: 0 };
+  const out: Expansion = { edges: 0, interleaved: 0 };
   for (let node = from; node < to; node++) {
     const state = rb.stateOf(node);
     const ops = rb.lastOps();
+    const waiting = state.tasks.flatMap((t) => (t?.pending ? [t.pending] : []));
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
+      if (waiting.length > 0 && !waiting.some((p) => continues(p, op))) out.interleaved++;
       const s = step(state, op);
       if (!s.result.ok) continue; // errors change nothing: no new state
       out.edges++;
@@ -594,6 +601,7 @@ export function explore(opts: ExploreOptions): ExploreReport {
       },
     );
     report.edges += x.edges;
+    report.interleaved = (report.interleaved ?? 0) + x.interleaved;
     if (x.violation) {
       report.violation = { message: x.violation.message, trace: { config: opts.config, ops: x.violation.ops } };
       break;
@@ -666,6 +674,7 @@ export async function exploreParallel(opts: ExploreOptions & { readonly workers:
       let stopped = false;
       for (const x of results) {
         report.edges += x.edges;
+        report.interleaved = (report.interleaved ?? 0) + x.interleaved;
         for (let i = 0; i < x.children.length / 2; i++) {
           if (!search.seen.add(x.fingerprints[2 * i]!, x.fingerprints[2 * i + 1]!)) continue;
           search.add(x.children[2 * i]!, x.children[2 * i + 1]!);
