@@ -41,7 +41,7 @@ export function toItfValue(x: unknown): unknown {
 }
 
 /** Fields of the state that may be null (options in ITF when present too). */
-const NULLABLE_FIELDS = new Set(["parent", "pager", "fault"]);
+const NULLABLE_FIELDS = new Set(["parent", "pager", "fault", "pending", "cursor", "last", "zone"]);
 
 const some = (x: unknown) => ({ tag: "Some", value: x });
 const NONE = { tag: "None", value: { "#tup": [] } };
