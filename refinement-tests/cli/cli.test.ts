@@ -531,6 +531,14 @@ describe("capmem export and import (ITF)", () => {
     const back = capmem("import", "--itf", "story.itf.json", "--out", "story-back.json");
     expect(back.code, back.err).toBe(0);
     expect(Trace.parse(JSON.parse(readFileSync(join(dir, "story-back.json"), "utf8")))).toEqual(story);
+    // results with a fault, a notice, a preemption, and states with pending removals, come back unchanged too
+    for (const name of ["self-paging", "preempted-unmap"]) {
+      const file = join(ROOT, "docs/scenarios", `${name}.json`);
+      expect(capmem("export", "--itf", file, "--out", `${name}.itf.json`).code).toBe(0);
+      expect(capmem("import", "--itf", `${name}.itf.json`, "--out", `${name}-back.json`).code).toBe(0);
+      const was = Trace.parse(JSON.parse(readFileSync(file, "utf8")));
+      expect(Trace.parse(JSON.parse(readFileSync(join(dir, `${name}-back.json`), "utf8"))).expect, name).toEqual(was.expect);
+    }
   });
 
   it("imports a Quint model-based-testing trace (mbt::actionTaken, mbt::nondetPicks), with a configuration given", () => {

@@ -48,7 +48,7 @@ const NONE = { tag: "None", value: { "#tup": [] } };
 
 /** A result as ITF: ok's value, which may be null, is an option. */
 const resultToItf = (r: Result) =>
-  r.ok ? { ok: true, value: r.value === null ? NONE : some(toItfValue(r.value)), ...(r.fault ? { fault: true } : {}), ...(r.notice ? { notice: toItfValue(r.notice) } : {}) } : toItfValue(r);
+  r.ok ? { ok: true, value: r.value === null ? NONE : some(toItfValue(r.value)), ...(r.fault ? { fault: true } : {}), ...(r.preempted ? { preempted: true } : {}), ...(r.notice ? { notice: toItfValue(r.notice) } : {}) } : toItfValue(r);
 /** Tables with empty entries: an array with a null in it, or of records (accounts, tasks, caps, ... may be empty). */
 const isNullableTable = (xs: readonly unknown[]) => xs.some((v) => v === null || (typeof v === "object" && !Array.isArray(v)));
 
