@@ -126,7 +126,8 @@ export const preemptConfigArb: fc.Arbitrary<Config> = fc.record({
   vpages: fc.integer({ min: 4, max: 8 }),
   containerSlots: fc.integer({ min: 1, max: 4 }),
   handles: fc.integer({ min: 0, max: 1 }),
-  budget: fc.integer({ min: 1, max: 4 }),
+  // (a budget of one unit stops after every step of the walk: half of the configurations have it)
+  budget: fc.oneof(fc.constant(1), fc.integer({ min: 2, max: 4 })),
 });
 
 /** Is this a pager configuration (it names a fault-queue length)? */
@@ -914,8 +915,10 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
   if (pending.length === 0) {
     if (e % 4 === 2) {
       // grow a tree one level deeper, keeping the rights: removals then meet deep trees with writable leaves
-      const derived = s.tasks.flatMap((t, task) => (t && !t.fault ? t.pages.flatMap((m, vpage) => (m?.source.kind === "map" ? [{ task, vpage }] : [])) : []));
-      const from = pick(derived, a);
+      const derived = s.tasks.flatMap((t, task) => (t && !t.fault ? t.pages.flatMap((m, vpage) => (m?.source.kind === "map" ? [{ task, vpage, write: (m.rights & R.write) !== 0 }] : [])) : []));
+      // mostly a writable one: readonly then has write rights to take at several levels
+      const writable = derived.filter((r) => r.write);
+      const from = pick(c % 4 !== 0 && writable.length > 0 ? writable : derived, a);
       return from ? passOn(from, b) : null;
     }
     if (e % 4 === 3 && a % 2 === 1) {
@@ -942,7 +945,8 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
     let order = c % 3;
     while (2 ** order > s.config.vpages) order--;
     const vpage = root.vpage - (root.vpage % 2 ** order);
-    return { op: "page.unmap", task: root.task, vpage, order, mode: UNMAP_MODES[b % UNMAP_MODES.length]! };
+    // half of them readonly (its walk takes rights level by level, the others remove)
+    return { op: "page.unmap", task: root.task, vpage, order, mode: b % 2 === 0 ? "readonly" : UNMAP_MODES[(b >> 1) % UNMAP_MODES.length]! };
   }
   const p = pick(pending, a)!;
   if (e % 2 === 0) return { ...p.op };
