@@ -299,7 +299,7 @@ const NOTICE_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
 /**
  * Preemption: a budget of 1; task 0's page 0 is the root of mappings at its
  * own pages 1 and 2 (and page 3, derived from page 1); task 0's page.unmap
- * of page 0 stopped twice: its walk stands at page 1; task 1 is a free id.
+ * of page 0 stopped twice: its walk stands at page 2 (the greatest key first); task 1 is a free id.
  */
 function preemptMachine(): Machine {
   const m = new Machine({ ...CONFIG, tasks: 2, budget: 1 });
@@ -315,7 +315,7 @@ function preemptMachine(): Machine {
   const unmap: Op = { op: "page.unmap", task: 0, vpage: 0, order: 0, mode: "derived" };
   assert.deepEqual(m.apply(unmap), { ok: true, value: null, preempted: true });
   assert.deepEqual(m.apply(unmap), { ok: true, value: null, preempted: true });
-  assert.equal(m.tasks.curV[0], 1);
+  assert.equal(m.tasks.curV[0], 2);
   assert.deepEqual(checkRepresentation(m), []);
   return m;
 }
@@ -327,13 +327,13 @@ const PREEMPT_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
     (m) => {
       const root = m.lookup(0, 0);
       const [one, two] = [m.lookup(0, 1), m.lookup(0, 2)];
-      m.pages.firstChild[root] = two;
-      m.pages.next[two] = one;
-      m.pages.prev[one] = two;
-      m.pages.next[one] = -1;
-      m.pages.prev[two] = -1;
+      m.pages.firstChild[root] = one;
+      m.pages.next[one] = two;
+      m.pages.prev[two] = one;
+      m.pages.next[two] = -1;
+      m.pages.prev[one] = -1;
     },
-    /^the children of mapping \d+ are not in order of key: task 0's page 1 comes after task 0's page 2$/,
+    /^the children of mapping \d+ are not in order of key, greatest first: task 0's page 2 comes after task 0's page 1$/,
   ],
   ["preemptedWalksExact", "the count of preempted walks is wrong", (m) => void (m.pendingCount = 2), /^1 tasks have a preempted removal but 2 are counted$/],
   ["preemptedWalksExact", "a task without one keeps a cursor", (m) => void (m.tasks.curT[1] = 0), /^task 1 has no preempted removal but keeps fields of one$/],

@@ -330,7 +330,7 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
     },
   },
   {
-    // A mapping's children are in order of key (task, then page), as a
+    // A mapping's children are in order of key, greatest first (task, then page), as a
     // preempted unmap walks them; the preempted walks are counted exactly,
     // each of a live task with a live cursor, and a task without one keeps
     // none of a walk's fields.
@@ -344,7 +344,7 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
         for (let c = pages.firstChild[e]!; c !== -1; c = pages.next[c]!) {
           const t = pages.taskOf(c);
           const v = pages.vpageOf(c);
-          if (t < pt || (t === pt && v <= pv)) return `the children of mapping ${e} are not in order of key: task ${t}'s page ${v} comes after task ${pt}'s page ${pv}`;
+          if (pt !== -1 && (t > pt || (t === pt && v >= pv))) return `the children of mapping ${e} are not in order of key, greatest first: task ${t}'s page ${v} comes after task ${pt}'s page ${pv}`;
           pt = t;
           pv = v;
         }

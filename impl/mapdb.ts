@@ -35,9 +35,11 @@ export function newMapping(m: Machine, task: number, vpage: number, rights: numb
 
 /**
  * Hooks mapping e (up and what set) into its lists: a derived mapping into
- * its parent's children, which are kept in order of key (task, then page:
- * a preempted unmap walks them in that order, preemption.ts); a root at the
- * head of its slot's and its cap's lists of roots.
+ * its parent's children, which are kept in order of key, greatest first
+ * (task, then page: a preempted unmap walks them in that order,
+ * preemption.ts; a child with a key greater than its siblings', the usual
+ * case, goes in front without a walk); a root at the head of its slot's and
+ * its cap's lists of roots.
  */
 export function linkMapping(m: Machine, e: number): void {
   const pages = m.pages;
@@ -47,7 +49,7 @@ export function linkMapping(m: Machine, e: number): void {
     const v = pages.vpageOf(e);
     let before = -1;
     let x = pages.firstChild[up]!;
-    while (x !== -1 && (pages.taskOf(x) < t || (pages.taskOf(x) === t && pages.vpageOf(x) < v))) {
+    while (x !== -1 && (pages.taskOf(x) > t || (pages.taskOf(x) === t && pages.vpageOf(x) > v))) {
       before = x;
       x = pages.next[x]!;
     }

@@ -3,9 +3,9 @@
  * the mapping trees of its range from the leaves up, a bounded number of
  * steps per entry, with where it stands kept in the task table (pendMode,
  * pendPage, curT/curV, lastT/lastV, zoneT/zoneV, pendBits). A mapping's
- * children are kept in order of key (task, then page: mapdb.ts
- * linkMapping), so the next child is the head of the list, or the one
- * after the child finished last: each step costs O(1).
+ * children are kept in order of key, greatest first (task, then page:
+ * mapdb.ts linkMapping), so the next child is the head of the list, or the
+ * one after the child finished last: each step costs O(1).
  */
 import type { Op } from "../spec/vocabulary.js";
 import { R } from "../spec/vocabulary.js";
@@ -39,10 +39,10 @@ export function removing(m: Machine, e: number): boolean {
   return false;
 }
 
-/** Does mapping x come after (task lt, page lv) in key order? */
-function after(m: Machine, x: number, lt: number, lv: number): boolean {
+/** Does mapping x come before (task lt, page lv) in key order? */
+function below(m: Machine, x: number, lt: number, lv: number): boolean {
   const t = m.pages.taskOf(x);
-  return t > lt || (t === lt && m.pages.vpageOf(x) > lv);
+  return t < lt || (t === lt && m.pages.vpageOf(x) < lv);
 }
 
 /**
@@ -97,10 +97,10 @@ function step(m: Machine, t: number, mode: number): void {
   const whole = mode !== READONLY || tt.zoneT[t] !== -1;
   let next = pages.firstChild[c]!;
   if (!whole && tt.lastT[t] !== -1) {
-    // the child after the one finished last: its successor in the sorted list, or (if it went) the first after its key
+    // the child below the one finished last: its successor in the sorted list, or (if it went) the first below its key
     const le = pages.lookup(tt.lastT[t]!, tt.lastV[t]!);
     if (le !== -1 && pages.up[le] === c) next = pages.next[le]!;
-    else while (next !== -1 && !after(m, next, tt.lastT[t]!, tt.lastV[t]!)) next = pages.next[next]!;
+    else while (next !== -1 && !below(m, next, tt.lastT[t]!, tt.lastV[t]!)) next = pages.next[next]!;
   }
   if (next !== -1) {
     // down one level

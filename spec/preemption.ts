@@ -13,7 +13,7 @@
  *
  * What is preemptible so far: page.unmap. Its walk takes the pages of the
  * range in order; in each, it goes down from the task's own mapping to the
- * child with the smallest key (task, then page), and finishes a mapping
+ * child with the greatest key (task, then page), and finishes a mapping
  * once all its children are finished: removing it, or, in mode `readonly`,
  * taking its write right (a write-only mapping goes, with its subtree, as
  * in one step). So a tree is taken apart from the leaves up, as
@@ -55,7 +55,7 @@ export const budgetOf = (config: Config): number => config.budget ?? Infinity;
 /** The first page after the range of a page.unmap. */
 export const rangeEnd = (op: { readonly vpage: number; readonly order: number }): number => op.vpage + 2 ** op.order;
 
-/** Key order of mappings: by task, then page. */
+/** Key order of mappings: by task, then page (the walk takes children from the greatest key down). */
 export const keyBefore = (a: MapRef, b: MapRef): boolean => a.task < b.task || (a.task === b.task && a.vpage < b.vpage);
 
 /** Is `op` the operation `p` waits for (the same page.unmap, field for field)? */
@@ -98,12 +98,12 @@ function unit(state: State, d: Draft, op: OpOf<"page.unmap">, w: Walk, children:
   }
   const c = w.cursor;
   // In a subtree that goes whole (modes derived and all, or under a write-only
-  // mapping in mode readonly) every child is next; else only those after `last`.
+  // mapping in mode readonly) every child is next; else only those below `last`.
   const removing = op.mode !== "readonly" || w.zone !== null;
   let next: MapRef | null = null;
   for (const k of children.get(mapKey(c)) ?? []) {
-    if (!at(k) || (!removing && w.last !== null && !keyBefore(w.last, k))) continue;
-    if (next === null || keyBefore(k, next)) next = k;
+    if (!at(k) || (!removing && w.last !== null && !keyBefore(k, w.last))) continue;
+    if (next === null || keyBefore(next, k)) next = k;
   }
   if (next !== null) {
     // Down one level.
@@ -253,7 +253,7 @@ export const PREEMPTION_INVARIANTS: readonly { name: string; description: string
   {
     name: "pendingWalkWellFormed",
     description:
-      "A preempted page.unmap is the task's own, well-formed, and its walk stands inside the range: at a mapping of the tree of the page it is at (or before that page's start), inside the write-only subtree it is removing, if any; children of the cursor up to the last one finished are gone, or (mode readonly, outside such a subtree) have no write right left. A task with a preempted removal does not wait on a fault.",
+      "A preempted page.unmap is the task's own, well-formed, and its walk stands inside the range: at a mapping of the tree of the page it is at (or before that page's start), inside the write-only subtree it is removing, if any; children of the cursor from the greatest key down to the last one finished are gone, or (mode readonly, outside such a subtree) have no write right left. A task with a preempted removal does not wait on a fault.",
     check(s) {
       for (let t = 0; t < s.tasks.length; t++) {
         const task = s.tasks[t];
@@ -282,7 +282,7 @@ export const PREEMPTION_INVARIANTS: readonly { name: string; description: string
         const removingHere = op.mode !== "readonly" || p.zone !== null;
         if (p.last !== null) {
           for (const c of mapChildren(s).get(mapKey(p.cursor)) ?? []) {
-            if (keyBefore(p.last, c)) continue;
+            if (keyBefore(c, p.last)) continue;
             const m = s.tasks[c.task]!.pages[c.vpage]!;
             if (removingHere) return `task ${t}'s pending page.unmap finished the children of task ${p.cursor.task}'s page ${p.cursor.vpage} up to task ${p.last.task}'s page ${p.last.vpage}, but task ${c.task}'s page ${c.vpage} is still there`;
             if ((m.rights & R.write) !== 0) return `task ${t}'s pending page.unmap finished the children of task ${p.cursor.task}'s page ${p.cursor.vpage} up to task ${p.last.task}'s page ${p.last.vpage}, but task ${c.task}'s page ${c.vpage} still has the write right`;

@@ -184,7 +184,7 @@ export interface Notice {
  * A page.unmap preempted half way (preemption.ts): where its walk over the
  * mapping trees of the range stands. The walk takes one page of the range
  * after the other; in each it goes down from the task's own mapping to the
- * children in order of key (task, then page) and finishes a mapping once
+ * children from the greatest key (task, then page) down and finishes a mapping once
  * every child is finished (removing it, or taking its write right), so the
  * trees are taken apart from the leaves up.
  */
@@ -195,7 +195,7 @@ export interface PendingUnmap {
   readonly page: number;
   /** the mapping the walk stands at; null before it starts on `page` */
   readonly cursor: MapRef | null;
-  /** the key of the cursor's child finished last (those with smaller keys are done), or null */
+  /** the key of the cursor's child finished last (those with greater keys are done), or null */
   readonly last: MapRef | null;
   /** mode readonly: the write-only mapping whose subtree the walk is removing, or null */
   readonly zone: MapRef | null;
