@@ -190,8 +190,10 @@ export function sigma0Serve(m: Machine): number {
   const v = tasks.faultPage[t]!;
   const e = m.pages.lookup(0, v);
   const owner = m.sigma0[v]!;
+  // (a preempted unmap by sigma0 itself may be taking the page apart: then nothing may be derived from it)
+  const doomed = m.pendingCount > 0 && removing(m, e);
   // Stryker disable next-line ConditionalExpression: an unmapped page's rights read undefined (index -1), so answerChecks refuses it all the same (BadRights)
-  if (e === -1 || (owner !== -1 && owner !== t) || (m.pendingCount > 0 && removing(m, e)) || answerChecks(m, 0, e, m.pages.rights[e]!) !== 0) {
+  if (e === -1 || (owner !== -1 && owner !== t) || doomed || answerChecks(m, 0, e, m.pages.rights[e]!) !== 0) {
     tasks.dequeue(0);
     m.value = 0;
     return OK;

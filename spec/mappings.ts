@@ -213,11 +213,11 @@ export function pageBits(state: State, op: OpOf<"page.bits">): Step {
  * `write`); Blocked (the target waits for its pager, and receives nothing
  * else meanwhile); BadPage (`dest`); NotInWindow (another task's `dest`
  * outside its receive window); Removing (`dest` is in the part of a range
- * the target's preempted page.unmap has still to do); PageMapped (`dest` in the target); ObjectQuotaExceeded (the target's
- * account: one object for the node, unless for a grant it is the sender's
- * own account, which already pays for it, and one for a new leaf page at
- * `dest`; a leaf page a grant frees at the sender is not counted in
- * advance).
+ * the target's preempted page.unmap has still to do); PageMapped (`dest` in
+ * the target); ObjectQuotaExceeded (the target's account: one object for
+ * the node, unless for a grant it is the sender's own account, which
+ * already pays for it, and one for a new leaf page at `dest`; a leaf page a
+ * grant frees at the sender is not counted in advance).
  */
 export function sendChecks(
   state: State,
