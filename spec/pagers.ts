@@ -173,8 +173,9 @@ function refuse(state: State, pager: number): State {
  * protocol, sigma0.serve); NoFault; BadPage, NotMapped (`vpage`, the
  * subject's); Removing (a preempted page.unmap is taking apart the tree of
  * the subject's mapping); BadRights (malformed, empty, not a subset of the
- * subject's mapping's rights); PageMapped (the faulting page is mapped); BadRights
- * (without the right the access needs); Wired (a write to a wired frame);
+ * subject's mapping's rights); PageMapped (the faulting page is mapped);
+ * BadRights (without the right the access needs); Wired (a write to a
+ * wired frame);
  * ObjectQuotaExceeded (the faulting task's account); OutOfMemory (a write
  * that must break a logical copy, and no free frame).
  */
@@ -278,7 +279,8 @@ export function faultNotice(state: State, op: OpOf<"fault.notice">): Step {
  * was; the same task asking again gets it again) and the access can then
  * complete (the rights it needs, not a write to a wired frame, the task's
  * account able to pay, a frame for copy-on-write) and sigma0 is not
- * unmapping that page (a preempted page.unmap). Otherwise sigma0 refuses. sigma0 maps, never grants: it keeps its page and can take it
+ * unmapping that page (a preempted page.unmap). Otherwise sigma0 refuses.
+ * sigma0 maps, never grants: it keeps its page and can take it
  * back with page.unmap. The ledger forgets a task when the task is
  * destroyed.
  *
