@@ -5,7 +5,8 @@
  *
  * The traces: generated ones from fixed seeds (the small configuration,
  * random small ones, pager configurations (a third of their steps go to
- * pagers and faults), configurations at the impl's structural boundaries,
+ * pagers and faults), preemption configurations (a work budget: unmaps
+ * stop at preemption points, other steps run in between), configurations at the impl's structural boundaries,
  * a machine whose leaf-page and directory-page pools grow, a long
  * small-configuration trace that drives ids, slots and counters round many
  * times, two of the bulk configurations: a frame copied past 256 times, a
@@ -21,7 +22,7 @@ import type { Config, Op } from "../../spec/vocabulary.js";
 import { traceFiles } from "../cli/traces.js";
 import { scenarioTraces } from "../docs/reference.js";
 import { fingerprint } from "./fingerprint.js";
-import { boundaryConfigArb, BULK_CONFIGS, configArb, intentArb, pagerConfigArb, resolve, SMALL_CONFIG, type Intent } from "./generate.js";
+import { boundaryConfigArb, BULK_CONFIGS, configArb, intentArb, pagerConfigArb, preemptConfigArb, resolve, SMALL_CONFIG, type Intent } from "./generate.js";
 import type { Recorded } from "./corpus.mutation.js";
 
 /** `count` traces of up to `length` intents (exactly `length` with `exact`) on configurations drawn from `configs`, from seed `seed`. */
@@ -92,6 +93,7 @@ export function recordCorpus(): [string, Recorded][] {
   add("small", sample(1, 12, fc.constant(SMALL_CONFIG), 120));
   add("random small", sample(2, 12, configArb, 120));
   add("pager", sample(11, 12, pagerConfigArb, 120));
+  add("preemption", sample(12, 12, preemptConfigArb, 120));
   add("boundary", sample(3, 2, boundaryConfigArb, 600));
   add("long small", sample(4, 1, fc.constant(SMALL_CONFIG), 1000));
   add("pool growth", sample(9, 2, fc.constant(GROWTH_CONFIG), 600, true));
