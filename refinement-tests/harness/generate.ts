@@ -113,7 +113,7 @@ export const pagerConfigArb: fc.Arbitrary<Config> = fc.record({
  * units per entry, so that page.unmap stops at preemption points, and room
  * for mapping trees. On these a quarter of the steps start an unmap of a
  * page that has a tree, and while one is preempted half of the steps
- * continue it and the others interleave, a quarter of them aimed at what it
+ * continue it and the others interleave, half of them aimed at what it
  * is taking apart (see `preemptionStep`).
  */
 export const preemptConfigArb: fc.Arbitrary<Config> = fc.record({
@@ -888,7 +888,7 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
 /**
  * On a configuration with a budget: the step that continues a preempted
  * unmap (half of the steps while one is), one aimed at what it is taking
- * apart (an eighth: a derivation from a mapping in its trees, refused with
+ * apart (a quarter: a derivation from a mapping in its trees, refused with
  * Removing; a delivery into its range, refused too; an unmap by the holder
  * of the mapping its walk stands at, or physmem taking that frame, after
  * which the walk starts the page again), or, while none is, now and then
