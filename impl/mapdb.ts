@@ -129,6 +129,24 @@ export function moveMapping(m: Machine, e: number, task: number, vpage: number):
   if (pages.clear(e)) charged[payer[from]!]! -= 1; // its leaf page went with it
 }
 
+/**
+ * Visits every mapping rooted at container slot si and every mapping derived
+ * from one (a walk with an explicit stack, m.mapStack), until `visit`
+ * returns true; returns whether it did.
+ */
+export function someMappingOfSlot(m: Machine, si: number, visit: (e: number) => boolean): boolean {
+  const pages = m.pages;
+  const stack = m.mapStack;
+  let sp = 0;
+  for (let r = pages.slotRoots[si]!; r !== -1; r = pages.next[r]!) sp = stack.push(sp, r);
+  while (sp > 0) {
+    const e = stack.a[--sp]!;
+    if (visit(e)) return true;
+    for (let c = pages.firstChild[e]!; c !== -1; c = pages.next[c]!) sp = stack.push(sp, c);
+  }
+  return false;
+}
+
 /** Removes mapping `top` and all mappings derived from it, refunding each holder's account. */
 export function removeMappingSubtree(m: Machine, top: number): void {
   const pages = m.pages;

@@ -113,7 +113,7 @@ export function l4Send(m: Machine, task: number, vpage: number, targetSlot: numb
   const pages = m.pages;
   const e = pages.lookup(task, vpage);
   if (e === -1) return E.NotMapped;
-  if (m.pendingCount > 0 && removing(m, e)) return E.Removing;
+  if (removing(m, e)) return E.Removing;
   if (kind !== SEND_GRANT && (rights <= 0 || (rights & ~pages.rights[e]!) !== 0)) return E.BadRights;
   const target = capIn(m, task, targetSlot, KIND_TASK, R.write);
   // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
@@ -122,7 +122,7 @@ export function l4Send(m: Machine, task: number, vpage: number, targetSlot: numb
   if (m.tasks.faultPage[to] !== -1) return E.Blocked;
   if (!inRange(dest, m.config.vpages)) return E.BadPage;
   if (to !== task && !m.tasks.acceptsPage(to, dest)) return E.NotInWindow;
-  if (m.pendingCount > 0 && pageBeingUnmapped(m, to, dest)) return E.Removing;
+  if (pageBeingUnmapped(m, to, dest)) return E.Removing;
   if (pages.lookup(to, dest) !== -1) return E.PageMapped;
   const payer = m.tasks.account;
   const moving = kind === SEND_GRANT && payer[to] === payer[task];

@@ -10,7 +10,7 @@ import { inRange, R } from "../spec/vocabulary.js";
 import { capIn, hasObjects, subjectOk } from "./checks.js";
 import { E, KIND_TASK, OK, SLOT_HARD } from "./constants.js";
 import type { Machine } from "./machine.js";
-import { frameAt, newMapping } from "./mapdb.js";
+import { frameAt, newMapping, someMappingOfSlot } from "./mapdb.js";
 import { memRead, memWrite } from "./memory.js";
 import { removing } from "./preemption.js";
 
@@ -95,7 +95,7 @@ export function faultResolve(m: Machine, task: number, vpage: number, rights: nu
   if (!inRange(vpage, m.config.vpages)) return E.BadPage;
   const e = m.pages.lookup(task, vpage);
   if (e === -1) return E.NotMapped;
-  if (m.pendingCount > 0 && removing(m, e)) return E.Removing;
+  if (removing(m, e)) return E.Removing;
   if (rights <= 0 || (rights & ~m.pages.rights[e]!) !== 0) return E.BadRights;
   const ce = answerChecks(m, task, e, rights);
   if (ce) return ce;
@@ -129,37 +129,38 @@ export function faultNotice(m: Machine, task: number): number {
 }
 
 /**
- * Physmem is about to take every mapping of frame f (reclaim, relocate):
- * gathers the pages of tasks with a pager that it will take, by a walk of
- * the mapping trees rooted at the hard slots holding f, into `m.lost`
- * (keys task * vpages + page). Returns how many. Call `notify` after the
- * removal.
+ * Physmem is about to take mapping e: if its task has a pager, its page
+ * joins the `n` already in `m.lost` (keys task * vpages + page; the array
+ * grows if need be). Returns how many there are now. Call `notify` after
+ * the removal.
+ */
+export function noteLost(m: Machine, e: number, n: number): number {
+  const t = m.pages.taskOf(e);
+  if (m.tasks.pager[t] === -1) return n;
+  if (n === m.lost.length) {
+    const bigger = new Float64Array(Math.max(64, n * 2));
+    bigger.set(m.lost);
+    m.lost = bigger;
+  }
+  m.lost[n] = t * m.config.vpages + m.pages.vpageOf(e);
+  return n + 1;
+}
+
+/**
+ * Physmem is about to take every mapping of frame f (relocate): gathers
+ * the pages of tasks with a pager that it will take (noteLost), by walks of
+ * the mapping trees rooted at the hard slots holding f. Returns how many.
+ * (Reclaim gathers them in its walk for dirty bits.)
  */
 export function gatherLost(m: Machine, f: number): number {
   const cons = m.containers;
-  const pages = m.pages;
-  const pager = m.tasks.pager;
-  const stack = m.mapStack;
-  const vpages = m.config.vpages;
   let n = 0;
+  const note = (e: number) => {
+    n = noteLost(m, e, n);
+    return false;
+  };
   // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined, so the extra turn finds nothing
-  for (let si = 0; si < cons.frame.length; si++) {
-    if (cons.kind[si] !== SLOT_HARD || cons.frame[si] !== f) continue;
-    let sp = 0;
-    for (let r = pages.slotRoots[si]!; r !== -1; r = pages.next[r]!) sp = stack.push(sp, r);
-    while (sp > 0) {
-      const e = stack.a[--sp]!;
-      for (let c = pages.firstChild[e]!; c !== -1; c = pages.next[c]!) sp = stack.push(sp, c);
-      const t = pages.taskOf(e);
-      if (pager[t] === -1) continue;
-      if (n === m.lost.length) {
-        const bigger = new Float64Array(Math.max(64, n * 2));
-        bigger.set(m.lost);
-        m.lost = bigger;
-      }
-      m.lost[n++] = t * vpages + pages.vpageOf(e);
-    }
-  }
+  for (let si = 0; si < cons.frame.length; si++) if (cons.kind[si] === SLOT_HARD && cons.frame[si] === f) someMappingOfSlot(m, si, note);
   return n;
 }
 
@@ -191,7 +192,7 @@ export function sigma0Serve(m: Machine): number {
   const e = m.pages.lookup(0, v);
   const owner = m.sigma0[v]!;
   // (a preempted unmap by sigma0 itself may be taking the page apart: then nothing may be derived from it)
-  const doomed = m.pendingCount > 0 && removing(m, e);
+  const doomed = removing(m, e);
   // Stryker disable next-line ConditionalExpression: an unmapped page's rights read undefined (index -1), so answerChecks refuses it all the same (BadRights)
   if (e === -1 || (owner !== -1 && owner !== t) || doomed || answerChecks(m, 0, e, m.pages.rights[e]!) !== 0) {
     tasks.dequeue(0);

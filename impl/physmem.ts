@@ -7,9 +7,9 @@ import { inRange } from "../spec/vocabulary.js";
 import { E, FLAG_DIRTY, OK, SLOT_HARD, SLOT_SWAPPED } from "./constants.js";
 import { hasObjects } from "./checks.js";
 import type { Machine } from "./machine.js";
-import { removeMappingSubtree } from "./mapdb.js";
+import { removeMappingSubtree, someMappingOfSlot } from "./mapdb.js";
 import { dropSlot } from "./removal.js";
-import { gatherLost, notify } from "./pagers.js";
+import { gatherLost, noteLost, notify } from "./pagers.js";
 
 /**
  * Moves frame f. Finds the hard slots holding f by a scan of all container
@@ -56,8 +56,16 @@ export function physmemReclaim(m: Machine, f: number): number {
   if (frames.wired[f]! > 0) return E.Wired;
   const cons = m.containers;
   const n = cons.frame.length;
-  // Stryker disable next-line EqualityOperator,ConditionalExpression: one past the end the arrays read undefined; a soft or empty slot naming the frame roots no mapping (page.map needs a hard slot), so dirtyUnder finds nothing there
-  for (let si = 0; si < n; si++) if (cons.kind[si] === SLOT_HARD && cons.frame[si] === f && dirtyUnder(m, si)) return E.Dirty;
+  // One walk over the mappings of f finds a dirty bit and gathers the pages of tasks with a pager (their notices).
+  const flags = m.pages.flags;
+  let lost = 0;
+  const dirtyElseNote = (e: number) => {
+    if ((flags[e]! & FLAG_DIRTY) !== 0) return true;
+    lost = noteLost(m, e, lost);
+    return false;
+  };
+  // Stryker disable next-line EqualityOperator,ConditionalExpression: one past the end the arrays read undefined; a soft or empty slot naming the frame roots no mapping (page.map needs a hard slot), so the walk finds nothing there
+  for (let si = 0; si < n; si++) if (cons.kind[si] === SLOT_HARD && cons.frame[si] === f && someMappingOfSlot(m, si, dirtyElseNote)) return E.Dirty;
   // Charge each holder's account its swapped slot, and take the charges back if one cannot pay.
   const charged = m.accounts.objCharged;
   // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined and the bitmaps hold no member, so the extra turn finds nothing
@@ -79,7 +87,6 @@ export function physmemReclaim(m: Machine, f: number): number {
     return E.SwapFull;
   }
   if (shared < 0) swap.open(page, frames.content[f]!, f, frames.epoch[f]!);
-  const lost = gatherLost(m, f);
   // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined and the bitmaps hold no member, so the extra turn finds nothing
   for (let si = 0; si < n; si++) {
     if (cons.kind[si] !== SLOT_HARD || cons.frame[si] !== f) continue;
@@ -91,18 +98,4 @@ export function physmemReclaim(m: Machine, f: number): number {
   notify(m, lost);
   m.value = page;
   return OK;
-}
-
-/** Is the dirty bit set on a mapping rooted at container slot si, or derived from one? */
-function dirtyUnder(m: Machine, si: number): boolean {
-  const pages = m.pages;
-  const stack = m.mapStack;
-  let sp = 0;
-  for (let r = pages.slotRoots[si]!; r !== -1; r = pages.next[r]!) sp = stack.push(sp, r);
-  while (sp > 0) {
-    const e = stack.a[--sp]!;
-    if ((pages.flags[e]! & FLAG_DIRTY) !== 0) return true;
-    for (let c = pages.firstChild[e]!; c !== -1; c = pages.next[c]!) sp = stack.push(sp, c);
-  }
-  return false;
 }

@@ -30,8 +30,9 @@ export function pageBeingUnmapped(m: Machine, t: number, v: number): boolean {
   return tt.pendMode[t] !== -1 && v >= tt.pendPage[t]! && v < tt.pendVpage[t]! + 2 ** tt.pendOrder[t]!;
 }
 
-/** Is mapping e, or one it derives from, in a tree a preempted unmap has still to take apart? (a walk up its parents) */
+/** Is mapping e, or one it derives from, in a tree a preempted unmap has still to take apart? (a walk up its parents, only while some unmap is preempted) */
 export function removing(m: Machine, e: number): boolean {
+  if (m.pendingCount === 0) return false;
   const pages = m.pages;
   for (let x = e; x !== -1; x = pages.up[x]! >= 0 ? pages.up[x]! : -1) {
     if (pageBeingUnmapped(m, pages.taskOf(x), pages.vpageOf(x))) return true;

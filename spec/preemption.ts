@@ -72,6 +72,10 @@ interface Walk {
   bits: number;
 }
 
+/** Where the walk of `op` stands: where `p` left it, or at the start of the range. */
+const walkFrom = (op: OpOf<"page.unmap">, p: PendingUnmap | null): Walk =>
+  p ? { page: p.page, cursor: p.cursor, last: p.last, zone: p.zone, bits: p.bits } : { page: op.vpage, cursor: null, last: null, zone: null, bits: 0 };
+
 /**
  * One unit of the walk of `op` (which must not be finished: walk.page is in
  * the range), on draft `d`. `children` lists the children of every mapping
@@ -144,8 +148,7 @@ function unit(state: State, d: Draft, op: OpOf<"page.unmap">, w: Walk, children:
  * record. Not finished: `preempted`, and the record says where to go on.
  */
 export function unmapChunk(state: State, op: OpOf<"page.unmap">, budget: number): Step {
-  const was = state.tasks[op.task]!.pending;
-  const w: Walk = was ? { page: was.page, cursor: was.cursor, last: was.last, zone: was.zone, bits: was.bits } : { page: op.vpage, cursor: null, last: null, zone: null, bits: 0 };
+  const w = walkFrom(op, state.tasks[op.task]!.pending);
   const d = draft(state);
   const children = mapChildren(state);
   const touched = new Set<number>();
@@ -172,7 +175,7 @@ export function remainingWork(state: State, t: number): number {
 
 /** The units the walk of `op` takes from `from` (or from the start of the range) to the end, nobody else acting. */
 export function walkLength(state: State, op: OpOf<"page.unmap">, from: PendingUnmap | null): number {
-  const w: Walk = from ? { page: from.page, cursor: from.cursor, last: from.last, zone: from.zone, bits: from.bits } : { page: op.vpage, cursor: null, last: null, zone: null, bits: 0 };
+  const w = walkFrom(op, from);
   const d = draft(state);
   const children = mapChildren(state);
   let n = 0;
@@ -186,10 +189,15 @@ export function walkLength(state: State, op: OpOf<"page.unmap">, from: PendingUn
  * from the one the walk is at)? Then nothing may be derived from it.
  */
 export function removing(state: State, ref: MapRef): boolean {
+  return someAncestor(state, ref, (r) => pageBeingUnmapped(state, r.task, r.vpage));
+}
+
+/** Does `pred` hold for `ref` or for a mapping it derives from (a walk up the parents)? */
+function someAncestor(state: State, ref: MapRef, pred: (r: MapRef) => boolean): boolean {
   let r: MapRef | null = ref;
   // (a chain of parents is as long as the mappings are many, at most)
   for (let hops = 0; r !== null && hops <= state.tasks.length * state.config.vpages; hops++) {
-    if (pageBeingUnmapped(state, r.task, r.vpage)) return true;
+    if (pred(r)) return true;
     const m: Mapping | null | undefined = state.tasks[r.task]?.pages[r.vpage];
     r = m && m.source.kind === "map" ? m.source.parent : null;
   }
@@ -223,15 +231,7 @@ export function settlePending(state: State): State {
 // Named properties (checked with the others: invariants.ts, transitions.ts)
 
 /** Does the chain of parents from `r` reach `top` (or is `r` top)? */
-function under(state: State, r: MapRef, top: MapRef): boolean {
-  let x: MapRef | null = r;
-  for (let hops = 0; x !== null && hops <= state.tasks.length * state.config.vpages; hops++) {
-    if (x.task === top.task && x.vpage === top.vpage) return true;
-    const m: Mapping | null | undefined = state.tasks[x.task]?.pages[x.vpage];
-    x = m && m.source.kind === "map" ? m.source.parent : null;
-  }
-  return false;
-}
+const under = (state: State, r: MapRef, top: MapRef): boolean => someAncestor(state, r, (x) => x.task === top.task && x.vpage === top.vpage);
 
 /** The mappings a pending unmap has still to walk: the trees of the pages from the one it is at. */
 export function pendingRegion(state: State, t: number): Set<string> {

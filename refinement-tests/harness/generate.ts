@@ -12,7 +12,8 @@
  */
 import fc from "fast-check";
 import type { Cap, Mapping, MapRef, Slot, State, Task } from "../../spec/state.js";
-import { ROOT_TASK } from "../../spec/state.js";
+import { mapKey, ROOT_TASK } from "../../spec/state.js";
+import { mapChildren } from "../../spec/removal.js";
 import type { Config, Op, OpKind, Right } from "../../spec/vocabulary.js";
 import { BIT_DIRTY, OP_KINDS, R, rightsList, rightsMask, UNMAP_MODES } from "../../spec/vocabulary.js";
 import { ACCESS_NEEDS, RIGHTS_NEEDED } from "../../spec/security.js";
@@ -897,14 +898,7 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
  */
 function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
   const pending = s.tasks.flatMap((t) => (t?.pending ? [t.pending] : []));
-  const children = new Map<string, MapRef[]>();
-  s.tasks.forEach((t, task) =>
-    t?.pages.forEach((m, vpage) => {
-      if (m?.source.kind !== "map") return;
-      const k = `${m.source.parent.task}:${m.source.parent.vpage}`;
-      children.set(k, [...(children.get(k) ?? []), { task, vpage }]);
-    }),
-  );
+  const children = mapChildren(s);
   /** l4.map by `from`'s holder, with all its rights, to a page some task it holds a capability to accepts from it; null if none does. */
   const passOn = (from: MapRef, k: number): Op | null => {
     const targets = capsOf(s, from.task, ofKind("task", R.write)).flatMap((h) => acceptedPages(s, from.task, h.cap.object).map((dest) => ({ slot: h.slot, dest })));
@@ -936,7 +930,7 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
       return offer ? { op: "cap.copy", task: ROOT_TASK, ...offer } : null;
     }
     if (e % 4 !== 0) return null;
-    const trees = s.tasks.flatMap((t, task) => (t ? t.pages.flatMap((m, vpage) => (m && children.has(`${task}:${vpage}`) ? [{ task, vpage }] : [])) : []));
+    const trees = s.tasks.flatMap((t, task) => (t ? t.pages.flatMap((m, vpage) => (m && children.has(mapKey({ task, vpage })) ? [{ task, vpage }] : [])) : []));
     // mostly another task's tree than the root task's: then the root task, which holds capabilities to every task, is among those who may try to grow it
     const others = trees.filter((r) => r.task !== ROOT_TASK);
     const root = pick(a % 4 !== 0 && others.length > 0 ? others : trees, a);
@@ -958,7 +952,7 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
   while (stack.length > 0) {
     const r = stack.pop()!;
     if (r.task !== p.op.task) region.push(r);
-    stack.push(...(children.get(`${r.task}:${r.vpage}`) ?? []));
+    stack.push(...(children.get(mapKey(r)) ?? []));
   }
   const inside = region.filter((r) => !s.tasks[r.task]!.pending && !s.tasks[r.task]!.fault);
   const holder = pick(inside, b);
