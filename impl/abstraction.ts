@@ -9,6 +9,7 @@
 import type { Account, Cap, CapRef, Container, DmaHandle, Frame, Mapping, Slot, State, SwapPage, Task } from "../spec/state.js";
 import type { ObjectKind } from "../spec/vocabulary.js";
 import { type Machine, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED } from "./machine.js";
+import { REVOKE } from "./preemption.js";
 
 const KINDS: readonly ObjectKind[] = ["account", "task", "container", "dma"];
 /** page.unmap modes by the impl's numbers (mappings.ts). */
@@ -94,7 +95,12 @@ export function toSpec(m: Machine): State {
       pending:
         tt.pendMode[t] === -1
           ? null
-          : {
+          : tt.pendMode[t] === REVOKE
+            ? {
+                op: { op: "cap.revoke", task: t, slot: tt.pendVpage[t]! },
+                cursor: tt.curT[t] === -1 ? null : tt.curV[t]! < 0 ? { kind: "cap", task: tt.curT[t]!, slot: -2 - tt.curV[t]! } : { kind: "map", task: tt.curT[t]!, vpage: tt.curV[t]! },
+              }
+            : {
               op: { op: "page.unmap", task: t, vpage: tt.pendVpage[t]!, order: tt.pendOrder[t]!, mode: UNMAP_MODE_NAMES[tt.pendMode[t]!]! },
               page: tt.pendPage[t]!,
               cursor: tt.curT[t] === -1 ? null : { task: tt.curT[t]!, vpage: tt.curV[t]! },

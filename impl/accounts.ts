@@ -8,6 +8,7 @@ import { canPayObjectAndCap, capIn, freeCapSlot, hasObjects, installCap, subject
 import { E, KIND_ACCOUNT, KIND_TASK, OK } from "./constants.js";
 import type { Machine } from "./machine.js";
 import { destroyAccount, reap } from "./removal.js";
+import { beingRevoked } from "./preemption.js";
 import { newTask } from "./tasks.js";
 
 /** task.create and container.create: the named account pays for the object, the subject's for the cap. */
@@ -16,6 +17,7 @@ export function createObject(m: Machine, task: number, slot: number, dest: numbe
   if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const cap = capIn(m, task, slot, KIND_ACCOUNT, R.alloc);
   if (cap < 0) return -cap;
+  if (beingRevoked(m, cap)) return E.Removing;
   const se = freeCapSlot(m, task, dest);
   if (se) return se;
   const id = kind === KIND_TASK ? m.tasks.free.lowest() : m.containers.free.lowest();
@@ -42,6 +44,7 @@ export function accountCreate(m: Machine, task: number, slot: number, dest: numb
   const cap = capIn(m, task, slot, KIND_ACCOUNT, R.alloc);
   if (cap < 0) return -cap;
   if (m.caps.objOf(cap) !== m.tasks.account[task]) return E.NotYours;
+  if (beingRevoked(m, cap)) return E.Removing;
   const se = freeCapSlot(m, task, dest);
   if (se) return se;
   if (!isAmount(frames) || !isAmount(objects)) return E.BadValue;

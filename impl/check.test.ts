@@ -344,6 +344,68 @@ const PREEMPT_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
   ["preemptedWalksExact", "half a subtree", (m) => void (m.tasks.zoneV[0] = 3), /^task 0's preempted walk has half a cursor, last child or subtree$/],
 ];
 
+/**
+ * A preempted revoke: a budget of 1; task 0's container capability in slot
+ * 2 has children in slots 3 and 4; slot 3 authorized mappings at pages 0
+ * and 1 and has children in slots 5 and 6. Task 0's revoke of slot 2
+ * stopped four times: down to slot 4, slot 4 removed, down to slot 3, down
+ * to page 1 (the greatest key first).
+ */
+function revokeMachine(): Machine {
+  const m = new Machine({ ...CONFIG, tasks: 2, budget: 1 });
+  const ops: Op[] = [
+    { op: "container.create", task: 0, account: 0, dest: 2 },
+    { op: "container.alloc", task: 0, container: 2, index: 0 },
+    { op: "cap.derive", task: 0, src: 2, dest: 3, rights: ["read", "write", "alloc"] },
+    { op: "cap.derive", task: 0, src: 2, dest: 4, rights: ["read"] },
+    { op: "page.map", task: 0, container: 3, index: 0, vpage: 0, rights: ["read"] },
+    { op: "page.map", task: 0, container: 3, index: 0, vpage: 1, rights: ["read"] },
+    { op: "cap.derive", task: 0, src: 3, dest: 5, rights: ["read"] },
+    { op: "cap.derive", task: 0, src: 3, dest: 6, rights: ["read"] },
+  ];
+  for (const op of ops) assert.ok(m.apply(op).ok, JSON.stringify(op));
+  const revoke: Op = { op: "cap.revoke", task: 0, slot: 2 };
+  for (let i = 0; i < 4; i++) assert.deepEqual(m.apply(revoke), { ok: true, value: null, preempted: true });
+  assert.deepEqual([m.tasks.curT[0], m.tasks.curV[0]], [0, 1]);
+  assert.deepEqual(checkRepresentation(m), []);
+  return m;
+}
+
+const REVOKE_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
+  [
+    "preemptedWalksExact",
+    "a capability's children out of key order",
+    (m) => {
+      const [three, five, six] = [m.caps.at(0, 3), m.caps.at(0, 5), m.caps.at(0, 6)];
+      m.caps.firstChild[three] = five;
+      m.caps.nextSib[five] = six;
+      m.caps.prevSib[six] = five;
+      m.caps.nextSib[six] = -1;
+      m.caps.prevSib[five] = -1;
+    },
+    /^the children of cap slot \d+ are not in order of key, greatest first: cap slot \d+ comes after cap slot \d+$/,
+  ],
+  [
+    "preemptedWalksExact",
+    "a capability's root mappings out of key order",
+    (m) => {
+      const [zero, one] = [m.lookup(0, 0), m.lookup(0, 1)];
+      m.caps.firstMap[m.caps.at(0, 3)] = zero;
+      m.pages.nextCap[zero] = one;
+      m.pages.prevCap[one] = zero;
+      m.pages.nextCap[one] = -1;
+      m.pages.prevCap[zero] = -1;
+    },
+    /^the root mappings of cap slot \d+ are not in order of key, greatest first: mapping \d+ comes after mapping \d+$/,
+  ],
+  ["preemptedWalksExact", "a revoke of an empty slot", (m) => void (m.tasks.pendVpage[0] = 7), /^task 0's preempted revoke names slot 7, which holds no capability$/],
+  ["preemptedWalksExact", "a revoke keeps an unmap's bits", (m) => void (m.tasks.pendBits[0] = 1), /^task 0's preempted revoke keeps fields of an unmap$/],
+  ["preemptedWalksExact", "a revoke stands at a capability not below the revoked one", (m) => void (m.tasks.curV[0] = -2 - 1), /^task 0's preempted revoke stands at a node that is not below the capability it revokes$/],
+  ["preemptedWalksExact", "a revoke stands at an unmapped page", (m) => void (m.tasks.curV[0] = 9), /^task 0's preempted revoke stands at a node that is not below the capability it revokes$/],
+  ["preemptedWalksExact", "a revoke's half cursor", (m) => void (m.tasks.curT[0] = -1), /^task 0's preempted walk has half a cursor, last child or subtree$/],
+  ["preemptedWalksExact", "a revoke not counted", (m) => void (m.pendingCount = 0), /^1 tasks have a preempted removal but 0 are counted$/],
+];
+
 describe("representation checks", () => {
   it("pass on the machine the corruptions start from", () => {
     machine();
@@ -354,6 +416,7 @@ describe("representation checks", () => {
     [pagerMachine, PAGER_CORRUPTIONS],
     [noticeMachine, NOTICE_CORRUPTIONS],
     [preemptMachine, PREEMPT_CORRUPTIONS],
+    [revokeMachine, REVOKE_CORRUPTIONS],
   ] as const) {
     for (const [check, what, corrupt, message] of corruptions) {
       it(`${check} notices: ${what}`, () => {

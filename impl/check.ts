@@ -8,6 +8,8 @@
  * with the other links the abstraction function and the removals rely on.
  */
 import { SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED, type Machine } from "./machine.js";
+import { keyAfter } from "./mapdb.js";
+import { REVOKE, revokeCursorValid } from "./preemption.js";
 
 export interface ReprInvariant {
   readonly name: string;
@@ -330,10 +332,12 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
     },
   },
   {
-    // A mapping's children are in order of key, greatest first (task, then page), as a
-    // preempted unmap walks them; the preempted walks are counted exactly,
-    // each of a live task with a live cursor, and a task without one keeps
-    // none of a walk's fields.
+    // A mapping's children, a capability's children and a capability's root
+    // mappings are in order of key, greatest first (task, then page or
+    // slot), as preempted walks take them; the preempted walks are counted
+    // exactly, each of a live task with a live cursor (a revoke's below the
+    // capability it revokes), and a task without one keeps none of a walk's
+    // fields.
     name: "preemptedWalksExact",
     check(m) {
       const pages = m.pages;
@@ -349,9 +353,30 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
           pv = v;
         }
       }
+      const caps = m.caps;
+      for (let n = 0; n < caps.info.length; n++) {
+        if (caps.isEmpty(n)) continue;
+        for (let c = caps.firstChild[n]!; c !== -1 && caps.nextSib[c] !== -1; c = caps.nextSib[c]!) {
+          if (caps.nextSib[c]! >= c) return `the children of cap slot ${n} are not in order of key, greatest first: cap slot ${caps.nextSib[c]} comes after cap slot ${c}`;
+        }
+        for (let e = caps.firstMap[n]!; e !== -1 && pages.nextCap[e] !== -1; e = pages.nextCap[e]!) {
+          if (!keyAfter(m, e, pages.nextCap[e]!)) return `the root mappings of cap slot ${n} are not in order of key, greatest first: mapping ${pages.nextCap[e]} comes after mapping ${e}`;
+        }
+      }
       const tt = m.tasks;
       let pending = 0;
       for (let t = 0; t < m.config.tasks; t++) {
+        if (tt.pendMode[t] === REVOKE) {
+          pending++;
+          if (tt.free.has(t)) return `free task ${t} has a preempted removal`;
+          if (m.budget === Infinity) return `task ${t} has a preempted removal, but there is no budget`;
+          const top = caps.at(t, tt.pendVpage[t]!);
+          if (tt.pendVpage[t]! < 0 || tt.pendVpage[t]! >= caps.C || caps.isEmpty(top)) return `task ${t}'s preempted revoke names slot ${tt.pendVpage[t]}, which holds no capability`;
+          if (tt.pendOrder[t] !== -1 || tt.pendPage[t] !== -1 || tt.pendBits[t] !== 0 || tt.lastT[t] !== -1 || tt.lastV[t] !== -1 || tt.zoneT[t] !== -1 || tt.zoneV[t] !== -1) return `task ${t}'s preempted revoke keeps fields of an unmap`;
+          if ((tt.curT[t] === -1) !== (tt.curV[t] === -1)) return `task ${t}'s preempted walk has half a cursor, last child or subtree`;
+          if (tt.curT[t] !== -1 && !revokeCursorValid(m, t, top)) return `task ${t}'s preempted revoke stands at a node that is not below the capability it revokes`;
+          continue;
+        }
         if (tt.pendMode[t] === -1) {
           if (tt.pendVpage[t] !== -1 || tt.pendOrder[t] !== -1 || tt.pendPage[t] !== -1 || tt.pendBits[t] !== 0 || tt.curT[t] !== -1 || tt.lastT[t] !== -1 || tt.zoneT[t] !== -1) return `task ${t} has no preempted removal but keeps fields of one`;
           continue;

@@ -9,6 +9,7 @@ import { E, KIND_CONTAINER, KIND_DMA, OK } from "./constants.js";
 import { needHard, slotAt } from "./containers.js";
 import type { Machine } from "./machine.js";
 import { destroyHandle, reap } from "./removal.js";
+import { beingRevoked } from "./preemption.js";
 
 export function dmaWire(m: Machine, task: number, slot: number, index: number, dest: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
@@ -18,6 +19,7 @@ export function dmaWire(m: Machine, task: number, slot: number, index: number, d
   if (cap < 0) return -cap;
   const si = slotAt(m, cap, index);
   if (si < 0) return -si;
+  if (beingRevoked(m, cap)) return E.Removing;
   const he = needHard(m, si);
   if (he) return he;
   const f = m.containers.frame[si]!;

@@ -45,19 +45,7 @@ export function linkMapping(m: Machine, e: number): void {
   const pages = m.pages;
   const up = pages.up[e]!;
   if (up >= 0) {
-    const t = pages.taskOf(e);
-    const v = pages.vpageOf(e);
-    let before = -1;
-    let x = pages.firstChild[up]!;
-    while (x !== -1 && (pages.taskOf(x) > t || (pages.taskOf(x) === t && pages.vpageOf(x) > v))) {
-      before = x;
-      x = pages.next[x]!;
-    }
-    pages.next[e] = x;
-    pages.prev[e] = before;
-    if (x !== -1) pages.prev[x] = e;
-    if (before === -1) pages.firstChild[up] = e;
-    else pages.next[before] = e;
+    insertByKey(m, e, -1, pages.firstChild[up]!, pages.next, pages.prev, pages.firstChild, up);
     return;
   }
   const first = pages.slotRoots[pages.what[e]!]!;
@@ -68,15 +56,40 @@ export function linkMapping(m: Machine, e: number): void {
   pages.slotRoots[pages.what[e]!] = e;
   // Stryker disable next-line EqualityOperator: up === -2 would be a mapping authorized by capability 0, the root account capability, which authorizes none
   if (up <= -2) {
-    const caps = m.caps;
-    const cap = -2 - up;
-    const head = caps.firstMap[cap]!;
-    pages.nextCap[e] = head;
-    pages.prevCap[e] = -1;
-    // Stryker disable next-line ConditionalExpression: a typed array ignores a write at index -1, which is all the guard keeps out
-    if (head !== -1) pages.prevCap[head] = e;
-    caps.firstMap[cap] = e;
+    // into the cap's list in order of key, greatest first (task, then page:
+    // a preempted revoke walks it; a mapping with a greater key than the
+    // others, the usual case, goes in front without a walk)
+    const firstMap = m.caps.firstMap;
+    insertByKey(m, e, -1, firstMap[-2 - up]!, pages.nextCap, pages.prevCap, firstMap, -2 - up);
   }
+}
+
+/**
+ * Puts mapping e into a list kept in order of key, greatest first (links
+ * `next`/`prev`, head `heads[hi]`), searching from between `before` (-1:
+ * the head) and `x` (the node after it) on. Returns e, after which a
+ * search for a smaller key may start (a merge of two ordered lists).
+ */
+export function insertByKey(m: Machine, e: number, before: number, x: number, next: Int32Array, prev: Int32Array, heads: Int32Array, hi: number): number {
+  while (x !== -1 && keyAfter(m, x, e)) {
+    before = x;
+    x = next[x]!;
+  }
+  next[e] = x;
+  prev[e] = before;
+  // Stryker disable next-line ConditionalExpression: a typed array ignores a write at index -1, which is all the guard keeps out
+  if (x !== -1) prev[x] = e;
+  if (before === -1) heads[hi] = e;
+  else next[before] = e;
+  return e;
+}
+
+/** Does mapping x come after mapping e in key order (task, then page)? */
+export function keyAfter(m: Machine, x: number, e: number): boolean {
+  const pages = m.pages;
+  const tx = pages.taskOf(x);
+  const te = pages.taskOf(e);
+  return tx > te || (tx === te && pages.vpageOf(x) > pages.vpageOf(e));
 }
 
 /**

@@ -1,43 +1,102 @@
 /**
- * Preemption (spec/preemption.ts): page.unmap under a work budget, walking
- * the mapping trees of its range from the leaves up, a bounded number of
- * steps per entry, with where it stands kept in the task table (pendMode,
- * pendPage, curT/curV, lastT/lastV, zoneT/zoneV, pendBits). A mapping's
- * children are kept in order of key, greatest first (task, then page:
- * mapdb.ts linkMapping), so the next child is the head of the list, or the
- * one after the child finished last: each step costs O(1).
+ * Preemption (spec/preemption.ts): page.unmap and cap.revoke under a work
+ * budget, walking their trees from the leaves up, a bounded number of
+ * steps per entry, with where they stand kept in the task table (pendMode,
+ * pendVpage, pendOrder, pendPage, curT/curV, lastT/lastV, zoneT/zoneV,
+ * pendBits). A mapping's children, a capability's children and a
+ * capability's root mappings are kept in order of key, greatest first
+ * (mapdb.ts linkMapping, tables/caps.ts linkChild), so the next child is
+ * the head of a list, or the one after the child finished last: each step
+ * costs O(1), but for the objects a revoke destroys with their last
+ * capability (see revokeStep).
+ *
+ * A preempted revoke keeps pendMode REVOKE, the revoked capability's slot
+ * in pendVpage, and its cursor in curT/curV: a mapping (task, page), or a
+ * capability (task, -2 - slot); curT -1 is the revoked capability itself.
  */
 import type { Op } from "../spec/vocabulary.js";
 import { R } from "../spec/vocabulary.js";
 import { OK } from "./constants.js";
 import type { Machine } from "./machine.js";
 import { removeMappingSubtree } from "./mapdb.js";
+import { freeCapNode, reap } from "./removal.js";
 
 /** page.unmap modes as the impl numbers them (mappings.ts). */
 const ALL = 1;
 const READONLY = 2;
+/** pendMode of a preempted cap.revoke */
+export const REVOKE = 3;
 const MODES: readonly string[] = ["derived", "all", "readonly"];
 
 /** Is `op` the preempted page.unmap task t waits to continue? */
 export function continuesPending(m: Machine, t: number, op: Op): boolean {
   const tt = m.tasks;
+  if (tt.pendMode[t] === REVOKE) return op.op === "cap.revoke" && op.slot === tt.pendVpage[t];
   return op.op === "page.unmap" && op.vpage === tt.pendVpage[t] && op.order === tt.pendOrder[t] && op.mode === MODES[tt.pendMode[t]!];
 }
 
 /** Is page v of task t in the part of its range that its preempted unmap has still to do? */
 export function pageBeingUnmapped(m: Machine, t: number, v: number): boolean {
   const tt = m.tasks;
-  return tt.pendMode[t] !== -1 && v >= tt.pendPage[t]! && v < tt.pendVpage[t]! + 2 ** tt.pendOrder[t]!;
+  return tt.pendMode[t] !== -1 && tt.pendMode[t] !== REVOKE && v >= tt.pendPage[t]! && v < tt.pendVpage[t]! + 2 ** tt.pendOrder[t]!;
 }
 
-/** Is mapping e, or one it derives from, in a tree a preempted unmap has still to take apart? (a walk up its parents, only while some unmap is preempted) */
+/**
+ * Is mapping e, or one it derives from, in a tree a preempted removal has
+ * still to take apart: in an unmap's range, or authorized by a capability
+ * a revoke has still to remove? (a walk up its parents, only while some
+ * removal is preempted)
+ */
 export function removing(m: Machine, e: number): boolean {
   if (m.pendingCount === 0) return false;
   const pages = m.pages;
-  for (let x = e; x !== -1; x = pages.up[x]! >= 0 ? pages.up[x]! : -1) {
+  let x = e;
+  for (;;) {
     if (pageBeingUnmapped(m, pages.taskOf(x), pages.vpageOf(x))) return true;
+    const up = pages.up[x]!;
+    if (up >= 0) x = up;
+    else return up <= -2 && beingRevoked(m, -2 - up);
+  }
+}
+
+/** Is capability n derived (at any depth) from one a preempted revoke is revoking? (a walk up its parents) */
+export function beingRevoked(m: Machine, n: number): boolean {
+  if (m.pendingCount === 0) return false;
+  const caps = m.caps;
+  const tt = m.tasks;
+  for (let x = caps.parent[n]!; x !== -1; x = caps.parent[x]!) {
+    const t = caps.taskOf(x);
+    if (tt.pendMode[t] === REVOKE && tt.pendVpage[t] === caps.slotOf(x)) return true;
   }
   return false;
+}
+
+/** Is capability n strictly below capability top in the derivation tree? */
+function capUnder(m: Machine, n: number, top: number): boolean {
+  const caps = m.caps;
+  for (let x = caps.parent[n]!; x !== -1; x = caps.parent[x]!) if (x === top) return true;
+  return false;
+}
+
+/**
+ * Does the cursor of task t's preempted revoke (of capability top) stand at
+ * a node still to go: a live capability below top, or a live mapping in a
+ * tree one of those authorized?
+ */
+export function revokeCursorValid(m: Machine, t: number, top: number): boolean {
+  const tt = m.tasks;
+  const ct = tt.curT[t]!;
+  const cv = tt.curV[t]!;
+  if (cv < 0) {
+    const n = m.caps.at(ct, -2 - cv);
+    return !m.caps.isEmpty(n) && capUnder(m, n, top);
+  }
+  const pages = m.pages;
+  if (pages.dirOf[ct] === -1) return false;
+  let x = pages.lookup(ct, cv);
+  if (x === -1) return false;
+  while (pages.up[x]! >= 0) x = pages.up[x]!;
+  return pages.up[x]! <= -2 && capUnder(m, -2 - pages.up[x]!, top);
 }
 
 /** Does mapping x come before (task lt, page lv) in key order? */
@@ -64,13 +123,17 @@ export function unmapChunk(m: Machine, t: number, vpage: number, order: number, 
   }
   const end = vpage + 2 ** order;
   for (let spent = 0; tt.pendPage[t]! < end && spent < budget; spent++) step(m, t, mode);
-  if (tt.pendPage[t]! < end) {
-    m.preempted = true;
-    return OK;
+  if (tt.pendPage[t]! >= end) m.value = tt.pendBits[t]!;
+  return endEntry(m, t, tt.pendPage[t]! >= end);
+}
+
+/** Ends an entry of task t's removal: preempted, or finished (its record cleared). */
+function endEntry(m: Machine, t: number, finished: boolean): number {
+  if (!finished) m.preempted = true;
+  else {
+    m.tasks.clearPending(t);
+    m.pendingCount -= 1;
   }
-  m.value = tt.pendBits[t]!;
-  tt.clearPending(t);
-  m.pendingCount -= 1;
   return OK;
 }
 
@@ -141,13 +204,103 @@ function step(m: Machine, t: number, mode: number): void {
 }
 
 /**
- * After a successful operation while some unmap is preempted: a walk whose
- * cursor mapping went starts its page again (spec: settlePending). A scan
- * of the task table, only while removals are pending.
+ * cap.revoke of task t's capability in `slot` under the budget (its checks
+ * passed): starts the walk if t has none pending, runs at most `budget`
+ * steps, and finishes or leaves it preempted (`m.preempted`).
+ */
+export function revokeChunk(m: Machine, t: number, slot: number, budget: number): number {
+  const tt = m.tasks;
+  if (tt.pendMode[t] === -1) {
+    tt.pendMode[t] = REVOKE;
+    tt.pendVpage[t] = slot;
+    tt.resetWalk(t);
+    m.pendingCount += 1;
+  }
+  const top = m.caps.at(t, slot);
+  let finished = false;
+  for (let spent = 0; !finished && spent < budget; spent++) finished = revokeStep(m, t, top);
+  return endEntry(m, t, finished);
+}
+
+/**
+ * One step of task t's revoke of capability top (spec: revokeUnit): down
+ * one level (a capability's first root mapping, else its first child; a
+ * mapping's first child), or remove the node the walk stands at and go up.
+ * Returns true when nothing is left below top. Removing a capability that
+ * was the last one naming its object destroys the object (reap): that
+ * step's work is as large as the object.
+ */
+function revokeStep(m: Machine, t: number, top: number): boolean {
+  const tt = m.tasks;
+  const caps = m.caps;
+  const pages = m.pages;
+  const ct = tt.curT[t]!;
+  if (ct === -1) {
+    const k = caps.firstChild[top]!;
+    if (k === -1) return true;
+    atCap(m, t, k);
+    return false;
+  }
+  const cv = tt.curV[t]!;
+  if (cv >= 0) {
+    const e = pages.lookup(ct, cv);
+    const k = pages.firstChild[e]!;
+    if (k !== -1) {
+      atMapping(m, t, k);
+      return false;
+    }
+    const up = pages.up[e]!;
+    if (up >= 0) atMapping(m, t, up);
+    else atCap(m, t, -2 - up);
+    removeMappingSubtree(m, e);
+    return false;
+  }
+  const n = caps.at(ct, -2 - cv);
+  if (caps.firstMap[n] !== -1) {
+    atMapping(m, t, caps.firstMap[n]!);
+    return false;
+  }
+  if (caps.firstChild[n] !== -1) {
+    atCap(m, t, caps.firstChild[n]!);
+    return false;
+  }
+  const p = caps.parent[n]!;
+  caps.unlinkFromParent(n);
+  freeCapNode(m, n);
+  reap(m);
+  if (p === top || caps.isEmpty(p)) tt.resetWalk(t);
+  else atCap(m, t, p);
+  return false;
+}
+
+function atCap(m: Machine, t: number, n: number): void {
+  m.tasks.curT[t] = m.caps.taskOf(n);
+  m.tasks.curV[t] = -2 - m.caps.slotOf(n);
+}
+
+function atMapping(m: Machine, t: number, e: number): void {
+  m.tasks.curT[t] = m.pages.taskOf(e);
+  m.tasks.curV[t] = m.pages.vpageOf(e);
+}
+
+/**
+ * After a successful operation while some removal is preempted: a walk
+ * whose cursor went (or, for a revoke, is no longer below the revoked
+ * capability) starts again, and a revoke whose capability went ends
+ * (spec: settlePending). A scan of the task table, only while removals
+ * are pending.
  */
 export function settlePending(m: Machine): void {
   const tt = m.tasks;
   for (let t = 0; t < m.config.tasks; t++) {
+    if (tt.pendMode[t] === REVOKE) {
+      const top = m.caps.at(t, tt.pendVpage[t]!);
+      if (m.caps.isEmpty(top)) {
+        tt.clearPending(t);
+        m.pendingCount -= 1;
+      } else if (tt.curT[t] !== -1 && !revokeCursorValid(m, t, top)) tt.resetWalk(t);
+      continue;
+    }
     if (tt.pendMode[t] === -1 || tt.curT[t] === -1) continue;
     // (a task that died has no directory page, so nothing of it is mapped)
     const ct = tt.curT[t]!;

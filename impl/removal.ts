@@ -20,7 +20,7 @@
  */
 import { KIND_ACCOUNT, KIND_CONTAINER, KIND_DMA, KIND_TASK, SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED } from "./constants.js";
 import type { Machine } from "./machine.js";
-import { removeMappingSubtree } from "./mapdb.js";
+import { insertByKey, keyAfter, removeMappingSubtree } from "./mapdb.js";
 import { forgetTask } from "./pagers.js";
 
 /**
@@ -64,33 +64,42 @@ export function removeCapSubtree(m: Machine, top: number): void {
 export function vanishCap(m: Machine, n: number): void {
   const caps = m.caps;
   const parent = caps.parent[n]!;
-  let c = caps.firstChild[n]!;
-  while (c !== -1) {
-    const next = caps.nextSib[c]!;
-    caps.linkChild(c, parent);
-    c = next;
-  }
-  // Stryker disable next-line UnaryOperator: freeCapNode clears the slot (clear) before anything reads the field
-  caps.firstChild[n] = -1;
+  caps.adoptChildren(n, parent);
   // Stryker disable next-line ConditionalExpression,LogicalOperator,UnaryOperator: mappings move only from a capability that has some, to a container capability for the same container: index -1 reads as kind 0 and index 1 is task 0's task capability, and a container capability's parent is one for the same container or the account capability it was made with
-  if (caps.firstMap[n] !== -1 && parent !== -1 && caps.kindOf(parent) === KIND_CONTAINER && caps.objOf(parent) === caps.objOf(n)) {
-    const pages = m.pages;
-    let e = caps.firstMap[n]!;
-    while (e !== -1) {
-      const next = pages.nextCap[e]!;
-      pages.up[e] = -2 - parent;
-      const head = caps.firstMap[parent]!;
-      pages.prevCap[e] = -1;
-      pages.nextCap[e] = head;
-      // Stryker disable next-line ConditionalExpression: a typed array ignores a write at index -1, which is all the guard keeps out
-      if (head !== -1) pages.prevCap[head] = e;
-      caps.firstMap[parent] = e;
-      e = next;
-    }
-    caps.firstMap[n] = -1;
-  }
+  if (caps.firstMap[n] !== -1 && parent !== -1 && caps.kindOf(parent) === KIND_CONTAINER && caps.objOf(parent) === caps.objOf(n)) adoptRoots(m, n, parent);
   caps.unlinkFromParent(n);
   freeCapNode(m, n);
+}
+
+/**
+ * Moves the root mappings cap n authorized to cap `parent`: both lists are
+ * in order of key, greatest first, so one merge walk keeps parent's list in
+ * order.
+ */
+function adoptRoots(m: Machine, n: number, parent: number): void {
+  const caps = m.caps;
+  const pages = m.pages;
+  let e = caps.firstMap[n]!;
+  let tail = e;
+  for (let x = e; x !== -1; x = pages.nextCap[x]!) {
+    pages.up[x] = -2 - parent;
+    tail = x;
+  }
+  caps.firstMap[n] = -1;
+  let x = caps.firstMap[parent]!;
+  if (x === -1 || keyAfter(m, tail, x)) {
+    // every key in n's list is greater than all in parent's (the usual case): it goes in front whole
+    pages.nextCap[tail] = x;
+    if (x !== -1) pages.prevCap[x] = tail;
+    caps.firstMap[parent] = e;
+    return;
+  }
+  let before = -1;
+  while (e !== -1) {
+    const next = pages.nextCap[e]!;
+    before = insertByKey(m, e, before, before === -1 ? caps.firstMap[parent]! : pages.nextCap[before]!, pages.nextCap, pages.prevCap, caps.firstMap, parent);
+    e = next;
+  }
 }
 
 /** Every cap naming object (kind, id) vanishes (their children of other objects are re-attached). */

@@ -23,6 +23,7 @@ import { remove } from "./removal.js";
 import type { ErrorCode, OpOf } from "./vocabulary.js";
 import { isAmount, R } from "./vocabulary.js";
 import type { Step } from "./checks.js";
+import { beingRevoked } from "./preemption.js";
 import { canPayObjectAndCap, capIn, done, fail, freeCapSlot, install, isError, lowestFree, subjectOf, unusedFrames, unusedObjects } from "./checks.js";
 
 /**
@@ -41,6 +42,7 @@ export function createObject(state: State, op: OpOf<"task.create" | "container.c
   if (isError(subject)) return fail(state, subject);
   const cap = capIn(state, subject, op.account, "account", R.alloc);
   if (isError(cap)) return fail(state, cap);
+  if (beingRevoked(state, { task: op.task, slot: op.account })) return fail(state, "Removing");
   const slotErr = freeCapSlot(state, subject, op.dest);
   if (slotErr) return fail(state, slotErr);
   const id = lowestFree(kind === "task" ? state.tasks : state.containers);
@@ -77,7 +79,8 @@ export function createObject(state: State, op: OpOf<"task.create" | "container.c
  * Result: the new account's id.
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights (the
  * account cap needs `alloc`); NotYours (not the subject's own account);
- * BadCapSlot, CapSlotOccupied (`dest`); BadValue (amounts); OutOfIds; FrameQuotaExceeded (parent's unused frame quota <
+ * Removing (the account cap is being revoked: the new account's capability
+ * would be derived from it, preemption.ts); BadCapSlot, CapSlotOccupied (`dest`); BadValue (amounts); OutOfIds; FrameQuotaExceeded (parent's unused frame quota <
  * frames); ObjectQuotaExceeded (parent's unused object quota < objects + 1,
  * plus 1 for the cap if the subject's account is the parent; else the
  * subject's account has no unused object).
@@ -88,6 +91,7 @@ export function accountCreate(state: State, op: OpOf<"account.create">): Step {
   const cap = capIn(state, subject, op.account, "account", R.alloc);
   if (isError(cap)) return fail(state, cap);
   if (cap.object !== subject.account) return fail(state, "NotYours");
+  if (beingRevoked(state, { task: op.task, slot: op.account })) return fail(state, "Removing");
   const slotErr = freeCapSlot(state, subject, op.dest);
   if (slotErr) return fail(state, slotErr);
   if (!isAmount(op.frames) || !isAmount(op.objects)) return fail(state, "BadValue");

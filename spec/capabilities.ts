@@ -11,6 +11,7 @@
 import type { State } from "./state.js";
 import { draft } from "./state.js";
 import { remove } from "./removal.js";
+import { beingRevoked, budgetOf, revokeChunk } from "./preemption.js";
 import type { OpOf } from "./vocabulary.js";
 import { inRange, R, rightsMask } from "./vocabulary.js";
 import type { Step } from "./checks.js";
@@ -26,15 +27,18 @@ import { capIn, done, fail, freeCapSlot, install, isError, slotInWindow, subject
  * 000 that "does not allow to allocate more frames than already are in the
  * container"; being a child, it dies when its ancestor is revoked.
  *
- * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap (`src`); BadRights (not a
- * list of distinct rights, or not a subset); BadCapSlot, CapSlotOccupied
- * (`dest`); ObjectQuotaExceeded (the subject's account pays for the cap).
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap (`src`); Removing
+ * (`src` is being revoked: a preempted cap.revoke has still to remove it,
+ * preemption.ts); BadRights (not a list of distinct rights, or not a
+ * subset); BadCapSlot, CapSlotOccupied (`dest`); ObjectQuotaExceeded (the
+ * subject's account pays for the cap).
  */
 export function capDerive(state: State, op: OpOf<"cap.derive">): Step {
   const subject = subjectOf(state, op.task);
   if (isError(subject)) return fail(state, subject);
   const src = capIn(state, subject, op.src);
   if (isError(src)) return fail(state, src);
+  if (beingRevoked(state, { task: op.task, slot: op.src })) return fail(state, "Removing");
   const rights = rightsMask(op.rights);
   if (rights < 0 || (rights & ~src.rights) !== 0) return fail(state, "BadRights");
   const slotErr = freeCapSlot(state, subject, op.dest);
@@ -58,7 +62,8 @@ export function capDerive(state: State, op: OpOf<"cap.derive">): Step {
  * receiver names its receive slot in seL4), so holding a `write` capability
  * to a task does not let anyone fill its space at its account's expense.
  *
- * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap (`src`); BadCapSlot, NoCap,
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap (`src`); Removing
+ * (`src` is being revoked); BadCapSlot, NoCap,
  * WrongType, NoRights (`target` is a task cap with `write`); Blocked (the
  * target waits for its pager, and receives nothing else meanwhile); BadCapSlot
  * (`dest`); NotInWindow (another task's `dest` outside its receive window);
@@ -70,6 +75,7 @@ export function capCopy(state: State, op: OpOf<"cap.copy">): Step {
   if (isError(subject)) return fail(state, subject);
   const src = capIn(state, subject, op.src);
   if (isError(src)) return fail(state, src);
+  if (beingRevoked(state, { task: op.task, slot: op.src })) return fail(state, "Removing");
   const target = capIn(state, subject, op.target, "task", R.write);
   if (isError(target)) return fail(state, target);
   const receiver = state.tasks[target.object]!;
@@ -118,7 +124,11 @@ export function capDelete(state: State, op: OpOf<"cap.delete">): Step {
  * and every mapping derived from those; every object that only they named
  * is destroyed with them (the final-capability rule), which reaches what was
  * made through them: a container created with a revoked account capability
- * goes. The capability itself stays.
+ * goes. The capability itself stays. Under a work budget (preemption.ts)
+ * the revoke takes them apart from the leaves up, a bounded number of units
+ * per entry: an entry that stops returns `preempted`, and the task invokes
+ * the same revoke again to go on; meanwhile nothing may be derived from
+ * what it has still to remove (`Removing`).
  *
  * Why: the owner of a container can take back what it shared at any time
  * (seed 000); seL4 revokes along the derivation tree, and seed 001 contrasts
@@ -133,5 +143,6 @@ export function capRevoke(state: State, op: OpOf<"cap.revoke">): Step {
   if (isError(subject)) return fail(state, subject);
   const cap = capIn(state, subject, op.slot);
   if (isError(cap)) return fail(state, cap);
+  if (state.config.budget !== undefined) return revokeChunk(state, op, budgetOf(state.config));
   return done(remove(state, { revoke: [{ task: op.task, slot: op.slot }] }));
 }

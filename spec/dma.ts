@@ -6,6 +6,7 @@
  * device uses, and "kill -9 during DMA" must not hand the frame to someone
  * else while the device still writes).
  */
+import { beingRevoked } from "./preemption.js";
 import type { Slot, State } from "./state.js";
 import { draft } from "./state.js";
 import { remove } from "./removal.js";
@@ -40,7 +41,9 @@ import { needHard, slotVia } from "./containers.js";
  *
  * Result: the handle's id (the lowest unused).
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
- * (`priv`); BadIndex; FrameSlotEmpty, SlotNotHard; Shared (the frame is a
+ * (`priv`); BadIndex; Removing (the container capability is being revoked:
+ * the handle's capability would be derived from it, preemption.ts);
+ * FrameSlotEmpty, SlotNotHard; Shared (the frame is a
  * logical copy); BadCapSlot, CapSlotOccupied (`dest`); OutOfIds;
  * FrameQuotaExceeded (the subject's account, one frame); ObjectQuotaExceeded
  * (two objects).
@@ -50,6 +53,7 @@ export function dmaWire(state: State, op: OpOf<"dma.wire">): Step {
   if (isError(subject)) return fail(state, subject);
   const at = slotVia(state, subject, op.container, op.index, R.priv);
   if (isError(at)) return fail(state, at);
+  if (beingRevoked(state, { task: op.task, slot: op.container })) return fail(state, "Removing");
   const hardErr = needHard(at.slot);
   if (hardErr) return fail(state, hardErr);
   const frame = (at.slot as Extract<Slot, { kind: "hard" }>).frame;

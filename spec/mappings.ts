@@ -11,7 +11,7 @@
 import type { CapRef, Draft, Mapping, MappingSource, MapRef, State, Task } from "./state.js";
 import { draft, leafSpan, mapKey, needsLeaf, settleLeaves } from "./state.js";
 import { applyRemoval, closure, mapChildren, remove } from "./removal.js";
-import { pageBeingUnmapped, removing, unmapChunk } from "./preemption.js";
+import { beingRevoked, pageBeingUnmapped, removing, unmapChunk } from "./preemption.js";
 import type { ErrorCode, OpOf } from "./vocabulary.js";
 import { inRange, R, rightsMask, UNMAP_MODES } from "./vocabulary.js";
 import type { Step } from "./checks.js";
@@ -59,7 +59,8 @@ export function mappingAt(state: State, subject: Task, vpage: unknown) {
  *
  * Errors, in order: NoSuchTask; Blocked; BadRights (malformed, empty, or other than
  * read/write); BadCapSlot, NoCap, WrongType, NoRights (the cap must carry the
- * rights installed); BadIndex; FrameSlotEmpty; SlotNotHard; BadPage; PageMapped;
+ * rights installed); Removing (the cap is being revoked: a preempted
+ * cap.revoke has still to remove it, preemption.ts); BadIndex; FrameSlotEmpty; SlotNotHard; BadPage; PageMapped;
  * ObjectQuotaExceeded (one object, two with a new leaf page).
  */
 export function pageMap(state: State, op: OpOf<"page.map">): Step {
@@ -70,6 +71,7 @@ export function pageMap(state: State, op: OpOf<"page.map">): Step {
   const found = containerVia(state, subject, op.container, rights);
   if (isError(found)) return fail(state, found);
   const { cap, container } = found;
+  if (beingRevoked(state, { task: op.task, slot: op.container })) return fail(state, "Removing");
   if (!inRange(op.index, state.config.containerSlots)) return fail(state, "BadIndex");
   const slot = container.slots[op.index]!;
   if (slot.kind === "empty") return fail(state, "FrameSlotEmpty");

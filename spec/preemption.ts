@@ -11,7 +11,8 @@
  * restarts its preempted system call before it runs on. Without a budget
  * every removal runs to the end in one step, as it always did.
  *
- * What is preemptible so far: page.unmap. Its walk takes the pages of the
+ * What is preemptible so far: page.unmap and cap.revoke. The unmap's walk
+ * takes the pages of the
  * range in order; in each, it goes down from the task's own mapping to the
  * child with the greatest key (task, then page), and finishes a mapping
  * once all its children are finished: removing it, or, in mode `readonly`,
@@ -39,15 +40,26 @@
  * the work per entry of a revoke and restarts the call with its progress
  * kept in the state.
  *
- * Not yet preemptible: cap.revoke, task.destroy, container.destroy and
- * account.destroy run to the end in one step whatever the budget.
+ * The revoke's walk is the same idea on the tree that hangs from the
+ * revoked capability: from a capability down to the root mappings it
+ * authorized, then to the capabilities derived from it, from a mapping down
+ * to those derived from it (each list from the greatest key down), and a
+ * node goes once nothing hangs from it (see revokeUnit). Between entries
+ * nothing may be made with a capability still to go, mapped through one or
+ * derived from a mapping one of them authorized (`Removing`).
+ *
+ * Not yet preemptible: task.destroy, container.destroy and account.destroy
+ * run to the end in one step whatever the budget, and so does the
+ * destruction of an object whose last capability a revoke removes (one
+ * unit of the revoke's walk, however large the object).
  */
-import type { Draft, Mapping, MapRef, PendingUnmap, State } from "./state.js";
-import { draft, finish, mapKey, settleLeaves } from "./state.js";
+import type { CapRef, Draft, Mapping, MapRef, Pending, PendingRevoke, PendingUnmap, RevokeNode, State } from "./state.js";
+import { capKey, draft, finish, isRevoke, mapKey, ROOT_ACCOUNT, ROOT_TASK, settleLeaves } from "./state.js";
 import type { Config, Op, OpOf } from "./vocabulary.js";
 import { ok, preempted, R, UNMAP_MODES } from "./vocabulary.js";
 import type { Step } from "./checks.js";
-import { mapChildren } from "./removal.js";
+import { mapChildren, remove } from "./removal.js";
+import { rootOf } from "./walk.js";
 
 /** The work one kernel entry may spend on a removal: the configuration's budget, or no limit. */
 export const budgetOf = (config: Config): number => config.budget ?? Infinity;
@@ -58,8 +70,9 @@ export const rangeEnd = (op: { readonly vpage: number; readonly order: number })
 /** Key order of mappings: by task, then page (the walk takes children from the greatest key down). */
 export const keyBefore = (a: MapRef, b: MapRef): boolean => a.task < b.task || (a.task === b.task && a.vpage < b.vpage);
 
-/** Is `op` the operation `p` waits for (the same page.unmap, field for field)? */
-export function continues(p: PendingUnmap, op: Op): boolean {
+/** Is `op` the operation `p` waits for (the same page.unmap or cap.revoke, field for field)? */
+export function continues(p: Pending, op: Op): boolean {
+  if (isRevoke(p)) return op.op === "cap.revoke" && op.task === p.op.task && op.slot === p.op.slot;
   return op.op === "page.unmap" && op.task === p.op.task && op.vpage === p.op.vpage && op.order === p.op.order && op.mode === p.op.mode;
 }
 
@@ -148,7 +161,7 @@ function unit(state: State, d: Draft, op: OpOf<"page.unmap">, w: Walk, children:
  * record. Not finished: `preempted`, and the record says where to go on.
  */
 export function unmapChunk(state: State, op: OpOf<"page.unmap">, budget: number): Step {
-  const w = walkFrom(op, state.tasks[op.task]!.pending);
+  const w = walkFrom(op, state.tasks[op.task]!.pending as PendingUnmap | null);
   const d = draft(state);
   const children = mapChildren(state);
   const touched = new Set<number>();
@@ -163,6 +176,190 @@ export function unmapChunk(state: State, op: OpOf<"page.unmap">, budget: number)
   return { state: finish(d), result: preempted() };
 }
 
+// ---------------------------------------------------------------------------
+// cap.revoke
+
+const capNode = (r: CapRef): RevokeNode => ({ kind: "cap", task: r.task, slot: r.slot });
+const mapNode = (r: MapRef): RevokeNode => ({ kind: "map", task: r.task, vpage: r.vpage });
+const capKeyBefore = (a: CapRef, b: CapRef): boolean => a.task < b.task || (a.task === b.task && a.slot < b.slot);
+const isRootObject = (kind: string, id: number): boolean => (kind === "account" && id === ROOT_ACCOUNT) || (kind === "task" && id === ROOT_TASK);
+
+/**
+ * What a revoke's walk needs to find the next node: per capability the root
+ * mappings it authorized and the capabilities derived from it, per mapping
+ * those derived from it, each list greatest key first, with how much of
+ * each list's front is gone (within an entry nodes only go); and how many
+ * capabilities name each object.
+ */
+class RevokeIndex {
+  readonly roots = new Map<string, MapRef[]>();
+  readonly caps = new Map<string, CapRef[]>();
+  readonly maps: Map<string, MapRef[]>;
+  readonly names = new Map<string, number>();
+  readonly front = new Map<string, number>();
+
+  constructor(state: State) {
+    const push = <T>(into: Map<string, T[]>, k: string, x: T) => {
+      const list = into.get(k);
+      if (list) list.push(x);
+      else into.set(k, [x]);
+    };
+    state.tasks.forEach((task, t) => {
+      task?.caps.forEach((cap, slot) => {
+        if (!cap) return;
+        this.names.set(`${cap.kind}:${cap.object}`, (this.names.get(`${cap.kind}:${cap.object}`) ?? 0) + 1);
+        if (cap.parent) push(this.caps, capKey(cap.parent), { task: t, slot });
+      });
+      task?.pages.forEach((m, vpage) => {
+        if (m?.source.kind === "slot") push(this.roots, capKey(m.source.cap), { task: t, vpage });
+      });
+    });
+    this.maps = mapChildren(state);
+    for (const list of this.caps.values()) list.sort((a, b) => (capKeyBefore(a, b) ? 1 : -1));
+    for (const list of this.roots.values()) list.sort((a, b) => (keyBefore(a, b) ? 1 : -1));
+    for (const list of this.maps.values()) list.sort((a, b) => (keyBefore(a, b) ? 1 : -1));
+  }
+
+  /** The first node of list `key` of `lists` that is still there (`tag` tells the three kinds of list apart). */
+  first<T>(tag: string, key: string, lists: Map<string, T[]>, there: (x: T) => boolean): T | null {
+    const list = lists.get(key);
+    if (!list) return null;
+    let i = this.front.get(tag + key) ?? 0;
+    while (i < list.length && !there(list[i]!)) i++;
+    this.front.set(tag + key, i);
+    return i < list.length ? list[i]! : null;
+  }
+}
+
+/** A revoke's walk during an entry: the draft, the state its leaf pages are settled against, the cursor. */
+interface RevokeWalk {
+  base: State;
+  d: Draft;
+  idx: RevokeIndex;
+  cursor: RevokeNode | null;
+  touched: Set<number>;
+}
+
+const newRevokeWalk = (state: State, cursor: RevokeNode | null): RevokeWalk => ({ base: state, d: draft(state), idx: new RevokeIndex(state), cursor, touched: new Set() });
+
+/**
+ * One unit of the walk of the revoke of capability `top`: go down one level
+ * (from a capability to its greatest root mapping, else to its greatest
+ * derived capability; from a mapping to its greatest derived mapping), or
+ * remove the node the walk stands at, which nothing hangs from any more,
+ * and go back up to its parent. A capability that was the last one naming
+ * its object takes the object with it, and all that goes with the object
+ * (the final-capability rule, removal.ts): that is one unit too. Returns
+ * true when nothing is left below `top` (the last unit).
+ */
+function revokeUnit(w: RevokeWalk, top: CapRef): boolean {
+  const capThere = (r: CapRef) => !!w.d.tasks[r.task]?.caps[r.slot];
+  const mapThere = (r: MapRef) => !!w.d.tasks[r.task]?.pages[r.vpage];
+  const c = w.cursor;
+  if (c === null) {
+    const k = w.idx.first("c", capKey(top), w.idx.caps, capThere);
+    if (k === null) return true;
+    w.cursor = capNode(k);
+    return false;
+  }
+  if (c.kind === "map") {
+    const k = w.idx.first("m", mapKey(c), w.idx.maps, mapThere);
+    if (k !== null) {
+      w.cursor = mapNode(k);
+      return false;
+    }
+    const task = w.d.tasks[c.task]!;
+    const m = task.pages[c.vpage]!;
+    task.pages[c.vpage] = null;
+    w.d.accounts[task.account]!.objectsCharged -= 1;
+    w.touched.add(c.task);
+    w.cursor = m.source.kind === "map" ? mapNode(m.source.parent) : capNode(m.source.cap);
+    return false;
+  }
+  const ref = { task: c.task, slot: c.slot };
+  const next = w.idx.first("r", capKey(ref), w.idx.roots, mapThere) ?? w.idx.first("c", capKey(ref), w.idx.caps, capThere);
+  if (next !== null) {
+    w.cursor = "slot" in next ? capNode(next) : mapNode(next);
+    return false;
+  }
+  const task = w.d.tasks[c.task]!;
+  const cap = task.caps[c.slot]!;
+  const parent = cap.parent!;
+  const name = `${cap.kind}:${cap.object}`;
+  const names = w.idx.names.get(name)!;
+  if (names > 1 || isRootObject(cap.kind, cap.object)) {
+    task.caps[c.slot] = null;
+    w.d.accounts[task.account]!.objectsCharged -= 1;
+    w.idx.names.set(name, names - 1);
+  } else {
+    // the last capability naming its object: the object goes too
+    settleLeaves(w.base, w.d, w.touched);
+    w.touched.clear();
+    w.base = finish(remove(finish(w.d), { caps: [ref] }));
+    w.d = draft(w.base);
+    w.idx = new RevokeIndex(w.base);
+  }
+  w.cursor = capKey(parent) !== capKey(top) && capThere(parent) ? capNode(parent) : null;
+  return false;
+}
+
+/**
+ * cap.revoke under a budget: runs the walk from where the subject's
+ * pending revoke stands (or from the revoked capability) for at most
+ * `budget` units. Finished: what cap.revoke gives in one step. Not
+ * finished: `preempted`, and the record says where to go on.
+ */
+export function revokeChunk(state: State, op: OpOf<"cap.revoke">, budget: number): Step {
+  const p = state.tasks[op.task]!.pending as PendingRevoke | null;
+  const w = newRevokeWalk(state, p ? p.cursor : null);
+  const top = { task: op.task, slot: op.slot };
+  let finished = false;
+  for (let spent = 0; !finished && spent < budget; spent++) finished = revokeUnit(w, top);
+  settleLeaves(w.base, w.d, w.touched);
+  w.d.tasks[op.task]!.pending = finished ? null : { op: { op: "cap.revoke", task: op.task, slot: op.slot }, cursor: w.cursor };
+  return { state: finish(w.d), result: finished ? ok() : preempted() };
+}
+
+/** The units the revoke `op` takes from `cursor` to the end, nobody else acting. */
+function revokeLength(state: State, op: { readonly task: number; readonly slot: number }, cursor: RevokeNode | null): number {
+  const w = newRevokeWalk(state, cursor);
+  let n = 1;
+  while (!revokeUnit(w, { task: op.task, slot: op.slot })) n++;
+  return n;
+}
+
+/** Is capability `ref` derived (at any depth) from one a preempted cap.revoke is revoking? Then it is still to go. */
+export function beingRevoked(state: State, ref: CapRef): boolean {
+  let r = state.tasks[ref.task]?.caps[ref.slot]?.parent ?? null;
+  // (a chain of parents is as long as the capabilities are many, at most)
+  for (let hops = 0; r !== null && hops <= state.tasks.length * state.config.capSlots; hops++) {
+    const p = state.tasks[r.task]?.pending;
+    if (p && isRevoke(p) && p.op.slot === r.slot) return true;
+    r = state.tasks[r.task]?.caps[r.slot]?.parent ?? null;
+  }
+  return false;
+}
+
+/** Is `node` still in the part of the revoke of `top` to do: a capability derived from it, or a mapping in a tree one of those authorized? */
+function inRevoke(state: State, node: RevokeNode, top: CapRef): boolean {
+  let cap: CapRef;
+  if (node.kind === "map") {
+    const at = state.tasks[node.task]?.pages[node.vpage];
+    const m = at && rootOf(state, at);
+    if (!m || m.source.kind !== "slot") return false;
+    cap = m.source.cap;
+  } else {
+    if (!state.tasks[node.task]?.caps[node.slot]) return false;
+    cap = node;
+  }
+  let r: CapRef | null = state.tasks[cap.task]?.caps[cap.slot]?.parent ?? null;
+  for (let hops = 0; r !== null && hops <= state.tasks.length * state.config.capSlots; hops++) {
+    if (capKey(r) === capKey(top)) return true;
+    r = state.tasks[r.task]?.caps[r.slot]?.parent ?? null;
+  }
+  return false;
+}
+
 /**
  * The units a pending unmap of task `t` still needs when nobody else acts
  * (its walk run to the end on a scratch copy), or 0 when none is pending.
@@ -170,11 +367,16 @@ export function unmapChunk(state: State, op: OpOf<"page.unmap">, budget: number)
 export function remainingWork(state: State, t: number): number {
   const p = state.tasks[t]?.pending;
   if (!p) return 0;
-  return walkLength(state, p.op, p);
+  return isRevoke(p) ? revokeLength(state, p.op, p.cursor) : walkLength(state, p.op, p);
+}
+
+/** The units the walk of `op` takes from `from` (or from its start) to the end, nobody else acting. */
+export function removalLength(state: State, op: OpOf<"page.unmap" | "cap.revoke">, from: Pending | null): number {
+  return op.op === "cap.revoke" ? revokeLength(state, op, from && isRevoke(from) ? from.cursor : null) : walkLength(state, op, from as PendingUnmap | null);
 }
 
 /** The units the walk of `op` takes from `from` (or from the start of the range) to the end, nobody else acting. */
-export function walkLength(state: State, op: OpOf<"page.unmap">, from: PendingUnmap | null): number {
+function walkLength(state: State, op: OpOf<"page.unmap">, from: PendingUnmap | null): number {
   const w = walkFrom(op, from);
   const d = draft(state);
   const children = mapChildren(state);
@@ -189,7 +391,11 @@ export function walkLength(state: State, op: OpOf<"page.unmap">, from: PendingUn
  * from the one the walk is at)? Then nothing may be derived from it.
  */
 export function removing(state: State, ref: MapRef): boolean {
-  return someAncestor(state, ref, (r) => pageBeingUnmapped(state, r.task, r.vpage));
+  return someAncestor(state, ref, (r) => {
+    if (pageBeingUnmapped(state, r.task, r.vpage)) return true;
+    const m = state.tasks[r.task]?.pages[r.vpage];
+    return m?.source.kind === "slot" && beingRevoked(state, m.source.cap);
+  });
 }
 
 /** Does `pred` hold for `ref` or for a mapping it derives from (a walk up the parents)? */
@@ -207,7 +413,7 @@ function someAncestor(state: State, ref: MapRef, pred: (r: MapRef) => boolean): 
 /** Is page `vpage` of task `task` in the part of its range that the task's pending unmap has still to do? */
 export function pageBeingUnmapped(state: State, task: number, vpage: number): boolean {
   const p = state.tasks[task]?.pending;
-  return p !== null && p !== undefined && vpage >= p.page && vpage < rangeEnd(p.op);
+  return p !== null && p !== undefined && !isRevoke(p) && vpage >= p.page && vpage < rangeEnd(p.op);
 }
 
 /**
@@ -219,10 +425,24 @@ export function pageBeingUnmapped(state: State, task: number, vpage: number): bo
 export function settlePending(state: State): State {
   let d: Draft | null = null;
   state.tasks.forEach((t, id) => {
-    const c = t?.pending?.cursor;
+    const p = t?.pending;
+    if (!p) return;
+    if (isRevoke(p)) {
+      // the revoked capability went (its holder is blocked, so another
+      // operation took it): nothing is left to revoke
+      if (!t.caps[p.op.slot]) {
+        d ??= draft(state);
+        d.tasks[id]!.pending = null;
+      } else if (p.cursor && !inRevoke(state, p.cursor, { task: id, slot: p.op.slot })) {
+        d ??= draft(state);
+        d.tasks[id]!.pending = { op: p.op, cursor: null };
+      }
+      return;
+    }
+    const c = p.cursor;
     if (!c || state.tasks[c.task]?.pages[c.vpage]) return;
     d ??= draft(state);
-    d.tasks[id]!.pending = { ...t!.pending!, cursor: null, last: null, zone: null };
+    d.tasks[id]!.pending = { ...p, cursor: null, last: null, zone: null };
   });
   return d ? finish(d) : state;
 }
@@ -233,14 +453,28 @@ export function settlePending(state: State): State {
 /** Does the chain of parents from `r` reach `top` (or is `r` top)? */
 const under = (state: State, r: MapRef, top: MapRef): boolean => someAncestor(state, r, (x) => x.task === top.task && x.vpage === top.vpage);
 
-/** The mappings a pending unmap has still to walk: the trees of the pages from the one it is at. */
+/**
+ * What a pending removal of task `t` has still to take apart: for an
+ * unmap, the mappings in the trees of the pages from the one it is at (keys
+ * `task:vpage`); for a revoke, the capabilities derived from the revoked
+ * one (keys `cap task:slot`) and the mappings in the trees they authorized.
+ */
 export function pendingRegion(state: State, t: number): Set<string> {
   const p = state.tasks[t]?.pending;
   const out = new Set<string>();
   if (!p) return out;
   const children = mapChildren(state);
   const stack: MapRef[] = [];
-  for (let v = p.page; v < rangeEnd(p.op); v++) if (state.tasks[t]!.pages[v]) stack.push({ task: t, vpage: v });
+  if (isRevoke(p)) {
+    const idx = new RevokeIndex(state);
+    const caps: CapRef[] = [...(idx.caps.get(capKey({ task: t, slot: p.op.slot })) ?? [])];
+    while (caps.length > 0) {
+      const c = caps.pop()!;
+      out.add(`cap ${capKey(c)}`);
+      caps.push(...(idx.caps.get(capKey(c)) ?? []));
+      stack.push(...(idx.roots.get(capKey(c)) ?? []));
+    }
+  } else for (let v = p.page; v < rangeEnd(p.op); v++) if (state.tasks[t]!.pages[v]) stack.push({ task: t, vpage: v });
   while (stack.length > 0) {
     const r = stack.pop()!;
     out.add(mapKey(r));
@@ -249,22 +483,37 @@ export function pendingRegion(state: State, t: number): Set<string> {
   return out;
 }
 
+/** The well-formedness of a pending revoke of task `t` (pendingWalkWellFormed), or null. */
+function revokeWellFormed(s: State, t: number, p: PendingRevoke): string | null {
+  const op = p.op;
+  if (op.task !== t) return `task ${t} has a pending cap.revoke that is not its own`;
+  if (!Number.isInteger(op.slot) || op.slot < 0 || op.slot >= s.config.capSlots || !s.tasks[t]!.caps[op.slot]) return `task ${t}'s pending cap.revoke names slot ${op.slot}, which holds no capability`;
+  const c = p.cursor;
+  if (c !== null && !inRevoke(s, c, { task: t, slot: op.slot })) return `task ${t}'s pending cap.revoke stands at ${c.kind === "cap" ? `task ${c.task}'s capability slot ${c.slot}` : `task ${c.task}'s page ${c.vpage}`}, which is not (or no longer) derived from the capability it revokes`;
+  return null;
+}
+
 export const PREEMPTION_INVARIANTS: readonly { name: string; description: string; check: (s: State) => string | null }[] = [
   {
     name: "pendingWalkWellFormed",
     description:
-      "A preempted page.unmap is the task's own, well-formed, and its walk stands inside the range: at a mapping of the tree of the page it is at (or before that page's start), inside the write-only subtree it is removing, if any; children of the cursor from the greatest key down to the last one finished are gone, or (mode readonly, outside such a subtree) have no write right left. A task with a preempted removal does not wait on a fault.",
+      "A preempted removal is the task's own and the configuration sets a budget; the task does not wait on a fault. A preempted page.unmap is well-formed and its walk stands inside the range: at a mapping of the tree of the page it is at (or before that page's start), inside the write-only subtree it is removing, if any; children of the cursor from the greatest key down to the last one finished are gone, or (mode readonly, outside such a subtree) have no write right left. A preempted cap.revoke names a slot that holds a capability, and its walk stands at that capability or at a node still to go: a capability derived from it, or a mapping in a tree one of those authorized.",
     check(s) {
       for (let t = 0; t < s.tasks.length; t++) {
         const task = s.tasks[t];
         const p = task?.pending;
         if (!p) continue;
+        if (s.config.budget === undefined) return `task ${t} has a pending removal, but the configuration sets no budget`;
+        if (task.fault) return `task ${t} has a pending removal and waits on a fault`;
+        if (isRevoke(p)) {
+          const e = revokeWellFormed(s, t, p);
+          if (e) return e;
+          continue;
+        }
         const op = p.op;
         if (op.op !== "page.unmap" || op.task !== t) return `task ${t} has a pending removal that is not its own page.unmap`;
         if (!Number.isInteger(op.order) || op.order < 0 || op.order > 30 || !Number.isInteger(op.vpage) || op.vpage < 0 || op.vpage % 2 ** op.order !== 0 || rangeEnd(op) > s.config.vpages) return `task ${t}'s pending page.unmap has a range outside its address space`;
         if (!(UNMAP_MODES as readonly string[]).includes(op.mode)) return `task ${t}'s pending page.unmap has mode ${String(op.mode)}`;
-        if (s.config.budget === undefined) return `task ${t} has a pending removal, but the configuration sets no budget`;
-        if (task.fault) return `task ${t} has a pending removal and waits on a fault`;
         if (!Number.isInteger(p.page) || p.page < op.vpage || p.page >= rangeEnd(op)) return `task ${t}'s pending page.unmap stands at page ${p.page}, outside its range`;
         if (!Number.isInteger(p.bits) || p.bits < 0 || p.bits > 3) return `task ${t}'s pending page.unmap gathered bits ${p.bits}`;
         const root = { task: t, vpage: p.page };
@@ -298,35 +547,46 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
   {
     name: "preemptedRemovalProgresses",
     description:
-      "Each entry of a page.unmap under a budget W does exactly W units of its walk, or finishes: so a removal of n units, nobody else acting, finishes in ceil(n / W) entries, and a preemption point never leaves it where it was.",
+      "Each entry of a page.unmap or cap.revoke under a budget W does exactly W units of its walk, or finishes: so a removal of n units, nobody else acting, finishes in ceil(n / W) entries, and a preemption point never leaves it where it was.",
     check(before, op, after) {
-      if (op.op !== "page.unmap" || after === before || before.config.budget === undefined) return null;
+      if ((op.op !== "page.unmap" && op.op !== "cap.revoke") || after === before || before.config.budget === undefined) return null;
       const p = before.tasks[op.task]?.pending ?? null;
       if (p !== null && !continues(p, op)) return null;
-      const n = walkLength(before, op, p);
+      const n = removalLength(before, op, p);
       const W = before.config.budget;
       const q = after.tasks[op.task]?.pending ?? null;
-      if (q === null) return n <= W ? null : `page.unmap by task ${op.task} finished with ${n} units of work left and a budget of ${W}`;
+      if (q === null) return n <= W ? null : `${op.op} by task ${op.task} finished with ${n} units of work left and a budget of ${W}`;
       const left = remainingWork(after, op.task);
-      return left === n - W ? null : `page.unmap by task ${op.task} had ${n} units of work left and a budget of ${W}, and stopped with ${left} left`;
+      return left === n - W ? null : `${op.op} by task ${op.task} had ${n} units of work left and a budget of ${W}, and stopped with ${left} left`;
     },
   },
   {
     name: "removalNeverRegrows",
     description:
-      "While a page.unmap is preempted, no other operation adds a mapping to what it has still to take apart, nor moves its walk on, back or elsewhere: another operation may only take mappings away (and if it takes the one the walk stands at, the walk starts that page again).",
+      "While a removal is preempted, no other operation adds to what it has still to take apart (a mapping to an unmap's trees; a capability or a mapping to what a revoke has still to remove), nor moves its walk on, back or elsewhere: another operation may only take things away, and if it takes the node the walk stands at, the walk starts again (an unmap its current page, a revoke from the revoked capability). A preempted revoke ends early only when another operation took the capability it revokes.",
     check(before, op, after) {
       for (let t = 0; t < before.tasks.length; t++) {
         const p = before.tasks[t]?.pending;
         const q = after.tasks[t]?.pending;
         if (!p || !after.tasks[t] || continues(p, op)) continue;
-        if (!q) return `${op.op} ended task ${t}'s preempted page.unmap without finishing it`;
-        if (q.page !== p.page || q.bits !== p.bits || !continues(q, p.op)) return `${op.op} moved task ${t}'s preempted page.unmap`;
-        const reset = q.cursor === null && q.last === null && q.zone === null;
-        const same = JSON.stringify([q.cursor, q.last, q.zone]) === JSON.stringify([p.cursor, p.last, p.zone]);
-        if (!same && !reset) return `${op.op} moved the walk of task ${t}'s preempted page.unmap`;
+        const what = isRevoke(p) ? "cap.revoke" : "page.unmap";
+        if (!q) {
+          if (isRevoke(p) && !after.tasks[t]!.caps[p.op.slot]) continue;
+          return `${op.op} ended task ${t}'s preempted ${what} without finishing it`;
+        }
+        if (!continues(q, p.op as Op) || isRevoke(q) !== isRevoke(p)) return `${op.op} moved task ${t}'s preempted ${what}`;
+        if (isRevoke(p)) {
+          const c = (q as PendingRevoke).cursor;
+          if (c !== null && JSON.stringify(c) !== JSON.stringify(p.cursor)) return `${op.op} moved the walk of task ${t}'s preempted cap.revoke`;
+        } else {
+          const u = q as PendingUnmap;
+          if (u.page !== p.page || u.bits !== p.bits) return `${op.op} moved task ${t}'s preempted page.unmap`;
+          const reset = u.cursor === null && u.last === null && u.zone === null;
+          const same = JSON.stringify([u.cursor, u.last, u.zone]) === JSON.stringify([p.cursor, p.last, p.zone]);
+          if (!same && !reset) return `${op.op} moved the walk of task ${t}'s preempted page.unmap`;
+        }
         const was = pendingRegion(before, t);
-        for (const k of pendingRegion(after, t)) if (!was.has(k)) return `${op.op} added the mapping at ${k} to what task ${t}'s preempted page.unmap has still to take apart`;
+        for (const k of pendingRegion(after, t)) if (!was.has(k)) return `${op.op} added ${k.startsWith("cap ") ? `the capability at ${k.slice(4)}` : `the mapping at ${k}`} to what task ${t}'s preempted ${what} has still to take apart`;
       }
       return null;
     },

@@ -15,8 +15,9 @@
  *   "the containers memory", not somebody else's);
  * - framesBacked: every frame in use is paid for by an account (seed 004:
  *   the policy server must never overcommit);
- * - noAccessAfterRevoke (two-state): once revoke returns, nothing whose
- *   authority came through the revoked subtree survives;
+ * - noAccessAfterRevoke (two-state): once revoke returns (under a budget:
+ *   its last entry), nothing whose authority came through the revoked
+ *   subtree survives;
  * - copyOnWriteIsolation (two-state): a frame held by two or more slots
  *   never changes in place, not even by a device;
  * - authorityOnlyDerived (two-state): a step adds a capability only as a
@@ -287,9 +288,9 @@ export const SECURITY_TRANSITIONS: readonly StepProperty[] = [
   {
     name: "noAccessAfterRevoke",
     description:
-      "After a revoke, nothing whose authority came through the revoked subtree survives: no capability derived from the revoked one, no root mapping one of them authorized nor any mapping derived from it, and no object that only they named (nor, by noOrphans, what only that object's capabilities reached).",
+      "After a revoke, nothing whose authority came through the revoked subtree survives: no capability derived from the revoked one, no root mapping one of them authorized nor any mapping derived from it, and no object that only they named (nor, by noOrphans, what only that object's capabilities reached). Under a budget this holds when the revoke returns finished, of what was left before its last entry; while it is preempted, removalNeverRegrows says that nothing is added to what is left.",
     check(before, op, after) {
-      if (op.op !== "cap.revoke") return null;
+      if (op.op !== "cap.revoke" || after === before || after.tasks[op.task]?.pending) return null;
       const root = { task: op.task, slot: op.slot };
       if (!capAt(before, root)) return null;
       const gone = descendants(before, root);

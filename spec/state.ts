@@ -164,7 +164,7 @@ export interface Task {
   /** as a pager: how many notices did not fit since it last read one */
   readonly missed: number;
   /** a removal the task started and that was preempted, or null (preemption.ts); until it finishes the task may only invoke it again */
-  readonly pending: PendingUnmap | null;
+  readonly pending: Pending | null;
   /** capability space: slot -> capability */
   readonly caps: readonly (Cap | null)[];
   /** page table: virtual page -> mapping (the mapping database node itself) */
@@ -202,6 +202,30 @@ export interface PendingUnmap {
   /** the access bits gathered so far (the result, when it finishes) */
   readonly bits: number;
 }
+
+/**
+ * A cap.revoke preempted half way (preemption.ts): where its walk over the
+ * capabilities derived from the revoked one stands. The walk goes down from
+ * the revoked capability to a derived capability, from a capability first
+ * to the root mappings it authorized (from the greatest page down), then to
+ * the capabilities derived from it (from the greatest key down), from a
+ * mapping to those derived from it (greatest key first), and removes a node
+ * once nothing hangs from it any more: leaves first, as the unmap walk.
+ */
+export interface PendingRevoke {
+  /** the operation, which the task invokes again to continue */
+  readonly op: { readonly op: "cap.revoke"; readonly task: number; readonly slot: number };
+  /** the node the walk stands at, or null: at the revoked capability itself */
+  readonly cursor: RevokeNode | null;
+}
+
+/** A node of a revoke's walk: a capability derived from the revoked one, or a mapping in a tree one of them authorized. */
+export type RevokeNode = { readonly kind: "cap"; readonly task: number; readonly slot: number } | { readonly kind: "map"; readonly task: number; readonly vpage: number };
+
+/** A removal a task started and that was preempted. */
+export type Pending = PendingUnmap | PendingRevoke;
+
+export const isRevoke = (p: Pending): p is PendingRevoke => p.op.op === "cap.revoke";
 
 /** A DMA handle: a wired frame, paid for by the account of the task that wired it. */
 export interface DmaHandle {
@@ -456,8 +480,11 @@ function copyTask(t: Task): Task {
   return c as Task;
 }
 
-const copyPending = (p: PendingUnmap | null): PendingUnmap | null =>
-  p && { ...p, op: { ...p.op }, cursor: p.cursor && { ...p.cursor }, last: p.last && { ...p.last }, zone: p.zone && { ...p.zone } };
+function copyPending(p: Pending | null): Pending | null {
+  if (p === null) return null;
+  if (isRevoke(p)) return { op: { ...p.op }, cursor: p.cursor && { ...p.cursor } };
+  return { ...p, op: { ...p.op }, cursor: p.cursor && { ...p.cursor }, last: p.last && { ...p.last }, zone: p.zone && { ...p.zone } };
+}
 
 const copyContainer = (c: Container): Container => ({ account: c.account, slots: c.slots.map((x) => ({ ...x })) });
 

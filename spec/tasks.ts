@@ -29,7 +29,9 @@ import { createObject } from "./accounts.js";
  *
  * Result: the new task's id.
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); BadCapSlot, CapSlotOccupied (`dest`); OutOfIds;
+ * (`alloc`); Removing (the account cap is being revoked: the new capability
+ * would be derived from it, preemption.ts); BadCapSlot, CapSlotOccupied
+ * (`dest`); OutOfIds;
  * ObjectQuotaExceeded (one object for the task, one for the cap).
  */
 export function taskCreate(state: State, op: OpOf<"task.create">): Step {

@@ -10,11 +10,14 @@
  * - `info`: what the capability names, packed (object id << 6 | kind << 4 |
  *   rights), or -1 for an empty slot (ids are below 2^20, kinds 2 bits,
  *   rights 4 bits);
- * - `parent`, `firstChild`, `nextSib`, `prevSib`: the derivation tree;
+ * - `parent`, `firstChild`, `nextSib`, `prevSib`: the derivation tree; a
+ *   child list is in order of key, greatest first (task, then slot: the
+ *   index itself), as a preempted revoke walks it;
  * - `objNext`, `objPrev`: the list of capabilities naming the same object
  *   (its head is in `objFirst`), walked to rescind the object;
  * - `firstMap`: the first root mapping this capability authorized (the list
- *   runs through the page tables' nextCap/prevCap), -1 if none.
+ *   runs through the page tables' nextCap/prevCap, greatest page first), -1
+ *   if none.
  * An empty slot keeps every link at -1.
  */
 import { KIND_ACCOUNT, KIND_CONTAINER, KIND_DMA, KIND_TASK } from "../constants.js";
@@ -107,18 +110,53 @@ export class CapTable {
     return oi < this.accounts ? oi : oi < this.accounts + this.tasks ? oi - this.accounts : oi < this.accounts + this.tasks + this.containers ? oi - this.accounts - this.tasks : oi - this.accounts - this.tasks - this.containers;
   }
 
-  /** Hooks n at the head of parent's child list (parent -1: n is a root). */
+  /**
+   * Hooks n into parent's child list in order (parent -1: n is a root). A
+   * child with the greatest index, the usual case, goes in front without a
+   * walk.
+   */
   linkChild(n: number, parent: number): void {
     this.parent[n] = parent;
     this.prevSib[n] = -1;
     this.nextSib[n] = -1;
-    if (parent !== -1) {
-      const first = this.firstChild[parent]!;
-      this.nextSib[n] = first;
-      // Stryker disable next-line ConditionalExpression,UnaryOperator: a typed array ignores a write at index -1, which is all the guard keeps out; capability index 1 is task 0's own task capability, a root, never on a child list
-      if (first !== -1) this.prevSib[first] = n;
-      this.firstChild[parent] = n;
+    if (parent !== -1) this.insertAfter(n, parent, -1, this.firstChild[parent]!);
+  }
+
+  /**
+   * Puts n into parent's child list, searching from between `before` (-1:
+   * the head) and `x` (the node after it) down: the list stays in order,
+   * greatest index first. Returns n (the next search may start after it).
+   */
+  private insertAfter(n: number, parent: number, before: number, x: number): number {
+    while (x !== -1 && x > n) {
+      before = x;
+      x = this.nextSib[x]!;
     }
+    this.parent[n] = parent;
+    this.nextSib[n] = x;
+    this.prevSib[n] = before;
+    // Stryker disable next-line ConditionalExpression,UnaryOperator: a typed array ignores a write at index -1, which is all the guard keeps out; capability index 1 is task 0's own task capability, a root, never on a child list
+    if (x !== -1) this.prevSib[x] = n;
+    if (before === -1) this.firstChild[parent] = n;
+    else this.nextSib[before] = n;
+    return n;
+  }
+
+  /**
+   * Moves all children of n to `parent` (-1: they become roots), keeping
+   * parent's list in order: both lists are ordered, so one merge walk does
+   * it.
+   */
+  adoptChildren(n: number, parent: number): void {
+    let c = this.firstChild[n]!;
+    let before = -1;
+    while (c !== -1) {
+      const next = this.nextSib[c]!;
+      if (parent === -1) this.linkChild(c, -1);
+      else before = this.insertAfter(c, parent, before, before === -1 ? this.firstChild[parent]! : this.nextSib[before]!);
+      c = next;
+    }
+    this.firstChild[n] = -1;
   }
 
   /** Unlinks n from its parent's child list. */

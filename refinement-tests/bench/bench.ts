@@ -286,8 +286,8 @@ function buildMappingTree(k: number, budget?: number): Machine {
  * 2 of tasks 1..k, each copy the head of a chain of k-1 derivations inside
  * its task. Returns the machine ready for the revoke of the root.
  */
-function buildCapTree(k: number): Machine {
-  const config: Config = { frames: 4, objects: k * k + 4 * k + 16, accounts: 1, tasks: k + 1, containers: 1, capSlots: k + 4, vpages: 1, containerSlots: 1, handles: 0 };
+function buildCapTree(k: number, budget?: number): Machine {
+  const config: Config = { frames: 4, objects: k * k + 4 * k + 16, accounts: 1, tasks: k + 1, containers: 1, capSlots: k + 4, vpages: 1, containerSlots: 1, handles: 0, ...(budget ? { budget } : {}) };
   const m = new Machine(config);
   for (let t = 1; t <= k; t++) must(m, { op: "task.create", task: 0, account: 0, dest: t + 1 });
   for (let t = 1; t <= k; t++) openWindow(m, t);
@@ -332,41 +332,44 @@ function removal(): void {
   }
   table("3. Removal: one operation removing a whole subtree (fan-out k, depth k)", rows);
 
-  // The same unmap under a work budget: entries until it finishes (spec/preemption.ts).
+  // The same removals under a work budget: entries until they finish (spec/preemption.ts).
   const prows: Record<string, string>[] = [];
   const unmap: Op = { op: "page.unmap", task: 0, vpage: 0, order: 0, mode: "all" };
-  for (let i = 0; i < 5; i++) for (const b of [undefined, 1000, 100]) finish(buildMappingTree(32, b), unmap);
-  for (const k of QUICK ? [100] : [100, 317, 1000]) {
-    const nodes = k * k + 1;
-    const reps = nodes <= 10_000 ? 15 : nodes <= 100_000 ? 7 : 3;
-    let base = 0;
-    for (const budget of [undefined, 1000, 100]) {
-      const times: number[] = [];
-      let entries = 0;
-      for (let r = 0; r < reps; r++) {
-        const m = build(k, budget);
-        gc?.();
-        const t = now();
-        entries = finish(m, unmap);
-        times.push(now() - t);
+  for (const [what, build, opOf] of [
+    ["page.unmap", buildMappingTree, () => unmap],
+    ["cap.revoke", buildCapTree, (k: number): Op => ({ op: "cap.revoke", task: 0, slot: k + 2 })],
+  ] as const) {
+    for (let i = 0; i < 5; i++) for (const b of [undefined, 1000, 100]) finish(build(32, b), opOf(32));
+    for (const k of QUICK ? [100] : [100, 317, 1000]) {
+      const nodes = k * k + (what === "page.unmap" ? 1 : 0);
+      const reps = nodes <= 10_000 ? 15 : nodes <= 100_000 ? 7 : 3;
+      let base = 0;
+      for (const budget of [undefined, 1000, 100]) {
+        const times: number[] = [];
+        let entries = 0;
+        for (let r = 0; r < reps; r++) {
+          const m = build(k, budget);
+          gc?.();
+          const t = now();
+          entries = finish(m, opOf(k));
+          times.push(now() - t);
+        }
+        const ns = (median(times) * 1e6) / nodes;
+        if (budget === undefined) base = ns;
+        prows.push({
+          removal: what,
+          nodes: fmt(nodes),
+          budget: budget === undefined ? "none (one step)" : fmt(budget),
+          entries: fmt(entries),
+          "ms (median)": fmt(median(times), 2),
+          "ns/node": fmt(ns, 1),
+          "per node over one step": budget === undefined ? "" : `${fmt(ns - base, 1)} ns`,
+        });
       }
-      const ns = (median(times) * 1e6) / nodes;
-      if (budget === undefined) base = ns;
-      prows.push({
-        nodes: fmt(nodes),
-        budget: budget === undefined ? "none (one step)" : fmt(budget),
-        entries: fmt(entries),
-        "ms (median)": fmt(median(times), 2),
-        "ns/node": fmt(ns, 1),
-        "per node over one step": budget === undefined ? "" : `${fmt(ns - base, 1)} ns`,
-      });
     }
   }
-  table("3b. Preemption: page.unmap of the same tree under a work budget (all entries)", prows);
+  table("3b. Preemption: the same removals under a work budget (all entries)", prows);
 
-  function build(k: number, budget?: number): Machine {
-    return buildMappingTree(k, budget);
-  }
   /** Invokes `op` until it is not preempted; returns the number of entries. */
   function finish(m: Machine, op: Op): number {
     let entries = 0;

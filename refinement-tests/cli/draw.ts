@@ -8,6 +8,7 @@
  * and containers: their own nodes and everything one edge away.
  */
 import type { State } from "../../spec/state.js";
+import { isRevoke } from "../../spec/state.js";
 import { rightsList } from "../../spec/vocabulary.js";
 
 type Shape = "box" | "stadium" | "subroutine" | "cylinder" | "hexagon";
@@ -62,9 +63,11 @@ export function toGraph(s: State, selection: Selection = {}): Graph {
     const waits = t.fault ? [`waits: ${t.fault.write ? "write" : "read"} fault at page ${t.fault.vpage}`] : [];
     const queue = t.queue.length ? [`faults waiting: task ${t.queue.join(", ")}`] : [];
     const p = t.pending;
-    const walk = p
-      ? [`preempted: page.unmap ${p.op.mode} of pages ${p.op.vpage}-${p.op.vpage + 2 ** p.op.order - 1}, at page ${p.page}${p.cursor ? `, walk at task ${p.cursor.task}'s page ${p.cursor.vpage}` : ""}`]
-      : [];
+    const walk = !p
+      ? []
+      : isRevoke(p)
+        ? [`preempted: cap.revoke of slot ${p.op.slot}${p.cursor ? `, walk at task ${p.cursor.task}'s ${p.cursor.kind === "cap" ? `capability slot ${p.cursor.slot}` : `page ${p.cursor.vpage}`}` : ""}`]
+        : [`preempted: page.unmap ${p.op.mode} of pages ${p.op.vpage}-${p.op.vpage + 2 ** p.op.order - 1}, at page ${p.page}${p.cursor ? `, walk at task ${p.cursor.task}'s page ${p.cursor.vpage}` : ""}`];
     groups.set(`T${id}`, [`task ${id}`, ...waits, ...queue, ...walk].join(" · "));
     t.caps.forEach((c, slot) => {
       if (c) nodes.push({ id: `K${id}_${slot}`, lines: [`slot ${slot}: ${c.kind} ${c.object} (${rights(c.rights)})`], shape: "box", group: `T${id}`, tags: [`task:${id}`, `${c.kind}:${c.object}`] });

@@ -51,15 +51,26 @@ export const AbstractState = z
           notices: z.array(z.object({ task: id, vpage: id }).strict()),
           missed: id,
           pending: z
-            .object({
-              op: z.object({ op: z.literal("page.unmap"), task: id, vpage: id, order: id, mode: z.enum(UNMAP_MODES) }).strict(),
-              page: id,
-              cursor: MapRef.nullable(),
-              last: MapRef.nullable(),
-              zone: MapRef.nullable(),
-              bits: id,
-            })
-            .strict()
+            .union([
+              z
+                .object({
+                  op: z.object({ op: z.literal("page.unmap"), task: id, vpage: id, order: id, mode: z.enum(UNMAP_MODES) }).strict(),
+                  page: id,
+                  cursor: MapRef.nullable(),
+                  last: MapRef.nullable(),
+                  zone: MapRef.nullable(),
+                  bits: id,
+                })
+                .strict(),
+              z
+                .object({
+                  op: z.object({ op: z.literal("cap.revoke"), task: id, slot: id }).strict(),
+                  cursor: z
+                    .discriminatedUnion("kind", [z.object({ kind: z.literal("cap"), task: id, slot: id }).strict(), z.object({ kind: z.literal("map"), task: id, vpage: id }).strict()])
+                    .nullable(),
+                })
+                .strict(),
+            ])
             .nullable(),
           caps: z.array(z.object({ kind: z.enum(OBJECT_KINDS), object: id, rights: id, parent: CapRef.nullable() }).strict().nullable()),
           pages: z.array(

@@ -5,6 +5,7 @@
  * that the mutation corpus loads nothing else of the explorer.
  */
 import type { State } from "../../spec/state.js";
+import { isRevoke } from "../../spec/state.js";
 
 /**
  * A 64-bit fingerprint of a state (two 32-bit halves), over every field in a
@@ -67,7 +68,15 @@ export function fingerprint(s: State): [number, number] {
     mix(t.missed);
     const p = t.pending;
     if (!p) none();
-    else {
+    else if (isRevoke(p)) {
+      mix(-2);
+      mix(p.op.task);
+      mix(p.op.slot);
+      const c = p.cursor;
+      mix(c === null ? -1 : c.kind === "cap" ? 0 : 1);
+      mix(c?.task ?? -1);
+      mix(c === null ? -1 : c.kind === "cap" ? c.slot : c.vpage);
+    } else {
       mix(p.op.task);
       mix(p.op.vpage);
       mix(p.op.order);

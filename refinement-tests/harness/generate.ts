@@ -11,9 +11,10 @@
  * counterexample is printed as the concrete operations.
  */
 import fc from "fast-check";
-import type { Cap, Mapping, MapRef, Slot, State, Task } from "../../spec/state.js";
-import { mapKey, ROOT_TASK } from "../../spec/state.js";
+import type { Cap, CapRef, Mapping, MapRef, PendingRevoke, PendingUnmap, Slot, State, Task } from "../../spec/state.js";
+import { capKey, isRevoke, mapKey, ROOT_TASK } from "../../spec/state.js";
 import { mapChildren } from "../../spec/removal.js";
+import { pendingRegion } from "../../spec/preemption.js";
 import type { Config, Op, OpKind, Right } from "../../spec/vocabulary.js";
 import { BIT_DIRTY, OP_KINDS, R, rightsList, rightsMask, UNMAP_MODES } from "../../spec/vocabulary.js";
 import { ACCESS_NEEDS, RIGHTS_NEEDED } from "../../spec/security.js";
@@ -930,6 +931,22 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
       return offer ? { op: "cap.copy", task: ROOT_TASK, ...offer } : null;
     }
     if (e % 4 !== 0) return null;
+    if (b % 3 === 0) {
+      // start a revoke of a capability with descendants (the walk then has capabilities, mappings and objects to take apart)
+      const counts = new Map<string, number>();
+      s.tasks.forEach((t) =>
+        t?.caps.forEach((cap) => {
+          for (let r = cap?.parent ?? null, hops = 0; r !== null && hops < 64; r = s.tasks[r.task]?.caps[r.slot]?.parent ?? null, hops++) counts.set(capKey(r), (counts.get(capKey(r)) ?? 0) + 1);
+        }),
+      );
+      const tops = [...counts.entries()].filter(([k]) => !s.tasks[Number(k.split(":")[0])]!.fault).sort((x, y) => y[1] - x[1]);
+      // mostly one that is not a boot capability (revoking those takes nearly everything), now and then the greatest tree
+      const derived = tops.filter(([k]) => s.tasks[Number(k.split(":")[0])]!.caps[Number(k.split(":")[1])]!.parent !== null);
+      const top = c % 4 === 0 || derived.length === 0 ? tops[0] : pick(derived, a);
+      if (!top) return null;
+      const [task, slot] = top[0].split(":").map(Number) as [number, number];
+      return { op: "cap.revoke", task, slot };
+    }
     const trees = s.tasks.flatMap((t, task) => (t ? t.pages.flatMap((m, vpage) => (m && children.has(mapKey({ task, vpage })) ? [{ task, vpage }] : [])) : []));
     // mostly another task's tree than the root task's: then the root task, which holds capabilities to every task, is among those who may try to grow it
     const others = trees.filter((r) => r.task !== ROOT_TASK);
@@ -942,9 +959,11 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
     // half of them readonly (its walk takes rights level by level, the others remove)
     return { op: "page.unmap", task: root.task, vpage, order, mode: b % 2 === 0 ? "readonly" : UNMAP_MODES[(b >> 1) % UNMAP_MODES.length]! };
   }
-  const p = pick(pending, a)!;
-  if (e % 2 === 0) return { ...p.op };
+  const q = pick(pending, a)!;
+  if (e % 2 === 0) return { ...q.op };
   if (e % 4 !== 1) return null;
+  if (isRevoke(q)) return aimAtRevoke(s, q, [a, b, c]);
+  const p: PendingUnmap = q;
   // Aimed at the removal in progress.
   const region: MapRef[] = [];
   const stack: MapRef[] = [];
@@ -979,15 +998,82 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
     }
     case 2: {
       // the holder of the mapping the walk stands at takes it away (the walk starts the page again)
-      const at = p.cursor && p.cursor.task !== p.op.task && !s.tasks[p.cursor.task]!.pending ? p.cursor : holder;
+      const at: MapRef | undefined = p.cursor && p.cursor.task !== p.op.task && !s.tasks[p.cursor.task]!.pending ? p.cursor : holder;
       if (!at) return null;
       return { op: "page.unmap", task: at.task, vpage: at.vpage, order: 0, mode: "all" };
     }
     default: {
       // physmem takes the frame of a mapping in the trees
-      const r = p.cursor ?? holder;
+      const r: MapRef | undefined = p.cursor ?? holder;
       const m = r && s.tasks[r.task]!.pages[r.vpage];
       return m ? { op: "physmem.reclaim", frame: m.frame } : null;
+    }
+  }
+}
+
+/**
+ * A step aimed at a preempted revoke: the victim keeps using what is being
+ * taken from it (deriving a capability, mapping a page, passing a mapping
+ * on: Removing), the holder of the capability the walk stands at deletes it
+ * (what hangs from it is re-attached, still to go), the holder of a mapping
+ * in its trees unmaps it, or the root task destroys the account paying for
+ * a task that holds a capability still to go.
+ */
+function aimAtRevoke(s: State, p: PendingRevoke, [a, b, c]: [number, number, number]): Op | null {
+  const caps: CapRef[] = [];
+  const maps: MapRef[] = [];
+  for (const k of pendingRegion(s, p.op.task)) {
+    if (k.startsWith("cap ")) {
+      const [task, slot] = k.slice(4).split(":").map(Number) as [number, number];
+      caps.push({ task, slot });
+    } else {
+      const [task, vpage] = k.split(":").map(Number) as [number, number];
+      maps.push({ task, vpage });
+    }
+  }
+  const free = (t: number) => !s.tasks[t]!.pending && !s.tasks[t]!.fault;
+  const held = caps.filter((r) => free(r.task));
+  const cap = pick(held, b);
+  switch (c % 6) {
+    case 0: {
+      // derive from a capability being revoked (Removing)
+      if (!cap) return null;
+      const dest = freeSlots(s, cap.task)[0];
+      return dest === undefined ? null : { op: "cap.derive", task: cap.task, src: cap.slot, dest, rights: rightsList(s.tasks[cap.task]!.caps[cap.slot]!.rights) };
+    }
+    case 1: {
+      // the victim maps a page through a container capability being revoked (Removing)
+      const viaContainer = held.filter((r) => s.tasks[r.task]!.caps[r.slot]!.kind === "container");
+      const r = pick(viaContainer, a);
+      if (!r) return null;
+      const cap = s.tasks[r.task]!.caps[r.slot]!;
+      const index = s.containers[cap.object]!.slots.findIndex((x) => x.kind === "hard");
+      const vpage = pagesOf(s.tasks[r.task], false)[0];
+      return index < 0 || vpage === undefined ? null : { op: "page.map", task: r.task, container: r.slot, index, vpage, rights: ["read"] };
+    }
+    case 2: {
+      // pass a mapping in its trees on (Removing)
+      const m = pick(maps.filter((r) => free(r.task)), a);
+      const target = m && capsOf(s, m.task, ofKind("task", R.write))[0];
+      const dest = target && pick(acceptedPages(s, m.task, target.cap.object), b);
+      return m && target && dest !== undefined ? { op: "l4.map", task: m.task, vpage: m.vpage, target: target.slot, dest, rights: ["read"] } : null;
+    }
+    case 3: {
+      // the holder of the capability the walk stands at (or of another one still to go) deletes it
+      const at = p.cursor?.kind === "cap" && free(p.cursor.task) ? { task: p.cursor.task, slot: p.cursor.slot } : cap;
+      return at ? { op: "cap.delete", task: at.task, slot: at.slot } : null;
+    }
+    case 4: {
+      // the holder of a mapping in its trees unmaps it
+      const at = p.cursor?.kind === "map" && free(p.cursor.task) ? p.cursor : pick(maps.filter((r) => free(r.task)), a);
+      return at ? { op: "page.unmap", task: at.task, vpage: at.vpage, order: 0, mode: "all" } : null;
+    }
+    default: {
+      // the root task destroys the account paying for a task that holds a capability still to go
+      if (s.tasks[ROOT_TASK]!.pending || s.tasks[ROOT_TASK]!.fault) return null;
+      const payers = new Set(caps.map((r) => s.tasks[r.task]!.account));
+      const slot = capsOf(s, ROOT_TASK, (k) => k.kind === "account" && payers.has(k.object) && k.parent !== null)[0]?.slot;
+      return slot === undefined ? null : { op: "account.destroy", task: ROOT_TASK, account: slot };
     }
   }
 }

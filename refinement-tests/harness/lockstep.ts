@@ -58,13 +58,15 @@ export interface Stats {
   errors: Map<string, number>;
   /** entries of a removal that stopped at a preemption point */
   preempted: number;
+  /** of those, entries of cap.revoke */
+  revokes: number;
   /** steps by another task (or the environment) while a removal was preempted */
   interleaved: number;
   /** of those, steps that touched what it was taking apart: refused with Removing, or took a mapping from it */
   touching: number;
 }
 
-export const newStats = (): Stats => ({ steps: 0, ok: 0, byKind: new Map(), errors: new Map(), preempted: 0, interleaved: 0, touching: 0 });
+export const newStats = (): Stats => ({ steps: 0, ok: 0, byKind: new Map(), errors: new Map(), preempted: 0, revokes: 0, interleaved: 0, touching: 0 });
 
 /** How a step stands to the removals preempted before it: none, their continuation, or another step meanwhile (touching what they take apart, or not). */
 function interleaving(before: State, op: Op, after: State, r: Result): "none" | "continues" | "other" | "touching" {
@@ -191,7 +193,10 @@ export class Lockstep {
       const how = interleaving(prev, op, this.spec, r);
       if (how === "other" || how === "touching") st.interleaved++;
       if (how === "touching") st.touching++;
-      if (r.ok && r.preempted) st.preempted++;
+      if (r.ok && r.preempted) {
+        st.preempted++;
+        if (op.op === "cap.revoke") st.revokes++;
+      }
       st.steps++;
       if (r.ok) st.ok++;
       const k = st.byKind.get(op.op) ?? { steps: 0, ok: 0 };
@@ -284,7 +289,7 @@ export function runTrace(trace: Trace, options: LockstepOptions = {}): Lockstep 
 export function formatStats(st: Stats): string {
   const pct = (ok: number, n: number) => (n === 0 ? "-" : `${((100 * ok) / n).toFixed(1)}%`);
   const lines = [`overall: ${st.steps} steps, ${pct(st.ok, st.steps)} ok`];
-  if (st.preempted > 0) lines.push(`preemption: ${st.preempted} entries preempted; ${st.interleaved} steps of others in between, ${st.touching} of them touching what was being taken apart`);
+  if (st.preempted > 0) lines.push(`preemption: ${st.preempted} entries preempted (${st.revokes} of cap.revoke); ${st.interleaved} steps of others in between, ${st.touching} of them touching what was being taken apart`);
   for (const [k, v] of [...st.byKind].sort()) lines.push(`  ${k.padEnd(18)} ${String(v.steps).padStart(7)} steps  ${pct(v.ok, v.steps).padStart(6)} ok`);
   return lines.join("\n");
 }
