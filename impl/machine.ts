@@ -144,9 +144,11 @@ export class Machine {
     if (this.pendingCount === 0) return this.run(op);
     // A task with a preempted removal may only invoke it again; another operation may take the mapping a walk stands at.
     const t: unknown = (op as { task?: unknown }).task;
-    if (typeof t === "number" && inRange(t, this.config.tasks) && this.tasks.pendMode[t] !== -1 && !continuesPending(this, t, op)) return E.Blocked;
+    const own = typeof t === "number" && inRange(t, this.config.tasks) && this.tasks.pendMode[t] !== -1 ? t : -1;
+    if (own !== -1 && !continuesPending(this, own, op)) return E.Blocked;
     const status = this.run(op);
-    if (status === OK && this.pendingCount > 0) settlePending(this);
+    // (a walk that just ran stands where it should: only the others are looked at)
+    if (status === OK && this.pendingCount > 0) settlePending(this, own);
     return status;
   }
 

@@ -288,11 +288,14 @@ function atMapping(m: Machine, t: number, e: number): void {
  * whose cursor went (or, for a revoke, is no longer below the revoked
  * capability) starts again, and a revoke whose capability went ends
  * (spec: settlePending). A scan of the task table, only while removals
- * are pending.
+ * are pending; task `own`, whose walk the operation continued, is skipped
+ * (its walk leaves its cursor on a live node of its tree: the
+ * representation check preemptedWalksExact says so after every step).
  */
-export function settlePending(m: Machine): void {
+export function settlePending(m: Machine, own: number): void {
   const tt = m.tasks;
   for (let t = 0; t < m.config.tasks; t++) {
+    if (t === own) continue;
     if (tt.pendMode[t] === REVOKE) {
       const top = m.caps.at(t, tt.pendVpage[t]!);
       if (m.caps.isEmpty(top)) {

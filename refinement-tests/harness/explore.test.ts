@@ -121,9 +121,35 @@ test("the fingerprint reads every field of the state: changing any one of them c
   }
 });
 
-test("under a budget of one unit, the search tries other tasks' operations between the entries of preempted unmaps, and every state holds", () => {
+test("under a budget of one unit, the search tries other tasks' operations between the entries of preempted unmaps and revokes, and every state holds", () => {
   const config = { ...TINY_CONFIG, accounts: 1, objects: 12, handles: 0, budget: 1 };
   const report = explore({ config, depth: 5, impl: true });
   expect(report.violation).toBeUndefined();
   expect(report.interleaved).toBeGreaterThan(10_000);
+});
+
+test("the fingerprint tells preempted revokes apart: the slot revoked, the cursor's kind, task, slot or page", () => {
+  const config = { ...TINY_CONFIG, capSlots: 6, vpages: 4, objects: 30, budget: 1 };
+  let s = boot(config);
+  const ops: Op[] = [
+    { op: "container.create", task: 0, account: 0, dest: 2 },
+    { op: "container.alloc", task: 0, container: 2, index: 0 },
+    { op: "cap.derive", task: 0, src: 2, dest: 3, rights: ["read"] },
+    { op: "page.map", task: 0, container: 3, index: 0, vpage: 1, rights: ["read"] },
+    { op: "cap.revoke", task: 0, slot: 2 }, // down to slot 3
+    { op: "cap.revoke", task: 0, slot: 2 }, // down to page 1
+  ];
+  for (const op of ops) s = step(s, op).state;
+  expect(s.tasks[0]!.pending).toEqual({ op: { op: "cap.revoke", task: 0, slot: 2 }, cursor: { kind: "map", task: 0, vpage: 1 } });
+  const withPending = (pending: unknown): State => ({ ...s, tasks: s.tasks.map((t, i) => (i === 0 ? { ...t!, pending } : t)) as State["tasks"] });
+  const variants = [
+    { op: { op: "cap.revoke", task: 0, slot: 3 }, cursor: { kind: "map", task: 0, vpage: 1 } },
+    { op: { op: "cap.revoke", task: 0, slot: 2 }, cursor: { kind: "map", task: 0, vpage: 2 } },
+    { op: { op: "cap.revoke", task: 0, slot: 2 }, cursor: { kind: "map", task: 1, vpage: 1 } },
+    { op: { op: "cap.revoke", task: 0, slot: 2 }, cursor: { kind: "cap", task: 0, slot: 1 } },
+    { op: { op: "cap.revoke", task: 0, slot: 2 }, cursor: null },
+    null,
+  ];
+  const prints = new Set([fingerprint(s).join(":"), ...variants.map((p) => fingerprint(withPending(p)).join(":"))]);
+  expect(prints.size).toBe(variants.length + 1);
 });

@@ -229,7 +229,10 @@ export function relabeled(s: State): State {
   const indexMap = s.containers.map((c) => (c ? order(c.slots, slotKey) : []));
   const capAt = (r: CapRef | null) => (r ? s.tasks[r.task]?.caps[r.slot] ?? null : null);
   const capKeyOf = (c: Cap | null) => (c ? `${c.kind}:${c.object}:${c.rights}` : "~");
-  const capMap = s.tasks.map((t, id) => (t ? order(t.caps, (c) => (c ? `${capKeyOf(c)}<${c.parent ? `${c.parent.task}:${capKeyOf(capAt(c.parent))}` : "-"}` : "~"), id === ROOT_TASK ? 2 : 0) : []));
+  // under a work budget a preempted revoke walks capabilities in order of slot and names them in its record: slots keep their labels
+  const capMap = s.tasks.map((t, id) =>
+    !t ? [] : s.config.budget !== undefined ? t.caps.map((_, i) => i) : order(t.caps, (c) => (c ? `${capKeyOf(c)}<${c.parent ? `${c.parent.task}:${capKeyOf(capAt(c.parent))}` : "-"}` : "~"), id === ROOT_TASK ? 2 : 0),
+  );
   const span = leafSpan(s.config);
   // sigma0 serves page p of a task with its own page p, and a fault names its page: once pagers are in play, pages keep their labels;
   // so they do under a work budget, where a preempted unmap walks children in order of page
