@@ -532,7 +532,7 @@ describe("capmem export and import (ITF)", () => {
     expect(back.code, back.err).toBe(0);
     expect(Trace.parse(JSON.parse(readFileSync(join(dir, "story-back.json"), "utf8")))).toEqual(story);
     // results with a fault, a notice, a preemption, and states with pending removals, come back unchanged too
-    for (const name of ["self-paging", "preempted-unmap"]) {
+    for (const name of ["self-paging", "preempted-unmap", "preempted-revoke"]) {
       const file = join(ROOT, "docs/scenarios", `${name}.json`);
       expect(capmem("export", "--itf", file, "--out", `${name}.itf.json`).code).toBe(0);
       expect(capmem("import", "--itf", `${name}.itf.json`, "--out", `${name}-back.json`).code).toBe(0);
