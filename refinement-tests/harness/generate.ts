@@ -146,18 +146,22 @@ const PAGER_KINDS: readonly OpKind[] = ["fault.resolve", "fault.resolve", "fault
  * enough quota for long traces to get there. Random small configurations
  * never cross any of these.
  */
-export const boundaryConfigArb: fc.Arbitrary<Config> = fc.record({
-  frames: fc.constantFrom(31, 32, 33, 63, 64, 65),
-  objects: fc.integer({ min: 300, max: 800 }),
-  // many tasks make every state copy large: mostly a few
-  accounts: fc.constantFrom(3, 31, 33),
-  tasks: fc.constantFrom(3, 3, 3, 4, 33),
-  containers: fc.constantFrom(2, 3, 33),
-  capSlots: fc.constantFrom(12, 31, 32, 33),
-  vpages: fc.constantFrom(511, 512, 513, 1025),
-  containerSlots: fc.constantFrom(8, 31, 32, 33),
-  handles: fc.constantFrom(2, 33),
-});
+export const boundaryConfigArb: fc.Arbitrary<Config> = fc.tuple(
+  fc.record({
+    frames: fc.constantFrom(31, 32, 33, 63, 64, 65),
+    objects: fc.integer({ min: 300, max: 800 }),
+    // many tasks make every state copy large: mostly a few
+    accounts: fc.constantFrom(3, 31, 33),
+    tasks: fc.constantFrom(3, 3, 3, 4, 33),
+    containers: fc.constantFrom(2, 3, 33),
+    capSlots: fc.constantFrom(12, 31, 32, 33),
+    vpages: fc.constantFrom(511, 512, 513, 1025),
+    containerSlots: fc.constantFrom(8, 31, 32, 33),
+    handles: fc.constantFrom(2, 33),
+  }),
+  // half of them with a work budget: preempted removals then walk trees that cross leaf pages and bitmap words
+  fc.constantFrom(0, 0, 1, 5),
+).map(([config, budget]) => (budget === 0 ? config : { ...config, budget }));
 
 /**
  * Configurations for the counters and sets that only large numbers reach,
