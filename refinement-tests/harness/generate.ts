@@ -893,7 +893,8 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
 
 /**
  * On a configuration with a budget: the step that continues a preempted
- * unmap (half of the steps while one is), one aimed at what it is taking
+ * removal (half of the steps while one is), an attempt of its task to do
+ * something else first (one in eight: Blocked), one aimed at what it is taking
  * apart (a quarter: a derivation from a mapping in its trees, refused with
  * Removing; a delivery into its range, refused too; an unmap by the holder
  * of the mapping its walk stands at, or physmem taking that frame, after
@@ -946,7 +947,9 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
       const tops = [...counts.entries()].filter(([k]) => !s.tasks[Number(k.split(":")[0])]!.fault).sort((x, y) => y[1] - x[1]);
       // mostly one that is not a boot capability (revoking those takes nearly everything), now and then the greatest tree
       const derived = tops.filter(([k]) => s.tasks[Number(k.split(":")[0])]!.caps[Number(k.split(":")[1])]!.parent !== null);
-      const top = c % 4 === 0 || derived.length === 0 ? tops[0] : pick(derived, a);
+      // half of the time one held by another task than the root task: the root task, which holds most capabilities, then acts in between
+      const others = derived.filter(([k]) => Number(k.split(":")[0]) !== ROOT_TASK);
+      const top = c % 4 === 0 || derived.length === 0 ? tops[0] : pick(c % 2 === 1 && others.length > 0 ? others : derived, a);
       if (!top) return null;
       const [task, slot] = top[0].split(":").map(Number) as [number, number];
       return { op: "cap.revoke", task, slot };
@@ -965,6 +968,13 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
   }
   const q = pick(pending, a)!;
   if (e % 2 === 0) return { ...q.op };
+  if (e % 8 === 3) {
+    // the task tries something else first (Blocked): another operation, or the same kind with another argument
+    const t = q.op.task;
+    if (b % 3 === 0) return { op: "mem.read", task: t, vpage: c % s.config.vpages };
+    if (isRevoke(q)) return b % 3 === 1 ? { op: "cap.revoke", task: t, slot: (q.op.slot + 1 + (c % (s.config.capSlots - 1))) % s.config.capSlots } : { op: "page.unmap", task: t, vpage: 0, order: 0, mode: "all" };
+    return b % 3 === 1 ? { ...q.op, mode: q.op.mode === "all" ? "derived" : "all" } : { op: "cap.revoke", task: t, slot: c % s.config.capSlots };
+  }
   if (e % 4 !== 1) return null;
   if (isRevoke(q)) return aimAtRevoke(s, q, [a, b, c]);
   const p: PendingUnmap = q;

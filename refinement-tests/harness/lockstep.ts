@@ -72,7 +72,8 @@ export const newStats = (): Stats => ({ steps: 0, ok: 0, byKind: new Map(), erro
 function interleaving(before: State, op: Op, after: State, r: Result): "none" | "continues" | "other" | "touching" {
   const waiting = before.tasks.flatMap((t, id) => (t?.pending ? [id] : []));
   if (waiting.length === 0) return "none";
-  if (waiting.some((t) => continues(before.tasks[t]!.pending!, op))) return "continues";
+  // (the waiting task's own invocations, its continuation or a Blocked attempt at something else, are not others' steps)
+  if (waiting.some((t) => continues(before.tasks[t]!.pending!, op) || (op as { task?: unknown }).task === t)) return "continues";
   if (!r.ok && r.error === "Removing") return "touching";
   for (const t of waiting) {
     const was = pendingRegion(before, t);
