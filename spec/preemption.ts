@@ -33,8 +33,11 @@
  * - what others remove is simply gone: if they take the mapping the walk
  *   stands at (an unmap, a revoke, a dying task, physmem), the walk starts
  *   the page again from its own mapping, which costs the way down again
- *   but never repeats a removal (those mappings are gone) and never
- *   repeats a refund.
+ *   (in mode readonly, a walk through the page's finished mappings, which
+ *   have no write right left to take) but never repeats a removal (those
+ *   mappings are gone) and never repeats a refund. removalNeverStalls
+ *   checks that other operations add work only so, and only by making
+ *   what is left smaller.
  * Shapiro suspects that unmap latency can be rearranged "into
  * constant-sized chunks" (seed 001, 001_468f3620a1a4dd19.txt); seL4 bounds
  * the work per entry of a revoke and restarts the call with its progress
@@ -587,6 +590,25 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
         }
         const was = pendingRegion(before, t);
         for (const k of pendingRegion(after, t)) if (!was.has(k)) return `${op.op} added ${k.startsWith("cap ") ? `the capability at ${k.slice(4)}` : `the mapping at ${k}`} to what task ${t}'s preempted ${what} has still to take apart`;
+      }
+      return null;
+    },
+  },
+  {
+    name: "removalNeverStalls",
+    description:
+      "An operation of another task adds no work to a preempted removal (the units it still needs, nobody else acting), unless it took the node the walk stood at, so that the walk starts again; and then what is left to take apart is strictly smaller than before. With preemptedRemovalProgresses (each entry does W units of it) this means no sequence of other operations keeps a removal from finishing: its work grows only when what is left shrinks, which cannot happen for ever.",
+    check(before, op, after) {
+      for (let t = 0; t < before.tasks.length; t++) {
+        const p = before.tasks[t]?.pending;
+        const q = after.tasks[t]?.pending;
+        if (!p || !q || continues(p, op)) continue;
+        const was = remainingWork(before, t);
+        const now = remainingWork(after, t);
+        if (now <= was) continue;
+        const what = isRevoke(p) ? "cap.revoke" : "page.unmap";
+        if (JSON.stringify(q.cursor) === JSON.stringify(p.cursor)) return `${op.op} added work to task ${t}'s preempted ${what} (${was} units left before, ${now} after) without taking the node its walk stands at`;
+        if (pendingRegion(after, t).size >= pendingRegion(before, t).size) return `${op.op} restarted the walk of task ${t}'s preempted ${what} (${was} units left before, ${now} after), but what is left to take apart did not shrink`;
       }
       return null;
     },
