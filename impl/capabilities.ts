@@ -7,14 +7,14 @@ import { capIn, freeCapSlot, hasObjects, installCap, subjectOk } from "./checks.
 import { E, KIND_TASK, OK } from "./constants.js";
 import type { Machine } from "./machine.js";
 import { reap, removeCapSubtree, vanishCap } from "./removal.js";
-import { beingRevoked, revokeChunk } from "./preemption.js";
+import { growsRemoval, revokeChunk } from "./preemption.js";
 
 export function capDerive(m: Machine, task: number, srcSlot: number, dest: number, rights: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
   if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const src = capIn(m, task, srcSlot, -1, 0);
   if (src < 0) return -src;
-  if (beingRevoked(m, src)) return E.Removing;
+  if (growsRemoval(m, src)) return E.Removing;
   const caps = m.caps;
   // (rights is -1 for a list rightsMask refuses, which has bits outside every mask)
   if ((rights & ~caps.rightsOf(src)) !== 0) return E.BadRights;
@@ -30,7 +30,7 @@ export function capCopy(m: Machine, task: number, srcSlot: number, targetSlot: n
   if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const src = capIn(m, task, srcSlot, -1, 0);
   if (src < 0) return -src;
-  if (beingRevoked(m, src)) return E.Removing;
+  if (growsRemoval(m, src)) return E.Removing;
   const target = capIn(m, task, targetSlot, KIND_TASK, R.write);
   // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
   if (target < 0) return -target;

@@ -406,6 +406,55 @@ const REVOKE_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
   ["preemptedWalksExact", "a revoke not counted", (m) => void (m.pendingCount = 0), /^1 tasks have a preempted removal but 0 are counted$/],
 ];
 
+/**
+ * A preempted container.destroy: a budget of 1; container 0 (task 0's slot
+ * 2, two slots) holds frames in both; task 0 maps slot 1 at pages 0, 1 and
+ * 3 and slot 0 at page 2. Three entries: down to page 3 (the greatest key
+ * at slot 1), page 3 removed, down to page 1.
+ */
+function destroyMachine(): Machine {
+  const m = new Machine({ ...CONFIG, tasks: 2, containerSlots: 2, budget: 1 });
+  const ops: Op[] = [
+    { op: "container.create", task: 0, account: 0, dest: 2 },
+    { op: "container.alloc", task: 0, container: 2, index: 0 },
+    { op: "container.alloc", task: 0, container: 2, index: 1 },
+    { op: "page.map", task: 0, container: 2, index: 1, vpage: 0, rights: ["read"] },
+    { op: "page.map", task: 0, container: 2, index: 1, vpage: 1, rights: ["read"] },
+    { op: "page.map", task: 0, container: 2, index: 0, vpage: 2, rights: ["read"] },
+    { op: "page.map", task: 0, container: 2, index: 1, vpage: 3, rights: ["read"] },
+    { op: "cap.derive", task: 0, src: 2, dest: 3, rights: ["read"] },
+  ];
+  for (const op of ops) assert.ok(m.apply(op).ok, JSON.stringify(op));
+  const destroy: Op = { op: "container.destroy", task: 0, container: 2 };
+  for (let i = 0; i < 3; i++) assert.deepEqual(m.apply(destroy), { ok: true, value: null, preempted: true });
+  assert.deepEqual([m.tasks.pendPage[0], m.tasks.curT[0], m.tasks.curV[0]], [1, 0, 1]);
+  assert.deepEqual(checkRepresentation(m), []);
+  return m;
+}
+
+const DESTROY_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
+  ["preemptedWalksExact", "a destroy through an empty slot", (m) => void (m.tasks.pendVpage[0] = 6), /^task 0's preempted destroy names slot 6, which holds no capability to container 0$/],
+  ["preemptedWalksExact", "a destroy through a capability to another object", (m) => void (m.tasks.pendVpage[0] = 1), /^task 0's preempted destroy names slot 1, which holds no capability to container 0$/],
+  ["preemptedWalksExact", "a destroy past a slot that is not empty", (m) => void (m.tasks.pendPage[0] = 0), /^task 0's preempted destroy has passed slot 1 of container 0, which is not empty$/],
+  ["preemptedWalksExact", "a destroy at a slot outside the container", (m) => void (m.tasks.pendPage[0] = 2), /^task 0's preempted destroy stands at slot 2, outside the container$/],
+  ["preemptedWalksExact", "a destroy's cursor in another slot's tree", (m) => void (m.tasks.curV[0] = 2), /^task 0's preempted destroy stands at a mapping that is not in a tree rooted at the slot it empties$/],
+  ["preemptedWalksExact", "a destroy keeps an unmap's bits", (m) => void (m.tasks.pendBits[0] = 1), /^task 0's preempted destroy keeps fields of an unmap$/],
+  [
+    "preemptedWalksExact",
+    "a slot's root mappings out of key order",
+    (m) => {
+      const si = 1;
+      const [zero, one] = [m.lookup(0, 0), m.lookup(0, 1)];
+      m.pages.slotRoots[si] = zero;
+      m.pages.next[zero] = one;
+      m.pages.prev[one] = zero;
+      m.pages.next[one] = -1;
+      m.pages.prev[zero] = -1;
+    },
+    /^the root mappings of container slot 1 are not in order of key, greatest first: mapping \d+ comes after mapping \d+$/,
+  ],
+];
+
 describe("representation checks", () => {
   it("pass on the machine the corruptions start from", () => {
     machine();
@@ -417,6 +466,7 @@ describe("representation checks", () => {
     [noticeMachine, NOTICE_CORRUPTIONS],
     [preemptMachine, PREEMPT_CORRUPTIONS],
     [revokeMachine, REVOKE_CORRUPTIONS],
+    [destroyMachine, DESTROY_CORRUPTIONS],
   ] as const) {
     for (const [check, what, corrupt, message] of corruptions) {
       it(`${check} notices: ${what}`, () => {

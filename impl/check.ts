@@ -9,7 +9,8 @@
  */
 import { SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED, type Machine } from "./machine.js";
 import { keyAfter } from "./mapdb.js";
-import { REVOKE, revokeCursorValid } from "./preemption.js";
+import { KIND_CONTAINER } from "./constants.js";
+import { DESTROY, destroyCursorValid, REVOKE, revokeCursorValid } from "./preemption.js";
 
 export interface ReprInvariant {
   readonly name: string;
@@ -363,9 +364,29 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
           if (!keyAfter(m, e, pages.nextCap[e]!)) return `the root mappings of cap slot ${n} are not in order of key, greatest first: mapping ${pages.nextCap[e]} comes after mapping ${e}`;
         }
       }
+      for (let si = 0; si < pages.slotRoots.length; si++) {
+        for (let e = pages.slotRoots[si]!; e !== -1 && pages.next[e] !== -1; e = pages.next[e]!) {
+          if (!keyAfter(m, e, pages.next[e]!)) return `the root mappings of container slot ${si} are not in order of key, greatest first: mapping ${pages.next[e]} comes after mapping ${e}`;
+        }
+      }
       const tt = m.tasks;
       let pending = 0;
       for (let t = 0; t < m.config.tasks; t++) {
+        if (tt.pendMode[t] === DESTROY) {
+          pending++;
+          if (tt.free.has(t)) return `free task ${t} has a preempted removal`;
+          if (m.budget === Infinity) return `task ${t} has a preempted removal, but there is no budget`;
+          const c = tt.pendOrder[t]!;
+          const k = caps.at(t, tt.pendVpage[t]!);
+          if (tt.pendVpage[t]! < 0 || tt.pendVpage[t]! >= caps.C || caps.isEmpty(k) || caps.kindOf(k) !== KIND_CONTAINER || caps.objOf(k) !== c || m.containers.free.has(c)) return `task ${t}'s preempted destroy names slot ${tt.pendVpage[t]}, which holds no capability to container ${c}`;
+          const S = m.containers.S;
+          if (tt.pendPage[t]! < -1 || tt.pendPage[t]! >= S) return `task ${t}'s preempted destroy stands at slot ${tt.pendPage[t]}, outside the container`;
+          for (let i = tt.pendPage[t]! + 1; i < S; i++) if (m.containers.kind[c * S + i] !== SLOT_EMPTY) return `task ${t}'s preempted destroy has passed slot ${i} of container ${c}, which is not empty`;
+          if (tt.pendBits[t] !== 0 || tt.lastT[t] !== -1 || tt.lastV[t] !== -1 || tt.zoneT[t] !== -1 || tt.zoneV[t] !== -1) return `task ${t}'s preempted destroy keeps fields of an unmap`;
+          if ((tt.curT[t] === -1) !== (tt.curV[t] === -1)) return `task ${t}'s preempted walk has half a cursor, last child or subtree`;
+          if (tt.curT[t] !== -1 && !destroyCursorValid(m, t)) return `task ${t}'s preempted destroy stands at a mapping that is not in a tree rooted at the slot it empties`;
+          continue;
+        }
         if (tt.pendMode[t] === REVOKE) {
           pending++;
           if (tt.free.has(t)) return `free task ${t} has a preempted removal`;

@@ -4,6 +4,7 @@
  * logical copy, demote/promote (soft references) and swap out/in. Slots and
  * their kinds live in tables/objects.ts, frames in tables/frames.ts.
  */
+import { containerDying, destroyChunk } from "./preemption.js";
 import { inRange, R } from "../spec/vocabulary.js";
 import { createObject } from "./accounts.js";
 import { capIn, hasObjects, subjectOk } from "./checks.js";
@@ -21,7 +22,10 @@ export function containerDestroy(m: Machine, task: number, slot: number): number
   const cap = capIn(m, task, slot, KIND_CONTAINER, R.alloc);
   // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
   if (cap < 0) return -cap;
-  destroyContainer(m, m.caps.objOf(cap));
+  const c = m.caps.objOf(cap);
+  if (m.tasks.pendMode[task] === -1 && containerDying(m, c)) return E.Removing;
+  if (m.budget !== Infinity) return destroyChunk(m, task, slot, c, m.budget);
+  destroyContainer(m, c);
   reap(m);
   return OK;
 }
@@ -65,7 +69,9 @@ export function containerFree(m: Machine, task: number, slot: number, index: num
 export function slotVia(m: Machine, task: number, slot: number, index: number, need: number): number {
   const cap = capIn(m, task, slot, KIND_CONTAINER, need);
   // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
-  return cap < 0 ? cap : slotAt(m, cap, index);
+  if (cap < 0) return cap;
+  if (containerDying(m, m.caps.objOf(cap))) return -E.Removing;
+  return slotAt(m, cap, index);
 }
 
 /** Slot `index` of the container cap node `cap` names, or -BadIndex (the second half of slotVia, for callers that need the cap node too). */

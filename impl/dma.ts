@@ -9,7 +9,7 @@ import { E, KIND_CONTAINER, KIND_DMA, OK } from "./constants.js";
 import { needHard, slotAt } from "./containers.js";
 import type { Machine } from "./machine.js";
 import { destroyHandle, reap } from "./removal.js";
-import { beingRevoked } from "./preemption.js";
+import { beingRevoked, containerDying } from "./preemption.js";
 
 export function dmaWire(m: Machine, task: number, slot: number, index: number, dest: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
@@ -17,6 +17,7 @@ export function dmaWire(m: Machine, task: number, slot: number, index: number, d
   const cap = capIn(m, task, slot, KIND_CONTAINER, R.priv);
   // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
   if (cap < 0) return -cap;
+  if (containerDying(m, m.caps.objOf(cap))) return E.Removing;
   const si = slotAt(m, cap, index);
   if (si < 0) return -si;
   if (beingRevoked(m, cap)) return E.Removing;

@@ -48,12 +48,8 @@ export function linkMapping(m: Machine, e: number): void {
     insertByKey(m, e, -1, pages.firstChild[up]!, pages.next, pages.prev, pages.firstChild, up);
     return;
   }
-  const first = pages.slotRoots[pages.what[e]!]!;
-  pages.next[e] = first;
-  pages.prev[e] = -1;
-  // Stryker disable next-line ConditionalExpression: a typed array ignores a write at index -1, which is all the guard keeps out
-  if (first !== -1) pages.prev[first] = e;
-  pages.slotRoots[pages.what[e]!] = e;
+  // a root into its slot's list of roots, in order of key too (a preempted container.destroy walks it)
+  insertByKey(m, e, -1, pages.slotRoots[pages.what[e]!]!, pages.next, pages.prev, pages.slotRoots, pages.what[e]!);
   // Stryker disable next-line EqualityOperator: up === -2 would be a mapping authorized by capability 0, the root account capability, which authorizes none
   if (up <= -2) {
     // into the cap's list in order of key, greatest first (task, then page:

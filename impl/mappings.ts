@@ -9,7 +9,7 @@ import { E, KIND_CONTAINER, KIND_TASK, OK, SEND_GRANT, SEND_MAP, SEND_SHARE } fr
 import type { Machine } from "./machine.js";
 import { needHard, slotAt } from "./containers.js";
 import { moveMapping, newMapping, removeMappingSubtree } from "./mapdb.js";
-import { beingRevoked, pageBeingUnmapped, removing, unmapChunk } from "./preemption.js";
+import { beingRevoked, containerDying, pageBeingUnmapped, removing, unmapChunk } from "./preemption.js";
 
 export function pageMap(m: Machine, task: number, slot: number, index: number, vpage: number, rights: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
@@ -18,7 +18,7 @@ export function pageMap(m: Machine, task: number, slot: number, index: number, v
   const cap = capIn(m, task, slot, KIND_CONTAINER, rights);
   // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
   if (cap < 0) return -cap;
-  if (beingRevoked(m, cap)) return E.Removing;
+  if (containerDying(m, m.caps.objOf(cap)) || beingRevoked(m, cap)) return E.Removing;
   const si = slotAt(m, cap, index);
   if (si < 0) return -si;
   const he = needHard(m, si);

@@ -16,29 +16,32 @@
  */
 import type { Op } from "../spec/vocabulary.js";
 import { R } from "../spec/vocabulary.js";
-import { OK } from "./constants.js";
+import { KIND_CONTAINER, OK } from "./constants.js";
 import type { Machine } from "./machine.js";
 import { removeMappingSubtree } from "./mapdb.js";
-import { freeCapNode, reap } from "./removal.js";
+import { destroyContainer, dropSlot, freeCapNode, reap, vanishCap } from "./removal.js";
 
 /** page.unmap modes as the impl numbers them (mappings.ts). */
 const ALL = 1;
 const READONLY = 2;
 /** pendMode of a preempted cap.revoke */
 export const REVOKE = 3;
+/** pendMode of a preempted container.destroy (pendVpage: the subject's capability slot, pendOrder: the container, pendPage: the slot being emptied, -1 once all are) */
+export const DESTROY = 4;
 const MODES: readonly string[] = ["derived", "all", "readonly"];
 
 /** Is `op` the preempted page.unmap task t waits to continue? */
 export function continuesPending(m: Machine, t: number, op: Op): boolean {
   const tt = m.tasks;
   if (tt.pendMode[t] === REVOKE) return op.op === "cap.revoke" && op.slot === tt.pendVpage[t];
+  if (tt.pendMode[t] === DESTROY) return op.op === "container.destroy" && op.container === tt.pendVpage[t];
   return op.op === "page.unmap" && op.vpage === tt.pendVpage[t] && op.order === tt.pendOrder[t] && op.mode === MODES[tt.pendMode[t]!];
 }
 
 /** Is page v of task t in the part of its range that its preempted unmap has still to do? */
 export function pageBeingUnmapped(m: Machine, t: number, v: number): boolean {
   const tt = m.tasks;
-  return tt.pendMode[t] !== -1 && tt.pendMode[t] !== REVOKE && v >= tt.pendPage[t]! && v < tt.pendVpage[t]! + 2 ** tt.pendOrder[t]!;
+  return tt.pendMode[t] !== -1 && tt.pendMode[t]! < REVOKE && v >= tt.pendPage[t]! && v < tt.pendVpage[t]! + 2 ** tt.pendOrder[t]!;
 }
 
 /**
@@ -55,7 +58,7 @@ export function removing(m: Machine, e: number): boolean {
     if (pageBeingUnmapped(m, pages.taskOf(x), pages.vpageOf(x))) return true;
     const up = pages.up[x]!;
     if (up >= 0) x = up;
-    else return up <= -2 && beingRevoked(m, -2 - up);
+    else return (up <= -2 && beingRevoked(m, -2 - up)) || containerDying(m, Math.floor(pages.what[x]! / m.containers.S));
   }
 }
 
@@ -71,6 +74,82 @@ export function beingRevoked(m: Machine, n: number): boolean {
   return false;
 }
 
+/** Is container c being emptied by a preempted container.destroy? (a scan of the task table, only while some removal is preempted) */
+export function containerDying(m: Machine, c: number): boolean {
+  if (m.pendingCount === 0) return false;
+  const tt = m.tasks;
+  for (let t = 0; t < m.config.tasks; t++) if (tt.pendMode[t] === DESTROY && tt.pendOrder[t] === c) return true;
+  return false;
+}
+
+/** Would a capability derived from cap n add to what a preempted removal has still to take apart? (spec: growsRemoval) */
+export function growsRemoval(m: Machine, n: number): boolean {
+  return beingRevoked(m, n) || (m.caps.kindOf(n) === KIND_CONTAINER && containerDying(m, m.caps.objOf(n)));
+}
+
+/**
+ * container.destroy of container c by task t through its capability in
+ * `slot`, under the budget (its checks passed): starts the walk if t has
+ * none pending, runs at most `budget` steps, and finishes or leaves it
+ * preempted (`m.preempted`).
+ */
+export function destroyChunk(m: Machine, t: number, slot: number, c: number, budget: number): number {
+  const tt = m.tasks;
+  if (tt.pendMode[t] === -1) {
+    tt.pendMode[t] = DESTROY;
+    tt.pendVpage[t] = slot;
+    tt.pendOrder[t] = c;
+    tt.pendPage[t] = m.containers.S - 1;
+    tt.resetWalk(t);
+    m.pendingCount += 1;
+  }
+  const own = m.caps.at(t, slot);
+  let finished = false;
+  for (let spent = 0; !finished && spent < budget; spent++) finished = destroyStep(m, t, c, own);
+  return endEntry(m, t, finished);
+}
+
+/**
+ * One step of task t's destroy of container c (spec: destroyUnit): in the
+ * slot being emptied, down to its first root mapping (the slot's list is in
+ * key order, greatest first) or a mapping's first child, or remove a
+ * mapping without children and go up, or empty the slot and go to the one
+ * below; once all are empty, the capability naming c with the greatest
+ * index other than t's own vanishes (a scan of the object's list), and
+ * last t's own with the container.
+ */
+function destroyStep(m: Machine, t: number, c: number, own: number): boolean {
+  const tt = m.tasks;
+  const pages = m.pages;
+  const caps = m.caps;
+  const i = tt.pendPage[t]!;
+  if (i >= 0) {
+    const si = c * m.containers.S + i;
+    if (tt.curT[t] === -1) {
+      const r = pages.slotRoots[si]!;
+      if (r !== -1) {
+        atMapping(m, t, r);
+        return false;
+      }
+      dropSlot(m, si, m.containers.account[c]!);
+      tt.pendPage[t] = i - 1;
+      return false;
+    }
+    mappingStep(m, t, pages.lookup(tt.curT[t]!, tt.curV[t]!), false);
+    return false;
+  }
+  let other = -1;
+  for (let n = caps.objFirst[caps.objIndex(KIND_CONTAINER, c)]!; n !== -1; n = caps.objNext[n]!) if (n !== own && n > other) other = n;
+  if (other !== -1) {
+    vanishCap(m, other);
+    reap(m);
+    return false;
+  }
+  destroyContainer(m, c);
+  reap(m);
+  return true;
+}
+
 /** Is capability n strictly below capability top in the derivation tree? */
 function capUnder(m: Machine, n: number, top: number): boolean {
   const caps = m.caps;
@@ -83,6 +162,18 @@ function capUnder(m: Machine, n: number, top: number): boolean {
  * a node still to go: a live capability below top, or a live mapping in a
  * tree one of those authorized?
  */
+/** Does the cursor of task t's preempted destroy stand at a live mapping in a tree rooted at the slot it empties? */
+export function destroyCursorValid(m: Machine, t: number): boolean {
+  const tt = m.tasks;
+  const pages = m.pages;
+  const ct = tt.curT[t]!;
+  if (pages.dirOf[ct] === -1 || tt.pendPage[t]! < 0) return false;
+  let x = pages.lookup(ct, tt.curV[t]!);
+  if (x === -1) return false;
+  while (pages.up[x]! >= 0) x = pages.up[x]!;
+  return pages.what[x] === tt.pendOrder[t]! * m.containers.S + tt.pendPage[t]!;
+}
+
 export function revokeCursorValid(m: Machine, t: number, top: number): boolean {
   const tt = m.tasks;
   const ct = tt.curT[t]!;
@@ -243,16 +334,7 @@ function revokeStep(m: Machine, t: number, top: number): boolean {
   }
   const cv = tt.curV[t]!;
   if (cv >= 0) {
-    const e = pages.lookup(ct, cv);
-    const k = pages.firstChild[e]!;
-    if (k !== -1) {
-      atMapping(m, t, k);
-      return false;
-    }
-    const up = pages.up[e]!;
-    if (up >= 0) atMapping(m, t, up);
-    else atCap(m, t, -2 - up);
-    removeMappingSubtree(m, e);
+    mappingStep(m, t, pages.lookup(ct, cv), true);
     return false;
   }
   const n = caps.at(ct, -2 - cv);
@@ -271,6 +353,23 @@ function revokeStep(m: Machine, t: number, top: number): boolean {
   if (p === top || caps.isEmpty(p)) tt.resetWalk(t);
   else atCap(m, t, p);
   return false;
+}
+
+/**
+ * A walk at mapping e: down to its first child (the greatest key), or, if
+ * it has none, remove it and go up to its parent; from a root, up to the
+ * capability that authorized it (a revoke) or back to the slot (a
+ * container destroy).
+ */
+function mappingStep(m: Machine, t: number, e: number, upToCap: boolean): void {
+  const pages = m.pages;
+  const k = pages.firstChild[e]!;
+  if (k !== -1) return atMapping(m, t, k);
+  const up = pages.up[e]!;
+  if (up >= 0) atMapping(m, t, up);
+  else if (upToCap) atCap(m, t, -2 - up);
+  else m.tasks.resetWalk(t);
+  removeMappingSubtree(m, e);
 }
 
 function atCap(m: Machine, t: number, n: number): void {
@@ -296,6 +395,15 @@ export function settlePending(m: Machine, own: number): void {
   const tt = m.tasks;
   for (let t = 0; t < m.config.tasks; t++) {
     if (t === own) continue;
+    if (tt.pendMode[t] === DESTROY) {
+      const c = tt.pendOrder[t]!;
+      const k = m.caps.at(t, tt.pendVpage[t]!);
+      if (m.containers.free.has(c) || m.caps.isEmpty(k) || m.caps.kindOf(k) !== KIND_CONTAINER || m.caps.objOf(k) !== c) {
+        tt.clearPending(t);
+        m.pendingCount -= 1;
+      } else if (tt.curT[t] !== -1 && !destroyCursorValid(m, t)) tt.resetWalk(t);
+      continue;
+    }
     if (tt.pendMode[t] === REVOKE) {
       const top = m.caps.at(t, tt.pendVpage[t]!);
       if (m.caps.isEmpty(top)) {

@@ -11,7 +11,7 @@
 import type { State } from "./state.js";
 import { draft } from "./state.js";
 import { remove } from "./removal.js";
-import { beingRevoked, budgetOf, revokeChunk } from "./preemption.js";
+import { budgetOf, growsRemoval, revokeChunk } from "./preemption.js";
 import type { OpOf } from "./vocabulary.js";
 import { inRange, R, rightsMask } from "./vocabulary.js";
 import type { Step } from "./checks.js";
@@ -28,7 +28,8 @@ import { capIn, done, fail, freeCapSlot, install, isError, slotInWindow, subject
  * container"; being a child, it dies when its ancestor is revoked.
  *
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap (`src`); Removing
- * (`src` is being revoked: a preempted cap.revoke has still to remove it,
+ * (`src` is being revoked, or names a container being destroyed: a
+ * preempted cap.revoke or container.destroy has still to remove it,
  * preemption.ts); BadRights (not a list of distinct rights, or not a
  * subset); BadCapSlot, CapSlotOccupied (`dest`); ObjectQuotaExceeded (the
  * subject's account pays for the cap).
@@ -38,7 +39,7 @@ export function capDerive(state: State, op: OpOf<"cap.derive">): Step {
   if (isError(subject)) return fail(state, subject);
   const src = capIn(state, subject, op.src);
   if (isError(src)) return fail(state, src);
-  if (beingRevoked(state, { task: op.task, slot: op.src })) return fail(state, "Removing");
+  if (growsRemoval(state, { task: op.task, slot: op.src })) return fail(state, "Removing");
   const rights = rightsMask(op.rights);
   if (rights < 0 || (rights & ~src.rights) !== 0) return fail(state, "BadRights");
   const slotErr = freeCapSlot(state, subject, op.dest);
@@ -63,7 +64,7 @@ export function capDerive(state: State, op: OpOf<"cap.derive">): Step {
  * to a task does not let anyone fill its space at its account's expense.
  *
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap (`src`); Removing
- * (`src` is being revoked); BadCapSlot, NoCap,
+ * (`src` is being revoked or names a container being destroyed); BadCapSlot, NoCap,
  * WrongType, NoRights (`target` is a task cap with `write`); Blocked (the
  * target waits for its pager, and receives nothing else meanwhile); BadCapSlot
  * (`dest`); NotInWindow (another task's `dest` outside its receive window);
@@ -75,7 +76,7 @@ export function capCopy(state: State, op: OpOf<"cap.copy">): Step {
   if (isError(subject)) return fail(state, subject);
   const src = capIn(state, subject, op.src);
   if (isError(src)) return fail(state, src);
-  if (beingRevoked(state, { task: op.task, slot: op.src })) return fail(state, "Removing");
+  if (growsRemoval(state, { task: op.task, slot: op.src })) return fail(state, "Removing");
   const target = capIn(state, subject, op.target, "task", R.write);
   if (isError(target)) return fail(state, target);
   const receiver = state.tasks[target.object]!;

@@ -10,6 +10,7 @@
  * 004_1a77f3008d0f6074.txt), demotion to a soft reference for caches and
  * promotion back (seed 000), and swap out/in through physmem (seeds 000, 004).
  */
+import { budgetOf, containerDying, destroyChunk } from "./preemption.js";
 import type { Cap, Container, Draft, Slot, State, Task } from "./state.js";
 import { draft } from "./state.js";
 import { releaseSwap, remove } from "./removal.js";
@@ -51,20 +52,38 @@ export function containerCreate(state: State, op: OpOf<"container.create">): Ste
  * "can revoke access to a container at any time to reclaim the resources"
  * (seed 000), whatever the server it was shared with does.
  *
- * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights (`alloc`).
+ * Under a work budget (preemption.ts) the destroy empties the container
+ * slot by slot, from the greatest index down (the mapping trees rooted at a
+ * slot from the leaves up, then the slot), then takes the other
+ * capabilities naming it one by one, and last the subject's capability
+ * with the container: a bounded number of units per entry. An entry that
+ * stops returns `preempted`, and the task invokes the same destroy again to
+ * go on; meanwhile nothing may be done through a capability to the
+ * container (`Removing`).
+ *
+ * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights (`alloc`);
+ * Removing (another task's preempted destroy of the same container).
  */
 export function containerDestroy(state: State, op: OpOf<"container.destroy">): Step {
   const subject = subjectOf(state, op.task);
   if (isError(subject)) return fail(state, subject);
   const cap = capIn(state, subject, op.container, "container", R.alloc);
   if (isError(cap)) return fail(state, cap);
+  const own = state.tasks[op.task]!.pending;
+  if (!own && containerDying(state, cap.object)) return fail(state, "Removing");
+  if (state.config.budget !== undefined) return destroyChunk(state, op, cap.object, budgetOf(state.config));
   return done(remove(state, { containers: [cap.object] }));
 }
 
-/** The container named by a cap in the subject's space, checked. */
+/**
+ * The container named by a cap in the subject's space, checked.
+ * Errors, in order: BadCapSlot, NoCap, WrongType, NoRights (`need`);
+ * Removing (a preempted container.destroy is emptying it, preemption.ts).
+ */
 export function containerVia(state: State, subject: Task, slot: unknown, need: number): { cap: Cap; container: Container } | ErrorCode {
   const cap = capIn(state, subject, slot, "container", need);
   if (isError(cap)) return cap;
+  if (containerDying(state, cap.object)) return "Removing";
   return { cap, container: state.containers[cap.object]! };
 }
 
@@ -81,7 +100,7 @@ export function containerVia(state: State, subject: Task, slot: unknown, need: n
  *
  * Result: the frame number.
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); BadIndex; FrameSlotOccupied; FrameQuotaExceeded (the container's
+ * (`alloc`); Removing (the container is being destroyed); BadIndex; FrameSlotOccupied; FrameQuotaExceeded (the container's
  * account); OutOfMemory (no free frame).
  */
 export function containerAlloc(state: State, op: OpOf<"container.alloc">): Step {
@@ -114,7 +133,7 @@ export function containerAlloc(state: State, op: OpOf<"container.alloc">): Step 
  * Why: no mapping may outlive its backing (MODEL.md invariants).
  *
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); BadIndex; FrameSlotEmpty.
+ * (`alloc`); Removing (the container is being destroyed); BadIndex; FrameSlotEmpty.
  */
 export function containerFree(state: State, op: OpOf<"container.free">): Step {
   const subject = subjectOf(state, op.task);
@@ -158,7 +177,8 @@ export function dropSlot(state: State, container: number, index: number): Draft 
 
 /**
  * The container named by the cap in `slot` and its slot `index`.
- * Errors, in order: BadCapSlot, NoCap, WrongType, NoRights (`need`); BadIndex.
+ * Errors, in order: BadCapSlot, NoCap, WrongType, NoRights (`need`); Removing
+ * (containerVia); BadIndex.
  */
 export function slotVia(state: State, subject: Task, slot: unknown, index: unknown, need: number) {
   const found = containerVia(state, subject, slot, need);
@@ -186,9 +206,9 @@ export const needHard = (slot: Slot): ErrorCode | null => (slot.kind === "empty"
  * tasks' backs, so a copy would not be a copy (wiredNeverShared).
  *
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
- * (`src` needs `read`); BadIndex; FrameSlotEmpty, SlotNotHard (source slot);
+ * (`src` needs `read`); Removing (the container is being destroyed); BadIndex; FrameSlotEmpty, SlotNotHard (source slot);
  * Wired (the source frame); BadCapSlot, NoCap, WrongType, NoRights (`dst`
- * needs `alloc`); BadIndex;
+ * needs `alloc`); Removing; BadIndex;
  * FrameSlotOccupied; FrameQuotaExceeded (the receiving container's account).
  */
 export function containerCopy(state: State, op: OpOf<"container.copy">): Step {
@@ -223,7 +243,7 @@ export function containerCopy(state: State, op: OpOf<"container.copy">): Step {
  * keeping a chance to recover the data without reading the disk.
  *
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); BadIndex; FrameSlotEmpty, SlotNotHard; Wired.
+ * (`alloc`); Removing (the container is being destroyed); BadIndex; FrameSlotEmpty, SlotNotHard; Wired.
  */
 export function containerDemote(state: State, op: OpOf<"container.demote">): Step {
   const subject = subjectOf(state, op.task);
@@ -252,7 +272,7 @@ export function containerDemote(state: State, op: OpOf<"container.demote">): Ste
  * back: that would make a wired frame a logical copy (wiredNeverShared).
  *
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); BadIndex; NotSoft; Stale; Wired; FrameQuotaExceeded.
+ * (`alloc`); Removing (the container is being destroyed); BadIndex; NotSoft; Stale; Wired; FrameQuotaExceeded.
  */
 export function containerPromote(state: State, op: OpOf<"container.promote">): Step {
   const subject = subjectOf(state, op.task);
@@ -285,7 +305,7 @@ export function containerPromote(state: State, op: OpOf<"container.promote">): S
  * hold more memory than quota allows either.
  *
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); BadIndex; FrameSlotEmpty, SlotNotHard; Wired;
+ * (`alloc`); Removing (the container is being destroyed); BadIndex; FrameSlotEmpty, SlotNotHard; Wired;
  * ObjectQuotaExceeded (the container's account); SwapFull (no swap page
  * free, when a new one is needed).
  */
@@ -328,7 +348,7 @@ export function containerSwapOut(state: State, op: OpOf<"container.swapOut">): S
  *
  * Result: the frame number.
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); BadIndex; NotSwapped; FrameQuotaExceeded; OutOfMemory (a new
+ * (`alloc`); Removing (the container is being destroyed); BadIndex; NotSwapped; FrameQuotaExceeded; OutOfMemory (a new
  * frame needed and none free).
  */
 export function containerSwapIn(state: State, op: OpOf<"container.swapIn">): Step {

@@ -41,8 +41,9 @@ import { needHard, slotVia } from "./containers.js";
  *
  * Result: the handle's id (the lowest unused).
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
- * (`priv`); BadIndex; Removing (the container capability is being revoked:
- * the handle's capability would be derived from it, preemption.ts);
+ * (`priv`); Removing (the container is being destroyed, preemption.ts);
+ * BadIndex; Removing (the container capability is being revoked: the
+ * handle's capability would be derived from it);
  * FrameSlotEmpty, SlotNotHard; Shared (the frame is a
  * logical copy); BadCapSlot, CapSlotOccupied (`dest`); OutOfIds;
  * FrameQuotaExceeded (the subject's account, one frame); ObjectQuotaExceeded

@@ -59,8 +59,9 @@ export function mappingAt(state: State, subject: Task, vpage: unknown) {
  *
  * Errors, in order: NoSuchTask; Blocked; BadRights (malformed, empty, or other than
  * read/write); BadCapSlot, NoCap, WrongType, NoRights (the cap must carry the
- * rights installed); Removing (the cap is being revoked: a preempted
- * cap.revoke has still to remove it, preemption.ts); BadIndex; FrameSlotEmpty; SlotNotHard; BadPage; PageMapped;
+ * rights installed); Removing (the container is being destroyed, or the
+ * cap is being revoked: a preempted container.destroy or cap.revoke has
+ * still to remove it, preemption.ts); BadIndex; FrameSlotEmpty; SlotNotHard; BadPage; PageMapped;
  * ObjectQuotaExceeded (one object, two with a new leaf page).
  */
 export function pageMap(state: State, op: OpOf<"page.map">): Step {

@@ -51,17 +51,23 @@
  * nothing may be made with a capability still to go, mapped through one or
  * derived from a mapping one of them authorized (`Removing`).
  *
- * Not yet preemptible: task.destroy, container.destroy and account.destroy
- * run to the end in one step whatever the budget, and so does the
- * destruction of an object whose last capability a revoke removes (one
- * unit of the revoke's walk, however large the object).
+ * container.destroy empties the container while it is still named: its
+ * slots from the greatest index down (each slot's mapping trees from the
+ * leaves up, then the slot), then the other capabilities naming it, then
+ * the subject's capability with the container (see destroyUnit). Between
+ * entries nothing may be done through a capability to it (`Removing`).
+ *
+ * Not yet preemptible: task.destroy and account.destroy run to the end in
+ * one step whatever the budget, and so does the destruction of an object
+ * whose last capability a revoke removes (one unit of the revoke's walk,
+ * however large the object).
  */
-import type { CapRef, Draft, Mapping, MapRef, Pending, PendingRevoke, PendingUnmap, RevokeNode, State } from "./state.js";
-import { capKey, draft, finish, isRevoke, mapKey, ROOT_ACCOUNT, ROOT_TASK, settleLeaves } from "./state.js";
+import type { CapRef, Draft, Mapping, MapRef, Pending, PendingDestroy, PendingRevoke, PendingUnmap, RevokeNode, State } from "./state.js";
+import { capKey, draft, finish, isDestroy, isRevoke, isUnmap, mapKey, ROOT_ACCOUNT, ROOT_TASK, settleLeaves } from "./state.js";
 import type { Config, Op, OpOf } from "./vocabulary.js";
 import { ok, preempted, R, UNMAP_MODES } from "./vocabulary.js";
 import type { Step } from "./checks.js";
-import { mapChildren, remove } from "./removal.js";
+import { mapChildren, releaseSwap, remove } from "./removal.js";
 import { rootOf } from "./walk.js";
 
 /** The work one kernel entry may spend on a removal: the configuration's budget, or no limit. */
@@ -76,6 +82,7 @@ export const keyBefore = (a: MapRef, b: MapRef): boolean => a.task < b.task || (
 /** Is `op` the operation `p` waits for (the same page.unmap or cap.revoke, field for field)? */
 export function continues(p: Pending, op: Op): boolean {
   if (isRevoke(p)) return op.op === "cap.revoke" && op.task === p.op.task && op.slot === p.op.slot;
+  if (isDestroy(p)) return op.op === "container.destroy" && op.task === p.op.task && op.container === p.op.container;
   return op.op === "page.unmap" && op.task === p.op.task && op.vpage === p.op.vpage && op.order === p.op.order && op.mode === p.op.mode;
 }
 
@@ -363,6 +370,131 @@ function inRevoke(state: State, node: RevokeNode, top: CapRef): boolean {
   return false;
 }
 
+// ---------------------------------------------------------------------------
+// container.destroy
+
+/** Is container `c` being destroyed by a preempted container.destroy? Then nothing may be done through it. */
+export function containerDying(state: State, c: number): boolean {
+  return state.tasks.some((t) => t?.pending && isDestroy(t.pending) && t.pending.object === c);
+}
+
+/** Would a capability derived from the one at `ref` add to what a preempted removal has still to take apart (beingRevoked, or it names a container being destroyed)? */
+export function growsRemoval(state: State, ref: CapRef): boolean {
+  const cap = state.tasks[ref.task]?.caps[ref.slot];
+  return beingRevoked(state, ref) || (cap?.kind === "container" && containerDying(state, cap.object));
+}
+
+/** A destroy's walk during an entry. */
+interface DestroyWalk {
+  base: State;
+  d: Draft;
+  children: Map<string, MapRef[]>;
+  slot: number;
+  cursor: MapRef | null;
+  touched: Set<number>;
+}
+
+/**
+ * One unit of the destroy of container `c` through the subject's
+ * capability `own`: in the slot being emptied, go down one level (to the
+ * root mapping with the greatest key, from a mapping to its child with the
+ * greatest key), remove a mapping from which nothing hangs any more (back
+ * up to its parent, or to the slot), or, once no mapping is rooted at the
+ * slot, empty it (its frame's reference or its swap page goes, and the
+ * charge for it) and go to the slot below. Once every slot is empty: the
+ * capability naming c with the greatest key other than `own` goes (what
+ * hangs from it is re-attached, removal.ts), one per unit; last, `own` and
+ * the container go together. Returns true after that last unit.
+ */
+function destroyUnit(w: DestroyWalk, c: number, own: CapRef): boolean {
+  const at = (r: MapRef) => w.d.tasks[r.task]?.pages[r.vpage] ?? null;
+  const greatest = (list: readonly MapRef[]) => list.reduce<MapRef | null>((best, r) => (at(r) && (best === null || keyBefore(best, r)) ? r : best), null);
+  if (w.slot >= 0) {
+    if (w.cursor === null) {
+      const roots: MapRef[] = [];
+      w.d.tasks.forEach((t, task) => t?.pages.forEach((m, vpage) => m?.source.kind === "slot" && m.source.container === c && m.source.index === w.slot && roots.push({ task, vpage })));
+      const root = greatest(roots);
+      if (root !== null) {
+        w.cursor = root;
+        return false;
+      }
+      // empty the slot
+      const container = w.d.containers[c]!;
+      const s = container.slots[w.slot]!;
+      if (s.kind === "hard") {
+        w.d.frames[s.frame]!.refs -= 1;
+        w.d.accounts[container.account]!.framesCharged -= 1;
+      } else if (s.kind === "swapped") {
+        releaseSwap(w.d, s.page);
+        w.d.accounts[container.account]!.objectsCharged -= 1;
+      }
+      container.slots[w.slot] = { kind: "empty" };
+      w.slot -= 1;
+      return false;
+    }
+    const child = greatest(w.children.get(mapKey(w.cursor)) ?? []);
+    if (child !== null) {
+      w.cursor = child;
+      return false;
+    }
+    const m = at(w.cursor)!;
+    const task = w.d.tasks[w.cursor.task]!;
+    task.pages[w.cursor.vpage] = null;
+    w.d.accounts[task.account]!.objectsCharged -= 1;
+    w.touched.add(w.cursor.task);
+    w.cursor = m.source.kind === "map" ? m.source.parent : null;
+    return false;
+  }
+  let other: CapRef | null = null;
+  w.d.tasks.forEach((t, task) =>
+    t?.caps.forEach((cap, slot) => {
+      if (cap?.kind === "container" && cap.object === c && !(task === own.task && slot === own.slot) && (other === null || other.task < task || (other.task === task && other.slot < slot))) other = { task, slot };
+    }),
+  );
+  settleLeaves(w.base, w.d, w.touched);
+  w.touched.clear();
+  w.base = finish(remove(finish(w.d), other !== null ? { caps: [other] } : { containers: [c] }));
+  w.d = draft(w.base);
+  w.children = mapChildren(w.base);
+  return other === null;
+}
+
+const newDestroyWalk = (state: State, p: { slot: number; cursor: MapRef | null }): DestroyWalk => ({ base: state, d: draft(state), children: mapChildren(state), slot: p.slot, cursor: p.cursor, touched: new Set() });
+
+/**
+ * container.destroy under a budget: runs the walk from where the subject's
+ * pending destroy stands (or from the greatest slot) for at most `budget`
+ * units. Finished: what container.destroy gives in one step. Not
+ * finished: `preempted`, and the record says where to go on; meanwhile
+ * nothing may be done through a capability to the container.
+ */
+export function destroyChunk(state: State, op: OpOf<"container.destroy">, c: number, budget: number): Step {
+  const p = state.tasks[op.task]!.pending as PendingDestroy | null;
+  const w = newDestroyWalk(state, p ?? { slot: state.config.containerSlots - 1, cursor: null });
+  const own = { task: op.task, slot: op.container };
+  let finished = false;
+  for (let spent = 0; !finished && spent < budget; spent++) finished = destroyUnit(w, c, own);
+  settleLeaves(w.base, w.d, w.touched);
+  w.d.tasks[op.task]!.pending = finished ? null : { op: { op: "container.destroy", task: op.task, container: op.container }, object: c, slot: w.slot, cursor: w.cursor };
+  return { state: finish(w.d), result: finished ? ok() : preempted() };
+}
+
+/** Is the mapping at `r` in a tree rooted at slot `i` of container `c`? */
+function underSlot(state: State, r: MapRef, c: number, i: number): boolean {
+  const at = state.tasks[r.task]?.pages[r.vpage];
+  const root = at && rootOf(state, at);
+  return !!root && root.source.kind === "slot" && root.source.container === c && root.source.index === i;
+}
+
+/** The units the destroy `op` takes from `from` (or from its start) to the end, nobody else acting. */
+function destroyLength(state: State, op: { readonly task: number; readonly container: number }, from: PendingDestroy | null): number {
+  const c = from ? from.object : state.tasks[op.task]!.caps[op.container]!.object;
+  const w = newDestroyWalk(state, from ?? { slot: state.config.containerSlots - 1, cursor: null });
+  let n = 1;
+  while (!destroyUnit(w, c, { task: op.task, slot: op.container })) n++;
+  return n;
+}
+
 /**
  * The units a pending unmap of task `t` still needs when nobody else acts
  * (its walk run to the end on a scratch copy), or 0 when none is pending.
@@ -370,12 +502,16 @@ function inRevoke(state: State, node: RevokeNode, top: CapRef): boolean {
 export function remainingWork(state: State, t: number): number {
   const p = state.tasks[t]?.pending;
   if (!p) return 0;
-  return isRevoke(p) ? revokeLength(state, p.op, p.cursor) : walkLength(state, p.op, p);
+  if (isRevoke(p)) return revokeLength(state, p.op, p.cursor);
+  if (isDestroy(p)) return destroyLength(state, p.op, p);
+  return walkLength(state, p.op, p);
 }
 
 /** The units the walk of `op` takes from `from` (or from its start) to the end, nobody else acting. */
-export function removalLength(state: State, op: OpOf<"page.unmap" | "cap.revoke">, from: Pending | null): number {
-  return op.op === "cap.revoke" ? revokeLength(state, op, from && isRevoke(from) ? from.cursor : null) : walkLength(state, op, from as PendingUnmap | null);
+export function removalLength(state: State, op: OpOf<"page.unmap" | "cap.revoke" | "container.destroy">, from: Pending | null): number {
+  if (op.op === "cap.revoke") return revokeLength(state, op, from && isRevoke(from) ? from.cursor : null);
+  if (op.op === "container.destroy") return destroyLength(state, op, from && isDestroy(from) ? from : null);
+  return walkLength(state, op, from as PendingUnmap | null);
 }
 
 /** The units the walk of `op` takes from `from` (or from the start of the range) to the end, nobody else acting. */
@@ -397,7 +533,7 @@ export function removing(state: State, ref: MapRef): boolean {
   return someAncestor(state, ref, (r) => {
     if (pageBeingUnmapped(state, r.task, r.vpage)) return true;
     const m = state.tasks[r.task]?.pages[r.vpage];
-    return m?.source.kind === "slot" && beingRevoked(state, m.source.cap);
+    return m?.source.kind === "slot" && (beingRevoked(state, m.source.cap) || containerDying(state, m.source.container));
   });
 }
 
@@ -416,7 +552,7 @@ function someAncestor(state: State, ref: MapRef, pred: (r: MapRef) => boolean): 
 /** Is page `vpage` of task `task` in the part of its range that the task's pending unmap has still to do? */
 export function pageBeingUnmapped(state: State, task: number, vpage: number): boolean {
   const p = state.tasks[task]?.pending;
-  return p !== null && p !== undefined && !isRevoke(p) && vpage >= p.page && vpage < rangeEnd(p.op);
+  return p !== null && p !== undefined && isUnmap(p) && vpage >= p.page && vpage < rangeEnd(p.op);
 }
 
 /**
@@ -430,6 +566,20 @@ export function settlePending(state: State): State {
   state.tasks.forEach((t, id) => {
     const p = t?.pending;
     if (!p) return;
+    if (isDestroy(p)) {
+      // the container went (another removal took it), or the subject's
+      // capability to it did: the destroy ends (what is left of the
+      // container is an ordinary, partly emptied container)
+      const cap = t.caps[p.op.container];
+      if (!state.containers[p.object] || cap?.kind !== "container" || cap.object !== p.object) {
+        d ??= draft(state);
+        d.tasks[id]!.pending = null;
+      } else if (p.cursor && !underSlot(state, p.cursor, p.object, p.slot)) {
+        d ??= draft(state);
+        d.tasks[id]!.pending = { ...p, cursor: null };
+      }
+      return;
+    }
     if (isRevoke(p)) {
       // the revoked capability went (its holder is blocked, so another
       // operation took it): nothing is left to revoke
@@ -460,7 +610,10 @@ const under = (state: State, r: MapRef, top: MapRef): boolean => someAncestor(st
  * What a pending removal of task `t` has still to take apart: for an
  * unmap, the mappings in the trees of the pages from the one it is at (keys
  * `task:vpage`); for a revoke, the capabilities derived from the revoked
- * one (keys `cap task:slot`) and the mappings in the trees they authorized.
+ * one (keys `cap task:slot`) and the mappings in the trees they authorized;
+ * for a destroy, the container's slots not emptied yet (keys `slot c:i`),
+ * the mappings rooted at them and derived from those, and the capabilities
+ * naming the container.
  */
 export function pendingRegion(state: State, t: number): Set<string> {
   const p = state.tasks[t]?.pending;
@@ -477,6 +630,13 @@ export function pendingRegion(state: State, t: number): Set<string> {
       caps.push(...(idx.caps.get(capKey(c)) ?? []));
       stack.push(...(idx.roots.get(capKey(c)) ?? []));
     }
+  } else if (isDestroy(p)) {
+    const c = state.containers[p.object];
+    c?.slots.forEach((x, i) => i <= p.slot && x.kind !== "empty" && out.add(`slot ${p.object}:${i}`));
+    state.tasks.forEach((task, tt) => {
+      task?.caps.forEach((cap, slot) => cap?.kind === "container" && cap.object === p.object && out.add(`cap ${capKey({ task: tt, slot })}`));
+      task?.pages.forEach((m, vpage) => m?.source.kind === "slot" && m.source.container === p.object && m.source.index <= p.slot && stack.push({ task: tt, vpage }));
+    });
   } else for (let v = p.page; v < rangeEnd(p.op); v++) if (state.tasks[t]!.pages[v]) stack.push({ task: t, vpage: v });
   while (stack.length > 0) {
     const r = stack.pop()!;
@@ -484,6 +644,24 @@ export function pendingRegion(state: State, t: number): Set<string> {
     stack.push(...(children.get(mapKey(r)) ?? []));
   }
   return out;
+}
+
+/** The well-formedness of a pending destroy of task `t` (pendingWalkWellFormed), or null. */
+function destroyWellFormed(s: State, t: number, p: PendingDestroy): string | null {
+  const op = p.op;
+  if (op.task !== t) return `task ${t} has a pending container.destroy that is not its own`;
+  const cap = Number.isInteger(op.container) ? s.tasks[t]!.caps[op.container] : undefined;
+  if (!cap || cap.kind !== "container" || cap.object !== p.object || !s.containers[p.object]) return `task ${t}'s pending container.destroy names slot ${op.container}, which holds no capability to container ${p.object}`;
+  if ((cap.rights & R.alloc) === 0) return `task ${t}'s pending container.destroy goes through a capability without alloc`;
+  if (!Number.isInteger(p.slot) || p.slot < -1 || p.slot >= s.config.containerSlots) return `task ${t}'s pending container.destroy stands at slot ${p.slot}, outside the container`;
+  const slots = s.containers[p.object]!.slots;
+  for (let i = p.slot + 1; i < slots.length; i++) if (slots[i]!.kind !== "empty") return `task ${t}'s pending container.destroy has passed slot ${i} of container ${p.object}, which is not empty`;
+  if (p.cursor !== null && (p.slot < 0 || !underSlot(s, p.cursor, p.object, p.slot))) return `task ${t}'s pending container.destroy stands at task ${p.cursor.task}'s page ${p.cursor.vpage}, which is not in a tree rooted at the slot it empties`;
+  for (let u = 0; u < s.tasks.length; u++) {
+    const q = s.tasks[u]?.pending;
+    if (u !== t && q && isDestroy(q) && q.object === p.object) return `tasks ${u} and ${t} both destroy container ${p.object}`;
+  }
+  return null;
 }
 
 /** The well-formedness of a pending revoke of task `t` (pendingWalkWellFormed), or null. */
@@ -510,6 +688,11 @@ export const PREEMPTION_INVARIANTS: readonly { name: string; description: string
         if (task.fault) return `task ${t} has a pending removal and waits on a fault`;
         if (isRevoke(p)) {
           const e = revokeWellFormed(s, t, p);
+          if (e) return e;
+          continue;
+        }
+        if (isDestroy(p)) {
+          const e = destroyWellFormed(s, t, p);
           if (e) return e;
           continue;
         }
@@ -550,9 +733,9 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
   {
     name: "preemptedRemovalProgresses",
     description:
-      "Each entry of a page.unmap or cap.revoke under a budget W does exactly W units of its walk, or finishes: so a removal of n units, nobody else acting, finishes in ceil(n / W) entries, and a preemption point never leaves it where it was.",
+      "Each entry of a page.unmap, cap.revoke or container.destroy under a budget W does exactly W units of its walk, or finishes: so a removal of n units, nobody else acting, finishes in ceil(n / W) entries, and a preemption point never leaves it where it was.",
     check(before, op, after) {
-      if ((op.op !== "page.unmap" && op.op !== "cap.revoke") || after === before || before.config.budget === undefined) return null;
+      if ((op.op !== "page.unmap" && op.op !== "cap.revoke" && op.op !== "container.destroy") || after === before || before.config.budget === undefined) return null;
       const p = before.tasks[op.task]?.pending ?? null;
       if (p !== null && !continues(p, op)) return null;
       const n = removalLength(before, op, p);
@@ -572,13 +755,17 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
         const p = before.tasks[t]?.pending;
         const q = after.tasks[t]?.pending;
         if (!p || !after.tasks[t] || continues(p, op)) continue;
-        const what = isRevoke(p) ? "cap.revoke" : "page.unmap";
+        const what = p.op.op;
         if (!q) {
           if (isRevoke(p) && !after.tasks[t]!.caps[p.op.slot]) continue;
+          if (isDestroy(p) && (!after.containers[p.object] || after.tasks[t]!.caps[p.op.container]?.object !== p.object || after.tasks[t]!.caps[p.op.container]?.kind !== "container")) continue;
           return `${op.op} ended task ${t}'s preempted ${what} without finishing it`;
         }
-        if (!continues(q, p.op as Op) || isRevoke(q) !== isRevoke(p)) return `${op.op} moved task ${t}'s preempted ${what}`;
-        if (isRevoke(p)) {
+        if (!continues(q, p.op as Op) || q.op.op !== p.op.op) return `${op.op} moved task ${t}'s preempted ${what}`;
+        if (isDestroy(p)) {
+          const r = q as PendingDestroy;
+          if (r.object !== p.object || r.slot !== p.slot || (r.cursor !== null && JSON.stringify(r.cursor) !== JSON.stringify(p.cursor))) return `${op.op} moved the walk of task ${t}'s preempted container.destroy`;
+        } else if (isRevoke(p)) {
           const c = (q as PendingRevoke).cursor;
           if (c !== null && JSON.stringify(c) !== JSON.stringify(p.cursor)) return `${op.op} moved the walk of task ${t}'s preempted cap.revoke`;
         } else {
@@ -589,7 +776,7 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
           if (!same && !reset) return `${op.op} moved the walk of task ${t}'s preempted page.unmap`;
         }
         const was = pendingRegion(before, t);
-        for (const k of pendingRegion(after, t)) if (!was.has(k)) return `${op.op} added ${k.startsWith("cap ") ? `the capability at ${k.slice(4)}` : `the mapping at ${k}`} to what task ${t}'s preempted ${what} has still to take apart`;
+        for (const k of pendingRegion(after, t)) if (!was.has(k)) return `${op.op} added ${k.startsWith("cap ") ? `the capability at ${k.slice(4)}` : k.startsWith("slot ") ? `the filled container slot ${k.slice(5)}` : `the mapping at ${k}`} to what task ${t}'s preempted ${what} has still to take apart`;
       }
       return null;
     },
@@ -606,7 +793,7 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
         const was = remainingWork(before, t);
         const now = remainingWork(after, t);
         if (now <= was) continue;
-        const what = isRevoke(p) ? "cap.revoke" : "page.unmap";
+        const what = p.op.op;
         if (JSON.stringify(q.cursor) === JSON.stringify(p.cursor)) return `${op.op} added work to task ${t}'s preempted ${what} (${was} units left before, ${now} after) without taking the node its walk stands at`;
         if (pendingRegion(after, t).size >= pendingRegion(before, t).size) return `${op.op} restarted the walk of task ${t}'s preempted ${what} (${was} units left before, ${now} after), but what is left to take apart did not shrink`;
       }

@@ -222,10 +222,30 @@ export interface PendingRevoke {
 /** A node of a revoke's walk: a capability derived from the revoked one, or a mapping in a tree one of them authorized. */
 export type RevokeNode = { readonly kind: "cap"; readonly task: number; readonly slot: number } | { readonly kind: "map"; readonly task: number; readonly vpage: number };
 
+/**
+ * A container.destroy preempted half way (preemption.ts): the container is
+ * being emptied slot by slot, from the greatest index down (the mapping
+ * trees rooted at a slot from the leaves up, then the slot itself), then
+ * the other capabilities naming it go, then the subject's capability and
+ * the container itself.
+ */
+export interface PendingDestroy {
+  /** the operation, which the task invokes again to continue */
+  readonly op: { readonly op: "container.destroy"; readonly task: number; readonly container: number };
+  /** the container being destroyed */
+  readonly object: number;
+  /** the slot being emptied (those above it are empty); -1 once all are, and its capabilities go */
+  readonly slot: number;
+  /** the mapping the walk stands at, in a tree rooted at `slot`; null: at the slot itself */
+  readonly cursor: MapRef | null;
+}
+
 /** A removal a task started and that was preempted. */
-export type Pending = PendingUnmap | PendingRevoke;
+export type Pending = PendingUnmap | PendingRevoke | PendingDestroy;
 
 export const isRevoke = (p: Pending): p is PendingRevoke => p.op.op === "cap.revoke";
+export const isDestroy = (p: Pending): p is PendingDestroy => p.op.op === "container.destroy";
+export const isUnmap = (p: Pending): p is PendingUnmap => p.op.op === "page.unmap";
 
 /** A DMA handle: a wired frame, paid for by the account of the task that wired it. */
 export interface DmaHandle {
@@ -483,6 +503,7 @@ function copyTask(t: Task): Task {
 function copyPending(p: Pending | null): Pending | null {
   if (p === null) return null;
   if (isRevoke(p)) return { op: { ...p.op }, cursor: p.cursor && { ...p.cursor } };
+  if (isDestroy(p)) return { ...p, op: { ...p.op }, cursor: p.cursor && { ...p.cursor } };
   return { ...p, op: { ...p.op }, cursor: p.cursor && { ...p.cursor }, last: p.last && { ...p.last }, zone: p.zone && { ...p.zone } };
 }
 

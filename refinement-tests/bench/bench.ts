@@ -338,10 +338,12 @@ function removal(): void {
   for (const [what, build, opOf] of [
     ["page.unmap", buildMappingTree, () => unmap],
     ["cap.revoke", buildCapTree, (k: number): Op => ({ op: "cap.revoke", task: 0, slot: k + 2 })],
+    // the container whose slot the mapping tree's root maps: its destroy takes the whole tree
+    ["container.destroy", buildMappingTree, (k: number): Op => ({ op: "container.destroy", task: 0, container: k + 2 })],
   ] as const) {
     for (let i = 0; i < 5; i++) for (const b of [undefined, 1000, 100]) finish(build(32, b), opOf(32));
     for (const k of QUICK ? [100] : [100, 317, 1000]) {
-      const nodes = k * k + (what === "page.unmap" ? 1 : 0);
+      const nodes = k * k + (what === "cap.revoke" ? 0 : 1);
       const reps = nodes <= 10_000 ? 15 : nodes <= 100_000 ? 7 : 3;
       let base = 0;
       for (const budget of [undefined, 1000, 100]) {

@@ -64,6 +64,14 @@ export const AbstractState = z
                 .strict(),
               z
                 .object({
+                  op: z.object({ op: z.literal("container.destroy"), task: id, container: id }).strict(),
+                  object: id,
+                  slot: z.int().min(-1),
+                  cursor: MapRef.nullable(),
+                })
+                .strict(),
+              z
+                .object({
                   op: z.object({ op: z.literal("cap.revoke"), task: id, slot: id }).strict(),
                   cursor: z
                     .discriminatedUnion("kind", [z.object({ kind: z.literal("cap"), task: id, slot: id }).strict(), z.object({ kind: z.literal("map"), task: id, vpage: id }).strict()])

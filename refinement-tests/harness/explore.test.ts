@@ -153,3 +153,29 @@ test("the fingerprint tells preempted revokes apart: the slot revoked, the curso
   const prints = new Set([fingerprint(s).join(":"), ...variants.map((p) => fingerprint(withPending(p)).join(":"))]);
   expect(prints.size).toBe(variants.length + 1);
 });
+
+test("the fingerprint tells preempted container destroys apart: the slot, the container, the slot being emptied, the cursor", () => {
+  const config = { ...TINY_CONFIG, capSlots: 6, vpages: 4, objects: 30, containerSlots: 2, budget: 1 };
+  let s = boot(config);
+  const ops: Op[] = [
+    { op: "container.create", task: 0, account: 0, dest: 2 },
+    { op: "container.alloc", task: 0, container: 2, index: 1 },
+    { op: "page.map", task: 0, container: 2, index: 1, vpage: 1, rights: ["read"] },
+    { op: "container.destroy", task: 0, container: 2 }, // down to page 1
+  ];
+  for (const op of ops) s = step(s, op).state;
+  expect(s.tasks[0]!.pending).toEqual({ op: { op: "container.destroy", task: 0, container: 2 }, object: 0, slot: 1, cursor: { task: 0, vpage: 1 } });
+  const withPending = (pending: unknown): State => ({ ...s, tasks: s.tasks.map((t, i) => (i === 0 ? { ...t!, pending } : t)) as State["tasks"] });
+  const base = { op: { op: "container.destroy", task: 0, container: 2 }, object: 0, slot: 1, cursor: { task: 0, vpage: 1 } };
+  const variants = [
+    { ...base, op: { ...base.op, container: 3 } },
+    { ...base, object: 1 },
+    { ...base, slot: 0 },
+    { ...base, cursor: { task: 0, vpage: 2 } },
+    { ...base, cursor: { task: 1, vpage: 1 } },
+    { ...base, cursor: null },
+    null,
+  ];
+  const prints = new Set([fingerprint(s).join(":"), ...variants.map((p) => fingerprint(withPending(p)).join(":"))]);
+  expect(prints.size).toBe(variants.length + 1);
+});

@@ -226,7 +226,8 @@ export function relabeled(s: State): State {
     return map;
   };
   const slotKey = (x: Slot) => (x.kind === "empty" ? "~" : x.kind === "hard" ? `h${x.frame}` : x.kind === "soft" ? `s${x.frame}:${x.epoch}` : `w${x.page}`);
-  const indexMap = s.containers.map((c) => (c ? order(c.slots, slotKey) : []));
+  // (under a work budget a preempted container.destroy empties slots in order of index and names the one it is at: they keep their labels)
+  const indexMap = s.containers.map((c) => (!c ? [] : s.config.budget !== undefined ? c.slots.map((_, i) => i) : order(c.slots, slotKey)));
   const capAt = (r: CapRef | null) => (r ? s.tasks[r.task]?.caps[r.slot] ?? null : null);
   const capKeyOf = (c: Cap | null) => (c ? `${c.kind}:${c.object}:${c.rights}` : "~");
   // under a work budget a preempted revoke walks capabilities in order of slot and names them in its record: slots keep their labels

@@ -5,7 +5,7 @@
  * that the mutation corpus loads nothing else of the explorer.
  */
 import type { State } from "../../spec/state.js";
-import { isRevoke } from "../../spec/state.js";
+import { isDestroy, isRevoke } from "../../spec/state.js";
 
 /**
  * A 64-bit fingerprint of a state (two 32-bit halves), over every field in a
@@ -68,7 +68,15 @@ export function fingerprint(s: State): [number, number] {
     mix(t.missed);
     const p = t.pending;
     if (!p) none();
-    else if (isRevoke(p)) {
+    else if (isDestroy(p)) {
+      mix(-3);
+      mix(p.op.task);
+      mix(p.op.container);
+      mix(p.object);
+      mix(p.slot);
+      mix(p.cursor?.task ?? -1);
+      mix(p.cursor?.vpage ?? -1);
+    } else if (isRevoke(p)) {
       mix(-2);
       mix(p.op.task);
       mix(p.op.slot);

@@ -11,8 +11,8 @@
  * counterexample is printed as the concrete operations.
  */
 import fc from "fast-check";
-import type { Cap, CapRef, Mapping, MapRef, PendingRevoke, PendingUnmap, Slot, State, Task } from "../../spec/state.js";
-import { capKey, isRevoke, mapKey, ROOT_TASK } from "../../spec/state.js";
+import type { Cap, CapRef, Mapping, MapRef, PendingDestroy, PendingRevoke, PendingUnmap, Slot, State, Task } from "../../spec/state.js";
+import { capKey, isDestroy, isRevoke, mapKey, ROOT_TASK } from "../../spec/state.js";
 import { mapChildren } from "../../spec/removal.js";
 import { pendingRegion } from "../../spec/preemption.js";
 import type { Config, Op, OpKind, Right } from "../../spec/vocabulary.js";
@@ -936,6 +936,15 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
       return offer ? { op: "cap.copy", task: ROOT_TASK, ...offer } : null;
     }
     if (e % 4 !== 0) return null;
+    if (b % 3 === 1 && c % 2 === 0) {
+      // start a container.destroy: of the container with the most mappings rooted at it, by a holder of a capability with alloc
+      const rooted = new Map<number, number>();
+      for (const t of s.tasks) for (const m of t?.pages ?? []) if (m?.source.kind === "slot") rooted.set(m.source.container, (rooted.get(m.source.container) ?? 0) + 1);
+      const holders = s.tasks.flatMap((t, task) => (t && !t.fault ? capsOf(s, task, ofKind("container", R.alloc)).map((h) => ({ task, slot: h.slot, n: rooted.get(h.cap.object) ?? 0 })) : []));
+      holders.sort((x, y) => y.n - x.n);
+      const h = a % 4 !== 0 ? holders[0] : pick(holders, a);
+      return h ? { op: "container.destroy", task: h.task, container: h.slot } : null;
+    }
     if (b % 3 === 0) {
       // start a revoke of a capability with descendants (the walk then has capabilities, mappings and objects to take apart)
       const counts = new Map<string, number>();
@@ -973,10 +982,12 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
     const t = q.op.task;
     if (b % 3 === 0) return { op: "mem.read", task: t, vpage: c % s.config.vpages };
     if (isRevoke(q)) return b % 3 === 1 ? { op: "cap.revoke", task: t, slot: (q.op.slot + 1 + (c % (s.config.capSlots - 1))) % s.config.capSlots } : { op: "page.unmap", task: t, vpage: 0, order: 0, mode: "all" };
+    if (isDestroy(q)) return b % 3 === 1 ? { op: "container.destroy", task: t, container: (q.op.container + 1 + (c % (s.config.capSlots - 1))) % s.config.capSlots } : { op: "cap.revoke", task: t, slot: c % s.config.capSlots };
     return b % 3 === 1 ? { ...q.op, mode: q.op.mode === "all" ? "derived" : "all" } : { op: "cap.revoke", task: t, slot: c % s.config.capSlots };
   }
   if (e % 4 !== 1) return null;
   if (isRevoke(q)) return aimAtRevoke(s, q, [a, b, c]);
+  if (isDestroy(q)) return aimAtDestroy(s, q, [a, b, c]);
   const p: PendingUnmap = q;
   // Aimed at the removal in progress.
   const region: MapRef[] = [];
@@ -1089,6 +1100,42 @@ function aimAtRevoke(s: State, p: PendingRevoke, [a, b, c]: [number, number, num
       const slot = capsOf(s, ROOT_TASK, (k) => k.kind === "account" && payers.has(k.object) && k.parent !== null)[0]?.slot;
       return slot === undefined ? null : { op: "account.destroy", task: ROOT_TASK, account: slot };
     }
+  }
+}
+
+/**
+ * A step aimed at a preempted container.destroy: another holder of a
+ * capability to the container tries to use it (allocate, map: Removing),
+ * to derive from it (Removing), to pass on a mapping rooted in it
+ * (Removing), or deletes its capability; the holder of the mapping the
+ * walk stands at unmaps it.
+ */
+function aimAtDestroy(s: State, p: PendingDestroy, [a, b, c]: [number, number, number]): Op | null {
+  const free = (t: number) => !s.tasks[t]!.pending && !s.tasks[t]!.fault;
+  const holders = s.tasks.flatMap((t, task) => (t && free(task) ? capsOf(s, task, (k) => k.kind === "container" && k.object === p.object).map((h) => ({ task, slot: h.slot })) : []));
+  const h = pick(holders, b);
+  const rooted = s.tasks.flatMap((t, task) => (t && free(task) ? t.pages.flatMap((m, vpage) => (m?.source.kind === "slot" && m.source.container === p.object ? [{ task, vpage }] : [])) : []));
+  switch (c % 5) {
+    case 0:
+      return h ? { op: "container.alloc", task: h.task, container: h.slot, index: a % s.config.containerSlots } : null;
+    case 1: {
+      const vpage = h && pagesOf(s.tasks[h.task], false)[0];
+      return h && vpage !== undefined ? { op: "page.map", task: h.task, container: h.slot, index: a % s.config.containerSlots, vpage, rights: ["read"] } : null;
+    }
+    case 2: {
+      const dest = h && freeSlots(s, h.task)[0];
+      return h && dest !== undefined ? { op: "cap.derive", task: h.task, src: h.slot, dest, rights: ["read"] } : null;
+    }
+    case 3: {
+      const m = pick(rooted, a);
+      const target = m && capsOf(s, m.task, ofKind("task", R.write))[0];
+      const dest = target && pick(acceptedPages(s, m.task, target.cap.object), b);
+      if (m && target && dest !== undefined) return { op: "l4.map", task: m.task, vpage: m.vpage, target: target.slot, dest, rights: ["read"] };
+      const at = p.cursor && free(p.cursor.task) ? p.cursor : m;
+      return at ? { op: "page.unmap", task: at.task, vpage: at.vpage, order: 0, mode: "all" } : null;
+    }
+    default:
+      return h ? { op: "cap.delete", task: h.task, slot: h.slot } : null;
   }
 }
 
