@@ -157,11 +157,6 @@ function capUnder(m: Machine, n: number, top: number): boolean {
   return false;
 }
 
-/**
- * Does the cursor of task t's preempted revoke (of capability top) stand at
- * a node still to go: a live capability below top, or a live mapping in a
- * tree one of those authorized?
- */
 /** Does the cursor of task t's preempted destroy stand at a live mapping in a tree rooted at the slot it empties? */
 export function destroyCursorValid(m: Machine, t: number): boolean {
   const tt = m.tasks;
@@ -174,6 +169,11 @@ export function destroyCursorValid(m: Machine, t: number): boolean {
   return pages.what[x] === tt.pendOrder[t]! * m.containers.S + tt.pendPage[t]!;
 }
 
+/**
+ * Does the cursor of task t's preempted revoke (of capability top) stand at
+ * a node still to go: a live capability below top, or a live mapping in a
+ * tree one of those authorized?
+ */
 export function revokeCursorValid(m: Machine, t: number, top: number): boolean {
   const tt = m.tasks;
   const ct = tt.curT[t]!;

@@ -100,7 +100,8 @@ export function containerVia(state: State, subject: Task, slot: unknown, need: n
  *
  * Result: the frame number.
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); Removing (the container is being destroyed); BadIndex; FrameSlotOccupied; FrameQuotaExceeded (the container's
+ * (`alloc`); Removing (the container is being destroyed);
+ * BadIndex; FrameSlotOccupied; FrameQuotaExceeded (the container's
  * account); OutOfMemory (no free frame).
  */
 export function containerAlloc(state: State, op: OpOf<"container.alloc">): Step {
@@ -133,7 +134,8 @@ export function containerAlloc(state: State, op: OpOf<"container.alloc">): Step 
  * Why: no mapping may outlive its backing (MODEL.md invariants).
  *
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); Removing (the container is being destroyed); BadIndex; FrameSlotEmpty.
+ * (`alloc`); Removing (the container is being destroyed);
+ * BadIndex; FrameSlotEmpty.
  */
 export function containerFree(state: State, op: OpOf<"container.free">): Step {
   const subject = subjectOf(state, op.task);
@@ -206,7 +208,8 @@ export const needHard = (slot: Slot): ErrorCode | null => (slot.kind === "empty"
  * tasks' backs, so a copy would not be a copy (wiredNeverShared).
  *
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
- * (`src` needs `read`); Removing (the container is being destroyed); BadIndex; FrameSlotEmpty, SlotNotHard (source slot);
+ * (`src` needs `read`); Removing (the container is being destroyed);
+ * BadIndex; FrameSlotEmpty, SlotNotHard (source slot);
  * Wired (the source frame); BadCapSlot, NoCap, WrongType, NoRights (`dst`
  * needs `alloc`); Removing; BadIndex;
  * FrameSlotOccupied; FrameQuotaExceeded (the receiving container's account).
@@ -243,7 +246,8 @@ export function containerCopy(state: State, op: OpOf<"container.copy">): Step {
  * keeping a chance to recover the data without reading the disk.
  *
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); Removing (the container is being destroyed); BadIndex; FrameSlotEmpty, SlotNotHard; Wired.
+ * (`alloc`); Removing (the container is being destroyed);
+ * BadIndex; FrameSlotEmpty, SlotNotHard; Wired.
  */
 export function containerDemote(state: State, op: OpOf<"container.demote">): Step {
   const subject = subjectOf(state, op.task);
@@ -272,7 +276,8 @@ export function containerDemote(state: State, op: OpOf<"container.demote">): Ste
  * back: that would make a wired frame a logical copy (wiredNeverShared).
  *
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); Removing (the container is being destroyed); BadIndex; NotSoft; Stale; Wired; FrameQuotaExceeded.
+ * (`alloc`); Removing (the container is being destroyed);
+ * BadIndex; NotSoft; Stale; Wired; FrameQuotaExceeded.
  */
 export function containerPromote(state: State, op: OpOf<"container.promote">): Step {
   const subject = subjectOf(state, op.task);
@@ -305,7 +310,8 @@ export function containerPromote(state: State, op: OpOf<"container.promote">): S
  * hold more memory than quota allows either.
  *
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); Removing (the container is being destroyed); BadIndex; FrameSlotEmpty, SlotNotHard; Wired;
+ * (`alloc`); Removing (the container is being destroyed);
+ * BadIndex; FrameSlotEmpty, SlotNotHard; Wired;
  * ObjectQuotaExceeded (the container's account); SwapFull (no swap page
  * free, when a new one is needed).
  */
@@ -348,7 +354,8 @@ export function containerSwapOut(state: State, op: OpOf<"container.swapOut">): S
  *
  * Result: the frame number.
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); Removing (the container is being destroyed); BadIndex; NotSwapped; FrameQuotaExceeded; OutOfMemory (a new
+ * (`alloc`); Removing (the container is being destroyed);
+ * BadIndex; NotSwapped; FrameQuotaExceeded; OutOfMemory (a new
  * frame needed and none free).
  */
 export function containerSwapIn(state: State, op: OpOf<"container.swapIn">): Step {
