@@ -285,15 +285,17 @@ export function resolve(s: State, intent: Intent): Op {
   const goal = isBulk(s.config) ? bulkGoal(s) : null;
   // A raw tear-down on a bulk configuration would undo its goal: steered below instead.
   const steered = TEAR_DOWN.has(intent.kind) && goal !== null;
+  // (on a configuration with a budget the preemption steps come first, for raw intents too: else they
+  // would replace only the state-aware ones, and raw operations, mostly errors, would weigh more per kind)
+  if (s.config.budget !== undefined) {
+    const op = preemptionStep(s, intent.n);
+    if (op) return op;
+  }
   if (intent.raw && !steered) return rawOp(intent.kind, intent.n);
   if (intent.kind === "physmem.relocate" && !steered) {
     // An environment action: physmem picks a frame in use (mostly a movable one).
     const inUse = s.frames.flatMap((f, i) => (f.refs > 0 && f.wired === 0 ? [i] : []));
     return { op: "physmem.relocate", frame: pick(inUse, intent.n[0]) ?? intent.n[0] % s.config.frames };
-  }
-  if (s.config.budget !== undefined) {
-    const op = preemptionStep(s, intent.n);
-    if (op) return op;
   }
   let kind: OpKind = intent.kind;
   // On a machine with more than one bitmap word of frames, steer a third of
@@ -613,7 +615,9 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
   // Half of the time, when another task can act, let it: authority handed
   // down from the root task is where the interesting interactions are.
   const others = able.filter((t) => t !== 0);
-  let task = (a % 2 === 0 && others.length ? pick(others, a >> 1) : pick(able.length ? able : live, a)) ?? 0;
+  // (with none able, rather a task that may act at all than one waiting for its pager or its own preempted removal: those are Blocked, which the preemption steps try on purpose)
+  const unblocked = live.filter((t) => !s.tasks[t]!.fault && !s.tasks[t]!.pending);
+  let task = (a % 2 === 0 && others.length ? pick(others, a >> 1) : pick(able.length ? able : unblocked.length ? unblocked : live, a)) ?? 0;
   // A quarter of unmaps are by the holder of the tallest mapping tree (three
   // levels and more are rare, and readonly must rewrite every level).
   const heights = intent.kind === "page.unmap" ? treeHeights(s) : undefined;
@@ -895,12 +899,13 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
  * On a configuration with a budget: the step that continues a preempted
  * removal (half of the steps while one is), an attempt of its task to do
  * something else first (one in eight: Blocked), one aimed at what it is taking
- * apart (a quarter: a derivation from a mapping in its trees, refused with
- * Removing; a delivery into its range, refused too; an unmap by the holder
- * of the mapping its walk stands at, or physmem taking that frame, after
- * which the walk starts the page again), or, while none is, now and then
- * the start of one: the unmap of a page with derived mappings. Null: an
- * ordinary step.
+ * apart (a quarter; for an unmap: a derivation from a mapping in its
+ * trees, refused with Removing; a delivery into its range, refused too; an
+ * unmap by the holder of the mapping its walk stands at, or physmem taking
+ * that frame, after which the walk starts the page again; for a revoke and
+ * a destroy: aimAtRevoke, aimAtDestroy), or, while none is, one step in
+ * eight the start of one (a revoke, a container destroy, or the unmap of a
+ * page with derived mappings). Null: an ordinary step.
  */
 function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
   const pending = s.tasks.flatMap((t) => (t?.pending ? [t.pending] : []));
@@ -935,14 +940,17 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
       const offer = pick(offers, b);
       return offer ? { op: "cap.copy", task: ROOT_TASK, ...offer } : null;
     }
-    if (e % 4 !== 0) return null;
+    if (e % 8 !== 0) return null;
     if (b % 3 === 1 && c % 2 === 0) {
       // start a container.destroy: of the container with the most mappings rooted at it, by a holder of a capability with alloc
       const rooted = new Map<number, number>();
       for (const t of s.tasks) for (const m of t?.pages ?? []) if (m?.source.kind === "slot") rooted.set(m.source.container, (rooted.get(m.source.container) ?? 0) + 1);
       const holders = s.tasks.flatMap((t, task) => (t && !t.fault ? capsOf(s, task, ofKind("container", R.alloc)).map((h) => ({ task, slot: h.slot, n: rooted.get(h.cap.object) ?? 0 })) : []));
       holders.sort((x, y) => y.n - x.n);
-      const h = a % 4 !== 0 ? holders[0] : pick(holders, a);
+      // mostly one held by another task than the root task, which then goes on acting in between
+      const notRoot = holders.filter((x) => x.task !== ROOT_TASK);
+      const from = a % 2 === 1 && notRoot.length > 0 ? notRoot : holders;
+      const h = a % 4 !== 0 ? from[0] : pick(from, a);
       return h ? { op: "container.destroy", task: h.task, container: h.slot } : null;
     }
     if (b % 3 === 0) {
@@ -954,11 +962,11 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
         }),
       );
       const tops = [...counts.entries()].filter(([k]) => !s.tasks[Number(k.split(":")[0])]!.fault).sort((x, y) => y[1] - x[1]);
-      // mostly one that is not a boot capability (revoking those takes nearly everything), now and then the greatest tree
+      // one that is not a boot capability (revoking those takes nearly everything: seldom, when there is no other)
       const derived = tops.filter(([k]) => s.tasks[Number(k.split(":")[0])]!.caps[Number(k.split(":")[1])]!.parent !== null);
       // half of the time one held by another task than the root task: the root task, which holds most capabilities, then acts in between
       const others = derived.filter(([k]) => Number(k.split(":")[0]) !== ROOT_TASK);
-      const top = c % 4 === 0 || derived.length === 0 ? tops[0] : pick(c % 2 === 1 && others.length > 0 ? others : derived, a);
+      const top = derived.length === 0 ? (c % 8 === 0 ? tops[0] : undefined) : pick(c % 2 === 1 && others.length > 0 ? others : derived, a);
       if (!top) return null;
       const [task, slot] = top[0].split(":").map(Number) as [number, number];
       return { op: "cap.revoke", task, slot };

@@ -57,10 +57,14 @@ describe("spec and impl agree on random traces", () => {
     // Preemption configs stop removals and run other tasks' steps in between, some of them at what is being taken apart.
     expect(stats.preempted).toBeGreaterThan(100);
     expect(stats.touching).toBeGreaterThan(20);
-    // ... and every kind of operation succeeds often enough to be exercised.
+    // ... and every kind of operation succeeds often enough to be exercised (a quarter of its
+    // steps: account.request, which only a sub-account's own task can make, was at 32 to 37 %
+    // before revokes and container destroys stopped at preemption points, and is at 28 to 34 %
+    // now, with the root task busy with a removal for longer; raw intents, errors by design,
+    // are about half of its failures).
     for (const kind of OP_KINDS) {
       const k = stats.byKind.get(kind) ?? { steps: 0, ok: 0 };
-      expect(k.ok / Math.max(1, k.steps), `success ratio of ${kind}`).toBeGreaterThan(0.3);
+      expect(k.ok / Math.max(1, k.steps), `success ratio of ${kind}`).toBeGreaterThan(0.25);
     }
   });
 });
