@@ -5,7 +5,7 @@
  *
  * The traces: generated ones from fixed seeds (the small configuration,
  * random small ones, pager configurations (a third of their steps go to
- * pagers and faults), preemption configurations (a work budget: unmaps and revokes
+ * pagers and faults), preemption configurations (a work budget: unmaps, revokes and container destroys
  * stop at preemption points, other steps run in between), configurations at the impl's structural boundaries,
  * a machine whose leaf-page and directory-page pools grow, a long
  * small-configuration trace that drives ids, slots and counters round many

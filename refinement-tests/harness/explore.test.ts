@@ -121,7 +121,7 @@ test("the fingerprint reads every field of the state: changing any one of them c
   }
 });
 
-test("under a budget of one unit, the search tries other tasks' operations between the entries of preempted unmaps and revokes, and every state holds", () => {
+test("under a budget of one unit, the search tries other tasks' operations between the entries of preempted removals, and every state holds", () => {
   const config = { ...TINY_CONFIG, accounts: 1, objects: 12, handles: 0, budget: 1 };
   const report = explore({ config, depth: 5, impl: true });
   expect(report.violation).toBeUndefined();
