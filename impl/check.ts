@@ -372,10 +372,14 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
       const tt = m.tasks;
       let pending = 0;
       for (let t = 0; t < m.config.tasks; t++) {
+        if (tt.pendMode[t] === -1) {
+          if (tt.pendVpage[t] !== -1 || tt.pendOrder[t] !== -1 || tt.pendPage[t] !== -1 || tt.pendBits[t] !== 0 || tt.curT[t] !== -1 || tt.lastT[t] !== -1 || tt.zoneT[t] !== -1) return `task ${t} has no preempted removal but keeps fields of one`;
+          continue;
+        }
+        pending++;
+        if (tt.free.has(t)) return `free task ${t} has a preempted removal`;
+        if (m.budget === Infinity) return `task ${t} has a preempted removal, but there is no budget`;
         if (tt.pendMode[t] === DESTROY) {
-          pending++;
-          if (tt.free.has(t)) return `free task ${t} has a preempted removal`;
-          if (m.budget === Infinity) return `task ${t} has a preempted removal, but there is no budget`;
           const c = tt.pendOrder[t]!;
           const k = caps.at(t, tt.pendVpage[t]!);
           if (tt.pendVpage[t]! < 0 || tt.pendVpage[t]! >= caps.C || caps.isEmpty(k) || caps.kindOf(k) !== KIND_CONTAINER || caps.objOf(k) !== c || m.containers.free.has(c)) return `task ${t}'s preempted destroy names slot ${tt.pendVpage[t]}, which holds no capability to container ${c}`;
@@ -385,28 +389,16 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
           if (tt.pendBits[t] !== 0 || tt.lastT[t] !== -1 || tt.lastV[t] !== -1 || tt.zoneT[t] !== -1 || tt.zoneV[t] !== -1) return `task ${t}'s preempted destroy keeps fields of an unmap`;
           if ((tt.curT[t] === -1) !== (tt.curV[t] === -1)) return `task ${t}'s preempted walk has half a cursor, last child or subtree`;
           if (tt.curT[t] !== -1 && !destroyCursorValid(m, t)) return `task ${t}'s preempted destroy stands at a mapping that is not in a tree rooted at the slot it empties`;
-          continue;
-        }
-        if (tt.pendMode[t] === REVOKE) {
-          pending++;
-          if (tt.free.has(t)) return `free task ${t} has a preempted removal`;
-          if (m.budget === Infinity) return `task ${t} has a preempted removal, but there is no budget`;
+        } else if (tt.pendMode[t] === REVOKE) {
           const top = caps.at(t, tt.pendVpage[t]!);
           if (tt.pendVpage[t]! < 0 || tt.pendVpage[t]! >= caps.C || caps.isEmpty(top)) return `task ${t}'s preempted revoke names slot ${tt.pendVpage[t]}, which holds no capability`;
           if (tt.pendOrder[t] !== -1 || tt.pendPage[t] !== -1 || tt.pendBits[t] !== 0 || tt.lastT[t] !== -1 || tt.lastV[t] !== -1 || tt.zoneT[t] !== -1 || tt.zoneV[t] !== -1) return `task ${t}'s preempted revoke keeps fields of an unmap`;
           if ((tt.curT[t] === -1) !== (tt.curV[t] === -1)) return `task ${t}'s preempted walk has half a cursor, last child or subtree`;
           if (tt.curT[t] !== -1 && !revokeCursorValid(m, t, top)) return `task ${t}'s preempted revoke stands at a node that is not below the capability it revokes`;
-          continue;
+        } else {
+          if (tt.curT[t] !== -1 && (pages.dirOf[tt.curT[t]!] === -1 || pages.lookup(tt.curT[t]!, tt.curV[t]!) === -1)) return `task ${t}'s preempted walk stands at task ${tt.curT[t]}'s page ${tt.curV[t]}, which is not mapped`;
+          if ((tt.curT[t] === -1) !== (tt.curV[t] === -1) || (tt.lastT[t] === -1) !== (tt.lastV[t] === -1) || (tt.zoneT[t] === -1) !== (tt.zoneV[t] === -1)) return `task ${t}'s preempted walk has half a cursor, last child or subtree`;
         }
-        if (tt.pendMode[t] === -1) {
-          if (tt.pendVpage[t] !== -1 || tt.pendOrder[t] !== -1 || tt.pendPage[t] !== -1 || tt.pendBits[t] !== 0 || tt.curT[t] !== -1 || tt.lastT[t] !== -1 || tt.zoneT[t] !== -1) return `task ${t} has no preempted removal but keeps fields of one`;
-          continue;
-        }
-        pending++;
-        if (tt.free.has(t)) return `free task ${t} has a preempted removal`;
-        if (m.budget === Infinity) return `task ${t} has a preempted removal, but there is no budget`;
-        if (tt.curT[t] !== -1 && (pages.dirOf[tt.curT[t]!] === -1 || pages.lookup(tt.curT[t]!, tt.curV[t]!) === -1)) return `task ${t}'s preempted walk stands at task ${tt.curT[t]}'s page ${tt.curV[t]}, which is not mapped`;
-        if ((tt.curT[t] === -1) !== (tt.curV[t] === -1) || (tt.lastT[t] === -1) !== (tt.lastV[t] === -1) || (tt.zoneT[t] === -1) !== (tt.zoneV[t] === -1)) return `task ${t}'s preempted walk has half a cursor, last child or subtree`;
       }
       if (pending !== m.pendingCount) return `${pending} tasks have a preempted removal but ${m.pendingCount} are counted`;
       return null;

@@ -67,7 +67,7 @@ import { capKey, draft, finish, isDestroy, isRevoke, isUnmap, mapKey, ROOT_ACCOU
 import type { Config, Op, OpOf } from "./vocabulary.js";
 import { ok, preempted, R, UNMAP_MODES } from "./vocabulary.js";
 import type { Step } from "./checks.js";
-import { mapChildren, releaseSwap, remove } from "./removal.js";
+import { capChildren, mapChildren, releaseSwap, remove } from "./removal.js";
 import { rootOf } from "./walk.js";
 
 /** The work one kernel entry may spend on a removal: the configuration's budget, or no limit. */
@@ -203,27 +203,22 @@ const isRootObject = (kind: string, id: number): boolean => (kind === "account" 
  */
 class RevokeIndex {
   readonly roots = new Map<string, MapRef[]>();
-  readonly caps = new Map<string, CapRef[]>();
+  readonly caps: Map<string, CapRef[]>;
   readonly maps: Map<string, MapRef[]>;
   readonly names = new Map<string, number>();
   readonly front = new Map<string, number>();
 
   constructor(state: State) {
-    const push = <T>(into: Map<string, T[]>, k: string, x: T) => {
-      const list = into.get(k);
-      if (list) list.push(x);
-      else into.set(k, [x]);
-    };
     state.tasks.forEach((task, t) => {
-      task?.caps.forEach((cap, slot) => {
-        if (!cap) return;
-        this.names.set(`${cap.kind}:${cap.object}`, (this.names.get(`${cap.kind}:${cap.object}`) ?? 0) + 1);
-        if (cap.parent) push(this.caps, capKey(cap.parent), { task: t, slot });
-      });
+      task?.caps.forEach((cap) => cap && this.names.set(`${cap.kind}:${cap.object}`, (this.names.get(`${cap.kind}:${cap.object}`) ?? 0) + 1));
       task?.pages.forEach((m, vpage) => {
-        if (m?.source.kind === "slot") push(this.roots, capKey(m.source.cap), { task: t, vpage });
+        if (m?.source.kind !== "slot") return;
+        const list = this.roots.get(capKey(m.source.cap));
+        if (list) list.push({ task: t, vpage });
+        else this.roots.set(capKey(m.source.cap), [{ task: t, vpage }]);
       });
     });
+    this.caps = capChildren(state);
     this.maps = mapChildren(state);
     for (const list of this.caps.values()) list.sort((a, b) => (capKeyBefore(a, b) ? 1 : -1));
     for (const list of this.roots.values()) list.sort((a, b) => (keyBefore(a, b) ? 1 : -1));
@@ -556,46 +551,50 @@ export function pageBeingUnmapped(state: State, task: number, vpage: number): bo
 }
 
 /**
- * After a successful step: a pending walk whose cursor mapping another
- * operation removed starts its page again from the task's own mapping (or
- * skips the page if that went too). Returns `state` itself when nothing
- * needs it.
+ * Has another operation taken what task `t`'s pending removal works on? A
+ * revoke's capability, or a destroy's container or the subject's
+ * capability to it. (An unmap's ground cannot go: its pages are the
+ * task's own, and nothing is delivered into its range.) Then the removal
+ * ends, unfinished: what was left of it is ordinary again.
+ */
+export function removalOrphaned(state: State, t: number, p: Pending): boolean {
+  const task = state.tasks[t]!;
+  if (isRevoke(p)) return !task.caps[p.op.slot];
+  if (isDestroy(p)) {
+    const cap = task.caps[p.op.container];
+    return !state.containers[p.object] || cap?.kind !== "container" || cap.object !== p.object;
+  }
+  return false;
+}
+
+/** Does the node the walk of task `t`'s pending removal `p` stands at still lie where the walk goes on from? */
+function cursorHolds(state: State, t: number, p: Pending): boolean {
+  if (p.cursor === null) return true;
+  if (isRevoke(p)) return inRevoke(state, p.cursor, { task: t, slot: p.op.slot });
+  if (isDestroy(p)) return underSlot(state, p.cursor, p.object, p.slot);
+  return !!state.tasks[p.cursor.task]?.pages[p.cursor.vpage];
+}
+
+/**
+ * After a successful step: a pending removal whose ground another
+ * operation took ends (removalOrphaned); a walk whose cursor node another
+ * operation removed (or, for a revoke or a destroy, moved out of its
+ * reach) starts again: an unmap its page from the task's own mapping (or
+ * skips the page if that went too), a revoke from the revoked capability,
+ * a destroy its slot. Returns `state` itself when nothing needs it.
  */
 export function settlePending(state: State): State {
   let d: Draft | null = null;
   state.tasks.forEach((t, id) => {
     const p = t?.pending;
     if (!p) return;
-    if (isDestroy(p)) {
-      // the container went (another removal took it), or the subject's
-      // capability to it did: the destroy ends (what is left of the
-      // container is an ordinary, partly emptied container)
-      const cap = t.caps[p.op.container];
-      if (!state.containers[p.object] || cap?.kind !== "container" || cap.object !== p.object) {
-        d ??= draft(state);
-        d.tasks[id]!.pending = null;
-      } else if (p.cursor && !underSlot(state, p.cursor, p.object, p.slot)) {
-        d ??= draft(state);
-        d.tasks[id]!.pending = { ...p, cursor: null };
-      }
-      return;
+    if (removalOrphaned(state, id, p)) {
+      d ??= draft(state);
+      d.tasks[id]!.pending = null;
+    } else if (!cursorHolds(state, id, p)) {
+      d ??= draft(state);
+      d.tasks[id]!.pending = isRevoke(p) ? { op: p.op, cursor: null } : isDestroy(p) ? { ...p, cursor: null } : { ...p, cursor: null, last: null, zone: null };
     }
-    if (isRevoke(p)) {
-      // the revoked capability went (its holder is blocked, so another
-      // operation took it): nothing is left to revoke
-      if (!t.caps[p.op.slot]) {
-        d ??= draft(state);
-        d.tasks[id]!.pending = null;
-      } else if (p.cursor && !inRevoke(state, p.cursor, { task: id, slot: p.op.slot })) {
-        d ??= draft(state);
-        d.tasks[id]!.pending = { op: p.op, cursor: null };
-      }
-      return;
-    }
-    const c = p.cursor;
-    if (!c || state.tasks[c.task]?.pages[c.vpage]) return;
-    d ??= draft(state);
-    d.tasks[id]!.pending = { ...p, cursor: null, last: null, zone: null };
   });
   return d ? finish(d) : state;
 }
@@ -650,9 +649,8 @@ export function pendingRegion(state: State, t: number): Set<string> {
 function destroyWellFormed(s: State, t: number, p: PendingDestroy): string | null {
   const op = p.op;
   if (op.task !== t) return `task ${t} has a pending container.destroy that is not its own`;
-  const cap = Number.isInteger(op.container) ? s.tasks[t]!.caps[op.container] : undefined;
-  if (!cap || cap.kind !== "container" || cap.object !== p.object || !s.containers[p.object]) return `task ${t}'s pending container.destroy names slot ${op.container}, which holds no capability to container ${p.object}`;
-  if ((cap.rights & R.alloc) === 0) return `task ${t}'s pending container.destroy goes through a capability without alloc`;
+  if (!Number.isInteger(op.container) || removalOrphaned(s, t, p)) return `task ${t}'s pending container.destroy names slot ${op.container}, which holds no capability to container ${p.object}`;
+  if ((s.tasks[t]!.caps[op.container]!.rights & R.alloc) === 0) return `task ${t}'s pending container.destroy goes through a capability without alloc`;
   if (!Number.isInteger(p.slot) || p.slot < -1 || p.slot >= s.config.containerSlots) return `task ${t}'s pending container.destroy stands at slot ${p.slot}, outside the container`;
   const slots = s.containers[p.object]!.slots;
   for (let i = p.slot + 1; i < slots.length; i++) if (slots[i]!.kind !== "empty") return `task ${t}'s pending container.destroy has passed slot ${i} of container ${p.object}, which is not empty`;
@@ -668,7 +666,7 @@ function destroyWellFormed(s: State, t: number, p: PendingDestroy): string | nul
 function revokeWellFormed(s: State, t: number, p: PendingRevoke): string | null {
   const op = p.op;
   if (op.task !== t) return `task ${t} has a pending cap.revoke that is not its own`;
-  if (!Number.isInteger(op.slot) || op.slot < 0 || op.slot >= s.config.capSlots || !s.tasks[t]!.caps[op.slot]) return `task ${t}'s pending cap.revoke names slot ${op.slot}, which holds no capability`;
+  if (!Number.isInteger(op.slot) || op.slot < 0 || op.slot >= s.config.capSlots || removalOrphaned(s, t, p)) return `task ${t}'s pending cap.revoke names slot ${op.slot}, which holds no capability`;
   const c = p.cursor;
   if (c !== null && !inRevoke(s, c, { task: t, slot: op.slot })) return `task ${t}'s pending cap.revoke stands at ${c.kind === "cap" ? `task ${c.task}'s capability slot ${c.slot}` : `task ${c.task}'s page ${c.vpage}`}, which is not (or no longer) derived from the capability it revokes`;
   return null;
@@ -729,6 +727,9 @@ export const PREEMPTION_INVARIANTS: readonly { name: string; description: string
   },
 ];
 
+/** Does pendingWalkWellFormed hold (so that the walks can be run on a copy to count the work left)? */
+const walksWellFormed = (s: State): boolean => !s.tasks.some((t) => t?.pending) || PREEMPTION_INVARIANTS[0]!.check(s) === null;
+
 export const PREEMPTION_TRANSITIONS: readonly { name: string; description: string; check: (before: State, op: Op, after: State) => string | null }[] = [
   {
     name: "preemptedRemovalProgresses",
@@ -738,6 +739,8 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
       if ((op.op !== "page.unmap" && op.op !== "cap.revoke" && op.op !== "container.destroy") || after === before || before.config.budget === undefined) return null;
       const p = before.tasks[op.task]?.pending ?? null;
       if (p !== null && !continues(p, op)) return null;
+      // (the work left is counted by running the walk, which needs well-formed records: pendingWalkWellFormed reports the others)
+      if (!walksWellFormed(before) || !walksWellFormed(after)) return null;
       const n = removalLength(before, op, p);
       const W = before.config.budget;
       const q = after.tasks[op.task]?.pending ?? null;
@@ -749,16 +752,16 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
   {
     name: "removalNeverRegrows",
     description:
-      "While a removal is preempted, no other operation adds to what it has still to take apart (a mapping to an unmap's trees; a capability or a mapping to what a revoke has still to remove), nor moves its walk on, back or elsewhere: another operation may only take things away, and if it takes the node the walk stands at, the walk starts again (an unmap its current page, a revoke from the revoked capability). A preempted revoke ends early only when another operation took the capability it revokes.",
+      "While a removal is preempted, no other operation adds to what it has still to take apart (a mapping to an unmap's trees; a capability or a mapping to what a revoke has still to remove; a filled slot, a capability naming it or a mapping rooted in it to a container being destroyed), nor moves its walk on, back or elsewhere: another operation may only take things away, and if it takes the node the walk stands at, the walk starts again (an unmap its current page, a revoke from the revoked capability, a destroy its current slot). A preempted removal ends early only when another operation took what it works on: the capability a revoke revokes, or a destroy's container or the subject's capability to it.",
     check(before, op, after) {
+      if (after === before) return null; // (an error changes nothing)
       for (let t = 0; t < before.tasks.length; t++) {
         const p = before.tasks[t]?.pending;
         const q = after.tasks[t]?.pending;
         if (!p || !after.tasks[t] || continues(p, op)) continue;
         const what = p.op.op;
         if (!q) {
-          if (isRevoke(p) && !after.tasks[t]!.caps[p.op.slot]) continue;
-          if (isDestroy(p) && (!after.containers[p.object] || after.tasks[t]!.caps[p.op.container]?.object !== p.object || after.tasks[t]!.caps[p.op.container]?.kind !== "container")) continue;
+          if (removalOrphaned(after, t, p)) continue;
           return `${op.op} ended task ${t}'s preempted ${what} without finishing it`;
         }
         if (!continues(q, p.op as Op) || q.op.op !== p.op.op) return `${op.op} moved task ${t}'s preempted ${what}`;
@@ -786,6 +789,8 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
     description:
       "An operation of another task adds no work to a preempted removal (the units it still needs, nobody else acting), unless it took the node the walk stood at, so that the walk starts again; and then what is left to take apart is strictly smaller than before. With preemptedRemovalProgresses (each entry does W units of it) this means no sequence of other operations keeps a removal from finishing: its work grows only when what is left shrinks, which cannot happen for ever.",
     check(before, op, after) {
+      if (after === before) return null; // (an error changes nothing)
+      if (!walksWellFormed(before) || !walksWellFormed(after)) return null; // (as in preemptedRemovalProgresses)
       for (let t = 0; t < before.tasks.length; t++) {
         const p = before.tasks[t]?.pending;
         const q = after.tasks[t]?.pending;
