@@ -9,7 +9,7 @@
 import type { Account, Cap, CapRef, Container, DmaHandle, Frame, Mapping, Slot, State, SwapPage, Task } from "../spec/state.js";
 import type { ObjectKind } from "../spec/vocabulary.js";
 import { type Machine, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED } from "./machine.js";
-import { DESTROY, REVOKE } from "./preemption.js";
+import { DESTROY, REVOKE, TDESTROY } from "./preemption.js";
 
 const KINDS: readonly ObjectKind[] = ["account", "task", "container", "dma"];
 /** page.unmap modes by the impl's numbers (mappings.ts). */
@@ -95,6 +95,14 @@ export function toSpec(m: Machine): State {
       pending:
         tt.pendMode[t] === -1
           ? null
+          : tt.pendMode[t] === TDESTROY
+            ? {
+                op: { op: "task.destroy", task: t, target: tt.pendVpage[t]! },
+                object: tt.pendOrder[t]!,
+                page: tt.pendPage[t]!,
+                slot: tt.pendBits[t]!,
+                cursor: tt.curT[t] === -1 ? null : { task: tt.curT[t]!, vpage: tt.curV[t]! },
+              }
           : tt.pendMode[t] === DESTROY
             ? {
                 op: { op: "container.destroy", task: t, container: tt.pendVpage[t]! },

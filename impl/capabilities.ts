@@ -7,7 +7,7 @@ import { capIn, freeCapSlot, hasObjects, installCap, subjectOk } from "./checks.
 import { E, KIND_TASK, OK } from "./constants.js";
 import type { Machine } from "./machine.js";
 import { reap, removeCapSubtree, vanishCap } from "./removal.js";
-import { growsRemoval, revokeChunk } from "./preemption.js";
+import { growsRemoval, revokeChunk, taskDying } from "./preemption.js";
 
 export function capDerive(m: Machine, task: number, srcSlot: number, dest: number, rights: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
@@ -36,6 +36,7 @@ export function capCopy(m: Machine, task: number, srcSlot: number, targetSlot: n
   if (target < 0) return -target;
   const caps = m.caps;
   const receiver = caps.objOf(target);
+  if (taskDying(m, receiver)) return E.Removing;
   if (m.tasks.faultPage[receiver] !== -1) return E.Blocked;
   if (!inRange(dest, caps.C)) return E.BadCapSlot;
   if (receiver !== task && !m.tasks.acceptsSlot(receiver, dest)) return E.NotInWindow;

@@ -455,6 +455,56 @@ const DESTROY_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
   ],
 ];
 
+/**
+ * A preempted task.destroy: a budget of 1; task 0 destroys task 1 (its
+ * slot 2), which holds a capability to container 0 and maps its slot 0 at
+ * pages 1 and 3; task 1's page 3 is passed on to task 0's page 5. Two
+ * entries: the greatest mapped page (3) found, down to task 0's page 5.
+ */
+function taskDestroyMachine(): Machine {
+  const m = new Machine({ ...CONFIG, budget: 1 });
+  const ops: Op[] = [
+    { op: "task.create", task: 0, account: 0, dest: 2 },
+    { op: "task.window", task: 1, slot: 0, slots: 8, page: 0, pages: 8 },
+    { op: "task.window", task: 0, slot: 0, slots: 8, page: 0, pages: 8 },
+    { op: "container.create", task: 0, account: 0, dest: 3 },
+    { op: "container.alloc", task: 0, container: 3, index: 0 },
+    { op: "cap.copy", task: 0, src: 3, target: 2, dest: 0 },
+    { op: "cap.copy", task: 0, src: 1, target: 2, dest: 1 },
+    { op: "page.map", task: 1, container: 0, index: 0, vpage: 1, rights: ["read"] },
+    { op: "page.map", task: 1, container: 0, index: 0, vpage: 3, rights: ["read"] },
+    { op: "l4.map", task: 1, vpage: 3, target: 1, dest: 5, rights: ["read"] },
+  ];
+  for (const op of ops) assert.ok(m.apply(op).ok, JSON.stringify(op));
+  const destroy: Op = { op: "task.destroy", task: 0, target: 2 };
+  for (let i = 0; i < 2; i++) assert.deepEqual(m.apply(destroy), { ok: true, value: null, preempted: true });
+  assert.deepEqual([m.tasks.pendPage[0], m.tasks.pendBits[0], m.tasks.curT[0], m.tasks.curV[0]], [3, 7, 0, 5]);
+  assert.deepEqual(checkRepresentation(m), []);
+  return m;
+}
+
+const TASK_DESTROY_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
+  ["preemptedWalksExact", "a task destroy through an empty slot", (m) => void (m.tasks.pendVpage[0] = 6), /^task 0's preempted task\.destroy names slot 6, which holds no capability to task 1$/],
+  ["preemptedWalksExact", "a task destroy of another task than its capability names", (m) => void (m.tasks.pendOrder[0] = 2), /^task 0's preempted task\.destroy names slot 2, which holds no capability to task 2$/],
+  ["preemptedWalksExact", "a task destroy past a mapped page", (m) => void (m.tasks.pendPage[0] = 2), /^task 0's preempted task\.destroy has passed page 3 of task 1, which is mapped$/],
+  ["preemptedWalksExact", "a task destroy at a page outside the address space", (m) => void (m.tasks.pendPage[0] = 8), /^task 0's preempted task\.destroy stands at page 8, outside the address space$/],
+  ["preemptedWalksExact", "a task destroy among the capabilities while pages remain", (m) => void (m.tasks.pendBits[0] = 3), /^task 0's preempted task\.destroy stands at capability slot 3 \(page 3\)$/],
+  [
+    "preemptedWalksExact",
+    "a task destroy among the capabilities while a page is still mapped",
+    (m) => {
+      m.tasks.pendPage[0] = -1;
+      m.tasks.pendBits[0] = 0;
+      m.tasks.curT[0] = -1;
+      m.tasks.curV[0] = -1;
+    },
+    /^task 0's preempted task\.destroy has passed page 3 of task 1, which is mapped$/,
+  ],
+  ["preemptedWalksExact", "a task destroy's cursor outside the tree of its page", (m) => void (m.tasks.curT[0] = 1), /^task 0's preempted task\.destroy stands at a mapping that is not in the tree of the page it empties$/],
+  ["preemptedWalksExact", "a task destroy keeps an unmap's last child", (m) => void ((m.tasks.lastT[0] = 1), (m.tasks.lastV[0] = 3)), /^task 0's preempted task\.destroy keeps fields of an unmap$/],
+  ["preemptedWalksExact", "a task destroy not counted", (m) => void (m.pendingCount = 0), /^1 tasks have a preempted removal but 0 are counted$/],
+];
+
 describe("representation checks", () => {
   it("pass on the machine the corruptions start from", () => {
     machine();
@@ -467,6 +517,7 @@ describe("representation checks", () => {
     [preemptMachine, PREEMPT_CORRUPTIONS],
     [revokeMachine, REVOKE_CORRUPTIONS],
     [destroyMachine, DESTROY_CORRUPTIONS],
+    [taskDestroyMachine, TASK_DESTROY_CORRUPTIONS],
   ] as const) {
     for (const [check, what, corrupt, message] of corruptions) {
       it(`${check} notices: ${what}`, () => {

@@ -9,8 +9,8 @@
  */
 import { SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED, type Machine } from "./machine.js";
 import { keyAfter } from "./mapdb.js";
-import { KIND_CONTAINER } from "./constants.js";
-import { DESTROY, destroyCursorValid, REVOKE, revokeCursorValid } from "./preemption.js";
+import { KIND_CONTAINER, KIND_TASK } from "./constants.js";
+import { DESTROY, destroyCursorValid, REVOKE, revokeCursorValid, TDESTROY, taskCursorValid } from "./preemption.js";
 
 export interface ReprInvariant {
   readonly name: string;
@@ -337,7 +337,9 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
     // mappings are in order of key, greatest first (task, then page or
     // slot), as preempted walks take them; the preempted walks are counted
     // exactly, each of a live task with a live cursor (a revoke's below the
-    // capability it revokes), and a task without one keeps none of a walk's
+    // capability it revokes; a destroy's in a tree of the slot or page it
+    // empties, which it has not passed: slots, pages and capability slots
+    // above are empty), and a task without one keeps none of a walk's
     // fields.
     name: "preemptedWalksExact",
     check(m) {
@@ -379,7 +381,21 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
         pending++;
         if (tt.free.has(t)) return `free task ${t} has a preempted removal`;
         if (m.budget === Infinity) return `task ${t} has a preempted removal, but there is no budget`;
-        if (tt.pendMode[t] === DESTROY) {
+        if (tt.pendMode[t] === TDESTROY) {
+          const x = tt.pendOrder[t]!;
+          const k = caps.at(t, tt.pendVpage[t]!);
+          if (tt.pendVpage[t]! < 0 || tt.pendVpage[t]! >= caps.C || caps.isEmpty(k) || caps.kindOf(k) !== KIND_TASK || caps.objOf(k) !== x || tt.free.has(x)) return `task ${t}'s preempted task.destroy names slot ${tt.pendVpage[t]}, which holds no capability to task ${x}`;
+          if (x === 0) return `task ${t}'s preempted task.destroy destroys the root task`;
+          const V = m.config.vpages;
+          if (tt.pendPage[t]! < -1 || tt.pendPage[t]! >= V) return `task ${t}'s preempted task.destroy stands at page ${tt.pendPage[t]}, outside the address space`;
+          if (tt.pendBits[t]! < -1 || tt.pendBits[t]! >= caps.C || (tt.pendPage[t]! >= 0 && tt.pendBits[t] !== caps.C - 1)) return `task ${t}'s preempted task.destroy stands at capability slot ${tt.pendBits[t]} (page ${tt.pendPage[t]})`;
+          if (tt.pendPage[t]! < V - 1 && pages.mappedAtOrBelow(x, V - 1) > tt.pendPage[t]!) return `task ${t}'s preempted task.destroy has passed page ${pages.mappedAtOrBelow(x, V - 1)} of task ${x}, which is mapped`;
+          for (let i = tt.pendBits[t]! + 1; i < caps.C; i++) if (!caps.isEmpty(caps.at(x, i)) && caps.at(x, i) !== k) return `task ${t}'s preempted task.destroy has passed capability slot ${i} of task ${x}, which is not empty`;
+          if (tt.lastT[t] !== -1 || tt.lastV[t] !== -1 || tt.zoneT[t] !== -1 || tt.zoneV[t] !== -1) return `task ${t}'s preempted task.destroy keeps fields of an unmap`;
+          if ((tt.curT[t] === -1) !== (tt.curV[t] === -1)) return `task ${t}'s preempted walk has half a cursor, last child or subtree`;
+          if (tt.curT[t] !== -1 && !taskCursorValid(m, t)) return `task ${t}'s preempted task.destroy stands at a mapping that is not in the tree of the page it empties`;
+          for (let u = 0; u < t; u++) if (tt.pendMode[u] === TDESTROY && tt.pendOrder[u] === x) return `tasks ${u} and ${t} both destroy task ${x}`;
+        } else if (tt.pendMode[t] === DESTROY) {
           const c = tt.pendOrder[t]!;
           const k = caps.at(t, tt.pendVpage[t]!);
           if (tt.pendVpage[t]! < 0 || tt.pendVpage[t]! >= caps.C || caps.isEmpty(k) || caps.kindOf(k) !== KIND_CONTAINER || caps.objOf(k) !== c || m.containers.free.has(c)) return `task ${t}'s preempted destroy names slot ${tt.pendVpage[t]}, which holds no capability to container ${c}`;

@@ -49,7 +49,7 @@ import { memRead, memWrite } from "./memory.js";
 import { dmaUnwire, dmaWire, dmaWrite } from "./dma.js";
 import { physmemReclaim, physmemRelocate } from "./physmem.js";
 import { faultNotice, faultRefuse, faultResolve, sigma0Serve, taskPager } from "./pagers.js";
-import { continuesPending, settlePending } from "./preemption.js";
+import { continuesPending, settlePending, taskDying } from "./preemption.js";
 
 export { E, OK, KIND_ACCOUNT, KIND_CONTAINER, KIND_DMA, KIND_TASK, PT_BITS, PT_SIZE, SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED } from "./constants.js";
 
@@ -146,6 +146,8 @@ export class Machine {
     const t: unknown = (op as { task?: unknown }).task;
     const own = typeof t === "number" && inRange(t, this.config.tasks) && this.tasks.pendMode[t] !== -1 ? t : -1;
     if (own !== -1 && !continuesPending(this, own, op)) return E.Blocked;
+    // a task being taken apart by another task's preempted task.destroy does nothing
+    if (own === -1 && typeof t === "number" && inRange(t, this.config.tasks) && !this.tasks.free.has(t) && taskDying(this, t)) return E.Blocked;
     const status = this.run(op);
     // (a walk that just ran stands where it should: only the others are looked at)
     if (status === OK && this.pendingCount > 0) settlePending(this, own);

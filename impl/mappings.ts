@@ -9,7 +9,7 @@ import { E, KIND_CONTAINER, KIND_TASK, OK, SEND_GRANT, SEND_MAP, SEND_SHARE } fr
 import type { Machine } from "./machine.js";
 import { needHard, slotAt } from "./containers.js";
 import { moveMapping, newMapping, removeMappingSubtree } from "./mapdb.js";
-import { beingRevoked, containerDying, pageBeingUnmapped, removing, unmapChunk } from "./preemption.js";
+import { beingRevoked, containerDying, pageBeingUnmapped, removing, taskDying, unmapChunk } from "./preemption.js";
 
 export function pageMap(m: Machine, task: number, slot: number, index: number, vpage: number, rights: number): number {
   if (!subjectOk(m, task)) return E.NoSuchTask;
@@ -120,6 +120,7 @@ export function l4Send(m: Machine, task: number, vpage: number, targetSlot: numb
   // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
   if (target < 0) return -target;
   const to = m.caps.objOf(target);
+  if (taskDying(m, to)) return E.Removing;
   if (m.tasks.faultPage[to] !== -1) return E.Blocked;
   if (!inRange(dest, m.config.vpages)) return E.BadPage;
   if (to !== task && !m.tasks.acceptsPage(to, dest)) return E.NotInWindow;

@@ -12,7 +12,7 @@ import { E, KIND_TASK, OK, SLOT_HARD } from "./constants.js";
 import type { Machine } from "./machine.js";
 import { frameAt, newMapping, someMappingOfSlot } from "./mapdb.js";
 import { memRead, memWrite } from "./memory.js";
-import { removing } from "./preemption.js";
+import { removing, taskDying } from "./preemption.js";
 
 /**
  * The fault path of an access of `task` at `vpage` that failed with status
@@ -38,6 +38,7 @@ export function taskPager(m: Machine, task: number, targetSlot: number, pagerSlo
   if (target < 0) return -target;
   const t = m.caps.objOf(target);
   if (t === 0) return E.IsRoot;
+  if (taskDying(m, t)) return E.Removing;
   if (m.tasks.faultPage[t] !== -1) return E.Blocked;
   let p = -1;
   if (pagerSlot !== null) {
@@ -45,6 +46,7 @@ export function taskPager(m: Machine, task: number, targetSlot: number, pagerSlo
     // Stryker disable next-line EqualityOperator: capability index 0 is task 0's slot 0, the root account capability, and this operation asks for another kind
     if (cap < 0) return -cap;
     p = m.caps.objOf(cap);
+    if (taskDying(m, p)) return E.Removing;
     // the chains of pagers form a forest (pagersFormAForest), so this walk ends
     for (let x = p; x !== -1; x = m.tasks.pager[x]!) if (x === t) return E.PagerLoop;
   }
@@ -63,6 +65,7 @@ function answerChecks(m: Machine, p: number, e: number, rights: number): number 
   const t = tasks.qHead[p]!;
   const v = tasks.faultPage[t]!;
   const write = tasks.faultWrite[t] === 1;
+  if (taskDying(m, t)) return E.Removing;
   if (m.pages.lookup(t, v) !== -1) return E.PageMapped;
   if ((rights & (write ? R.write : R.read)) === 0) return E.BadRights;
   const frames = m.frames;

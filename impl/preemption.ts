@@ -1,14 +1,17 @@
 /**
- * Preemption (spec/preemption.ts): page.unmap and cap.revoke under a work
- * budget, walking their trees from the leaves up, a bounded number of
- * steps per entry, with where they stand kept in the task table (pendMode,
- * pendVpage, pendOrder, pendPage, curT/curV, lastT/lastV, zoneT/zoneV,
- * pendBits). A mapping's children, a capability's children and a
- * capability's root mappings are kept in order of key, greatest first
- * (mapdb.ts linkMapping, tables/caps.ts linkChild), so the next child is
- * the head of a list, or the one after the child finished last: each step
- * costs O(1), but for the objects a revoke destroys with their last
- * capability (see revokeStep).
+ * Preemption (spec/preemption.ts): page.unmap, cap.revoke,
+ * container.destroy and task.destroy under a work budget, walking their
+ * trees from the leaves up, a bounded number of steps per entry, with
+ * where they stand kept in the task table (pendMode, pendVpage, pendOrder,
+ * pendPage, curT/curV, lastT/lastV, zoneT/zoneV, pendBits). A mapping's
+ * children, a capability's children and a capability's root mappings are
+ * kept in order of key, greatest first (mapdb.ts linkMapping,
+ * tables/caps.ts linkChild), so the next child is the head of a list, or
+ * the one after the child finished last: each step costs O(1), but for
+ * the objects a revoke or a task destroy destroys with their last
+ * capability (see revokeStep, taskStep), the scans of a task destroy for
+ * the next mapped page and the next capability, and the scans of the
+ * capabilities naming a dying object.
  *
  * A preempted revoke keeps pendMode REVOKE, the revoked capability's slot
  * in pendVpage, and its cursor in curT/curV: a mapping (task, page), or a
@@ -16,10 +19,10 @@
  */
 import type { Op } from "../spec/vocabulary.js";
 import { R } from "../spec/vocabulary.js";
-import { KIND_CONTAINER, OK } from "./constants.js";
+import { KIND_CONTAINER, KIND_TASK, OK } from "./constants.js";
 import type { Machine } from "./machine.js";
 import { removeMappingSubtree } from "./mapdb.js";
-import { destroyContainer, dropSlot, freeCapNode, reap, vanishCap } from "./removal.js";
+import { destroyContainer, destroyTask, dropSlot, freeCapNode, reap, vanishCap } from "./removal.js";
 
 /** page.unmap modes as the impl numbers them (mappings.ts). */
 const ALL = 1;
@@ -28,6 +31,8 @@ const READONLY = 2;
 export const REVOKE = 3;
 /** pendMode of a preempted container.destroy (pendVpage: the subject's capability slot, pendOrder: the container, pendPage: the slot being emptied, -1 once all are) */
 export const DESTROY = 4;
+/** pendMode of a preempted task.destroy (pendVpage: the subject's capability slot, pendOrder: the target task, pendPage: the target's page being emptied, -1 once all are; pendBits: its capability slot being emptied) */
+export const TDESTROY = 5;
 const MODES: readonly string[] = ["derived", "all", "readonly"];
 
 /** Is `op` the preempted page.unmap task t waits to continue? */
@@ -35,6 +40,7 @@ export function continuesPending(m: Machine, t: number, op: Op): boolean {
   const tt = m.tasks;
   if (tt.pendMode[t] === REVOKE) return op.op === "cap.revoke" && op.slot === tt.pendVpage[t];
   if (tt.pendMode[t] === DESTROY) return op.op === "container.destroy" && op.container === tt.pendVpage[t];
+  if (tt.pendMode[t] === TDESTROY) return op.op === "task.destroy" && op.target === tt.pendVpage[t];
   return op.op === "page.unmap" && op.vpage === tt.pendVpage[t] && op.order === tt.pendOrder[t] && op.mode === MODES[tt.pendMode[t]!];
 }
 
@@ -55,7 +61,7 @@ export function removing(m: Machine, e: number): boolean {
   const pages = m.pages;
   let x = e;
   for (;;) {
-    if (pageBeingUnmapped(m, pages.taskOf(x), pages.vpageOf(x))) return true;
+    if (pageBeingUnmapped(m, pages.taskOf(x), pages.vpageOf(x)) || taskDying(m, pages.taskOf(x))) return true;
     const up = pages.up[x]!;
     if (up >= 0) x = up;
     else return (up <= -2 && beingRevoked(m, -2 - up)) || containerDying(m, Math.floor(pages.what[x]! / m.containers.S));
@@ -84,7 +90,103 @@ export function containerDying(m: Machine, c: number): boolean {
 
 /** Would a capability derived from cap n add to what a preempted removal has still to take apart? (spec: growsRemoval) */
 export function growsRemoval(m: Machine, n: number): boolean {
-  return beingRevoked(m, n) || (m.caps.kindOf(n) === KIND_CONTAINER && containerDying(m, m.caps.objOf(n)));
+  const kind = m.caps.kindOf(n);
+  return beingRevoked(m, n) || (kind === KIND_CONTAINER && containerDying(m, m.caps.objOf(n))) || (kind === KIND_TASK && taskDying(m, m.caps.objOf(n)));
+}
+
+/** Is task x being taken apart by a preempted task.destroy? (a scan of the task table, only while some removal is preempted) */
+export function taskDying(m: Machine, x: number): boolean {
+  if (m.pendingCount === 0) return false;
+  const tt = m.tasks;
+  for (let t = 0; t < m.config.tasks; t++) if (tt.pendMode[t] === TDESTROY && tt.pendOrder[t] === x) return true;
+  return false;
+}
+
+/**
+ * task.destroy of task x by task t through its capability in `slot`, under
+ * the budget (its checks passed): starts the walk if t has none pending,
+ * runs at most `budget` steps, and finishes or leaves it preempted.
+ */
+export function taskDestroyChunk(m: Machine, t: number, slot: number, x: number, budget: number): number {
+  const tt = m.tasks;
+  if (tt.pendMode[t] === -1) {
+    tt.pendMode[t] = TDESTROY;
+    tt.pendVpage[t] = slot;
+    tt.pendOrder[t] = x;
+    tt.pendPage[t] = m.config.vpages - 1;
+    tt.pendBits[t] = m.caps.C - 1;
+    tt.resetWalk(t);
+    m.pendingCount += 1;
+  }
+  const own = m.caps.at(t, slot);
+  let finished = false;
+  for (let spent = 0; !finished && spent < budget; spent++) finished = taskStep(m, t, x, own);
+  // (the subject may have gone with a capability the target held: its record went with it)
+  if (m.tasks.free.has(t)) return OK;
+  return endEntry(m, t, finished);
+}
+
+/**
+ * One step of task t's destroy of task x (spec: taskUnit): its pages from
+ * the greatest down (find the next mapped one, a scan of the page table;
+ * in its tree down to the first child, or remove a mapping without
+ * children and go up, from the page's own mapping to the next page), then
+ * its capabilities from the greatest slot down (the next one, a scan of
+ * its row, vanishes as if deleted; an object it was the last to name is
+ * destroyed in this one step), then the capability naming x with the
+ * greatest index other than t's own (a scan of the object's list), last
+ * t's own with x. Returns true when it is finished, or when x, or t, went.
+ */
+function taskStep(m: Machine, t: number, x: number, own: number): boolean {
+  const tt = m.tasks;
+  const pages = m.pages;
+  const caps = m.caps;
+  const v = tt.pendPage[t]!;
+  if (v >= 0) {
+    if (tt.curT[t] === -1) {
+      const w = pages.mappedAtOrBelow(x, v);
+      tt.pendPage[t] = w;
+      if (w >= 0) {
+        tt.curT[t] = x;
+        tt.curV[t] = w;
+      }
+      return false;
+    }
+    const e = pages.lookup(tt.curT[t]!, tt.curV[t]!);
+    if (pages.firstChild[e] === -1 && tt.curT[t] === x && tt.curV[t] === v) {
+      // the page's own mapping (it may derive from another task's: the walk does not go up there)
+      tt.resetWalk(t);
+      removeMappingSubtree(m, e);
+      return false;
+    }
+    mappingStep(m, t, e, false);
+    return false;
+  }
+  const i = tt.pendBits[t]!;
+  if (i >= 0) {
+    let s = i;
+    const base = caps.at(x, 0);
+    while (s >= 0 && (caps.isEmpty(base + s) || base + s === own)) s--;
+    tt.pendBits[t] = s > 0 ? s - 1 : -1;
+    if (s < 0) return false;
+    vanishCap(m, base + s);
+    reap(m);
+    if (m.tasks.free.has(x)) return true;
+    if (!m.tasks.free.has(t)) return false;
+    destroyTask(m, x);
+    reap(m);
+    return true;
+  }
+  let other = -1;
+  for (let n = caps.objFirst[caps.objIndex(KIND_TASK, x)]!; n !== -1; n = caps.objNext[n]!) if (n !== own && n > other) other = n;
+  if (other !== -1) {
+    vanishCap(m, other);
+    reap(m);
+    return false;
+  }
+  destroyTask(m, x);
+  reap(m);
+  return true;
 }
 
 /**
@@ -154,6 +256,23 @@ function destroyStep(m: Machine, t: number, c: number, own: number): boolean {
 function capUnder(m: Machine, n: number, top: number): boolean {
   const caps = m.caps;
   for (let x = caps.parent[n]!; x !== -1; x = caps.parent[x]!) if (x === top) return true;
+  return false;
+}
+
+/** Does the cursor of task t's preempted task.destroy stand at a live mapping in the tree of the target's page it empties? */
+export function taskCursorValid(m: Machine, t: number): boolean {
+  const tt = m.tasks;
+  const pages = m.pages;
+  const ct = tt.curT[t]!;
+  if (pages.dirOf[ct] === -1 || tt.pendPage[t]! < 0) return false;
+  let e = pages.lookup(ct, tt.curV[t]!);
+  const top = pages.lookup(tt.pendOrder[t]!, tt.pendPage[t]!);
+  if (e === -1 || top === -1) return false;
+  // (a chain of parents is as long as the mappings are many, at most)
+  for (let hops = 0; e >= 0 && hops <= pages.up.length; hops++) {
+    if (e === top) return true;
+    e = pages.up[e]!;
+  }
   return false;
 }
 
@@ -395,13 +514,14 @@ export function settlePending(m: Machine, own: number): void {
   const tt = m.tasks;
   for (let t = 0; t < m.config.tasks; t++) {
     if (t === own) continue;
-    if (tt.pendMode[t] === DESTROY) {
-      const c = tt.pendOrder[t]!;
+    if (tt.pendMode[t] === DESTROY || tt.pendMode[t] === TDESTROY) {
+      const ofTask = tt.pendMode[t] === TDESTROY;
+      const x = tt.pendOrder[t]!;
       const k = m.caps.at(t, tt.pendVpage[t]!);
-      if (m.containers.free.has(c) || m.caps.isEmpty(k) || m.caps.kindOf(k) !== KIND_CONTAINER || m.caps.objOf(k) !== c) {
+      if ((ofTask ? tt.free : m.containers.free).has(x) || m.caps.isEmpty(k) || m.caps.kindOf(k) !== (ofTask ? KIND_TASK : KIND_CONTAINER) || m.caps.objOf(k) !== x) {
         tt.clearPending(t);
         m.pendingCount -= 1;
-      } else if (tt.curT[t] !== -1 && !destroyCursorValid(m, t)) tt.resetWalk(t);
+      } else if (tt.curT[t] !== -1 && !(ofTask ? taskCursorValid(m, t) : destroyCursorValid(m, t))) tt.resetWalk(t);
       continue;
     }
     if (tt.pendMode[t] === REVOKE) {

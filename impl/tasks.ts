@@ -10,6 +10,7 @@ import { capIn, subjectOk } from "./checks.js";
 import { E, KIND_TASK, OK } from "./constants.js";
 import type { Machine } from "./machine.js";
 import { destroyTask, reap } from "./removal.js";
+import { taskDestroyChunk, taskDying } from "./preemption.js";
 
 /** Makes task `id`, paid by `account`, with an empty page table (its capability row is already empty). */
 export function newTask(m: Machine, id: number, account: number): void {
@@ -30,6 +31,8 @@ export function taskDestroy(m: Machine, task: number, slot: number): number {
   if (cap < 0) return -cap;
   const t = m.caps.objOf(cap);
   if (t === 0) return E.IsRoot;
+  if (m.tasks.pendMode[task] === -1 && taskDying(m, t)) return E.Removing;
+  if (m.budget !== Infinity) return taskDestroyChunk(m, task, slot, t, m.budget);
   destroyTask(m, t);
   reap(m);
   return OK;

@@ -11,7 +11,7 @@
 import type { State } from "./state.js";
 import { draft } from "./state.js";
 import { remove } from "./removal.js";
-import { budgetOf, growsRemoval, revokeChunk } from "./preemption.js";
+import { budgetOf, growsRemoval, revokeChunk, taskDying } from "./preemption.js";
 import type { OpOf } from "./vocabulary.js";
 import { inRange, R, rightsMask } from "./vocabulary.js";
 import type { Step } from "./checks.js";
@@ -28,9 +28,9 @@ import { capIn, done, fail, freeCapSlot, install, isError, slotInWindow, subject
  * container"; being a child, it dies when its ancestor is revoked.
  *
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap (`src`); Removing
- * (`src` is being revoked, or names a container being destroyed: a
- * preempted cap.revoke or container.destroy has still to remove it,
- * preemption.ts); BadRights (not a list of distinct rights, or not a
+ * (`src` is being revoked, or names a container or a task being
+ * destroyed: a preempted cap.revoke, container.destroy or task.destroy has
+ * still to remove it, preemption.ts); BadRights (not a list of distinct rights, or not a
  * subset); BadCapSlot, CapSlotOccupied (`dest`); ObjectQuotaExceeded (the
  * subject's account pays for the cap).
  */
@@ -64,8 +64,10 @@ export function capDerive(state: State, op: OpOf<"cap.derive">): Step {
  * to a task does not let anyone fill its space at its account's expense.
  *
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap (`src`); Removing
- * (`src` is being revoked or names a container being destroyed); BadCapSlot, NoCap,
- * WrongType, NoRights (`target` is a task cap with `write`); Blocked (the
+ * (`src` is being revoked or names a container or a task being destroyed);
+ * BadCapSlot, NoCap, WrongType, NoRights (`target` is a task cap with
+ * `write`); Removing (the target is being destroyed by a preempted
+ * task.destroy); Blocked (the
  * target waits for its pager, and receives nothing else meanwhile); BadCapSlot
  * (`dest`); NotInWindow (another task's `dest` outside its receive window);
  * CapSlotOccupied (`dest`, in the target's space); ObjectQuotaExceeded (the
@@ -79,6 +81,7 @@ export function capCopy(state: State, op: OpOf<"cap.copy">): Step {
   if (growsRemoval(state, { task: op.task, slot: op.src })) return fail(state, "Removing");
   const target = capIn(state, subject, op.target, "task", R.write);
   if (isError(target)) return fail(state, target);
+  if (taskDying(state, target.object)) return fail(state, "Removing");
   const receiver = state.tasks[target.object]!;
   if (receiver.fault) return fail(state, "Blocked");
   if (!inRange(op.dest, state.config.capSlots)) return fail(state, "BadCapSlot");

@@ -11,7 +11,7 @@
 import type { CapRef, Draft, Mapping, MappingSource, MapRef, State, Task } from "./state.js";
 import { draft, leafSpan, mapKey, needsLeaf, settleLeaves } from "./state.js";
 import { applyRemoval, closure, mapChildren, remove } from "./removal.js";
-import { beingRevoked, pageBeingUnmapped, removing, unmapChunk } from "./preemption.js";
+import { beingRevoked, pageBeingUnmapped, removing, taskDying, unmapChunk } from "./preemption.js";
 import type { ErrorCode, OpOf } from "./vocabulary.js";
 import { inRange, R, rightsMask, UNMAP_MODES } from "./vocabulary.js";
 import type { Step } from "./checks.js";
@@ -210,11 +210,13 @@ export function pageBits(state: State, op: OpOf<"page.bits">): Step {
  * at `vpage`, the rights asked for (when given), the target task and a free
  * page there, and the target's account able to pay one more object.
  * Errors, in order: NoSuchTask; Blocked; BadPage, NotMapped (`vpage`); Removing
- * (a preempted page.unmap is taking apart the tree the mapping is in);
+ * (a preempted removal is taking apart the tree the mapping is in:
+ * preemption.ts, removing);
  * BadRights (malformed, empty, or not a subset of the mapping's rights);
  * BadCapSlot, NoCap, WrongType, NoRights (`target`: a task cap with
- * `write`); Blocked (the target waits for its pager, and receives nothing
- * else meanwhile); BadPage (`dest`); NotInWindow (another task's `dest`
+ * `write`); Removing (the target is being destroyed by a preempted
+ * task.destroy); Blocked (the target waits for its pager, and receives
+ * nothing else meanwhile); BadPage (`dest`); NotInWindow (another task's `dest`
  * outside its receive window); Removing (`dest` is in the part of a range
  * the target's preempted page.unmap has still to do); PageMapped (`dest` in
  * the target); ObjectQuotaExceeded (the target's account: one object for
@@ -238,6 +240,7 @@ export function sendChecks(
   }
   const target = capIn(state, subject, op.target, "task", R.write);
   if (isError(target)) return target;
+  if (taskDying(state, target.object)) return "Removing";
   const receiver = state.tasks[target.object]!;
   if (receiver.fault) return "Blocked";
   if (!inRange(op.dest, state.config.vpages)) return "BadPage";

@@ -13,8 +13,9 @@
  * capability space, seL4-style. The first check of every such operation is
  * therefore `NoSuchTask`: the subject must exist; the second is `Blocked`:
  * it must not be waiting for its pager (pagers.ts), nor have a preempted
- * removal to finish other than the one invoked (preemption.ts; checked
- * here, in `step`, for every operation).
+ * removal to finish other than the one invoked, nor be taken apart by
+ * another task's preempted task.destroy (preemption.ts; these two are
+ * checked here, in `step`, for every operation).
  *
  * This file is the dispatch table. The operations live one family per file,
  * each opening with a paragraph on its kernel object and the seeds behind it:
@@ -30,7 +31,7 @@ import type { Step } from "./checks.js";
 import { fail } from "./checks.js";
 import { accountAnswer, accountCreate, accountDestroy, accountRequest, accountTransfer, accountYield, accountYieldRequest } from "./accounts.js";
 import { taskCreate, taskDestroy, taskWindow } from "./tasks.js";
-import { continues, settlePending } from "./preemption.js";
+import { continues, settlePending, taskDying } from "./preemption.js";
 import { faultNotice, faultRefuse, faultResolve, sigma0Serve, taskPager } from "./pagers.js";
 import { containerAlloc, containerCopy, containerCreate, containerDemote, containerDestroy, containerFree, containerPromote, containerSwapIn, containerSwapOut } from "./containers.js";
 import { capCopy, capDelete, capDerive, capRevoke } from "./capabilities.js";
@@ -92,6 +93,8 @@ export function step(state: State, op: Op): Step {
   const task: unknown = (op as { task?: unknown }).task;
   const pending = typeof task === "number" ? state.tasks[task]?.pending : null;
   if (pending && !continues(pending, op)) return fail(state, "Blocked");
+  // A task being taken apart by another task's preempted task.destroy does nothing.
+  if (!pending && typeof task === "number" && state.tasks[task] && taskDying(state, task)) return fail(state, "Blocked");
   const fn = OPERATIONS[kind as OpKind] as (s: State, o: Op) => Step;
   const next = fn(state, op);
   // Another operation may have taken the mapping a preempted walk stands at.

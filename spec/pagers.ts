@@ -40,7 +40,7 @@ import { capIn, done, fail, isError, subjectOf, unusedObjects } from "./checks.j
 import { addMapping, mappingAt } from "./mappings.js";
 import { memRead, memWrite } from "./memory.js";
 import { nextFrame } from "./physmem.js";
-import { removing } from "./preemption.js";
+import { removing, taskDying } from "./preemption.js";
 
 /**
  * The fault path of mem.read and mem.write: the access of `task` at `vpage`
@@ -77,9 +77,10 @@ export function pageFault(state: State, task: number, fault: Fault, code: ErrorC
  *
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType,
  * NoRights (`target`: a task cap with `write`); IsRoot (the target is the
- * root task); Blocked (the target waits for its pager); BadCapSlot, NoCap,
+ * root task); Removing (the target is being destroyed by a preempted
+ * task.destroy); Blocked (the target waits for its pager); BadCapSlot, NoCap,
  * WrongType, NoRights (`pager`, unless null: a task cap with `write`);
- * PagerLoop (the pager is the target, or the target is above it in its chain
+ * Removing (the pager is being destroyed); PagerLoop (the pager is the target, or the target is above it in its chain
  * of pagers).
  */
 export function taskPager(state: State, op: OpOf<"task.pager">): Step {
@@ -88,11 +89,13 @@ export function taskPager(state: State, op: OpOf<"task.pager">): Step {
   const target = capIn(state, subject, op.target, "task", R.write);
   if (isError(target)) return fail(state, target);
   if (target.object === ROOT_TASK) return fail(state, "IsRoot");
+  if (taskDying(state, target.object)) return fail(state, "Removing");
   if (state.tasks[target.object]!.fault) return fail(state, "Blocked");
   let pager: number | null = null;
   if (op.pager !== null) {
     const cap = capIn(state, subject, op.pager, "task", R.write);
     if (isError(cap)) return fail(state, cap);
+    if (taskDying(state, cap.object)) return fail(state, "Removing");
     for (let p: number | null = cap.object; p !== null; p = state.tasks[p]!.pager) if (p === target.object) return fail(state, "PagerLoop");
     pager = cap.object;
   }
@@ -116,6 +119,7 @@ function answerChecks(state: State, pager: number, from: Mapping, rights: number
   const t = state.tasks[pager]!.queue[0]!;
   const faulting = state.tasks[t]!;
   const fault = faulting.fault!;
+  if (taskDying(state, t)) return "Removing";
   if (faulting.pages[fault.vpage]) return "PageMapped";
   if ((rights & (fault.write ? R.write : R.read)) === 0) return "BadRights";
   const frame = state.frames[from.frame]!;
@@ -171,9 +175,10 @@ function refuse(state: State, pager: number): State {
  * Result: the word a resumed read returns; null for a write.
  * Errors, in order: NoSuchTask; Blocked; IsRoot (sigma0 answers by its
  * protocol, sigma0.serve); NoFault; BadPage, NotMapped (`vpage`, the
- * subject's); Removing (a preempted page.unmap is taking apart the tree of
- * the subject's mapping); BadRights (malformed, empty, not a subset of the
- * subject's mapping's rights); PageMapped (the faulting page is mapped);
+ * subject's); Removing (a preempted removal is taking apart the tree of
+ * the subject's mapping: preemption.ts, removing); BadRights (malformed, empty, not a subset of the
+ * subject's mapping's rights); Removing (a preempted task.destroy is
+ * taking the faulting task apart); PageMapped (the faulting page is mapped);
  * BadRights (without the right the access needs); Wired (a write to a
  * wired frame);
  * ObjectQuotaExceeded (the faulting task's account); OutOfMemory (a write

@@ -11,9 +11,8 @@
  * restarts its preempted system call before it runs on. Without a budget
  * every removal runs to the end in one step, as it always did.
  *
- * What is preemptible so far: page.unmap and cap.revoke. The unmap's walk
- * takes the pages of the
- * range in order; in each, it goes down from the task's own mapping to the
+ * What is preemptible so far: page.unmap, cap.revoke, container.destroy
+ * and task.destroy. The unmap's walk takes the pages of the range in order; in each, it goes down from the task's own mapping to the
  * child with the greatest key (task, then page), and finishes a mapping
  * once all its children are finished: removing it, or, in mode `readonly`,
  * taking its write right (a write-only mapping goes, with its subtree, as
@@ -57,13 +56,21 @@
  * the subject's capability with the container (see destroyUnit). Between
  * entries nothing may be done through a capability to it (`Removing`).
  *
- * Not yet preemptible: task.destroy and account.destroy run to the end in
- * one step whatever the budget, and so does the destruction of an object
- * whose last capability a revoke removes (one unit of the revoke's walk,
- * however large the object).
+ * task.destroy likewise empties the task while it is still named: its
+ * pages from the greatest down (each page's tree from the leaves up), its
+ * capabilities from the greatest slot down (each as if deleted), the other
+ * capabilities naming it, then the subject's capability with the task
+ * (see taskUnit). Between entries the task does nothing (`Blocked`) and
+ * nothing may be done through a capability to it, nor derived from one of
+ * its mappings (`Removing`).
+ *
+ * Not yet preemptible: account.destroy runs to the end in one step
+ * whatever the budget, and so does the destruction of an object whose
+ * last capability a revoke or a task destroy removes (one unit of the
+ * walk, however large the object).
  */
-import type { CapRef, Draft, Mapping, MapRef, Pending, PendingDestroy, PendingRevoke, PendingUnmap, RevokeNode, State } from "./state.js";
-import { capKey, draft, finish, isDestroy, isRevoke, isUnmap, mapKey, ROOT_ACCOUNT, ROOT_TASK, settleLeaves } from "./state.js";
+import type { CapRef, Draft, Mapping, MapRef, Pending, PendingDestroy, PendingRevoke, PendingTaskDestroy, PendingUnmap, RevokeNode, State } from "./state.js";
+import { capKey, draft, finish, isDestroy, isRevoke, isTaskDestroy, isUnmap, mapKey, ROOT_ACCOUNT, ROOT_TASK, settleLeaves } from "./state.js";
 import type { Config, Op, OpOf } from "./vocabulary.js";
 import { ok, preempted, R, UNMAP_MODES } from "./vocabulary.js";
 import type { Step } from "./checks.js";
@@ -83,6 +90,7 @@ export const keyBefore = (a: MapRef, b: MapRef): boolean => a.task < b.task || (
 export function continues(p: Pending, op: Op): boolean {
   if (isRevoke(p)) return op.op === "cap.revoke" && op.task === p.op.task && op.slot === p.op.slot;
   if (isDestroy(p)) return op.op === "container.destroy" && op.task === p.op.task && op.container === p.op.container;
+  if (isTaskDestroy(p)) return op.op === "task.destroy" && op.task === p.op.task && op.target === p.op.target;
   return op.op === "page.unmap" && op.task === p.op.task && op.vpage === p.op.vpage && op.order === p.op.order && op.mode === p.op.mode;
 }
 
@@ -373,10 +381,10 @@ export function containerDying(state: State, c: number): boolean {
   return state.tasks.some((t) => t?.pending && isDestroy(t.pending) && t.pending.object === c);
 }
 
-/** Would a capability derived from the one at `ref` add to what a preempted removal has still to take apart (beingRevoked, or it names a container being destroyed)? */
+/** Would a capability derived from the one at `ref` add to what a preempted removal has still to take apart (beingRevoked, or it names a container or a task being destroyed)? */
 export function growsRemoval(state: State, ref: CapRef): boolean {
   const cap = state.tasks[ref.task]?.caps[ref.slot];
-  return beingRevoked(state, ref) || (cap?.kind === "container" && containerDying(state, cap.object));
+  return beingRevoked(state, ref) || (cap?.kind === "container" && containerDying(state, cap.object)) || (cap?.kind === "task" && taskDying(state, cap.object));
 }
 
 /** A destroy's walk during an entry. */
@@ -403,12 +411,11 @@ interface DestroyWalk {
  */
 function destroyUnit(w: DestroyWalk, c: number, own: CapRef): boolean {
   const at = (r: MapRef) => w.d.tasks[r.task]?.pages[r.vpage] ?? null;
-  const greatest = (list: readonly MapRef[]) => list.reduce<MapRef | null>((best, r) => (at(r) && (best === null || keyBefore(best, r)) ? r : best), null);
   if (w.slot >= 0) {
     if (w.cursor === null) {
       const roots: MapRef[] = [];
       w.d.tasks.forEach((t, task) => t?.pages.forEach((m, vpage) => m?.source.kind === "slot" && m.source.container === c && m.source.index === w.slot && roots.push({ task, vpage })));
-      const root = greatest(roots);
+      const root = greatestLive(at, roots);
       if (root !== null) {
         w.cursor = root;
         return false;
@@ -427,17 +434,7 @@ function destroyUnit(w: DestroyWalk, c: number, own: CapRef): boolean {
       w.slot -= 1;
       return false;
     }
-    const child = greatest(w.children.get(mapKey(w.cursor)) ?? []);
-    if (child !== null) {
-      w.cursor = child;
-      return false;
-    }
-    const m = at(w.cursor)!;
-    const task = w.d.tasks[w.cursor.task]!;
-    task.pages[w.cursor.vpage] = null;
-    w.d.accounts[task.account]!.objectsCharged -= 1;
-    w.touched.add(w.cursor.task);
-    w.cursor = m.source.kind === "map" ? m.source.parent : null;
+    treeUnit(w, null);
     return false;
   }
   let other: CapRef | null = null;
@@ -474,6 +471,152 @@ export function destroyChunk(state: State, op: OpOf<"container.destroy">, c: num
   return { state: finish(w.d), result: finished ? ok() : preempted() };
 }
 
+// ---------------------------------------------------------------------------
+// task.destroy
+
+/** Is task `t` being destroyed by a preempted task.destroy? Then it does nothing (`Blocked`), and nothing may be done through a capability to it (`Removing`). */
+export function taskDying(state: State, t: number): boolean {
+  return state.tasks.some((x) => x?.pending && isTaskDestroy(x.pending) && x.pending.object === t);
+}
+
+/** A task destroy's walk during an entry. */
+interface TaskWalk {
+  base: State;
+  d: Draft;
+  children: Map<string, MapRef[]>;
+  page: number;
+  slot: number;
+  cursor: MapRef | null;
+  touched: Set<number>;
+}
+
+const newTaskWalk = (state: State, p: { page: number; slot: number; cursor: MapRef | null }): TaskWalk => ({ base: state, d: draft(state), children: mapChildren(state), page: p.page, slot: p.slot, cursor: p.cursor, touched: new Set() });
+
+/** Where a task destroy starts: the greatest page and the greatest slot. */
+const taskWalkStart = (state: State) => ({ page: state.config.vpages - 1, slot: state.config.capSlots - 1, cursor: null });
+
+/** Takes the seeds out of the walk's state at once (a capability deleted, an object destroyed): removal.ts. */
+function removeInWalk(w: TaskWalk, seeds: Parameters<typeof remove>[1]): void {
+  settleLeaves(w.base, w.d, w.touched);
+  w.touched.clear();
+  w.base = finish(remove(finish(w.d), seeds));
+  w.d = draft(w.base);
+  w.children = mapChildren(w.base);
+}
+
+/**
+ * One unit of the destroy of task `t` through the subject's capability
+ * `own`. Its pages first, from the greatest down: at a page, find the
+ * greatest mapped page at or below it (or, with none left, go on to the
+ * capabilities); in a page's tree, go down to the child with the greatest
+ * key, or remove a mapping from which nothing hangs any more and go back
+ * up (from the page's own mapping, to the page below). Then its
+ * capabilities, from the greatest slot down: the greatest one at or below
+ * the slot (the subject's own excepted) vanishes as if deleted, with what
+ * that takes along (removal.ts: its children and the root mappings it
+ * authorized are re-attached; an object it was the last to name is
+ * destroyed, in this one unit). Then the capability naming t with the
+ * greatest key other than `own`, one per unit; last, `own` and the task
+ * go together (removal.ts: the task's faults, queue and notices). Returns
+ * true after that last unit, or when a unit took the task (it held the
+ * last capability to its own account) or the subject (the task held the
+ * last capability naming the subject: then the task goes at once, as it
+ * does in one step).
+ */
+function taskUnit(w: TaskWalk, t: number, own: CapRef): boolean {
+  if (w.page >= 0) {
+    if (w.cursor === null) {
+      const pages = w.d.tasks[t]!.pages;
+      let v = w.page;
+      while (v >= 0 && !pages[v]) v--;
+      w.page = v;
+      if (v >= 0) w.cursor = { task: t, vpage: v };
+      return false;
+    }
+    // (the page's own mapping may derive from another task's: the walk does not go up there)
+    treeUnit(w, { task: t, vpage: w.page });
+    return false;
+  }
+  if (w.slot >= 0) {
+    const caps = w.d.tasks[t]!.caps;
+    let s = w.slot;
+    while (s >= 0 && (!caps[s] || (own.task === t && own.slot === s))) s--;
+    w.slot = Math.max(s - 1, -1);
+    if (s < 0) return false;
+    removeInWalk(w, { caps: [{ task: t, slot: s }] });
+    if (!w.base.tasks[t]) return true;
+    if (w.base.tasks[own.task]) return false;
+    removeInWalk(w, { tasks: [t] });
+    return true;
+  }
+  let other: CapRef | null = null;
+  w.d.tasks.forEach((x, task) =>
+    x?.caps.forEach((cap, slot) => {
+      if (cap?.kind === "task" && cap.object === t && !(task === own.task && slot === own.slot) && (other === null || other.task < task || (other.task === task && other.slot < slot))) other = { task, slot };
+    }),
+  );
+  removeInWalk(w, other !== null ? { caps: [other] } : { tasks: [t] });
+  return other === null;
+}
+
+/**
+ * One unit of a destroy's walk in a mapping tree: down to the child of the
+ * mapping the walk stands at with the greatest key, or, when nothing hangs
+ * from it any more, remove it (its payer gets its object back) and go up to
+ * its parent; from a root mapping, or from `top`, back to null.
+ */
+function treeUnit(w: { d: Draft; children: Map<string, MapRef[]>; cursor: MapRef | null; touched: Set<number> }, top: MapRef | null): void {
+  const at = (r: MapRef) => w.d.tasks[r.task]?.pages[r.vpage] ?? null;
+  const c = w.cursor!;
+  const child = greatestLive(at, w.children.get(mapKey(c)) ?? []);
+  if (child !== null) {
+    w.cursor = child;
+    return;
+  }
+  const m = at(c)!;
+  const task = w.d.tasks[c.task]!;
+  task.pages[c.vpage] = null;
+  w.d.accounts[task.account]!.objectsCharged -= 1;
+  w.touched.add(c.task);
+  w.cursor = top !== null && mapKey(c) === mapKey(top) ? null : m.source.kind === "map" ? m.source.parent : null;
+}
+
+/** Of the mappings in `list` still there, the one with the greatest key. */
+function greatestLive(at: (r: MapRef) => Mapping | null, list: readonly MapRef[]): MapRef | null {
+  return list.reduce<MapRef | null>((best, r) => (at(r) && (best === null || keyBefore(best, r)) ? r : best), null);
+}
+
+/**
+ * task.destroy under a budget: runs the walk from where the subject's
+ * pending destroy stands (or from the target's greatest page) for at most
+ * `budget` units. Finished: what task.destroy gives in one step. Not
+ * finished: `preempted`, and the record says where to go on; meanwhile the
+ * target does nothing and nothing may be done through a capability to it.
+ */
+export function taskDestroyChunk(state: State, op: OpOf<"task.destroy">, t: number, budget: number): Step {
+  const p = state.tasks[op.task]!.pending as PendingTaskDestroy | null;
+  const w = newTaskWalk(state, p ?? taskWalkStart(state));
+  const own = { task: op.task, slot: op.target };
+  let finished = false;
+  for (let spent = 0; !finished && spent < budget; spent++) finished = taskUnit(w, t, own);
+  settleLeaves(w.base, w.d, w.touched);
+  const subject = w.d.tasks[op.task];
+  if (subject) subject.pending = finished ? null : { op: { op: "task.destroy", task: op.task, target: op.target }, object: t, page: w.page, slot: w.slot, cursor: w.cursor };
+  return { state: finish(w.d), result: finished ? ok() : preempted() };
+}
+
+/** The units the task destroy `op` takes from `from` (or from its start) to the end, nobody else acting. */
+function taskDestroyLength(state: State, op: { readonly task: number; readonly target: number }, from: PendingTaskDestroy | null): number {
+  const t = from ? from.object : state.tasks[op.task]!.caps[op.target]!.object;
+  const w = newTaskWalk(state, from ?? taskWalkStart(state));
+  let n = 1;
+  while (!taskUnit(w, t, { task: op.task, slot: op.target })) n++;
+  return n;
+}
+
+/** Is the mapping at `r` in the tree of task `t`'s mapping at `page`? */
+const underPage = (state: State, r: MapRef, t: number, page: number): boolean => page >= 0 && !!state.tasks[r.task]?.pages[r.vpage] && under(state, r, { task: t, vpage: page });
+
 /** Is the mapping at `r` in a tree rooted at slot `i` of container `c`? */
 function underSlot(state: State, r: MapRef, c: number, i: number): boolean {
   const at = state.tasks[r.task]?.pages[r.vpage];
@@ -499,13 +642,15 @@ export function remainingWork(state: State, t: number): number {
   if (!p) return 0;
   if (isRevoke(p)) return revokeLength(state, p.op, p.cursor);
   if (isDestroy(p)) return destroyLength(state, p.op, p);
+  if (isTaskDestroy(p)) return taskDestroyLength(state, p.op, p);
   return walkLength(state, p.op, p);
 }
 
 /** The units the walk of `op` takes from `from` (or from its start) to the end, nobody else acting. */
-export function removalLength(state: State, op: OpOf<"page.unmap" | "cap.revoke" | "container.destroy">, from: Pending | null): number {
+export function removalLength(state: State, op: OpOf<"page.unmap" | "cap.revoke" | "container.destroy" | "task.destroy">, from: Pending | null): number {
   if (op.op === "cap.revoke") return revokeLength(state, op, from && isRevoke(from) ? from.cursor : null);
   if (op.op === "container.destroy") return destroyLength(state, op, from && isDestroy(from) ? from : null);
+  if (op.op === "task.destroy") return taskDestroyLength(state, op, from && isTaskDestroy(from) ? from : null);
   return walkLength(state, op, from as PendingUnmap | null);
 }
 
@@ -520,13 +665,15 @@ function walkLength(state: State, op: OpOf<"page.unmap">, from: PendingUnmap | n
 }
 
 /**
- * Is the mapping at `ref`, or one it derives from, in the part of a range
- * that a preempted page.unmap has still to take apart (a page of the range
- * from the one the walk is at)? Then nothing may be derived from it.
+ * Is the mapping at `ref`, or one it derives from, in what a preempted
+ * removal has still to take apart: a page of an unmap's range from the one
+ * its walk is at, a mapping a capability being revoked authorized or
+ * rooted in a container being destroyed, a mapping of a task being
+ * destroyed? Then nothing may be derived from it.
  */
 export function removing(state: State, ref: MapRef): boolean {
   return someAncestor(state, ref, (r) => {
-    if (pageBeingUnmapped(state, r.task, r.vpage)) return true;
+    if (pageBeingUnmapped(state, r.task, r.vpage) || taskDying(state, r.task)) return true;
     const m = state.tasks[r.task]?.pages[r.vpage];
     return m?.source.kind === "slot" && (beingRevoked(state, m.source.cap) || containerDying(state, m.source.container));
   });
@@ -552,7 +699,7 @@ export function pageBeingUnmapped(state: State, task: number, vpage: number): bo
 
 /**
  * Has another operation taken what task `t`'s pending removal works on? A
- * revoke's capability, or a destroy's container or the subject's
+ * revoke's capability, or a destroy's container or task, or the subject's
  * capability to it. (An unmap's ground cannot go: its pages are the
  * task's own, and nothing is delivered into its range.) Then the removal
  * ends, unfinished: what was left of it is ordinary again.
@@ -564,6 +711,10 @@ export function removalOrphaned(state: State, t: number, p: Pending): boolean {
     const cap = task.caps[p.op.container];
     return !state.containers[p.object] || cap?.kind !== "container" || cap.object !== p.object;
   }
+  if (isTaskDestroy(p)) {
+    const cap = task.caps[p.op.target];
+    return !state.tasks[p.object] || cap?.kind !== "task" || cap.object !== p.object;
+  }
   return false;
 }
 
@@ -572,6 +723,7 @@ function cursorHolds(state: State, t: number, p: Pending): boolean {
   if (p.cursor === null) return true;
   if (isRevoke(p)) return inRevoke(state, p.cursor, { task: t, slot: p.op.slot });
   if (isDestroy(p)) return underSlot(state, p.cursor, p.object, p.slot);
+  if (isTaskDestroy(p)) return underPage(state, p.cursor, p.object, p.page);
   return !!state.tasks[p.cursor.task]?.pages[p.cursor.vpage];
 }
 
@@ -581,7 +733,8 @@ function cursorHolds(state: State, t: number, p: Pending): boolean {
  * operation removed (or, for a revoke or a destroy, moved out of its
  * reach) starts again: an unmap its page from the task's own mapping (or
  * skips the page if that went too), a revoke from the revoked capability,
- * a destroy its slot. Returns `state` itself when nothing needs it.
+ * a container destroy its slot, a task destroy its page. Returns `state`
+ * itself when nothing needs it.
  */
 export function settlePending(state: State): State {
   let d: Draft | null = null;
@@ -593,7 +746,7 @@ export function settlePending(state: State): State {
       d.tasks[id]!.pending = null;
     } else if (!cursorHolds(state, id, p)) {
       d ??= draft(state);
-      d.tasks[id]!.pending = isRevoke(p) ? { op: p.op, cursor: null } : isDestroy(p) ? { ...p, cursor: null } : { ...p, cursor: null, last: null, zone: null };
+      d.tasks[id]!.pending = isRevoke(p) ? { op: p.op, cursor: null } : isDestroy(p) || isTaskDestroy(p) ? { ...p, cursor: null } : { ...p, cursor: null, last: null, zone: null };
     }
   });
   return d ? finish(d) : state;
@@ -612,7 +765,8 @@ const under = (state: State, r: MapRef, top: MapRef): boolean => someAncestor(st
  * one (keys `cap task:slot`) and the mappings in the trees they authorized;
  * for a destroy, the container's slots not emptied yet (keys `slot c:i`),
  * the mappings rooted at them and derived from those, and the capabilities
- * naming the container.
+ * naming the container; for a task destroy, the target's mappings with
+ * their trees, its capabilities and the capabilities naming it.
  */
 export function pendingRegion(state: State, t: number): Set<string> {
   const p = state.tasks[t]?.pending;
@@ -636,6 +790,9 @@ export function pendingRegion(state: State, t: number): Set<string> {
       task?.caps.forEach((cap, slot) => cap?.kind === "container" && cap.object === p.object && out.add(`cap ${capKey({ task: tt, slot })}`));
       task?.pages.forEach((m, vpage) => m?.source.kind === "slot" && m.source.container === p.object && m.source.index <= p.slot && stack.push({ task: tt, vpage }));
     });
+  } else if (isTaskDestroy(p)) {
+    state.tasks.forEach((task, tt) => task?.caps.forEach((cap, slot) => cap && (tt === p.object || (cap.kind === "task" && cap.object === p.object)) && out.add(`cap ${capKey({ task: tt, slot })}`)));
+    state.tasks[p.object]?.pages.forEach((m, vpage) => m && stack.push({ task: p.object, vpage }));
   } else for (let v = p.page; v < rangeEnd(p.op); v++) if (state.tasks[t]!.pages[v]) stack.push({ task: t, vpage: v });
   while (stack.length > 0) {
     const r = stack.pop()!;
@@ -662,6 +819,27 @@ function destroyWellFormed(s: State, t: number, p: PendingDestroy): string | nul
   return null;
 }
 
+/** The well-formedness of a pending task destroy of task `t` (pendingWalkWellFormed), or null. */
+function taskDestroyWellFormed(s: State, t: number, p: PendingTaskDestroy): string | null {
+  const op = p.op;
+  const { vpages, capSlots } = s.config;
+  if (op.task !== t) return `task ${t} has a pending task.destroy that is not its own`;
+  if (!Number.isInteger(op.target) || removalOrphaned(s, t, p)) return `task ${t}'s pending task.destroy names slot ${op.target}, which holds no capability to task ${p.object}`;
+  if ((s.tasks[t]!.caps[op.target]!.rights & R.alloc) === 0) return `task ${t}'s pending task.destroy goes through a capability without alloc`;
+  if (p.object === ROOT_TASK) return `task ${t}'s pending task.destroy destroys the root task`;
+  if (!Number.isInteger(p.page) || p.page < -1 || p.page >= vpages) return `task ${t}'s pending task.destroy stands at page ${p.page}, outside the address space`;
+  if (!Number.isInteger(p.slot) || p.slot < -1 || p.slot >= capSlots || (p.page >= 0 && p.slot !== capSlots - 1)) return `task ${t}'s pending task.destroy stands at capability slot ${p.slot} (page ${p.page})`;
+  const target = s.tasks[p.object]!;
+  for (let v = p.page + 1; v < vpages; v++) if (target.pages[v]) return `task ${t}'s pending task.destroy has passed page ${v} of task ${p.object}, which is mapped`;
+  for (let i = p.slot + 1; i < capSlots; i++) if (target.caps[i] && !(p.object === t && i === op.target)) return `task ${t}'s pending task.destroy has passed capability slot ${i} of task ${p.object}, which is not empty`;
+  if (p.cursor !== null && !underPage(s, p.cursor, p.object, p.page)) return `task ${t}'s pending task.destroy stands at task ${p.cursor.task}'s page ${p.cursor.vpage}, which is not in the tree of the page it empties`;
+  for (let u = 0; u < s.tasks.length; u++) {
+    const q = s.tasks[u]?.pending;
+    if (u !== t && q && isTaskDestroy(q) && q.object === p.object) return `tasks ${u} and ${t} both destroy task ${p.object}`;
+  }
+  return null;
+}
+
 /** The well-formedness of a pending revoke of task `t` (pendingWalkWellFormed), or null. */
 function revokeWellFormed(s: State, t: number, p: PendingRevoke): string | null {
   const op = p.op;
@@ -676,7 +854,7 @@ export const PREEMPTION_INVARIANTS: readonly { name: string; description: string
   {
     name: "pendingWalkWellFormed",
     description:
-      "A preempted removal is the task's own and the configuration sets a budget; the task does not wait on a fault. A preempted page.unmap is well-formed and its walk stands inside the range: at a mapping of the tree of the page it is at (or before that page's start), inside the write-only subtree it is removing, if any; children of the cursor from the greatest key down to the last one finished are gone, or (mode readonly, outside such a subtree) have no write right left. A preempted cap.revoke names a slot that holds a capability, and its walk stands at that capability or at a node still to go: a capability derived from it, or a mapping in a tree one of those authorized.",
+      "A preempted removal is the task's own and the configuration sets a budget; the task does not wait on a fault. A preempted page.unmap is well-formed and its walk stands inside the range: at a mapping of the tree of the page it is at (or before that page's start), inside the write-only subtree it is removing, if any; children of the cursor from the greatest key down to the last one finished are gone, or (mode readonly, outside such a subtree) have no write right left. A preempted cap.revoke names a slot that holds a capability, and its walk stands at that capability or at a node still to go: a capability derived from it, or a mapping in a tree one of those authorized. A preempted container.destroy names a slot holding a capability with alloc to the container, has passed only empty slots, and stands in a tree rooted at the slot it empties. A preempted task.destroy names a slot holding a capability with alloc to the task (not the root task), has passed only unmapped pages and empty capability slots (but the subject's own), stands in the tree of the page it empties, and no two tasks destroy the same task.",
     check(s) {
       for (let t = 0; t < s.tasks.length; t++) {
         const task = s.tasks[t];
@@ -691,6 +869,11 @@ export const PREEMPTION_INVARIANTS: readonly { name: string; description: string
         }
         if (isDestroy(p)) {
           const e = destroyWellFormed(s, t, p);
+          if (e) return e;
+          continue;
+        }
+        if (isTaskDestroy(p)) {
+          const e = taskDestroyWellFormed(s, t, p);
           if (e) return e;
           continue;
         }
@@ -734,9 +917,9 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
   {
     name: "preemptedRemovalProgresses",
     description:
-      "Each entry of a page.unmap, cap.revoke or container.destroy under a budget W does exactly W units of its walk, or finishes: so a removal of n units, nobody else acting, finishes in ceil(n / W) entries, and a preemption point never leaves it where it was.",
+      "Each entry of a page.unmap, cap.revoke, container.destroy or task.destroy under a budget W does exactly W units of its walk, or finishes: so a removal of n units, nobody else acting, finishes in ceil(n / W) entries, and a preemption point never leaves it where it was.",
     check(before, op, after) {
-      if ((op.op !== "page.unmap" && op.op !== "cap.revoke" && op.op !== "container.destroy") || after === before || before.config.budget === undefined) return null;
+      if ((op.op !== "page.unmap" && op.op !== "cap.revoke" && op.op !== "container.destroy" && op.op !== "task.destroy") || after === before || before.config.budget === undefined) return null;
       const p = before.tasks[op.task]?.pending ?? null;
       if (p !== null && !continues(p, op)) return null;
       // (the work left is counted by running the walk, which needs well-formed records: pendingWalkWellFormed reports the others)
@@ -752,7 +935,7 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
   {
     name: "removalNeverRegrows",
     description:
-      "While a removal is preempted, no other operation adds to what it has still to take apart (a mapping to an unmap's trees; a capability or a mapping to what a revoke has still to remove; a filled slot, a capability naming it or a mapping rooted in it to a container being destroyed), nor moves its walk on, back or elsewhere: another operation may only take things away, and if it takes the node the walk stands at, the walk starts again (an unmap its current page, a revoke from the revoked capability, a destroy its current slot). A preempted removal ends early only when another operation took what it works on: the capability a revoke revokes, or a destroy's container or the subject's capability to it.",
+      "While a removal is preempted, no other operation adds to what it has still to take apart (a mapping to an unmap's trees; a capability or a mapping to what a revoke has still to remove; a filled slot, a capability naming it or a mapping rooted in it to a container being destroyed; a mapping or a capability to a task being destroyed, or a capability naming it), nor moves its walk on, back or elsewhere: another operation may only take things away, and if it takes the node the walk stands at, the walk starts again (an unmap its current page, a revoke from the revoked capability, a container destroy its current slot, a task destroy its current page). A preempted removal ends early only when another operation took what it works on: the capability a revoke revokes, or a destroy's object or the subject's capability to it.",
     check(before, op, after) {
       if (after === before) return null; // (an error changes nothing)
       for (let t = 0; t < before.tasks.length; t++) {
@@ -765,7 +948,10 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
           return `${op.op} ended task ${t}'s preempted ${what} without finishing it`;
         }
         if (!continues(q, p.op as Op) || q.op.op !== p.op.op) return `${op.op} moved task ${t}'s preempted ${what}`;
-        if (isDestroy(p)) {
+        if (isTaskDestroy(p)) {
+          const r = q as PendingTaskDestroy;
+          if (r.object !== p.object || r.page !== p.page || r.slot !== p.slot || (r.cursor !== null && JSON.stringify(r.cursor) !== JSON.stringify(p.cursor))) return `${op.op} moved the walk of task ${t}'s preempted task.destroy`;
+        } else if (isDestroy(p)) {
           const r = q as PendingDestroy;
           if (r.object !== p.object || r.slot !== p.slot || (r.cursor !== null && JSON.stringify(r.cursor) !== JSON.stringify(p.cursor))) return `${op.op} moved the walk of task ${t}'s preempted container.destroy`;
         } else if (isRevoke(p)) {

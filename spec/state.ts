@@ -240,12 +240,33 @@ export interface PendingDestroy {
   readonly cursor: MapRef | null;
 }
 
+/**
+ * A task.destroy preempted half way (preemption.ts): the target is emptied
+ * while it is still named: its page table from the greatest page down (the
+ * mapping tree of each of its pages from the leaves up), then its
+ * capabilities from the greatest slot down (each as if deleted), then the
+ * other capabilities naming it; last the subject's capability and the task.
+ */
+export interface PendingTaskDestroy {
+  /** the operation, which the task invokes again to continue */
+  readonly op: { readonly op: "task.destroy"; readonly task: number; readonly target: number };
+  /** the task being destroyed */
+  readonly object: number;
+  /** the target's page being emptied (those above it are empty); -1 once all are */
+  readonly page: number;
+  /** the target's capability slot being emptied (those above it are empty, but the subject's own when a task destroys itself); capSlots - 1 while pages remain, -1 once all are */
+  readonly slot: number;
+  /** the mapping the walk stands at, in the tree of the target's mapping at `page`; null: at the page itself */
+  readonly cursor: MapRef | null;
+}
+
 /** A removal a task started and that was preempted. */
-export type Pending = PendingUnmap | PendingRevoke | PendingDestroy;
+export type Pending = PendingUnmap | PendingRevoke | PendingDestroy | PendingTaskDestroy;
 
 export const isRevoke = (p: Pending): p is PendingRevoke => p.op.op === "cap.revoke";
 export const isDestroy = (p: Pending): p is PendingDestroy => p.op.op === "container.destroy";
 export const isUnmap = (p: Pending): p is PendingUnmap => p.op.op === "page.unmap";
+export const isTaskDestroy = (p: Pending): p is PendingTaskDestroy => p.op.op === "task.destroy";
 
 /** A DMA handle: a wired frame, paid for by the account of the task that wired it. */
 export interface DmaHandle {
@@ -503,7 +524,7 @@ function copyTask(t: Task): Task {
 function copyPending(p: Pending | null): Pending | null {
   if (p === null) return null;
   if (isRevoke(p)) return { op: { ...p.op }, cursor: p.cursor && { ...p.cursor } };
-  if (isDestroy(p)) return { ...p, op: { ...p.op }, cursor: p.cursor && { ...p.cursor } };
+  if (isDestroy(p) || isTaskDestroy(p)) return { ...p, op: { ...p.op }, cursor: p.cursor && { ...p.cursor } } as Pending;
   return { ...p, op: { ...p.op }, cursor: p.cursor && { ...p.cursor }, last: p.last && { ...p.last }, zone: p.zone && { ...p.zone } };
 }
 

@@ -15,6 +15,7 @@ import { isAmount, R } from "./vocabulary.js";
 import type { Step } from "./checks.js";
 import { capIn, done, fail, isError, subjectOf } from "./checks.js";
 import { createObject } from "./accounts.js";
+import { budgetOf, taskDestroyChunk, taskDying } from "./preemption.js";
 
 /**
  * task.create — make a task paid by the account named by `account`, with an
@@ -53,8 +54,20 @@ export function taskCreate(state: State, op: OpOf<"task.create">): Step {
  * effect on others (one rule for a vanishing capability); taking back what
  * it handed on is revoke's job, done by whoever holds an ancestor.
  *
+ * Under a work budget (preemption.ts) the destroy takes the task apart
+ * while it is still named: its page table from the greatest page down
+ * (each page's mapping tree from the leaves up), then its capabilities
+ * from the greatest slot down, each as if deleted, then the other
+ * capabilities naming it one by one, and last the subject's capability
+ * with the task. An entry that stops returns `preempted`, and the subject
+ * invokes the same destroy again to go on; meanwhile the task does nothing
+ * (`Blocked`) and nothing may be done through a capability to it
+ * (`Removing`). A capability deletion that destroys another object (the
+ * task held its last capability) is one unit, however large the object.
+ *
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); IsRoot (the root task).
+ * (`alloc`); IsRoot (the root task); Removing (another task's preempted
+ * destroy of the same task).
  */
 export function taskDestroy(state: State, op: OpOf<"task.destroy">): Step {
   const subject = subjectOf(state, op.task);
@@ -62,6 +75,8 @@ export function taskDestroy(state: State, op: OpOf<"task.destroy">): Step {
   const cap = capIn(state, subject, op.target, "task", R.alloc);
   if (isError(cap)) return fail(state, cap);
   if (cap.object === ROOT_TASK) return fail(state, "IsRoot");
+  if (!subject.pending && taskDying(state, cap.object)) return fail(state, "Removing");
+  if (state.config.budget !== undefined) return taskDestroyChunk(state, op, cap.object, budgetOf(state.config));
   return done(remove(state, { tasks: [cap.object] }));
 }
 

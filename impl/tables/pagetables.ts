@@ -166,6 +166,21 @@ export class PageTables {
     return this.up[e] === -1 ? -1 : e;
   }
 
+  /** The greatest page at or below `vpage` that task maps, or -1 (a scan that skips missing leaf pages). */
+  mappedAtOrBelow(task: number, vpage: number): number {
+    const dir = this.dirOf[task]! * this.dirEntries;
+    for (let v = vpage; v >= 0; ) {
+      const leaf = this.dirPool[dir + (v >>> this.leafBits)]!;
+      if (leaf < 0) {
+        v = (v & ~this.leafMask) - 1;
+        continue;
+      }
+      if (this.up[leaf * this.leafSize + (v & this.leafMask)] !== -1) return v;
+      v--;
+    }
+    return -1;
+  }
+
   /** Would mapping (task, vpage) need a new leaf page? (The account pays one object for it.) */
   needsLeaf(task: number, vpage: number): boolean {
     return this.dirPool[this.dirOf[task]! * this.dirEntries + (vpage >>> this.leafBits)]! < 0;

@@ -72,6 +72,15 @@ export const AbstractState = z
                 .strict(),
               z
                 .object({
+                  op: z.object({ op: z.literal("task.destroy"), task: id, target: id }).strict(),
+                  object: id,
+                  page: z.int().min(-1),
+                  slot: z.int().min(-1),
+                  cursor: MapRef.nullable(),
+                })
+                .strict(),
+              z
+                .object({
                   op: z.object({ op: z.literal("cap.revoke"), task: id, slot: id }).strict(),
                   cursor: z
                     .discriminatedUnion("kind", [z.object({ kind: z.literal("cap"), task: id, slot: id }).strict(), z.object({ kind: z.literal("map"), task: id, vpage: id }).strict()])

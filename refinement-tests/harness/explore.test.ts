@@ -179,3 +179,29 @@ test("the fingerprint tells preempted container destroys apart: the slot, the co
   const prints = new Set([fingerprint(s).join(":"), ...variants.map((p) => fingerprint(withPending(p)).join(":"))]);
   expect(prints.size).toBe(variants.length + 1);
 });
+
+test("the fingerprint tells preempted task destroys apart: the slot, the task, the page, the capability slot, the cursor", () => {
+  const config = { ...TINY_CONFIG, capSlots: 6, vpages: 4, objects: 30, budget: 1 };
+  let s = boot(config);
+  const ops: Op[] = [
+    { op: "task.create", task: 0, account: 0, dest: 2 },
+    { op: "task.destroy", task: 0, target: 2 }, // no page mapped: on to the capabilities
+  ];
+  for (const op of ops) s = step(s, op).state;
+  expect(s.tasks[0]!.pending).toEqual({ op: { op: "task.destroy", task: 0, target: 2 }, object: 1, page: -1, slot: 5, cursor: null });
+  const withPending = (pending: unknown): State => ({ ...s, tasks: s.tasks.map((t, i) => (i === 0 ? { ...t!, pending } : t)) as State["tasks"] });
+  const base = { op: { op: "task.destroy", task: 0, target: 2 }, object: 1, page: -1, slot: 5, cursor: null };
+  const variants = [
+    { ...base, op: { ...base.op, target: 3 } },
+    { ...base, object: 0 },
+    { ...base, page: 3, slot: 5 },
+    { ...base, slot: 4 },
+    { ...base, slot: -1 },
+    { ...base, page: 2, cursor: { task: 1, vpage: 2 } },
+    { ...base, page: 2, cursor: { task: 0, vpage: 2 } },
+    { op: { op: "container.destroy", task: 0, container: 2 }, object: 1, slot: -1, cursor: null },
+    null,
+  ];
+  const prints = new Set([fingerprint(s).join(":"), ...variants.map((p) => fingerprint(withPending(p)).join(":"))]);
+  expect(prints.size).toBe(variants.length + 1);
+});

@@ -11,8 +11,8 @@
  * counterexample is printed as the concrete operations.
  */
 import fc from "fast-check";
-import type { Cap, CapRef, Mapping, MapRef, PendingDestroy, PendingRevoke, PendingUnmap, Slot, State, Task } from "../../spec/state.js";
-import { capKey, isDestroy, isRevoke, mapKey, ROOT_TASK } from "../../spec/state.js";
+import type { Cap, CapRef, Mapping, MapRef, PendingDestroy, PendingRevoke, PendingTaskDestroy, PendingUnmap, Slot, State, Task } from "../../spec/state.js";
+import { capKey, isDestroy, isRevoke, isTaskDestroy, mapKey, ROOT_TASK } from "../../spec/state.js";
 import { mapChildren } from "../../spec/removal.js";
 import { pendingRegion } from "../../spec/preemption.js";
 import type { Config, Op, OpKind, Right } from "../../spec/vocabulary.js";
@@ -953,6 +953,15 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
       const h = a % 4 !== 0 ? from[0] : pick(from, a);
       return h ? { op: "container.destroy", task: h.task, container: h.slot } : null;
     }
+    if (b % 3 === 1) {
+      // start a task.destroy: of the task with the most mappings and capabilities, by a holder of a capability with alloc to it (now and then the task itself)
+      const size = (t: number) => (s.tasks[t]?.pages.filter(Boolean).length ?? 0) + (s.tasks[t]?.caps.filter(Boolean).length ?? 0);
+      const holders = s.tasks.flatMap((t, task) => (t && !t.fault ? capsOf(s, task, (k) => k.kind === "task" && k.object !== ROOT_TASK && (k.rights & R.alloc) !== 0).map((h) => ({ task, slot: h.slot, n: size(h.cap.object), self: h.cap.object === task })) : []));
+      holders.sort((x, y) => y.n - x.n);
+      const selves = holders.filter((x) => x.self);
+      const h = a % 8 === 5 && selves.length > 0 ? selves[0] : a % 4 !== 0 ? holders[0] : pick(holders, a);
+      return h ? { op: "task.destroy", task: h.task, target: h.slot } : null;
+    }
     if (b % 3 === 0) {
       // start a revoke of a capability with descendants (the walk then has capabilities, mappings and objects to take apart)
       const counts = new Map<string, number>();
@@ -991,11 +1000,13 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
     if (b % 3 === 0) return { op: "mem.read", task: t, vpage: c % s.config.vpages };
     if (isRevoke(q)) return b % 3 === 1 ? { op: "cap.revoke", task: t, slot: (q.op.slot + 1 + (c % (s.config.capSlots - 1))) % s.config.capSlots } : { op: "page.unmap", task: t, vpage: 0, order: 0, mode: "all" };
     if (isDestroy(q)) return b % 3 === 1 ? { op: "container.destroy", task: t, container: (q.op.container + 1 + (c % (s.config.capSlots - 1))) % s.config.capSlots } : { op: "cap.revoke", task: t, slot: c % s.config.capSlots };
+    if (isTaskDestroy(q)) return b % 3 === 1 ? { op: "task.destroy", task: t, target: (q.op.target + 1 + (c % (s.config.capSlots - 1))) % s.config.capSlots } : { op: "cap.delete", task: t, slot: c % s.config.capSlots };
     return b % 3 === 1 ? { ...q.op, mode: q.op.mode === "all" ? "derived" : "all" } : { op: "cap.revoke", task: t, slot: c % s.config.capSlots };
   }
   if (e % 4 !== 1) return null;
   if (isRevoke(q)) return aimAtRevoke(s, q, [a, b, c]);
   if (isDestroy(q)) return aimAtDestroy(s, q, [a, b, c]);
+  if (isTaskDestroy(q)) return aimAtTaskDestroy(s, q, [a, b, c]);
   const p: PendingUnmap = q;
   // Aimed at the removal in progress.
   const region: MapRef[] = [];
@@ -1141,6 +1152,59 @@ function aimAtDestroy(s: State, p: PendingDestroy, [a, b, c]: [number, number, n
       if (m && target && dest !== undefined) return { op: "l4.map", task: m.task, vpage: m.vpage, target: target.slot, dest, rights: ["read"] };
       const at = p.cursor && free(p.cursor.task) ? p.cursor : m;
       return at ? { op: "page.unmap", task: at.task, vpage: at.vpage, order: 0, mode: "all" } : null;
+    }
+    default:
+      return h ? { op: "cap.delete", task: h.task, slot: h.slot } : null;
+  }
+}
+
+/**
+ * A step aimed at a preempted task.destroy: the dying task tries to act
+ * (Blocked); another holder of a capability to it tries to send it a
+ * capability or a mapping, to set its pager, to derive from the
+ * capability or to destroy it too (Removing), or deletes its capability;
+ * a pager answers the dying task's fault (Removing); the holder of the
+ * mapping the walk stands at unmaps it.
+ */
+function aimAtTaskDestroy(s: State, p: PendingTaskDestroy, [a, b, c]: [number, number, number]): Op | null {
+  const free = (t: number) => !s.tasks[t]!.pending && !s.tasks[t]!.fault && t !== p.object;
+  const holders = s.tasks.flatMap((t, task) => (t && free(task) ? capsOf(s, task, (k) => k.kind === "task" && k.object === p.object).map((h) => ({ task, slot: h.slot, rights: h.cap.rights })) : []));
+  const h = pick(holders, b);
+  const writers = holders.filter((x) => (x.rights & R.write) !== 0);
+  switch (c % 8) {
+    case 0:
+      return { op: "mem.read", task: p.object, vpage: a % s.config.vpages };
+    case 1: {
+      // (into a slot the dying task would accept, so that only Removing stands in the way)
+      const w = pick(writers, b);
+      const src = w && capsOf(s, w.task, () => true)[0];
+      const dest = w && pick(acceptedSlots(s, w.task, p.object), a);
+      return w && src && dest !== undefined ? { op: "cap.copy", task: w.task, src: src.slot, target: w.slot, dest } : null;
+    }
+    case 2: {
+      const w = pick(writers, b);
+      const vpage = w && pagesOf(s.tasks[w.task], true)[0];
+      const dest = w && pick(acceptedPages(s, w.task, p.object), a);
+      return w && vpage !== undefined && dest !== undefined ? { op: "l4.map", task: w.task, vpage, target: w.slot, dest, rights: ["read"] } : null;
+    }
+    case 3:
+      return h ? { op: "task.pager", task: h.task, target: h.slot, pager: null } : null;
+    case 4: {
+      const dest = h && freeSlots(s, h.task)[0];
+      return h && dest !== undefined ? { op: "cap.derive", task: h.task, src: h.slot, dest, rights: ["read"] } : null;
+    }
+    case 5: {
+      const pager = s.tasks[p.object]!.pager;
+      if (s.tasks[p.object]!.fault && pager !== null && pager !== ROOT_TASK && free(pager) && s.tasks[pager]!.queue[0] === p.object) {
+        const vpage = pagesOf(s.tasks[pager], true)[0];
+        return a % 2 === 0 && vpage !== undefined ? { op: "fault.resolve", task: pager, vpage, rights: ["read"] } : { op: "fault.refuse", task: pager };
+      }
+      const other = holders.find((x) => (x.rights & R.alloc) !== 0);
+      return other ? { op: "task.destroy", task: other.task, target: other.slot } : null;
+    }
+    case 6: {
+      const at = p.cursor && p.cursor.task !== p.object && free(p.cursor.task) ? p.cursor : null;
+      return at ? { op: "page.unmap", task: at.task, vpage: at.vpage, order: 0, mode: "all" } : h ? { op: "cap.delete", task: h.task, slot: h.slot } : null;
     }
     default:
       return h ? { op: "cap.delete", task: h.task, slot: h.slot } : null;
