@@ -9,7 +9,7 @@
 import type { Account, Cap, CapRef, Container, DmaHandle, Frame, Mapping, Slot, State, SwapPage, Task } from "../spec/state.js";
 import type { ObjectKind } from "../spec/vocabulary.js";
 import { type Machine, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED } from "./machine.js";
-import { DESTROY, REVOKE, TDESTROY } from "./preemption.js";
+import { ADESTROY, DESTROY, REVOKE, TDESTROY } from "./preemption.js";
 
 const KINDS: readonly ObjectKind[] = ["account", "task", "container", "dma"];
 /** page.unmap modes by the impl's numbers (mappings.ts). */
@@ -95,6 +95,15 @@ export function toSpec(m: Machine): State {
       pending:
         tt.pendMode[t] === -1
           ? null
+          : tt.pendMode[t] === ADESTROY
+            ? {
+                op: { op: "account.destroy", task: t, account: tt.pendVpage[t]! },
+                object: tt.pendOrder[t]!,
+                at: tt.zoneT[t] === -1 ? null : { kind: tt.zoneT[t] === 0 ? "container" : "task", id: tt.zoneV[t]! },
+                page: tt.zoneT[t] === 1 ? tt.pendPage[t]! : -1,
+                slot: tt.zoneT[t] === 1 ? tt.pendBits[t]! : tt.pendPage[t]!,
+                cursor: tt.curT[t] === -1 ? null : { task: tt.curT[t]!, vpage: tt.curV[t]! },
+              }
           : tt.pendMode[t] === TDESTROY
             ? {
                 op: { op: "task.destroy", task: t, target: tt.pendVpage[t]! },

@@ -8,7 +8,7 @@ import { canPayObjectAndCap, capIn, freeCapSlot, hasObjects, installCap, subject
 import { E, KIND_ACCOUNT, KIND_TASK, OK } from "./constants.js";
 import type { Machine } from "./machine.js";
 import { destroyAccount, reap } from "./removal.js";
-import { beingRevoked } from "./preemption.js";
+import { accountDestroyChunk, accountDying, beingRevoked } from "./preemption.js";
 import { newTask } from "./tasks.js";
 
 /** task.create and container.create: the named account pays for the object, the subject's for the cap. */
@@ -17,7 +17,7 @@ export function createObject(m: Machine, task: number, slot: number, dest: numbe
   if (m.tasks.faultPage[task] !== -1) return E.Blocked;
   const cap = capIn(m, task, slot, KIND_ACCOUNT, R.alloc);
   if (cap < 0) return -cap;
-  if (beingRevoked(m, cap)) return E.Removing;
+  if (beingRevoked(m, cap) || accountDying(m, m.caps.objOf(cap))) return E.Removing;
   const se = freeCapSlot(m, task, dest);
   if (se) return se;
   const id = kind === KIND_TASK ? m.tasks.free.lowest() : m.containers.free.lowest();
@@ -95,6 +95,8 @@ export function accountDestroy(m: Machine, task: number, slot: number): number {
   if (cap < 0) return -cap;
   const a = m.caps.objOf(cap);
   if (m.accounts.parent[a] === -1) return E.IsRoot;
+  if (m.tasks.pendMode[task] === -1 && accountDying(m, a)) return E.Removing;
+  if (m.budget !== Infinity) return accountDestroyChunk(m, task, slot, a, m.budget);
   destroyAccount(m, a);
   reap(m);
   return OK;

@@ -505,6 +505,44 @@ const TASK_DESTROY_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][]
   ["preemptedWalksExact", "a task destroy not counted", (m) => void (m.pendingCount = 0), /^1 tasks have a preempted removal but 0 are counted$/],
 ];
 
+/**
+ * A preempted account.destroy: a budget of 1; task 0 destroys account 1
+ * (its slot 2), which pays for task 1; task 1 maps at page 2 a frame of a
+ * container the root account pays for. Two entries: task 1 chosen, its
+ * greatest mapped page (2) found.
+ */
+function accountDestroyMachine(): Machine {
+  const m = new Machine({ ...CONFIG, budget: 1 });
+  const ops: Op[] = [
+    { op: "account.create", task: 0, account: 0, dest: 2, frames: 2, objects: 20 },
+    { op: "task.create", task: 0, account: 2, dest: 3 },
+    { op: "task.window", task: 1, slot: 0, slots: 8, page: 0, pages: 8 },
+    { op: "container.create", task: 0, account: 0, dest: 4 },
+    { op: "container.alloc", task: 0, container: 4, index: 0 },
+    { op: "cap.copy", task: 0, src: 4, target: 3, dest: 0 },
+    { op: "page.map", task: 1, container: 0, index: 0, vpage: 2, rights: ["read"] },
+  ];
+  for (const op of ops) assert.ok(m.apply(op).ok, JSON.stringify(op));
+  const destroy: Op = { op: "account.destroy", task: 0, account: 2 };
+  for (let i = 0; i < 2; i++) assert.deepEqual(m.apply(destroy), { ok: true, value: null, preempted: true });
+  const tt = m.tasks;
+  assert.deepEqual([tt.zoneT[0], tt.zoneV[0], tt.pendPage[0], tt.pendBits[0], tt.curT[0], tt.curV[0]], [1, 1, 2, 7, 1, 2]);
+  assert.deepEqual(checkRepresentation(m), []);
+  return m;
+}
+
+const ACCOUNT_DESTROY_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
+  ["preemptedWalksExact", "an account destroy through an empty slot", (m) => void (m.tasks.pendVpage[0] = 6), /^task 0's preempted account\.destroy names slot 6, which holds no capability to account 1$/],
+  ["preemptedWalksExact", "an account destroy of the root account", (m) => void ((m.tasks.pendOrder[0] = 0), (m.tasks.pendVpage[0] = 0)), /^task 0's preempted account\.destroy destroys the root account$/],
+  ["preemptedWalksExact", "an account destroy taking apart a task it does not pay for", (m) => void (m.tasks.zoneV[0] = 0), /^task 0's preempted account\.destroy takes apart task 0, which the account does not pay for$/],
+  ["preemptedWalksExact", "an account destroy taking apart an object of no kind", (m) => void (m.tasks.zoneT[0] = 5), /^task 0's preempted account\.destroy takes apart an object of kind 5$/],
+  ["preemptedWalksExact", "an account destroy past a mapped page", (m) => void (m.tasks.pendPage[0] = 1), /^task 0's preempted account\.destroy has passed page 2 of task 1, which is mapped$/],
+  ["preemptedWalksExact", "an account destroy among the capabilities while pages remain", (m) => void (m.tasks.pendBits[0] = 3), /^task 0's preempted account\.destroy stands at page 2, capability slot 3 of task 1$/],
+  ["preemptedWalksExact", "an account destroy's cursor outside the tree of its page", (m) => void (m.tasks.curV[0] = 1), /^task 0's preempted account\.destroy stands at a mapping that is not in the tree of the page it empties$/],
+  ["preemptedWalksExact", "an account destroy between objects that keeps a walk", (m) => void ((m.tasks.zoneT[0] = -1), (m.tasks.zoneV[0] = -1)), /^task 0's preempted account\.destroy is between objects but keeps where a walk stood$/],
+  ["preemptedWalksExact", "an account destroy keeps an unmap's last child", (m) => void ((m.tasks.lastT[0] = 1), (m.tasks.lastV[0] = 2)), /^task 0's preempted account\.destroy keeps fields of an unmap$/],
+];
+
 describe("representation checks", () => {
   it("pass on the machine the corruptions start from", () => {
     machine();
@@ -518,6 +556,7 @@ describe("representation checks", () => {
     [revokeMachine, REVOKE_CORRUPTIONS],
     [destroyMachine, DESTROY_CORRUPTIONS],
     [taskDestroyMachine, TASK_DESTROY_CORRUPTIONS],
+    [accountDestroyMachine, ACCOUNT_DESTROY_CORRUPTIONS],
   ] as const) {
     for (const [check, what, corrupt, message] of corruptions) {
       it(`${check} notices: ${what}`, () => {

@@ -9,8 +9,8 @@
  */
 import { SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED, type Machine } from "./machine.js";
 import { keyAfter } from "./mapdb.js";
-import { KIND_CONTAINER, KIND_TASK } from "./constants.js";
-import { DESTROY, destroyCursorValid, REVOKE, revokeCursorValid, TDESTROY, taskCursorValid } from "./preemption.js";
+import { KIND_ACCOUNT, KIND_CONTAINER, KIND_TASK } from "./constants.js";
+import { accountUnder, ADESTROY, DESTROY, destroyCursorValid, REVOKE, revokeCursorValid, TDESTROY, taskCursorValid } from "./preemption.js";
 
 export interface ReprInvariant {
   readonly name: string;
@@ -381,7 +381,34 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
         pending++;
         if (tt.free.has(t)) return `free task ${t} has a preempted removal`;
         if (m.budget === Infinity) return `task ${t} has a preempted removal, but there is no budget`;
-        if (tt.pendMode[t] === TDESTROY) {
+        if (tt.pendMode[t] === ADESTROY) {
+          const a = tt.pendOrder[t]!;
+          const k = caps.at(t, tt.pendVpage[t]!);
+          const what = `task ${t}'s preempted account.destroy`;
+          if (tt.pendVpage[t]! < 0 || tt.pendVpage[t]! >= caps.C || caps.isEmpty(k) || caps.kindOf(k) !== KIND_ACCOUNT || caps.objOf(k) !== a || m.accounts.free.has(a)) return `${what} names slot ${tt.pendVpage[t]}, which holds no capability to account ${a}`;
+          if (m.accounts.parent[a] === -1) return `${what} destroys the root account`;
+          if (tt.lastT[t] !== -1 || tt.lastV[t] !== -1) return `${what} keeps fields of an unmap`;
+          if ((tt.curT[t] === -1) !== (tt.curV[t] === -1)) return `task ${t}'s preempted walk has half a cursor, last child or subtree`;
+          const kind = tt.zoneT[t]!;
+          const x = tt.zoneV[t]!;
+          if (kind === -1) {
+            if (x !== -1 || tt.pendPage[t] !== -1 || tt.pendBits[t] !== -1 || tt.curT[t] !== -1) return `${what} is between objects but keeps where a walk stood`;
+          } else if (kind === 0) {
+            const S = m.containers.S;
+            if (m.containers.free.has(x) || !accountUnder(m, m.containers.account[x]!, a)) return `${what} takes apart container ${x}, which the account does not pay for`;
+            if (tt.pendPage[t]! < -1 || tt.pendPage[t]! >= S || tt.pendBits[t] !== -1) return `${what} stands at slot ${tt.pendPage[t]} of container ${x}`;
+            for (let i = tt.pendPage[t]! + 1; i < S; i++) if (m.containers.kind[x * S + i] !== SLOT_EMPTY) return `${what} has passed slot ${i} of container ${x}, which is not empty`;
+            if (tt.curT[t] !== -1 && !destroyCursorValid(m, t, x)) return `${what} stands at a mapping that is not in a tree rooted at the slot it empties`;
+          } else if (kind === 1) {
+            const V = m.config.vpages;
+            if (tt.free.has(x) || !accountUnder(m, tt.account[x]!, a)) return `${what} takes apart task ${x}, which the account does not pay for`;
+            if (tt.pendPage[t]! < -1 || tt.pendPage[t]! >= V || tt.pendBits[t]! < -1 || tt.pendBits[t]! >= caps.C || (tt.pendPage[t]! >= 0 && tt.pendBits[t] !== caps.C - 1)) return `${what} stands at page ${tt.pendPage[t]}, capability slot ${tt.pendBits[t]} of task ${x}`;
+            if (tt.pendPage[t]! < V - 1 && pages.mappedAtOrBelow(x, V - 1) > tt.pendPage[t]!) return `${what} has passed page ${pages.mappedAtOrBelow(x, V - 1)} of task ${x}, which is mapped`;
+            for (let i = tt.pendBits[t]! + 1; i < caps.C; i++) if (!caps.isEmpty(caps.at(x, i)) && caps.at(x, i) !== k) return `${what} has passed capability slot ${i} of task ${x}, which is not empty`;
+            if (tt.curT[t] !== -1 && !taskCursorValid(m, t, x)) return `${what} stands at a mapping that is not in the tree of the page it empties`;
+          } else return `${what} takes apart an object of kind ${kind}`;
+          for (let u = 0; u < t; u++) if (tt.pendMode[u] === ADESTROY && tt.pendOrder[u] === a) return `tasks ${u} and ${t} both destroy account ${a}`;
+        } else if (tt.pendMode[t] === TDESTROY) {
           const x = tt.pendOrder[t]!;
           const k = caps.at(t, tt.pendVpage[t]!);
           if (tt.pendVpage[t]! < 0 || tt.pendVpage[t]! >= caps.C || caps.isEmpty(k) || caps.kindOf(k) !== KIND_TASK || caps.objOf(k) !== x || tt.free.has(x)) return `task ${t}'s preempted task.destroy names slot ${tt.pendVpage[t]}, which holds no capability to task ${x}`;
@@ -393,7 +420,7 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
           for (let i = tt.pendBits[t]! + 1; i < caps.C; i++) if (!caps.isEmpty(caps.at(x, i)) && caps.at(x, i) !== k) return `task ${t}'s preempted task.destroy has passed capability slot ${i} of task ${x}, which is not empty`;
           if (tt.lastT[t] !== -1 || tt.lastV[t] !== -1 || tt.zoneT[t] !== -1 || tt.zoneV[t] !== -1) return `task ${t}'s preempted task.destroy keeps fields of an unmap`;
           if ((tt.curT[t] === -1) !== (tt.curV[t] === -1)) return `task ${t}'s preempted walk has half a cursor, last child or subtree`;
-          if (tt.curT[t] !== -1 && !taskCursorValid(m, t)) return `task ${t}'s preempted task.destroy stands at a mapping that is not in the tree of the page it empties`;
+          if (tt.curT[t] !== -1 && !taskCursorValid(m, t, x)) return `task ${t}'s preempted task.destroy stands at a mapping that is not in the tree of the page it empties`;
           for (let u = 0; u < t; u++) if (tt.pendMode[u] === TDESTROY && tt.pendOrder[u] === x) return `tasks ${u} and ${t} both destroy task ${x}`;
         } else if (tt.pendMode[t] === DESTROY) {
           const c = tt.pendOrder[t]!;
@@ -404,7 +431,7 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
           for (let i = tt.pendPage[t]! + 1; i < S; i++) if (m.containers.kind[c * S + i] !== SLOT_EMPTY) return `task ${t}'s preempted destroy has passed slot ${i} of container ${c}, which is not empty`;
           if (tt.pendBits[t] !== 0 || tt.lastT[t] !== -1 || tt.lastV[t] !== -1 || tt.zoneT[t] !== -1 || tt.zoneV[t] !== -1) return `task ${t}'s preempted destroy keeps fields of an unmap`;
           if ((tt.curT[t] === -1) !== (tt.curV[t] === -1)) return `task ${t}'s preempted walk has half a cursor, last child or subtree`;
-          if (tt.curT[t] !== -1 && !destroyCursorValid(m, t)) return `task ${t}'s preempted destroy stands at a mapping that is not in a tree rooted at the slot it empties`;
+          if (tt.curT[t] !== -1 && !destroyCursorValid(m, t, c)) return `task ${t}'s preempted destroy stands at a mapping that is not in a tree rooted at the slot it empties`;
         } else if (tt.pendMode[t] === REVOKE) {
           const top = caps.at(t, tt.pendVpage[t]!);
           if (tt.pendVpage[t]! < 0 || tt.pendVpage[t]! >= caps.C || caps.isEmpty(top)) return `task ${t}'s preempted revoke names slot ${tt.pendVpage[t]}, which holds no capability`;

@@ -195,7 +195,7 @@ export function sigma0Serve(m: Machine): number {
   const e = m.pages.lookup(0, v);
   const owner = m.sigma0[v]!;
   // (a preempted unmap by sigma0 itself may be taking the page apart: then nothing may be derived from it)
-  const doomed = removing(m, e);
+  const doomed = e !== -1 && removing(m, e);
   // Stryker disable next-line ConditionalExpression: an unmapped page's rights read undefined (index -1), so answerChecks refuses it all the same (BadRights)
   if (e === -1 || (owner !== -1 && owner !== t) || doomed || answerChecks(m, 0, e, m.pages.rights[e]!) !== 0) {
     tasks.dequeue(0);

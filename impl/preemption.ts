@@ -1,6 +1,6 @@
 /**
  * Preemption (spec/preemption.ts): page.unmap, cap.revoke,
- * container.destroy and task.destroy under a work budget, walking their
+ * container.destroy, task.destroy and account.destroy under a work budget, walking their
  * trees from the leaves up, a bounded number of steps per entry, with
  * where they stand kept in the task table (pendMode, pendVpage, pendOrder,
  * pendPage, curT/curV, lastT/lastV, zoneT/zoneV, pendBits). A mapping's
@@ -8,10 +8,11 @@
  * kept in order of key, greatest first (mapdb.ts linkMapping,
  * tables/caps.ts linkChild), so the next child is the head of a list, or
  * the one after the child finished last: each step costs O(1), but for
- * the objects a revoke or a task destroy destroys with their last
+ * the objects a revoke or a destroy's walk destroys with their last
  * capability (see revokeStep, taskStep), the scans of a task destroy for
- * the next mapped page and the next capability, and the scans of the
- * capabilities naming a dying object.
+ * the next mapped page and the next capability, the scans of an account
+ * destroy for the next object it pays for (accountStep), and the scans of
+ * the capabilities naming a dying object.
  *
  * A preempted revoke keeps pendMode REVOKE, the revoked capability's slot
  * in pendVpage, and its cursor in curT/curV: a mapping (task, page), or a
@@ -19,10 +20,10 @@
  */
 import type { Op } from "../spec/vocabulary.js";
 import { R } from "../spec/vocabulary.js";
-import { KIND_CONTAINER, KIND_TASK, OK } from "./constants.js";
+import { KIND_ACCOUNT, KIND_CONTAINER, KIND_TASK, OK } from "./constants.js";
 import type { Machine } from "./machine.js";
 import { removeMappingSubtree } from "./mapdb.js";
-import { destroyContainer, destroyTask, dropSlot, freeCapNode, reap, vanishCap } from "./removal.js";
+import { destroyAccount, destroyContainer, destroyHandle, destroyTask, dropSlot, freeCapNode, reap, vanishCap } from "./removal.js";
 
 /** page.unmap modes as the impl numbers them (mappings.ts). */
 const ALL = 1;
@@ -33,6 +34,12 @@ export const REVOKE = 3;
 export const DESTROY = 4;
 /** pendMode of a preempted task.destroy (pendVpage: the subject's capability slot, pendOrder: the target task, pendPage: the target's page being emptied, -1 once all are; pendBits: its capability slot being emptied) */
 export const TDESTROY = 5;
+/**
+ * pendMode of a preempted account.destroy (pendVpage: the subject's capability slot, pendOrder: the account; zoneT: what it
+ * takes apart, -1 nothing, 0 a container, 1 a task, and zoneV its id; pendPage: the container's slot or the task's page
+ * being emptied, pendBits: the task's capability slot being emptied, both -1 when not in use)
+ */
+export const ADESTROY = 6;
 const MODES: readonly string[] = ["derived", "all", "readonly"];
 
 /** Is `op` the preempted page.unmap task t waits to continue? */
@@ -41,6 +48,7 @@ export function continuesPending(m: Machine, t: number, op: Op): boolean {
   if (tt.pendMode[t] === REVOKE) return op.op === "cap.revoke" && op.slot === tt.pendVpage[t];
   if (tt.pendMode[t] === DESTROY) return op.op === "container.destroy" && op.container === tt.pendVpage[t];
   if (tt.pendMode[t] === TDESTROY) return op.op === "task.destroy" && op.target === tt.pendVpage[t];
+  if (tt.pendMode[t] === ADESTROY) return op.op === "account.destroy" && op.account === tt.pendVpage[t];
   return op.op === "page.unmap" && op.vpage === tt.pendVpage[t] && op.order === tt.pendOrder[t] && op.mode === MODES[tt.pendMode[t]!];
 }
 
@@ -85,13 +93,30 @@ export function containerDying(m: Machine, c: number): boolean {
   if (m.pendingCount === 0) return false;
   const tt = m.tasks;
   for (let t = 0; t < m.config.tasks; t++) if (tt.pendMode[t] === DESTROY && tt.pendOrder[t] === c) return true;
+  return !m.containers.free.has(c) && accountDying(m, m.containers.account[c]!);
+}
+
+/** Is account a being destroyed by a preempted account.destroy, of it or of an account above it? (a scan of the task table and walks up the account tree, only while some removal is preempted) */
+export function accountDying(m: Machine, a: number): boolean {
+  if (m.pendingCount === 0) return false;
+  const tt = m.tasks;
+  for (let t = 0; t < m.config.tasks; t++) if (tt.pendMode[t] === ADESTROY && accountUnder(m, a, tt.pendOrder[t]!)) return true;
+  return false;
+}
+
+/** Is account a `top` or below it? */
+export function accountUnder(m: Machine, a: number, top: number): boolean {
+  // (x >= 0: an account's parent chain ends at the root account's -1)
+  for (let x = a; x >= 0; x = m.accounts.parent[x]!) if (x === top) return true;
   return false;
 }
 
 /** Would a capability derived from cap n add to what a preempted removal has still to take apart? (spec: growsRemoval) */
 export function growsRemoval(m: Machine, n: number): boolean {
   const kind = m.caps.kindOf(n);
-  return beingRevoked(m, n) || (kind === KIND_CONTAINER && containerDying(m, m.caps.objOf(n))) || (kind === KIND_TASK && taskDying(m, m.caps.objOf(n)));
+  const x = m.caps.objOf(n);
+  const dying = kind === KIND_CONTAINER ? containerDying(m, x) : kind === KIND_TASK ? taskDying(m, x) : kind === KIND_ACCOUNT ? accountDying(m, x) : accountDying(m, m.handles.account[x]!);
+  return dying || beingRevoked(m, n);
 }
 
 /** Is task x being taken apart by a preempted task.destroy? (a scan of the task table, only while some removal is preempted) */
@@ -99,7 +124,7 @@ export function taskDying(m: Machine, x: number): boolean {
   if (m.pendingCount === 0) return false;
   const tt = m.tasks;
   for (let t = 0; t < m.config.tasks; t++) if (tt.pendMode[t] === TDESTROY && tt.pendOrder[t] === x) return true;
-  return false;
+  return !tt.free.has(x) && accountDying(m, tt.account[x]!);
 }
 
 /**
@@ -109,21 +134,29 @@ export function taskDying(m: Machine, x: number): boolean {
  */
 export function taskDestroyChunk(m: Machine, t: number, slot: number, x: number, budget: number): number {
   const tt = m.tasks;
-  if (tt.pendMode[t] === -1) {
-    tt.pendMode[t] = TDESTROY;
-    tt.pendVpage[t] = slot;
-    tt.pendOrder[t] = x;
+  if (startWalk(m, t, TDESTROY, slot, x)) {
     tt.pendPage[t] = m.config.vpages - 1;
     tt.pendBits[t] = m.caps.C - 1;
-    tt.resetWalk(t);
-    m.pendingCount += 1;
   }
   const own = m.caps.at(t, slot);
   let finished = false;
-  for (let spent = 0; !finished && spent < budget; spent++) finished = taskStep(m, t, x, own);
+  for (let spent = 0; !finished && spent < budget; spent++) finished = taskStep(m, t, x, own, false) || subjectWent(m, t, KIND_TASK, x);
   // (the subject may have gone with a capability the target held: its record went with it)
   if (m.tasks.free.has(t)) return OK;
   return endEntry(m, t, finished);
+}
+
+/**
+ * After a step of a destroy by task t: if t went with it (the object being
+ * taken apart held the last capability naming it, or its account), the
+ * object (kind, x) goes at once, as in one step (spec: subjectWent).
+ */
+function subjectWent(m: Machine, t: number, kind: number, x: number): boolean {
+  if (!m.tasks.free.has(t)) return false;
+  if (kind === KIND_TASK) destroyTask(m, x);
+  else destroyAccount(m, x);
+  reap(m);
+  return true;
 }
 
 /**
@@ -137,7 +170,7 @@ export function taskDestroyChunk(m: Machine, t: number, slot: number, x: number,
  * greatest index other than t's own (a scan of the object's list), last
  * t's own with x. Returns true when it is finished, or when x, or t, went.
  */
-function taskStep(m: Machine, t: number, x: number, own: number): boolean {
+function taskStep(m: Machine, t: number, x: number, own: number, keep: boolean): boolean {
   const tt = m.tasks;
   const pages = m.pages;
   const caps = m.caps;
@@ -155,7 +188,7 @@ function taskStep(m: Machine, t: number, x: number, own: number): boolean {
     const e = pages.lookup(tt.curT[t]!, tt.curV[t]!);
     if (pages.firstChild[e] === -1 && tt.curT[t] === x && tt.curV[t] === v) {
       // the page's own mapping (it may derive from another task's: the walk does not go up there)
-      tt.resetWalk(t);
+      tt.resetCursor(t);
       removeMappingSubtree(m, e);
       return false;
     }
@@ -171,18 +204,16 @@ function taskStep(m: Machine, t: number, x: number, own: number): boolean {
     if (s < 0) return false;
     vanishCap(m, base + s);
     reap(m);
-    if (m.tasks.free.has(x)) return true;
-    if (!m.tasks.free.has(t)) return false;
-    destroyTask(m, x);
-    reap(m);
-    return true;
+    return m.tasks.free.has(x);
   }
+  if (keep) return true;
   let other = -1;
   for (let n = caps.objFirst[caps.objIndex(KIND_TASK, x)]!; n !== -1; n = caps.objNext[n]!) if (n !== own && n > other) other = n;
   if (other !== -1) {
     vanishCap(m, other);
     reap(m);
-    return false;
+    // (in an account destroy the last capability's removal takes the task with it)
+    return m.tasks.free.has(x);
   }
   destroyTask(m, x);
   reap(m);
@@ -196,15 +227,7 @@ function taskStep(m: Machine, t: number, x: number, own: number): boolean {
  * preempted (`m.preempted`).
  */
 export function destroyChunk(m: Machine, t: number, slot: number, c: number, budget: number): number {
-  const tt = m.tasks;
-  if (tt.pendMode[t] === -1) {
-    tt.pendMode[t] = DESTROY;
-    tt.pendVpage[t] = slot;
-    tt.pendOrder[t] = c;
-    tt.pendPage[t] = m.containers.S - 1;
-    tt.resetWalk(t);
-    m.pendingCount += 1;
-  }
+  if (startWalk(m, t, DESTROY, slot, c)) m.tasks.pendPage[t] = m.containers.S - 1;
   const own = m.caps.at(t, slot);
   let finished = false;
   for (let spent = 0; !finished && spent < budget; spent++) finished = destroyStep(m, t, c, own);
@@ -245,10 +268,107 @@ function destroyStep(m: Machine, t: number, c: number, own: number): boolean {
   if (other !== -1) {
     vanishCap(m, other);
     reap(m);
-    return false;
+    // (in an account destroy the last capability's removal takes the container with it)
+    return m.containers.free.has(c);
   }
   destroyContainer(m, c);
   reap(m);
+  return true;
+}
+
+/**
+ * account.destroy of account a by task t through its capability in `slot`,
+ * under the budget (its checks passed): starts the walk if t has none
+ * pending, runs at most `budget` steps, and finishes or leaves it
+ * preempted.
+ */
+export function accountDestroyChunk(m: Machine, t: number, slot: number, a: number, budget: number): number {
+  if (startWalk(m, t, ADESTROY, slot, a)) betweenObjects(m, t);
+  const own = m.caps.at(t, slot);
+  let finished = false;
+  for (let spent = 0; !finished && spent < budget; spent++) finished = accountStep(m, t, a, own) || subjectWent(m, t, KIND_ACCOUNT, a);
+  if (m.tasks.free.has(t)) return OK;
+  return endEntry(m, t, finished);
+}
+
+/** Task t's account destroy stands between objects. */
+function betweenObjects(m: Machine, t: number): void {
+  const tt = m.tasks;
+  tt.resetWalk(t);
+  tt.pendPage[t] = -1;
+  tt.pendBits[t] = -1;
+}
+
+/**
+ * One step of task t's destroy of account a (spec: accountUnit): a step of
+ * the container or task it takes apart (destroyStep, taskStep), or, between
+ * objects, the next thing to do: the DMA handle, container or task with the
+ * greatest id that a or an account below it pays for (a scan of each
+ * table, the subject's task last and only while it still has pages or
+ * capabilities but its own), a capability naming the greatest sub-account
+ * without sub-accounts (not the one paying for the subject), or one naming
+ * a other than t's own (scans of the objects' lists), and last a itself.
+ */
+function accountStep(m: Machine, t: number, a: number, own: number): boolean {
+  const tt = m.tasks;
+  const acc = m.accounts;
+  if (acc.free.has(a)) return true;
+  if (tt.zoneT[t] !== -1) {
+    const x = tt.zoneV[t]!;
+    const done = tt.zoneT[t] === 0 ? destroyStep(m, t, x, -1) : taskStep(m, t, x, own, x === t);
+    // (a step that took the subject took its record: subjectWent finishes)
+    if (done && !tt.free.has(t)) betweenObjects(m, t);
+    return acc.free.has(a);
+  }
+  const { tasks, containers, handles, accounts } = m.config;
+  for (let h = handles - 1; h >= 0; h--) {
+    if (!m.handles.free.has(h) && accountUnder(m, m.handles.account[h]!, a)) {
+      destroyHandle(m, h);
+      reap(m);
+      return acc.free.has(a);
+    }
+  }
+  for (let c = containers - 1; c >= 0; c--) {
+    if (!m.containers.free.has(c) && accountUnder(m, m.containers.account[c]!, a)) {
+      tt.zoneT[t] = 0;
+      tt.zoneV[t] = c;
+      tt.pendPage[t] = m.containers.S - 1;
+      return false;
+    }
+  }
+  let next = -1;
+  for (let x = tasks - 1; x >= 0 && next === -1; x--) if (x !== t && !tt.free.has(x) && accountUnder(m, tt.account[x]!, a)) next = x;
+  if (next === -1 && accountUnder(m, tt.account[t]!, a) && !emptied(m, t, own)) next = t;
+  if (next !== -1) {
+    tt.zoneT[t] = 1;
+    tt.zoneV[t] = next;
+    tt.pendPage[t] = m.config.vpages - 1;
+    tt.pendBits[t] = m.caps.C - 1;
+    return false;
+  }
+  const caps = m.caps;
+  for (let b = accounts - 1; b >= 0; b--) {
+    if (b === a || acc.free.has(b) || acc.firstChild[b] !== -1 || b === tt.account[t] || !accountUnder(m, b, a)) continue;
+    let n = -1;
+    for (let x = caps.objFirst[caps.objIndex(KIND_ACCOUNT, b)]!; x !== -1; x = caps.objNext[x]!) if (x > n) n = x;
+    if (n !== -1) vanishCap(m, n);
+    else destroyAccount(m, b);
+    reap(m);
+    return acc.free.has(a);
+  }
+  let n = -1;
+  for (let x = caps.objFirst[caps.objIndex(KIND_ACCOUNT, a)]!; x !== -1; x = caps.objNext[x]!) if (x !== own && x > n) n = x;
+  if (n !== -1) vanishCap(m, n);
+  else destroyAccount(m, a);
+  reap(m);
+  return acc.free.has(a);
+}
+
+/** Has task t, the subject of an account destroy, no page and no capability but its own (`own`) left? */
+function emptied(m: Machine, t: number, own: number): boolean {
+  if (m.pages.mappedAtOrBelow(t, m.config.vpages - 1) !== -1) return false;
+  const base = m.caps.at(t, 0);
+  for (let n = base; n < base + m.caps.C; n++) if (n !== own && !m.caps.isEmpty(n)) return false;
   return true;
 }
 
@@ -259,14 +379,14 @@ function capUnder(m: Machine, n: number, top: number): boolean {
   return false;
 }
 
-/** Does the cursor of task t's preempted task.destroy stand at a live mapping in the tree of the target's page it empties? */
-export function taskCursorValid(m: Machine, t: number): boolean {
+/** Does the cursor of task t's preempted destroy of task x (a task.destroy's or an account.destroy's) stand at a live mapping in the tree of x's page it empties? */
+export function taskCursorValid(m: Machine, t: number, x: number): boolean {
   const tt = m.tasks;
   const pages = m.pages;
   const ct = tt.curT[t]!;
   if (pages.dirOf[ct] === -1 || tt.pendPage[t]! < 0) return false;
   let e = pages.lookup(ct, tt.curV[t]!);
-  const top = pages.lookup(tt.pendOrder[t]!, tt.pendPage[t]!);
+  const top = pages.lookup(x, tt.pendPage[t]!);
   if (e === -1 || top === -1) return false;
   // (a chain of parents is as long as the mappings are many, at most)
   for (let hops = 0; e >= 0 && hops <= pages.up.length; hops++) {
@@ -276,8 +396,8 @@ export function taskCursorValid(m: Machine, t: number): boolean {
   return false;
 }
 
-/** Does the cursor of task t's preempted destroy stand at a live mapping in a tree rooted at the slot it empties? */
-export function destroyCursorValid(m: Machine, t: number): boolean {
+/** Does the cursor of task t's preempted destroy of container c (a container.destroy's or an account.destroy's) stand at a live mapping in a tree rooted at the slot it empties? */
+export function destroyCursorValid(m: Machine, t: number, c: number): boolean {
   const tt = m.tasks;
   const pages = m.pages;
   const ct = tt.curT[t]!;
@@ -285,7 +405,7 @@ export function destroyCursorValid(m: Machine, t: number): boolean {
   let x = pages.lookup(ct, tt.curV[t]!);
   if (x === -1) return false;
   while (pages.up[x]! >= 0) x = pages.up[x]!;
-  return pages.what[x] === tt.pendOrder[t]! * m.containers.S + tt.pendPage[t]!;
+  return pages.what[x] === c * m.containers.S + tt.pendPage[t]!;
 }
 
 /**
@@ -322,19 +442,30 @@ function below(m: Machine, x: number, lt: number, lv: number): boolean {
  */
 export function unmapChunk(m: Machine, t: number, vpage: number, order: number, mode: number, budget: number): number {
   const tt = m.tasks;
-  if (tt.pendMode[t] === -1) {
-    tt.pendMode[t] = mode;
-    tt.pendVpage[t] = vpage;
-    tt.pendOrder[t] = order;
+  if (startWalk(m, t, mode, vpage, order)) {
     tt.pendPage[t] = vpage;
     tt.pendBits[t] = 0;
-    tt.resetWalk(t);
-    m.pendingCount += 1;
   }
   const end = vpage + 2 ** order;
   for (let spent = 0; tt.pendPage[t]! < end && spent < budget; spent++) step(m, t, mode);
   if (tt.pendPage[t]! >= end) m.value = tt.pendBits[t]!;
   return endEntry(m, t, tt.pendPage[t]! >= end);
+}
+
+/**
+ * The first entry of task t's removal: its record (pendMode `mode`,
+ * pendVpage `slot`, pendOrder `object`) is started, and counted. Returns
+ * false on a later entry, whose record is there.
+ */
+function startWalk(m: Machine, t: number, mode: number, slot: number, object: number): boolean {
+  const tt = m.tasks;
+  if (tt.pendMode[t] !== -1) return false;
+  tt.pendMode[t] = mode;
+  tt.pendVpage[t] = slot;
+  tt.pendOrder[t] = object;
+  tt.resetWalk(t);
+  m.pendingCount += 1;
+  return true;
 }
 
 /** Ends an entry of task t's removal: preempted, or finished (its record cleared). */
@@ -419,13 +550,7 @@ function step(m: Machine, t: number, mode: number): void {
  * steps, and finishes or leaves it preempted (`m.preempted`).
  */
 export function revokeChunk(m: Machine, t: number, slot: number, budget: number): number {
-  const tt = m.tasks;
-  if (tt.pendMode[t] === -1) {
-    tt.pendMode[t] = REVOKE;
-    tt.pendVpage[t] = slot;
-    tt.resetWalk(t);
-    m.pendingCount += 1;
-  }
+  startWalk(m, t, REVOKE, slot, -1);
   const top = m.caps.at(t, slot);
   let finished = false;
   for (let spent = 0; !finished && spent < budget; spent++) finished = revokeStep(m, t, top);
@@ -487,7 +612,7 @@ function mappingStep(m: Machine, t: number, e: number, upToCap: boolean): void {
   const up = pages.up[e]!;
   if (up >= 0) atMapping(m, t, up);
   else if (upToCap) atCap(m, t, -2 - up);
-  else m.tasks.resetWalk(t);
+  else m.tasks.resetCursor(t);
   removeMappingSubtree(m, e);
 }
 
@@ -521,7 +646,21 @@ export function settlePending(m: Machine, own: number): void {
       if ((ofTask ? tt.free : m.containers.free).has(x) || m.caps.isEmpty(k) || m.caps.kindOf(k) !== (ofTask ? KIND_TASK : KIND_CONTAINER) || m.caps.objOf(k) !== x) {
         tt.clearPending(t);
         m.pendingCount -= 1;
-      } else if (tt.curT[t] !== -1 && !(ofTask ? taskCursorValid(m, t) : destroyCursorValid(m, t))) tt.resetWalk(t);
+      } else if (tt.curT[t] !== -1 && !(ofTask ? taskCursorValid(m, t, x) : destroyCursorValid(m, t, x))) tt.resetWalk(t);
+      continue;
+    }
+    if (tt.pendMode[t] === ADESTROY) {
+      const a = tt.pendOrder[t]!;
+      const k = m.caps.at(t, tt.pendVpage[t]!);
+      if (m.accounts.free.has(a) || m.caps.isEmpty(k) || m.caps.kindOf(k) !== KIND_ACCOUNT || m.caps.objOf(k) !== a) {
+        tt.clearPending(t);
+        m.pendingCount -= 1;
+      } else if (tt.zoneT[t] !== -1) {
+        const x = tt.zoneV[t]!;
+        const ofTask = tt.zoneT[t] === 1;
+        if ((ofTask ? tt.free : m.containers.free).has(x)) betweenObjects(m, t);
+        else if (tt.curT[t] !== -1 && !(ofTask ? taskCursorValid(m, t, x) : destroyCursorValid(m, t, x))) tt.resetCursor(t);
+      }
       continue;
     }
     if (tt.pendMode[t] === REVOKE) {

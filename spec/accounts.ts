@@ -23,7 +23,7 @@ import { remove } from "./removal.js";
 import type { ErrorCode, OpOf } from "./vocabulary.js";
 import { isAmount, R } from "./vocabulary.js";
 import type { Step } from "./checks.js";
-import { beingRevoked } from "./preemption.js";
+import { accountDestroyChunk, accountDying, beingRevoked, budgetOf } from "./preemption.js";
 import { canPayObjectAndCap, capIn, done, fail, freeCapSlot, install, isError, lowestFree, subjectOf, unusedFrames, unusedObjects } from "./checks.js";
 
 /**
@@ -42,7 +42,7 @@ export function createObject(state: State, op: OpOf<"task.create" | "container.c
   if (isError(subject)) return fail(state, subject);
   const cap = capIn(state, subject, op.account, "account", R.alloc);
   if (isError(cap)) return fail(state, cap);
-  if (beingRevoked(state, { task: op.task, slot: op.account })) return fail(state, "Removing");
+  if (beingRevoked(state, { task: op.task, slot: op.account }) || accountDying(state, cap.object)) return fail(state, "Removing");
   const slotErr = freeCapSlot(state, subject, op.dest);
   if (slotErr) return fail(state, slotErr);
   const id = lowestFree(kind === "task" ? state.tasks : state.containers);
@@ -163,8 +163,24 @@ export function accountTransfer(state: State, op: OpOf<"account.transfer">): Ste
  * a yield request is a request, destroying the child is the command). The
  * subject may destroy the account that pays for itself; it then vanishes too.
  *
+ * Under a work budget (preemption.ts) the destroy takes apart what the
+ * account and its sub-accounts pay for while they are still named, one
+ * object after the other: DMA handles, then containers, then tasks (each
+ * from the greatest id down, a container or a task as its own destroy
+ * takes it apart; the subject's own task last, and of it only its pages
+ * and capabilities), then the sub-accounts from the leaves up (the
+ * capabilities naming each one by one; the last takes the account), then
+ * the other capabilities naming the account, and last the subject's
+ * capability with the account and what is left. An entry that stops
+ * returns `preempted`; meanwhile the tasks it pays for do nothing
+ * (`Blocked`), and nothing may be made through a capability to what it
+ * destroys, nor done through one to a container or a task it pays for
+ * (`Removing`).
+ *
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); IsRoot (the root account has no parent to return quota to).
+ * (`alloc`); IsRoot (the root account has no parent to return quota to);
+ * Removing (another task's preempted destroy of this account or of one
+ * above it).
  */
 export function accountDestroy(state: State, op: OpOf<"account.destroy">): Step {
   const subject = subjectOf(state, op.task);
@@ -172,6 +188,8 @@ export function accountDestroy(state: State, op: OpOf<"account.destroy">): Step 
   const cap = capIn(state, subject, op.account, "account", R.alloc);
   if (isError(cap)) return fail(state, cap);
   if (state.accounts[cap.object]!.parent === null) return fail(state, "IsRoot");
+  if (!subject.pending && accountDying(state, cap.object)) return fail(state, "Removing");
+  if (state.config.budget !== undefined) return accountDestroyChunk(state, op, cap.object, budgetOf(state.config));
   return done(remove(state, { accounts: [cap.object] }));
 }
 

@@ -11,8 +11,9 @@
  * restarts its preempted system call before it runs on. Without a budget
  * every removal runs to the end in one step, as it always did.
  *
- * What is preemptible so far: page.unmap, cap.revoke, container.destroy
- * and task.destroy. The unmap's walk takes the pages of the range in order; in each, it goes down from the task's own mapping to the
+ * What is preemptible: page.unmap, cap.revoke, container.destroy,
+ * task.destroy and account.destroy. The unmap's walk takes the pages of
+ * the range in order; in each, it goes down from the task's own mapping to the
  * child with the greatest key (task, then page), and finishes a mapping
  * once all its children are finished: removing it, or, in mode `readonly`,
  * taking its write right (a write-only mapping goes, with its subtree, as
@@ -64,13 +65,21 @@
  * nothing may be done through a capability to it, nor derived from one of
  * its mappings (`Removing`).
  *
- * Not yet preemptible: account.destroy runs to the end in one step
- * whatever the budget, and so does the destruction of an object whose
- * last capability a revoke or a task destroy removes (one unit of the
- * walk, however large the object).
+ * account.destroy takes apart what the account and its sub-accounts pay
+ * for, one object after the other, each while it is still named (DMA
+ * handles, containers, tasks, the subject's own task last), then the
+ * sub-accounts from the leaves up, then the capabilities naming the
+ * account, then the subject's capability with the account (see
+ * accountUnit). Between entries the tasks it pays for do nothing, and
+ * nothing may be made through a capability to what it destroys.
+ *
+ * Not bounded by the budget yet: the destruction of an object whose last
+ * capability a walk removes (one unit, however large the object), and a
+ * few units that re-attach what hung from a removed capability (see
+ * docs/preemption.md, "Not done yet").
  */
-import type { CapRef, Draft, Mapping, MapRef, Pending, PendingDestroy, PendingRevoke, PendingTaskDestroy, PendingUnmap, RevokeNode, State } from "./state.js";
-import { capKey, draft, finish, isDestroy, isRevoke, isTaskDestroy, isUnmap, mapKey, ROOT_ACCOUNT, ROOT_TASK, settleLeaves } from "./state.js";
+import type { CapRef, Draft, Mapping, MapRef, Pending, PendingAccountDestroy, PendingDestroy, PendingRevoke, PendingTaskDestroy, PendingUnmap, RevokeNode, State } from "./state.js";
+import { capKey, draft, finish, isAccountDestroy, isDestroy, isRevoke, isTaskDestroy, isUnmap, mapKey, ROOT_ACCOUNT, ROOT_TASK, settleLeaves } from "./state.js";
 import type { Config, Op, OpOf } from "./vocabulary.js";
 import { ok, preempted, R, UNMAP_MODES } from "./vocabulary.js";
 import type { Step } from "./checks.js";
@@ -91,6 +100,7 @@ export function continues(p: Pending, op: Op): boolean {
   if (isRevoke(p)) return op.op === "cap.revoke" && op.task === p.op.task && op.slot === p.op.slot;
   if (isDestroy(p)) return op.op === "container.destroy" && op.task === p.op.task && op.container === p.op.container;
   if (isTaskDestroy(p)) return op.op === "task.destroy" && op.task === p.op.task && op.target === p.op.target;
+  if (isAccountDestroy(p)) return op.op === "account.destroy" && op.task === p.op.task && op.account === p.op.account;
   return op.op === "page.unmap" && op.task === p.op.task && op.vpage === p.op.vpage && op.order === p.op.order && op.mode === p.op.mode;
 }
 
@@ -376,25 +386,59 @@ function inRevoke(state: State, node: RevokeNode, top: CapRef): boolean {
 // ---------------------------------------------------------------------------
 // container.destroy
 
-/** Is container `c` being destroyed by a preempted container.destroy? Then nothing may be done through it. */
+/** Is container `c` being destroyed by a preempted container.destroy, or paid by an account being destroyed? Then nothing may be done through it. */
 export function containerDying(state: State, c: number): boolean {
-  return state.tasks.some((t) => t?.pending && isDestroy(t.pending) && t.pending.object === c);
+  return state.tasks.some((t) => t?.pending && isDestroy(t.pending) && t.pending.object === c) || (!!state.containers[c] && accountDying(state, state.containers[c].account));
 }
 
-/** Would a capability derived from the one at `ref` add to what a preempted removal has still to take apart (beingRevoked, or it names a container or a task being destroyed)? */
+/** Would a capability derived from the one at `ref` add to what a preempted removal has still to take apart (beingRevoked, or it names an object being destroyed)? */
 export function growsRemoval(state: State, ref: CapRef): boolean {
   const cap = state.tasks[ref.task]?.caps[ref.slot];
-  return beingRevoked(state, ref) || (cap?.kind === "container" && containerDying(state, cap.object)) || (cap?.kind === "task" && taskDying(state, cap.object));
+  if (!cap) return false;
+  const dying =
+    (cap.kind === "container" && containerDying(state, cap.object)) ||
+    (cap.kind === "task" && taskDying(state, cap.object)) ||
+    (cap.kind === "account" && accountDying(state, cap.object)) ||
+    (cap.kind === "dma" && !!state.handles[cap.object] && accountDying(state, state.handles[cap.object]!.account));
+  return dying || beingRevoked(state, ref);
 }
 
-/** A destroy's walk during an entry. */
-interface DestroyWalk {
+/**
+ * A destroy's walk during an entry: the draft, the state its leaf pages are
+ * settled against, the children of every mapping, and where the walk
+ * stands (a container's: the slot; a task's: the page and the capability
+ * slot; the mapping it is at).
+ */
+interface ObjectWalk {
   base: State;
   d: Draft;
   children: Map<string, MapRef[]>;
+  page: number;
   slot: number;
   cursor: MapRef | null;
   touched: Set<number>;
+}
+
+const newObjectWalk = (state: State, p: { page?: number; slot: number; cursor: MapRef | null }): ObjectWalk => ({ base: state, d: draft(state), children: mapChildren(state), page: p.page ?? -1, slot: p.slot, cursor: p.cursor, touched: new Set() });
+
+/** Takes the seeds out of the walk's state at once (a capability deleted, an object destroyed): removal.ts. */
+function removeInWalk(w: ObjectWalk, seeds: Parameters<typeof remove>[1]): void {
+  settleLeaves(w.base, w.d, w.touched);
+  w.touched.clear();
+  w.base = finish(remove(finish(w.d), seeds));
+  w.d = draft(w.base);
+  w.children = mapChildren(w.base);
+}
+
+/** The capability naming object `kind` `id` with the greatest key, other than `own`, or null. */
+function greatestNaming(d: Draft, kind: string, id: number, own: CapRef | null): CapRef | null {
+  let other: CapRef | null = null;
+  d.tasks.forEach((t, task) =>
+    t?.caps.forEach((cap, slot) => {
+      if (cap?.kind === kind && cap.object === id && !(own !== null && task === own.task && slot === own.slot)) other = { task, slot };
+    }),
+  );
+  return other;
 }
 
 /**
@@ -409,7 +453,7 @@ interface DestroyWalk {
  * hangs from it is re-attached, removal.ts), one per unit; last, `own` and
  * the container go together. Returns true after that last unit.
  */
-function destroyUnit(w: DestroyWalk, c: number, own: CapRef): boolean {
+function destroyUnit(w: ObjectWalk, c: number, own: CapRef | null): boolean {
   const at = (r: MapRef) => w.d.tasks[r.task]?.pages[r.vpage] ?? null;
   if (w.slot >= 0) {
     if (w.cursor === null) {
@@ -437,21 +481,11 @@ function destroyUnit(w: DestroyWalk, c: number, own: CapRef): boolean {
     treeUnit(w, null);
     return false;
   }
-  let other: CapRef | null = null;
-  w.d.tasks.forEach((t, task) =>
-    t?.caps.forEach((cap, slot) => {
-      if (cap?.kind === "container" && cap.object === c && !(task === own.task && slot === own.slot) && (other === null || other.task < task || (other.task === task && other.slot < slot))) other = { task, slot };
-    }),
-  );
-  settleLeaves(w.base, w.d, w.touched);
-  w.touched.clear();
-  w.base = finish(remove(finish(w.d), other !== null ? { caps: [other] } : { containers: [c] }));
-  w.d = draft(w.base);
-  w.children = mapChildren(w.base);
-  return other === null;
+  const other = greatestNaming(w.d, "container", c, own);
+  removeInWalk(w, other !== null ? { caps: [other] } : { containers: [c] });
+  // (without `own`, in an account destroy, the last capability's removal takes the container with it)
+  return other === null || !w.d.containers[c];
 }
-
-const newDestroyWalk = (state: State, p: { slot: number; cursor: MapRef | null }): DestroyWalk => ({ base: state, d: draft(state), children: mapChildren(state), slot: p.slot, cursor: p.cursor, touched: new Set() });
 
 /**
  * container.destroy under a budget: runs the walk from where the subject's
@@ -462,7 +496,7 @@ const newDestroyWalk = (state: State, p: { slot: number; cursor: MapRef | null }
  */
 export function destroyChunk(state: State, op: OpOf<"container.destroy">, c: number, budget: number): Step {
   const p = state.tasks[op.task]!.pending as PendingDestroy | null;
-  const w = newDestroyWalk(state, p ?? { slot: state.config.containerSlots - 1, cursor: null });
+  const w = newObjectWalk(state, p ?? { slot: state.config.containerSlots - 1, cursor: null });
   const own = { task: op.task, slot: op.container };
   let finished = false;
   for (let spent = 0; !finished && spent < budget; spent++) finished = destroyUnit(w, c, own);
@@ -474,35 +508,13 @@ export function destroyChunk(state: State, op: OpOf<"container.destroy">, c: num
 // ---------------------------------------------------------------------------
 // task.destroy
 
-/** Is task `t` being destroyed by a preempted task.destroy? Then it does nothing (`Blocked`), and nothing may be done through a capability to it (`Removing`). */
+/** Is task `t` being destroyed by a preempted task.destroy, or paid by an account being destroyed? Then it does nothing (`Blocked`), and nothing may be done through a capability to it (`Removing`). */
 export function taskDying(state: State, t: number): boolean {
-  return state.tasks.some((x) => x?.pending && isTaskDestroy(x.pending) && x.pending.object === t);
+  return state.tasks.some((x) => x?.pending && isTaskDestroy(x.pending) && x.pending.object === t) || (!!state.tasks[t] && accountDying(state, state.tasks[t].account));
 }
-
-/** A task destroy's walk during an entry. */
-interface TaskWalk {
-  base: State;
-  d: Draft;
-  children: Map<string, MapRef[]>;
-  page: number;
-  slot: number;
-  cursor: MapRef | null;
-  touched: Set<number>;
-}
-
-const newTaskWalk = (state: State, p: { page: number; slot: number; cursor: MapRef | null }): TaskWalk => ({ base: state, d: draft(state), children: mapChildren(state), page: p.page, slot: p.slot, cursor: p.cursor, touched: new Set() });
 
 /** Where a task destroy starts: the greatest page and the greatest slot. */
 const taskWalkStart = (state: State) => ({ page: state.config.vpages - 1, slot: state.config.capSlots - 1, cursor: null });
-
-/** Takes the seeds out of the walk's state at once (a capability deleted, an object destroyed): removal.ts. */
-function removeInWalk(w: TaskWalk, seeds: Parameters<typeof remove>[1]): void {
-  settleLeaves(w.base, w.d, w.touched);
-  w.touched.clear();
-  w.base = finish(remove(finish(w.d), seeds));
-  w.d = draft(w.base);
-  w.children = mapChildren(w.base);
-}
 
 /**
  * One unit of the destroy of task `t` through the subject's capability
@@ -517,13 +529,14 @@ function removeInWalk(w: TaskWalk, seeds: Parameters<typeof remove>[1]): void {
  * authorized are re-attached; an object it was the last to name is
  * destroyed, in this one unit). Then the capability naming t with the
  * greatest key other than `own`, one per unit; last, `own` and the task
- * go together (removal.ts: the task's faults, queue and notices). Returns
- * true after that last unit, or when a unit took the task (it held the
- * last capability to its own account) or the subject (the task held the
- * last capability naming the subject: then the task goes at once, as it
- * does in one step).
+ * go together (removal.ts: the task's faults, queue and notices); with
+ * `keep` (the subject's own task, in an account destroy) the walk ends
+ * after the task's capabilities: the capabilities naming it and the task
+ * are left for the account's last unit. Returns true after that last unit,
+ * or when a unit took the task (it held the last capability to its own
+ * account).
  */
-function taskUnit(w: TaskWalk, t: number, own: CapRef): boolean {
+function taskUnit(w: ObjectWalk, t: number, own: CapRef, keep = false): boolean {
   if (w.page >= 0) {
     if (w.cursor === null) {
       const pages = w.d.tasks[t]!.pages;
@@ -544,20 +557,29 @@ function taskUnit(w: TaskWalk, t: number, own: CapRef): boolean {
     w.slot = Math.max(s - 1, -1);
     if (s < 0) return false;
     removeInWalk(w, { caps: [{ task: t, slot: s }] });
-    if (!w.base.tasks[t]) return true;
-    if (w.base.tasks[own.task]) return false;
-    removeInWalk(w, { tasks: [t] });
-    return true;
+    return !w.d.tasks[t];
   }
-  let other: CapRef | null = null;
-  w.d.tasks.forEach((x, task) =>
-    x?.caps.forEach((cap, slot) => {
-      if (cap?.kind === "task" && cap.object === t && !(task === own.task && slot === own.slot) && (other === null || other.task < task || (other.task === task && other.slot < slot))) other = { task, slot };
-    }),
-  );
+  if (keep) return true;
+  const other = greatestNaming(w.d, "task", t, own);
   removeInWalk(w, other !== null ? { caps: [other] } : { tasks: [t] });
-  return other === null;
+  // (in an account destroy the last capability's removal takes the task with it)
+  return other === null || !w.d.tasks[t];
 }
+
+/**
+ * After a unit of a destroy by task `subject`: if the subject went with it
+ * (the object being taken apart held the last capability naming the
+ * subject, or its account), what it destroys goes at once, as in one step.
+ * Returns true then (the removal is finished).
+ */
+function subjectWent(w: ObjectWalk, subject: number, seeds: Parameters<typeof remove>[1]): boolean {
+  if (w.d.tasks[subject]) return false;
+  removeInWalk(w, seeds);
+  return true;
+}
+
+/** One unit of a task destroy, and the subject rule (subjectWent). */
+const taskDestroyUnit = (w: ObjectWalk, t: number, own: CapRef): boolean => taskUnit(w, t, own) || subjectWent(w, own.task, { tasks: [t] });
 
 /**
  * One unit of a destroy's walk in a mapping tree: down to the child of the
@@ -595,10 +617,10 @@ function greatestLive(at: (r: MapRef) => Mapping | null, list: readonly MapRef[]
  */
 export function taskDestroyChunk(state: State, op: OpOf<"task.destroy">, t: number, budget: number): Step {
   const p = state.tasks[op.task]!.pending as PendingTaskDestroy | null;
-  const w = newTaskWalk(state, p ?? taskWalkStart(state));
+  const w = newObjectWalk(state, p ?? taskWalkStart(state));
   const own = { task: op.task, slot: op.target };
   let finished = false;
-  for (let spent = 0; !finished && spent < budget; spent++) finished = taskUnit(w, t, own);
+  for (let spent = 0; !finished && spent < budget; spent++) finished = taskDestroyUnit(w, t, own);
   settleLeaves(w.base, w.d, w.touched);
   const subject = w.d.tasks[op.task];
   if (subject) subject.pending = finished ? null : { op: { op: "task.destroy", task: op.task, target: op.target }, object: t, page: w.page, slot: w.slot, cursor: w.cursor };
@@ -608,9 +630,153 @@ export function taskDestroyChunk(state: State, op: OpOf<"task.destroy">, t: numb
 /** The units the task destroy `op` takes from `from` (or from its start) to the end, nobody else acting. */
 function taskDestroyLength(state: State, op: { readonly task: number; readonly target: number }, from: PendingTaskDestroy | null): number {
   const t = from ? from.object : state.tasks[op.task]!.caps[op.target]!.object;
-  const w = newTaskWalk(state, from ?? taskWalkStart(state));
+  const w = newObjectWalk(state, from ?? taskWalkStart(state));
   let n = 1;
-  while (!taskUnit(w, t, { task: op.task, slot: op.target })) n++;
+  while (!taskDestroyUnit(w, t, { task: op.task, slot: op.target })) n++;
+  return n;
+}
+
+// ---------------------------------------------------------------------------
+// account.destroy
+
+/** The accounts being destroyed by preempted account.destroys: each one's object with its sub-accounts. */
+function dyingAccounts(state: State): Set<number> {
+  const roots = new Set<number>();
+  for (const t of state.tasks) if (t?.pending && isAccountDestroy(t.pending)) roots.add(t.pending.object);
+  return roots.size === 0 ? roots : subtreeOf(state, roots);
+}
+
+/** The accounts in `roots` and below them. */
+function subtreeOf(state: State, roots: ReadonlySet<number>): Set<number> {
+  const out = new Set<number>();
+  state.accounts.forEach((a, id) => {
+    // (a chain of parents is as long as the accounts are many, at most)
+    for (let x: number | null = id, hops = 0; a && x !== null && hops <= state.accounts.length; x = state.accounts[x]?.parent ?? null, hops++) {
+      if (roots.has(x)) {
+        out.add(id);
+        return;
+      }
+    }
+  });
+  return out;
+}
+
+/** Is account `a` account `top` or below it? */
+export function accountUnder(state: State, a: number, top: number): boolean {
+  // (a chain of parents is as long as the accounts are many, at most)
+  for (let x: number | null = a, hops = 0; x !== null && hops <= state.accounts.length; x = state.accounts[x]?.parent ?? null, hops++) if (x === top) return true;
+  return false;
+}
+
+/** Is account `a` being destroyed by a preempted account.destroy (of it or of an account above it)? Then nothing may be made through a capability to it (`Removing`). */
+export function accountDying(state: State, a: number): boolean {
+  return state.tasks.some((t) => t?.pending && isAccountDestroy(t.pending)) && dyingAccounts(state).has(a);
+}
+
+/** Where an account destroy stands between objects. */
+const betweenObjects = { at: null, page: -1, slot: -1, cursor: null } as const;
+
+/** An account destroy's walk during an entry: an object walk, and the object it takes apart. */
+interface AccountWalk extends ObjectWalk {
+  at: { kind: "container" | "task"; id: number } | null;
+}
+
+/**
+ * One unit of the destroy of account `a` through the subject's capability
+ * `own`. Between objects, one unit picks the next thing to do, among what
+ * the account and its sub-accounts (`D`) pay for, in this order: the DMA
+ * handle with the greatest id goes (one unit: it takes the capabilities
+ * naming it and unwires its frame); else the container with the greatest
+ * id, then the task with the greatest id other than the subject, then the
+ * subject's own task if it is one of them and not empty yet, is taken
+ * apart as its destroy takes it apart (destroyUnit, taskUnit; of the
+ * subject's task only its pages and capabilities); else a sub-account
+ * without sub-accounts (the greatest id; not the one paying for the
+ * subject) loses the capability naming it with the greatest key (the last
+ * one takes the account, its quota going to its parent); else the
+ * capability naming `a` with the greatest key other than `own` goes; last,
+ * `own`, the account and what is left go together (the subject, if the
+ * account or one of its sub-accounts pays for it, with the capabilities
+ * naming it and the sub-accounts between). Returns true after that last unit,
+ * or when the account went otherwise.
+ */
+function accountUnit(w: AccountWalk, a: number, own: CapRef): boolean {
+  const d = w.d;
+  if (!d.accounts[a]) return true;
+  if (w.at !== null) {
+    const done = w.at.kind === "container" ? destroyUnit(w, w.at.id, null) : taskUnit(w, w.at.id, own, w.at.id === own.task);
+    if (done) Object.assign(w, betweenObjects);
+    return !w.d.accounts[a];
+  }
+  const D = subtreeOf(d, new Set([a]));
+  const last = <T>(list: readonly (T | null)[], pays: (x: T) => boolean): number => {
+    for (let i = list.length - 1; i >= 0; i--) if (list[i] && pays(list[i]!)) return i;
+    return -1;
+  };
+  const h = last(d.handles, (x) => D.has(x.account));
+  if (h >= 0) {
+    removeInWalk(w, { handles: [h] });
+    return !w.d.accounts[a];
+  }
+  const c = last(d.containers, (x) => D.has(x.account));
+  if (c >= 0) {
+    Object.assign(w, { at: { kind: "container", id: c }, page: -1, slot: d.config.containerSlots - 1, cursor: null });
+    return false;
+  }
+  const subject = d.tasks[own.task]!;
+  const emptied = !subject.pages.some(Boolean) && subject.caps.every((cap, i) => !cap || i === own.slot);
+  const t = last(d.tasks, (x) => D.has(x.account) && x !== subject);
+  const next = t >= 0 ? t : D.has(subject.account) && !emptied ? own.task : -1;
+  if (next >= 0) {
+    Object.assign(w, { at: { kind: "task", id: next }, page: d.config.vpages - 1, slot: d.config.capSlots - 1, cursor: null });
+    return false;
+  }
+  // (a sub-account that pays for the subject's task waits for the last unit)
+  let b = -1;
+  for (const x of D) if (x !== a && x > b && !d.accounts.some((y) => y !== null && y.parent === x) && subject.account !== x) b = x;
+  if (b >= 0) {
+    const other = greatestNaming(d, "account", b, null);
+    removeInWalk(w, other !== null ? { caps: [other] } : { accounts: [b] });
+    return !w.d.accounts[a];
+  }
+  const other = greatestNaming(d, "account", a, own);
+  removeInWalk(w, other !== null ? { caps: [other] } : { accounts: [a] });
+  return !w.d.accounts[a];
+}
+
+/** One unit of an account destroy, and the subject rule (subjectWent). */
+const accountDestroyUnit = (w: AccountWalk, a: number, own: CapRef): boolean => accountUnit(w, a, own) || subjectWent(w, own.task, { accounts: [a] });
+
+const newAccountWalk = (state: State, p: PendingAccountDestroy | null): AccountWalk => {
+  const from = p ?? betweenObjects;
+  return { ...newObjectWalk(state, from), at: from.at && { ...from.at } };
+};
+
+/**
+ * account.destroy under a budget: runs the walk from where the subject's
+ * pending destroy stands for at most `budget` units. Finished: what
+ * account.destroy gives in one step. Not finished: `preempted`, and the
+ * record says where to go on; meanwhile the tasks it pays for do nothing,
+ * and nothing may be made through a capability to what it destroys.
+ */
+export function accountDestroyChunk(state: State, op: OpOf<"account.destroy">, a: number, budget: number): Step {
+  const p = state.tasks[op.task]!.pending as PendingAccountDestroy | null;
+  const w = newAccountWalk(state, p);
+  const own = { task: op.task, slot: op.account };
+  let finished = false;
+  for (let spent = 0; !finished && spent < budget; spent++) finished = accountDestroyUnit(w, a, own);
+  settleLeaves(w.base, w.d, w.touched);
+  const subject = w.d.tasks[op.task];
+  if (subject) subject.pending = finished ? null : { op: { op: "account.destroy", task: op.task, account: op.account }, object: a, at: w.at, page: w.page, slot: w.slot, cursor: w.cursor };
+  return { state: finish(w.d), result: finished ? ok() : preempted() };
+}
+
+/** The units the account destroy `op` takes from `from` (or from its start) to the end, nobody else acting. */
+function accountDestroyLength(state: State, op: { readonly task: number; readonly account: number }, from: PendingAccountDestroy | null): number {
+  const a = from ? from.object : state.tasks[op.task]!.caps[op.account]!.object;
+  const w = newAccountWalk(state, from);
+  let n = 1;
+  while (!accountDestroyUnit(w, a, { task: op.task, slot: op.account })) n++;
   return n;
 }
 
@@ -627,7 +793,7 @@ function underSlot(state: State, r: MapRef, c: number, i: number): boolean {
 /** The units the destroy `op` takes from `from` (or from its start) to the end, nobody else acting. */
 function destroyLength(state: State, op: { readonly task: number; readonly container: number }, from: PendingDestroy | null): number {
   const c = from ? from.object : state.tasks[op.task]!.caps[op.container]!.object;
-  const w = newDestroyWalk(state, from ?? { slot: state.config.containerSlots - 1, cursor: null });
+  const w = newObjectWalk(state, from ?? { slot: state.config.containerSlots - 1, cursor: null });
   let n = 1;
   while (!destroyUnit(w, c, { task: op.task, slot: op.container })) n++;
   return n;
@@ -643,11 +809,13 @@ export function remainingWork(state: State, t: number): number {
   if (isRevoke(p)) return revokeLength(state, p.op, p.cursor);
   if (isDestroy(p)) return destroyLength(state, p.op, p);
   if (isTaskDestroy(p)) return taskDestroyLength(state, p.op, p);
+  if (isAccountDestroy(p)) return accountDestroyLength(state, p.op, p);
   return walkLength(state, p.op, p);
 }
 
 /** The units the walk of `op` takes from `from` (or from its start) to the end, nobody else acting. */
-export function removalLength(state: State, op: OpOf<"page.unmap" | "cap.revoke" | "container.destroy" | "task.destroy">, from: Pending | null): number {
+export function removalLength(state: State, op: OpOf<"page.unmap" | "cap.revoke" | "container.destroy" | "task.destroy" | "account.destroy">, from: Pending | null): number {
+  if (op.op === "account.destroy") return accountDestroyLength(state, op, from && isAccountDestroy(from) ? from : null);
   if (op.op === "cap.revoke") return revokeLength(state, op, from && isRevoke(from) ? from.cursor : null);
   if (op.op === "container.destroy") return destroyLength(state, op, from && isDestroy(from) ? from : null);
   if (op.op === "task.destroy") return taskDestroyLength(state, op, from && isTaskDestroy(from) ? from : null);
@@ -715,11 +883,20 @@ export function removalOrphaned(state: State, t: number, p: Pending): boolean {
     const cap = task.caps[p.op.target];
     return !state.tasks[p.object] || cap?.kind !== "task" || cap.object !== p.object;
   }
+  if (isAccountDestroy(p)) {
+    const cap = task.caps[p.op.account];
+    return !state.accounts[p.object] || cap?.kind !== "account" || cap.object !== p.object;
+  }
   return false;
 }
 
 /** Does the node the walk of task `t`'s pending removal `p` stands at still lie where the walk goes on from? */
 function cursorHolds(state: State, t: number, p: Pending): boolean {
+  if (isAccountDestroy(p)) {
+    if (p.at === null) return true;
+    if (p.at.kind === "container" ? !state.containers[p.at.id] : !state.tasks[p.at.id]) return false;
+    return p.cursor === null || (p.at.kind === "container" ? underSlot(state, p.cursor, p.at.id, p.slot) : underPage(state, p.cursor, p.at.id, p.page));
+  }
   if (p.cursor === null) return true;
   if (isRevoke(p)) return inRevoke(state, p.cursor, { task: t, slot: p.op.slot });
   if (isDestroy(p)) return underSlot(state, p.cursor, p.object, p.slot);
@@ -746,7 +923,15 @@ export function settlePending(state: State): State {
       d.tasks[id]!.pending = null;
     } else if (!cursorHolds(state, id, p)) {
       d ??= draft(state);
-      d.tasks[id]!.pending = isRevoke(p) ? { op: p.op, cursor: null } : isDestroy(p) || isTaskDestroy(p) ? { ...p, cursor: null } : { ...p, cursor: null, last: null, zone: null };
+      d.tasks[id]!.pending = isRevoke(p)
+        ? { op: p.op, cursor: null }
+        : isAccountDestroy(p)
+          ? p.at !== null && (p.at.kind === "container" ? state.containers[p.at.id] : state.tasks[p.at.id])
+            ? { ...p, cursor: null }
+            : { ...p, ...betweenObjects }
+          : isDestroy(p) || isTaskDestroy(p)
+            ? { ...p, cursor: null }
+            : { ...p, cursor: null, last: null, zone: null };
     }
   });
   return d ? finish(d) : state;
@@ -766,7 +951,12 @@ const under = (state: State, r: MapRef, top: MapRef): boolean => someAncestor(st
  * for a destroy, the container's slots not emptied yet (keys `slot c:i`),
  * the mappings rooted at them and derived from those, and the capabilities
  * naming the container; for a task destroy, the target's mappings with
- * their trees, its capabilities and the capabilities naming it.
+ * their trees, its capabilities and the capabilities naming it; for an
+ * account destroy, the account and its sub-accounts (keys `account a`),
+ * what they pay for (`dma h`, `container c` with its filled slots, `task
+ * t`), the capabilities naming any of these or held by those tasks, and
+ * the mappings of those tasks or rooted in those containers, with their
+ * trees.
  */
 export function pendingRegion(state: State, t: number): Set<string> {
   const p = state.tasks[t]?.pending;
@@ -789,6 +979,22 @@ export function pendingRegion(state: State, t: number): Set<string> {
     state.tasks.forEach((task, tt) => {
       task?.caps.forEach((cap, slot) => cap?.kind === "container" && cap.object === p.object && out.add(`cap ${capKey({ task: tt, slot })}`));
       task?.pages.forEach((m, vpage) => m?.source.kind === "slot" && m.source.container === p.object && m.source.index <= p.slot && stack.push({ task: tt, vpage }));
+    });
+  } else if (isAccountDestroy(p)) {
+    const D = subtreeOf(state, new Set([p.object]));
+    const pays = (x: { account: number } | null | undefined) => !!x && D.has(x.account);
+    const named = (kind: string, id: number) => (kind === "account" && D.has(id)) || (kind === "task" && pays(state.tasks[id])) || (kind === "container" && pays(state.containers[id])) || (kind === "dma" && pays(state.handles[id]));
+    for (const x of D) out.add(`account ${x}`);
+    state.handles.forEach((h, id) => pays(h) && out.add(`dma ${id}`));
+    state.containers.forEach((c, id) => {
+      if (!pays(c)) return;
+      out.add(`container ${id}`);
+      c!.slots.forEach((x, i) => x.kind !== "empty" && out.add(`slot ${id}:${i}`));
+    });
+    state.tasks.forEach((task, tt) => {
+      if (pays(task)) out.add(`task ${tt}`);
+      task?.caps.forEach((cap, slot) => cap && (pays(task) || named(cap.kind, cap.object)) && out.add(`cap ${capKey({ task: tt, slot })}`));
+      task?.pages.forEach((m, vpage) => m && (pays(task) || (m.source.kind === "slot" && pays(state.containers[m.source.container]))) && stack.push({ task: tt, vpage }));
     });
   } else if (isTaskDestroy(p)) {
     state.tasks.forEach((task, tt) => task?.caps.forEach((cap, slot) => cap && (tt === p.object || (cap.kind === "task" && cap.object === p.object)) && out.add(`cap ${capKey({ task: tt, slot })}`)));
@@ -816,6 +1022,45 @@ function destroyWellFormed(s: State, t: number, p: PendingDestroy): string | nul
     const q = s.tasks[u]?.pending;
     if (u !== t && q && isDestroy(q) && q.object === p.object) return `tasks ${u} and ${t} both destroy container ${p.object}`;
   }
+  return null;
+}
+
+/** The well-formedness of a pending account destroy of task `t` (pendingWalkWellFormed), or null. */
+function accountDestroyWellFormed(s: State, t: number, p: PendingAccountDestroy): string | null {
+  const op = p.op;
+  const what = `task ${t}'s pending account.destroy`;
+  if (op.task !== t) return `task ${t} has a pending account.destroy that is not its own`;
+  if (!Number.isInteger(op.account) || removalOrphaned(s, t, p)) return `${what} names slot ${op.account}, which holds no capability to account ${p.object}`;
+  if ((s.tasks[t]!.caps[op.account]!.rights & R.alloc) === 0) return `${what} goes through a capability without alloc`;
+  if (s.accounts[p.object]!.parent === null) return `${what} destroys the root account`;
+  for (let u = 0; u < s.tasks.length; u++) {
+    const q = s.tasks[u]?.pending;
+    if (u !== t && q && isAccountDestroy(q) && q.object === p.object) return `tasks ${u} and ${t} both destroy account ${p.object}`;
+  }
+  if (p.at === null) return p.page === -1 && p.slot === -1 && p.cursor === null ? null : `${what} is between objects but keeps where a walk stood`;
+  const D = subtreeOf(s, new Set([p.object]));
+  const { id, kind } = p.at;
+  const object = kind === "container" ? s.containers[id] : s.tasks[id];
+  if (!object || !D.has(object.account)) return `${what} takes apart ${kind} ${id}, which the account does not pay for`;
+  const left = s.handles.findIndex((h) => h && D.has(h.account));
+  if (left >= 0) return `${what} takes apart ${kind} ${id} while DMA handle ${left}, which it pays for, is left`;
+  if (kind === "container") {
+    if (p.page !== -1 || !Number.isInteger(p.slot) || p.slot < -1 || p.slot >= s.config.containerSlots) return `${what} stands at slot ${p.slot} (page ${p.page}) of container ${id}`;
+    const slots = s.containers[id]!.slots;
+    for (let i = p.slot + 1; i < slots.length; i++) if (slots[i]!.kind !== "empty") return `${what} has passed slot ${i} of container ${id}, which is not empty`;
+    if (p.cursor !== null && (p.slot < 0 || !underSlot(s, p.cursor, id, p.slot))) return `${what} stands at task ${p.cursor.task}'s page ${p.cursor.vpage}, which is not in a tree rooted at the slot it empties`;
+    return null;
+  }
+  const c = s.containers.findIndex((x) => x && D.has(x.account));
+  if (c >= 0) return `${what} takes apart task ${id} while container ${c}, which it pays for, is left`;
+  const other = s.tasks.findIndex((x, i) => x && i !== t && D.has(x.account));
+  if (id === t && other >= 0) return `${what} takes apart its own task while task ${other}, which it pays for, is left`;
+  const { vpages, capSlots } = s.config;
+  if (!Number.isInteger(p.page) || p.page < -1 || p.page >= vpages || !Number.isInteger(p.slot) || p.slot < -1 || p.slot >= capSlots || (p.page >= 0 && p.slot !== capSlots - 1)) return `${what} stands at page ${p.page}, capability slot ${p.slot} of task ${id}`;
+  const task = s.tasks[id]!;
+  for (let v = p.page + 1; v < vpages; v++) if (task.pages[v]) return `${what} has passed page ${v} of task ${id}, which is mapped`;
+  for (let i = p.slot + 1; i < capSlots; i++) if (task.caps[i] && !(id === t && i === op.account)) return `${what} has passed capability slot ${i} of task ${id}, which is not empty`;
+  if (p.cursor !== null && !underPage(s, p.cursor, id, p.page)) return `${what} stands at task ${p.cursor.task}'s page ${p.cursor.vpage}, which is not in the tree of the page it empties`;
   return null;
 }
 
@@ -854,7 +1099,7 @@ export const PREEMPTION_INVARIANTS: readonly { name: string; description: string
   {
     name: "pendingWalkWellFormed",
     description:
-      "A preempted removal is the task's own and the configuration sets a budget; the task does not wait on a fault. A preempted page.unmap is well-formed and its walk stands inside the range: at a mapping of the tree of the page it is at (or before that page's start), inside the write-only subtree it is removing, if any; children of the cursor from the greatest key down to the last one finished are gone, or (mode readonly, outside such a subtree) have no write right left. A preempted cap.revoke names a slot that holds a capability, and its walk stands at that capability or at a node still to go: a capability derived from it, or a mapping in a tree one of those authorized. A preempted container.destroy names a slot holding a capability with alloc to the container, has passed only empty slots, and stands in a tree rooted at the slot it empties. A preempted task.destroy names a slot holding a capability with alloc to the task (not the root task), has passed only unmapped pages and empty capability slots (but the subject's own), stands in the tree of the page it empties, and no two tasks destroy the same task.",
+      "A preempted removal is the task's own and the configuration sets a budget; the task does not wait on a fault. A preempted page.unmap is well-formed and its walk stands inside the range: at a mapping of the tree of the page it is at (or before that page's start), inside the write-only subtree it is removing, if any; children of the cursor from the greatest key down to the last one finished are gone, or (mode readonly, outside such a subtree) have no write right left. A preempted cap.revoke names a slot that holds a capability, and its walk stands at that capability or at a node still to go: a capability derived from it, or a mapping in a tree one of those authorized. A preempted container.destroy names a slot holding a capability with alloc to the container, has passed only empty slots, and stands in a tree rooted at the slot it empties. A preempted task.destroy names a slot holding a capability with alloc to the task (not the root task), has passed only unmapped pages and empty capability slots (but the subject's own), stands in the tree of the page it empties, and no two tasks destroy the same task. A preempted account.destroy names a slot holding a capability with alloc to the account (not the root account); between objects it keeps no walk; the container or task it takes apart is one the account or a sub-account pays for, taken in order (no DMA handle they pay for left while it takes apart a container, no container while a task, no other task while the subject's own), and its walk is well-formed as a container's or a task's destroy.",
     check(s) {
       for (let t = 0; t < s.tasks.length; t++) {
         const task = s.tasks[t];
@@ -874,6 +1119,11 @@ export const PREEMPTION_INVARIANTS: readonly { name: string; description: string
         }
         if (isTaskDestroy(p)) {
           const e = taskDestroyWellFormed(s, t, p);
+          if (e) return e;
+          continue;
+        }
+        if (isAccountDestroy(p)) {
+          const e = accountDestroyWellFormed(s, t, p);
           if (e) return e;
           continue;
         }
@@ -917,9 +1167,9 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
   {
     name: "preemptedRemovalProgresses",
     description:
-      "Each entry of a page.unmap, cap.revoke, container.destroy or task.destroy under a budget W does exactly W units of its walk, or finishes: so a removal of n units, nobody else acting, finishes in ceil(n / W) entries, and a preemption point never leaves it where it was.",
+      "Each entry of a page.unmap, cap.revoke, container.destroy, task.destroy or account.destroy under a budget W does exactly W units of its walk, or finishes: so a removal of n units, nobody else acting, finishes in ceil(n / W) entries, and a preemption point never leaves it where it was.",
     check(before, op, after) {
-      if ((op.op !== "page.unmap" && op.op !== "cap.revoke" && op.op !== "container.destroy" && op.op !== "task.destroy") || after === before || before.config.budget === undefined) return null;
+      if ((op.op !== "page.unmap" && op.op !== "cap.revoke" && op.op !== "container.destroy" && op.op !== "task.destroy" && op.op !== "account.destroy") || after === before || before.config.budget === undefined) return null;
       const p = before.tasks[op.task]?.pending ?? null;
       if (p !== null && !continues(p, op)) return null;
       // (the work left is counted by running the walk, which needs well-formed records: pendingWalkWellFormed reports the others)
@@ -935,7 +1185,7 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
   {
     name: "removalNeverRegrows",
     description:
-      "While a removal is preempted, no other operation adds to what it has still to take apart (a mapping to an unmap's trees; a capability or a mapping to what a revoke has still to remove; a filled slot, a capability naming it or a mapping rooted in it to a container being destroyed; a mapping or a capability to a task being destroyed, or a capability naming it), nor moves its walk on, back or elsewhere: another operation may only take things away, and if it takes the node the walk stands at, the walk starts again (an unmap its current page, a revoke from the revoked capability, a container destroy its current slot, a task destroy its current page). A preempted removal ends early only when another operation took what it works on: the capability a revoke revokes, or a destroy's object or the subject's capability to it.",
+      "While a removal is preempted, no other operation adds to what it has still to take apart (a mapping to an unmap's trees; a capability or a mapping to what a revoke has still to remove; a filled slot, a capability naming it or a mapping rooted in it to a container being destroyed; a mapping or a capability to a task being destroyed, or a capability naming it; an account, an object, a capability or a mapping to what an account destroy has still to take apart), nor moves its walk on, back or elsewhere: another operation may only take things away, and if it takes the node the walk stands at, the walk starts again (an unmap its current page, a revoke from the revoked capability, a container destroy its current slot, a task destroy its current page, an account destroy the object it stands in, or, if that went, picks the next). A preempted removal ends early only when another operation took what it works on: the capability a revoke revokes, or a destroy's object or the subject's capability to it.",
     check(before, op, after) {
       if (after === before) return null; // (an error changes nothing)
       for (let t = 0; t < before.tasks.length; t++) {
@@ -948,7 +1198,13 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
           return `${op.op} ended task ${t}'s preempted ${what} without finishing it`;
         }
         if (!continues(q, p.op as Op) || q.op.op !== p.op.op) return `${op.op} moved task ${t}'s preempted ${what}`;
-        if (isTaskDestroy(p)) {
+        if (isAccountDestroy(p)) {
+          const r = q as PendingAccountDestroy;
+          const same = JSON.stringify(r.at) === JSON.stringify(p.at) && r.page === p.page && r.slot === p.slot && (r.cursor === null || JSON.stringify(r.cursor) === JSON.stringify(p.cursor));
+          const gone = p.at !== null && !(p.at.kind === "container" ? after.containers[p.at.id] : after.tasks[p.at.id]);
+          const dropped = gone && r.at === null && r.page === -1 && r.slot === -1 && r.cursor === null;
+          if (r.object !== p.object || !(same || dropped)) return `${op.op} moved the walk of task ${t}'s preempted account.destroy`;
+        } else if (isTaskDestroy(p)) {
           const r = q as PendingTaskDestroy;
           if (r.object !== p.object || r.page !== p.page || r.slot !== p.slot || (r.cursor !== null && JSON.stringify(r.cursor) !== JSON.stringify(p.cursor))) return `${op.op} moved the walk of task ${t}'s preempted task.destroy`;
         } else if (isDestroy(p)) {
@@ -965,7 +1221,7 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
           if (!same && !reset) return `${op.op} moved the walk of task ${t}'s preempted page.unmap`;
         }
         const was = pendingRegion(before, t);
-        for (const k of pendingRegion(after, t)) if (!was.has(k)) return `${op.op} added ${k.startsWith("cap ") ? `the capability at ${k.slice(4)}` : k.startsWith("slot ") ? `the filled container slot ${k.slice(5)}` : `the mapping at ${k}`} to what task ${t}'s preempted ${what} has still to take apart`;
+        for (const k of pendingRegion(after, t)) if (!was.has(k)) return `${op.op} added ${k.startsWith("cap ") ? `the capability at ${k.slice(4)}` : k.startsWith("slot ") ? `the filled container slot ${k.slice(5)}` : /^(account|task|container|dma) /.test(k) ? k : `the mapping at ${k}`} to what task ${t}'s preempted ${what} has still to take apart`;
       }
       return null;
     },
@@ -985,7 +1241,8 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
         const now = remainingWork(after, t);
         if (now <= was) continue;
         const what = p.op.op;
-        if (JSON.stringify(q.cursor) === JSON.stringify(p.cursor)) return `${op.op} added work to task ${t}'s preempted ${what} (${was} units left before, ${now} after) without taking the node its walk stands at`;
+        const where = (x: Pending) => JSON.stringify(["at" in x ? x.at : null, x.cursor]);
+        if (where(q) === where(p)) return `${op.op} added work to task ${t}'s preempted ${what} (${was} units left before, ${now} after) without taking the node its walk stands at`;
         if (pendingRegion(after, t).size >= pendingRegion(before, t).size) return `${op.op} restarted the walk of task ${t}'s preempted ${what} (${was} units left before, ${now} after), but what is left to take apart did not shrink`;
       }
       return null;

@@ -260,13 +260,39 @@ export interface PendingTaskDestroy {
   readonly cursor: MapRef | null;
 }
 
+/**
+ * An account.destroy preempted half way (preemption.ts): what the account
+ * and its sub-accounts pay for is destroyed while they are still named, one
+ * object after the other (DMA handles, then containers, then tasks, each
+ * from the greatest id down, the subject's own task last; a container or a
+ * task taken apart as its own destroy takes it apart), then the
+ * sub-accounts from the leaves up (the capabilities naming each, then the
+ * account), then the capabilities naming the account; last the subject's
+ * capability and the account.
+ */
+export interface PendingAccountDestroy {
+  /** the operation, which the task invokes again to continue */
+  readonly op: { readonly op: "account.destroy"; readonly task: number; readonly account: number };
+  /** the account being destroyed */
+  readonly object: number;
+  /** the container or task being taken apart, or null: between objects */
+  readonly at: { readonly kind: "container" | "task"; readonly id: number } | null;
+  /** a task's page being emptied (-1 once all are, and for a container or between objects) */
+  readonly page: number;
+  /** a container's slot or a task's capability slot being emptied (-1 once all are, and between objects) */
+  readonly slot: number;
+  /** the mapping the walk stands at, in a tree of the slot or the page being emptied; null: at the slot or page itself */
+  readonly cursor: MapRef | null;
+}
+
 /** A removal a task started and that was preempted. */
-export type Pending = PendingUnmap | PendingRevoke | PendingDestroy | PendingTaskDestroy;
+export type Pending = PendingUnmap | PendingRevoke | PendingDestroy | PendingTaskDestroy | PendingAccountDestroy;
 
 export const isRevoke = (p: Pending): p is PendingRevoke => p.op.op === "cap.revoke";
 export const isDestroy = (p: Pending): p is PendingDestroy => p.op.op === "container.destroy";
 export const isUnmap = (p: Pending): p is PendingUnmap => p.op.op === "page.unmap";
 export const isTaskDestroy = (p: Pending): p is PendingTaskDestroy => p.op.op === "task.destroy";
+export const isAccountDestroy = (p: Pending): p is PendingAccountDestroy => p.op.op === "account.destroy";
 
 /** A DMA handle: a wired frame, paid for by the account of the task that wired it. */
 export interface DmaHandle {
@@ -524,6 +550,7 @@ function copyTask(t: Task): Task {
 function copyPending(p: Pending | null): Pending | null {
   if (p === null) return null;
   if (isRevoke(p)) return { op: { ...p.op }, cursor: p.cursor && { ...p.cursor } };
+  if (isAccountDestroy(p)) return { ...p, op: { ...p.op }, at: p.at && { ...p.at }, cursor: p.cursor && { ...p.cursor } };
   if (isDestroy(p) || isTaskDestroy(p)) return { ...p, op: { ...p.op }, cursor: p.cursor && { ...p.cursor } } as Pending;
   return { ...p, op: { ...p.op }, cursor: p.cursor && { ...p.cursor }, last: p.last && { ...p.last }, zone: p.zone && { ...p.zone } };
 }

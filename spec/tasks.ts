@@ -31,7 +31,8 @@ import { budgetOf, taskDestroyChunk, taskDying } from "./preemption.js";
  * Result: the new task's id.
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
  * (`alloc`); Removing (the account cap is being revoked: the new capability
- * would be derived from it, preemption.ts); BadCapSlot, CapSlotOccupied
+ * would be derived from it; or its account is being destroyed:
+ * preemption.ts); BadCapSlot, CapSlotOccupied
  * (`dest`); OutOfIds;
  * ObjectQuotaExceeded (one object for the task, one for the cap).
  */

@@ -178,6 +178,12 @@ export class TaskTable {
     this.zoneV[t] = -1;
   }
 
+  /** Task t's walk stands at no mapping or capability (a destroy's walk keeps the rest of its record). */
+  resetCursor(t: number): void {
+    this.curT[t] = -1;
+    this.curV[t] = -1;
+  }
+
   /** Task t has no preempted removal any more. */
   clearPending(t: number): void {
     this.pendMode[t] = -1;

@@ -8,7 +8,7 @@
  * and containers: their own nodes and everything one edge away.
  */
 import type { State } from "../../spec/state.js";
-import { isDestroy, isRevoke, isTaskDestroy } from "../../spec/state.js";
+import { isAccountDestroy, isDestroy, isRevoke, isTaskDestroy } from "../../spec/state.js";
 import { rightsList } from "../../spec/vocabulary.js";
 
 type Shape = "box" | "stadium" | "subroutine" | "cylinder" | "hexagon";
@@ -67,6 +67,8 @@ export function toGraph(s: State, selection: Selection = {}): Graph {
       ? []
       : isDestroy(p)
         ? [`preempted: container.destroy of container ${p.object}, at slot ${p.slot}${p.cursor ? `, walk at task ${p.cursor.task}'s page ${p.cursor.vpage}` : ""}`]
+        : isAccountDestroy(p)
+        ? [`preempted: account.destroy of account ${p.object}${p.at ? `, at ${p.at.kind} ${p.at.id}${p.at.kind === "task" && p.page >= 0 ? ` page ${p.page}` : ` slot ${p.slot}`}` : ""}${p.cursor ? `, walk at task ${p.cursor.task}'s page ${p.cursor.vpage}` : ""}`]
         : isTaskDestroy(p)
         ? [`preempted: task.destroy of task ${p.object}, ${p.page >= 0 ? `at page ${p.page}` : `at capability slot ${p.slot}`}${p.cursor ? `, walk at task ${p.cursor.task}'s page ${p.cursor.vpage}` : ""}`]
         : isRevoke(p)

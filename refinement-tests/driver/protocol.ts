@@ -72,6 +72,16 @@ export const AbstractState = z
                 .strict(),
               z
                 .object({
+                  op: z.object({ op: z.literal("account.destroy"), task: id, account: id }).strict(),
+                  object: id,
+                  at: z.object({ kind: z.enum(["container", "task"]), id }).strict().nullable(),
+                  page: z.int().min(-1),
+                  slot: z.int().min(-1),
+                  cursor: MapRef.nullable(),
+                })
+                .strict(),
+              z
+                .object({
                   op: z.object({ op: z.literal("task.destroy"), task: id, target: id }).strict(),
                   object: id,
                   page: z.int().min(-1),

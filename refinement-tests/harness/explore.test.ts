@@ -205,3 +205,30 @@ test("the fingerprint tells preempted task destroys apart: the slot, the task, t
   const prints = new Set([fingerprint(s).join(":"), ...variants.map((p) => fingerprint(withPending(p)).join(":"))]);
   expect(prints.size).toBe(variants.length + 1);
 });
+
+test("the fingerprint tells preempted account destroys apart: the slot, the account, the object it takes apart, the page, the slot, the cursor", () => {
+  const config = { ...TINY_CONFIG, capSlots: 6, vpages: 4, objects: 30, budget: 1 };
+  let s = boot(config);
+  const ops: Op[] = [
+    { op: "account.create", task: 0, account: 0, dest: 2, frames: 0, objects: 5 },
+    { op: "cap.derive", task: 0, src: 2, dest: 3, rights: ["read"] },
+    { op: "account.destroy", task: 0, account: 2 }, // nothing paid for: the other capability naming it goes
+  ];
+  for (const op of ops) s = step(s, op).state;
+  expect(s.tasks[0]!.pending).toEqual({ op: { op: "account.destroy", task: 0, account: 2 }, object: 1, at: null, page: -1, slot: -1, cursor: null });
+  const withPending = (pending: unknown): State => ({ ...s, tasks: s.tasks.map((t, i) => (i === 0 ? { ...t!, pending } : t)) as State["tasks"] });
+  const base = { op: { op: "account.destroy", task: 0, account: 2 }, object: 1, at: null, page: -1, slot: -1, cursor: null };
+  const variants = [
+    { ...base, op: { ...base.op, account: 3 } },
+    { ...base, object: 0 },
+    { ...base, at: { kind: "container", id: 0 }, slot: 0 },
+    { ...base, at: { kind: "task", id: 0 }, slot: 0 },
+    { ...base, at: { kind: "task", id: 1 }, slot: 0 },
+    { ...base, at: { kind: "task", id: 1 }, page: 3, slot: 5 },
+    { ...base, at: { kind: "task", id: 1 }, page: 3, slot: 5, cursor: { task: 1, vpage: 3 } },
+    { op: { op: "task.destroy", task: 0, target: 2 }, object: 1, page: -1, slot: -1, cursor: null },
+    null,
+  ];
+  const prints = new Set([fingerprint(s).join(":"), ...variants.map((p) => fingerprint(withPending(p)).join(":"))]);
+  expect(prints.size).toBe(variants.length + 1);
+});

@@ -5,7 +5,7 @@
  * that the mutation corpus loads nothing else of the explorer.
  */
 import type { State } from "../../spec/state.js";
-import { isDestroy, isRevoke, isTaskDestroy } from "../../spec/state.js";
+import { isAccountDestroy, isDestroy, isRevoke, isTaskDestroy } from "../../spec/state.js";
 
 /**
  * A 64-bit fingerprint of a state (two 32-bit halves), over every field in a
@@ -73,6 +73,17 @@ export function fingerprint(s: State): [number, number] {
       mix(p.op.task);
       mix(p.op.container);
       mix(p.object);
+      mix(p.slot);
+      mix(p.cursor?.task ?? -1);
+      mix(p.cursor?.vpage ?? -1);
+    } else if (isAccountDestroy(p)) {
+      mix(-5);
+      mix(p.op.task);
+      mix(p.op.account);
+      mix(p.object);
+      mix(p.at === null ? -1 : p.at.kind === "container" ? 0 : 1);
+      mix(p.at?.id ?? -1);
+      mix(p.page);
       mix(p.slot);
       mix(p.cursor?.task ?? -1);
       mix(p.cursor?.vpage ?? -1);

@@ -11,8 +11,8 @@
  * counterexample is printed as the concrete operations.
  */
 import fc from "fast-check";
-import type { Cap, CapRef, Mapping, MapRef, PendingDestroy, PendingRevoke, PendingTaskDestroy, PendingUnmap, Slot, State, Task } from "../../spec/state.js";
-import { capKey, isDestroy, isRevoke, isTaskDestroy, mapKey, ROOT_TASK } from "../../spec/state.js";
+import type { Cap, CapRef, Mapping, MapRef, PendingAccountDestroy, PendingDestroy, PendingRevoke, PendingTaskDestroy, PendingUnmap, Slot, State, Task } from "../../spec/state.js";
+import { capKey, isAccountDestroy, isDestroy, isRevoke, isTaskDestroy, mapKey, ROOT_TASK } from "../../spec/state.js";
 import { mapChildren } from "../../spec/removal.js";
 import { pendingRegion } from "../../spec/preemption.js";
 import type { Config, Op, OpKind, Right } from "../../spec/vocabulary.js";
@@ -955,12 +955,28 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
     }
     if (b % 3 === 1) {
       // start a task.destroy: of the task with the most mappings and capabilities, by a holder of a capability with alloc to it (now and then the task itself)
-      const size = (t: number) => (s.tasks[t]?.pages.filter(Boolean).length ?? 0) + (s.tasks[t]?.caps.filter(Boolean).length ?? 0);
+      // (mappings it passed on to other tasks weigh most: others may then try to pass them on further)
+      const passedOn = new Map<number, number>();
+      for (const [t, task] of s.tasks.entries()) for (const m of task?.pages ?? []) if (m?.source.kind === "map" && m.source.parent.task !== t) passedOn.set(m.source.parent.task, (passedOn.get(m.source.parent.task) ?? 0) + 1);
+      const size = (t: number) => (s.tasks[t]?.pages.filter(Boolean).length ?? 0) + (s.tasks[t]?.caps.filter(Boolean).length ?? 0) + 8 * (passedOn.get(t) ?? 0);
       const holders = s.tasks.flatMap((t, task) => (t && !t.fault ? capsOf(s, task, (k) => k.kind === "task" && k.object !== ROOT_TASK && (k.rights & R.alloc) !== 0).map((h) => ({ task, slot: h.slot, n: size(h.cap.object), self: h.cap.object === task })) : []));
       holders.sort((x, y) => y.n - x.n);
       const selves = holders.filter((x) => x.self);
       const h = a % 8 === 5 && selves.length > 0 ? selves[0] : a % 4 !== 0 ? holders[0] : pick(holders, a);
-      return h ? { op: "task.destroy", task: h.task, target: h.slot } : null;
+      if (c % 4 === 1) return h ? { op: "task.destroy", task: h.task, target: h.slot } : null;
+      // start an account.destroy: of the account (not the root account) that pays for the most, by a holder of a capability with alloc to it
+      const paid = new Map<number, number>();
+      const count = (account: number) => paid.set(account, (paid.get(account) ?? 0) + 1);
+      for (const t of s.tasks) if (t) count(t.account);
+      for (const x of s.containers) if (x) count(x.account);
+      for (const x of s.handles) if (x) count(x.account);
+      s.accounts.forEach((x) => x && x.parent !== null && count(x.parent));
+      const owners = s.tasks.flatMap((t, task) => (t && !t.fault ? capsOf(s, task, (k) => k.kind === "account" && s.accounts[k.object]?.parent !== null && (k.rights & R.alloc) !== 0).map((o) => ({ task, slot: o.slot, n: paid.get(o.cap.object) ?? 0 })) : []));
+      owners.sort((x, y) => y.n - x.n);
+      // now and then one that pays for a DMA handle (the first thing its walk takes)
+      const wired = owners.filter((x) => s.handles.some((h) => h && h.account === s.tasks[x.task]!.caps[x.slot]!.object));
+      const o = a % 4 === 1 && wired.length > 0 ? wired[0] : a % 4 !== 0 ? owners[0] : pick(owners, a);
+      return o ? { op: "account.destroy", task: o.task, account: o.slot } : null;
     }
     if (b % 3 === 0) {
       // start a revoke of a capability with descendants (the walk then has capabilities, mappings and objects to take apart)
@@ -1001,12 +1017,14 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
     if (isRevoke(q)) return b % 3 === 1 ? { op: "cap.revoke", task: t, slot: (q.op.slot + 1 + (c % (s.config.capSlots - 1))) % s.config.capSlots } : { op: "page.unmap", task: t, vpage: 0, order: 0, mode: "all" };
     if (isDestroy(q)) return b % 3 === 1 ? { op: "container.destroy", task: t, container: (q.op.container + 1 + (c % (s.config.capSlots - 1))) % s.config.capSlots } : { op: "cap.revoke", task: t, slot: c % s.config.capSlots };
     if (isTaskDestroy(q)) return b % 3 === 1 ? { op: "task.destroy", task: t, target: (q.op.target + 1 + (c % (s.config.capSlots - 1))) % s.config.capSlots } : { op: "cap.delete", task: t, slot: c % s.config.capSlots };
+    if (isAccountDestroy(q)) return b % 3 === 1 ? { op: "account.destroy", task: t, account: (q.op.account + 1 + (c % (s.config.capSlots - 1))) % s.config.capSlots } : { op: "cap.delete", task: t, slot: c % s.config.capSlots };
     return b % 3 === 1 ? { ...q.op, mode: q.op.mode === "all" ? "derived" : "all" } : { op: "cap.revoke", task: t, slot: c % s.config.capSlots };
   }
   if (e % 4 !== 1) return null;
   if (isRevoke(q)) return aimAtRevoke(s, q, [a, b, c]);
   if (isDestroy(q)) return aimAtDestroy(s, q, [a, b, c]);
   if (isTaskDestroy(q)) return aimAtTaskDestroy(s, q, [a, b, c]);
+  if (isAccountDestroy(q)) return aimAtAccountDestroy(s, q, [a, b, c]);
   const p: PendingUnmap = q;
   // Aimed at the removal in progress.
   const region: MapRef[] = [];
@@ -1163,14 +1181,16 @@ function aimAtDestroy(s: State, p: PendingDestroy, [a, b, c]: [number, number, n
  * (Blocked); another holder of a capability to it tries to send it a
  * capability or a mapping, to set its pager, to derive from the
  * capability or to destroy it too (Removing), or deletes its capability;
- * a pager answers the dying task's fault (Removing); the holder of the
- * mapping the walk stands at unmaps it.
+ * a pager answers the dying task's fault (Removing); another task passes
+ * on a mapping derived from one of the dying task's (Removing); the holder
+ * of the mapping the walk stands at unmaps it.
  */
 function aimAtTaskDestroy(s: State, p: PendingTaskDestroy, [a, b, c]: [number, number, number]): Op | null {
   const free = (t: number) => !s.tasks[t]!.pending && !s.tasks[t]!.fault && t !== p.object;
   const holders = s.tasks.flatMap((t, task) => (t && free(task) ? capsOf(s, task, (k) => k.kind === "task" && k.object === p.object).map((h) => ({ task, slot: h.slot, rights: h.cap.rights })) : []));
   const h = pick(holders, b);
   const writers = holders.filter((x) => (x.rights & R.write) !== 0);
+  if (c % 9 === 8) return passOnFromTrees(s, (r) => r.task === p.object, free, [a, b]);
   switch (c % 8) {
     case 0:
       return { op: "mem.read", task: p.object, vpage: a % s.config.vpages };
@@ -1209,6 +1229,106 @@ function aimAtTaskDestroy(s: State, p: PendingTaskDestroy, [a, b, c]: [number, n
     default:
       return h ? { op: "cap.delete", task: h.task, slot: h.slot } : null;
   }
+}
+
+/**
+ * A step aimed at a preempted account.destroy: a task it pays for tries to
+ * act (Blocked); another task tries to make an object through a capability
+ * to an account being destroyed, to derive from a capability to something
+ * being destroyed, to send a capability into a task being destroyed, to
+ * map or allocate through a capability to a container being destroyed, or
+ * to destroy one of the accounts too (Removing), or deletes such a
+ * capability; another task passes on a mapping in a tree of a task or
+ * container being destroyed (Removing); the holder of the mapping the walk
+ * stands at unmaps it.
+ */
+function aimAtAccountDestroy(s: State, p: PendingAccountDestroy, [a, b, c]: [number, number, number]): Op | null {
+  const D = new Set<number>([p.object]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    s.accounts.forEach((x, id) => x && x.parent !== null && D.has(x.parent) && !D.has(id) && (D.add(id), (grew = true)));
+  }
+  const pays = (x: { account: number } | null | undefined) => !!x && D.has(x.account);
+  const dying = (k: Cap) => (k.kind === "account" ? D.has(k.object) : k.kind === "task" ? pays(s.tasks[k.object]) : k.kind === "container" ? pays(s.containers[k.object]) : pays(s.handles[k.object]));
+  const free = (t: number) => !s.tasks[t]!.pending && !s.tasks[t]!.fault && !pays(s.tasks[t]);
+  const holders = s.tasks.flatMap((t, task) => (t && free(task) ? capsOf(s, task, dying).map((h) => ({ task, slot: h.slot, cap: h.cap })) : []));
+  const h = pick(holders, b);
+  const holding = (kind: string) => holders.filter((x) => x.cap.kind === kind);
+  if (c % 9 === 8) {
+    const rootedHere = (r: MapRef) => {
+      const m = s.tasks[r.task]?.pages[r.vpage];
+      return pays(s.tasks[r.task]) || (m?.source.kind === "slot" && pays(s.containers[m.source.container]));
+    };
+    return passOnFromTrees(s, rootedHere, free, [a, b]);
+  }
+  switch (c % 8) {
+    case 0: {
+      const victims = s.tasks.flatMap((t, task) => (t && task !== p.op.task && pays(t) ? [task] : []));
+      const v = pick(victims, a);
+      return v !== undefined ? { op: "mem.read", task: v, vpage: a % s.config.vpages } : null;
+    }
+    case 1: {
+      const x = pick(holding("account").filter((y) => (y.cap.rights & R.alloc) !== 0), a);
+      const dest = x && freeSlots(s, x.task)[0];
+      return x && dest !== undefined ? { op: a % 2 === 0 ? "task.create" : "container.create", task: x.task, account: x.slot, dest } : null;
+    }
+    case 2: {
+      const dest = h && freeSlots(s, h.task)[0];
+      return h && dest !== undefined ? { op: "cap.derive", task: h.task, src: h.slot, dest, rights: ["read"] } : null;
+    }
+    case 3: {
+      const x = pick(holding("task").filter((y) => (y.cap.rights & R.write) !== 0), a);
+      const src = x && capsOf(s, x.task, () => true)[0];
+      const dest = x && pick(acceptedSlots(s, x.task, x.cap.object), b);
+      return x && src && dest !== undefined ? { op: "cap.copy", task: x.task, src: src.slot, target: x.slot, dest } : null;
+    }
+    case 4: {
+      const x = pick(holding("container"), a);
+      const vpage = x && pagesOf(s.tasks[x.task], false)[0];
+      return x && vpage !== undefined ? { op: "page.map", task: x.task, container: x.slot, index: b % s.config.containerSlots, vpage, rights: ["read"] } : null;
+    }
+    case 5: {
+      const x = pick(holding("account").filter((y) => (y.cap.rights & R.alloc) !== 0), a);
+      return x ? { op: "account.destroy", task: x.task, account: x.slot } : null;
+    }
+    case 6: {
+      const at = p.cursor && free(p.cursor.task) ? p.cursor : null;
+      return at ? { op: "page.unmap", task: at.task, vpage: at.vpage, order: 0, mode: "all" } : h ? { op: "cap.delete", task: h.task, slot: h.slot } : null;
+    }
+    default:
+      return h ? { op: "cap.delete", task: h.task, slot: h.slot } : null;
+  }
+}
+
+/**
+ * l4.map by a task for which `free` holds of a mapping below one for which
+ * `top` holds (in a tree a preempted removal has still to take apart),
+ * into a page the receiver accepts; null if there is none.
+ */
+function passOnFromTrees(s: State, top: (r: MapRef) => boolean, free: (t: number) => boolean, [a, b]: [number, number]): Op | null {
+  const children = new Map<string, MapRef[]>();
+  s.tasks.forEach((t, task) =>
+    t?.pages.forEach((m, vpage) => {
+      if (m?.source.kind !== "map") return;
+      const k = mapKey(m.source.parent);
+      children.set(k, [...(children.get(k) ?? []), { task, vpage }]);
+    }),
+  );
+  const below: MapRef[] = [];
+  const stack: MapRef[] = [];
+  s.tasks.forEach((t, task) => t?.pages.forEach((m, vpage) => m && top({ task, vpage }) && stack.push({ task, vpage })));
+  const seen = new Set<string>();
+  while (stack.length > 0) {
+    const r = stack.pop()!;
+    if (seen.has(mapKey(r))) continue;
+    seen.add(mapKey(r));
+    if (free(r.task) && !top(r)) below.push(r);
+    stack.push(...(children.get(mapKey(r)) ?? []));
+  }
+  const m = pick(below, a);
+  const target = m && capsOf(s, m.task, ofKind("task", R.write))[0];
+  const dest = target && pick(acceptedPages(s, m.task, target.cap.object), b);
+  return m && target && dest !== undefined ? { op: "l4.map", task: m.task, vpage: m.vpage, target: target.slot, dest, rights: ["read"] } : null;
 }
 
 /** physmem.reclaim of a clean, unwired frame that a task with a pager maps (its pager gets a notice), or null if there is none. */

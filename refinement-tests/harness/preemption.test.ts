@@ -75,7 +75,7 @@ describe("preemption", () => {
   }
 
   // Split or not, a removal ends in the same state when nobody else acts:
-  // at every page.unmap, cap.revoke, container.destroy and task.destroy of a random trace on a preemption
+  // at every page.unmap, cap.revoke and container, task and account destroy of a random trace on a preemption
   // configuration, run it to the end entry by entry and compare with the
   // one-step removal of a configuration without a budget.
   test.prop([preemptConfigArb, fc.array(intentArb, { minLength: 1, maxLength: 120, size: "max" })], { numRuns: 150 })(
@@ -87,7 +87,7 @@ describe("preemption", () => {
       let s: State = new Lockstep(config, {}).spec;
       for (const op of ls.ops) {
         const subject = (op as { task?: number }).task;
-        if ((op.op === "cap.revoke" || op.op === "page.unmap" || op.op === "container.destroy" || op.op === "task.destroy") && typeof subject === "number" && !s.tasks[subject]?.pending) {
+        if ((op.op === "cap.revoke" || op.op === "page.unmap" || op.op === "container.destroy" || op.op === "task.destroy" || op.op === "account.destroy") && typeof subject === "number" && !s.tasks[subject]?.pending) {
           const once = step({ ...s, config: unbudgeted }, op);
           let split = step(s, op);
           for (let entries = 1; split.result.ok && split.result.preempted; entries++) {
