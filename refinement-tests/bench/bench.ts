@@ -261,10 +261,12 @@ async function implOps(): Promise<void> {
  * at the same page: fan-out and depth k. Returns the machine ready for the
  * unmap of the root.
  */
-function buildMappingTree(k: number, budget?: number): Machine {
-  const config: Config = { frames: 4, objects: k * k + 8 * k + 16, accounts: 1, tasks: k + 1, containers: 1, capSlots: k + 4, vpages: k, containerSlots: 1, handles: 0, ...(budget ? { budget } : {}) };
+function buildMappingTree(k: number, budget?: number, subAccount = false): Machine {
+  const config: Config = { frames: 4, objects: (subAccount ? 2 : 1) * (k * k + 8 * k + 16), accounts: subAccount ? 2 : 1, tasks: k + 1, containers: 1, capSlots: k + 4, vpages: k, containerSlots: 1, handles: 0, ...(budget ? { budget } : {}) };
   const m = new Machine(config);
-  for (let t = 1; t <= k; t++) must(m, { op: "task.create", task: 0, account: 0, dest: t + 1 }); // task t in slot t+1
+  // with subAccount, tasks 1..k are paid by account 1 (its capability in slot k+3)
+  if (subAccount) must(m, { op: "account.create", task: 0, account: 0, dest: k + 3, frames: 0, objects: k * k + 8 * k + 16 });
+  for (let t = 1; t <= k; t++) must(m, { op: "task.create", task: 0, account: subAccount ? k + 3 : 0, dest: t + 1 }); // task t in slot t+1
   for (let t = 1; t <= k; t++) openWindow(m, t);
   for (let t = 1; t < k; t++) must(m, { op: "cap.copy", task: 0, src: t + 2, target: t + 1, dest: 2 }); // task t holds task t+1 in slot 2
   must(m, { op: "container.create", task: 0, account: 0, dest: k + 2 });
@@ -340,10 +342,14 @@ function removal(): void {
     ["cap.revoke", buildCapTree, (k: number): Op => ({ op: "cap.revoke", task: 0, slot: k + 2 })],
     // the container whose slot the mapping tree's root maps: its destroy takes the whole tree
     ["container.destroy", buildMappingTree, (k: number): Op => ({ op: "container.destroy", task: 0, container: k + 2 })],
+    // task 1 holds the k mappings below the root: its destroy takes all but the root
+    ["task.destroy", buildMappingTree, (): Op => ({ op: "task.destroy", task: 0, target: 2 })],
+    // the account paying for tasks 1..k: its destroy takes them, and all but the root
+    ["account.destroy", (k: number, b?: number) => buildMappingTree(k, b, true), (k: number): Op => ({ op: "account.destroy", task: 0, account: k + 3 })],
   ] as const) {
     for (let i = 0; i < 5; i++) for (const b of [undefined, 1000, 100]) finish(build(32, b), opOf(32));
     for (const k of QUICK ? [100] : [100, 317, 1000]) {
-      const nodes = k * k + (what === "cap.revoke" ? 0 : 1);
+      const nodes = k * k + (what === "page.unmap" || what === "container.destroy" ? 1 : 0);
       const reps = nodes <= 10_000 ? 15 : nodes <= 100_000 ? 7 : 3;
       let base = 0;
       for (const budget of [undefined, 1000, 100]) {
