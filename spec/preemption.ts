@@ -451,7 +451,9 @@ function greatestNaming(d: Draft, kind: string, id: number, own: CapRef | null):
  * charge for it) and go to the slot below. Once every slot is empty: the
  * capability naming c with the greatest key other than `own` goes (what
  * hangs from it is re-attached, removal.ts), one per unit; last, `own` and
- * the container go together. Returns true after that last unit.
+ * the container go together. Without `own` (in an account destroy) every
+ * capability naming c goes one per unit, and the last takes the container
+ * (the final-capability rule). Returns true after that last unit.
  */
 function destroyUnit(w: ObjectWalk, c: number, own: CapRef | null): boolean {
   const at = (r: MapRef) => w.d.tasks[r.task]?.pages[r.vpage] ?? null;
@@ -649,15 +651,7 @@ function dyingAccounts(state: State): Set<number> {
 /** The accounts in `roots` and below them. */
 function subtreeOf(state: State, roots: ReadonlySet<number>): Set<number> {
   const out = new Set<number>();
-  state.accounts.forEach((a, id) => {
-    // (a chain of parents is as long as the accounts are many, at most)
-    for (let x: number | null = id, hops = 0; a && x !== null && hops <= state.accounts.length; x = state.accounts[x]?.parent ?? null, hops++) {
-      if (roots.has(x)) {
-        out.add(id);
-        return;
-      }
-    }
-  });
+  state.accounts.forEach((a, id) => a && [...roots].some((r) => accountUnder(state, id, r)) && out.add(id));
   return out;
 }
 
@@ -1014,15 +1008,11 @@ function destroyWellFormed(s: State, t: number, p: PendingDestroy): string | nul
   if (op.task !== t) return `task ${t} has a pending container.destroy that is not its own`;
   if (!Number.isInteger(op.container) || removalOrphaned(s, t, p)) return `task ${t}'s pending container.destroy names slot ${op.container}, which holds no capability to container ${p.object}`;
   if ((s.tasks[t]!.caps[op.container]!.rights & R.alloc) === 0) return `task ${t}'s pending container.destroy goes through a capability without alloc`;
-  if (!Number.isInteger(p.slot) || p.slot < -1 || p.slot >= s.config.containerSlots) return `task ${t}'s pending container.destroy stands at slot ${p.slot}, outside the container`;
-  const slots = s.containers[p.object]!.slots;
-  for (let i = p.slot + 1; i < slots.length; i++) if (slots[i]!.kind !== "empty") return `task ${t}'s pending container.destroy has passed slot ${i} of container ${p.object}, which is not empty`;
-  if (p.cursor !== null && (p.slot < 0 || !underSlot(s, p.cursor, p.object, p.slot))) return `task ${t}'s pending container.destroy stands at task ${p.cursor.task}'s page ${p.cursor.vpage}, which is not in a tree rooted at the slot it empties`;
   for (let u = 0; u < s.tasks.length; u++) {
     const q = s.tasks[u]?.pending;
     if (u !== t && q && isDestroy(q) && q.object === p.object) return `tasks ${u} and ${t} both destroy container ${p.object}`;
   }
-  return null;
+  return containerWalkWellFormed(s, `task ${t}'s pending container.destroy`, p.object, p);
 }
 
 /** The well-formedness of a pending account destroy of task `t` (pendingWalkWellFormed), or null. */
@@ -1044,45 +1034,60 @@ function accountDestroyWellFormed(s: State, t: number, p: PendingAccountDestroy)
   if (!object || !D.has(object.account)) return `${what} takes apart ${kind} ${id}, which the account does not pay for`;
   const left = s.handles.findIndex((h) => h && D.has(h.account));
   if (left >= 0) return `${what} takes apart ${kind} ${id} while DMA handle ${left}, which it pays for, is left`;
-  if (kind === "container") {
-    if (p.page !== -1 || !Number.isInteger(p.slot) || p.slot < -1 || p.slot >= s.config.containerSlots) return `${what} stands at slot ${p.slot} (page ${p.page}) of container ${id}`;
-    const slots = s.containers[id]!.slots;
-    for (let i = p.slot + 1; i < slots.length; i++) if (slots[i]!.kind !== "empty") return `${what} has passed slot ${i} of container ${id}, which is not empty`;
-    if (p.cursor !== null && (p.slot < 0 || !underSlot(s, p.cursor, id, p.slot))) return `${what} stands at task ${p.cursor.task}'s page ${p.cursor.vpage}, which is not in a tree rooted at the slot it empties`;
-    return null;
-  }
+  if (kind === "container") return p.page !== -1 ? `${what} stands at page ${p.page} of container ${id}` : containerWalkWellFormed(s, what, id, p);
   const c = s.containers.findIndex((x) => x && D.has(x.account));
   if (c >= 0) return `${what} takes apart task ${id} while container ${c}, which it pays for, is left`;
   const other = s.tasks.findIndex((x, i) => x && i !== t && D.has(x.account));
   if (id === t && other >= 0) return `${what} takes apart its own task while task ${other}, which it pays for, is left`;
+  return taskWalkWellFormed(s, what, id, p, id === t ? op.account : null);
+}
+
+/**
+ * The well-formedness of a walk through container `c`'s slots (a container
+ * destroy's, or an account destroy's at a container), or null: it stands
+ * at a slot of the container, has passed only empty slots, and its cursor
+ * is in a tree rooted at the slot it empties.
+ */
+function containerWalkWellFormed(s: State, what: string, c: number, p: { readonly slot: number; readonly cursor: MapRef | null }): string | null {
+  if (!Number.isInteger(p.slot) || p.slot < -1 || p.slot >= s.config.containerSlots) return `${what} stands at slot ${p.slot}, outside the container`;
+  const slots = s.containers[c]!.slots;
+  for (let i = p.slot + 1; i < slots.length; i++) if (slots[i]!.kind !== "empty") return `${what} has passed slot ${i} of container ${c}, which is not empty`;
+  if (p.cursor !== null && (p.slot < 0 || !underSlot(s, p.cursor, c, p.slot))) return `${what} stands at task ${p.cursor.task}'s page ${p.cursor.vpage}, which is not in a tree rooted at the slot it empties`;
+  return null;
+}
+
+/**
+ * The well-formedness of a walk through task `x`'s pages and capabilities
+ * (a task destroy's, or an account destroy's at a task), or null: it
+ * stands at a page and a capability slot of the task (the last slot while
+ * pages remain), has passed only unmapped pages and empty capability slots
+ * (but `ownSlot`, the subject's own capability when x is the subject), and
+ * its cursor is in the tree of the page it empties.
+ */
+function taskWalkWellFormed(s: State, what: string, x: number, p: { readonly page: number; readonly slot: number; readonly cursor: MapRef | null }, ownSlot: number | null): string | null {
   const { vpages, capSlots } = s.config;
-  if (!Number.isInteger(p.page) || p.page < -1 || p.page >= vpages || !Number.isInteger(p.slot) || p.slot < -1 || p.slot >= capSlots || (p.page >= 0 && p.slot !== capSlots - 1)) return `${what} stands at page ${p.page}, capability slot ${p.slot} of task ${id}`;
-  const task = s.tasks[id]!;
-  for (let v = p.page + 1; v < vpages; v++) if (task.pages[v]) return `${what} has passed page ${v} of task ${id}, which is mapped`;
-  for (let i = p.slot + 1; i < capSlots; i++) if (task.caps[i] && !(id === t && i === op.account)) return `${what} has passed capability slot ${i} of task ${id}, which is not empty`;
-  if (p.cursor !== null && !underPage(s, p.cursor, id, p.page)) return `${what} stands at task ${p.cursor.task}'s page ${p.cursor.vpage}, which is not in the tree of the page it empties`;
+  if (!Number.isInteger(p.page) || p.page < -1 || p.page >= vpages) return `${what} stands at page ${p.page}, outside the address space`;
+  if (!Number.isInteger(p.slot) || p.slot < -1 || p.slot >= capSlots || (p.page >= 0 && p.slot !== capSlots - 1)) return `${what} stands at capability slot ${p.slot} (page ${p.page})`;
+  const task = s.tasks[x]!;
+  for (let v = p.page + 1; v < vpages; v++) if (task.pages[v]) return `${what} has passed page ${v} of task ${x}, which is mapped`;
+  for (let i = p.slot + 1; i < capSlots; i++) if (task.caps[i] && i !== ownSlot) return `${what} has passed capability slot ${i} of task ${x}, which is not empty`;
+  if (p.cursor !== null && !underPage(s, p.cursor, x, p.page)) return `${what} stands at task ${p.cursor.task}'s page ${p.cursor.vpage}, which is not in the tree of the page it empties`;
   return null;
 }
 
 /** The well-formedness of a pending task destroy of task `t` (pendingWalkWellFormed), or null. */
 function taskDestroyWellFormed(s: State, t: number, p: PendingTaskDestroy): string | null {
   const op = p.op;
-  const { vpages, capSlots } = s.config;
+  const what = `task ${t}'s pending task.destroy`;
   if (op.task !== t) return `task ${t} has a pending task.destroy that is not its own`;
-  if (!Number.isInteger(op.target) || removalOrphaned(s, t, p)) return `task ${t}'s pending task.destroy names slot ${op.target}, which holds no capability to task ${p.object}`;
-  if ((s.tasks[t]!.caps[op.target]!.rights & R.alloc) === 0) return `task ${t}'s pending task.destroy goes through a capability without alloc`;
-  if (p.object === ROOT_TASK) return `task ${t}'s pending task.destroy destroys the root task`;
-  if (!Number.isInteger(p.page) || p.page < -1 || p.page >= vpages) return `task ${t}'s pending task.destroy stands at page ${p.page}, outside the address space`;
-  if (!Number.isInteger(p.slot) || p.slot < -1 || p.slot >= capSlots || (p.page >= 0 && p.slot !== capSlots - 1)) return `task ${t}'s pending task.destroy stands at capability slot ${p.slot} (page ${p.page})`;
-  const target = s.tasks[p.object]!;
-  for (let v = p.page + 1; v < vpages; v++) if (target.pages[v]) return `task ${t}'s pending task.destroy has passed page ${v} of task ${p.object}, which is mapped`;
-  for (let i = p.slot + 1; i < capSlots; i++) if (target.caps[i] && !(p.object === t && i === op.target)) return `task ${t}'s pending task.destroy has passed capability slot ${i} of task ${p.object}, which is not empty`;
-  if (p.cursor !== null && !underPage(s, p.cursor, p.object, p.page)) return `task ${t}'s pending task.destroy stands at task ${p.cursor.task}'s page ${p.cursor.vpage}, which is not in the tree of the page it empties`;
+  if (!Number.isInteger(op.target) || removalOrphaned(s, t, p)) return `${what} names slot ${op.target}, which holds no capability to task ${p.object}`;
+  if ((s.tasks[t]!.caps[op.target]!.rights & R.alloc) === 0) return `${what} goes through a capability without alloc`;
+  if (p.object === ROOT_TASK) return `${what} destroys the root task`;
   for (let u = 0; u < s.tasks.length; u++) {
     const q = s.tasks[u]?.pending;
     if (u !== t && q && isTaskDestroy(q) && q.object === p.object) return `tasks ${u} and ${t} both destroy task ${p.object}`;
   }
-  return null;
+  return taskWalkWellFormed(s, what, p.object, p, p.object === t ? op.target : null);
 }
 
 /** The well-formedness of a pending revoke of task `t` (pendingWalkWellFormed), or null. */
