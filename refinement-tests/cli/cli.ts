@@ -54,8 +54,8 @@ fuzz     random state-aware traces run on spec and impl in lockstep, a process p
          (--workers N; 1 repeats a run exactly) (defaults: 10 s,
          up to 100 operations a trace, small and random configs alternating, every
          other random one a pager config (a third of its steps to pagers and faults),
-         every fourth a preempt config (a work budget of 1 to 4 units: page.unmap
-         stops at preemption points, others act in between), and
+         every fourth a preempt config (a work budget of 1 to 4 units: removals
+         stop at preemption points, others act in between), and
          every sixteenth trace (from the 64th) five times longer on a config at the impl's structural
          boundaries: bitmap words, leaf pages, pool growth; every 128th (from the 72nd) thirty
          times longer on a bulk config, steered past 1,024 frames in use, 256 copies

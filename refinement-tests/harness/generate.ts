@@ -112,11 +112,12 @@ export const pagerConfigArb: fc.Arbitrary<Config> = fc.record({
 
 /**
  * Preemption configurations: small machines with a work budget of 1 to 4
- * units per entry, so that page.unmap stops at preemption points, and room
- * for mapping trees. On these a quarter of the steps start an unmap of a
- * page that has a tree, and while one is preempted half of the steps
- * continue it and the others interleave, half of them aimed at what it
- * is taking apart (see `preemptionStep`).
+ * units per entry, so that removals stop at preemption points, and room
+ * for mapping trees. On these, while no removal is preempted, one step in
+ * eight starts one (a revoke, a container, task or account destroy, or an
+ * unmap of a page that has a tree), and while one is preempted half of the
+ * steps continue it and the others interleave, half of them aimed at what
+ * it is taking apart (see `preemptionStep`).
  */
 export const preemptConfigArb: fc.Arbitrary<Config> = fc.record({
   frames: fc.integer({ min: 3, max: 6 }),
