@@ -60,9 +60,10 @@ export function pageBeingUnmapped(m: Machine, t: number, v: number): boolean {
 
 /**
  * Is mapping e, or one it derives from, in a tree a preempted removal has
- * still to take apart: in an unmap's range, or authorized by a capability
- * a revoke has still to remove? (a walk up its parents, only while some
- * removal is preempted)
+ * still to take apart: in an unmap's range, in the page table of a task
+ * being destroyed, authorized by a capability a revoke has still to
+ * remove, or rooted in a container being destroyed? (a walk up its
+ * parents, only while some removal is preempted)
  */
 export function removing(m: Machine, e: number): boolean {
   if (m.pendingCount === 0) return false;
@@ -88,7 +89,7 @@ export function beingRevoked(m: Machine, n: number): boolean {
   return false;
 }
 
-/** Is container c being emptied by a preempted container.destroy? (a scan of the task table, only while some removal is preempted) */
+/** Is container c being emptied by a preempted container.destroy, or paid by an account being destroyed? (a scan of the task table, only while some removal is preempted) */
 export function containerDying(m: Machine, c: number): boolean {
   if (m.pendingCount === 0) return false;
   const tt = m.tasks;
@@ -119,7 +120,7 @@ export function growsRemoval(m: Machine, n: number): boolean {
   return dying || beingRevoked(m, n);
 }
 
-/** Is task x being taken apart by a preempted task.destroy? (a scan of the task table, only while some removal is preempted) */
+/** Is task x being taken apart by a preempted task.destroy, or paid by an account being destroyed? (a scan of the task table, only while some removal is preempted) */
 export function taskDying(m: Machine, x: number): boolean {
   if (m.pendingCount === 0) return false;
   const tt = m.tasks;
@@ -168,7 +169,9 @@ function subjectWent(m: Machine, t: number, kind: number, x: number): boolean {
  * its row, vanishes as if deleted; an object it was the last to name is
  * destroyed in this one step), then the capability naming x with the
  * greatest index other than t's own (a scan of the object's list), last
- * t's own with x. Returns true when it is finished, or when x, or t, went.
+ * t's own with x; with `keep` (t's own task, in an account destroy) it
+ * ends after x's capabilities. Returns true when it is finished, or when
+ * x went (the subject going is the caller's to see: subjectWent).
  */
 function taskStep(m: Machine, t: number, x: number, own: number, keep: boolean): boolean {
   const tt = m.tasks;
