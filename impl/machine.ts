@@ -146,7 +146,7 @@ export class Machine {
     const t: unknown = (op as { task?: unknown }).task;
     const own = typeof t === "number" && inRange(t, this.config.tasks) && this.tasks.pendMode[t] !== -1 ? t : -1;
     if (own !== -1 && !continuesPending(this, own, op)) return E.Blocked;
-    // a task being taken apart by another task's preempted task.destroy does nothing
+    // a task being taken apart by another task's preempted task.destroy or account.destroy does nothing
     if (own === -1 && typeof t === "number" && inRange(t, this.config.tasks) && !this.tasks.free.has(t) && taskDying(this, t)) return E.Blocked;
     const status = this.run(op);
     // (a walk that just ran stands where it should: only the others are looked at)

@@ -66,8 +66,8 @@ export function capDerive(state: State, op: OpOf<"cap.derive">): Step {
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap (`src`); Removing
  * (`src` is being revoked or names a container or a task being destroyed);
  * BadCapSlot, NoCap, WrongType, NoRights (`target` is a task cap with
- * `write`); Removing (the target is being destroyed by a preempted
- * task.destroy); Blocked (the
+ * `write`); Removing (the target is being taken apart by a preempted
+ * task.destroy, or account.destroy of its account); Blocked (the
  * target waits for its pager, and receives nothing else meanwhile); BadCapSlot
  * (`dest`); NotInWindow (another task's `dest` outside its receive window);
  * CapSlotOccupied (`dest`, in the target's space); ObjectQuotaExceeded (the

@@ -62,7 +62,8 @@ export function containerCreate(state: State, op: OpOf<"container.create">): Ste
  * container (`Removing`).
  *
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights (`alloc`);
- * Removing (another task's preempted destroy of the same container).
+ * Removing (another task's preempted destroy of the same container, or of
+ * its account).
  */
 export function containerDestroy(state: State, op: OpOf<"container.destroy">): Step {
   const subject = subjectOf(state, op.task);
@@ -78,7 +79,8 @@ export function containerDestroy(state: State, op: OpOf<"container.destroy">): S
 /**
  * The container named by a cap in the subject's space, checked.
  * Errors, in order: BadCapSlot, NoCap, WrongType, NoRights (`need`);
- * Removing (a preempted container.destroy is emptying it, preemption.ts).
+ * Removing (a preempted container.destroy is emptying it, or an
+ * account.destroy of its account: preemption.ts).
  */
 export function containerVia(state: State, subject: Task, slot: unknown, need: number): { cap: Cap; container: Container } | ErrorCode {
   const cap = capIn(state, subject, slot, "container", need);

@@ -214,8 +214,9 @@ export function pageBits(state: State, op: OpOf<"page.bits">): Step {
  * preemption.ts, removing);
  * BadRights (malformed, empty, or not a subset of the mapping's rights);
  * BadCapSlot, NoCap, WrongType, NoRights (`target`: a task cap with
- * `write`); Removing (the target is being destroyed by a preempted
- * task.destroy); Blocked (the target waits for its pager, and receives
+ * `write`); Removing (the target is being taken apart by a preempted
+ * task.destroy, or account.destroy of its account); Blocked (the target
+ * waits for its pager, and receives
  * nothing else meanwhile); BadPage (`dest`); NotInWindow (another task's `dest`
  * outside its receive window); Removing (`dest` is in the part of a range
  * the target's preempted page.unmap has still to do); PageMapped (`dest` in

@@ -14,8 +14,8 @@
  * therefore `NoSuchTask`: the subject must exist; the second is `Blocked`:
  * it must not be waiting for its pager (pagers.ts), nor have a preempted
  * removal to finish other than the one invoked, nor be taken apart by
- * another task's preempted task.destroy (preemption.ts; these two are
- * checked here, in `step`, for every operation).
+ * another task's preempted task.destroy or account.destroy (preemption.ts;
+ * these two are checked here, in `step`, for every operation).
  *
  * This file is the dispatch table. The operations live one family per file,
  * each opening with a paragraph on its kernel object and the seeds behind it:
@@ -93,7 +93,7 @@ export function step(state: State, op: Op): Step {
   const task: unknown = (op as { task?: unknown }).task;
   const pending = typeof task === "number" ? state.tasks[task]?.pending : null;
   if (pending && !continues(pending, op)) return fail(state, "Blocked");
-  // A task being taken apart by another task's preempted task.destroy does nothing.
+  // A task being taken apart by another task's preempted task.destroy or account.destroy does nothing.
   if (!pending && typeof task === "number" && state.tasks[task] && taskDying(state, task)) return fail(state, "Blocked");
   const fn = OPERATIONS[kind as OpKind] as (s: State, o: Op) => Step;
   const next = fn(state, op);

@@ -77,8 +77,9 @@ export function pageFault(state: State, task: number, fault: Fault, code: ErrorC
  *
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType,
  * NoRights (`target`: a task cap with `write`); IsRoot (the target is the
- * root task); Removing (the target is being destroyed by a preempted
- * task.destroy); Blocked (the target waits for its pager); BadCapSlot, NoCap,
+ * root task); Removing (the target is being taken apart by a preempted
+ * task.destroy, or account.destroy of its account); Blocked (the target
+ * waits for its pager); BadCapSlot, NoCap,
  * WrongType, NoRights (`pager`, unless null: a task cap with `write`);
  * Removing (the pager is being destroyed); PagerLoop (the pager is the target, or the target is above it in its chain
  * of pagers).
@@ -177,8 +178,9 @@ function refuse(state: State, pager: number): State {
  * protocol, sigma0.serve); NoFault; BadPage, NotMapped (`vpage`, the
  * subject's); Removing (a preempted removal is taking apart the tree of
  * the subject's mapping: preemption.ts, removing); BadRights (malformed, empty, not a subset of the
- * subject's mapping's rights); Removing (a preempted task.destroy is
- * taking the faulting task apart); PageMapped (the faulting page is mapped);
+ * subject's mapping's rights); Removing (a preempted task.destroy, or
+ * account.destroy of its account, is taking the faulting task apart);
+ * PageMapped (the faulting page is mapped);
  * BadRights (without the right the access needs); Wired (a write to a
  * wired frame);
  * ObjectQuotaExceeded (the faulting task's account); OutOfMemory (a write

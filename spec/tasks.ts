@@ -67,8 +67,8 @@ export function taskCreate(state: State, op: OpOf<"task.create">): Step {
  * task held its last capability) is one unit, however large the object.
  *
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
- * (`alloc`); IsRoot (the root task); Removing (another task's preempted
- * destroy of the same task).
+ * (`alloc`); IsRoot (the root task); Removing (the task is being taken
+ * apart by another task's preempted destroy, of it or of its account).
  */
 export function taskDestroy(state: State, op: OpOf<"task.destroy">): Step {
   const subject = subjectOf(state, op.task);
