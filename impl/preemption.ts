@@ -210,17 +210,24 @@ function taskStep(m: Machine, t: number, x: number, own: number, keep: boolean):
     return m.tasks.free.has(x);
   }
   if (keep) return true;
+  return namingStep(m, KIND_TASK, x, own, destroyTask, tt.free);
+}
+
+/**
+ * The capability naming object (kind, id) with the greatest index other
+ * than `own` vanishes (what hangs from it is re-attached; a scan of the
+ * object's list), or, with none left, the object goes (`destroy`).
+ * Returns whether the object is gone (without `own`, as in an account
+ * destroy, the last capability's removal takes it with it).
+ */
+function namingStep(m: Machine, kind: number, id: number, own: number, destroy: (m: Machine, id: number) => void, free: { has(id: number): boolean }): boolean {
+  const caps = m.caps;
   let other = -1;
-  for (let n = caps.objFirst[caps.objIndex(KIND_TASK, x)]!; n !== -1; n = caps.objNext[n]!) if (n !== own && n > other) other = n;
-  if (other !== -1) {
-    vanishCap(m, other);
-    reap(m);
-    // (in an account destroy the last capability's removal takes the task with it)
-    return m.tasks.free.has(x);
-  }
-  destroyTask(m, x);
+  for (let n = caps.objFirst[caps.objIndex(kind, id)]!; n !== -1; n = caps.objNext[n]!) if (n !== own && n > other) other = n;
+  if (other !== -1) vanishCap(m, other);
+  else destroy(m, id);
   reap(m);
-  return true;
+  return free.has(id);
 }
 
 /**
@@ -249,7 +256,6 @@ export function destroyChunk(m: Machine, t: number, slot: number, c: number, bud
 function destroyStep(m: Machine, t: number, c: number, own: number): boolean {
   const tt = m.tasks;
   const pages = m.pages;
-  const caps = m.caps;
   const i = tt.pendPage[t]!;
   if (i >= 0) {
     const si = c * m.containers.S + i;
@@ -266,17 +272,7 @@ function destroyStep(m: Machine, t: number, c: number, own: number): boolean {
     mappingStep(m, t, pages.lookup(tt.curT[t]!, tt.curV[t]!), false);
     return false;
   }
-  let other = -1;
-  for (let n = caps.objFirst[caps.objIndex(KIND_CONTAINER, c)]!; n !== -1; n = caps.objNext[n]!) if (n !== own && n > other) other = n;
-  if (other !== -1) {
-    vanishCap(m, other);
-    reap(m);
-    // (in an account destroy the last capability's removal takes the container with it)
-    return m.containers.free.has(c);
-  }
-  destroyContainer(m, c);
-  reap(m);
-  return true;
+  return namingStep(m, KIND_CONTAINER, c, own, destroyContainer, m.containers.free);
 }
 
 /**
@@ -349,22 +345,12 @@ function accountStep(m: Machine, t: number, a: number, own: number): boolean {
     tt.pendBits[t] = m.caps.C - 1;
     return false;
   }
-  const caps = m.caps;
   for (let b = accounts - 1; b >= 0; b--) {
     if (b === a || acc.free.has(b) || acc.firstChild[b] !== -1 || b === tt.account[t] || !accountUnder(m, b, a)) continue;
-    let n = -1;
-    for (let x = caps.objFirst[caps.objIndex(KIND_ACCOUNT, b)]!; x !== -1; x = caps.objNext[x]!) if (x > n) n = x;
-    if (n !== -1) vanishCap(m, n);
-    else destroyAccount(m, b);
-    reap(m);
+    namingStep(m, KIND_ACCOUNT, b, -1, destroyAccount, acc.free);
     return acc.free.has(a);
   }
-  let n = -1;
-  for (let x = caps.objFirst[caps.objIndex(KIND_ACCOUNT, a)]!; x !== -1; x = caps.objNext[x]!) if (x !== own && x > n) n = x;
-  if (n !== -1) vanishCap(m, n);
-  else destroyAccount(m, a);
-  reap(m);
-  return acc.free.has(a);
+  return namingStep(m, KIND_ACCOUNT, a, own, destroyAccount, acc.free);
 }
 
 /** Has task t, the subject of an account destroy, no page and no capability but its own (`own`) left? */

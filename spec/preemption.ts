@@ -641,17 +641,10 @@ function taskDestroyLength(state: State, op: { readonly task: number; readonly t
 // ---------------------------------------------------------------------------
 // account.destroy
 
-/** The accounts being destroyed by preempted account.destroys: each one's object with its sub-accounts. */
-function dyingAccounts(state: State): Set<number> {
-  const roots = new Set<number>();
-  for (const t of state.tasks) if (t?.pending && isAccountDestroy(t.pending)) roots.add(t.pending.object);
-  return roots.size === 0 ? roots : subtreeOf(state, roots);
-}
-
-/** The accounts in `roots` and below them. */
-function subtreeOf(state: State, roots: ReadonlySet<number>): Set<number> {
+/** Account `top` and the accounts below it. */
+function subtreeOf(state: State, top: number): Set<number> {
   const out = new Set<number>();
-  state.accounts.forEach((a, id) => a && [...roots].some((r) => accountUnder(state, id, r)) && out.add(id));
+  state.accounts.forEach((a, id) => a && accountUnder(state, id, top) && out.add(id));
   return out;
 }
 
@@ -664,7 +657,7 @@ export function accountUnder(state: State, a: number, top: number): boolean {
 
 /** Is account `a` being destroyed by a preempted account.destroy (of it or of an account above it)? Then nothing may be made through a capability to it (`Removing`). */
 export function accountDying(state: State, a: number): boolean {
-  return state.tasks.some((t) => t?.pending && isAccountDestroy(t.pending)) && dyingAccounts(state).has(a);
+  return state.tasks.some((t) => t?.pending && isAccountDestroy(t.pending) && accountUnder(state, a, t.pending.object));
 }
 
 /** Where an account destroy stands between objects. */
@@ -702,7 +695,7 @@ function accountUnit(w: AccountWalk, a: number, own: CapRef): boolean {
     if (done) Object.assign(w, betweenObjects);
     return !w.d.accounts[a];
   }
-  const D = subtreeOf(d, new Set([a]));
+  const D = subtreeOf(d, a);
   const last = <T>(list: readonly (T | null)[], pays: (x: T) => boolean): number => {
     for (let i = list.length - 1; i >= 0; i--) if (list[i] && pays(list[i]!)) return i;
     return -1;
@@ -975,7 +968,7 @@ export function pendingRegion(state: State, t: number): Set<string> {
       task?.pages.forEach((m, vpage) => m?.source.kind === "slot" && m.source.container === p.object && m.source.index <= p.slot && stack.push({ task: tt, vpage }));
     });
   } else if (isAccountDestroy(p)) {
-    const D = subtreeOf(state, new Set([p.object]));
+    const D = subtreeOf(state, p.object);
     const pays = (x: { account: number } | null | undefined) => !!x && D.has(x.account);
     const named = (kind: string, id: number) => (kind === "account" && D.has(id)) || (kind === "task" && pays(state.tasks[id])) || (kind === "container" && pays(state.containers[id])) || (kind === "dma" && pays(state.handles[id]));
     for (const x of D) out.add(`account ${x}`);
@@ -1028,7 +1021,7 @@ function accountDestroyWellFormed(s: State, t: number, p: PendingAccountDestroy)
     if (u !== t && q && isAccountDestroy(q) && q.object === p.object) return `tasks ${u} and ${t} both destroy account ${p.object}`;
   }
   if (p.at === null) return p.page === -1 && p.slot === -1 && p.cursor === null ? null : `${what} is between objects but keeps where a walk stood`;
-  const D = subtreeOf(s, new Set([p.object]));
+  const D = subtreeOf(s, p.object);
   const { id, kind } = p.at;
   const object = kind === "container" ? s.containers[id] : s.tasks[id];
   if (!object || !D.has(object.account)) return `${what} takes apart ${kind} ${id}, which the account does not pay for`;
@@ -1090,6 +1083,38 @@ function taskDestroyWellFormed(s: State, t: number, p: PendingTaskDestroy): stri
   return taskWalkWellFormed(s, what, p.object, p, p.object === t ? op.target : null);
 }
 
+/** The well-formedness of a pending unmap of task `t` (pendingWalkWellFormed), or null. */
+function unmapWellFormed(s: State, t: number, p: PendingUnmap): string | null {
+  const op = p.op;
+  if (op.op !== "page.unmap" || op.task !== t) return `task ${t} has a pending removal that is not its own page.unmap`;
+  if (!Number.isInteger(op.order) || op.order < 0 || op.order > 30 || !Number.isInteger(op.vpage) || op.vpage < 0 || op.vpage % 2 ** op.order !== 0 || rangeEnd(op) > s.config.vpages) return `task ${t}'s pending page.unmap has a range outside its address space`;
+  if (!(UNMAP_MODES as readonly string[]).includes(op.mode)) return `task ${t}'s pending page.unmap has mode ${String(op.mode)}`;
+  if (!Number.isInteger(p.page) || p.page < op.vpage || p.page >= rangeEnd(op)) return `task ${t}'s pending page.unmap stands at page ${p.page}, outside its range`;
+  if (!Number.isInteger(p.bits) || p.bits < 0 || p.bits > 3) return `task ${t}'s pending page.unmap gathered bits ${p.bits}`;
+  const root = { task: t, vpage: p.page };
+  if (p.cursor === null) {
+    if (p.last !== null || p.zone !== null) return `task ${t}'s pending page.unmap has not started page ${p.page} but remembers a child or a subtree`;
+    return null;
+  }
+  if (!s.tasks[p.cursor.task]?.pages[p.cursor.vpage]) return `task ${t}'s pending page.unmap stands at task ${p.cursor.task}'s page ${p.cursor.vpage}, which is not mapped`;
+  if (!under(s, p.cursor, root)) return `task ${t}'s pending page.unmap stands at task ${p.cursor.task}'s page ${p.cursor.vpage}, outside the tree of its page ${p.page}`;
+  if (p.zone !== null) {
+    if (op.mode !== "readonly") return `task ${t}'s pending page.unmap (mode ${op.mode}) remembers a write-only subtree`;
+    const z = s.tasks[p.zone.task]?.pages[p.zone.vpage];
+    if (!z || z.rights !== R.write || !under(s, p.cursor, p.zone) || mapKey(p.zone) === mapKey(root)) return `task ${t}'s pending page.unmap is removing a subtree at task ${p.zone.task}'s page ${p.zone.vpage} that is not a write-only mapping above its cursor`;
+  }
+  const removingHere = op.mode !== "readonly" || p.zone !== null;
+  if (p.last !== null) {
+    for (const c of mapChildren(s).get(mapKey(p.cursor)) ?? []) {
+      if (keyBefore(c, p.last)) continue;
+      const m = s.tasks[c.task]!.pages[c.vpage]!;
+      if (removingHere) return `task ${t}'s pending page.unmap finished the children of task ${p.cursor.task}'s page ${p.cursor.vpage} up to task ${p.last.task}'s page ${p.last.vpage}, but task ${c.task}'s page ${c.vpage} is still there`;
+      if ((m.rights & R.write) !== 0) return `task ${t}'s pending page.unmap finished the children of task ${p.cursor.task}'s page ${p.cursor.vpage} up to task ${p.last.task}'s page ${p.last.vpage}, but task ${c.task}'s page ${c.vpage} still has the write right`;
+    }
+  }
+  return null;
+}
+
 /** The well-formedness of a pending revoke of task `t` (pendingWalkWellFormed), or null. */
 function revokeWellFormed(s: State, t: number, p: PendingRevoke): string | null {
   const op = p.op;
@@ -1112,53 +1137,8 @@ export const PREEMPTION_INVARIANTS: readonly { name: string; description: string
         if (!p) continue;
         if (s.config.budget === undefined) return `task ${t} has a pending removal, but the configuration sets no budget`;
         if (task.fault) return `task ${t} has a pending removal and waits on a fault`;
-        if (isRevoke(p)) {
-          const e = revokeWellFormed(s, t, p);
-          if (e) return e;
-          continue;
-        }
-        if (isDestroy(p)) {
-          const e = destroyWellFormed(s, t, p);
-          if (e) return e;
-          continue;
-        }
-        if (isTaskDestroy(p)) {
-          const e = taskDestroyWellFormed(s, t, p);
-          if (e) return e;
-          continue;
-        }
-        if (isAccountDestroy(p)) {
-          const e = accountDestroyWellFormed(s, t, p);
-          if (e) return e;
-          continue;
-        }
-        const op = p.op;
-        if (op.op !== "page.unmap" || op.task !== t) return `task ${t} has a pending removal that is not its own page.unmap`;
-        if (!Number.isInteger(op.order) || op.order < 0 || op.order > 30 || !Number.isInteger(op.vpage) || op.vpage < 0 || op.vpage % 2 ** op.order !== 0 || rangeEnd(op) > s.config.vpages) return `task ${t}'s pending page.unmap has a range outside its address space`;
-        if (!(UNMAP_MODES as readonly string[]).includes(op.mode)) return `task ${t}'s pending page.unmap has mode ${String(op.mode)}`;
-        if (!Number.isInteger(p.page) || p.page < op.vpage || p.page >= rangeEnd(op)) return `task ${t}'s pending page.unmap stands at page ${p.page}, outside its range`;
-        if (!Number.isInteger(p.bits) || p.bits < 0 || p.bits > 3) return `task ${t}'s pending page.unmap gathered bits ${p.bits}`;
-        const root = { task: t, vpage: p.page };
-        if (p.cursor === null) {
-          if (p.last !== null || p.zone !== null) return `task ${t}'s pending page.unmap has not started page ${p.page} but remembers a child or a subtree`;
-          continue;
-        }
-        if (!s.tasks[p.cursor.task]?.pages[p.cursor.vpage]) return `task ${t}'s pending page.unmap stands at task ${p.cursor.task}'s page ${p.cursor.vpage}, which is not mapped`;
-        if (!under(s, p.cursor, root)) return `task ${t}'s pending page.unmap stands at task ${p.cursor.task}'s page ${p.cursor.vpage}, outside the tree of its page ${p.page}`;
-        if (p.zone !== null) {
-          if (op.mode !== "readonly") return `task ${t}'s pending page.unmap (mode ${op.mode}) remembers a write-only subtree`;
-          const z = s.tasks[p.zone.task]?.pages[p.zone.vpage];
-          if (!z || z.rights !== R.write || !under(s, p.cursor, p.zone) || mapKey(p.zone) === mapKey(root)) return `task ${t}'s pending page.unmap is removing a subtree at task ${p.zone.task}'s page ${p.zone.vpage} that is not a write-only mapping above its cursor`;
-        }
-        const removingHere = op.mode !== "readonly" || p.zone !== null;
-        if (p.last !== null) {
-          for (const c of mapChildren(s).get(mapKey(p.cursor)) ?? []) {
-            if (keyBefore(c, p.last)) continue;
-            const m = s.tasks[c.task]!.pages[c.vpage]!;
-            if (removingHere) return `task ${t}'s pending page.unmap finished the children of task ${p.cursor.task}'s page ${p.cursor.vpage} up to task ${p.last.task}'s page ${p.last.vpage}, but task ${c.task}'s page ${c.vpage} is still there`;
-            if ((m.rights & R.write) !== 0) return `task ${t}'s pending page.unmap finished the children of task ${p.cursor.task}'s page ${p.cursor.vpage} up to task ${p.last.task}'s page ${p.last.vpage}, but task ${c.task}'s page ${c.vpage} still has the write right`;
-          }
-        }
+        const e = isRevoke(p) ? revokeWellFormed(s, t, p) : isDestroy(p) ? destroyWellFormed(s, t, p) : isTaskDestroy(p) ? taskDestroyWellFormed(s, t, p) : isAccountDestroy(p) ? accountDestroyWellFormed(s, t, p) : unmapWellFormed(s, t, p);
+        if (e) return e;
       }
       return null;
     },
