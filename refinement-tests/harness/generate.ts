@@ -117,7 +117,8 @@ export const pagerConfigArb: fc.Arbitrary<Config> = fc.record({
  * eight starts one (a revoke, a container, task or account destroy, or an
  * unmap of a page that has a tree), and while one is preempted half of the
  * steps continue it and the others interleave, half of them aimed at what
- * it is taking apart (see `preemptionStep`).
+ * it is taking apart (see `preemptionStep`). Half of them (an even object
+ * quota) are staged: see `staged`.
  */
 export const preemptConfigArb: fc.Arbitrary<Config> = fc.record({
   frames: fc.integer({ min: 3, max: 6 }),
@@ -906,7 +907,9 @@ function resolveKind(s: State, intent: Intent, anyway = false): Op | null {
  * that frame, after which the walk starts the page again; for a revoke and
  * a destroy: aimAtRevoke, aimAtDestroy), or, while none is, one step in
  * eight the start of one (a revoke, a container destroy, or the unmap of a
- * page with derived mappings). Null: an ordinary step.
+ * page with derived mappings), and on staged configurations half of the
+ * steps build towards a situation to destroy (`staged`). Null: an
+ * ordinary step.
  */
 function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
   const pending = s.tasks.flatMap((t) => (t?.pending ? [t.pending] : []));
@@ -919,6 +922,10 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
     return to ? { op: "l4.map", task: from.task, vpage: from.vpage, target: to.slot, dest: to.dest, rights: rightsList(m.rights) } : null;
   };
   if (pending.length === 0) {
+    if (e % 2 === 1) {
+      const op = staged(s, b);
+      if (op) return op;
+    }
     if (e % 4 === 2) {
       // grow a tree one level deeper, keeping the rights: removals then meet deep trees with writable leaves
       const derived = s.tasks.flatMap((t, task) => (t && !t.fault ? t.pages.flatMap((m, vpage) => (m?.source.kind === "map" ? [{ task, vpage, write: (m.rights & R.write) !== 0 }] : [])) : []));
@@ -963,7 +970,9 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
       const holders = s.tasks.flatMap((t, task) => (t && !t.fault ? capsOf(s, task, (k) => k.kind === "task" && k.object !== ROOT_TASK && (k.rights & R.alloc) !== 0).map((h) => ({ task, slot: h.slot, n: size(h.cap.object), self: h.cap.object === task })) : []));
       holders.sort((x, y) => y.n - x.n);
       const selves = holders.filter((x) => x.self);
-      const h = a % 8 === 5 && selves.length > 0 ? selves[0] : a % 4 !== 0 ? holders[0] : pick(holders, a);
+      // (half of the time by another task than the root task, if one may: the root task, which holds most mappings, then acts in between)
+      const notRoot = holders.filter((x) => x.task !== ROOT_TASK);
+      const h = a % 8 === 5 && selves.length > 0 ? selves[0] : a % 2 === 1 && notRoot.length > 0 ? notRoot[0] : a % 4 !== 0 ? holders[0] : pick(holders, a);
       if (c % 4 === 1) return h ? { op: "task.destroy", task: h.task, target: h.slot } : null;
       // start an account.destroy: of the account (not the root account) that pays for the most, by a holder of a capability with alloc to it
       const paid = new Map<number, number>();
@@ -1191,7 +1200,9 @@ function aimAtTaskDestroy(s: State, p: PendingTaskDestroy, [a, b, c]: [number, n
   const holders = s.tasks.flatMap((t, task) => (t && free(task) ? capsOf(s, task, (k) => k.kind === "task" && k.object === p.object).map((h) => ({ task, slot: h.slot, rights: h.cap.rights })) : []));
   const h = pick(holders, b);
   const writers = holders.filter((x) => (x.rights & R.write) !== 0);
-  if (c % 9 === 8) return passOnFromTrees(s, (r) => r.task === p.object, free, [a, b]);
+  // (a third of the time when there is a mapping to pass on: such mappings are rare)
+  const passed = c % 3 === 2 ? passOnFromTrees(s, (r) => r.task === p.object, free, [a, b]) : null;
+  if (passed) return passed;
   switch (c % 8) {
     case 0:
       return { op: "mem.read", task: p.object, vpage: a % s.config.vpages };
@@ -1255,12 +1266,13 @@ function aimAtAccountDestroy(s: State, p: PendingAccountDestroy, [a, b, c]: [num
   const holders = s.tasks.flatMap((t, task) => (t && free(task) ? capsOf(s, task, dying).map((h) => ({ task, slot: h.slot, cap: h.cap })) : []));
   const h = pick(holders, b);
   const holding = (kind: string) => holders.filter((x) => x.cap.kind === kind);
-  if (c % 9 === 8) {
+  if (c % 3 === 2) {
     const rootedHere = (r: MapRef) => {
       const m = s.tasks[r.task]?.pages[r.vpage];
       return pays(s.tasks[r.task]) || (m?.source.kind === "slot" && pays(s.containers[m.source.container]));
     };
-    return passOnFromTrees(s, rootedHere, free, [a, b]);
+    const passed = passOnFromTrees(s, rootedHere, free, [a, b]);
+    if (passed) return passed;
   }
   switch (c % 8) {
     case 0: {
@@ -1302,9 +1314,106 @@ function aimAtAccountDestroy(s: State, p: PendingAccountDestroy, [a, b, c]: [num
 }
 
 /**
+ * Staged preemption traces: half of the preemption configurations (by
+ * their object quota) build, step by step, in half of their steps while no
+ * removal is preempted, a situation that random steps
+ * seldom reach before their trace ends, then start the removal it is for:
+ * - `passedOn` (objects % 4 === 0): a task T whose mapping another task U
+ *   holds, U holding a capability to a task that accepts a page from it;
+ *   then the root task destroys T, and U may try to pass the mapping on
+ *   (aimAtTaskDestroy): that must be refused (Removing);
+ * - `subWired` (objects % 4 === 2): a DMA handle that a sub-account pays
+ *   for; then the root task destroys the account, whose walk takes the
+ *   handle first.
+ * Each step is the first thing missing, made by the root task where it can
+ * be (it holds capabilities to what it made); null when the root task
+ * cannot act or the configuration has no room for it.
+ */
+function staged(s: State, b: number): Op | null {
+  const root = s.tasks[ROOT_TASK]!;
+  if (root.fault || root.pending || s.config.objects % 2 !== 0) return null;
+  const rootCap = (pred: (k: Cap) => boolean) => capsOf(s, ROOT_TASK, pred)[0];
+  const to = (x: number) => rootCap((k) => ofKind("task", R.write)(k) && k.object === x);
+  const dest = freeSlots(s, ROOT_TASK)[0];
+  /** Root gives task x the capability `give` (opening x's window first if it must). */
+  const handTo = (x: number, give: Held | undefined): Op | null => {
+    const into = to(x);
+    const slot = acceptedSlots(s, ROOT_TASK, x)[0];
+    if (!give || !into) return null;
+    return slot === undefined ? window(x) : { op: "cap.copy", task: ROOT_TASK, src: give.slot, target: into.slot, dest: slot };
+  };
+  const window = (x: number): Op => ({ op: "task.window", task: x, slot: 0, slots: s.config.capSlots, page: 0, pages: s.config.vpages });
+  const others = s.tasks.flatMap((x, id) => (x && id !== ROOT_TASK && !x.fault && !x.pending ? [id] : []));
+  if (s.config.objects % 4 === 0) {
+    if (others.length < 2) return dest !== undefined && s.tasks.includes(null) ? { op: "task.create", task: ROOT_TASK, account: 0, dest } : null;
+    const [t, u] = [others[b % others.length]!, others[(b + 1) % others.length]!];
+    const from = pagesOf(root, true)[0];
+    if (from === undefined) return rootBuilds(s, true, b);
+    const mapped = pagesOf(s.tasks[t], true)[0];
+    if (mapped === undefined) {
+      const page = acceptedPages(s, ROOT_TASK, t)[0];
+      return !to(t) ? null : page === undefined ? window(t) : { op: "l4.map", task: ROOT_TASK, vpage: from, target: to(t)!.slot, dest: page, rights: rightsList(root.pages[from]!.rights) };
+    }
+    const held = s.tasks[u]!.pages.findIndex((m) => m?.source.kind === "map" && m.source.parent.task === t);
+    if (held < 0) {
+      const toU = capsOf(s, t, (k) => ofKind("task", R.write)(k) && k.object === u)[0];
+      if (!toU) return handTo(t, to(u));
+      const page = acceptedPages(s, t, u)[0];
+      return page === undefined ? window(u) : { op: "l4.map", task: t, vpage: mapped, target: toU.slot, dest: page, rights: rightsList(s.tasks[t]!.pages[mapped]!.rights) };
+    }
+    // (u passes it on to itself, or to another task it holds a capability to)
+    if (!capsOf(s, u, (k) => ofKind("task", R.write)(k) && k.object !== t && acceptedPages(s, u, k.object).length > 0).length) return handTo(u, to(u));
+    const kill = rootCap((k) => ofKind("task", R.alloc)(k) && k.object === t);
+    return kill ? { op: "task.destroy", task: ROOT_TASK, target: kill.slot } : null;
+  }
+  // subWired
+  const sub = rootCap((k) => ofKind("account", R.alloc)(k) && s.accounts[k.object]!.parent === root.account);
+  if (!sub) return dest !== undefined && s.accounts.includes(null) ? { op: "account.create", task: ROOT_TASK, account: 0, dest, frames: 2, objects: 8 } : null;
+  const a = sub.cap.object;
+  if (s.handles.some((h) => h?.account === a)) return { op: "account.destroy", task: ROOT_TASK, account: sub.slot };
+  const acc = s.accounts[a]!;
+  if (acc.frameQuota - acc.framesCharged < 1 || acc.objectQuota - acc.objectsCharged < 3) {
+    const own = rootCap((k) => ofKind("account", R.alloc)(k) && k.object === root.account);
+    const spare = s.accounts[root.account]!.frameQuota - s.accounts[root.account]!.framesCharged;
+    return own && spare > 0 ? { op: "account.transfer", task: ROOT_TASK, from: own.slot, to: sub.slot, frames: 1, objects: 3 } : null;
+  }
+  const x = others.find((id) => s.tasks[id]!.account === a);
+  if (x === undefined) return dest !== undefined && s.tasks.includes(null) ? { op: "task.create", task: ROOT_TASK, account: sub.slot, dest } : null;
+  const wirable = (k: Cap) => has(R.priv)(k) && containerWith(s, "hard")(k);
+  const h = capsOf(s, x, wirable)[0];
+  if (!h) return rootCap(wirable) ? handTo(x, rootCap(wirable)) : rootBuilds(s, false, b);
+  const free = freeSlots(s, x)[0];
+  if (free === undefined || !s.handles.includes(null)) return null;
+  return { op: "dma.wire", task: x, container: h.slot, index: s.containers[h.cap.object]!.slots.findIndex((y) => y.kind === "hard"), dest: free };
+}
+
+/**
+ * A step of the root task towards a container with a frame (container.create,
+ * container.alloc) and, with `page`, towards a mapped page of its own
+ * (page.map); null when it has them, or can do none of these.
+ */
+function rootBuilds(s: State, page: boolean, b: number): Op | null {
+  const root = s.tasks[ROOT_TASK]!;
+  const framed = capsOf(s, ROOT_TASK, (k) => has(R.priv | R.read | R.write)(k) && containerWith(s, "hard")(k));
+  if (framed.length === 0) {
+    const c = pick(capsOf(s, ROOT_TASK, (k) => ofKind("container", R.alloc)(k) && containerWith(s, "empty")(k)), b);
+    if (c) return { op: "container.alloc", task: ROOT_TASK, container: c.slot, index: s.containers[c.cap.object]!.slots.findIndex((x) => x.kind === "empty") };
+    const dest = freeSlots(s, ROOT_TASK)[0];
+    return dest !== undefined && s.containers.includes(null) ? { op: "container.create", task: ROOT_TASK, account: 0, dest } : null;
+  }
+  if (!page || pagesOf(root, true).length > 0) return null;
+  const h = pick(framed, b)!;
+  const vpage = pick(pagesOf(root, false), b);
+  const index = s.containers[h.cap.object]!.slots.findIndex((x) => x.kind === "hard");
+  return vpage !== undefined ? { op: "page.map", task: ROOT_TASK, container: h.slot, index, vpage, rights: ["read", "write"] } : null;
+}
+
+/**
  * l4.map by a task for which `free` holds of a mapping below one for which
  * `top` holds (in a tree a preempted removal has still to take apart),
- * into a page the receiver accepts; null if there is none.
+ * into a page the receiver accepts; if no holder of such a mapping holds a
+ * capability to a task that accepts one, the root task gives one a
+ * capability first (cap.copy); null if neither can be done.
  */
 function passOnFromTrees(s: State, top: (r: MapRef) => boolean, free: (t: number) => boolean, [a, b]: [number, number]): Op | null {
   const children = new Map<string, MapRef[]>();
@@ -1326,10 +1435,20 @@ function passOnFromTrees(s: State, top: (r: MapRef) => boolean, free: (t: number
     if (free(r.task) && !top(r)) below.push(r);
     stack.push(...(children.get(mapKey(r)) ?? []));
   }
+  // (the first mapping from the picked one on whose holder holds a capability to a task that accepts a page from it)
+  for (let i = 0; i < below.length; i++) {
+    const m = below[(a + i) % below.length]!;
+    const targets = capsOf(s, m.task, ofKind("task", R.write)).flatMap((h) => acceptedPages(s, m.task, h.cap.object).map((dest) => ({ slot: h.slot, dest })));
+    const to = pick(targets, b);
+    if (to) return { op: "l4.map", task: m.task, vpage: m.vpage, target: to.slot, dest: to.dest, rights: ["read"] };
+  }
+  // none can: the root task gives a holder a capability to a task that accepts a page from it
   const m = pick(below, a);
-  const target = m && capsOf(s, m.task, ofKind("task", R.write))[0];
-  const dest = target && pick(acceptedPages(s, m.task, target.cap.object), b);
-  return m && target && dest !== undefined ? { op: "l4.map", task: m.task, vpage: m.vpage, target: target.slot, dest, rights: ["read"] } : null;
+  if (!m || m.task === ROOT_TASK || !free(ROOT_TASK)) return null;
+  const into = capsOf(s, ROOT_TASK, (k) => ofKind("task", R.write)(k) && k.object === m.task)[0];
+  const give = pick(capsOf(s, ROOT_TASK, (k) => ofKind("task", R.write)(k) && free(k.object) && acceptedPages(s, m.task, k.object).length > 0), b);
+  const dest = into && pick(acceptedSlots(s, ROOT_TASK, m.task), b);
+  return into && give && dest !== undefined ? { op: "cap.copy", task: ROOT_TASK, src: give.slot, target: into.slot, dest } : null;
 }
 
 /** physmem.reclaim of a clean, unwired frame that a task with a pager maps (its pager gets a notice), or null if there is none. */
