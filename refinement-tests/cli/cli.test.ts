@@ -80,6 +80,50 @@ export default class NoBoot extends Machine { constructor(c) { super(c); throw n
     expect(boot.out).toMatch(/the impl threw while booting: Error: cannot boot/);
   });
 
+  it("stops an impl that never returns (--impl-timeout) and reports where it was stuck, as a divergence", () => {
+    writeFileSync(
+      join(dir, "loops.mts"),
+      `import { Machine } from ${JSON.stringify(join(ROOT, "impl/machine.ts"))};
+export default class Loops extends Machine {
+  exec(op) {
+    if (op.op === "page.bits") for (let x = 0; ; x = (x + 1) | 0);
+    return super.exec(op);
+  }
+}
+`,
+    );
+    writeFileSync(
+      join(dir, "stuckboot.mts"),
+      `import { Machine } from ${JSON.stringify(join(ROOT, "impl/machine.ts"))};
+export default class StuckBoot extends Machine { constructor(c) { super(c); for (;;); } }
+`,
+    );
+    for (const workers of ["1", "2"]) {
+      const out = `looped-${workers}`;
+      const r = capmem("fuzz", "--time", "60", "--seed", "3", "--impl", "loops.mts", "--impl-timeout", "1", "--workers", workers, "--out", out);
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/^step \d+ \{"op":"page\.bits".*\}: the impl did not return from apply within 1 s \(stopped after [\d.]+ s; stuck in exec \(loops\.mts:4\)/);
+      expect(r.out).toMatch(/not shrunk \(\d+ operation\(s\): a call that never returns cannot be stopped to try a shorter trace\), written to looped-\d\/counterexample-\d+\.json/);
+      expect(r.err).toMatch(/divergence in trace \d+ \(seed \d+\): the impl did not return/);
+      expect(r.out + r.err).not.toMatch(/Waiting for the debugger|^\s+at /m);
+      const written = /written to (looped-\d\/counterexample-\d+\.json)/.exec(r.out)![1]!;
+      const trace = Trace.parse(JSON.parse(readFileSync(join(dir, written), "utf8")));
+      expect(trace.ops.at(-1)!.op).toBe("page.bits"); // the trace ends at the call that never returned
+      const replayed = capmem("replay", written, "--impl", "loops.mts", "--impl-timeout", "1", "--json");
+      expect(replayed.code).toBe(1);
+      const summary = JSON.parse(replayed.out);
+      expect(summary.divergence.step).toBe(trace.ops.length - 1);
+      expect(summary.divergence.what).toMatch(/did not return from apply within 1 s/);
+      expect(capmem("replay", written).code).toBe(0); // the real impl returns
+    }
+    const boot = capmem("fuzz", "--time", "30", "--seed", "3", "--impl", "stuckboot.mts", "--impl-timeout", "1", "--workers", "1", "--out", "stuck", "--json");
+    expect(boot.code).toBe(1);
+    expect(JSON.parse(boot.out).divergence).toMatchObject({ shrunk: false, operations: 0, what: expect.stringMatching(/^at boot: the impl did not return from the constructor \(boot\) within 1 s/) });
+    const bad = capmem("fuzz", "--impl-timeout", "0", "--traces", "1");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--impl-timeout: expected a number of seconds > 0, got "0"/);
+  });
+
   it("never loses a counterexample: when --out cannot be written, the trace is printed", () => {
     writeFileSync(join(dir, "in-the-way"), "a file");
     const r = capmem("fuzz", "--time", "30", "--seed", "3", "--impl", "throws.mts", "--out", "in-the-way");

@@ -24,6 +24,7 @@ import { Config as ConfigSchema, OP_KINDS } from "../../spec/vocabulary.js";
 import type { Machine } from "../../impl/machine.js";
 import { boundaryConfigArb, BULK_CONFIGS, bulkConfigArb, configArb, intentArb, type Intent, pagerConfigArb, preemptConfigArb, SMALL_CONFIG } from "../harness/generate.js";
 import { Divergence, formatStats, Lockstep, type LockstepOptions, newStats, opsOf, Pacer, runTrace, type Stats } from "../harness/lockstep.js";
+import { watchImpl } from "../harness/watchdog.js";
 import { equal } from "../harness/compare.js";
 import { graphToDot, graphToMermaid, graphToSvg, mermaidTooBig, toGraph } from "./draw.js";
 import { type ExploreProgress, exploreParallel, type ExploreReport, FingerprintSet, TINY_CONFIG } from "../harness/explore.js";
@@ -38,8 +39,8 @@ class UsageError extends Error {}
 
 const USAGE = `usage:
   capmem fuzz   [--seed S] [--time SECONDS] [--traces N] [--steps N] [--config small|tiny|random|pager|preempt|boundary|bulk|FILE]
-                [--shard I/N] [--workers N] [--out DIR] [--impl MODULE | --impl-cmd CMD] [--quiet] [--json]
-  capmem replay FILE [--impl MODULE | --impl-cmd CMD] [--full] [--json]
+                [--shard I/N] [--workers N] [--out DIR] [--impl MODULE [--impl-timeout S] | --impl-cmd CMD] [--quiet] [--json]
+  capmem replay FILE [--impl MODULE [--impl-timeout S] | --impl-cmd CMD] [--full] [--json]
   capmem check  FILE [--full] [--update] [--json]
   capmem explore [--depth D] [--config tiny|small|FILE] [--max-states N] [--spec-only] [--out DIR] [--impl MODULE | --impl-cmd CMD]
                  [--workers N] [--symmetry] [--checkpoint FILE] [--resume FILE] [--json]
@@ -91,7 +92,9 @@ export   a trace as ITF (Apalache ADR-015, read by Apalache and Quint): the spec
 import   an ITF trace whose actions are capmem operations, as a capmem trace (its
          results become expect)
 --impl   an ES module (.mts or .mjs outside this package) whose default export is
-         a class like impl/machine.ts's Machine (usually a subclass overriding exec): fuzz your own impl
+         a class like impl/machine.ts's Machine (usually a subclass overriding exec): fuzz your own impl;
+         --impl-timeout S: fuzz and replay stop a call into it that has not returned after S s
+         (default 10) and report it as a divergence, with where it was stuck
 --impl-cmd  a command that starts a driver for an implementation in any language,
          spoken to in JSON lines (docs/protocol.md); --driver-timeout S per answer (default 10)`;
 
@@ -139,15 +142,36 @@ function loadError(e: unknown, module: string): string {
 }
 
 /** The implementation under test: --impl (a module in this process) or --impl-cmd (a driver process). */
-async function implUnderTest(values: { impl?: string; "impl-cmd"?: string; "driver-timeout"?: string }) {
+async function implUnderTest(values: { impl?: string; "impl-cmd"?: string; "driver-timeout"?: string; "impl-timeout"?: string }) {
   if (values.impl !== undefined && values["impl-cmd"] !== undefined) throw new UsageError("--impl and --impl-cmd both name the implementation under test: give one");
   const seconds = values["driver-timeout"] === undefined ? 10 : Number(values["driver-timeout"]);
   if (!(seconds > 0)) throw new UsageError(`--driver-timeout: expected a number of seconds > 0, got "${values["driver-timeout"]}"`);
+  const limit = values["impl-timeout"] === undefined ? 10 : Number(values["impl-timeout"]);
+  if (!(limit > 0)) throw new UsageError(`--impl-timeout: expected a number of seconds > 0, got "${values["impl-timeout"]}"`);
+  if (values["impl-timeout"] !== undefined && values["impl-cmd"] !== undefined) throw new UsageError("--impl-timeout is for an implementation in this process; a driver's answers have --driver-timeout");
   if (values["impl-cmd"] !== undefined && values["impl-cmd"].trim() === "") throw new UsageError("--impl-cmd: expected a command");
   const driver = values["impl-cmd"] !== undefined ? new Driver(values["impl-cmd"], seconds * 1000) : undefined;
   if (driver) drivers.push(driver);
   const flags = values.impl !== undefined ? ` --impl ${values.impl}` : driver ? ` --impl-cmd ${JSON.stringify(driver.command)}` : "";
-  return { Impl: await loadImpl(values.impl), driver, flags };
+  return { Impl: await loadImpl(values.impl), driver, flags, limit };
+}
+
+/**
+ * Starts the watchdog for an implementation in this process (watchdog.ts):
+ * a call into it that lasts more than `limit` seconds is reported by
+ * `report`, with the trace the latest lockstep ran up to it, as the
+ * divergence it is; the process then exits with the status `report` returns.
+ */
+function watchForHangs(limit: number, driver: Driver | undefined, report: (what: string, trace: Trace, step: number) => number): void {
+  if (driver) return; // (a driver has its own timeout)
+  watchImpl(limit, (h) => {
+    const ls = Lockstep.latest;
+    const trace: Trace = { config: ls!.config, ops: [...ls!.ops] };
+    const step = trace.ops.length - 1;
+    const where = h.stack.length ? `; stuck in ${h.stack.slice(0, 3).join(" < ")}` : "";
+    const what = `${step < 0 ? "at boot" : `step ${step} ${JSON.stringify(trace.ops[step])}`}: the impl did not return from ${h.call} within ${limit} s (stopped after ${h.seconds.toFixed(1)} s${where})`;
+    return report(what, trace, step);
+  });
 }
 
 /** Drivers started by this command, told bye when it ends. */
@@ -157,6 +181,7 @@ const IMPL_OPTIONS = {
   impl: { type: "string" },
   "impl-cmd": { type: "string" },
   "driver-timeout": { type: "string" },
+  "impl-timeout": { type: "string" },
 } as const;
 
 /** A configuration from a JSON file, validated; TraceFileError names the problem. */
@@ -245,7 +270,7 @@ async function fuzz(argv: string[]): Promise<number> {
   const workers = int(values.workers, "workers", 1) ?? (values["impl-cmd"] !== undefined ? 1 : availableParallelism());
   if (workers > 1) return fuzzOnWorkers(argv, { seed, shard, shards, workers, json: values.json === true, quiet: values.quiet === true, traces: maxTraces });
   const outDir = values.out ?? "counterexamples";
-  const { Impl, driver, flags } = await implUnderTest(values);
+  const { Impl, driver, flags, limit } = await implUnderTest(values);
   const configs = configChoice(values.config ?? "alternate");
   // Alternate: the fixed small configuration, a random small one (every
   // other one a pager configuration, where a third of the steps go to pagers
@@ -329,8 +354,20 @@ async function fuzz(argv: string[]): Promise<number> {
   };
   // Say the seed first: a run that is killed or hangs can still be repeated.
   process.stderr.write(`fuzz seed ${seed} shard ${shard}/${shards}${values.impl ? `, impl ${values.impl}` : ""}${driver ? `, driver "${driver.command}"` : ""}\n`);
+  let current = { k: shard, traceSeed: 0 };
+  watchForHangs(limit, driver, (what, trace) => {
+    // (not shrunk: every run of a shrinking candidate that hangs would take the whole limit, and could not be stopped)
+    progress(true);
+    process.stderr.write(`divergence in trace ${current.k} (seed ${current.traceSeed}): the impl did not return\n`);
+    const file = join(outDir, `counterexample-${current.traceSeed}.json`);
+    const shown = isAbsolute(file) ? file : relative(process.cwd(), resolvePath(file));
+    const saved = deliver(what, notShrunk(trace.ops.length), trace, shown, `replay ${shown}${flags}`, values.json === true);
+    if (values.json) writeJson({ ...summary(), divergence: { trace: current.k, traceSeed: current.traceSeed, ...saved, shrunk: false }, ok: false });
+    return 1;
+  });
   for (let k = shard; traces < maxTraces && Date.now() < deadline; k += shards) {
     const traceSeed = traceSeedOf(seed, k);
+    current = { k, traceSeed };
     const value = fc.sample(traceArb(k), { seed: traceSeed, numRuns: 1 })[0]!;
     traces++;
     try {
@@ -486,7 +523,7 @@ async function fuzzOnWorkers(argv: string[], o: { seed: string; shard: number; s
   const summary = { command: "fuzz", seed: o.seed, shard: `${o.shard}/${o.shards}`, workers: o.workers, traces, steps, seconds, stepsPerSecond: Math.round(steps / Math.max(seconds, 0.001)), okRatio: ok / Math.max(1, steps), byKind, preemption };
   const d = broken?.summary?.divergence ?? null;
   if (o.json) writeJson({ ...summary, divergence: d, ok: !broken });
-  else if (d) process.stdout.write(deliveredText(d, `shrunk to ${d.operations} operation(s)`));
+  else if (d) process.stdout.write(deliveredText(d, d.shrunk === false ? notShrunk(d.operations) : `shrunk to ${d.operations} operation(s)`));
   else if (!o.quiet) {
     const stats = newStats();
     for (const [k, v] of Object.entries(byKind)) {
@@ -515,10 +552,14 @@ function deliver(headline: string, lead: string, trace: Trace, file: string, aga
   return d;
 }
 
-/** A counterexample as --json reports it: written to `file` (with the command that replays it), or not (and then the trace itself). */
+/** How a counterexample that could not be shrunk (the impl never returned) is introduced. */
+const notShrunk = (n: number) => `not shrunk (${n} operation(s): a call that never returns cannot be stopped to try a shorter trace)`;
+
+/** A counterexample as --json reports it: written to `file` (with the command that replays it), or not (and then the trace itself); `shrunk: false` when the impl never returned. */
 interface Delivered {
   what: string;
   operations: number;
+  shrunk?: boolean;
   file: string | null;
   command?: string;
   notWritten?: string;
@@ -588,8 +629,15 @@ async function replay(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError("replay: expected one trace FILE");
   const file = positionals[0]!;
   const trace = readTrace(file);
-  const { Impl, driver } = await implUnderTest(values);
+  const { Impl, driver, limit } = await implUnderTest(values);
   const n = trace.ops.length;
+  watchForHangs(limit, driver, (what, _, step) => {
+    progress.end();
+    const op = trace.ops[step];
+    if (values.json) writeJson({ command: "replay", file, operations: n, checkedInFull: pacer.checked, agree: false, divergence: { step, op, what, differences: [] }, unexpected: surprises, ok: false });
+    else process.stdout.write(`${step < 0 ? "divergence at boot, before the first operation:" : `first divergence at step ${step} of ${n}:`}\n${op ? `  op:   ${JSON.stringify(op)}\n` : ""}  ${what}\n`);
+    return 1;
+  });
   const pacer = new Pacer(values.full === true);
   const progress = new Progress("replay", n);
   const surprises: Surprise[] = [];
@@ -825,6 +873,7 @@ async function exploreCommand(argv: string[]): Promise<number> {
   });
   if (values["spec-only"] && (values.impl !== undefined || values["impl-cmd"] !== undefined))
     throw new UsageError(`explore: --spec-only explores the spec alone, so --${values.impl !== undefined ? "impl" : "impl-cmd"} would be ignored: give one or the other`);
+  if (values["impl-timeout"] !== undefined) throw new UsageError("explore: --impl-timeout is for fuzz and replay (explore has no watchdog for an impl that never returns yet)");
   const { Impl, driver, flags } = await implUnderTest(values);
   const depth = int(values.depth, "depth", 0) ?? 3;
   const maxStates = int(values["max-states"], "max-states", 1) ?? 1_000_000;

@@ -27,6 +27,7 @@ import { allDifferences, equal, firstDifference } from "./compare.js";
 import { type Driver, DriverFailure, type DriverSession, DriverSetupError } from "../driver/client.js";
 import { type Intent, resolve } from "./generate.js";
 import { Snapshot } from "./snapshot.js";
+import { enterImpl, leaveImpl } from "./watchdog.js";
 
 export { Snapshot };
 
@@ -97,6 +98,8 @@ export interface LockstepOptions {
 }
 
 export class Lockstep {
+  /** The lockstep made last: the one whose trace a hang report shows (watchdog.ts). */
+  static latest: Lockstep | null = null;
   spec: State;
   /** the impl: a Machine in this process, or a driver session (which reports its abstract state itself) */
   readonly impl: Machine;
@@ -109,11 +112,12 @@ export class Lockstep {
     private readonly options: LockstepOptions = {},
   ) {
     this.spec = boot(config);
+    Lockstep.latest = this;
     try {
       if (options.driver) {
         this.session = options.driver.session(config);
         this.impl = this.session as unknown as Machine; // only apply is called on it
-      } else this.impl = new (options.Impl ?? Machine)(config);
+      } else this.impl = inImpl(0, () => new (options.Impl ?? Machine)(config));
     } catch (e) {
       if (e instanceof DriverSetupError) throw e;
       // A throwing implementation is a failing one, not a crash of capmem.
@@ -130,7 +134,7 @@ export class Lockstep {
   private check(where: () => string, results: Partial<DivergenceDetail> = {}): void {
     let abstract: State;
     try {
-      abstract = this.session ? this.session.abstractState() : toSpec(this.impl);
+      abstract = this.session ? this.session.abstractState() : inImpl(2, () => toSpec(this.impl));
     } catch (e) {
       this.fail(`${where()}: the abstraction function threw on the impl's state: ${describeThrow(e)}`, results);
     }
@@ -144,7 +148,7 @@ export class Lockstep {
     if (this.session) return; // a driver's representation is its own business
     let repr: ReturnType<typeof checkRepresentation>;
     try {
-      repr = checkRepresentation(this.impl);
+      repr = inImpl(3, () => checkRepresentation(this.impl));
     } catch (e) {
       this.fail(`${where()}: the impl's representation checks threw: ${describeThrow(e)}`);
     }
@@ -174,7 +178,7 @@ export class Lockstep {
     if (concrete) this.snapshot.take(this.impl);
     let r: Result;
     try {
-      r = this.session ? this.session.apply(op, full) : this.impl.apply(op);
+      r = this.session ? this.session.apply(op, full) : inImpl(1, () => this.impl.apply(op));
     } catch (e) {
       this.fail(e instanceof DriverFailure ? `${where()}: ${e.message}` : `${where()}: the impl threw: ${describeThrow(e)}`, { spec: s.result });
     }
@@ -227,6 +231,16 @@ export class Lockstep {
   /** Resolves an intent against the current spec state and runs it. */
   runIntent(intent: Intent): Result {
     return this.run(resolve(this.spec, intent));
+  }
+}
+
+/** Runs `f`, a call into the implementation in this process, marked for the watchdog (`which`: see IMPL_CALLS). */
+function inImpl<T>(which: number, f: () => T): T {
+  enterImpl(which);
+  try {
+    return f();
+  } finally {
+    leaveImpl();
   }
 }
 

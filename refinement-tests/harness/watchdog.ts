@@ -1,0 +1,143 @@
+/**
+ * A watchdog for an implementation in this process that never returns.
+ *
+ * An implementation plugged in with `--impl` runs on capmem's own thread,
+ * and JavaScript cannot interrupt itself: a call into it that loops for
+ * ever would hang `capmem fuzz` with no report. (An implementation in
+ * another process, `--impl-cmd`, has the driver's timeout instead.)
+ *
+ * So the lockstep marks every call into the implementation (boot, apply,
+ * the abstraction function, the representation checks) in a small shared
+ * array: a call counter and an "inside" flag, two stores per call. A worker
+ * thread looks at it a few times a second. When one call has lasted longer
+ * than the limit, the worker stops the main thread the way a debugger
+ * does (the inspector's Debugger.pause, which a running loop obeys), reads
+ * where it stands (the stack of the stuck call), and runs the command's
+ * hang handler there, on the main thread, with the trace so far at hand.
+ * The stuck call can never be unwound, so the handler reports and the
+ * process exits.
+ */
+import { closeSync } from "node:fs";
+import { findSourceMap } from "node:module";
+import { relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+
+/** What the handler is told: how long the call had run, which call it was, and where it was stuck (innermost frame first). */
+export interface Hang {
+  readonly seconds: number;
+  readonly call: string;
+  readonly stack: readonly string[];
+}
+
+/** The calls into an implementation that the lockstep marks. */
+export const IMPL_CALLS = ["the constructor (boot)", "apply", "the abstraction function", "the representation checks"] as const;
+
+let cell: Int32Array | null = null;
+let call = 0;
+
+/** Marks the start of a call into the implementation (`which`: an index into IMPL_CALLS). */
+export function enterImpl(which: number): void {
+  if (cell === null) return;
+  call = which;
+  Atomics.add(cell, 0, 1);
+  Atomics.store(cell, 1, 1);
+}
+
+/** Marks its end. */
+export function leaveImpl(): void {
+  if (cell !== null) Atomics.store(cell, 1, 0);
+}
+
+const HANDLER = Symbol.for("capmem.implHang");
+
+// The worker (plain JavaScript, run with eval: no file to ship or compile).
+const WORKER = `
+const { workerData } = require("node:worker_threads");
+const { writeSync } = require("node:fs");
+const cell = new Int32Array(workerData.buffer);
+const limit = workerData.seconds * 1000;
+let seen = -1, since = 0;
+const tick = setInterval(() => {
+  const n = Atomics.load(cell, 0);
+  if (Atomics.load(cell, 1) === 0 || n !== seen) { seen = n; since = Date.now(); return; }
+  if (Date.now() - since < limit) return;
+  clearInterval(tick);
+  setInterval(() => {}, 60000); // (stay alive for the inspector's answers)
+  const seconds = (Date.now() - since) / 1000;
+  const giveUp = (why) => {
+    writeSync(2, "capmem: the implementation did not return within " + workerData.seconds + " s, and capmem could not interrupt it (" + why + "); stopping\\n");
+    process.kill(process.pid, "SIGKILL");
+  };
+  let inspector;
+  try { inspector = require("node:inspector"); } catch (e) { return giveUp("this Node has no inspector"); }
+  const session = new inspector.Session();
+  try { session.connectToMainThread(); } catch (e) { return giveUp(String(e && e.message)); }
+  const urls = new Map();
+  session.on("Debugger.scriptParsed", (m) => urls.set(m.params.scriptId, m.params.url));
+  session.once("Debugger.paused", (m) => {
+    const frames = m.params.callFrames.map((f) => ({ name: f.functionName, url: urls.get(f.location.scriptId) || "", line: f.location.lineNumber, column: f.location.columnNumber }));
+    const expression = "globalThis[Symbol.for('capmem.implHang')](" + JSON.stringify(seconds) + ", " + JSON.stringify(frames) + ")";
+    session.post("Debugger.evaluateOnCallFrame", { callFrameId: m.params.callFrames[0].callFrameId, expression }, (err, r) => {
+      // (the handler exits the process; if it could not, say why)
+      giveUp(err ? err.message : r && r.exceptionDetails ? r.exceptionDetails.exception && r.exceptionDetails.exception.description : "the hang handler returned");
+    });
+  });
+  session.post("Debugger.enable", (err) => (err ? giveUp(err.message) : session.post("Debugger.pause", (e) => e && giveUp(e.message))));
+}, Math.min(250, limit / 4));
+`;
+
+/** A stack frame as the inspector gives it (line and column from 0, in the code as loaded). */
+interface Frame {
+  readonly name: string;
+  readonly url: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** `name (file:line)`, in the source the code was compiled from when a source map says (TypeScript through tsx). */
+function showFrame(f: Frame): string {
+  let file = f.url;
+  let line = f.line + 1;
+  try {
+    const entry = findSourceMap(f.url)?.findEntry(f.line, f.column);
+    if (entry && "originalSource" in entry) {
+      file = entry.originalSource;
+      line = entry.originalLine + 1;
+    }
+  } catch {
+    // no source map: the line as loaded
+  }
+  if (file.startsWith("file://")) file = fileURLToPath(file);
+  return `${f.name || "(anonymous)"} (${file === "" ? "?" : relative(process.cwd(), file) || file}:${line})`;
+}
+
+/**
+ * Starts the watchdog: a call into the implementation that lasts more than
+ * `seconds` ends the process through `onHang`, which reports (synchronous
+ * writes only) and returns the exit status. Once per process.
+ */
+export function watchImpl(seconds: number, onHang: (h: Hang) => number): void {
+  if (cell !== null) return;
+  const buffer = new SharedArrayBuffer(8);
+  cell = new Int32Array(buffer);
+  (globalThis as Record<symbol, unknown>)[HANDLER] = (secs: number, frames: Frame[]) => {
+    let code = 1;
+    try {
+      code = onHang({ seconds: secs, call: IMPL_CALLS[call] ?? "?", stack: frames.map(showFrame) });
+    } catch (e) {
+      process.stderr.write(`capmem: the implementation did not return within ${seconds} s; reporting it failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
+    // The inspector session that stopped this thread is still attached, and
+    // Node would say at exit that it waits for it to disconnect (it does not
+    // wait: no debugger port is open). Standard error is closed first so
+    // that this line does not follow the report.
+    try {
+      closeSync(2);
+    } catch {
+      // already closed
+    }
+    process.exit(code);
+  };
+  new Worker(WORKER, { eval: true, workerData: { buffer, seconds } }).unref();
+}
