@@ -119,6 +119,11 @@ export default class StuckBoot extends Machine { constructor(c) { super(c); for 
     const boot = capmem("fuzz", "--time", "30", "--seed", "3", "--impl", "stuckboot.mts", "--impl-timeout", "1", "--workers", "1", "--out", "stuck", "--json");
     expect(boot.code).toBe(1);
     expect(JSON.parse(boot.out).divergence).toMatchObject({ shrunk: false, operations: 0, what: expect.stringMatching(/^at boot: the impl did not return from the constructor \(boot\) within 1 s/) });
+    // (explore drives the impl along the paths to new states: an operation that succeeds)
+    writeFileSync(join(dir, "derives.mts"), readFileSync(join(dir, "loops.mts"), "utf8").replace('op.op === "page.bits"', 'op.op === "cap.derive"'));
+    const explored = capmem("explore", "--depth", "2", "--impl", "derives.mts", "--impl-timeout", "1", "--out", "explored-hang", "--json");
+    expect(explored.code).toBe(1);
+    expect(JSON.parse(explored.out).violation).toMatchObject({ shrunk: false, what: expect.stringMatching(/"op":"cap\.derive".*did not return from apply within 1 s/) });
     const bad = capmem("fuzz", "--impl-timeout", "0", "--traces", "1");
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--impl-timeout: expected a number of seconds > 0, got "0"/);

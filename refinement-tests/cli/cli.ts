@@ -93,8 +93,8 @@ import   an ITF trace whose actions are capmem operations, as a capmem trace (it
          results become expect)
 --impl   an ES module (.mts or .mjs outside this package) whose default export is
          a class like impl/machine.ts's Machine (usually a subclass overriding exec): fuzz your own impl;
-         --impl-timeout S: fuzz and replay stop a call into it that has not returned after S s
-         (default 10) and report it as a divergence, with where it was stuck
+         --impl-timeout S: fuzz, replay and explore stop a call into it that has not returned
+         after S s (default 10) and report it as a divergence, with where it was stuck
 --impl-cmd  a command that starts a driver for an implementation in any language,
          spoken to in JSON lines (docs/protocol.md); --driver-timeout S per answer (default 10)`;
 
@@ -159,14 +159,14 @@ async function implUnderTest(values: { impl?: string; "impl-cmd"?: string; "driv
 /**
  * Starts the watchdog for an implementation in this process (watchdog.ts):
  * a call into it that lasts more than `limit` seconds is reported by
- * `report`, with the trace the latest lockstep ran up to it, as the
+ * `report`, with the trace run up to it (by the latest lockstep, or
+ * explore's path), as the
  * divergence it is; the process then exits with the status `report` returns.
  */
 function watchForHangs(limit: number, driver: Driver | undefined, report: (what: string, trace: Trace, step: number) => number): void {
   if (driver) return; // (a driver has its own timeout)
   watchImpl(limit, (h) => {
-    const ls = Lockstep.latest;
-    const trace: Trace = { config: ls!.config, ops: [...ls!.ops] };
+    const trace: Trace = { config: h.running!.config, ops: [...h.running!.ops] };
     const step = trace.ops.length - 1;
     const where = h.stack.length ? `; stuck in ${h.stack.slice(0, 3).join(" < ")}` : "";
     const what = `${step < 0 ? "at boot" : `step ${step} ${JSON.stringify(trace.ops[step])}`}: the impl did not return from ${h.call} within ${limit} s (stopped after ${h.seconds.toFixed(1)} s${where})`;
@@ -873,8 +873,19 @@ async function exploreCommand(argv: string[]): Promise<number> {
   });
   if (values["spec-only"] && (values.impl !== undefined || values["impl-cmd"] !== undefined))
     throw new UsageError(`explore: --spec-only explores the spec alone, so --${values.impl !== undefined ? "impl" : "impl-cmd"} would be ignored: give one or the other`);
-  if (values["impl-timeout"] !== undefined) throw new UsageError("explore: --impl-timeout is for fuzz and replay (explore has no watchdog for an impl that never returns yet)");
-  const { Impl, driver, flags } = await implUnderTest(values);
+  const { Impl, driver, flags, limit } = await implUnderTest(values);
+  // (an --impl module, or impl/ with one worker, runs on this thread; impl/ on worker threads is not watched)
+  const workersGiven = int(values.workers, "workers", 1);
+  const onThisThread = Impl !== undefined || (workersGiven ?? availableParallelism()) <= 1;
+  if (values["impl-timeout"] !== undefined && !onThisThread) throw new UsageError("explore: --impl-timeout watches an impl on this thread: with impl/ give --workers 1 too (on worker threads it is not watched)");
+  if (onThisThread && !values["spec-only"])
+    watchForHangs(limit, driver, (what, trace) => {
+      process.stderr.write("\n");
+      const file = join(values.out ?? "counterexamples", `explore-depth-${trace.ops.length}.json`);
+      const saved = deliver(what, `the path to it: ${trace.ops.length} operation(s)`, trace, file, `replay ${file}${flags}`, values.json === true);
+      if (values.json) writeJson({ command: "explore", depth, violation: { ...saved, shrunk: false }, ok: false });
+      return 1;
+    });
   const depth = int(values.depth, "depth", 0) ?? 3;
   const maxStates = int(values["max-states"], "max-states", 1) ?? 1_000_000;
   // the fixed configurations fuzz knows too (random and boundary are families, not states to start from)

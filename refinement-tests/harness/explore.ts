@@ -16,6 +16,7 @@ import { boot, leafSpan, ROOT_TASK } from "../../spec/state.js";
 import type { Config, Op, Right, Trace } from "../../spec/vocabulary.js";
 import { OP_KINDS, UNMAP_MODES } from "../../spec/vocabulary.js";
 import { toSpec } from "../../impl/abstraction.js";
+import { inImpl, runningFrom } from "./watchdog.js";
 import { Machine } from "../../impl/machine.js";
 import { type Driver, DriverSetupError } from "../driver/client.js";
 import { firstDifference } from "./compare.js";
@@ -720,10 +721,15 @@ function implDiffers(opts: Pick<ExploreOptions, "config" | "Impl" | "driver">, o
       for (; i < ops.length; i++) if (!d.apply(ops[i]!, false).ok) break;
       return i < ops.length ? `the impl failed operation ${i}` : firstDifference(spec, d.abstractState());
     }
-    const m = new (opts.Impl ?? Machine)(opts.config);
+    let at = -1; // the operation being applied
+    runningFrom(() => ({ config: opts.config, ops: ops.slice(0, at + 1) })); // (a hang report shows the path up to the call: watchdog.ts)
+    const m = inImpl(0, () => new (opts.Impl ?? Machine)(opts.config));
     let i = 0;
-    for (; i < ops.length; i++) if (!m.apply(ops[i]!).ok) break;
-    return i < ops.length ? `the impl failed operation ${i}` : firstDifference(spec, toSpec(m));
+    for (; i < ops.length; i++) {
+      at = i;
+      if (!inImpl(1, () => m.apply(ops[i]!)).ok) break;
+    }
+    return i < ops.length ? `the impl failed operation ${i}` : firstDifference(spec, inImpl(2, () => toSpec(m)));
   } catch (e) {
     if (e instanceof DriverSetupError) throw e;
     // a throwing implementation is a failing one, not a crash of capmem

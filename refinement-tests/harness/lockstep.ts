@@ -27,7 +27,7 @@ import { allDifferences, equal, firstDifference } from "./compare.js";
 import { type Driver, DriverFailure, type DriverSession, DriverSetupError } from "../driver/client.js";
 import { type Intent, resolve } from "./generate.js";
 import { Snapshot } from "./snapshot.js";
-import { enterImpl, leaveImpl } from "./watchdog.js";
+import { inImpl, runningFrom } from "./watchdog.js";
 
 export { Snapshot };
 
@@ -98,8 +98,6 @@ export interface LockstepOptions {
 }
 
 export class Lockstep {
-  /** The lockstep made last: the one whose trace a hang report shows (watchdog.ts). */
-  static latest: Lockstep | null = null;
   spec: State;
   /** the impl: a Machine in this process, or a driver session (which reports its abstract state itself) */
   readonly impl: Machine;
@@ -112,7 +110,7 @@ export class Lockstep {
     private readonly options: LockstepOptions = {},
   ) {
     this.spec = boot(config);
-    Lockstep.latest = this;
+    runningFrom(() => ({ config, ops: this.ops })); // (a hang report shows this trace: watchdog.ts)
     try {
       if (options.driver) {
         this.session = options.driver.session(config);
@@ -231,16 +229,6 @@ export class Lockstep {
   /** Resolves an intent against the current spec state and runs it. */
   runIntent(intent: Intent): Result {
     return this.run(resolve(this.spec, intent));
-  }
-}
-
-/** Runs `f`, a call into the implementation in this process, marked for the watchdog (`which`: see IMPL_CALLS). */
-function inImpl<T>(which: number, f: () => T): T {
-  enterImpl(which);
-  try {
-    return f();
-  } finally {
-    leaveImpl();
   }
 }
 

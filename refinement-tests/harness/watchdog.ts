@@ -22,12 +22,20 @@ import { findSourceMap } from "node:module";
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import type { Config, Op } from "../../spec/vocabulary.js";
 
-/** What the handler is told: how long the call had run, which call it was, and where it was stuck (innermost frame first). */
+/** What the caller of the implementation was running: the trace so far (its last operation the one being applied, if any). */
+export interface Running {
+  readonly config: Config;
+  readonly ops: readonly Op[];
+}
+
+/** What the handler is told: how long the call had run, which call it was, where it was stuck (innermost frame first), and what was running. */
 export interface Hang {
   readonly seconds: number;
   readonly call: string;
   readonly stack: readonly string[];
+  readonly running: Running | null;
 }
 
 /** The calls into an implementation that the lockstep marks. */
@@ -35,9 +43,25 @@ export const IMPL_CALLS = ["the constructor (boot)", "apply", "the abstraction f
 
 let cell: Int32Array | null = null;
 let call = 0;
+let running: () => Running | null = () => null;
+
+/** Says where a hang report takes its trace from (the lockstep, or explore's path): the latest caller to say so. */
+export function runningFrom(source: () => Running | null): void {
+  running = source;
+}
+
+/** Runs `f`, a call into the implementation in this process, marked for the watchdog (`which`: an index into IMPL_CALLS). */
+export function inImpl<T>(which: number, f: () => T): T {
+  enterImpl(which);
+  try {
+    return f();
+  } finally {
+    leaveImpl();
+  }
+}
 
 /** Marks the start of a call into the implementation (`which`: an index into IMPL_CALLS). */
-export function enterImpl(which: number): void {
+function enterImpl(which: number): void {
   if (cell === null) return;
   call = which;
   Atomics.add(cell, 0, 1);
@@ -45,7 +69,7 @@ export function enterImpl(which: number): void {
 }
 
 /** Marks its end. */
-export function leaveImpl(): void {
+function leaveImpl(): void {
   if (cell !== null) Atomics.store(cell, 1, 0);
 }
 
@@ -124,7 +148,7 @@ export function watchImpl(seconds: number, onHang: (h: Hang) => number): void {
   (globalThis as Record<symbol, unknown>)[HANDLER] = (secs: number, frames: Frame[]) => {
     let code = 1;
     try {
-      code = onHang({ seconds: secs, call: IMPL_CALLS[call] ?? "?", stack: frames.map(showFrame) });
+      code = onHang({ seconds: secs, call: IMPL_CALLS[call] ?? "?", stack: frames.map(showFrame), running: running() });
     } catch (e) {
       process.stderr.write(`capmem: the implementation did not return within ${seconds} s; reporting it failed: ${e instanceof Error ? e.message : String(e)}\n`);
     }
