@@ -11,8 +11,8 @@
  * counterexample is printed as the concrete operations.
  */
 import fc from "fast-check";
-import type { Cap, CapRef, Mapping, MapRef, PendingAccountDestroy, PendingDestroy, PendingRevoke, PendingTaskDestroy, PendingUnmap, Slot, State, Task } from "../../spec/state.js";
-import { capKey, isAccountDestroy, isDestroy, isRevoke, isTaskDestroy, mapKey, ROOT_TASK } from "../../spec/state.js";
+import type { Cap, CapRef, Mapping, MapRef, Pending, PendingAccountDestroy, PendingDestroy, PendingRevoke, PendingTaskDestroy, PendingUnmap, Slot, State, Task } from "../../spec/state.js";
+import { capKey, isAccountDestroy, isDestroy, isRevoke, isTaskDestroy, isUnmap, mapKey, ROOT_TASK } from "../../spec/state.js";
 import { mapChildren } from "../../spec/removal.js";
 import { pendingRegion } from "../../spec/preemption.js";
 import type { Config, Op, OpKind, Right } from "../../spec/vocabulary.js";
@@ -1031,6 +1031,10 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
     return b % 3 === 1 ? { ...q.op, mode: q.op.mode === "all" ? "derived" : "all" } : { op: "cap.revoke", task: t, slot: c % s.config.capSlots };
   }
   if (e % 4 !== 1) return null;
+  if (c % 8 === 7 && !isUnmap(q)) {
+    const ended = endFromOutside(s, q, b);
+    if (ended) return ended;
+  }
   if (isRevoke(q)) return aimAtRevoke(s, q, [a, b, c]);
   if (isDestroy(q)) return aimAtDestroy(s, q, [a, b, c]);
   if (isTaskDestroy(q)) return aimAtTaskDestroy(s, q, [a, b, c]);
@@ -1241,6 +1245,40 @@ function aimAtTaskDestroy(s: State, p: PendingTaskDestroy, [a, b, c]: [number, n
     default:
       return h ? { op: "cap.delete", task: h.task, slot: h.slot } : null;
   }
+}
+
+/**
+ * A step of another task that ends preempted removal `q` from outside
+ * (the removal is then orphaned, and what is left of it is ordinary
+ * again): a revoke of a capability the subject's capability derives from
+ * (it takes the capability the removal goes through), by a task that
+ * holds it and waits for nothing; or else the destruction, by such a task,
+ * of an account that pays for the object being destroyed (for an account
+ * destroy: an account above it; not one that pays for the subject). Null
+ * when no task can.
+ */
+function endFromOutside(s: State, q: Pending, b: number): Op | null {
+  const subject = q.op.task;
+  const free = (t: number) => t !== subject && !!s.tasks[t] && !s.tasks[t]!.pending && !s.tasks[t]!.fault;
+  const slot = isRevoke(q) ? q.op.slot : isDestroy(q) ? q.op.container : isTaskDestroy(q) ? q.op.target : isAccountDestroy(q) ? q.op.account : -1;
+  const ancestors: CapRef[] = [];
+  for (let r = s.tasks[subject]?.caps[slot]?.parent ?? null, hops = 0; r !== null && hops < 64; r = s.tasks[r.task]?.caps[r.slot]?.parent ?? null, hops++) if (free(r.task)) ancestors.push(r);
+  const up = pick(ancestors, b);
+  if (up) return { op: "cap.revoke", task: up.task, slot: up.slot };
+  if (isRevoke(q)) return null;
+  const object = (q as PendingDestroy | PendingTaskDestroy | PendingAccountDestroy).object;
+  const payer = isDestroy(q) ? s.containers[object]?.account : isTaskDestroy(q) ? s.tasks[object]?.account : s.accounts[object]?.parent;
+  if (payer === undefined || payer === null) return null;
+  // (an account on the way up from the payer, not the root account, not one that pays for the subject)
+  const over = (x: number, top: number) => {
+    for (let y: number | null = x, hops = 0; y !== null && hops < 64; y = s.accounts[y]?.parent ?? null, hops++) if (y === top) return true;
+    return false;
+  };
+  const targets: number[] = [];
+  for (let y: number | null = payer, hops = 0; y !== null && hops < 64; y = s.accounts[y]?.parent ?? null, hops++) if (s.accounts[y]?.parent !== null && !over(s.tasks[subject]!.account, y)) targets.push(y);
+  const by = s.tasks.flatMap((t, task) => (free(task) ? capsOf(s, task, (k) => ofKind("account", R.alloc)(k) && targets.includes(k.object)).map((h) => ({ task, slot: h.slot })) : []));
+  const h = pick(by, b);
+  return h ? { op: "account.destroy", task: h.task, account: h.slot } : null;
 }
 
 /**
