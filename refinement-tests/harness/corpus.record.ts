@@ -12,13 +12,17 @@
  * times, two of the bulk configurations: a frame copied past 256 times, a
  * leaf with more than 256 mappings), then every trace file of
  * docs/scenarios and of the regression traces, then random traces that
- * provoke errors none of the others meets (errorTraces).
+ * provoke errors none of the others meets (errorTraces), and random
+ * preemption traces that show what the others never show a preempted
+ * removal meet (preemptionTraces).
  */
 import { join } from "node:path";
 import fc from "fast-check";
 import { step } from "../../spec/operations.js";
+import { continues } from "../../spec/preemption.js";
+import type { State } from "../../spec/state.js";
 import { boot } from "../../spec/state.js";
-import type { Config, Op } from "../../spec/vocabulary.js";
+import type { Config, Op, Result } from "../../spec/vocabulary.js";
 import { traceFiles } from "../cli/traces.js";
 import { scenarioTraces } from "../docs/reference.js";
 import { fingerprint } from "./fingerprint.js";
@@ -86,6 +90,87 @@ function errorTraces(corpus: readonly Recorded[], name: string, pool: readonly R
   }
 }
 
+/** How many random preemption traces preemptionTraces draws from. */
+const PREEMPTION_POOL = 400;
+
+/**
+ * What a step does to preempted removals, in words (kinds by the operation
+ * each waits for): another task's operation refused because one is
+ * preempted (`Blocked`, `Removing`), one ended because another operation
+ * took what it works on, its walk sent back (or, for an account destroy,
+ * on to the next object) because another operation took the node it stood
+ * at, one finished or its subject gone with it.
+ */
+function preemptionEvents(before: State, op: Op, result: Result, after: State): string[] {
+  const out: string[] = [];
+  const kinds = new Set(before.tasks.flatMap((t) => (t?.pending ? [t.pending.op.op] : [])));
+  if (!result.ok) {
+    // (Removing is checked by each operation, Blocked once for all)
+    if (result.error === "Removing") for (const k of kinds) out.push(`${op.op} Removing while a ${k} waits`);
+    if (result.error === "Blocked") for (const k of kinds) out.push(`Blocked while a ${k} waits`);
+    return out;
+  }
+  before.tasks.forEach((t, id) => {
+    const p = t?.pending;
+    if (!p) return;
+    const q = after.tasks[id]?.pending ?? null;
+    const k = p.op.op;
+    if (continues(p, op)) {
+      if (!after.tasks[id]) out.push(`${k}: its subject went with it`);
+      else if (q === null) out.push(`${k} finished`);
+      return;
+    }
+    if (!after.tasks[id]) out.push(`${k}: its subject destroyed by another`);
+    else if (q === null) out.push(`${k} ended by another`);
+    else if (JSON.stringify(q) !== JSON.stringify(p)) out.push(`${k} walk moved by another${"at" in q && q.at === null && (p as { at: unknown }).at !== null ? " (to the next object)" : ""}`);
+  });
+  return out;
+}
+
+/**
+ * Traces that show what preempted removals meet that the rest of the
+ * corpus never shows (preemptionEvents: a removal ended or its walk sent
+ * back by each kind of operation, each refusal while each kind waits): the
+ * fixed preemption traces are few and short, and the impl's code that
+ * settles a preempted removal after someone else's step runs only when
+ * such an event happens. Chosen greedily from `pool` as errorTraces does.
+ */
+function preemptionTraces(corpus: readonly [string, Recorded][], pool: readonly [Config, Intent[]][]): [string, Recorded][] {
+  const seen = new Set<string>();
+  const replay = (config: Config, ops: readonly Op[]) => {
+    let s = boot(config);
+    for (const op of ops) {
+      const next = step(s, op);
+      for (const e of preemptionEvents(s, op, next.result, next.state)) seen.add(e);
+      s = next.state;
+    }
+  };
+  for (const [, r] of corpus) if (r.config.budget !== undefined) replay(r.config, r.steps.map((x) => x.op));
+  const candidates = pool.map(([config, intents]) => {
+    const events = new Set<string>();
+    let s = boot(config);
+    for (const intent of intents) {
+      const op = resolve(s, intent);
+      const next = step(s, op);
+      for (const e of preemptionEvents(s, op, next.result, next.state)) events.add(e);
+      s = next.state;
+    }
+    return { config, intents, events: [...events] };
+  });
+  const out: [string, Recorded][] = [];
+  for (;;) {
+    let best = -1;
+    let gain = 0;
+    candidates.forEach((c, i) => {
+      const g = c.events.filter((e) => !seen.has(e)).length;
+      if (g > gain) [best, gain] = [i, g];
+    });
+    if (best < 0) return out;
+    for (const e of candidates[best]!.events) seen.add(e);
+    out.push([`preemption events ${best}`, record(candidates[best]!.config, { intents: candidates[best]!.intents })]);
+  }
+}
+
 /** Every trace of the corpus, by test name. */
 export function recordCorpus(): [string, Recorded][] {
   const out: [string, Recorded][] = [];
@@ -106,5 +191,6 @@ export function recordCorpus(): [string, Recorded][] {
   const withoutPagers = out.filter(([name]) => !name.startsWith("pager ")).map(([, r]) => r);
   out.push(...errorTraces(withoutPagers, "errors", sample(10, ERROR_POOL, configArb, 120).map(([c, intents]) => record(c, { intents }))));
   out.push(...errorTraces(out.map(([, r]) => r), "pager errors", sample(12, PAGER_ERROR_POOL, pagerConfigArb, 120).map(([c, intents]) => record(c, { intents }))));
+  out.push(...preemptionTraces(out, sample(13, PREEMPTION_POOL, preemptConfigArb, 120)));
   return out;
 }
