@@ -108,6 +108,8 @@ const tick = setInterval(() => {
     });
   });
   session.post("Debugger.enable", (err) => (err ? giveUp(err.message) : session.post("Debugger.pause", (e) => e && giveUp(e.message))));
+  // (a thread blocked outside JavaScript, in a native call, does not pause)
+  setTimeout(() => giveUp("it did not stop within 10 s of being asked"), 10000);
 }, Math.min(250, limit / 4));
 `;
 
