@@ -42,8 +42,8 @@ const USAGE = `usage:
                 [--shard I/N] [--workers N] [--out DIR] [--impl MODULE [--impl-timeout S] | --impl-cmd CMD] [--quiet] [--json]
   capmem replay FILE [--impl MODULE [--impl-timeout S] | --impl-cmd CMD] [--full] [--json]
   capmem check  FILE [--full] [--update] [--json]
-  capmem explore [--depth D] [--config tiny|small|FILE] [--max-states N] [--spec-only] [--out DIR] [--impl MODULE | --impl-cmd CMD]
-                 [--workers N] [--symmetry] [--checkpoint FILE] [--resume FILE] [--json]
+  capmem explore [--depth D] [--config tiny|small|FILE] [--max-states N] [--spec-only] [--out DIR]
+                 [--impl MODULE [--impl-timeout S] | --impl-cmd CMD] [--workers N] [--symmetry] [--checkpoint FILE] [--resume FILE] [--json]
   capmem draw   FILE [--at N|boot] [--task T]... [--container C]... [--out FILE.mmd|.md|.dot|.svg]
   capmem schema [--protocol]
   capmem docs   [--check]
@@ -159,9 +159,9 @@ async function implUnderTest(values: { impl?: string; "impl-cmd"?: string; "driv
 /**
  * Starts the watchdog for an implementation in this process (watchdog.ts):
  * a call into it that lasts more than `limit` seconds is reported by
- * `report`, with the trace run up to it (by the latest lockstep, or
- * explore's path), as the
- * divergence it is; the process then exits with the status `report` returns.
+ * `report` as the divergence it is, with the trace run up to it (by the
+ * latest lockstep, or explore's path); the process then exits with the
+ * status `report` returns.
  */
 function watchForHangs(limit: number, driver: Driver | undefined, report: (what: string, trace: Trace, step: number) => number): void {
   if (driver) return; // (a driver has its own timeout)
