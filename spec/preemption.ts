@@ -997,29 +997,35 @@ export function pendingRegion(state: State, t: number): Set<string> {
 
 /** The well-formedness of a pending destroy of task `t` (pendingWalkWellFormed), or null. */
 function destroyWellFormed(s: State, t: number, p: PendingDestroy): string | null {
-  const op = p.op;
-  if (op.task !== t) return `task ${t} has a pending container.destroy that is not its own`;
-  if (!Number.isInteger(op.container) || removalOrphaned(s, t, p)) return `task ${t}'s pending container.destroy names slot ${op.container}, which holds no capability to container ${p.object}`;
-  if ((s.tasks[t]!.caps[op.container]!.rights & R.alloc) === 0) return `task ${t}'s pending container.destroy goes through a capability without alloc`;
+  return destroyRecordWellFormed(s, t, p, "container", p.op.container, () => false) ?? containerWalkWellFormed(s, `task ${t}'s pending container.destroy`, p.object, p);
+}
+
+/**
+ * What the three destroy records of task `t` share (pendingWalkWellFormed),
+ * or null: the record is the task's own, names a slot holding a capability
+ * with alloc to the object (`kind`), not a root object (`root`, asked once
+ * the object is known to be there), and no other task destroys the same
+ * object.
+ */
+function destroyRecordWellFormed(s: State, t: number, p: PendingDestroy | PendingTaskDestroy | PendingAccountDestroy, kind: string, slot: number, root: () => boolean): string | null {
+  const what = `task ${t}'s pending ${p.op.op}`;
+  if (p.op.task !== t) return `task ${t} has a pending ${p.op.op} that is not its own`;
+  if (!Number.isInteger(slot) || removalOrphaned(s, t, p)) return `${what} names slot ${slot}, which holds no capability to ${kind} ${p.object}`;
+  if ((s.tasks[t]!.caps[slot]!.rights & R.alloc) === 0) return `${what} goes through a capability without alloc`;
+  if (root()) return `${what} destroys the root ${kind}`;
   for (let u = 0; u < s.tasks.length; u++) {
     const q = s.tasks[u]?.pending;
-    if (u !== t && q && isDestroy(q) && q.object === p.object) return `tasks ${u} and ${t} both destroy container ${p.object}`;
+    if (u !== t && q && q.op.op === p.op.op && (q as typeof p).object === p.object) return `tasks ${u} and ${t} both destroy ${kind} ${p.object}`;
   }
-  return containerWalkWellFormed(s, `task ${t}'s pending container.destroy`, p.object, p);
+  return null;
 }
 
 /** The well-formedness of a pending account destroy of task `t` (pendingWalkWellFormed), or null. */
 function accountDestroyWellFormed(s: State, t: number, p: PendingAccountDestroy): string | null {
   const op = p.op;
   const what = `task ${t}'s pending account.destroy`;
-  if (op.task !== t) return `task ${t} has a pending account.destroy that is not its own`;
-  if (!Number.isInteger(op.account) || removalOrphaned(s, t, p)) return `${what} names slot ${op.account}, which holds no capability to account ${p.object}`;
-  if ((s.tasks[t]!.caps[op.account]!.rights & R.alloc) === 0) return `${what} goes through a capability without alloc`;
-  if (s.accounts[p.object]!.parent === null) return `${what} destroys the root account`;
-  for (let u = 0; u < s.tasks.length; u++) {
-    const q = s.tasks[u]?.pending;
-    if (u !== t && q && isAccountDestroy(q) && q.object === p.object) return `tasks ${u} and ${t} both destroy account ${p.object}`;
-  }
+  const shared = destroyRecordWellFormed(s, t, p, "account", op.account, () => s.accounts[p.object]!.parent === null);
+  if (shared) return shared;
   if (p.at === null) return p.page === -1 && p.slot === -1 && p.cursor === null ? null : `${what} is between objects but keeps where a walk stood`;
   const D = subtreeOf(s, p.object);
   const { id, kind } = p.at;
@@ -1071,16 +1077,7 @@ function taskWalkWellFormed(s: State, what: string, x: number, p: { readonly pag
 /** The well-formedness of a pending task destroy of task `t` (pendingWalkWellFormed), or null. */
 function taskDestroyWellFormed(s: State, t: number, p: PendingTaskDestroy): string | null {
   const op = p.op;
-  const what = `task ${t}'s pending task.destroy`;
-  if (op.task !== t) return `task ${t} has a pending task.destroy that is not its own`;
-  if (!Number.isInteger(op.target) || removalOrphaned(s, t, p)) return `${what} names slot ${op.target}, which holds no capability to task ${p.object}`;
-  if ((s.tasks[t]!.caps[op.target]!.rights & R.alloc) === 0) return `${what} goes through a capability without alloc`;
-  if (p.object === ROOT_TASK) return `${what} destroys the root task`;
-  for (let u = 0; u < s.tasks.length; u++) {
-    const q = s.tasks[u]?.pending;
-    if (u !== t && q && isTaskDestroy(q) && q.object === p.object) return `tasks ${u} and ${t} both destroy task ${p.object}`;
-  }
-  return taskWalkWellFormed(s, what, p.object, p, p.object === t ? op.target : null);
+  return destroyRecordWellFormed(s, t, p, "task", op.target, () => p.object === ROOT_TASK) ?? taskWalkWellFormed(s, `task ${t}'s pending task.destroy`, p.object, p, p.object === t ? op.target : null);
 }
 
 /** The well-formedness of a pending unmap of task `t` (pendingWalkWellFormed), or null. */
