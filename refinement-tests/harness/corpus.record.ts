@@ -41,8 +41,8 @@ const GROWTH_CONFIG: Config = { frames: 33, objects: 400, accounts: 3, tasks: 12
 /** How long each bulk configuration's trace must be to pass its goal (frames in use, copies of a frame, mappings in a leaf). */
 const BULK_LENGTHS = [2000, 1200, 600];
 
-/** Runs a trace on the spec, operations generated from intents or given. */
-function record(config: Config, todo: { intents: readonly Intent[] } | { ops: readonly Op[] }): Recorded {
+/** Runs a trace on the spec, operations generated from intents or given; with `events`, adds to it what its steps do to preempted removals (preemptionEvents). */
+function record(config: Config, todo: { intents: readonly Intent[] } | { ops: readonly Op[] }, events?: Set<string>): Recorded {
   const start = boot(config);
   let s = start;
   const steps: Recorded["steps"][number][] = [];
@@ -50,6 +50,7 @@ function record(config: Config, todo: { intents: readonly Intent[] } | { ops: re
   for (const x of ops) {
     const op = "ops" in todo ? (x as Op) : resolve(s, x as Intent);
     const next = step(s, op);
+    if (events) for (const e of preemptionEvents(s, op, next.result, next.state)) events.add(e);
     s = next.state;
     steps.push({ op, result: next.result, after: fingerprint(s) });
   }
@@ -137,25 +138,10 @@ function preemptionEvents(before: State, op: Op, result: Result, after: State): 
  */
 function preemptionTraces(corpus: readonly [string, Recorded][], pool: readonly [Config, Intent[]][]): [string, Recorded][] {
   const seen = new Set<string>();
-  const replay = (config: Config, ops: readonly Op[]) => {
-    let s = boot(config);
-    for (const op of ops) {
-      const next = step(s, op);
-      for (const e of preemptionEvents(s, op, next.result, next.state)) seen.add(e);
-      s = next.state;
-    }
-  };
-  for (const [, r] of corpus) if (r.config.budget !== undefined) replay(r.config, r.steps.map((x) => x.op));
+  for (const [, r] of corpus) if (r.config.budget !== undefined) record(r.config, { ops: r.steps.map((x) => x.op) }, seen);
   const candidates = pool.map(([config, intents]) => {
     const events = new Set<string>();
-    let s = boot(config);
-    for (const intent of intents) {
-      const op = resolve(s, intent);
-      const next = step(s, op);
-      for (const e of preemptionEvents(s, op, next.result, next.state)) events.add(e);
-      s = next.state;
-    }
-    return { config, intents, events: [...events] };
+    return { recorded: record(config, { intents }, events), events: [...events] };
   });
   const out: [string, Recorded][] = [];
   for (;;) {
@@ -167,7 +153,7 @@ function preemptionTraces(corpus: readonly [string, Recorded][], pool: readonly 
     });
     if (best < 0) return out;
     for (const e of candidates[best]!.events) seen.add(e);
-    out.push([`preemption events ${best}`, record(candidates[best]!.config, { intents: candidates[best]!.intents })]);
+    out.push([`preemption events ${best}`, candidates[best]!.recorded]);
   }
 }
 

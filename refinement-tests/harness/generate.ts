@@ -14,7 +14,7 @@ import fc from "fast-check";
 import type { Cap, CapRef, Mapping, MapRef, Pending, PendingAccountDestroy, PendingDestroy, PendingRevoke, PendingTaskDestroy, PendingUnmap, Slot, State, Task } from "../../spec/state.js";
 import { capKey, isAccountDestroy, isDestroy, isRevoke, isTaskDestroy, isUnmap, mapKey, ROOT_TASK } from "../../spec/state.js";
 import { mapChildren } from "../../spec/removal.js";
-import { pendingRegion } from "../../spec/preemption.js";
+import { accountUnder, pendingRegion } from "../../spec/preemption.js";
 import type { Config, Op, OpKind, Right } from "../../spec/vocabulary.js";
 import { BIT_DIRTY, OP_KINDS, R, rightsList, rightsMask, UNMAP_MODES } from "../../spec/vocabulary.js";
 import { ACCESS_NEEDS, RIGHTS_NEEDED } from "../../spec/security.js";
@@ -1270,12 +1270,8 @@ function endFromOutside(s: State, q: Pending, b: number): Op | null {
   const payer = isDestroy(q) ? s.containers[object]?.account : isTaskDestroy(q) ? s.tasks[object]?.account : s.accounts[object]?.parent;
   if (payer === undefined || payer === null) return null;
   // (an account on the way up from the payer, not the root account, not one that pays for the subject)
-  const over = (x: number, top: number) => {
-    for (let y: number | null = x, hops = 0; y !== null && hops < 64; y = s.accounts[y]?.parent ?? null, hops++) if (y === top) return true;
-    return false;
-  };
   const targets: number[] = [];
-  for (let y: number | null = payer, hops = 0; y !== null && hops < 64; y = s.accounts[y]?.parent ?? null, hops++) if (s.accounts[y]?.parent !== null && !over(s.tasks[subject]!.account, y)) targets.push(y);
+  for (let y: number | null = payer, hops = 0; y !== null && hops < 64; y = s.accounts[y]?.parent ?? null, hops++) if (s.accounts[y]?.parent !== null && !accountUnder(s, s.tasks[subject]!.account, y)) targets.push(y);
   const by = s.tasks.flatMap((t, task) => (free(task) ? capsOf(s, task, (k) => ofKind("account", R.alloc)(k) && targets.includes(k.object)).map((h) => ({ task, slot: h.slot })) : []));
   const h = pick(by, b);
   return h ? { op: "account.destroy", task: h.task, account: h.slot } : null;
