@@ -23,7 +23,7 @@ import { R } from "../spec/vocabulary.js";
 import { KIND_ACCOUNT, KIND_CONTAINER, KIND_TASK, OK } from "./constants.js";
 import type { Machine } from "./machine.js";
 import { removeMappingSubtree } from "./mapdb.js";
-import { destroyAccount, destroyContainer, destroyHandle, destroyTask, dropSlot, freeCapNode, reap, vanishCap } from "./removal.js";
+import { destroyAccount, destroyContainer, destroyHandle, destroyTask, dropSlot, freeCapNode, reap, removeCapSubtree, vanishCap } from "./removal.js";
 
 /** page.unmap modes as the impl numbers them (mappings.ts). */
 const ALL = 1;
@@ -543,7 +543,74 @@ export function revokeChunk(m: Machine, t: number, slot: number, budget: number)
   const top = m.caps.at(t, slot);
   let finished = false;
   for (let spent = 0; !finished && spent < budget; spent++) finished = revokeStep(m, t, top);
+  // (the subject may have gone with the object of the last capability the walk removed: its record went with it)
+  if (m.tasks.free.has(t)) return OK;
   return endEntry(m, t, finished);
+}
+
+/** Scratch of doomsSubject, kept between calls: per capability node and per object, the call that marked it; per object, its names left. */
+const doom = { gen: 0, cap: new Int32Array(0), obj: new Int32Array(0), dead: new Int32Array(0), left: new Int32Array(0), sp: 0 };
+
+/**
+ * Would removing capability node n, the last one naming its object, take
+ * task s with it (spec: the closure of removal.ts has s)? A dry run of
+ * reap: the objects no capability names any more go, a task with the
+ * capabilities it holds, an account with its sub-accounts and the tasks it
+ * pays for (containers and handles take only the capabilities naming
+ * them, which cannot take a task). Costs as much as what would go.
+ */
+function doomsSubject(m: Machine, n: number, s: number): boolean {
+  const caps = m.caps;
+  if (s === 0) return false; // (the root task never goes)
+  if (doom.cap.length < caps.parent.length || doom.obj.length < caps.objFirst.length || doom.gen === 0x7fffffff) {
+    doom.cap = new Int32Array(caps.parent.length);
+    doom.obj = new Int32Array(caps.objFirst.length);
+    doom.dead = new Int32Array(caps.objFirst.length);
+    doom.left = new Int32Array(caps.objFirst.length);
+    doom.gen = 0;
+  }
+  doom.gen += 1;
+  doom.sp = 0;
+  doomCap(m, n);
+  while (doom.sp > 0) {
+    const oi = m.stack.a[--doom.sp]!;
+    const kind = caps.kindOfIndex(oi);
+    const id = caps.idOfIndex(oi);
+    if (kind === KIND_TASK) {
+      if (id === s) return true;
+      const base = caps.at(id, 0);
+      for (let c = base; c < base + caps.C; c++) if (!caps.isEmpty(c)) doomCap(m, c);
+    } else if (kind === KIND_ACCOUNT) {
+      for (let a = 0; a < m.config.accounts; a++) if (!m.accounts.free.has(a) && m.accounts.parent[a] === id) doomObject(m, caps.objIndex(KIND_ACCOUNT, a));
+      for (let t = 0; t < m.config.tasks; t++) if (!m.tasks.free.has(t) && m.tasks.account[t] === id) doomObject(m, caps.objIndex(KIND_TASK, t));
+    }
+  }
+  return false;
+}
+
+/** Capability node c goes in doomsSubject's dry run: its object has one name fewer, and goes with its last (not the root account or task). */
+function doomCap(m: Machine, c: number): void {
+  const caps = m.caps;
+  if (doom.cap[c] === doom.gen) return;
+  doom.cap[c] = doom.gen;
+  const kind = caps.kindOf(c);
+  const obj = caps.objOf(c);
+  const oi = caps.objIndex(kind, obj);
+  if (doom.obj[oi] !== doom.gen) {
+    doom.obj[oi] = doom.gen;
+    let names = 0;
+    for (let x = caps.objFirst[oi]!; x !== -1; x = caps.objNext[x]!) names++;
+    doom.left[oi] = names;
+  }
+  doom.left[oi]! -= 1;
+  if (doom.left[oi] === 0 && !(obj === 0 && (kind === KIND_ACCOUNT || kind === KIND_TASK))) doomObject(m, oi);
+}
+
+/** Object oi goes in doomsSubject's dry run (once). */
+function doomObject(m: Machine, oi: number): void {
+  if (doom.dead[oi] === doom.gen) return;
+  doom.dead[oi] = doom.gen;
+  doom.sp = m.stack.push(doom.sp, oi);
 }
 
 /**
@@ -552,7 +619,9 @@ export function revokeChunk(m: Machine, t: number, slot: number, budget: number)
  * mapping's first child), or remove the node the walk stands at and go up.
  * Returns true when nothing is left below top. Removing a capability that
  * was the last one naming its object destroys the object (reap): that
- * step's work is as large as the object.
+ * step's work is as large as the object. If that would take t too
+ * (doomsSubject), all that is still below top goes instead, and the
+ * revoke is finished (spec: the subject rule).
  */
 function revokeStep(m: Machine, t: number, top: number): boolean {
   const tt = m.tasks;
@@ -580,6 +649,13 @@ function revokeStep(m: Machine, t: number, top: number): boolean {
     return false;
   }
   const p = caps.parent[n]!;
+  const oi = caps.objIndex(caps.kindOf(n), caps.objOf(n));
+  if (caps.objFirst[oi] === n && caps.objNext[n] === -1 && doomsSubject(m, n, t)) {
+    // the subject rule: all that is still below top goes in this step, as in one step; t's record goes with t
+    while (caps.firstChild[top]! !== -1) removeCapSubtree(m, caps.firstChild[top]!);
+    reap(m);
+    return true;
+  }
   caps.unlinkFromParent(n);
   freeCapNode(m, n);
   reap(m);

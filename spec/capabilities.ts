@@ -128,7 +128,9 @@ export function capDelete(state: State, op: OpOf<"cap.delete">): Step {
  * and every mapping derived from those; every object that only they named
  * is destroyed with them (the final-capability rule), which reaches what was
  * made through them: a container created with a revoked account capability
- * goes. The capability itself stays. Under a work budget (preemption.ts)
+ * goes. The capability itself stays, unless its holder goes too (an object
+ * destroyed with them held the last capability naming the holder, or its
+ * account). Under a work budget (preemption.ts)
  * the revoke takes them apart from the leaves up, a bounded number of units
  * per entry: an entry that stops returns `preempted`, and the task invokes
  * the same revoke again to go on; meanwhile nothing may be derived from

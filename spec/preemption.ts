@@ -83,7 +83,7 @@ import { capKey, draft, finish, isAccountDestroy, isDestroy, isRevoke, isTaskDes
 import type { Config, Op, OpOf } from "./vocabulary.js";
 import { ok, preempted, R, UNMAP_MODES } from "./vocabulary.js";
 import type { Step } from "./checks.js";
-import { capChildren, mapChildren, releaseSwap, remove } from "./removal.js";
+import { capChildren, closure, mapChildren, releaseSwap, remove } from "./removal.js";
 import { rootOf } from "./walk.js";
 
 /** The work one kernel entry may spend on a removal: the configuration's budget, or no limit. */
@@ -256,6 +256,8 @@ class RevokeIndex {
 
 /** A revoke's walk during an entry: the draft, the state its leaf pages are settled against, the cursor. */
 interface RevokeWalk {
+  /** a task no removal in this walk takes along by the final-capability rule (remainingWork), or null */
+  spare: number | null;
   base: State;
   d: Draft;
   idx: RevokeIndex;
@@ -263,7 +265,7 @@ interface RevokeWalk {
   touched: Set<number>;
 }
 
-const newRevokeWalk = (state: State, cursor: RevokeNode | null): RevokeWalk => ({ base: state, d: draft(state), idx: new RevokeIndex(state), cursor, touched: new Set() });
+const newRevokeWalk = (state: State, cursor: RevokeNode | null, spare: number | null = null): RevokeWalk => ({ spare, base: state, d: draft(state), idx: new RevokeIndex(state), cursor, touched: new Set() });
 
 /**
  * One unit of the walk of the revoke of capability `top`: go down one level
@@ -272,8 +274,12 @@ const newRevokeWalk = (state: State, cursor: RevokeNode | null): RevokeWalk => (
  * remove the node the walk stands at, which nothing hangs from any more,
  * and go back up to its parent. A capability that was the last one naming
  * its object takes the object with it, and all that goes with the object
- * (the final-capability rule, removal.ts): that is one unit too. Returns
- * true when nothing is left below `top` (the last unit).
+ * (the final-capability rule, removal.ts): that is one unit too. If
+ * that takes the subject too (the object held the last capability naming
+ * the subject, or paid for it), the revoke finishes in that unit: all that
+ * is still below `top` goes at once, as in one step (the subject rule, as
+ * subjectWent for the destroys). Returns true when nothing is left below
+ * `top` (the last unit), or after such a unit.
  */
 function revokeUnit(w: RevokeWalk, top: CapRef): boolean {
   const capThere = (r: CapRef) => !!w.d.tasks[r.task]?.caps[r.slot];
@@ -318,9 +324,15 @@ function revokeUnit(w: RevokeWalk, top: CapRef): boolean {
     // the last capability naming its object: the object goes too
     settleLeaves(w.base, w.d, w.touched);
     w.touched.clear();
-    w.base = finish(remove(finish(w.d), { caps: [ref] }));
+    const now = finish(w.d);
+    // (the subject rule: if that takes the subject, whose capability is
+    // revoked, everything still below that capability goes in this unit,
+    // as in one step; the subject's record goes with the subject)
+    const subjectGoes = closure(now, { caps: [ref] }, w.spare).tasks.has(top.task);
+    w.base = finish(remove(now, subjectGoes ? { revoke: [top] } : { caps: [ref] }, w.spare));
     w.d = draft(w.base);
     w.idx = new RevokeIndex(w.base);
+    if (subjectGoes) return true;
   }
   w.cursor = capKey(parent) !== capKey(top) && capThere(parent) ? capNode(parent) : null;
   return false;
@@ -339,13 +351,14 @@ export function revokeChunk(state: State, op: OpOf<"cap.revoke">, budget: number
   let finished = false;
   for (let spent = 0; !finished && spent < budget; spent++) finished = revokeUnit(w, top);
   settleLeaves(w.base, w.d, w.touched);
-  w.d.tasks[op.task]!.pending = finished ? null : { op: { op: "cap.revoke", task: op.task, slot: op.slot }, cursor: w.cursor };
+  const subject = w.d.tasks[op.task];
+  if (subject) subject.pending = finished ? null : { op: { op: "cap.revoke", task: op.task, slot: op.slot }, cursor: w.cursor };
   return { state: finish(w.d), result: finished ? ok() : preempted() };
 }
 
 /** The units the revoke `op` takes from `cursor` to the end, nobody else acting. */
-function revokeLength(state: State, op: { readonly task: number; readonly slot: number }, cursor: RevokeNode | null): number {
-  const w = newRevokeWalk(state, cursor);
+function revokeLength(state: State, op: { readonly task: number; readonly slot: number }, cursor: RevokeNode | null, spare: number | null = null): number {
+  const w = newRevokeWalk(state, cursor, spare);
   let n = 1;
   while (!revokeUnit(w, { task: op.task, slot: op.slot })) n++;
   return n;
@@ -410,6 +423,8 @@ export function growsRemoval(state: State, ref: CapRef): boolean {
  * slot; the mapping it is at).
  */
 interface ObjectWalk {
+  /** a task no removal in this walk takes along by the final-capability rule (remainingWork), or null */
+  spare: number | null;
   base: State;
   d: Draft;
   children: Map<string, MapRef[]>;
@@ -419,13 +434,13 @@ interface ObjectWalk {
   touched: Set<number>;
 }
 
-const newObjectWalk = (state: State, p: { page?: number; slot: number; cursor: MapRef | null }): ObjectWalk => ({ base: state, d: draft(state), children: mapChildren(state), page: p.page ?? -1, slot: p.slot, cursor: p.cursor, touched: new Set() });
+const newObjectWalk = (state: State, p: { page?: number; slot: number; cursor: MapRef | null }, spare: number | null = null): ObjectWalk => ({ spare, base: state, d: draft(state), children: mapChildren(state), page: p.page ?? -1, slot: p.slot, cursor: p.cursor, touched: new Set() });
 
 /** Takes the seeds out of the walk's state at once (a capability deleted, an object destroyed): removal.ts. */
 function removeInWalk(w: ObjectWalk, seeds: Parameters<typeof remove>[1]): void {
   settleLeaves(w.base, w.d, w.touched);
   w.touched.clear();
-  w.base = finish(remove(finish(w.d), seeds));
+  w.base = finish(remove(finish(w.d), seeds, w.spare));
   w.d = draft(w.base);
   w.children = mapChildren(w.base);
 }
@@ -630,9 +645,9 @@ export function taskDestroyChunk(state: State, op: OpOf<"task.destroy">, t: numb
 }
 
 /** The units the task destroy `op` takes from `from` (or from its start) to the end, nobody else acting. */
-function taskDestroyLength(state: State, op: { readonly task: number; readonly target: number }, from: PendingTaskDestroy | null): number {
+function taskDestroyLength(state: State, op: { readonly task: number; readonly target: number }, from: PendingTaskDestroy | null, spare: number | null = null): number {
   const t = from ? from.object : state.tasks[op.task]!.caps[op.target]!.object;
-  const w = newObjectWalk(state, from ?? taskWalkStart(state));
+  const w = newObjectWalk(state, from ?? taskWalkStart(state), spare);
   let n = 1;
   while (!taskDestroyUnit(w, t, { task: op.task, slot: op.target })) n++;
   return n;
@@ -734,9 +749,9 @@ function accountUnit(w: AccountWalk, a: number, own: CapRef): boolean {
 /** One unit of an account destroy, and the subject rule (subjectWent). */
 const accountDestroyUnit = (w: AccountWalk, a: number, own: CapRef): boolean => accountUnit(w, a, own) || subjectWent(w, own.task, { accounts: [a] });
 
-const newAccountWalk = (state: State, p: PendingAccountDestroy | null): AccountWalk => {
+const newAccountWalk = (state: State, p: PendingAccountDestroy | null, spare: number | null = null): AccountWalk => {
   const from = p ?? betweenObjects;
-  return { ...newObjectWalk(state, from), at: from.at && { ...from.at } };
+  return { ...newObjectWalk(state, from, spare), at: from.at && { ...from.at } };
 };
 
 /**
@@ -759,9 +774,9 @@ export function accountDestroyChunk(state: State, op: OpOf<"account.destroy">, a
 }
 
 /** The units the account destroy `op` takes from `from` (or from its start) to the end, nobody else acting. */
-function accountDestroyLength(state: State, op: { readonly task: number; readonly account: number }, from: PendingAccountDestroy | null): number {
+function accountDestroyLength(state: State, op: { readonly task: number; readonly account: number }, from: PendingAccountDestroy | null, spare: number | null = null): number {
   const a = from ? from.object : state.tasks[op.task]!.caps[op.account]!.object;
-  const w = newAccountWalk(state, from);
+  const w = newAccountWalk(state, from, spare);
   let n = 1;
   while (!accountDestroyUnit(w, a, { task: op.task, slot: op.account })) n++;
   return n;
@@ -787,16 +802,22 @@ function destroyLength(state: State, op: { readonly task: number; readonly conta
 }
 
 /**
- * The units a pending unmap of task `t` still needs when nobody else acts
- * (its walk run to the end on a scratch copy), or 0 when none is pending.
+ * The units a pending removal of task `t` still needs when nobody else
+ * acts (its walk run to the end on a scratch copy), or 0 when none is
+ * pending. Without `rule`, the walk's removals never take the subject
+ * along (nor the accounts that pay for it) by the final-capability rule,
+ * so the subject rule (subjectWent, revokeUnit) never ends it early: the
+ * walk goes on as if the subject were kept alive, which counts at least as
+ * many units, and the same units until the rule would end it.
  */
-export function remainingWork(state: State, t: number): number {
+export function remainingWork(state: State, t: number, rule = true): number {
   const p = state.tasks[t]?.pending;
   if (!p) return 0;
-  if (isRevoke(p)) return revokeLength(state, p.op, p.cursor);
+  const spare = rule ? null : t;
+  if (isRevoke(p)) return revokeLength(state, p.op, p.cursor, spare);
   if (isDestroy(p)) return destroyLength(state, p.op, p);
-  if (isTaskDestroy(p)) return taskDestroyLength(state, p.op, p);
-  if (isAccountDestroy(p)) return accountDestroyLength(state, p.op, p);
+  if (isTaskDestroy(p)) return taskDestroyLength(state, p.op, p, spare);
+  if (isAccountDestroy(p)) return accountDestroyLength(state, p.op, p, spare);
   return walkLength(state, p.op, p);
 }
 
@@ -1211,7 +1232,7 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
   {
     name: "removalNeverStalls",
     description:
-      "An operation of another task adds no work to a preempted removal (the units it still needs, nobody else acting), unless it took the node the walk stood at, so that the walk starts again; and then what is left to take apart is strictly smaller than before. With preemptedRemovalProgresses (each entry does W units of it) this means no sequence of other operations keeps a removal from finishing: its work grows only when what is left shrinks, which cannot happen for ever.",
+      "An operation of another task adds work to a preempted removal (the units it still needs, nobody else acting) only by making what is left to take apart strictly smaller: when it took the node the walk stood at, so that the walk starts again, or when it reshaped what is left so that a removal takes fewer other nodes along by the final-capability rule (a capability re-attached higher up is then visited on its own). The work is counted without the subject rule: that rule only ends a removal early, when the subject goes with what it takes apart, and an operation that keeps the subject alive takes the shortcut away without making anything smaller. With preemptedRemovalProgresses (each entry does W units of it) this means no sequence of other operations keeps a removal from finishing: its work grows only when what is left shrinks, which cannot happen for ever.",
     check(before, op, after) {
       if (after === before) return null; // (an error changes nothing)
       if (!walksWellFormed(before) || !walksWellFormed(after)) return null; // (as in preemptedRemovalProgresses)
@@ -1219,13 +1240,14 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
         const p = before.tasks[t]?.pending;
         const q = after.tasks[t]?.pending;
         if (!p || !q || continues(p, op)) continue;
-        const was = remainingWork(before, t);
-        const now = remainingWork(after, t);
-        if (now <= was) continue;
+        // (counted without the subject rule, which only ends a removal early: an operation that keeps the subject alive may take that shortcut away)
+        const was = remainingWork(before, t, false);
+        const now = remainingWork(after, t, false);
+        if (now <= was || pendingRegion(after, t).size < pendingRegion(before, t).size) continue;
         const what = p.op.op;
         const where = (x: Pending) => JSON.stringify(["at" in x ? x.at : null, x.cursor]);
-        if (where(q) === where(p)) return `${op.op} added work to task ${t}'s preempted ${what} (${was} units left before, ${now} after) without taking the node its walk stands at`;
-        if (pendingRegion(after, t).size >= pendingRegion(before, t).size) return `${op.op} restarted the walk of task ${t}'s preempted ${what} (${was} units left before, ${now} after), but what is left to take apart did not shrink`;
+        if (where(q) === where(p)) return `${op.op} added work to task ${t}'s preempted ${what} (${was} units left before, ${now} after) without taking the node its walk stands at, and what is left to take apart did not shrink`;
+        return `${op.op} restarted the walk of task ${t}'s preempted ${what} (${was} units left before, ${now} after), but what is left to take apart did not shrink`;
       }
       return null;
     },

@@ -128,8 +128,13 @@ const parseRef = (k: string): [number, number] => {
   return [Number(k.slice(0, i)), Number(k.slice(i + 1))];
 };
 
-/** Everything that must go when the seeds go, and where what survives is re-attached. */
-export function closure(state: State, seeds: Seeds): Removal {
+/**
+ * Everything that must go when the seeds go, and where what survives is
+ * re-attached. With `spare`, that task and the accounts that pay for it
+ * (its account and those above) are not taken along for want of a
+ * capability naming them (preemption.ts counts a removal's work so).
+ */
+export function closure(state: State, seeds: Seeds, spare: number | null = null): Removal {
   const capsByKey = new Map<string, Cap>();
   state.tasks.forEach((task, t) => task?.caps.forEach((cap, slot) => cap && capsByKey.set(capKey({ task: t, slot }), cap)));
   const children = capChildren(state);
@@ -144,7 +149,12 @@ export function closure(state: State, seeds: Seeds): Removal {
   const tasks = new Set<number>(seeds.tasks ?? []);
   const containers = new Set<number>(seeds.containers ?? []);
   const handles = new Set<number>(seeds.handles ?? []);
-  const isRootObject = (kind: string, id: number) => (kind === "account" && id === ROOT_ACCOUNT) || (kind === "task" && id === ROOT_TASK);
+  const spared = new Set<string>();
+  if (spare !== null && state.tasks[spare]) {
+    spared.add(`task:${spare}`);
+    for (let a: number | null = state.tasks[spare].account, hops = 0; a !== null && hops <= state.accounts.length; a = state.accounts[a]?.parent ?? null, hops++) spared.add(`account:${a}`);
+  }
+  const isRootObject = (kind: string, id: number) => (kind === "account" && id === ROOT_ACCOUNT) || (kind === "task" && id === ROOT_TASK) || spared.has(`${kind}:${id}`);
   const gone = (cap: Cap) =>
     (cap.kind === "account" && accounts.has(cap.object)) ||
     (cap.kind === "task" && tasks.has(cap.object)) ||
@@ -317,7 +327,7 @@ export function releaseSwap(d: Draft, page: number): void {
   else d.swap[page] = null;
 }
 
-/** Closure and removal in one step. */
-export function remove(state: State, seeds: Seeds): Draft {
-  return applyRemoval(state, closure(state, seeds));
+/** Closure and removal in one step (`spare`: see closure). */
+export function remove(state: State, seeds: Seeds, spare: number | null = null): Draft {
+  return applyRemoval(state, closure(state, seeds, spare));
 }
