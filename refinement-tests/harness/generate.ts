@@ -117,8 +117,8 @@ export const pagerConfigArb: fc.Arbitrary<Config> = fc.record({
  * eight starts one (a revoke, a container, task or account destroy, or an
  * unmap of a page that has a tree), and while one is preempted half of the
  * steps continue it and the others interleave, half of them aimed at what
- * it is taking apart (see `preemptionStep`). Half of them (an even object
- * quota) are staged: see `staged`.
+ * it is taking apart (see `preemptionStep`). Three quarters of them (by
+ * their object quota) are staged: see `staged`.
  */
 export const preemptConfigArb: fc.Arbitrary<Config> = fc.record({
   frames: fc.integer({ min: 3, max: 6 }),
@@ -1348,9 +1348,9 @@ function aimAtAccountDestroy(s: State, p: PendingAccountDestroy, [a, b, c]: [num
 }
 
 /**
- * Staged preemption traces: half of the preemption configurations (by
- * their object quota) build, step by step, in half of their steps while no
- * removal is preempted, a situation that random steps
+ * Staged preemption traces: three quarters of the preemption
+ * configurations (by their object quota) build, step by step, in half of
+ * their steps while no removal is preempted, a situation that random steps
  * seldom reach before their trace ends, then start the removal it is for:
  * - `passedOn` (objects % 4 === 0): a task T whose mapping another task U
  *   holds, U holding a capability to a task that accepts a page from it;
@@ -1358,14 +1358,16 @@ function aimAtAccountDestroy(s: State, p: PendingAccountDestroy, [a, b, c]: [num
  *   (aimAtTaskDestroy): that must be refused (Removing);
  * - `subWired` (objects % 4 === 2): a DMA handle that a sub-account pays
  *   for; then the root task destroys the account, whose walk takes the
- *   handle first.
+ *   handle first;
+ * - `selfDoomed` (objects % 4 === 1): a revoke whose walk takes its own
+ *   subject (see selfDoomed).
  * Each step is the first thing missing, made by the root task where it can
  * be (it holds capabilities to what it made); null when the root task
  * cannot act or the configuration has no room for it.
  */
 function staged(s: State, b: number): Op | null {
   const root = s.tasks[ROOT_TASK]!;
-  if (root.fault || root.pending || s.config.objects % 2 !== 0) return null;
+  if (root.fault || root.pending || s.config.objects % 4 === 3) return null;
   const rootCap = (pred: (k: Cap) => boolean) => capsOf(s, ROOT_TASK, pred)[0];
   const to = (x: number) => rootCap((k) => ofKind("task", R.write)(k) && k.object === x);
   const dest = freeSlots(s, ROOT_TASK)[0];
@@ -1378,6 +1380,7 @@ function staged(s: State, b: number): Op | null {
   };
   const window = (x: number): Op => ({ op: "task.window", task: x, slot: 0, slots: s.config.capSlots, page: 0, pages: s.config.vpages });
   const others = s.tasks.flatMap((x, id) => (x && id !== ROOT_TASK && !x.fault && !x.pending ? [id] : []));
+  if (s.config.objects % 4 === 1) return selfDoomed(s, others, rootCap, to, handTo, window);
   if (s.config.objects % 4 === 0) {
     if (others.length < 2) return dest !== undefined && s.tasks.includes(null) ? { op: "task.create", task: ROOT_TASK, account: 0, dest } : null;
     const [t, u] = [others[b % others.length]!, others[(b + 1) % others.length]!];
@@ -1419,6 +1422,63 @@ function staged(s: State, b: number): Op | null {
   const free = freeSlots(s, x)[0];
   if (free === undefined || !s.handles.includes(null)) return null;
   return { op: "dma.wire", task: x, container: h.slot, index: s.containers[h.cap.object]!.slots.findIndex((y) => y.kind === "hard"), dest: free };
+}
+
+/**
+ * `selfDoomed` (staged): a task S revokes its capability `top` to an
+ * account, below which is the only capability naming a task X that S made
+ * through it, and X holds the only capability naming S (or naming the
+ * account that pays for S). The revoke's unit that removes that capability
+ * takes X and so S itself (the subject rule: the rest of the revoke goes in
+ * that unit). The first thing missing is made each step: S with `top`
+ * (the root task's account capability; S paid by a sub-account half of
+ * the time), X (S makes it), a capability to X for the root task (S passes
+ * one on, after the root task gives S a capability to it), a copy of `top`
+ * for the root task (still below `top` when the subject rule applies), X's
+ * capability to S or to its account (from the root task), and the root
+ * task's capabilities naming that go.
+ */
+function selfDoomed(s: State, others: number[], rootCap: (pred: (k: Cap) => boolean) => Held | undefined, to: (x: number) => Held | undefined, handTo: (x: number, give: Held | undefined) => Op | null, window: (x: number) => Op): Op | null {
+  const dest = freeSlots(s, ROOT_TASK)[0];
+  const tops = others.flatMap((t) => capsOf(s, t, (k) => ofKind("account", R.alloc)(k) && k.parent?.task === ROOT_TASK).map((h) => ({ t, top: h })));
+  const chosen = tops[0];
+  if (!chosen) {
+    // (on half of the configurations, by their frame count, S is paid by a sub-account the root task made: X then takes S along through it)
+    const sub = rootCap((k) => ofKind("account", R.alloc)(k) && k.object !== s.tasks[ROOT_TASK]!.account);
+    const bySub = s.config.frames % 2 === 1;
+    if (bySub && !sub) return dest !== undefined && s.accounts.includes(null) ? { op: "account.create", task: ROOT_TASK, account: 0, dest, frames: 1, objects: 16 } : null;
+    const t = bySub ? others.find((x) => s.tasks[x]!.account === sub!.cap.object) : others[0];
+    if (t === undefined) return dest !== undefined && s.tasks.includes(null) ? { op: "task.create", task: ROOT_TASK, account: bySub ? sub!.slot : 0, dest } : null;
+    return handTo(t, rootCap((k) => ofKind("account", R.alloc)(k) && k.object === s.tasks[ROOT_TASK]!.account));
+  }
+  const { t: S, top } = chosen;
+  const made = capsOf(s, S, (k) => k.kind === "task" && k.parent?.task === S && k.parent.slot === top.slot)[0];
+  if (!made) {
+    const slot = freeSlots(s, S)[0];
+    return slot !== undefined && s.tasks.includes(null) ? { op: "task.create", task: S, account: top.slot, dest: slot } : null;
+  }
+  const X = made.cap.object;
+  if (!to(X)) {
+    const toRoot = capsOf(s, S, (k) => ofKind("task", R.write)(k) && k.object === ROOT_TASK)[0];
+    if (!toRoot) return handTo(S, rootCap((k) => ofKind("task", R.write)(k) && k.object === ROOT_TASK));
+    const slot = acceptedSlots(s, S, ROOT_TASK)[0];
+    return slot === undefined ? window(ROOT_TASK) : { op: "cap.copy", task: S, src: made.slot, target: toRoot.slot, dest: slot };
+  }
+  // (a sibling below top, in the root task: what the subject rule must revoke rather than re-attach)
+  if (!capsOf(s, ROOT_TASK, (k) => k.parent?.task === S && k.parent.slot === top.slot).length) {
+    const toRoot = capsOf(s, S, (k) => ofKind("task", R.write)(k) && k.object === ROOT_TASK)[0];
+    const slot = acceptedSlots(s, S, ROOT_TASK)[0];
+    if (toRoot && slot !== undefined) return { op: "cap.copy", task: S, src: top.slot, target: toRoot.slot, dest: slot };
+  }
+  // X takes S along: holding the last capability naming S, or naming the account that pays for S (if the root task holds one)
+  const payer = s.tasks[S]!.account;
+  const namesPayer = (k: Cap) => k.kind === "account" && k.object === payer;
+  const viaPayer = payer !== s.tasks[ROOT_TASK]!.account && (capsOf(s, X, namesPayer).length > 0 || !!rootCap(namesPayer));
+  const doom = viaPayer ? namesPayer : (k: Cap) => k.kind === "task" && k.object === S;
+  if (!capsOf(s, X, doom).length) return handTo(X, rootCap(doom));
+  const mine = capsOf(s, ROOT_TASK, doom)[0];
+  if (mine) return { op: "cap.delete", task: ROOT_TASK, slot: mine.slot };
+  return { op: "cap.revoke", task: S, slot: top.slot };
 }
 
 /**
