@@ -505,9 +505,15 @@ async function fuzzOnWorkers(argv: string[], o: { seed: string; shard: number; s
   const broken = results.find((r) => r.code === 1 && r.summary?.divergence);
   const failed = results.find((r) => r.code !== 0 && r.code !== 1 && r.code !== null);
   if (failed && !broken) {
-    // a usage error or a malformed file: every worker says the same, say it once
+    // a usage error, a malformed file or an internal error: every worker says the same, say it once
     process.stderr.write(failed.err.split("\n").filter((l) => !l.startsWith("fuzz seed")).join("\n"));
     return failed.code ?? 2;
+  }
+  // (a worker that ended without its summary, other than one stopped after another's divergence: never read as "no divergence")
+  const lost = broken ? undefined : results.find((r) => r.summary === null);
+  if (lost) {
+    process.stderr.write(`capmem: a fuzz worker ended without a result (exit status ${lost.code ?? "none: killed by a signal"}); what it wrote:\n${lost.err.split("\n").filter((l) => !l.startsWith("fuzz seed")).join("\n")}\n`);
+    return 3;
   }
   const byKind: Record<string, { steps: number; ok: number }> = {};
   for (const r of results) for (const [k, v] of Object.entries(r.summary?.byKind ?? {})) byKind[k] = { steps: (byKind[k]?.steps ?? 0) + v.steps, ok: (byKind[k]?.ok ?? 0) + v.ok };
@@ -1093,7 +1099,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`capmem: ${e.message}\n(run "capmem help" for usage)\n`);
       return 2;
     }
-    throw e;
+    // (not the user's input nor the implementation under test: capmem's own code failed)
+    process.stderr.write(`capmem: internal error, a bug in capmem itself (please report it with the command that ran):\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 3;
   } finally {
     for (const d of drivers) d.close();
   }
