@@ -6,9 +6,10 @@
  * as in the spec, so two impls that placed their nodes differently map to the
  * same abstract state.
  */
-import type { Account, Cap, CapRef, Container, DmaHandle, Frame, Mapping, Slot, State, SwapPage, Task } from "../spec/state.js";
+import type { Account, Cap, CapRef, Container, DmaHandle, Frame, Mapping, PendingRevoke, Slot, State, SwapPage, Task } from "../spec/state.js";
 import type { ObjectKind } from "../spec/vocabulary.js";
 import { type Machine, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED } from "./machine.js";
+import { KIND_CONTAINER, KIND_TASK } from "./constants.js";
 import { ADESTROY, DESTROY, REVOKE, TDESTROY } from "./preemption.js";
 
 const KINDS: readonly ObjectKind[] = ["account", "task", "container", "dma"];
@@ -120,10 +121,7 @@ export function toSpec(m: Machine): State {
                 cursor: tt.curT[t] === -1 ? null : { task: tt.curT[t]!, vpage: tt.curV[t]! },
               }
           : tt.pendMode[t] === REVOKE
-            ? {
-                op: { op: "cap.revoke", task: t, slot: tt.pendVpage[t]! },
-                cursor: tt.curT[t] === -1 ? null : tt.curV[t]! < 0 ? { kind: "cap", task: tt.curT[t]!, slot: -2 - tt.curV[t]! } : { kind: "map", task: tt.curT[t]!, vpage: tt.curV[t]! },
-              }
+            ? revokeRecord(m, t)
             : {
               op: { op: "page.unmap", task: t, vpage: tt.pendVpage[t]!, order: tt.pendOrder[t]!, mode: UNMAP_MODE_NAMES[tt.pendMode[t]!]! },
               page: tt.pendPage[t]!,
@@ -176,4 +174,24 @@ export function toSpec(m: Machine): State {
   for (let v = 0; v < config.vpages; v++) sigma0.push(m.sigma0[v] === -1 ? null : m.sigma0[v]!);
 
   return { config, frames, accounts, tasks, containers, handles, swap, sigma0 };
+}
+
+/**
+ * Task t's preempted revoke as the spec records it: while it empties a
+ * zombie (zoneT 0 or 1), the walk stands at the zombie's only capability,
+ * the head of its object list, and curT/curV are the zombie's walk's.
+ */
+function revokeRecord(m: Machine, t: number): PendingRevoke {
+  const tt = m.tasks;
+  const op = { op: "cap.revoke", task: t, slot: tt.pendVpage[t]! } as const;
+  const cur = tt.curT[t] === -1 ? null : { task: tt.curT[t]!, vpage: tt.curV[t]! };
+  if (tt.zoneT[t] === -1) return { op, cursor: cur === null ? null : cur.vpage < 0 ? { kind: "cap", task: cur.task, slot: -2 - cur.vpage } : { kind: "map", ...cur } };
+  const ofTask = tt.zoneT[t] === 1;
+  const id = tt.zoneV[t]!;
+  const k = m.caps.objFirst[m.caps.objIndex(ofTask ? KIND_TASK : KIND_CONTAINER, id)]!;
+  return {
+    op,
+    cursor: { kind: "cap", task: m.caps.taskOf(k), slot: m.caps.slotOf(k) },
+    zombie: { kind: ofTask ? "task" : "container", id, page: ofTask ? tt.pendPage[t]! : -1, slot: ofTask ? tt.pendBits[t]! : tt.pendPage[t]!, cursor: cur },
+  };
 }

@@ -10,8 +10,10 @@
  * mutation): see refinement-tests/harness/testapi.ts.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "../refinement-tests/harness/testapi.js";
-import type { Op } from "../spec/vocabulary.js";
+import type { Config, Op } from "../spec/vocabulary.js";
 import { checkRepresentation } from "./check.js";
 import { Machine, SLOT_HARD } from "./machine.js";
 
@@ -543,6 +545,31 @@ const ACCOUNT_DESTROY_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp
   ["preemptedWalksExact", "an account destroy keeps an unmap's last child", (m) => void ((m.tasks.lastT[0] = 1), (m.tasks.lastV[0] = 2)), /^task 0's preempted account\.destroy keeps fields of an unmap$/],
 ];
 
+/**
+ * A revoke emptying a zombie: the first 54 operations of the regression
+ * trace revoke-zombies.json. Task 1 revokes its account capability; task 3,
+ * whose only capability (task 1's slot 1) is below it, is the zombie; its
+ * walk stands at task 2's page 2, derived from task 3's page 0.
+ */
+function zombieMachine(): Machine {
+  const trace = JSON.parse(readFileSync(join(import.meta.dirname, "../refinement-tests/harness/regressions/revoke-zombies.json"), "utf8")) as { config: Config; ops: Op[] };
+  const m = new Machine(trace.config);
+  for (const op of trace.ops.slice(0, 54)) m.apply(op);
+  assert.deepEqual([m.tasks.zoneT[1], m.tasks.zoneV[1], m.tasks.pendPage[1], m.tasks.curT[1], m.tasks.curV[1]], [1, 3, 0, 2, 2]);
+  assert.deepEqual(checkRepresentation(m), []);
+  return m;
+}
+
+const ZOMBIE_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
+  ["preemptedWalksExact", "a zombie of no kind", (m) => void (m.tasks.zoneT[1] = 5), /^task 1's preempted revoke empties an object of kind 5$/],
+  ["preemptedWalksExact", "a zombie that is not there", (m) => void (m.tasks.zoneV[1] = 4), /^task 1's preempted revoke empties task 4, which is not there$/],
+  ["preemptedWalksExact", "a zombie named twice", (m) => void (m.caps.objNext[m.caps.at(1, 1)] = m.caps.at(0, 4)), /^task 1's preempted revoke empties task 3, which more than one capability names$/],
+  ["preemptedWalksExact", "a zombie whose capability is not below the revoked one", (m) => void (m.caps.parent[m.caps.at(1, 1)] = -1), /^task 1's preempted revoke empties task 3, whose capability is not a leaf below the one it revokes$/],
+  ["preemptedWalksExact", "a zombie walk past a mapped page", (m) => void (m.tasks.pendPage[1] = -1), /^task 1's preempted revoke has passed page 0 of task 3, which is mapped$/],
+  ["preemptedWalksExact", "a zombie walk outside its page's tree", (m) => void (m.tasks.curV[1] = 1), /^task 1's preempted revoke stands at a mapping that is not in the tree of the page it empties$/],
+  ["preemptedWalksExact", "a zombie keeps an unmap's last child", (m) => void ((m.tasks.lastT[1] = 2), (m.tasks.lastV[1] = 2)), /^task 1's preempted revoke keeps fields of an unmap$/],
+];
+
 describe("representation checks", () => {
   it("pass on the machine the corruptions start from", () => {
     machine();
@@ -557,6 +584,7 @@ describe("representation checks", () => {
     [destroyMachine, DESTROY_CORRUPTIONS],
     [taskDestroyMachine, TASK_DESTROY_CORRUPTIONS],
     [accountDestroyMachine, ACCOUNT_DESTROY_CORRUPTIONS],
+    [zombieMachine, ZOMBIE_CORRUPTIONS],
   ] as const) {
     for (const [check, what, corrupt, message] of corruptions) {
       it(`${check} notices: ${what}`, () => {

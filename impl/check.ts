@@ -10,7 +10,7 @@
 import { SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED, type Machine } from "./machine.js";
 import { keyAfter } from "./mapdb.js";
 import { KIND_ACCOUNT, KIND_CONTAINER, KIND_TASK } from "./constants.js";
-import { accountUnder, ADESTROY, DESTROY, destroyCursorValid, REVOKE, revokeCursorValid, TDESTROY, taskCursorValid } from "./preemption.js";
+import { accountUnder, ADESTROY, capUnder, DESTROY, destroyCursorValid, REVOKE, revokeCursorValid, TDESTROY, taskCursorValid } from "./preemption.js";
 
 export interface ReprInvariant {
   readonly name: string;
@@ -393,19 +393,10 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
           const x = tt.zoneV[t]!;
           if (kind === -1) {
             if (x !== -1 || tt.pendPage[t] !== -1 || tt.pendBits[t] !== -1 || tt.curT[t] !== -1) return `${what} is between objects but keeps where a walk stood`;
-          } else if (kind === 0) {
-            const S = m.containers.S;
-            if (m.containers.free.has(x) || !accountUnder(m, m.containers.account[x]!, a)) return `${what} takes apart container ${x}, which the account does not pay for`;
-            if (tt.pendPage[t]! < -1 || tt.pendPage[t]! >= S || tt.pendBits[t] !== -1) return `${what} stands at slot ${tt.pendPage[t]} of container ${x}`;
-            for (let i = tt.pendPage[t]! + 1; i < S; i++) if (m.containers.kind[x * S + i] !== SLOT_EMPTY) return `${what} has passed slot ${i} of container ${x}, which is not empty`;
-            if (tt.curT[t] !== -1 && !destroyCursorValid(m, t, x)) return `${what} stands at a mapping that is not in a tree rooted at the slot it empties`;
-          } else if (kind === 1) {
-            const V = m.config.vpages;
-            if (tt.free.has(x) || !accountUnder(m, tt.account[x]!, a)) return `${what} takes apart task ${x}, which the account does not pay for`;
-            if (tt.pendPage[t]! < -1 || tt.pendPage[t]! >= V || tt.pendBits[t]! < -1 || tt.pendBits[t]! >= caps.C || (tt.pendPage[t]! >= 0 && tt.pendBits[t] !== caps.C - 1)) return `${what} stands at page ${tt.pendPage[t]}, capability slot ${tt.pendBits[t]} of task ${x}`;
-            if (tt.pendPage[t]! < V - 1 && pages.mappedAtOrBelow(x, V - 1) > tt.pendPage[t]!) return `${what} has passed page ${pages.mappedAtOrBelow(x, V - 1)} of task ${x}, which is mapped`;
-            for (let i = tt.pendBits[t]! + 1; i < caps.C; i++) if (!caps.isEmpty(caps.at(x, i)) && caps.at(x, i) !== k) return `${what} has passed capability slot ${i} of task ${x}, which is not empty`;
-            if (tt.curT[t] !== -1 && !taskCursorValid(m, t, x)) return `${what} stands at a mapping that is not in the tree of the page it empties`;
+          } else if (kind === 0 || kind === 1) {
+            if ((kind === 0 ? m.containers.free.has(x) : tt.free.has(x)) || !accountUnder(m, (kind === 0 ? m.containers.account : tt.account)[x]!, a)) return `${what} takes apart ${kind === 0 ? "container" : "task"} ${x}, which the account does not pay for`;
+            const e = objectWalkExact(m, t, what, kind, x, k);
+            if (e) return e;
           } else return `${what} takes apart an object of kind ${kind}`;
           for (let u = 0; u < t; u++) if (tt.pendMode[u] === ADESTROY && tt.pendOrder[u] === a) return `tasks ${u} and ${t} both destroy account ${a}`;
         } else if (tt.pendMode[t] === TDESTROY) {
@@ -435,9 +426,22 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
         } else if (tt.pendMode[t] === REVOKE) {
           const top = caps.at(t, tt.pendVpage[t]!);
           if (tt.pendVpage[t]! < 0 || tt.pendVpage[t]! >= caps.C || caps.isEmpty(top)) return `task ${t}'s preempted revoke names slot ${tt.pendVpage[t]}, which holds no capability`;
-          if (tt.pendOrder[t] !== -1 || tt.pendPage[t] !== -1 || tt.pendBits[t] !== 0 || tt.lastT[t] !== -1 || tt.lastV[t] !== -1 || tt.zoneT[t] !== -1 || tt.zoneV[t] !== -1) return `task ${t}'s preempted revoke keeps fields of an unmap`;
           if ((tt.curT[t] === -1) !== (tt.curV[t] === -1)) return `task ${t}'s preempted walk has half a cursor, last child or subtree`;
-          if (tt.curT[t] !== -1 && !revokeCursorValid(m, t, top)) return `task ${t}'s preempted revoke stands at a node that is not below the capability it revokes`;
+          const kind = tt.zoneT[t]!;
+          const x = tt.zoneV[t]!;
+          if (kind !== -1) {
+            // a zombie: a live container or task whose only capability is below top, with nothing hanging from it
+            const what = `task ${t}'s preempted revoke`;
+            if (tt.pendOrder[t] !== -1 || tt.lastT[t] !== -1 || tt.lastV[t] !== -1) return `${what} keeps fields of an unmap`;
+            if (kind !== 0 && kind !== 1) return `${what} empties an object of kind ${kind}`;
+            if (x < 0 || (kind === 0 ? x >= m.config.containers || m.containers.free.has(x) : x >= m.config.tasks || tt.free.has(x))) return `${what} empties ${kind === 0 ? "container" : "task"} ${x}, which is not there`;
+            const k = caps.objFirst[caps.objIndex(kind === 0 ? KIND_CONTAINER : KIND_TASK, x)]!;
+            if (k === -1 || caps.objNext[k] !== -1) return `${what} empties ${kind === 0 ? "container" : "task"} ${x}, which ${k === -1 ? "no" : "more than one"} capability names`;
+            if (!capUnder(m, k, top) || caps.firstChild[k] !== -1 || caps.firstMap[k] !== -1) return `${what} empties ${kind === 0 ? "container" : "task"} ${x}, whose capability is not a leaf below the one it revokes`;
+            const e = objectWalkExact(m, t, what, kind, x, k);
+            if (e) return e;
+          } else if (tt.pendOrder[t] !== -1 || tt.pendPage[t] !== -1 || tt.pendBits[t] !== 0 || tt.lastT[t] !== -1 || tt.lastV[t] !== -1 || x !== -1) return `task ${t}'s preempted revoke keeps fields of an unmap`;
+          else if (tt.curT[t] !== -1 && !revokeCursorValid(m, t, top)) return `task ${t}'s preempted revoke stands at a node that is not below the capability it revokes`;
         } else {
           if (tt.curT[t] !== -1 && (pages.dirOf[tt.curT[t]!] === -1 || pages.lookup(tt.curT[t]!, tt.curV[t]!) === -1)) return `task ${t}'s preempted walk stands at task ${tt.curT[t]}'s page ${tt.curV[t]}, which is not mapped`;
           if ((tt.curT[t] === -1) !== (tt.curV[t] === -1) || (tt.lastT[t] === -1) !== (tt.lastV[t] === -1) || (tt.zoneT[t] === -1) !== (tt.zoneV[t] === -1)) return `task ${t}'s preempted walk has half a cursor, last child or subtree`;
@@ -525,3 +529,30 @@ export function checkRepresentation(m: Machine): { invariant: string; message: s
   }
   return out;
 }
+
+/**
+ * Where task t's walk through container (kind 0) or task (kind 1) x
+ * stands, an account destroy's or a revoke's zombie's (pendPage, pendBits,
+ * curT/curV): within the container or the task, past only empty slots,
+ * unmapped pages and empty capability slots (but `k`, kept for last), at a
+ * mapping in the tree it empties; or null.
+ */
+function objectWalkExact(m: Machine, t: number, what: string, kind: number, x: number, k: number): string | null {
+  const tt = m.tasks;
+  const caps = m.caps;
+  const pages = m.pages;
+  if (kind === 0) {
+    const S = m.containers.S;
+    if (tt.pendPage[t]! < -1 || tt.pendPage[t]! >= S || tt.pendBits[t] !== -1) return `${what} stands at slot ${tt.pendPage[t]} of container ${x}`;
+    for (let i = tt.pendPage[t]! + 1; i < S; i++) if (m.containers.kind[x * S + i] !== SLOT_EMPTY) return `${what} has passed slot ${i} of container ${x}, which is not empty`;
+    if (tt.curT[t] !== -1 && !destroyCursorValid(m, t, x)) return `${what} stands at a mapping that is not in a tree rooted at the slot it empties`;
+    return null;
+  }
+  const V = m.config.vpages;
+  if (tt.pendPage[t]! < -1 || tt.pendPage[t]! >= V || tt.pendBits[t]! < -1 || tt.pendBits[t]! >= caps.C || (tt.pendPage[t]! >= 0 && tt.pendBits[t] !== caps.C - 1)) return `${what} stands at page ${tt.pendPage[t]}, capability slot ${tt.pendBits[t]} of task ${x}`;
+  if (tt.pendPage[t]! < V - 1 && pages.mappedAtOrBelow(x, V - 1) > tt.pendPage[t]!) return `${what} has passed page ${pages.mappedAtOrBelow(x, V - 1)} of task ${x}, which is mapped`;
+  for (let i = tt.pendBits[t]! + 1; i < caps.C; i++) if (!caps.isEmpty(caps.at(x, i)) && caps.at(x, i) !== k) return `${what} has passed capability slot ${i} of task ${x}, which is not empty`;
+  if (tt.curT[t] !== -1 && !taskCursorValid(m, t, x)) return `${what} stands at a mapping that is not in the tree of the page it empties`;
+  return null;
+}
+

@@ -17,10 +17,15 @@
  * A preempted revoke keeps pendMode REVOKE, the revoked capability's slot
  * in pendVpage, and its cursor in curT/curV: a mapping (task, page), or a
  * capability (task, -2 - slot); curT -1 is the revoked capability itself.
+ * While it empties a zombie (revokeStep), zoneT holds its kind (0 a
+ * container, 1 a task) and zoneV its id, pendPage and pendBits where its
+ * walk stands (as an account destroy's), and curT/curV that walk's
+ * mapping; the revoke's own cursor is then the zombie's only capability,
+ * the head of its object list.
  */
 import type { Op } from "../spec/vocabulary.js";
 import { R } from "../spec/vocabulary.js";
-import { KIND_ACCOUNT, KIND_CONTAINER, KIND_TASK, OK } from "./constants.js";
+import { KIND_ACCOUNT, KIND_CONTAINER, KIND_TASK, OK, SLOT_EMPTY } from "./constants.js";
 import type { Machine } from "./machine.js";
 import { removeMappingSubtree } from "./mapdb.js";
 import { destroyAccount, destroyContainer, destroyHandle, destroyTask, dropSlot, freeCapNode, reap, removeCapSubtree, vanishCap } from "./removal.js";
@@ -89,11 +94,11 @@ export function beingRevoked(m: Machine, n: number): boolean {
   return false;
 }
 
-/** Is container c being emptied by a preempted container.destroy, or paid by an account being destroyed? (a scan of the task table, only while some removal is preempted) */
+/** Is container c being emptied by a preempted container.destroy or as a revoke's zombie, or paid by an account being destroyed? (a scan of the task table, only while some removal is preempted) */
 export function containerDying(m: Machine, c: number): boolean {
   if (m.pendingCount === 0) return false;
   const tt = m.tasks;
-  for (let t = 0; t < m.config.tasks; t++) if (tt.pendMode[t] === DESTROY && tt.pendOrder[t] === c) return true;
+  for (let t = 0; t < m.config.tasks; t++) if ((tt.pendMode[t] === DESTROY && tt.pendOrder[t] === c) || (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 0 && tt.zoneV[t] === c)) return true;
   return !m.containers.free.has(c) && accountDying(m, m.containers.account[c]!);
 }
 
@@ -120,11 +125,11 @@ export function growsRemoval(m: Machine, n: number): boolean {
   return dying || beingRevoked(m, n);
 }
 
-/** Is task x being taken apart by a preempted task.destroy, or paid by an account being destroyed? (a scan of the task table, only while some removal is preempted) */
+/** Is task x being taken apart by a preempted task.destroy or as a revoke's zombie, or paid by an account being destroyed? (a scan of the task table, only while some removal is preempted) */
 export function taskDying(m: Machine, x: number): boolean {
   if (m.pendingCount === 0) return false;
   const tt = m.tasks;
-  for (let t = 0; t < m.config.tasks; t++) if (tt.pendMode[t] === TDESTROY && tt.pendOrder[t] === x) return true;
+  for (let t = 0; t < m.config.tasks; t++) if ((tt.pendMode[t] === TDESTROY && tt.pendOrder[t] === x) || (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 1 && tt.zoneV[t] === x)) return true;
   return !tt.free.has(x) && accountDying(m, tt.account[x]!);
 }
 
@@ -362,7 +367,7 @@ function emptied(m: Machine, t: number, own: number): boolean {
 }
 
 /** Is capability n strictly below capability top in the derivation tree? */
-function capUnder(m: Machine, n: number, top: number): boolean {
+export function capUnder(m: Machine, n: number, top: number): boolean {
   const caps = m.caps;
   for (let x = caps.parent[n]!; x !== -1; x = caps.parent[x]!) if (x === top) return true;
   return false;
@@ -627,6 +632,7 @@ function revokeStep(m: Machine, t: number, top: number): boolean {
   const tt = m.tasks;
   const caps = m.caps;
   const pages = m.pages;
+  if (tt.zoneT[t] !== -1) return zombieStep(m, t, top);
   const ct = tt.curT[t]!;
   if (ct === -1) {
     const k = caps.firstChild[top]!;
@@ -650,11 +656,25 @@ function revokeStep(m: Machine, t: number, top: number): boolean {
   }
   const p = caps.parent[n]!;
   const oi = caps.objIndex(caps.kindOf(n), caps.objOf(n));
-  if (caps.objFirst[oi] === n && caps.objNext[n] === -1 && doomsSubject(m, n, t)) {
+  if (caps.objFirst[oi] === n && caps.objNext[n] === -1) {
     // the subject rule: all that is still below top goes in this step, as in one step; t's record goes with t
-    while (caps.firstChild[top]! !== -1) removeCapSubtree(m, caps.firstChild[top]!);
-    reap(m);
-    return true;
+    if (doomsSubject(m, n, t)) return revokeRest(m, top);
+    const kind = caps.kindOf(n);
+    const x = caps.objOf(n);
+    if (kind === KIND_CONTAINER ? !emptyContainer(m, x) : kind === KIND_TASK && x !== 0 && !emptied(m, x, n)) {
+      // a zombie: emptied first, while n still names it
+      tt.zoneT[t] = kind === KIND_CONTAINER ? 0 : 1;
+      tt.zoneV[t] = x;
+      tt.resetCursor(t);
+      if (kind === KIND_CONTAINER) {
+        tt.pendPage[t] = m.containers.S - 1;
+        tt.pendBits[t] = -1;
+      } else {
+        tt.pendPage[t] = m.config.vpages - 1;
+        tt.pendBits[t] = caps.C - 1;
+      }
+      return false;
+    }
   }
   caps.unlinkFromParent(n);
   freeCapNode(m, n);
@@ -662,6 +682,57 @@ function revokeStep(m: Machine, t: number, top: number): boolean {
   if (p === top || caps.isEmpty(p)) tt.resetWalk(t);
   else atCap(m, t, p);
   return false;
+}
+
+/** The subject rule of a revoke of top: all that is still below top goes at once, as in one step. Returns true (finished). */
+function revokeRest(m: Machine, top: number): boolean {
+  const caps = m.caps;
+  while (caps.firstChild[top]! !== -1) removeCapSubtree(m, caps.firstChild[top]!);
+  reap(m);
+  return true;
+}
+
+/** Are all of container c's slots empty? */
+function emptyContainer(m: Machine, c: number): boolean {
+  const S = m.containers.S;
+  for (let i = c * S; i < (c + 1) * S; i++) if (m.containers.kind[i] !== SLOT_EMPTY) return false;
+  return true;
+}
+
+/**
+ * One step of task t's revoke of capability top while it empties a zombie
+ * (spec: zombieUnit): a step of the zombie's walk (destroyStep, taskStep)
+ * with k, its only capability, as the one kept for the last step, which
+ * takes it with the object; then the walk goes up to k's parent. Before a
+ * task's capability vanishes, doomsSubject tells whether that would take
+ * t: then the subject rule (revokeRest).
+ */
+function zombieStep(m: Machine, t: number, top: number): boolean {
+  const tt = m.tasks;
+  const caps = m.caps;
+  const x = tt.zoneV[t]!;
+  const ofTask = tt.zoneT[t] === 1;
+  const k = caps.objFirst[caps.objIndex(ofTask ? KIND_TASK : KIND_CONTAINER, x)]!;
+  if (ofTask && tt.pendPage[t]! < 0 && tt.pendBits[t]! >= 0) {
+    // (the capability taskStep is about to delete: the greatest at or below pendBits, but k)
+    const base = caps.at(x, 0);
+    let j = base + tt.pendBits[t]!;
+    while (j >= base && (caps.isEmpty(j) || j === k)) j--;
+    if (j >= base && caps.objFirst[caps.objIndex(caps.kindOf(j), caps.objOf(j))] === j && caps.objNext[j] === -1 && doomsSubject(m, j, t)) return revokeRest(m, top);
+  }
+  const p = caps.parent[k]!;
+  if (!(ofTask ? taskStep(m, t, x, k, false) : destroyStep(m, t, x, k))) return false;
+  endZombie(m, t);
+  if (p !== top && !caps.isEmpty(p)) atCap(m, t, p);
+  return false;
+}
+
+/** Task t's revoke no longer empties a zombie: its walk at the revoked capability. */
+function endZombie(m: Machine, t: number): void {
+  const tt = m.tasks;
+  tt.resetWalk(t);
+  tt.pendPage[t] = -1;
+  tt.pendBits[t] = 0;
 }
 
 /**
@@ -733,6 +804,12 @@ export function settlePending(m: Machine, own: number): void {
       if (m.caps.isEmpty(top)) {
         tt.clearPending(t);
         m.pendingCount -= 1;
+      } else if (tt.zoneT[t] !== -1) {
+        // (a zombie that went took its capability, the walk's node, along; one whose cursor went starts its slot or page again)
+        const x = tt.zoneV[t]!;
+        const ofTask = tt.zoneT[t] === 1;
+        if ((ofTask ? tt.free : m.containers.free).has(x)) endZombie(m, t);
+        else if (tt.curT[t] !== -1 && !(ofTask ? taskCursorValid(m, t, x) : destroyCursorValid(m, t, x))) tt.resetCursor(t);
       } else if (tt.curT[t] !== -1 && !revokeCursorValid(m, t, top)) tt.resetWalk(t);
       continue;
     }

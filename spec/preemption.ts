@@ -49,7 +49,13 @@
  * to those derived from it (each list from the greatest key down), and a
  * node goes once nothing hangs from it (see revokeUnit). Between entries
  * nothing may be made with a capability still to go, mapped through one or
- * derived from a mapping one of them authorized (`Removing`).
+ * derived from a mapping one of them authorized (`Removing`). A capability
+ * that is the last one naming a container or a task with anything in it
+ * does not take the object along in one unit: the object becomes a
+ * zombie, emptied first while the capability still names it, as the
+ * destroys below empty theirs, and goes with the capability once empty
+ * (see zombieUnit); meanwhile a zombie task does nothing and nothing may
+ * be done through or derived from a zombie.
  *
  * container.destroy empties the container while it is still named: its
  * slots from the greatest index down (each slot's mapping trees from the
@@ -74,11 +80,12 @@
  * nothing may be made through a capability to what it destroys.
  *
  * Not bounded by the budget yet: the destruction of an object whose last
- * capability a walk removes (one unit, however large the object), and a
- * few units that re-attach what hung from a removed capability (see
- * docs/preemption.md, "Not done yet").
+ * capability a destroy's walk removes, or a zombie's walk (one unit,
+ * however large the object), of an account whose last capability a
+ * revoke's walk removes, and a few units that re-attach what hung from a
+ * removed capability (see docs/preemption.md, "Not done yet").
  */
-import type { CapRef, Draft, Mapping, MapRef, Pending, PendingAccountDestroy, PendingDestroy, PendingRevoke, PendingTaskDestroy, PendingUnmap, RevokeNode, State } from "./state.js";
+import type { CapRef, Draft, Mapping, MapRef, Pending, PendingAccountDestroy, PendingDestroy, PendingRevoke, PendingTaskDestroy, PendingUnmap, RevokeNode, State, Zombie } from "./state.js";
 import { capKey, draft, finish, isAccountDestroy, isDestroy, isRevoke, isTaskDestroy, isUnmap, mapKey, ROOT_ACCOUNT, ROOT_TASK, settleLeaves } from "./state.js";
 import type { Config, Op, OpOf } from "./vocabulary.js";
 import { ok, preempted, R, UNMAP_MODES } from "./vocabulary.js";
@@ -258,14 +265,27 @@ class RevokeIndex {
 interface RevokeWalk {
   /** a task no removal in this walk takes along by the final-capability rule (remainingWork), or null */
   spare: number | null;
+  /** does the walk start zombies? (not when remainingWork counts without: an object it reaches then goes in one unit) */
+  zombies: boolean;
   base: State;
   d: Draft;
   idx: RevokeIndex;
   cursor: RevokeNode | null;
+  /** the zombie being emptied (the object the capability at the cursor is the last to name), or null */
+  zombie: Zombie | null;
   touched: Set<number>;
 }
 
-const newRevokeWalk = (state: State, cursor: RevokeNode | null, spare: number | null = null): RevokeWalk => ({ spare, base: state, d: draft(state), idx: new RevokeIndex(state), cursor, touched: new Set() });
+const newRevokeWalk = (state: State, from: PendingRevoke | null, spare: number | null = null): RevokeWalk => ({
+  spare,
+  zombies: spare === null,
+  base: state,
+  d: draft(state),
+  idx: new RevokeIndex(state),
+  cursor: from ? from.cursor : null,
+  zombie: from?.zombie ?? null,
+  touched: new Set(),
+});
 
 /**
  * One unit of the walk of the revoke of capability `top`: go down one level
@@ -282,6 +302,7 @@ const newRevokeWalk = (state: State, cursor: RevokeNode | null, spare: number | 
  * `top` (the last unit), or after such a unit.
  */
 function revokeUnit(w: RevokeWalk, top: CapRef): boolean {
+  if (w.zombie !== null) return zombieUnit(w, top);
   const capThere = (r: CapRef) => !!w.d.tasks[r.task]?.caps[r.slot];
   const mapThere = (r: MapRef) => !!w.d.tasks[r.task]?.pages[r.vpage];
   const c = w.cursor;
@@ -329,12 +350,69 @@ function revokeUnit(w: RevokeWalk, top: CapRef): boolean {
     // revoked, everything still below that capability goes in this unit,
     // as in one step; the subject's record goes with the subject)
     const subjectGoes = closure(now, { caps: [ref] }, w.spare).tasks.has(top.task);
+    if (w.zombies && !subjectGoes && !emptyObject(now, cap.kind, cap.object, ref)) {
+      // a zombie: the object is emptied first, while this capability still names it
+      w.base = now;
+      w.d = draft(now);
+      w.zombie = cap.kind === "container" ? { kind: "container", id: cap.object, page: -1, slot: now.config.containerSlots - 1, cursor: null } : { kind: "task", id: cap.object, ...taskWalkStart(now) };
+      return false;
+    }
     w.base = finish(remove(now, subjectGoes ? { revoke: [top] } : { caps: [ref] }, w.spare));
     w.d = draft(w.base);
     w.idx = new RevokeIndex(w.base);
     if (subjectGoes) return true;
   }
   w.cursor = capKey(parent) !== capKey(top) && capThere(parent) ? capNode(parent) : null;
+  return false;
+}
+
+/**
+ * Would the last capability naming `kind` `id`, at `own`, take nothing
+ * with it but the object? A DMA handle or an account always counts as
+ * empty here (they are not emptied first: one unit takes them with all
+ * that goes with them); a container whose slots are all empty; a task
+ * with no mapping and no capability but `own`.
+ */
+function emptyObject(s: State, kind: string, id: number, own: CapRef): boolean {
+  if (kind === "container") return s.containers[id]!.slots.every((x) => x.kind === "empty");
+  if (kind !== "task") return true;
+  const t = s.tasks[id]!;
+  return !t.pages.some(Boolean) && t.caps.every((cap, slot) => !cap || (id === own.task && slot === own.slot));
+}
+
+/**
+ * One unit of the revoke of `top` while its walk empties a zombie: the
+ * zombie's walk (destroyUnit, taskUnit), with the capability at the cursor
+ * as the one to keep until the last unit, which takes it with the object;
+ * the walk then goes back up to that capability's parent, as when a
+ * capability is removed. If the unit took the subject (a capability the
+ * task held was the last naming the subject or its account), the revoke
+ * finishes in it instead, as in one step (the subject rule). Returns true
+ * then.
+ */
+function zombieUnit(w: RevokeWalk, top: CapRef): boolean {
+  const z = w.zombie!;
+  const at = w.cursor as { kind: "cap"; task: number; slot: number };
+  const own = { task: at.task, slot: at.slot };
+  const parent = w.d.tasks[at.task]!.caps[at.slot]!.parent!;
+  settleLeaves(w.base, w.d, w.touched);
+  w.touched.clear();
+  const before = finish(w.d);
+  const ow: ObjectWalk = { spare: w.spare, base: before, d: draft(before), children: w.idx.maps, page: z.page, slot: z.slot, cursor: z.cursor, touched: new Set() };
+  const done = z.kind === "container" ? destroyUnit(ow, z.id, own) : taskUnit(ow, z.id, own);
+  settleLeaves(ow.base, ow.d, ow.touched);
+  const after = finish(ow.d);
+  w.zombie = null;
+  if (!after.tasks[top.task]) {
+    w.base = finish(remove(before, { revoke: [top] }));
+    w.d = draft(w.base);
+    return true;
+  }
+  w.base = after;
+  w.d = draft(after);
+  if (ow.base !== before) w.idx = new RevokeIndex(after);
+  if (!done) w.zombie = { kind: z.kind, id: z.id, page: ow.page, slot: ow.slot, cursor: ow.cursor };
+  else w.cursor = capKey(parent) !== capKey(top) && after.tasks[parent.task]?.caps[parent.slot] ? capNode(parent) : null;
   return false;
 }
 
@@ -346,19 +424,19 @@ function revokeUnit(w: RevokeWalk, top: CapRef): boolean {
  */
 export function revokeChunk(state: State, op: OpOf<"cap.revoke">, budget: number): Step {
   const p = state.tasks[op.task]!.pending as PendingRevoke | null;
-  const w = newRevokeWalk(state, p ? p.cursor : null);
+  const w = newRevokeWalk(state, p);
   const top = { task: op.task, slot: op.slot };
   let finished = false;
   for (let spent = 0; !finished && spent < budget; spent++) finished = revokeUnit(w, top);
   settleLeaves(w.base, w.d, w.touched);
   const subject = w.d.tasks[op.task];
-  if (subject) subject.pending = finished ? null : { op: { op: "cap.revoke", task: op.task, slot: op.slot }, cursor: w.cursor };
+  if (subject) subject.pending = finished ? null : { op: { op: "cap.revoke", task: op.task, slot: op.slot }, cursor: w.cursor, ...(w.zombie && { zombie: w.zombie }) };
   return { state: finish(w.d), result: finished ? ok() : preempted() };
 }
 
 /** The units the revoke `op` takes from `cursor` to the end, nobody else acting. */
-function revokeLength(state: State, op: { readonly task: number; readonly slot: number }, cursor: RevokeNode | null, spare: number | null = null): number {
-  const w = newRevokeWalk(state, cursor, spare);
+function revokeLength(state: State, op: { readonly task: number; readonly slot: number }, from: PendingRevoke | null, spare: number | null = null): number {
+  const w = newRevokeWalk(state, from, spare);
   let n = 1;
   while (!revokeUnit(w, { task: op.task, slot: op.slot })) n++;
   return n;
@@ -401,7 +479,12 @@ function inRevoke(state: State, node: RevokeNode, top: CapRef): boolean {
 
 /** Is container `c` being destroyed by a preempted container.destroy, or paid by an account being destroyed? Then nothing may be done through it. */
 export function containerDying(state: State, c: number): boolean {
-  return state.tasks.some((t) => t?.pending && isDestroy(t.pending) && t.pending.object === c) || (!!state.containers[c] && accountDying(state, state.containers[c].account));
+  return state.tasks.some((t) => t?.pending && isDestroy(t.pending) && t.pending.object === c) || (!!state.containers[c] && accountDying(state, state.containers[c].account)) || isZombie(state, "container", c);
+}
+
+/** Is `kind` `id` the zombie of a preempted revoke (emptied before its last capability goes)? */
+function isZombie(state: State, kind: Zombie["kind"], id: number): boolean {
+  return state.tasks.some((t) => t?.pending && isRevoke(t.pending) && t.pending.zombie?.kind === kind && t.pending.zombie.id === id);
 }
 
 /** Would a capability derived from the one at `ref` add to what a preempted removal has still to take apart (beingRevoked, or it names an object being destroyed)? */
@@ -446,7 +529,7 @@ function removeInWalk(w: ObjectWalk, seeds: Parameters<typeof remove>[1]): void 
 }
 
 /** The capability naming object `kind` `id` with the greatest key, other than `own`, or null. */
-function greatestNaming(d: Draft, kind: string, id: number, own: CapRef | null): CapRef | null {
+function greatestNaming(d: State | Draft, kind: string, id: number, own: CapRef | null): CapRef | null {
   let other: CapRef | null = null;
   d.tasks.forEach((t, task) =>
     t?.caps.forEach((cap, slot) => {
@@ -527,7 +610,7 @@ export function destroyChunk(state: State, op: OpOf<"container.destroy">, c: num
 
 /** Is task `t` being destroyed by a preempted task.destroy, or paid by an account being destroyed? Then it does nothing (`Blocked`), and nothing may be done through a capability to it (`Removing`). */
 export function taskDying(state: State, t: number): boolean {
-  return state.tasks.some((x) => x?.pending && isTaskDestroy(x.pending) && x.pending.object === t) || (!!state.tasks[t] && accountDying(state, state.tasks[t].account));
+  return state.tasks.some((x) => x?.pending && isTaskDestroy(x.pending) && x.pending.object === t) || (!!state.tasks[t] && accountDying(state, state.tasks[t].account)) || isZombie(state, "task", t);
 }
 
 /** Where a task destroy starts: the greatest page and the greatest slot. */
@@ -808,13 +891,17 @@ function destroyLength(state: State, op: { readonly task: number; readonly conta
  * along (nor the accounts that pay for it) by the final-capability rule,
  * so the subject rule (subjectWent, revokeUnit) never ends it early: the
  * walk goes on as if the subject were kept alive, which counts at least as
- * many units, and the same units until the rule would end it.
+ * many units, and the same units until the rule would end it; and a
+ * revoke starts no zombie it has not started yet (an object whose last
+ * capability it reaches goes in one unit, as if it were empty), so that
+ * what such an object gains before the walk reaches it is not counted:
+ * it is not the walk's yet (removalNeverStalls).
  */
 export function remainingWork(state: State, t: number, rule = true): number {
   const p = state.tasks[t]?.pending;
   if (!p) return 0;
   const spare = rule ? null : t;
-  if (isRevoke(p)) return revokeLength(state, p.op, p.cursor, spare);
+  if (isRevoke(p)) return revokeLength(state, p.op, p, spare);
   if (isDestroy(p)) return destroyLength(state, p.op, p);
   if (isTaskDestroy(p)) return taskDestroyLength(state, p.op, p, spare);
   if (isAccountDestroy(p)) return accountDestroyLength(state, p.op, p, spare);
@@ -824,7 +911,7 @@ export function remainingWork(state: State, t: number, rule = true): number {
 /** The units the walk of `op` takes from `from` (or from its start) to the end, nobody else acting. */
 export function removalLength(state: State, op: OpOf<"page.unmap" | "cap.revoke" | "container.destroy" | "task.destroy" | "account.destroy">, from: Pending | null): number {
   if (op.op === "account.destroy") return accountDestroyLength(state, op, from && isAccountDestroy(from) ? from : null);
-  if (op.op === "cap.revoke") return revokeLength(state, op, from && isRevoke(from) ? from.cursor : null);
+  if (op.op === "cap.revoke") return revokeLength(state, op, from && isRevoke(from) ? from : null);
   if (op.op === "container.destroy") return destroyLength(state, op, from && isDestroy(from) ? from : null);
   if (op.op === "task.destroy") return taskDestroyLength(state, op, from && isTaskDestroy(from) ? from : null);
   return walkLength(state, op, from as PendingUnmap | null);
@@ -905,11 +992,18 @@ function cursorHolds(state: State, t: number, p: Pending): boolean {
     if (p.at.kind === "container" ? !state.containers[p.at.id] : !state.tasks[p.at.id]) return false;
     return p.cursor === null || (p.at.kind === "container" ? underSlot(state, p.cursor, p.at.id, p.slot) : underPage(state, p.cursor, p.at.id, p.page));
   }
+  if (isRevoke(p) && p.zombie && !zombieHolds(state, p.zombie)) return false;
   if (p.cursor === null) return true;
   if (isRevoke(p)) return inRevoke(state, p.cursor, { task: t, slot: p.op.slot });
   if (isDestroy(p)) return underSlot(state, p.cursor, p.object, p.slot);
   if (isTaskDestroy(p)) return underPage(state, p.cursor, p.object, p.page);
   return !!state.tasks[p.cursor.task]?.pages[p.cursor.vpage];
+}
+
+/** Is zombie `z` still there, and its cursor (if any) in a tree of the slot or page it empties? */
+function zombieHolds(state: State, z: Zombie): boolean {
+  if (z.kind === "container" ? !state.containers[z.id] : !state.tasks[z.id]) return false;
+  return z.cursor === null || (z.kind === "container" ? underSlot(state, z.cursor, z.id, z.slot) : underPage(state, z.cursor, z.id, z.page));
 }
 
 /**
@@ -932,7 +1026,10 @@ export function settlePending(state: State): State {
     } else if (!cursorHolds(state, id, p)) {
       d ??= draft(state);
       d.tasks[id]!.pending = isRevoke(p)
-        ? { op: p.op, cursor: null }
+        ? // (a zombie whose cursor went starts its slot or page again; one that went took the capability at the cursor along)
+          p.zombie && (p.zombie.kind === "container" ? state.containers[p.zombie.id] : state.tasks[p.zombie.id])
+          ? { ...p, zombie: { ...p.zombie, cursor: null } }
+          : { op: p.op, cursor: null }
         : isAccountDestroy(p)
           ? p.at !== null && (p.at.kind === "container" ? state.containers[p.at.id] : state.tasks[p.at.id])
             ? { ...p, cursor: null }
@@ -981,14 +1078,11 @@ export function pendingRegion(state: State, t: number): Set<string> {
       caps.push(...(idx.caps.get(capKey(c)) ?? []));
       stack.push(...(idx.roots.get(capKey(c)) ?? []));
     }
-  } else if (isDestroy(p)) {
-    const c = state.containers[p.object];
-    c?.slots.forEach((x, i) => i <= p.slot && x.kind !== "empty" && out.add(`slot ${p.object}:${i}`));
-    state.tasks.forEach((task, tt) => {
-      task?.caps.forEach((cap, slot) => cap?.kind === "container" && cap.object === p.object && out.add(`cap ${capKey({ task: tt, slot })}`));
-      task?.pages.forEach((m, vpage) => m?.source.kind === "slot" && m.source.container === p.object && m.source.index <= p.slot && stack.push({ task: tt, vpage }));
-    });
-  } else if (isAccountDestroy(p)) {
+    const z = p.zombie;
+    if (z?.kind === "container") containerRegion(state, z.id, z.slot, out, stack);
+    else if (z) taskRegion(state, z.id, out, stack);
+  } else if (isDestroy(p)) containerRegion(state, p.object, p.slot, out, stack);
+  else if (isAccountDestroy(p)) {
     const D = subtreeOf(state, p.object);
     const pays = (x: { account: number } | null | undefined) => !!x && D.has(x.account);
     const named = (kind: string, id: number) => (kind === "account" && D.has(id)) || (kind === "task" && pays(state.tasks[id])) || (kind === "container" && pays(state.containers[id])) || (kind === "dma" && pays(state.handles[id]));
@@ -1004,16 +1098,29 @@ export function pendingRegion(state: State, t: number): Set<string> {
       task?.caps.forEach((cap, slot) => cap && (pays(task) || named(cap.kind, cap.object)) && out.add(`cap ${capKey({ task: tt, slot })}`));
       task?.pages.forEach((m, vpage) => m && (pays(task) || (m.source.kind === "slot" && pays(state.containers[m.source.container]))) && stack.push({ task: tt, vpage }));
     });
-  } else if (isTaskDestroy(p)) {
-    state.tasks.forEach((task, tt) => task?.caps.forEach((cap, slot) => cap && (tt === p.object || (cap.kind === "task" && cap.object === p.object)) && out.add(`cap ${capKey({ task: tt, slot })}`)));
-    state.tasks[p.object]?.pages.forEach((m, vpage) => m && stack.push({ task: p.object, vpage }));
-  } else for (let v = p.page; v < rangeEnd(p.op); v++) if (state.tasks[t]!.pages[v]) stack.push({ task: t, vpage: v });
+  } else if (isTaskDestroy(p)) taskRegion(state, p.object, out, stack);
+  else for (let v = p.page; v < rangeEnd(p.op); v++) if (state.tasks[t]!.pages[v]) stack.push({ task: t, vpage: v });
   while (stack.length > 0) {
     const r = stack.pop()!;
     out.add(mapKey(r));
     stack.push(...(children.get(mapKey(r)) ?? []));
   }
   return out;
+}
+
+/** What a container walk has still to take apart (pendingRegion): container `c`'s filled slots up to `slot`, the capabilities naming it, and (onto `stack`) the mappings rooted at those slots. */
+function containerRegion(state: State, c: number, slot: number, out: Set<string>, stack: MapRef[]): void {
+  state.containers[c]?.slots.forEach((x, i) => i <= slot && x.kind !== "empty" && out.add(`slot ${c}:${i}`));
+  state.tasks.forEach((task, tt) => {
+    task?.caps.forEach((cap, s) => cap?.kind === "container" && cap.object === c && out.add(`cap ${capKey({ task: tt, slot: s })}`));
+    task?.pages.forEach((m, vpage) => m?.source.kind === "slot" && m.source.container === c && m.source.index <= slot && stack.push({ task: tt, vpage }));
+  });
+}
+
+/** What a task walk has still to take apart (pendingRegion): task `x`'s capabilities, those naming it, and (onto `stack`) its mappings. */
+function taskRegion(state: State, x: number, out: Set<string>, stack: MapRef[]): void {
+  state.tasks.forEach((task, tt) => task?.caps.forEach((cap, slot) => cap && (tt === x || (cap.kind === "task" && cap.object === x)) && out.add(`cap ${capKey({ task: tt, slot })}`)));
+  state.tasks[x]?.pages.forEach((m, vpage) => m && stack.push({ task: x, vpage }));
 }
 
 /** The well-formedness of a pending destroy of task `t` (pendingWalkWellFormed), or null. */
@@ -1140,14 +1247,34 @@ function revokeWellFormed(s: State, t: number, p: PendingRevoke): string | null 
   if (!Number.isInteger(op.slot) || op.slot < 0 || op.slot >= s.config.capSlots || removalOrphaned(s, t, p)) return `task ${t}'s pending cap.revoke names slot ${op.slot}, which holds no capability`;
   const c = p.cursor;
   if (c !== null && !inRevoke(s, c, { task: t, slot: op.slot })) return `task ${t}'s pending cap.revoke stands at ${c.kind === "cap" ? `task ${c.task}'s capability slot ${c.slot}` : `task ${c.task}'s page ${c.vpage}`}, which is not (or no longer) derived from the capability it revokes`;
-  return null;
+  return p.zombie === undefined ? null : zombieWellFormed(s, `task ${t}'s pending cap.revoke`, p.zombie, c);
+}
+
+/**
+ * The well-formedness of a revoke's zombie (pendingWalkWellFormed), or
+ * null: a container or a task that is there, the walk stands at the only
+ * capability naming it, from which nothing hangs any more, and the
+ * zombie's walk is well-formed as a container's or a task's destroy.
+ */
+function zombieWellFormed(s: State, what: string, z: Zombie, c: RevokeNode | null): string | null {
+  const { kind, id } = z;
+  if ((kind !== "container" && kind !== "task") || !Number.isInteger(id) || !(kind === "container" ? s.containers[id] : s.tasks[id])) return `${what} empties ${String(kind)} ${id}, which is not there`;
+  if (c === null || c.kind !== "cap") return `${what} empties ${kind} ${id} but does not stand at the capability naming it`;
+  const cap = s.tasks[c.task]!.caps[c.slot]!;
+  if (cap.kind !== kind || cap.object !== id) return `${what} empties ${kind} ${id} but stands at a capability to ${cap.kind} ${cap.object}`;
+  const other = greatestNaming(s, kind, id, c);
+  if (other !== null) return `${what} empties ${kind} ${id}, which task ${other.task}'s capability slot ${other.slot} names too`;
+  const hangs = s.tasks.some((x) => x?.caps.some((k) => k?.parent?.task === c.task && k.parent.slot === c.slot) || x?.pages.some((m) => m?.source.kind === "slot" && m.source.cap.task === c.task && m.source.cap.slot === c.slot));
+  if (hangs) return `${what} empties ${kind} ${id} while something still hangs from the capability naming it`;
+  if (kind === "container") return z.page !== -1 ? `${what} stands at page ${z.page} of container ${id}` : containerWalkWellFormed(s, what, id, z);
+  return taskWalkWellFormed(s, what, id, z, c.task === id ? c.slot : null);
 }
 
 export const PREEMPTION_INVARIANTS: readonly { name: string; description: string; check: (s: State) => string | null }[] = [
   {
     name: "pendingWalkWellFormed",
     description:
-      "A preempted removal is the task's own and the configuration sets a budget; the task does not wait on a fault. A preempted page.unmap is well-formed and its walk stands inside the range: at a mapping of the tree of the page it is at (or before that page's start), inside the write-only subtree it is removing, if any; children of the cursor from the greatest key down to the last one finished are gone, or (mode readonly, outside such a subtree) have no write right left. A preempted cap.revoke names a slot that holds a capability, and its walk stands at that capability or at a node still to go: a capability derived from it, or a mapping in a tree one of those authorized. A preempted container.destroy names a slot holding a capability with alloc to the container, has passed only empty slots, and stands in a tree rooted at the slot it empties. A preempted task.destroy names a slot holding a capability with alloc to the task (not the root task), has passed only unmapped pages and empty capability slots (but the subject's own), stands in the tree of the page it empties, and no two tasks destroy the same task. A preempted account.destroy names a slot holding a capability with alloc to the account (not the root account); between objects it keeps no walk; the container or task it takes apart is one the account or a sub-account pays for, taken in order (no DMA handle they pay for left while it takes apart a container, no container while a task, no other task while the subject's own), and its walk is well-formed as a container's or a task's destroy.",
+      "A preempted removal is the task's own and the configuration sets a budget; the task does not wait on a fault. A preempted page.unmap is well-formed and its walk stands inside the range: at a mapping of the tree of the page it is at (or before that page's start), inside the write-only subtree it is removing, if any; children of the cursor from the greatest key down to the last one finished are gone, or (mode readonly, outside such a subtree) have no write right left. A preempted cap.revoke names a slot that holds a capability, and its walk stands at that capability or at a node still to go: a capability derived from it, or a mapping in a tree one of those authorized; while it empties a zombie, the zombie is a container or a task that is there, the walk stands at the only capability naming it, nothing hangs from that capability, and the zombie's walk is well-formed as a container's or a task's destroy. A preempted container.destroy names a slot holding a capability with alloc to the container, has passed only empty slots, and stands in a tree rooted at the slot it empties. A preempted task.destroy names a slot holding a capability with alloc to the task (not the root task), has passed only unmapped pages and empty capability slots (but the subject's own), stands in the tree of the page it empties, and no two tasks destroy the same task. A preempted account.destroy names a slot holding a capability with alloc to the account (not the root account); between objects it keeps no walk; the container or task it takes apart is one the account or a sub-account pays for, taken in order (no DMA handle they pay for left while it takes apart a container, no container while a task, no other task while the subject's own), and its walk is well-formed as a container's or a task's destroy.",
     check(s) {
       for (let t = 0; t < s.tasks.length; t++) {
         const task = s.tasks[t];
@@ -1188,7 +1315,7 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
   {
     name: "removalNeverRegrows",
     description:
-      "While a removal is preempted, no other operation adds to what it has still to take apart (a mapping to an unmap's trees; a capability or a mapping to what a revoke has still to remove; a filled slot, a capability naming it or a mapping rooted in it to a container being destroyed; a mapping or a capability to a task being destroyed, or a capability naming it; an account, an object, a capability or a mapping to what an account destroy has still to take apart), nor moves its walk on, back or elsewhere: another operation may only take things away, and if it takes the node the walk stands at, the walk starts again (an unmap its current page, a revoke from the revoked capability, a container destroy its current slot, a task destroy its current page, an account destroy the object it stands in, or, if that went, picks the next). A preempted removal ends early only when another operation took what it works on: the capability a revoke revokes, or a destroy's object or the subject's capability to it.",
+      "While a removal is preempted, no other operation adds to what it has still to take apart (a mapping to an unmap's trees; a capability or a mapping to what a revoke has still to remove, or to the zombie it empties; a filled slot, a capability naming it or a mapping rooted in it to a container being destroyed; a mapping or a capability to a task being destroyed, or a capability naming it; an account, an object, a capability or a mapping to what an account destroy has still to take apart), nor moves its walk on, back or elsewhere: another operation may only take things away, and if it takes the node the walk stands at, the walk starts again (an unmap its current page, a revoke from the revoked capability, or a revoke's zombie its current slot or page, a container destroy its current slot, a task destroy its current page, an account destroy the object it stands in, or, if that went, picks the next). A preempted removal ends early only when another operation took what it works on: the capability a revoke revokes, or a destroy's object or the subject's capability to it.",
     check(before, op, after) {
       if (after === before) return null; // (an error changes nothing)
       for (let t = 0; t < before.tasks.length; t++) {
@@ -1214,8 +1341,13 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
           const r = q as PendingDestroy;
           if (r.object !== p.object || r.slot !== p.slot || (r.cursor !== null && JSON.stringify(r.cursor) !== JSON.stringify(p.cursor))) return `${op.op} moved the walk of task ${t}'s preempted container.destroy`;
         } else if (isRevoke(p)) {
-          const c = (q as PendingRevoke).cursor;
+          const r = q as PendingRevoke;
+          const c = r.cursor;
           if (c !== null && JSON.stringify(c) !== JSON.stringify(p.cursor)) return `${op.op} moved the walk of task ${t}'s preempted cap.revoke`;
+          // (a zombie stays, its cursor kept or back at its slot or page; or it went, and the walk starts again)
+          const z = r.zombie;
+          const kept = z && p.zombie && z.kind === p.zombie.kind && z.id === p.zombie.id && z.page === p.zombie.page && z.slot === p.zombie.slot && (z.cursor === null || JSON.stringify(z.cursor) === JSON.stringify(p.zombie.cursor));
+          if (z ? !kept : p.zombie && c !== null) return `${op.op} moved the walk of task ${t}'s preempted cap.revoke through ${(z ?? p.zombie)!.kind} ${(z ?? p.zombie)!.id}`;
         } else {
           const u = q as PendingUnmap;
           if (u.page !== p.page || u.bits !== p.bits) return `${op.op} moved task ${t}'s preempted page.unmap`;
@@ -1232,7 +1364,7 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
   {
     name: "removalNeverStalls",
     description:
-      "An operation of another task adds work to a preempted removal (the units it still needs, nobody else acting) only by making what is left to take apart strictly smaller: when it took the node the walk stood at, so that the walk starts again, or when it reshaped what is left so that a removal takes fewer other nodes along by the final-capability rule (a capability re-attached higher up is then visited on its own). The work is counted without the subject rule: that rule only ends a removal early, when the subject goes with what it takes apart, and an operation that keeps the subject alive takes the shortcut away without making anything smaller. With preemptedRemovalProgresses (each entry does W units of it) this means no sequence of other operations keeps a removal from finishing: its work grows only when what is left shrinks, which cannot happen for ever.",
+      "An operation of another task adds work to a preempted removal (the units it still needs, nobody else acting) only by making what is left to take apart strictly smaller: when it took the node the walk stood at, so that the walk starts again, or when it reshaped what is left so that a removal takes fewer other nodes along by the final-capability rule (a capability re-attached higher up is then visited on its own). The work is counted without the subject rule: that rule only ends a removal early, when the subject goes with what it takes apart, and an operation that keeps the subject alive takes the shortcut away without making anything smaller. A revoke's zombies not started yet count as one unit each, as if empty: until the walk reaches an object, the object is not the walk's yet, and it may still grow within its account's quota. With preemptedRemovalProgresses (each entry does W units of it) this means no sequence of other operations keeps a removal from finishing: its work grows only when what is left shrinks, which cannot happen for ever.",
     check(before, op, after) {
       if (after === before) return null; // (an error changes nothing)
       if (!walksWellFormed(before) || !walksWellFormed(after)) return null; // (as in preemptedRemovalProgresses)
@@ -1245,7 +1377,7 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
         const now = remainingWork(after, t, false);
         if (now <= was || pendingRegion(after, t).size < pendingRegion(before, t).size) continue;
         const what = p.op.op;
-        const where = (x: Pending) => JSON.stringify(["at" in x ? x.at : null, x.cursor]);
+        const where = (x: Pending) => JSON.stringify(["at" in x ? x.at : null, x.cursor, isRevoke(x) ? (x.zombie ?? null) : null]);
         if (where(q) === where(p)) return `${op.op} added work to task ${t}'s preempted ${what} (${was} units left before, ${now} after) without taking the node its walk stands at, and what is left to take apart did not shrink`;
         return `${op.op} restarted the walk of task ${t}'s preempted ${what} (${was} units left before, ${now} after), but what is left to take apart did not shrink`;
       }

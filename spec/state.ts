@@ -217,6 +217,27 @@ export interface PendingRevoke {
   readonly op: { readonly op: "cap.revoke"; readonly task: number; readonly slot: number };
   /** the node the walk stands at, or null: at the revoked capability itself */
   readonly cursor: RevokeNode | null;
+  /** the object whose last capability the walk stands at, being emptied before that capability goes; absent when there is none */
+  readonly zombie?: Zombie;
+}
+
+/**
+ * A zombie (seL4's word for a half-destroyed object): a container or a task
+ * whose last capability a preempted revoke's walk has reached, once nothing
+ * hangs from that capability any more. Before the capability goes, and the
+ * object with it, the walk empties the object while the capability still
+ * names it, as container.destroy and task.destroy do; meanwhile nothing may
+ * be done with or to the object (`Blocked`, `Removing`).
+ */
+export interface Zombie {
+  readonly kind: "container" | "task";
+  readonly id: number;
+  /** a task's page being emptied (-1 once all are, and for a container) */
+  readonly page: number;
+  /** a container's slot or a task's capability slot being emptied (-1 once all are) */
+  readonly slot: number;
+  /** the mapping the walk stands at, in a tree of the slot or the page being emptied; null: at the slot or page itself */
+  readonly cursor: MapRef | null;
 }
 
 /** A node of a revoke's walk: a capability derived from the revoked one, or a mapping in a tree one of them authorized. */
@@ -549,7 +570,7 @@ function copyTask(t: Task): Task {
 
 function copyPending(p: Pending | null): Pending | null {
   if (p === null) return null;
-  if (isRevoke(p)) return { op: { ...p.op }, cursor: p.cursor && { ...p.cursor } };
+  if (isRevoke(p)) return { op: { ...p.op }, cursor: p.cursor && { ...p.cursor }, ...(p.zombie && { zombie: { ...p.zombie, cursor: p.zombie.cursor && { ...p.zombie.cursor } } }) };
   if (isAccountDestroy(p)) return { ...p, op: { ...p.op }, at: p.at && { ...p.at }, cursor: p.cursor && { ...p.cursor } };
   if (isDestroy(p) || isTaskDestroy(p)) return { ...p, op: { ...p.op }, cursor: p.cursor && { ...p.cursor } } as Pending;
   return { ...p, op: { ...p.op }, cursor: p.cursor && { ...p.cursor }, last: p.last && { ...p.last }, zone: p.zone && { ...p.zone } };

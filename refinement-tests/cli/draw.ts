@@ -72,7 +72,7 @@ export function toGraph(s: State, selection: Selection = {}): Graph {
         : isTaskDestroy(p)
         ? [`preempted: task.destroy of task ${p.object}, ${p.page >= 0 ? `at page ${p.page}` : `at capability slot ${p.slot}`}${p.cursor ? `, walk at task ${p.cursor.task}'s page ${p.cursor.vpage}` : ""}`]
         : isRevoke(p)
-        ? [`preempted: cap.revoke of slot ${p.op.slot}${p.cursor ? `, walk at task ${p.cursor.task}'s ${p.cursor.kind === "cap" ? `capability slot ${p.cursor.slot}` : `page ${p.cursor.vpage}`}` : ""}`]
+        ? [`preempted: cap.revoke of slot ${p.op.slot}${p.cursor ? `, walk at task ${p.cursor.task}'s ${p.cursor.kind === "cap" ? `capability slot ${p.cursor.slot}` : `page ${p.cursor.vpage}`}` : ""}${p.zombie ? `, emptying ${p.zombie.kind} ${p.zombie.id} (zombie) at ${p.zombie.kind === "task" && p.zombie.page >= 0 ? `page ${p.zombie.page}` : `slot ${p.zombie.slot}`}${p.zombie.cursor ? `, its walk at task ${p.zombie.cursor.task}'s page ${p.zombie.cursor.vpage}` : ""}` : ""}`]
         : [`preempted: page.unmap ${p.op.mode} of pages ${p.op.vpage}-${p.op.vpage + 2 ** p.op.order - 1}, at page ${p.page}${p.cursor ? `, walk at task ${p.cursor.task}'s page ${p.cursor.vpage}` : ""}`];
     groups.set(`T${id}`, [`task ${id}`, ...waits, ...queue, ...walk].join(" · "));
     t.caps.forEach((c, slot) => {

@@ -95,6 +95,7 @@ export const AbstractState = z
                   cursor: z
                     .discriminatedUnion("kind", [z.object({ kind: z.literal("cap"), task: id, slot: id }).strict(), z.object({ kind: z.literal("map"), task: id, vpage: id }).strict()])
                     .nullable(),
+                  zombie: z.object({ kind: z.enum(["container", "task"]), id, page: z.int().min(-1), slot: z.int().min(-1), cursor: MapRef.nullable() }).strict().optional(),
                 })
                 .strict(),
             ])

@@ -104,6 +104,15 @@ export function fingerprint(s: State): [number, number] {
       mix(c === null ? -1 : c.kind === "cap" ? 0 : 1);
       mix(c?.task ?? -1);
       mix(c === null ? -1 : c.kind === "cap" ? c.slot : c.vpage);
+      const z = p.zombie;
+      if (z) {
+        mix(z.kind === "container" ? -5 : -6);
+        mix(z.id);
+        mix(z.page);
+        mix(z.slot);
+        mix(z.cursor?.task ?? -1);
+        mix(z.cursor?.vpage ?? -1);
+      }
     } else {
       mix(p.op.task);
       mix(p.op.vpage);

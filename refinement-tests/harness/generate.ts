@@ -1093,7 +1093,9 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
  * on: Removing), the holder of the capability the walk stands at deletes it
  * (what hangs from it is re-attached, still to go), the holder of a mapping
  * in its trees unmaps it, or the root task destroys the account paying for
- * a task that holds a capability still to go.
+ * a task that holds a capability still to go; while the walk empties a
+ * zombie, a zombie task tries to act (Blocked), or the holder of the
+ * mapping the zombie's walk stands at unmaps it.
  */
 function aimAtRevoke(s: State, p: PendingRevoke, [a, b, c]: [number, number, number]): Op | null {
   const caps: CapRef[] = [];
@@ -1102,7 +1104,7 @@ function aimAtRevoke(s: State, p: PendingRevoke, [a, b, c]: [number, number, num
     if (k.startsWith("cap ")) {
       const [task, slot] = k.slice(4).split(":").map(Number) as [number, number];
       caps.push({ task, slot });
-    } else {
+    } else if (/^\d+:\d+$/.test(k)) {
       const [task, vpage] = k.split(":").map(Number) as [number, number];
       maps.push({ task, vpage });
     }
@@ -1110,6 +1112,16 @@ function aimAtRevoke(s: State, p: PendingRevoke, [a, b, c]: [number, number, num
   const free = (t: number) => !s.tasks[t]!.pending && !s.tasks[t]!.fault;
   const held = caps.filter((r) => free(r.task));
   const cap = pick(held, b);
+  const z = p.zombie;
+  if (z && c % 4 === 3) {
+    // a zombie task tries to act (Blocked); or the holder of the mapping the zombie's walk stands at unmaps it (the walk starts that slot or page again)
+    const x = s.tasks[z.id];
+    if (z.kind === "task" && x && !x.pending && !x.fault && (a % 2 === 0 || !z.cursor)) {
+      const slot = filledSlots(s, z.id)[0];
+      return slot !== undefined ? { op: "cap.delete", task: z.id, slot } : { op: "task.window", task: z.id, slot: 0, slots: 0, page: 0, pages: 0 };
+    }
+    if (z.cursor && free(z.cursor.task)) return { op: "page.unmap", task: z.cursor.task, vpage: z.cursor.vpage, order: 0, mode: "all" };
+  }
   switch (c % 6) {
     case 0: {
       // derive from a capability being revoked (Removing)
