@@ -375,12 +375,23 @@ async function fuzz(argv: string[]): Promise<number> {
     } catch (e) {
       if (!(e instanceof Divergence)) throw e;
       progress(true);
-      process.stderr.write(`divergence in trace ${k} (seed ${traceSeed}); shrinking...\n`);
+      process.stderr.write(`divergence in trace ${k} (seed ${traceSeed}); shrinking (at most ${SHRINK_SECONDS + NEEDLESS_SECONDS} s)...\n`);
       // Shrink: fast-check regenerates the same first value from the same seed.
+      const shrinking = new ShrinkProgress(values.quiet === true, e.trace.ops.length);
       const shrunk = fc.check(
-        fc.property(traceArb(k), (v) => runOne(v)),
-        { seed: traceSeed, numRuns: 1, interruptAfterTimeLimit: 120_000 },
+        fc.property(traceArb(k), (v) => {
+          try {
+            runOne(v);
+          } catch (e3) {
+            if (e3 instanceof Divergence) shrinking.failed(e3.trace.ops.length);
+            throw e3;
+          } finally {
+            shrinking.tried();
+          }
+        }),
+        { seed: traceSeed, numRuns: 1, interruptAfterTimeLimit: SHRINK_SECONDS * 1000 },
       );
+      shrinking.done();
       const example = (shrunk.counterexample?.[0] ?? value) as [Config, Intent[]];
       let found: Divergence = e;
       try {
@@ -406,6 +417,46 @@ async function fuzz(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** How long fuzz shrinks a counterexample: fast-check's pass, then withoutNeedlessOps. */
+const SHRINK_SECONDS = 120;
+const NEEDLESS_SECONDS = 30;
+
+/**
+ * Progress while fuzz shrinks a counterexample (on stderr, every second on
+ * a terminal, else every five): the tries so far and the shortest failing
+ * trace found, so a long shrink does not look like a hang.
+ */
+class ShrinkProgress {
+  private readonly started = Date.now();
+  private last = Date.now();
+  private tries = 0;
+  private readonly tty = process.stderr.isTTY === true;
+
+  constructor(
+    private readonly quiet: boolean,
+    private shortest: number,
+  ) {}
+
+  failed(ops: number): void {
+    this.shortest = Math.min(this.shortest, ops);
+  }
+
+  tried(): void {
+    this.tries++;
+    if (this.quiet || Date.now() - this.last < (this.tty ? 1000 : 5000)) return;
+    this.last = Date.now();
+    process.stderr.write(`${this.tty ? "\r" : ""}${this.line()}${this.tty ? "" : "\n"}`);
+  }
+
+  done(): void {
+    if (!this.quiet && Date.now() - this.started >= 1000) process.stderr.write(`${this.tty ? "\r" : ""}${this.line()}, done\n`);
+  }
+
+  private line(): string {
+    return `shrinking: ${this.tries} tries, shortest failing trace so far ${this.shortest} operations, ${((Date.now() - this.started) / 1000).toFixed(0)} s`;
+  }
+}
+
 /**
  * The last shrinking pass, on operations rather than on what generated them:
  * drops one operation at a time, keeping each drop after which spec and impl
@@ -414,7 +465,7 @@ async function fuzz(argv: string[]): Promise<number> {
  * impl's boundaries its time limit can leave dozens of operations that an
  * intent cannot lose without changing what the others resolve to.
  */
-function withoutNeedlessOps(d: Divergence, options: LockstepOptions, seconds = 30): Divergence {
+function withoutNeedlessOps(d: Divergence, options: LockstepOptions, seconds = NEEDLESS_SECONDS): Divergence {
   let best = d;
   const deadline = Date.now() + seconds * 1000;
   for (let changed = true; changed && Date.now() < deadline; ) {
@@ -482,9 +533,14 @@ async function fuzzOnWorkers(argv: string[], o: { seed: string; shard: number; s
         new Promise<{ code: number | null; summary: Summary | null; err: string }>((resolve) => {
           let out = "";
           let err = "";
+          let partial = "";
           child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
           child.stderr.setEncoding("utf8").on("data", (d: string) => {
             err += d;
+            // (a worker's divergence and its shrinking progress are shown as they come: a shrink can take minutes)
+            const lines = (partial + d).split("\n");
+            partial = lines.pop()!;
+            for (const l of lines) if (l.startsWith("divergence in trace") || l.startsWith("shrinking:")) process.stderr.write(`${tty ? "\r" : ""}${l}\n`);
             for (const m of d.matchAll(/: (\d+) traces, (\d+) steps \(\d+\/s\), ([\d.]+)% ok/g)) seen[w] = { traces: Number(m[1]), steps: Number(m[2]), ok: (Number(m[3]) / 100) * Number(m[2]) };
           });
           child.on("close", (code) => {
@@ -520,7 +576,6 @@ async function fuzzOnWorkers(argv: string[], o: { seed: string; shard: number; s
   const preemption: Preemption = { preempted: 0, revokes: 0, destroys: 0, taskDestroys: 0, accountDestroys: 0, interleaved: 0, touching: 0, zombies: 0 };
   for (const r of results) for (const k of ["preempted", "revokes", "destroys", "taskDestroys", "accountDestroys", "interleaved", "touching", "zombies"] as const) preemption[k] += r.summary?.preemption?.[k] ?? 0;
   const covered = OP_KINDS.filter((k) => (byKind[k]?.ok ?? 0) > 0).length;
-  if (broken) process.stderr.write(broken.err.split("\n").filter((l) => l.startsWith("divergence in trace")).join("\n") + "\n");
   line(true, covered);
   const traces = seen.reduce((n, x) => n + x.traces, 0);
   const steps = seen.reduce((n, x) => n + x.steps, 0);
