@@ -546,7 +546,7 @@ const ACCOUNT_DESTROY_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp
 ];
 
 /**
- * A revoke emptying a zombie: the first 54 operations of the regression
+ * A revoke emptying a zombie: the first 58 operations of the regression
  * trace revoke-zombies.json. Task 1 revokes its account capability; task 3,
  * whose only capability (task 1's slot 1) is below it, is the zombie; its
  * walk stands at task 2's page 2, derived from task 3's page 0.
@@ -554,7 +554,7 @@ const ACCOUNT_DESTROY_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp
 function zombieMachine(): Machine {
   const trace = JSON.parse(readFileSync(join(import.meta.dirname, "../refinement-tests/harness/regressions/revoke-zombies.json"), "utf8")) as { config: Config; ops: Op[] };
   const m = new Machine(trace.config);
-  for (const op of trace.ops.slice(0, 54)) m.apply(op);
+  for (const op of trace.ops.slice(0, 58)) m.apply(op);
   assert.deepEqual([m.tasks.zoneT[1], m.tasks.zoneV[1], m.tasks.pendPage[1], m.tasks.curT[1], m.tasks.curV[1]], [1, 3, 0, 2, 2]);
   assert.deepEqual(checkRepresentation(m), []);
   return m;
