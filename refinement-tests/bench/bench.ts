@@ -346,6 +346,9 @@ function removal(): void {
     ["task.destroy", buildMappingTree, (): Op => ({ op: "task.destroy", task: 0, target: 2 })],
     // the account paying for tasks 1..k: its destroy takes them, and all but the root
     ["account.destroy", (k: number, b?: number) => buildMappingTree(k, b, true), (k: number): Op => ({ op: "account.destroy", task: 0, account: k + 3 })],
+    // the account capability tasks 1..k were made with: its revoke takes their capabilities, and with the last one naming
+    // each task the task, a zombie emptied page by page under a budget (spec/preemption.ts, zombieUnit)
+    ["cap.revoke (zombies)", (k: number, b?: number) => buildMappingTree(k, b, true), (k: number): Op => ({ op: "cap.revoke", task: 0, slot: k + 3 })],
   ] as const) {
     for (let i = 0; i < 5; i++) for (const b of [undefined, 1000, 100]) finish(build(32, b), opOf(32));
     for (const k of QUICK ? [100] : [100, 317, 1000]) {
