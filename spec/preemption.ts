@@ -434,7 +434,7 @@ export function revokeChunk(state: State, op: OpOf<"cap.revoke">, budget: number
   return { state: finish(w.d), result: finished ? ok() : preempted() };
 }
 
-/** The units the revoke `op` takes from `cursor` to the end, nobody else acting. */
+/** The units the revoke `op` takes from where `from` stands (or from its start) to the end, nobody else acting. */
 function revokeLength(state: State, op: { readonly task: number; readonly slot: number }, from: PendingRevoke | null, spare: number | null = null): number {
   const w = newRevokeWalk(state, from, spare);
   let n = 1;
@@ -1052,7 +1052,8 @@ const under = (state: State, r: MapRef, top: MapRef): boolean => someAncestor(st
  * What a pending removal of task `t` has still to take apart: for an
  * unmap, the mappings in the trees of the pages from the one it is at (keys
  * `task:vpage`); for a revoke, the capabilities derived from the revoked
- * one (keys `cap task:slot`) and the mappings in the trees they authorized;
+ * one (keys `cap task:slot`) and the mappings in the trees they authorized,
+ * and what the zombie it empties, if any, has left (as for a destroy of it);
  * for a destroy, the container's slots not emptied yet (keys `slot c:i`),
  * the mappings rooted at them and derived from those, and the capabilities
  * naming the container; for a task destroy, the target's mappings with
