@@ -1443,8 +1443,8 @@ function staged(s: State, b: number): Op | null {
  * account that pays for S). The revoke's unit that removes that capability
  * takes X and so S itself (the subject rule: the rest of the revoke goes in
  * that unit). The first thing missing is made each step: S with `top`
- * (the root task's account capability; S paid by a sub-account half of
- * the time), X (S makes it), a capability to X for the root task (S passes
+ * (the root task's account capability; on half of the configurations,
+ * by frame count, S paid by a sub-account), X (S makes it), a capability to X for the root task (S passes
  * one on, after the root task gives S a capability to it), a copy of `top`
  * for the root task (still below `top` when the subject rule applies), X's
  * capability to S or to its account (from the root task), and the root
