@@ -553,6 +553,12 @@ export function revokeChunk(m: Machine, t: number, slot: number, budget: number)
   return endEntry(m, t, finished);
 }
 
+/** Is capability node n the only one naming its object? */
+function onlyName(m: Machine, n: number): boolean {
+  const caps = m.caps;
+  return caps.objFirst[caps.objIndex(caps.kindOf(n), caps.objOf(n))] === n && caps.objNext[n] === -1;
+}
+
 /** Scratch of doomsSubject, kept between calls: per capability node and per object, the call that marked it; per object, its names left. */
 const doom = { gen: 0, cap: new Int32Array(0), obj: new Int32Array(0), dead: new Int32Array(0), left: new Int32Array(0), sp: 0 };
 
@@ -560,8 +566,8 @@ const doom = { gen: 0, cap: new Int32Array(0), obj: new Int32Array(0), dead: new
  * Would removing capability node n, the last one naming its object, take
  * task s with it (spec: the closure of removal.ts has s)? A dry run of
  * reap: the objects no capability names any more go, a task with the
- * capabilities it holds, an account with its sub-accounts and the tasks it
- * pays for (containers and handles take only the capabilities naming
+ * capabilities it holds, an account with its sub-accounts (its child
+ * list) and the tasks it pays for (a scan of the task table; containers and handles take only the capabilities naming
  * them, which cannot take a task). Costs as much as what would go.
  */
 function doomsSubject(m: Machine, n: number, s: number): boolean {
@@ -586,7 +592,7 @@ function doomsSubject(m: Machine, n: number, s: number): boolean {
       const base = caps.at(id, 0);
       for (let c = base; c < base + caps.C; c++) if (!caps.isEmpty(c)) doomCap(m, c);
     } else if (kind === KIND_ACCOUNT) {
-      for (let a = 0; a < m.config.accounts; a++) if (!m.accounts.free.has(a) && m.accounts.parent[a] === id) doomObject(m, caps.objIndex(KIND_ACCOUNT, a));
+      for (let a = m.accounts.firstChild[id]!; a !== -1; a = m.accounts.nextSib[a]!) doomObject(m, caps.objIndex(KIND_ACCOUNT, a));
       for (let t = 0; t < m.config.tasks; t++) if (!m.tasks.free.has(t) && m.tasks.account[t] === id) doomObject(m, caps.objIndex(KIND_TASK, t));
     }
   }
@@ -655,8 +661,7 @@ function revokeStep(m: Machine, t: number, top: number): boolean {
     return false;
   }
   const p = caps.parent[n]!;
-  const oi = caps.objIndex(caps.kindOf(n), caps.objOf(n));
-  if (caps.objFirst[oi] === n && caps.objNext[n] === -1) {
+  if (onlyName(m, n)) {
     // the subject rule: all that is still below top goes in this step, as in one step; t's record goes with t
     if (doomsSubject(m, n, t)) return revokeRest(m, top);
     const kind = caps.kindOf(n);
@@ -718,7 +723,7 @@ function zombieStep(m: Machine, t: number, top: number): boolean {
     const base = caps.at(x, 0);
     let j = base + tt.pendBits[t]!;
     while (j >= base && (caps.isEmpty(j) || j === k)) j--;
-    if (j >= base && caps.objFirst[caps.objIndex(caps.kindOf(j), caps.objOf(j))] === j && caps.objNext[j] === -1 && doomsSubject(m, j, t)) return revokeRest(m, top);
+    if (j >= base && onlyName(m, j) && doomsSubject(m, j, t)) return revokeRest(m, top);
   }
   const p = caps.parent[k]!;
   if (!(ofTask ? taskStep(m, t, x, k, false) : destroyStep(m, t, x, k))) return false;
@@ -763,6 +768,22 @@ function atMapping(m: Machine, t: number, e: number): void {
 }
 
 /**
+ * Task t's walk through the container or task in zoneT/zoneV (an account
+ * destroy's, a revoke's zombie's) after another operation: if the object
+ * is still there, a cursor that operation took is reset (the walk starts
+ * that slot or page again) and the result is true; false if the object
+ * went.
+ */
+function settleObjectWalk(m: Machine, t: number): boolean {
+  const tt = m.tasks;
+  const x = tt.zoneV[t]!;
+  const ofTask = tt.zoneT[t] === 1;
+  if ((ofTask ? tt.free : m.containers.free).has(x)) return false;
+  if (tt.curT[t] !== -1 && !(ofTask ? taskCursorValid(m, t, x) : destroyCursorValid(m, t, x))) tt.resetCursor(t);
+  return true;
+}
+
+/**
  * After a successful operation while some removal is preempted: a walk
  * whose cursor went (or, for a revoke, is no longer below the revoked
  * capability) starts again, and a revoke whose capability went ends
@@ -791,12 +812,7 @@ export function settlePending(m: Machine, own: number): void {
       if (m.accounts.free.has(a) || m.caps.isEmpty(k) || m.caps.kindOf(k) !== KIND_ACCOUNT || m.caps.objOf(k) !== a) {
         tt.clearPending(t);
         m.pendingCount -= 1;
-      } else if (tt.zoneT[t] !== -1) {
-        const x = tt.zoneV[t]!;
-        const ofTask = tt.zoneT[t] === 1;
-        if ((ofTask ? tt.free : m.containers.free).has(x)) betweenObjects(m, t);
-        else if (tt.curT[t] !== -1 && !(ofTask ? taskCursorValid(m, t, x) : destroyCursorValid(m, t, x))) tt.resetCursor(t);
-      }
+      } else if (tt.zoneT[t] !== -1 && !settleObjectWalk(m, t)) betweenObjects(m, t);
       continue;
     }
     if (tt.pendMode[t] === REVOKE) {
@@ -805,11 +821,8 @@ export function settlePending(m: Machine, own: number): void {
         tt.clearPending(t);
         m.pendingCount -= 1;
       } else if (tt.zoneT[t] !== -1) {
-        // (a zombie that went took its capability, the walk's node, along; one whose cursor went starts its slot or page again)
-        const x = tt.zoneV[t]!;
-        const ofTask = tt.zoneT[t] === 1;
-        if ((ofTask ? tt.free : m.containers.free).has(x)) endZombie(m, t);
-        else if (tt.curT[t] !== -1 && !(ofTask ? taskCursorValid(m, t, x) : destroyCursorValid(m, t, x))) tt.resetCursor(t);
+        // (a zombie that went took its capability, the walk's node, along)
+        if (!settleObjectWalk(m, t)) endZombie(m, t);
       } else if (tt.curT[t] !== -1 && !revokeCursorValid(m, t, top)) tt.resetWalk(t);
       continue;
     }

@@ -373,7 +373,7 @@ function revokeUnit(w: RevokeWalk, top: CapRef): boolean {
  * that goes with them); a container whose slots are all empty; a task
  * with no mapping and no capability but `own`.
  */
-function emptyObject(s: State, kind: string, id: number, own: CapRef): boolean {
+function emptyObject(s: State | Draft, kind: string, id: number, own: CapRef): boolean {
   if (kind === "container") return s.containers[id]!.slots.every((x) => x.kind === "empty");
   if (kind !== "task") return true;
   const t = s.tasks[id]!;
@@ -809,7 +809,7 @@ function accountUnit(w: AccountWalk, a: number, own: CapRef): boolean {
     return false;
   }
   const subject = d.tasks[own.task]!;
-  const emptied = !subject.pages.some(Boolean) && subject.caps.every((cap, i) => !cap || i === own.slot);
+  const emptied = emptyObject(d, "task", own.task, own);
   const t = last(d.tasks, (x) => D.has(x.account) && x !== subject);
   const next = t >= 0 ? t : D.has(subject.account) && !emptied ? own.task : -1;
   if (next >= 0) {

@@ -1470,15 +1470,14 @@ function selfDoomed(s: State, others: number[], rootCap: (pred: (k: Cap) => bool
     return slot !== undefined && s.tasks.includes(null) ? { op: "task.create", task: S, account: top.slot, dest: slot } : null;
   }
   const X = made.cap.object;
+  const toRoot = capsOf(s, S, (k) => ofKind("task", R.write)(k) && k.object === ROOT_TASK)[0];
   if (!to(X)) {
-    const toRoot = capsOf(s, S, (k) => ofKind("task", R.write)(k) && k.object === ROOT_TASK)[0];
     if (!toRoot) return handTo(S, rootCap((k) => ofKind("task", R.write)(k) && k.object === ROOT_TASK));
     const slot = acceptedSlots(s, S, ROOT_TASK)[0];
     return slot === undefined ? window(ROOT_TASK) : { op: "cap.copy", task: S, src: made.slot, target: toRoot.slot, dest: slot };
   }
   // (a sibling below top, in the root task: what the subject rule must revoke rather than re-attach)
   if (!capsOf(s, ROOT_TASK, (k) => k.parent?.task === S && k.parent.slot === top.slot).length) {
-    const toRoot = capsOf(s, S, (k) => ofKind("task", R.write)(k) && k.object === ROOT_TASK)[0];
     const slot = acceptedSlots(s, S, ROOT_TASK)[0];
     if (toRoot && slot !== undefined) return { op: "cap.copy", task: S, src: top.slot, target: toRoot.slot, dest: slot };
   }
