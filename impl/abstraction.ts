@@ -6,7 +6,7 @@
  * as in the spec, so two impls that placed their nodes differently map to the
  * same abstract state.
  */
-import type { Account, Cap, CapRef, Container, DmaHandle, Frame, Mapping, PendingRevoke, Slot, State, SwapPage, Task } from "../spec/state.js";
+import type { Account, Cap, CapRef, Container, DmaHandle, Frame, Mapping, MapRef, PendingRevoke, Slot, State, SwapPage, Task, Zombie } from "../spec/state.js";
 import type { ObjectKind } from "../spec/vocabulary.js";
 import { type Machine, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED } from "./machine.js";
 import { KIND_CONTAINER, KIND_TASK } from "./constants.js";
@@ -101,17 +101,13 @@ export function toSpec(m: Machine): State {
                 op: { op: "account.destroy", task: t, account: tt.pendVpage[t]! },
                 object: tt.pendOrder[t]!,
                 at: tt.zoneT[t] === -1 ? null : { kind: tt.zoneT[t] === 0 ? "container" : "task", id: tt.zoneV[t]! },
-                page: tt.zoneT[t] === 1 ? tt.pendPage[t]! : -1,
-                slot: tt.zoneT[t] === 1 ? tt.pendBits[t]! : tt.pendPage[t]!,
-                cursor: tt.curT[t] === -1 ? null : { task: tt.curT[t]!, vpage: tt.curV[t]! },
+                ...walkPlace(m, t, tt.zoneT[t]!),
               }
           : tt.pendMode[t] === TDESTROY
             ? {
                 op: { op: "task.destroy", task: t, target: tt.pendVpage[t]! },
                 object: tt.pendOrder[t]!,
-                page: tt.pendPage[t]!,
-                slot: tt.pendBits[t]!,
-                cursor: tt.curT[t] === -1 ? null : { task: tt.curT[t]!, vpage: tt.curV[t]! },
+                ...walkPlace(m, t, 1),
               }
           : tt.pendMode[t] === DESTROY
             ? {
@@ -189,9 +185,36 @@ function revokeRecord(m: Machine, t: number): PendingRevoke {
   const ofTask = tt.zoneT[t] === 1;
   const id = tt.zoneV[t]!;
   const k = m.caps.objFirst[m.caps.objIndex(ofTask ? KIND_TASK : KIND_CONTAINER, id)]!;
+  const { zombie: inner, ...place } = walkPlace(m, t, tt.zoneT[t]!);
   return {
     op,
     cursor: { kind: "cap", task: m.caps.taskOf(k), slot: m.caps.slotOf(k) },
-    zombie: { kind: ofTask ? "task" : "container", id, page: ofTask ? tt.pendPage[t]! : -1, slot: ofTask ? tt.pendBits[t]! : tt.pendPage[t]!, cursor: cur },
+    zombie: { kind: ofTask ? "task" : "container", id, ...place, ...(inner && { inner }) },
   };
+}
+
+/**
+ * Where task t's walk through an object (kind 0 a container, 1 a task, -1
+ * none: between objects) stands, as the spec records it, with the zombies
+ * inside it. Without zombies: pendPage and pendBits (a container's: its
+ * slot in pendPage), curT/curV. With them, those are the innermost's walk;
+ * the others' are past their pages, at the slot below the only capability
+ * naming the zombie inside, which each holds (found from the innermost
+ * out, to the outermost, zOutT/zOutV).
+ */
+function walkPlace(m: Machine, t: number, kind: number): { page: number; slot: number; cursor: MapRef | null; zombie?: Zombie } {
+  const tt = m.tasks;
+  const caps = m.caps;
+  const at = (k: number) => ({ page: k === 1 ? tt.pendPage[t]! : -1, slot: k === 1 ? tt.pendBits[t]! : k === 0 ? tt.pendPage[t]! : -1, cursor: tt.curT[t] === -1 ? null : { task: tt.curT[t]!, vpage: tt.curV[t]! } });
+  if (tt.zInT[t] === -1) return at(kind);
+  let z: Zombie = { kind: tt.zInT[t] === 0 ? "container" : "task", id: tt.zInV[t]!, ...at(tt.zInT[t]!) };
+  // (a chain is as long as the tasks are many, at most)
+  for (let hops = 0; hops <= m.config.tasks; hops++) {
+    const k = caps.objFirst[caps.objIndex(z.kind === "task" ? KIND_TASK : KIND_CONTAINER, z.id)]!;
+    const below = { page: -1, slot: k === -1 ? -1 : caps.slotOf(k) - 1, cursor: null };
+    if ((z.kind === "task" ? 1 : 0) === tt.zOutT[t] && z.id === tt.zOutV[t]) return { ...below, zombie: z };
+    if (k === -1) break;
+    z = { kind: "task", id: caps.taskOf(k), ...below, inner: z };
+  }
+  return { page: -1, slot: -1, cursor: null, zombie: z };
 }

@@ -570,6 +570,30 @@ const ZOMBIE_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
   ["preemptedWalksExact", "a zombie keeps an unmap's last child", (m) => void ((m.tasks.lastT[1] = 2), (m.tasks.lastV[1] = 2)), /^task 1's preempted revoke keeps fields of an unmap$/],
 ];
 
+/**
+ * A task destroy emptying a chain of zombies: the first 30 operations of
+ * the regression trace nested-zombies.json. Task 4 destroys task 1; inside
+ * it task 2 is a zombie, task 3 one inside task 2, and container 0 one
+ * inside task 3 (the innermost), whose walk stands at its slot 1.
+ */
+function chainMachine(): Machine {
+  const trace = JSON.parse(readFileSync(join(import.meta.dirname, "../refinement-tests/harness/regressions/nested-zombies.json"), "utf8")) as { config: Config; ops: Op[] };
+  const m = new Machine(trace.config);
+  for (const op of trace.ops.slice(0, 30)) m.apply(op);
+  assert.deepEqual([m.tasks.pendOrder[4], m.tasks.zOutT[4], m.tasks.zOutV[4], m.tasks.zInT[4], m.tasks.zInV[4], m.tasks.pendPage[4]], [1, 1, 2, 0, 0, 1]);
+  assert.deepEqual(checkRepresentation(m), []);
+  return m;
+}
+
+const CHAIN_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
+  ["preemptedWalksExact", "half a chain", (m) => void (m.tasks.zOutT[4] = -1), /^task 4's preempted task\.destroy keeps half a chain of zombies \(zOutV is set\)$/],
+  ["preemptedWalksExact", "an innermost zombie of no kind", (m) => void (m.tasks.zInT[4] = 2), /^task 4's preempted task\.destroy empties an object of kind 2$/],
+  ["preemptedWalksExact", "an innermost zombie that is not there", (m) => void (m.tasks.zInV[4] = 1), /^task 4's preempted task\.destroy empties container 1, which is not there/],
+  ["preemptedWalksExact", "an outermost zombie the task walked does not name", (m) => void (m.tasks.zOutV[4] = 3), /^task 4's preempted task\.destroy empties task 3, whose capability task 1 does not hold$/],
+  ["preemptedWalksExact", "a chain that passes its outermost", (m) => void (m.tasks.zOutV[4] = 4), /^task 4's preempted task\.destroy empties task 2, whose capability task 1 holds, but it is not the outermost zombie$/],
+  ["preemptedWalksExact", "an innermost zombie's walk past a filled slot", (m) => void (m.tasks.pendPage[4] = -1), /^task 4's preempted task\.destroy has passed slot 0 of container 0, which is not empty$/],
+];
+
 describe("representation checks", () => {
   it("pass on the machine the corruptions start from", () => {
     machine();
@@ -585,6 +609,7 @@ describe("representation checks", () => {
     [taskDestroyMachine, TASK_DESTROY_CORRUPTIONS],
     [accountDestroyMachine, ACCOUNT_DESTROY_CORRUPTIONS],
     [zombieMachine, ZOMBIE_CORRUPTIONS],
+    [chainMachine, CHAIN_CORRUPTIONS],
   ] as const) {
     for (const [check, what, corrupt, message] of corruptions) {
       it(`${check} notices: ${what}`, () => {

@@ -375,7 +375,7 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
       let pending = 0;
       for (let t = 0; t < m.config.tasks; t++) {
         if (tt.pendMode[t] === -1) {
-          if (tt.pendVpage[t] !== -1 || tt.pendOrder[t] !== -1 || tt.pendPage[t] !== -1 || tt.pendBits[t] !== 0 || tt.curT[t] !== -1 || tt.lastT[t] !== -1 || tt.zoneT[t] !== -1) return `task ${t} has no preempted removal but keeps fields of one`;
+          if (tt.pendVpage[t] !== -1 || tt.pendOrder[t] !== -1 || tt.pendPage[t] !== -1 || tt.pendBits[t] !== 0 || tt.curT[t] !== -1 || tt.lastT[t] !== -1 || tt.zoneT[t] !== -1 || noChain(m, t) !== null) return `task ${t} has no preempted removal but keeps fields of one`;
           continue;
         }
         pending++;
@@ -392,10 +392,10 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
           const kind = tt.zoneT[t]!;
           const x = tt.zoneV[t]!;
           if (kind === -1) {
-            if (x !== -1 || tt.pendPage[t] !== -1 || tt.pendBits[t] !== -1 || tt.curT[t] !== -1) return `${what} is between objects but keeps where a walk stood`;
+            if (x !== -1 || tt.pendPage[t] !== -1 || tt.pendBits[t] !== -1 || tt.curT[t] !== -1 || noChain(m, t) !== null) return `${what} is between objects but keeps where a walk stood`;
           } else if (kind === 0 || kind === 1) {
             if ((kind === 0 ? m.containers.free.has(x) : tt.free.has(x)) || !accountUnder(m, (kind === 0 ? m.containers.account : tt.account)[x]!, a)) return `${what} takes apart ${kind === 0 ? "container" : "task"} ${x}, which the account does not pay for`;
-            const e = objectWalkExact(m, t, what, kind, x, k);
+            const e = placeExact(m, t, what, kind, x, k);
             if (e) return e;
           } else return `${what} takes apart an object of kind ${kind}`;
           for (let u = 0; u < t; u++) if (tt.pendMode[u] === ADESTROY && tt.pendOrder[u] === a) return `tasks ${u} and ${t} both destroy account ${a}`;
@@ -404,15 +404,20 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
           const k = caps.at(t, tt.pendVpage[t]!);
           if (tt.pendVpage[t]! < 0 || tt.pendVpage[t]! >= caps.C || caps.isEmpty(k) || caps.kindOf(k) !== KIND_TASK || caps.objOf(k) !== x || tt.free.has(x)) return `task ${t}'s preempted task.destroy names slot ${tt.pendVpage[t]}, which holds no capability to task ${x}`;
           if (x === 0) return `task ${t}'s preempted task.destroy destroys the root task`;
+          if (tt.lastT[t] !== -1 || tt.lastV[t] !== -1 || tt.zoneT[t] !== -1 || tt.zoneV[t] !== -1) return `task ${t}'s preempted task.destroy keeps fields of an unmap`;
+          for (let u = 0; u < t; u++) if (tt.pendMode[u] === TDESTROY && tt.pendOrder[u] === x) return `tasks ${u} and ${t} both destroy task ${x}`;
+          if (noChain(m, t) !== null) {
+            const e = placeExact(m, t, `task ${t}'s preempted task.destroy`, 1, x, k);
+            if (e) return e;
+            continue;
+          }
           const V = m.config.vpages;
           if (tt.pendPage[t]! < -1 || tt.pendPage[t]! >= V) return `task ${t}'s preempted task.destroy stands at page ${tt.pendPage[t]}, outside the address space`;
           if (tt.pendBits[t]! < -1 || tt.pendBits[t]! >= caps.C || (tt.pendPage[t]! >= 0 && tt.pendBits[t] !== caps.C - 1)) return `task ${t}'s preempted task.destroy stands at capability slot ${tt.pendBits[t]} (page ${tt.pendPage[t]})`;
           if (tt.pendPage[t]! < V - 1 && pages.mappedAtOrBelow(x, V - 1) > tt.pendPage[t]!) return `task ${t}'s preempted task.destroy has passed page ${pages.mappedAtOrBelow(x, V - 1)} of task ${x}, which is mapped`;
           for (let i = tt.pendBits[t]! + 1; i < caps.C; i++) if (!caps.isEmpty(caps.at(x, i)) && caps.at(x, i) !== k) return `task ${t}'s preempted task.destroy has passed capability slot ${i} of task ${x}, which is not empty`;
-          if (tt.lastT[t] !== -1 || tt.lastV[t] !== -1 || tt.zoneT[t] !== -1 || tt.zoneV[t] !== -1) return `task ${t}'s preempted task.destroy keeps fields of an unmap`;
           if ((tt.curT[t] === -1) !== (tt.curV[t] === -1)) return `task ${t}'s preempted walk has half a cursor, last child or subtree`;
           if (tt.curT[t] !== -1 && !taskCursorValid(m, t, x)) return `task ${t}'s preempted task.destroy stands at a mapping that is not in the tree of the page it empties`;
-          for (let u = 0; u < t; u++) if (tt.pendMode[u] === TDESTROY && tt.pendOrder[u] === x) return `tasks ${u} and ${t} both destroy task ${x}`;
         } else if (tt.pendMode[t] === DESTROY) {
           const c = tt.pendOrder[t]!;
           const k = caps.at(t, tt.pendVpage[t]!);
@@ -420,7 +425,7 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
           const S = m.containers.S;
           if (tt.pendPage[t]! < -1 || tt.pendPage[t]! >= S) return `task ${t}'s preempted destroy stands at slot ${tt.pendPage[t]}, outside the container`;
           for (let i = tt.pendPage[t]! + 1; i < S; i++) if (m.containers.kind[c * S + i] !== SLOT_EMPTY) return `task ${t}'s preempted destroy has passed slot ${i} of container ${c}, which is not empty`;
-          if (tt.pendBits[t] !== 0 || tt.lastT[t] !== -1 || tt.lastV[t] !== -1 || tt.zoneT[t] !== -1 || tt.zoneV[t] !== -1) return `task ${t}'s preempted destroy keeps fields of an unmap`;
+          if (tt.pendBits[t] !== 0 || tt.lastT[t] !== -1 || tt.lastV[t] !== -1 || tt.zoneT[t] !== -1 || tt.zoneV[t] !== -1 || noChain(m, t) !== null) return `task ${t}'s preempted destroy keeps fields of an unmap`;
           if ((tt.curT[t] === -1) !== (tt.curV[t] === -1)) return `task ${t}'s preempted walk has half a cursor, last child or subtree`;
           if (tt.curT[t] !== -1 && !destroyCursorValid(m, t, c)) return `task ${t}'s preempted destroy stands at a mapping that is not in a tree rooted at the slot it empties`;
         } else if (tt.pendMode[t] === REVOKE) {
@@ -438,13 +443,14 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
             const k = caps.objFirst[caps.objIndex(kind === 0 ? KIND_CONTAINER : KIND_TASK, x)]!;
             if (k === -1 || caps.objNext[k] !== -1) return `${what} empties ${kind === 0 ? "container" : "task"} ${x}, which ${k === -1 ? "no" : "more than one"} capability names`;
             if (!capUnder(m, k, top) || caps.firstChild[k] !== -1 || caps.firstMap[k] !== -1) return `${what} empties ${kind === 0 ? "container" : "task"} ${x}, whose capability is not a leaf below the one it revokes`;
-            const e = objectWalkExact(m, t, what, kind, x, k);
+            const e = placeExact(m, t, what, kind, x, k);
             if (e) return e;
-          } else if (tt.pendOrder[t] !== -1 || tt.pendPage[t] !== -1 || tt.pendBits[t] !== 0 || tt.lastT[t] !== -1 || tt.lastV[t] !== -1 || x !== -1) return `task ${t}'s preempted revoke keeps fields of an unmap`;
+          } else if (tt.pendOrder[t] !== -1 || tt.pendPage[t] !== -1 || tt.pendBits[t] !== 0 || tt.lastT[t] !== -1 || tt.lastV[t] !== -1 || x !== -1 || noChain(m, t) !== null) return `task ${t}'s preempted revoke keeps fields of an unmap`;
           else if (tt.curT[t] !== -1 && !revokeCursorValid(m, t, top)) return `task ${t}'s preempted revoke stands at a node that is not below the capability it revokes`;
         } else {
           if (tt.curT[t] !== -1 && (pages.dirOf[tt.curT[t]!] === -1 || pages.lookup(tt.curT[t]!, tt.curV[t]!) === -1)) return `task ${t}'s preempted walk stands at task ${tt.curT[t]}'s page ${tt.curV[t]}, which is not mapped`;
           if ((tt.curT[t] === -1) !== (tt.curV[t] === -1) || (tt.lastT[t] === -1) !== (tt.lastV[t] === -1) || (tt.zoneT[t] === -1) !== (tt.zoneV[t] === -1)) return `task ${t}'s preempted walk has half a cursor, last child or subtree`;
+          if (noChain(m, t) !== null) return `task ${t}'s preempted page.unmap keeps zombies`;
         }
       }
       if (pending !== m.pendingCount) return `${pending} tasks have a preempted removal but ${m.pendingCount} are counted`;
@@ -537,6 +543,71 @@ export function checkRepresentation(m: Machine): { invariant: string; message: s
  * unmapped pages and empty capability slots (but `k`, kept for last), at a
  * mapping in the tree it empties; or null.
  */
+/** Does task t's row keep no chain of zombies (zOutT/zOutV, zInT/zInV all -1)? null if so, else the field that is set. */
+function noChain(m: Machine, t: number): string | null {
+  const tt = m.tasks;
+  return tt.zOutT[t] !== -1 ? "zOutT" : tt.zOutV[t] !== -1 ? "zOutV" : tt.zInT[t] !== -1 ? "zInT" : tt.zInV[t] !== -1 ? "zInV" : null;
+}
+
+/**
+ * Task t's walk through object (kind 0 a container, 1 a task) x, which
+ * skips capability k, with the zombies inside it: without any,
+ * objectWalkExact; with them (inside a task only), chainExact.
+ */
+function placeExact(m: Machine, t: number, what: string, kind: number, x: number, k: number): string | null {
+  if (noChain(m, t) === null) return objectWalkExact(m, t, what, kind, x, k);
+  if (kind !== 1) return `${what} keeps zombies inside container ${x}`;
+  return chainExact(m, t, what, x, k);
+}
+
+/**
+ * The chain of zombies inside task t's walk through task o (which skips
+ * capability ko): its outermost (zOutT/zOutV) and innermost (zInT/zInV)
+ * are both set; from the innermost out, each zombie is there (not the root
+ * task) and one capability only names it, held by the next one out, a task
+ * past its pages at the slot below it (pastPages), and the outermost's by
+ * o, past its pages at the slot below it too; the innermost's walk is
+ * exact (objectWalkExact).
+ */
+function chainExact(m: Machine, t: number, what: string, o: number, ko: number): string | null {
+  const tt = m.tasks;
+  const caps = m.caps;
+  if (tt.zInT[t] === -1 || tt.zOutT[t] === -1 || tt.zInV[t] === -1 || tt.zOutV[t] === -1) return `${what} keeps half a chain of zombies (${noChain(m, t)} is set)`;
+  let kind = tt.zInT[t]!;
+  let id = tt.zInV[t]!;
+  let inner = -1;
+  // (a chain is as long as the tasks are many, at most)
+  for (let hops = 0; hops <= m.config.tasks; hops++) {
+    if (kind !== 0 && kind !== 1) return `${what} empties an object of kind ${kind}`;
+    const name = kind === 0 ? "container" : "task";
+    if (id < 0 || (kind === 0 ? id >= m.config.containers || m.containers.free.has(id) : id >= m.config.tasks || tt.free.has(id) || id === 0)) return `${what} empties ${name} ${id}, which is not there (or is the root task)`;
+    const k = caps.objFirst[caps.objIndex(kind === 0 ? KIND_CONTAINER : KIND_TASK, id)]!;
+    if (k === -1 || caps.objNext[k] !== -1) return `${what} empties ${name} ${id}, which ${k === -1 ? "no" : "more than one"} capability names`;
+    const e = inner === -1 ? objectWalkExact(m, t, what, kind, id, -1) : pastPages(m, what, id, inner, -1);
+    if (e) return e;
+    const h = caps.taskOf(k);
+    if (kind === tt.zOutT[t] && id === tt.zOutV[t]) return h === o ? pastPages(m, what, o, k, ko) : `${what} empties ${name} ${id}, whose capability task ${o} does not hold`;
+    if (h === o) return `${what} empties ${name} ${id}, whose capability task ${o} holds, but it is not the outermost zombie`;
+    kind = 1;
+    id = h;
+    inner = k;
+  }
+  return `${what} keeps a chain of zombies that does not end`;
+}
+
+/**
+ * Task x's walk, around a zombie, is past its pages at the slot below
+ * capability `inner` (the one naming that zombie): no page of x is mapped,
+ * and its capability slots above `inner` are empty (but `skip`).
+ */
+function pastPages(m: Machine, what: string, x: number, inner: number, skip: number): string | null {
+  const caps = m.caps;
+  const v = m.pages.mappedAtOrBelow(x, m.config.vpages - 1);
+  if (v !== -1) return `${what} has passed page ${v} of task ${x}, which is mapped`;
+  for (let i = caps.slotOf(inner) + 1; i < caps.C; i++) if (!caps.isEmpty(caps.at(x, i)) && caps.at(x, i) !== skip) return `${what} has passed capability slot ${i} of task ${x}, which is not empty`;
+  return null;
+}
+
 function objectWalkExact(m: Machine, t: number, what: string, kind: number, x: number, k: number): string | null {
   const tt = m.tasks;
   const caps = m.caps;

@@ -22,6 +22,15 @@
  * walk stands (as an account destroy's), and curT/curV that walk's
  * mapping; the revoke's own cursor is then the zombie's only capability,
  * the head of its object list.
+ *
+ * A walk through a task's capabilities (a task destroy's, an account
+ * destroy's at a task, a revoke's zombie task's) may make a zombie of an
+ * object whose last capability it reaches, and a zombie task's walk in
+ * turn (startsZombie): the chain of zombies inside the task walked keeps
+ * only its outermost (zOutT/zOutV) and its innermost (zInT/zInV), whose
+ * walk pendPage, pendBits and curT/curV then are; each zombie's only
+ * capability is held by the task around it, so the walk of that task
+ * stands at the slot below it (as the spec records it: abstraction.ts).
  */
 import type { Op } from "../spec/vocabulary.js";
 import { R } from "../spec/vocabulary.js";
@@ -94,11 +103,11 @@ export function beingRevoked(m: Machine, n: number): boolean {
   return false;
 }
 
-/** Is container c being emptied by a preempted container.destroy or as a revoke's zombie, or paid by an account being destroyed? (a scan of the task table, only while some removal is preempted) */
+/** Is container c being emptied by a preempted container.destroy or as a zombie (a container is a chain's innermost only), or paid by an account being destroyed? (a scan of the task table, only while some removal is preempted) */
 export function containerDying(m: Machine, c: number): boolean {
   if (m.pendingCount === 0) return false;
   const tt = m.tasks;
-  for (let t = 0; t < m.config.tasks; t++) if ((tt.pendMode[t] === DESTROY && tt.pendOrder[t] === c) || (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 0 && tt.zoneV[t] === c)) return true;
+  for (let t = 0; t < m.config.tasks; t++) if ((tt.pendMode[t] === DESTROY && tt.pendOrder[t] === c) || (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 0 && tt.zoneV[t] === c) || (tt.zInT[t] === 0 && tt.zInV[t] === c)) return true;
   return !m.containers.free.has(c) && accountDying(m, m.containers.account[c]!);
 }
 
@@ -125,12 +134,30 @@ export function growsRemoval(m: Machine, n: number): boolean {
   return dying || beingRevoked(m, n);
 }
 
-/** Is task x being taken apart by a preempted task.destroy or as a revoke's zombie, or paid by an account being destroyed? (a scan of the task table, only while some removal is preempted) */
+/** Is task x being taken apart by a preempted task.destroy or as a zombie, or paid by an account being destroyed? (a scan of the task table and of the chains of zombies, only while some removal is preempted) */
 export function taskDying(m: Machine, x: number): boolean {
   if (m.pendingCount === 0) return false;
   const tt = m.tasks;
-  for (let t = 0; t < m.config.tasks; t++) if ((tt.pendMode[t] === TDESTROY && tt.pendOrder[t] === x) || (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 1 && tt.zoneV[t] === x)) return true;
+  for (let t = 0; t < m.config.tasks; t++) if ((tt.pendMode[t] === TDESTROY && tt.pendOrder[t] === x) || (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 1 && tt.zoneV[t] === x) || inChain(m, t, x)) return true;
   return !tt.free.has(x) && accountDying(m, tt.account[x]!);
+}
+
+/** Is task x one of the zombies inside the walk of task t's removal? (from the innermost out, through the capability naming each) */
+function inChain(m: Machine, t: number, x: number): boolean {
+  const tt = m.tasks;
+  const caps = m.caps;
+  let kind = tt.zInT[t]!;
+  let id = tt.zInV[t]!;
+  // (a chain is as long as the tasks are many, at most)
+  for (let hops = 0; kind !== -1 && hops <= m.config.tasks; hops++) {
+    if (kind === 1 && id === x) return true;
+    if (kind === tt.zOutT[t] && id === tt.zOutV[t]) return false;
+    const k = caps.objFirst[caps.objIndex(kind === 1 ? KIND_TASK : KIND_CONTAINER, id)]!;
+    if (k === -1) return false;
+    kind = 1;
+    id = caps.taskOf(k);
+  }
+  return false;
 }
 
 /**
@@ -146,7 +173,7 @@ export function taskDestroyChunk(m: Machine, t: number, slot: number, x: number,
   }
   const own = m.caps.at(t, slot);
   let finished = false;
-  for (let spent = 0; !finished && spent < budget; spent++) finished = taskStep(m, t, x, own, false) || subjectWent(m, t, KIND_TASK, x);
+  for (let spent = 0; !finished && spent < budget; spent++) finished = walkTask(m, t, x, own, false) || subjectWent(m, t, KIND_TASK, x);
   // (the subject may have gone with a capability the target held: its record went with it)
   if (m.tasks.free.has(t)) return OK;
   return endEntry(m, t, finished);
@@ -172,7 +199,8 @@ function subjectWent(m: Machine, t: number, kind: number, x: number): boolean {
  * children and go up, from the page's own mapping to the next page), then
  * its capabilities from the greatest slot down (the next one, a scan of
  * its row, vanishes as if deleted; an object it was the last to name is
- * destroyed in this one step), then the capability naming x with the
+ * destroyed in this one step, unless it becomes a zombie: startsZombie),
+ * then the capability naming x with the
  * greatest index other than t's own (a scan of the object's list), last
  * t's own with x; with `keep` (t's own task, in an account destroy) it
  * ends after x's capabilities. Returns true when it is finished, or when
@@ -210,12 +238,132 @@ function taskStep(m: Machine, t: number, x: number, own: number, keep: boolean):
     while (s >= 0 && (caps.isEmpty(base + s) || base + s === own)) s--;
     tt.pendBits[t] = s > 0 ? s - 1 : -1;
     if (s < 0) return false;
+    if (startsZombie(m, t, x, base + s)) return false;
     vanishCap(m, base + s);
     reap(m);
     return m.tasks.free.has(x);
   }
   if (keep) return true;
   return namingStep(m, KIND_TASK, x, own, destroyTask, tt.free);
+}
+
+/**
+ * One step of task t's walk through task x: a step of the innermost zombie
+ * inside it if there is one (chainStep), else of x's own walk (taskStep).
+ * Returns true when that walk is finished or x went.
+ */
+function walkTask(m: Machine, t: number, x: number, own: number, keep: boolean): boolean {
+  if (m.tasks.zInT[t] === -1) return taskStep(m, t, x, own, keep);
+  chainStep(m, t);
+  return m.tasks.free.has(x);
+}
+
+/**
+ * Does task t's walk through task x's capabilities make a zombie of what
+ * capability n names, instead of deleting it (spec: startsZombie)? When n
+ * is the only capability naming a container or a task (not x, nor the task
+ * t's walk is through or a zombie inside it, nor the root task) that is
+ * not empty, and removing n would not take t along
+ * (doomsSubject: a dry run as large as what would go). The zombie is the
+ * chain's new innermost (and, if the chain was empty, its outermost), its
+ * walk at its start.
+ */
+function startsZombie(m: Machine, t: number, x: number, n: number): boolean {
+  const caps = m.caps;
+  const tt = m.tasks;
+  const kind = caps.kindOf(n);
+  const y = caps.objOf(n);
+  if ((kind !== KIND_CONTAINER && kind !== KIND_TASK) || (kind === KIND_TASK && (y === 0 || y === x || y === (tt.pendMode[t] === TDESTROY ? tt.pendOrder[t] : tt.zoneV[t]) || inChain(m, t, y))) || !onlyName(m, n)) return false;
+  if (kind === KIND_CONTAINER ? emptyContainer(m, y) : emptied(m, y, n)) return false;
+  if (doomsSubject(m, n, t)) return false;
+  const z = kind === KIND_CONTAINER ? 0 : 1;
+  if (tt.zInT[t] === -1) {
+    tt.zOutT[t] = z;
+    tt.zOutV[t] = y;
+  }
+  tt.zInT[t] = z;
+  tt.zInV[t] = y;
+  startObjectWalk(m, t, z);
+  return true;
+}
+
+/** Task t's walk stands at the start of a container's (kind 0: its greatest slot) or a task's (its greatest page and slot). */
+function startObjectWalk(m: Machine, t: number, kind: number): void {
+  const tt = m.tasks;
+  tt.resetCursor(t);
+  tt.pendPage[t] = kind === 0 ? m.containers.S - 1 : m.config.vpages - 1;
+  tt.pendBits[t] = kind === 0 ? -1 : m.caps.C - 1;
+}
+
+/**
+ * One step of the chain of zombies inside task t's walk (spec:
+ * zombieChainUnit): a step of the innermost's walk (taskStep,
+ * destroyStep) with k, its only capability, kept for its last step. Once
+ * it is gone, the task around it goes on at the slot below k: the next
+ * zombie out (found as k's holder), or, for the outermost, the task the
+ * walk is through. If the step took that task too, the chain starts again
+ * (restartChain).
+ */
+function chainStep(m: Machine, t: number): void {
+  const tt = m.tasks;
+  const caps = m.caps;
+  const kind = tt.zInT[t]!;
+  const y = tt.zInV[t]!;
+  const k = caps.objFirst[caps.objIndex(kind === 1 ? KIND_TASK : KIND_CONTAINER, y)]!;
+  const h = caps.taskOf(k);
+  const s = caps.slotOf(k);
+  const outermost = kind === tt.zOutT[t] && y === tt.zOutV[t];
+  if (kind === 1) taskStep(m, t, y, k, false);
+  else destroyStep(m, t, y, k);
+  if (!(kind === 1 ? tt.free : m.containers.free).has(y)) return;
+  if (!outermost && tt.free.has(h)) return restartChain(m, t);
+  if (outermost) {
+    tt.zOutT[t] = -1;
+    tt.zOutV[t] = -1;
+    tt.zInT[t] = -1;
+    tt.zInV[t] = -1;
+  } else {
+    tt.zInT[t] = 1;
+    tt.zInV[t] = h;
+  }
+  tt.resetCursor(t);
+  tt.pendPage[t] = -1;
+  tt.pendBits[t] = s > 0 ? s - 1 : -1;
+}
+
+/**
+ * The chain of zombies inside task t's walk lost more than its innermost
+ * (spec: restartChain): it starts again from its outermost zombie, if that
+ * is still there; else the walk through the task around it starts again.
+ */
+function restartChain(m: Machine, t: number): void {
+  const tt = m.tasks;
+  const kind = tt.zOutT[t]!;
+  const y = tt.zOutV[t]!;
+  if (!(kind === 1 ? tt.free : m.containers.free).has(y)) {
+    tt.zInT[t] = kind;
+    tt.zInV[t] = y;
+    return startObjectWalk(m, t, kind);
+  }
+  tt.zOutT[t] = -1;
+  tt.zOutV[t] = -1;
+  tt.zInT[t] = -1;
+  tt.zInV[t] = -1;
+  startObjectWalk(m, t, 1);
+}
+
+/**
+ * After another operation: if the innermost zombie inside task t's walk
+ * went, the chain starts again (restartChain); if the mapping its walk
+ * stands at went, or left the tree of the slot or page it empties, its
+ * walk starts that slot or page again.
+ */
+function settleChain(m: Machine, t: number): void {
+  const tt = m.tasks;
+  const kind = tt.zInT[t]!;
+  const y = tt.zInV[t]!;
+  if ((kind === 1 ? tt.free : m.containers.free).has(y)) restartChain(m, t);
+  else if (tt.curT[t] !== -1 && !(kind === 1 ? taskCursorValid(m, t, y) : destroyCursorValid(m, t, y))) tt.resetCursor(t);
 }
 
 /**
@@ -319,7 +467,7 @@ function accountStep(m: Machine, t: number, a: number, own: number): boolean {
   if (acc.free.has(a)) return true;
   if (tt.zoneT[t] !== -1) {
     const x = tt.zoneV[t]!;
-    const done = tt.zoneT[t] === 0 ? destroyStep(m, t, x, -1) : taskStep(m, t, x, own, x === t);
+    const done = tt.zoneT[t] === 0 ? destroyStep(m, t, x, -1) : walkTask(m, t, x, own, x === t);
     // (a step that took the subject took its record: subjectWent finishes)
     if (done && !tt.free.has(t)) betweenObjects(m, t);
     return acc.free.has(a);
@@ -670,14 +818,7 @@ function revokeStep(m: Machine, t: number, top: number): boolean {
       // a zombie: emptied first, while n still names it
       tt.zoneT[t] = kind === KIND_CONTAINER ? 0 : 1;
       tt.zoneV[t] = x;
-      tt.resetCursor(t);
-      if (kind === KIND_CONTAINER) {
-        tt.pendPage[t] = m.containers.S - 1;
-        tt.pendBits[t] = -1;
-      } else {
-        tt.pendPage[t] = m.config.vpages - 1;
-        tt.pendBits[t] = caps.C - 1;
-      }
+      startObjectWalk(m, t, tt.zoneT[t]!);
       return false;
     }
   }
@@ -718,15 +859,19 @@ function zombieStep(m: Machine, t: number, top: number): boolean {
   const x = tt.zoneV[t]!;
   const ofTask = tt.zoneT[t] === 1;
   const k = caps.objFirst[caps.objIndex(ofTask ? KIND_TASK : KIND_CONTAINER, x)]!;
-  if (ofTask && tt.pendPage[t]! < 0 && tt.pendBits[t]! >= 0) {
-    // (the capability taskStep is about to delete: the greatest at or below pendBits, but k)
-    const base = caps.at(x, 0);
+  // (the walk whose step this is: the innermost zombie's inside x, if any)
+  const wt = tt.zInT[t] === -1 ? tt.zoneT[t] : tt.zInT[t];
+  if (wt === 1 && tt.pendPage[t]! < 0 && tt.pendBits[t]! >= 0) {
+    // (the capability taskStep is about to delete: the greatest at or below pendBits, but the one naming that zombie)
+    const y = tt.zInT[t] === -1 ? x : tt.zInV[t]!;
+    const ky = y === x ? k : caps.objFirst[caps.objIndex(KIND_TASK, y)]!;
+    const base = caps.at(y, 0);
     let j = base + tt.pendBits[t]!;
-    while (j >= base && (caps.isEmpty(j) || j === k)) j--;
+    while (j >= base && (caps.isEmpty(j) || j === ky)) j--;
     if (j >= base && onlyName(m, j) && doomsSubject(m, j, t)) return revokeRest(m, top);
   }
   const p = caps.parent[k]!;
-  if (!(ofTask ? taskStep(m, t, x, k, false) : destroyStep(m, t, x, k))) return false;
+  if (!(ofTask ? walkTask(m, t, x, k, false) : destroyStep(m, t, x, k))) return false;
   endZombie(m, t);
   if (p !== top && !caps.isEmpty(p)) atCap(m, t, p);
   return false;
@@ -779,7 +924,8 @@ function settleObjectWalk(m: Machine, t: number): boolean {
   const x = tt.zoneV[t]!;
   const ofTask = tt.zoneT[t] === 1;
   if ((ofTask ? tt.free : m.containers.free).has(x)) return false;
-  if (tt.curT[t] !== -1 && !(ofTask ? taskCursorValid(m, t, x) : destroyCursorValid(m, t, x))) tt.resetCursor(t);
+  if (tt.zInT[t] !== -1) settleChain(m, t);
+  else if (tt.curT[t] !== -1 && !(ofTask ? taskCursorValid(m, t, x) : destroyCursorValid(m, t, x))) tt.resetCursor(t);
   return true;
 }
 
@@ -803,7 +949,8 @@ export function settlePending(m: Machine, own: number): void {
       if ((ofTask ? tt.free : m.containers.free).has(x) || m.caps.isEmpty(k) || m.caps.kindOf(k) !== (ofTask ? KIND_TASK : KIND_CONTAINER) || m.caps.objOf(k) !== x) {
         tt.clearPending(t);
         m.pendingCount -= 1;
-      } else if (tt.curT[t] !== -1 && !(ofTask ? taskCursorValid(m, t, x) : destroyCursorValid(m, t, x))) tt.resetWalk(t);
+      } else if (tt.zInT[t] !== -1) settleChain(m, t);
+      else if (tt.curT[t] !== -1 && !(ofTask ? taskCursorValid(m, t, x) : destroyCursorValid(m, t, x))) tt.resetWalk(t);
       continue;
     }
     if (tt.pendMode[t] === ADESTROY) {

@@ -93,7 +93,7 @@ export function step(state: State, op: Op): Step {
   const task: unknown = (op as { task?: unknown }).task;
   const pending = typeof task === "number" ? state.tasks[task]?.pending : null;
   if (pending && !continues(pending, op)) return fail(state, "Blocked");
-  // A task being taken apart by another task's preempted task.destroy or account.destroy, or emptied as a revoke's zombie, does nothing.
+  // A task being taken apart by another task's preempted task.destroy or account.destroy, or emptied as a zombie, does nothing.
   if (!pending && typeof task === "number" && state.tasks[task] && taskDying(state, task)) return fail(state, "Blocked");
   const fn = OPERATIONS[kind as OpKind] as (s: State, o: Op) => Step;
   const next = fn(state, op);

@@ -398,7 +398,7 @@ function zombieUnit(w: RevokeWalk, top: CapRef): boolean {
   settleLeaves(w.base, w.d, w.touched);
   w.touched.clear();
   const before = finish(w.d);
-  const ow: ObjectWalk = { spare: w.spare, base: before, d: draft(before), children: w.idx.maps, page: z.page, slot: z.slot, cursor: z.cursor, touched: new Set() };
+  const ow: ObjectWalk = { subject: top.task, spare: w.spare, zombies: w.zombies, base: before, d: draft(before), children: w.idx.maps, page: z.page, slot: z.slot, cursor: z.cursor, zombie: z.inner ?? null, inside: [], touched: new Set() };
   const done = z.kind === "container" ? destroyUnit(ow, z.id, own) : taskUnit(ow, z.id, own);
   settleLeaves(ow.base, ow.d, ow.touched);
   const after = finish(ow.d);
@@ -411,7 +411,7 @@ function zombieUnit(w: RevokeWalk, top: CapRef): boolean {
   w.base = after;
   w.d = draft(after);
   if (ow.base !== before) w.idx = new RevokeIndex(after);
-  if (!done) w.zombie = { kind: z.kind, id: z.id, page: ow.page, slot: ow.slot, cursor: ow.cursor };
+  if (!done) w.zombie = { kind: z.kind, id: z.id, page: ow.page, slot: ow.slot, cursor: ow.cursor, ...(ow.zombie && { inner: ow.zombie }) };
   else w.cursor = capKey(parent) !== capKey(top) && after.tasks[parent.task]?.caps[parent.slot] ? capNode(parent) : null;
   return false;
 }
@@ -482,10 +482,13 @@ export function containerDying(state: State, c: number): boolean {
   return state.tasks.some((t) => t?.pending && isDestroy(t.pending) && t.pending.object === c) || (!!state.containers[c] && accountDying(state, state.containers[c].account)) || isZombie(state, "container", c);
 }
 
-/** Is `kind` `id` the zombie of a preempted revoke (emptied before its last capability goes)? */
+/** Is `kind` `id` a zombie of a preempted removal (emptied before its last capability goes)? */
 function isZombie(state: State, kind: Zombie["kind"], id: number): boolean {
-  return state.tasks.some((t) => t?.pending && isRevoke(t.pending) && t.pending.zombie?.kind === kind && t.pending.zombie.id === id);
+  return state.tasks.some((t) => t?.pending && zombiesOf(t.pending).some((z) => z.kind === kind && z.id === id));
 }
+
+/** The zombies a pending removal empties, from the outermost in (none for an unmap or a container destroy). */
+export const zombiesOf = (p: Pending): Zombie[] => chainOf("zombie" in p ? p.zombie : undefined);
 
 /** Would a capability derived from the one at `ref` add to what a preempted removal has still to take apart (beingRevoked, or it names an object being destroyed)? */
 export function growsRemoval(state: State, ref: CapRef): boolean {
@@ -506,18 +509,39 @@ export function growsRemoval(state: State, ref: CapRef): boolean {
  * slot; the mapping it is at).
  */
 interface ObjectWalk {
+  /** the task doing the removal */
+  subject: number;
   /** a task no removal in this walk takes along by the final-capability rule (remainingWork), or null */
   spare: number | null;
+  /** does the walk start zombies? (not when remainingWork counts without: an object it reaches then goes in one unit) */
+  zombies: boolean;
   base: State;
   d: Draft;
   children: Map<string, MapRef[]>;
   page: number;
   slot: number;
   cursor: MapRef | null;
+  /** the zombies inside the task walked (a chain, from the outermost in), or null */
+  zombie: Zombie | null;
+  /** the tasks this walk is inside (a walk through a zombie is inside the task walked and the zombies around it) */
+  inside: readonly number[];
   touched: Set<number>;
 }
 
-const newObjectWalk = (state: State, p: { page?: number; slot: number; cursor: MapRef | null }, spare: number | null = null): ObjectWalk => ({ spare, base: state, d: draft(state), children: mapChildren(state), page: p.page ?? -1, slot: p.slot, cursor: p.cursor, touched: new Set() });
+const newObjectWalk = (state: State, p: { page?: number; slot: number; cursor: MapRef | null; zombie?: Zombie }, subject: number, spare: number | null = null): ObjectWalk => ({
+  subject,
+  spare,
+  zombies: spare === null,
+  base: state,
+  d: draft(state),
+  children: mapChildren(state),
+  page: p.page ?? -1,
+  slot: p.slot,
+  cursor: p.cursor,
+  zombie: p.zombie ?? null,
+  inside: [],
+  touched: new Set(),
+});
 
 /** Takes the seeds out of the walk's state at once (a capability deleted, an object destroyed): removal.ts. */
 function removeInWalk(w: ObjectWalk, seeds: Parameters<typeof remove>[1]): void {
@@ -596,7 +620,7 @@ function destroyUnit(w: ObjectWalk, c: number, own: CapRef | null): boolean {
  */
 export function destroyChunk(state: State, op: OpOf<"container.destroy">, c: number, budget: number): Step {
   const p = state.tasks[op.task]!.pending as PendingDestroy | null;
-  const w = newObjectWalk(state, p ?? { slot: state.config.containerSlots - 1, cursor: null });
+  const w = newObjectWalk(state, p ?? { slot: state.config.containerSlots - 1, cursor: null }, op.task);
   const own = { task: op.task, slot: op.container };
   let finished = false;
   for (let spent = 0; !finished && spent < budget; spent++) finished = destroyUnit(w, c, own);
@@ -614,7 +638,7 @@ export function taskDying(state: State, t: number): boolean {
 }
 
 /** Where a task destroy starts: the greatest page and the greatest slot. */
-const taskWalkStart = (state: State) => ({ page: state.config.vpages - 1, slot: state.config.capSlots - 1, cursor: null });
+const taskWalkStart = (state: State | Draft) => ({ page: state.config.vpages - 1, slot: state.config.capSlots - 1, cursor: null });
 
 /**
  * One unit of the destroy of task `t` through the subject's capability
@@ -627,7 +651,10 @@ const taskWalkStart = (state: State) => ({ page: state.config.vpages - 1, slot: 
  * the slot (the subject's own excepted) vanishes as if deleted, with what
  * that takes along (removal.ts: its children and the root mappings it
  * authorized are re-attached; an object it was the last to name is
- * destroyed, in this one unit). Then the capability naming t with the
+ * destroyed, in this one unit), unless it is the last one naming a
+ * container or a task with anything in it: that object becomes a zombie
+ * inside t (startsZombie), and the units that follow are its
+ * (zombieChainUnit) until it is gone. Then the capability naming t with the
  * greatest key other than `own`, one per unit; last, `own` and the task
  * go together (removal.ts: the task's faults, queue and notices); with
  * `keep` (the subject's own task, in an account destroy) the walk ends
@@ -637,6 +664,10 @@ const taskWalkStart = (state: State) => ({ page: state.config.vpages - 1, slot: 
  * account).
  */
 function taskUnit(w: ObjectWalk, t: number, own: CapRef, keep = false): boolean {
+  if (w.zombie !== null) {
+    zombieChainUnit(w, t);
+    return !w.d.tasks[t];
+  }
   if (w.page >= 0) {
     if (w.cursor === null) {
       const pages = w.d.tasks[t]!.pages;
@@ -656,6 +687,7 @@ function taskUnit(w: ObjectWalk, t: number, own: CapRef, keep = false): boolean 
     while (s >= 0 && (!caps[s] || (own.task === t && own.slot === s))) s--;
     w.slot = Math.max(s - 1, -1);
     if (s < 0) return false;
+    if (startsZombie(w, t, { task: t, slot: s })) return false;
     removeInWalk(w, { caps: [{ task: t, slot: s }] });
     return !w.d.tasks[t];
   }
@@ -680,6 +712,95 @@ function subjectWent(w: ObjectWalk, subject: number, seeds: Parameters<typeof re
 
 /** One unit of a task destroy, and the subject rule (subjectWent). */
 const taskDestroyUnit = (w: ObjectWalk, t: number, own: CapRef): boolean => taskUnit(w, t, own) || subjectWent(w, own.task, { tasks: [t] });
+
+/**
+ * Does the walk through task `t`'s capabilities, at `ref`, make a zombie of
+ * the object that capability names, instead of deleting it? When it is the
+ * last capability naming a container or a task (not t itself, nor a task
+ * the walk is inside, nor the root task) that is not empty, and deleting
+ * it would not take the subject
+ * along (the subject rule then ends the removal, as in one step); never
+ * when the work is counted without zombies (remainingWork). The zombie's
+ * walk starts at its greatest slot, or page; it is w.zombie (a task walk's
+ * first) or goes inside the innermost one (zombieChainUnit).
+ */
+function startsZombie(w: ObjectWalk, t: number, ref: CapRef): boolean {
+  const cap = w.d.tasks[ref.task]!.caps[ref.slot]!;
+  const { kind, object: id } = cap;
+  if (!w.zombies || (kind !== "container" && kind !== "task") || (kind === "task" && (id === ROOT_TASK || id === t || w.inside.includes(id)))) return false;
+  if (greatestNaming(w.d, kind, id, ref) !== null || emptyObject(w.d, kind, id, ref)) return false;
+  settleLeaves(w.base, w.d, w.touched);
+  w.touched.clear();
+  w.base = finish(w.d);
+  w.d = draft(w.base);
+  if (closure(w.base, { caps: [ref] }, w.spare).tasks.has(w.subject)) return false;
+  w.zombie = { kind, id, ...walkStart(w.base, kind) };
+  return true;
+}
+
+/** Where the walk of a container or a task starts: its greatest slot, or its greatest page and slot. */
+const walkStart = (state: State | Draft, kind: Zombie["kind"]) => (kind === "container" ? { page: -1, slot: state.config.containerSlots - 1, cursor: null } : taskWalkStart(state));
+
+/** A chain of zombies as a list, from the outermost in (each without its `inner`). */
+export function chainOf(z: Zombie | null | undefined): Zombie[] {
+  const out: Zombie[] = [];
+  for (let x = z; x; x = x.inner) out.push({ kind: x.kind, id: x.id, page: x.page, slot: x.slot, cursor: x.cursor });
+  return out;
+}
+
+/** The chain a list of zombies (from the outermost in) stands for, or null. */
+function chainFrom(list: readonly Zombie[]): Zombie | null {
+  let z: Zombie | null = null;
+  for (let i = list.length - 1; i >= 0; i--) z = z === null ? list[i]! : { ...list[i]!, inner: z };
+  return z;
+}
+
+/** Is the object of zombie `z` there? */
+const zombieThere = (s: State | Draft, z: Zombie): boolean => !!(z.kind === "container" ? s.containers[z.id] : s.tasks[z.id]);
+
+/**
+ * One unit of the zombies inside a task's walk (w.zombie): the innermost
+ * zombie's walk (destroyUnit, taskUnit), with the only capability naming
+ * it kept until its last unit, which takes it with the object; that walk
+ * may start a zombie inside it in turn. Once the innermost is gone, the
+ * task around it goes on below that capability (its slot says where; for
+ * the outermost, the walk w itself, through task `t`). If the unit took
+ * more than the innermost (the task around it went too: a capability the
+ * innermost held was the last naming that task's account), the chain
+ * starts again (restartChain). (No zombie starts of a task the walk is
+ * inside: a task whose last capability such a task holds goes in one
+ * unit, with that task, and so does the chain.)
+ */
+function zombieChainUnit(w: ObjectWalk, t: number): void {
+  const chain = chainOf(w.zombie);
+  const z = chain[chain.length - 1]!;
+  const sub: ObjectWalk = { ...w, page: z.page, slot: z.slot, cursor: z.cursor, zombie: null, inside: [...w.inside, t, ...chain.map((x) => x.id)] };
+  const own = greatestNaming(w.d, z.kind, z.id, null)!;
+  if (z.kind === "container") destroyUnit(sub, z.id, own);
+  else taskUnit(sub, z.id, own);
+  Object.assign(w, { base: sub.base, d: sub.d, children: sub.children });
+  if (zombieThere(w.d, z)) {
+    chain[chain.length - 1] = { kind: z.kind, id: z.id, page: sub.page, slot: sub.slot, cursor: sub.cursor };
+    if (sub.zombie) chain.push(sub.zombie);
+  } else if (chain.length === 1 || zombieThere(w.d, chain[chain.length - 2]!)) chain.pop();
+  else return restartChain(w, chain, w.d);
+  w.zombie = chainFrom(chain);
+}
+
+/**
+ * A chain of zombies inside the walk `w` through a task that lost more
+ * than its innermost zombie's last unit takes starts again: from its
+ * outermost zombie, at the start of its walk, if that is still there; else
+ * the walk through the task starts again, without zombies. Each walk has
+ * passed only what is gone, so starting again costs scans, not removals;
+ * and the impl need not keep the zombies between the outermost and the
+ * innermost (it finds them through the capabilities naming them).
+ */
+function restartChain(w: { page: number; slot: number; cursor: MapRef | null; zombie: Zombie | null }, chain: readonly Zombie[], s: State | Draft): void {
+  const first = chain[0]!;
+  if (zombieThere(s, first)) w.zombie = { kind: first.kind, id: first.id, ...walkStart(s, first.kind) };
+  else Object.assign(w, taskWalkStart(s), { zombie: null });
+}
 
 /**
  * One unit of a destroy's walk in a mapping tree: down to the child of the
@@ -717,20 +838,20 @@ function greatestLive(at: (r: MapRef) => Mapping | null, list: readonly MapRef[]
  */
 export function taskDestroyChunk(state: State, op: OpOf<"task.destroy">, t: number, budget: number): Step {
   const p = state.tasks[op.task]!.pending as PendingTaskDestroy | null;
-  const w = newObjectWalk(state, p ?? taskWalkStart(state));
+  const w = newObjectWalk(state, p ?? taskWalkStart(state), op.task);
   const own = { task: op.task, slot: op.target };
   let finished = false;
   for (let spent = 0; !finished && spent < budget; spent++) finished = taskDestroyUnit(w, t, own);
   settleLeaves(w.base, w.d, w.touched);
   const subject = w.d.tasks[op.task];
-  if (subject) subject.pending = finished ? null : { op: { op: "task.destroy", task: op.task, target: op.target }, object: t, page: w.page, slot: w.slot, cursor: w.cursor };
+  if (subject) subject.pending = finished ? null : { op: { op: "task.destroy", task: op.task, target: op.target }, object: t, page: w.page, slot: w.slot, cursor: w.cursor, ...(w.zombie && { zombie: w.zombie }) };
   return { state: finish(w.d), result: finished ? ok() : preempted() };
 }
 
 /** The units the task destroy `op` takes from `from` (or from its start) to the end, nobody else acting. */
 function taskDestroyLength(state: State, op: { readonly task: number; readonly target: number }, from: PendingTaskDestroy | null, spare: number | null = null): number {
   const t = from ? from.object : state.tasks[op.task]!.caps[op.target]!.object;
-  const w = newObjectWalk(state, from ?? taskWalkStart(state), spare);
+  const w = newObjectWalk(state, from ?? taskWalkStart(state), op.task, spare);
   let n = 1;
   while (!taskDestroyUnit(w, t, { task: op.task, slot: op.target })) n++;
   return n;
@@ -790,7 +911,7 @@ function accountUnit(w: AccountWalk, a: number, own: CapRef): boolean {
   if (!d.accounts[a]) return true;
   if (w.at !== null) {
     const done = w.at.kind === "container" ? destroyUnit(w, w.at.id, null) : taskUnit(w, w.at.id, own, w.at.id === own.task);
-    if (done) Object.assign(w, betweenObjects);
+    if (done) Object.assign(w, betweenObjects, { zombie: null });
     return !w.d.accounts[a];
   }
   const D = subtreeOf(d, a);
@@ -832,9 +953,9 @@ function accountUnit(w: AccountWalk, a: number, own: CapRef): boolean {
 /** One unit of an account destroy, and the subject rule (subjectWent). */
 const accountDestroyUnit = (w: AccountWalk, a: number, own: CapRef): boolean => accountUnit(w, a, own) || subjectWent(w, own.task, { accounts: [a] });
 
-const newAccountWalk = (state: State, p: PendingAccountDestroy | null, spare: number | null = null): AccountWalk => {
+const newAccountWalk = (state: State, p: PendingAccountDestroy | null, subject: number, spare: number | null = null): AccountWalk => {
   const from = p ?? betweenObjects;
-  return { ...newObjectWalk(state, from, spare), at: from.at && { ...from.at } };
+  return { ...newObjectWalk(state, from, subject, spare), at: from.at && { ...from.at } };
 };
 
 /**
@@ -846,20 +967,20 @@ const newAccountWalk = (state: State, p: PendingAccountDestroy | null, spare: nu
  */
 export function accountDestroyChunk(state: State, op: OpOf<"account.destroy">, a: number, budget: number): Step {
   const p = state.tasks[op.task]!.pending as PendingAccountDestroy | null;
-  const w = newAccountWalk(state, p);
+  const w = newAccountWalk(state, p, op.task);
   const own = { task: op.task, slot: op.account };
   let finished = false;
   for (let spent = 0; !finished && spent < budget; spent++) finished = accountDestroyUnit(w, a, own);
   settleLeaves(w.base, w.d, w.touched);
   const subject = w.d.tasks[op.task];
-  if (subject) subject.pending = finished ? null : { op: { op: "account.destroy", task: op.task, account: op.account }, object: a, at: w.at, page: w.page, slot: w.slot, cursor: w.cursor };
+  if (subject) subject.pending = finished ? null : { op: { op: "account.destroy", task: op.task, account: op.account }, object: a, at: w.at, page: w.page, slot: w.slot, cursor: w.cursor, ...(w.zombie && { zombie: w.zombie }) };
   return { state: finish(w.d), result: finished ? ok() : preempted() };
 }
 
 /** The units the account destroy `op` takes from `from` (or from its start) to the end, nobody else acting. */
 function accountDestroyLength(state: State, op: { readonly task: number; readonly account: number }, from: PendingAccountDestroy | null, spare: number | null = null): number {
   const a = from ? from.object : state.tasks[op.task]!.caps[op.account]!.object;
-  const w = newAccountWalk(state, from, spare);
+  const w = newAccountWalk(state, from, op.task, spare);
   let n = 1;
   while (!accountDestroyUnit(w, a, { task: op.task, slot: op.account })) n++;
   return n;
@@ -878,7 +999,7 @@ function underSlot(state: State, r: MapRef, c: number, i: number): boolean {
 /** The units the destroy `op` takes from `from` (or from its start) to the end, nobody else acting. */
 function destroyLength(state: State, op: { readonly task: number; readonly container: number }, from: PendingDestroy | null): number {
   const c = from ? from.object : state.tasks[op.task]!.caps[op.container]!.object;
-  const w = newObjectWalk(state, from ?? { slot: state.config.containerSlots - 1, cursor: null });
+  const w = newObjectWalk(state, from ?? { slot: state.config.containerSlots - 1, cursor: null }, op.task);
   let n = 1;
   while (!destroyUnit(w, c, { task: op.task, slot: op.container })) n++;
   return n;
@@ -985,59 +1106,89 @@ export function removalOrphaned(state: State, t: number, p: Pending): boolean {
   return false;
 }
 
-/** Does the node the walk of task `t`'s pending removal `p` stands at still lie where the walk goes on from? */
-function cursorHolds(state: State, t: number, p: Pending): boolean {
-  if (isAccountDestroy(p)) {
-    if (p.at === null) return true;
-    if (p.at.kind === "container" ? !state.containers[p.at.id] : !state.tasks[p.at.id]) return false;
-    return p.cursor === null || (p.at.kind === "container" ? underSlot(state, p.cursor, p.at.id, p.slot) : underPage(state, p.cursor, p.at.id, p.page));
-  }
-  if (isRevoke(p) && p.zombie && !zombieHolds(state, p.zombie)) return false;
-  if (p.cursor === null) return true;
-  if (isRevoke(p)) return inRevoke(state, p.cursor, { task: t, slot: p.op.slot });
-  if (isDestroy(p)) return underSlot(state, p.cursor, p.object, p.slot);
-  if (isTaskDestroy(p)) return underPage(state, p.cursor, p.object, p.page);
-  return !!state.tasks[p.cursor.task]?.pages[p.cursor.vpage];
+/** Where a walk through a container or a task stands, with the zombies inside it (a task's). */
+interface ObjectPlace {
+  readonly page?: number;
+  readonly slot: number;
+  readonly cursor: MapRef | null;
+  readonly zombie?: Zombie;
 }
 
-/** Is zombie `z` still there, and its cursor (if any) in a tree of the slot or page it empties? */
-function zombieHolds(state: State, z: Zombie): boolean {
-  if (z.kind === "container" ? !state.containers[z.id] : !state.tasks[z.id]) return false;
-  return z.cursor === null || (z.kind === "container" ? underSlot(state, z.cursor, z.id, z.slot) : underPage(state, z.cursor, z.id, z.page));
+/**
+ * The walk through container or task `kind` `id` (which is there) after
+ * another operation: the same, if what it works on is still there; if the
+ * innermost zombie inside it went, the chain starts again (restartChain);
+ * if the mapping the walk (or the innermost zombie's) stands at went, or
+ * left the tree of the slot or page it empties, the walk starts that slot
+ * or page again.
+ */
+function settleObjectPlace<P extends ObjectPlace>(state: State, kind: Zombie["kind"], id: number, p: P): P {
+  const chain = chainOf(p.zombie);
+  const z = chain[chain.length - 1];
+  if (z) {
+    if (!zombieThere(state, z)) {
+      const w: { page: number; slot: number; cursor: MapRef | null; zombie: Zombie | null } = { page: p.page!, slot: p.slot, cursor: p.cursor, zombie: null };
+      restartChain(w, chain, state);
+      const { zombie: _, ...rest } = p;
+      return { ...rest, page: w.page, slot: w.slot, cursor: w.cursor, ...(w.zombie && { zombie: w.zombie }) } as P;
+    }
+    if (z.cursor === null || cursorInObject(state, z.kind, z.id, z)) return p;
+    chain[chain.length - 1] = { ...z, cursor: null };
+    return { ...p, zombie: chainFrom(chain)! };
+  }
+  return p.cursor === null || cursorInObject(state, kind, id, p) ? p : { ...p, cursor: null };
+}
+
+/** Is the cursor of a walk through container or task `kind` `id` in a tree of the slot or page it empties? */
+const cursorInObject = (state: State, kind: Zombie["kind"], id: number, p: ObjectPlace): boolean => (kind === "container" ? underSlot(state, p.cursor!, id, p.slot) : underPage(state, p.cursor!, id, p.page!));
+
+/**
+ * Task `t`'s pending removal `p` (not orphaned) after another operation: a
+ * walk whose cursor node that operation removed (or, for a revoke or a
+ * destroy, moved out of its reach) starts again: an unmap its page from the
+ * task's own mapping (or skips the page if that went too), a revoke from
+ * the revoked capability (or, inside its zombie, settleObjectPlace), a
+ * container destroy its slot, a task destroy or an account destroy's walk
+ * through an object as settleObjectPlace says; an account destroy whose
+ * object went picks the next. Returns `p` itself when nothing changes.
+ */
+function settled(state: State, t: number, p: Pending): Pending {
+  if (isRevoke(p)) {
+    // (a zombie that went took the capability at the cursor along)
+    const z = p.zombie;
+    if (z) {
+      if (!zombieThere(state, z)) return { op: p.op, cursor: null };
+      const was: ObjectPlace = { page: z.page, slot: z.slot, cursor: z.cursor, ...(z.inner && { zombie: z.inner }) };
+      const now = settleObjectPlace(state, z.kind, z.id, was);
+      return now === was ? p : { ...p, zombie: { kind: z.kind, id: z.id, page: now.page!, slot: now.slot, cursor: now.cursor, ...(now.zombie && { inner: now.zombie }) } };
+    }
+    return p.cursor === null || inRevoke(state, p.cursor, { task: t, slot: p.op.slot }) ? p : { op: p.op, cursor: null };
+  }
+  if (isAccountDestroy(p)) {
+    if (p.at === null) return p;
+    if (!zombieThere(state, { ...p.at, page: -1, slot: -1, cursor: null })) return { op: p.op, object: p.object, ...betweenObjects };
+    return settleObjectPlace(state, p.at.kind, p.at.id, p);
+  }
+  if (isTaskDestroy(p)) return settleObjectPlace(state, "task", p.object, p);
+  if (isDestroy(p)) return settleObjectPlace(state, "container", p.object, p);
+  return p.cursor === null || state.tasks[p.cursor.task]?.pages[p.cursor.vpage] ? p : { ...p, cursor: null, last: null, zone: null };
 }
 
 /**
  * After a successful step: a pending removal whose ground another
- * operation took ends (removalOrphaned); a walk whose cursor node another
- * operation removed (or, for a revoke or a destroy, moved out of its
- * reach) starts again: an unmap its page from the task's own mapping (or
- * skips the page if that went too), a revoke from the revoked capability,
- * a container destroy its slot, a task destroy its page. Returns `state`
- * itself when nothing needs it.
+ * operation took ends (removalOrphaned); one whose walk lost the node it
+ * stands at starts it again (settled). Returns `state` itself when nothing
+ * needs it.
  */
 export function settlePending(state: State): State {
   let d: Draft | null = null;
   state.tasks.forEach((t, id) => {
     const p = t?.pending;
     if (!p) return;
-    if (removalOrphaned(state, id, p)) {
-      d ??= draft(state);
-      d.tasks[id]!.pending = null;
-    } else if (!cursorHolds(state, id, p)) {
-      d ??= draft(state);
-      d.tasks[id]!.pending = isRevoke(p)
-        ? // (a zombie whose cursor went starts its slot or page again; one that went took the capability at the cursor along)
-          p.zombie && (p.zombie.kind === "container" ? state.containers[p.zombie.id] : state.tasks[p.zombie.id])
-          ? { ...p, zombie: { ...p.zombie, cursor: null } }
-          : { op: p.op, cursor: null }
-        : isAccountDestroy(p)
-          ? p.at !== null && (p.at.kind === "container" ? state.containers[p.at.id] : state.tasks[p.at.id])
-            ? { ...p, cursor: null }
-            : { ...p, ...betweenObjects }
-          : isDestroy(p) || isTaskDestroy(p)
-            ? { ...p, cursor: null }
-            : { ...p, cursor: null, last: null, zone: null };
-    }
+    const q = removalOrphaned(state, id, p) ? null : settled(state, id, p);
+    if (q === p) return;
+    d ??= draft(state);
+    d.tasks[id]!.pending = q;
   });
   return d ? finish(d) : state;
 }
@@ -1079,9 +1230,6 @@ export function pendingRegion(state: State, t: number): Set<string> {
       caps.push(...(idx.caps.get(capKey(c)) ?? []));
       stack.push(...(idx.roots.get(capKey(c)) ?? []));
     }
-    const z = p.zombie;
-    if (z?.kind === "container") containerRegion(state, z.id, z.slot, out, stack);
-    else if (z) taskRegion(state, z.id, out, stack);
   } else if (isDestroy(p)) containerRegion(state, p.object, p.slot, out, stack);
   else if (isAccountDestroy(p)) {
     const D = subtreeOf(state, p.object);
@@ -1101,6 +1249,10 @@ export function pendingRegion(state: State, t: number): Set<string> {
     });
   } else if (isTaskDestroy(p)) taskRegion(state, p.object, out, stack);
   else for (let v = p.page; v < rangeEnd(p.op); v++) if (state.tasks[t]!.pages[v]) stack.push({ task: t, vpage: v });
+  for (const z of zombiesOf(p)) {
+    if (z.kind === "container") containerRegion(state, z.id, z.slot, out, stack);
+    else taskRegion(state, z.id, out, stack);
+  }
   while (stack.length > 0) {
     const r = stack.pop()!;
     out.add(mapKey(r));
@@ -1155,19 +1307,19 @@ function accountDestroyWellFormed(s: State, t: number, p: PendingAccountDestroy)
   const what = `task ${t}'s pending account.destroy`;
   const shared = destroyRecordWellFormed(s, t, p, "account", op.account, () => s.accounts[p.object]!.parent === null);
   if (shared) return shared;
-  if (p.at === null) return p.page === -1 && p.slot === -1 && p.cursor === null ? null : `${what} is between objects but keeps where a walk stood`;
+  if (p.at === null) return p.page === -1 && p.slot === -1 && p.cursor === null && !p.zombie ? null : `${what} is between objects but keeps where a walk stood`;
   const D = subtreeOf(s, p.object);
   const { id, kind } = p.at;
   const object = kind === "container" ? s.containers[id] : s.tasks[id];
   if (!object || !D.has(object.account)) return `${what} takes apart ${kind} ${id}, which the account does not pay for`;
   const left = s.handles.findIndex((h) => h && D.has(h.account));
   if (left >= 0) return `${what} takes apart ${kind} ${id} while DMA handle ${left}, which it pays for, is left`;
-  if (kind === "container") return p.page !== -1 ? `${what} stands at page ${p.page} of container ${id}` : containerWalkWellFormed(s, what, id, p);
+  if (kind === "container") return p.page !== -1 ? `${what} stands at page ${p.page} of container ${id}` : placeWellFormed(s, what, kind, id, p, null);
   const c = s.containers.findIndex((x) => x && D.has(x.account));
   if (c >= 0) return `${what} takes apart task ${id} while container ${c}, which it pays for, is left`;
   const other = s.tasks.findIndex((x, i) => x && i !== t && D.has(x.account));
   if (id === t && other >= 0) return `${what} takes apart its own task while task ${other}, which it pays for, is left`;
-  return taskWalkWellFormed(s, what, id, p, id === t ? op.account : null);
+  return placeWellFormed(s, what, kind, id, p, id === t ? op.account : null);
 }
 
 /**
@@ -1186,19 +1338,21 @@ function containerWalkWellFormed(s: State, what: string, c: number, p: { readonl
 
 /**
  * The well-formedness of a walk through task `x`'s pages and capabilities
- * (a task destroy's, or an account destroy's at a task), or null: it
- * stands at a page and a capability slot of the task (the last slot while
- * pages remain), has passed only unmapped pages and empty capability slots
- * (but `ownSlot`, the subject's own capability when x is the subject), and
- * its cursor is in the tree of the page it empties.
+ * (a task destroy's, an account destroy's at a task, a zombie's), or
+ * null: it stands at a page and a capability slot of the task (the last
+ * slot while pages remain), has passed only unmapped pages and empty
+ * capability slots (but `ownSlot`, the subject's own capability when x is
+ * the subject or the only capability naming a zombie x, and `innerSlot`,
+ * the one naming the zombie inside it), and its cursor is in the tree of
+ * the page it empties.
  */
-function taskWalkWellFormed(s: State, what: string, x: number, p: { readonly page: number; readonly slot: number; readonly cursor: MapRef | null }, ownSlot: number | null): string | null {
+function taskWalkWellFormed(s: State, what: string, x: number, p: { readonly page: number; readonly slot: number; readonly cursor: MapRef | null }, ownSlot: number | null, innerSlot: number | null = null): string | null {
   const { vpages, capSlots } = s.config;
   if (!Number.isInteger(p.page) || p.page < -1 || p.page >= vpages) return `${what} stands at page ${p.page}, outside the address space`;
   if (!Number.isInteger(p.slot) || p.slot < -1 || p.slot >= capSlots || (p.page >= 0 && p.slot !== capSlots - 1)) return `${what} stands at capability slot ${p.slot} (page ${p.page})`;
   const task = s.tasks[x]!;
   for (let v = p.page + 1; v < vpages; v++) if (task.pages[v]) return `${what} has passed page ${v} of task ${x}, which is mapped`;
-  for (let i = p.slot + 1; i < capSlots; i++) if (task.caps[i] && i !== ownSlot) return `${what} has passed capability slot ${i} of task ${x}, which is not empty`;
+  for (let i = p.slot + 1; i < capSlots; i++) if (task.caps[i] && i !== ownSlot && i !== innerSlot) return `${what} has passed capability slot ${i} of task ${x}, which is not empty`;
   if (p.cursor !== null && !underPage(s, p.cursor, x, p.page)) return `${what} stands at task ${p.cursor.task}'s page ${p.cursor.vpage}, which is not in the tree of the page it empties`;
   return null;
 }
@@ -1206,7 +1360,7 @@ function taskWalkWellFormed(s: State, what: string, x: number, p: { readonly pag
 /** The well-formedness of a pending task destroy of task `t` (pendingWalkWellFormed), or null. */
 function taskDestroyWellFormed(s: State, t: number, p: PendingTaskDestroy): string | null {
   const op = p.op;
-  return destroyRecordWellFormed(s, t, p, "task", op.target, () => p.object === ROOT_TASK) ?? taskWalkWellFormed(s, `task ${t}'s pending task.destroy`, p.object, p, p.object === t ? op.target : null);
+  return destroyRecordWellFormed(s, t, p, "task", op.target, () => p.object === ROOT_TASK) ?? placeWellFormed(s, `task ${t}'s pending task.destroy`, "task", p.object, p, p.object === t ? op.target : null);
 }
 
 /** The well-formedness of a pending unmap of task `t` (pendingWalkWellFormed), or null. */
@@ -1268,7 +1422,41 @@ function zombieWellFormed(s: State, what: string, z: Zombie, c: RevokeNode | nul
   const hangs = s.tasks.some((x) => x?.caps.some((k) => k?.parent?.task === c.task && k.parent.slot === c.slot) || x?.pages.some((m) => m?.source.kind === "slot" && m.source.cap.task === c.task && m.source.cap.slot === c.slot));
   if (hangs) return `${what} empties ${kind} ${id} while something still hangs from the capability naming it`;
   if (kind === "container") return z.page !== -1 ? `${what} stands at page ${z.page} of container ${id}` : containerWalkWellFormed(s, what, id, z);
-  return taskWalkWellFormed(s, what, id, z, c.task === id ? c.slot : null);
+  return placeWellFormed(s, what, kind, id, { page: z.page, slot: z.slot, cursor: z.cursor, ...(z.inner && { zombie: z.inner }) }, c.task === id ? c.slot : null);
+}
+
+/**
+ * The well-formedness of a walk through container or task `kind` `id` with
+ * the zombies inside it (pendingWalkWellFormed), or null. The walk is
+ * well-formed as a container's or a task's destroy (`ownSlot` as for
+ * taskWalkWellFormed). With zombies (a task's walk only): it has passed
+ * its pages and stands at no mapping, and the capability in the slot above
+ * its own is the only one naming its first zombie, a container or a task
+ * (not the root task) that is there; so on inwards, each zombie with one
+ * inside it a task whose walk is past its pages and at no mapping; each
+ * zombie's walk well-formed as a container's or a task's destroy.
+ */
+function placeWellFormed(s: State, what: string, kind: Zombie["kind"], id: number, p: ObjectPlace, ownSlot: number | null): string | null {
+  const chain = chainOf(p.zombie);
+  if (chain.length > 0 && kind !== "task") return `${what} keeps a zombie inside container ${id}`;
+  const e = kind === "container" ? containerWalkWellFormed(s, what, id, p) : taskWalkWellFormed(s, what, id, { page: p.page!, slot: p.slot, cursor: p.cursor }, ownSlot, chain.length > 0 ? p.slot + 1 : null);
+  if (e) return e;
+  let holder = { kind, id, page: p.page ?? -1, slot: p.slot, cursor: p.cursor };
+  for (let i = 0; i < chain.length; i++) {
+    const z = chain[i]!;
+    const around = `${holder.kind} ${holder.id}`;
+    if (holder.kind !== "task" || holder.page !== -1 || holder.cursor !== null || holder.slot + 1 >= s.config.capSlots) return `${what} keeps a zombie inside ${around}, whose walk is not past its pages at a capability slot`;
+    if ((z.kind !== "container" && z.kind !== "task") || !Number.isInteger(z.id) || !zombieThere(s, z) || (z.kind === "task" && z.id === ROOT_TASK)) return `${what} empties ${String(z.kind)} ${z.id} inside ${around}, which is not there`;
+    const ref = { task: holder.id, slot: holder.slot + 1 };
+    const cap = s.tasks[ref.task]!.caps[ref.slot];
+    if (!cap || cap.kind !== z.kind || cap.object !== z.id) return `${what} empties ${z.kind} ${z.id} inside ${around}, but capability slot ${ref.slot} of task ${ref.task} does not name it`;
+    const other = greatestNaming(s, z.kind, z.id, ref);
+    if (other !== null) return `${what} empties ${z.kind} ${z.id}, which task ${other.task}'s capability slot ${other.slot} names too`;
+    const err = z.kind === "container" ? (z.page !== -1 ? `${what} stands at page ${z.page} of container ${z.id}` : containerWalkWellFormed(s, what, z.id, z)) : taskWalkWellFormed(s, what, z.id, z, null, i + 1 < chain.length ? z.slot + 1 : null);
+    if (err) return err;
+    holder = z;
+  }
+  return null;
 }
 
 export const PREEMPTION_INVARIANTS: readonly { name: string; description: string; check: (s: State) => string | null }[] = [
@@ -1290,6 +1478,33 @@ export const PREEMPTION_INVARIANTS: readonly { name: string; description: string
     },
   },
 ];
+
+/**
+ * Did another operation move a walk through an object (from `p` to `r`)
+ * other than as settling allows (settleObjectPlace)? It may leave it as it
+ * was, or send the innermost zombie's walk (or, without zombies, the walk)
+ * back to the start of its slot or page; and if the innermost zombie went,
+ * the chain may start again: from its outermost zombie at the start of its
+ * walk, or, if that went too, the walk through the object from its start.
+ */
+function placeMoved(after: State, p: ObjectPlace, r: ObjectPlace): boolean {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const at = (x: ObjectPlace) => ({ page: x.page ?? -1, slot: x.slot, cursor: x.cursor });
+  const was = chainOf(p.zombie);
+  const now = chainOf(r.zombie);
+  const inner = was[was.length - 1];
+  if (inner && !zombieThere(after, inner)) {
+    const first = was[0]!;
+    if (now.length === 1) return !(same(at(r), at(p)) && same(now[0], { kind: first.kind, id: first.id, ...walkStart(after, first.kind) }));
+    return !(now.length === 0 && same(at(r), taskWalkStart(after)));
+  }
+  if (now.length !== was.length) return true;
+  const places = (x: ObjectPlace, chain: Zombie[]) => [at(x), ...chain.map((z) => ({ kind: z.kind, id: z.id, ...at(z) }))];
+  const before = places(p, was);
+  const after_ = places(r, now);
+  const last = before.length - 1;
+  return !(same(after_, before) || (same(after_.slice(0, last), before.slice(0, last)) && same({ ...after_[last], cursor: null }, after_[last]) && same({ ...before[last], cursor: null }, after_[last])));
+}
 
 /** Does pendingWalkWellFormed hold (so that the walks can be run on a copy to count the work left)? */
 const walksWellFormed = (s: State): boolean => !s.tasks.some((t) => t?.pending) || PREEMPTION_INVARIANTS[0]!.check(s) === null;
@@ -1331,24 +1546,24 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
         if (!continues(q, p.op as Op) || q.op.op !== p.op.op) return `${op.op} moved task ${t}'s preempted ${what}`;
         if (isAccountDestroy(p)) {
           const r = q as PendingAccountDestroy;
-          const same = JSON.stringify(r.at) === JSON.stringify(p.at) && r.page === p.page && r.slot === p.slot && (r.cursor === null || JSON.stringify(r.cursor) === JSON.stringify(p.cursor));
-          const gone = p.at !== null && !(p.at.kind === "container" ? after.containers[p.at.id] : after.tasks[p.at.id]);
-          const dropped = gone && r.at === null && r.page === -1 && r.slot === -1 && r.cursor === null;
-          if (r.object !== p.object || !(same || dropped)) return `${op.op} moved the walk of task ${t}'s preempted account.destroy`;
+          const gone = p.at !== null && !zombieThere(after, { ...p.at, page: -1, slot: -1, cursor: null });
+          const dropped = gone && r.at === null && r.page === -1 && r.slot === -1 && r.cursor === null && !r.zombie;
+          if (r.object !== p.object || !(dropped || (JSON.stringify(r.at) === JSON.stringify(p.at) && !placeMoved(after, p, r)))) return `${op.op} moved the walk of task ${t}'s preempted account.destroy`;
         } else if (isTaskDestroy(p)) {
           const r = q as PendingTaskDestroy;
-          if (r.object !== p.object || r.page !== p.page || r.slot !== p.slot || (r.cursor !== null && JSON.stringify(r.cursor) !== JSON.stringify(p.cursor))) return `${op.op} moved the walk of task ${t}'s preempted task.destroy`;
+          if (r.object !== p.object || placeMoved(after, p, r)) return `${op.op} moved the walk of task ${t}'s preempted task.destroy`;
         } else if (isDestroy(p)) {
           const r = q as PendingDestroy;
-          if (r.object !== p.object || r.slot !== p.slot || (r.cursor !== null && JSON.stringify(r.cursor) !== JSON.stringify(p.cursor))) return `${op.op} moved the walk of task ${t}'s preempted container.destroy`;
+          if (r.object !== p.object || placeMoved(after, p, r)) return `${op.op} moved the walk of task ${t}'s preempted container.destroy`;
         } else if (isRevoke(p)) {
           const r = q as PendingRevoke;
           const c = r.cursor;
           if (c !== null && JSON.stringify(c) !== JSON.stringify(p.cursor)) return `${op.op} moved the walk of task ${t}'s preempted cap.revoke`;
-          // (a zombie stays, its cursor kept or back at its slot or page; or it went, and the walk starts again)
+          // (a zombie stays, its walk moved only as placeMoved allows; or it went, and the walk starts again)
           const z = r.zombie;
-          const kept = z && p.zombie && z.kind === p.zombie.kind && z.id === p.zombie.id && z.page === p.zombie.page && z.slot === p.zombie.slot && (z.cursor === null || JSON.stringify(z.cursor) === JSON.stringify(p.zombie.cursor));
-          if (z ? !kept : p.zombie && c !== null) return `${op.op} moved the walk of task ${t}'s preempted cap.revoke through ${(z ?? p.zombie)!.kind} ${(z ?? p.zombie)!.id}`;
+          const place = (x: Zombie): ObjectPlace => ({ page: x.page, slot: x.slot, cursor: x.cursor, ...(x.inner && { zombie: x.inner }) });
+          const kept = z && p.zombie && z.kind === p.zombie.kind && z.id === p.zombie.id && !placeMoved(after, place(p.zombie), place(z));
+          if (z ? !kept : p.zombie && (c !== null || zombieThere(after, p.zombie))) return `${op.op} moved the walk of task ${t}'s preempted cap.revoke through ${(z ?? p.zombie)!.kind} ${(z ?? p.zombie)!.id}`;
         } else {
           const u = q as PendingUnmap;
           if (u.page !== p.page || u.bits !== p.bits) return `${op.op} moved task ${t}'s preempted page.unmap`;
@@ -1378,7 +1593,7 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
         const now = remainingWork(after, t, false);
         if (now <= was || pendingRegion(after, t).size < pendingRegion(before, t).size) continue;
         const what = p.op.op;
-        const where = (x: Pending) => JSON.stringify(["at" in x ? x.at : null, x.cursor, isRevoke(x) ? (x.zombie ?? null) : null]);
+        const where = (x: Pending) => JSON.stringify(["at" in x ? x.at : null, x.cursor, "zombie" in x ? (x.zombie ?? null) : null]);
         if (where(q) === where(p)) return `${op.op} added work to task ${t}'s preempted ${what} (${was} units left before, ${now} after) without taking the node its walk stands at, and what is left to take apart did not shrink`;
         return `${op.op} restarted the walk of task ${t}'s preempted ${what} (${was} units left before, ${now} after), but what is left to take apart did not shrink`;
       }

@@ -223,21 +223,28 @@ export interface PendingRevoke {
 
 /**
  * A zombie (seL4's word for a half-destroyed object): a container or a task
- * whose last capability a preempted revoke's walk has reached, once nothing
- * hangs from that capability any more. Before the capability goes, and the
- * object with it, the walk empties the object while the capability still
- * names it, as container.destroy and task.destroy do; meanwhile nothing may
- * be done with or to the object (`Blocked`, `Removing`).
+ * whose last capability a preempted removal's walk has reached: a revoke's
+ * walk, once nothing hangs from that capability any more, or the walk
+ * through a task's capabilities (a task destroy's, an account destroy's at
+ * a task, a zombie task's). Before the capability goes, and the object with
+ * it, the walk empties the object while the capability still names it, as
+ * container.destroy and task.destroy do; meanwhile nothing may be done with
+ * or to the object (`Blocked`, `Removing`). A zombie task's walk may reach
+ * the last capability naming another object in turn: that object is the
+ * zombie's `inner` zombie, emptied first, and so on (a chain, each link's
+ * only capability held by the task around it).
  */
 export interface Zombie {
   readonly kind: "container" | "task";
   readonly id: number;
   /** a task's page being emptied (-1 once all are, and for a container) */
   readonly page: number;
-  /** a container's slot or a task's capability slot being emptied (-1 once all are) */
+  /** a container's slot or a task's capability slot being emptied (-1 once all are); with an inner zombie, the slot below the one holding its capability */
   readonly slot: number;
   /** the mapping the walk stands at, in a tree of the slot or the page being emptied; null: at the slot or page itself */
   readonly cursor: MapRef | null;
+  /** the zombie this one's walk empties first (a task's only: page -1, cursor null then); absent when there is none */
+  readonly inner?: Zombie;
 }
 
 /** A node of a revoke's walk: a capability derived from the revoked one, or a mapping in a tree one of them authorized. */
@@ -279,6 +286,8 @@ export interface PendingTaskDestroy {
   readonly slot: number;
   /** the mapping the walk stands at, in the tree of the target's mapping at `page`; null: at the page itself */
   readonly cursor: MapRef | null;
+  /** the object whose last capability the target held at `slot` + 1, being emptied before that capability goes; absent when there is none */
+  readonly zombie?: Zombie;
 }
 
 /**
@@ -304,6 +313,8 @@ export interface PendingAccountDestroy {
   readonly slot: number;
   /** the mapping the walk stands at, in a tree of the slot or the page being emptied; null: at the slot or page itself */
   readonly cursor: MapRef | null;
+  /** at a task: the object whose last capability that task held at `slot` + 1, being emptied before that capability goes; absent when there is none */
+  readonly zombie?: Zombie;
 }
 
 /** A removal a task started and that was preempted. */

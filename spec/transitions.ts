@@ -6,13 +6,13 @@
  * the state after it. The refinement tests check them on every step.
  */
 import type { State } from "./state.js";
-import { isAccountDestroy, isDestroy, isRevoke } from "./state.js";
+import { isAccountDestroy, isDestroy } from "./state.js";
 import type { Op } from "./vocabulary.js";
 import type { Violation } from "./invariants.js";
 import { rootOf } from "./walk.js";
 import { resumedAccess, SECURITY_TRANSITIONS } from "./security.js";
 import { PAGER_TRANSITIONS } from "./pagers.js";
-import { accountUnder, PREEMPTION_TRANSITIONS } from "./preemption.js";
+import { accountUnder, PREEMPTION_TRANSITIONS, zombiesOf } from "./preemption.js";
 
 
 export interface TransitionInvariant {
@@ -57,18 +57,18 @@ const CONTENT: readonly TransitionInvariant[] = [
   {
     name: "nothingLost",
     description:
-      "Every container slot that survives a step keeps its content, however the step changed the slot (relocation, reclaim, copy-on-write, swap, demotion, promotion), except: the slot a write's mapping is rooted at (a faulting write's too, when its pager's answer completes it) (copy-on-write keeps the other copies), the slot a free names, the slots holding the frame a device writes, and a soft reference, which may go stale when a frame is allocated. A slot may lose its content only with its container, or in an entry of a preempted container.destroy of that container, or of an account.destroy of an account that pays for it, directly or through sub-accounts, or of a cap.revoke that empties it as a zombie (they empty the container slot by slot before the container goes); no operation is exempt as a whole, so collateral damage to other slots is seen.",
+      "Every container slot that survives a step keeps its content, however the step changed the slot (relocation, reclaim, copy-on-write, swap, demotion, promotion), except: the slot a write's mapping is rooted at (a faulting write's too, when its pager's answer completes it) (copy-on-write keeps the other copies), the slot a free names, the slots holding the frame a device writes, and a soft reference, which may go stale when a frame is allocated. A slot may lose its content only with its container, or in an entry of a preempted container.destroy of that container, or of an account.destroy of an account that pays for it, directly or through sub-accounts, or of a cap.revoke, task.destroy or account.destroy that empties it as a zombie (they empty the container slot by slot before the container goes); no operation is exempt as a whole, so collateral damage to other slots is seen.",
     check(before, op, after) {
       const resumed = resumedAccess(before, op, after);
       const written = op.op === "mem.write" ? rootSlot(before, op.task, op.vpage) : resumed?.write ? rootSlot(before, resumed.via.task, resumed.via.vpage) : null;
       const freed = op.op === "container.free" ? slotNamed(before, op.task, op.container, op.index) : null;
       const device = op.op === "dma.write" ? handleFrame(before, op.task, op.handle) : null;
-      const emptying = op.op === "container.destroy" || op.op === "account.destroy" || op.op === "cap.revoke" ? (after.tasks[op.task]?.pending ?? before.tasks[op.task]?.pending) : null;
+      const emptying = op.op === "container.destroy" || op.op === "account.destroy" || op.op === "cap.revoke" || op.op === "task.destroy" ? (after.tasks[op.task]?.pending ?? before.tasks[op.task]?.pending) : null;
       for (let c = 0; c < before.containers.length; c++) {
         if (!after.containers[c]) continue; // destroyed with its container
         if (emptying && isDestroy(emptying) && emptying.object === c) continue; // being emptied by its preempted destroy
         if (emptying && isAccountDestroy(emptying) && accountUnder(before, before.containers[c]!.account, emptying.object)) continue; // or by its account's
-        if (emptying && isRevoke(emptying) && emptying.zombie?.kind === "container" && emptying.zombie.id === c) continue; // or as a revoke's zombie
+        if (emptying && zombiesOf(emptying).some((z) => z.kind === "container" && z.id === c)) continue; // or as a zombie
         const slots = before.containers[c]?.slots ?? [];
         for (let i = 0; i < slots.length; i++) {
           const was = slotContent(before, c, i);

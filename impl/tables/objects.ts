@@ -59,6 +59,17 @@ export class TaskTable {
   readonly zoneT: Int32Array;
   readonly zoneV: Int32Array;
   readonly pendBits: Int32Array;
+  /**
+   * per task: the zombies inside the task its preempted removal walks
+   * (preemption.ts): the outermost's kind (0 a container, 1 a task; -1:
+   * none) and id, and the innermost's, whose walk the record's page, slot
+   * and cursor fields then are; those between are found through the only
+   * capability naming each
+   */
+  readonly zOutT: Int32Array;
+  readonly zOutV: Int32Array;
+  readonly zInT: Int32Array;
+  readonly zInV: Int32Array;
   /** the notice pool (grows by doubling): each node's task, page and next node; free nodes are linked from noteFree */
   noteTask: Int32Array;
   notePage: Int32Array;
@@ -99,6 +110,10 @@ export class TaskTable {
     this.zoneT = new Int32Array(tasks).fill(-1);
     this.zoneV = new Int32Array(tasks).fill(-1);
     this.pendBits = new Int32Array(tasks);
+    this.zOutT = new Int32Array(tasks).fill(-1);
+    this.zOutV = new Int32Array(tasks).fill(-1);
+    this.zInT = new Int32Array(tasks).fill(-1);
+    this.zInV = new Int32Array(tasks).fill(-1);
     this.noteTask = new Int32Array(0);
     this.notePage = new Int32Array(0);
     this.noteNext = new Int32Array(0);
@@ -176,6 +191,10 @@ export class TaskTable {
     this.lastV[t] = -1;
     this.zoneT[t] = -1;
     this.zoneV[t] = -1;
+    this.zOutT[t] = -1;
+    this.zOutV[t] = -1;
+    this.zInT[t] = -1;
+    this.zInV[t] = -1;
   }
 
   /** Task t's walk stands at no mapping or capability (a destroy's walk keeps the rest of its record). */

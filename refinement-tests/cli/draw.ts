@@ -7,8 +7,9 @@
  * WebAssembly, no browser needed). A drawing can be cut down to some tasks
  * and containers: their own nodes and everything one edge away.
  */
-import type { State } from "../../spec/state.js";
+import type { Pending, State } from "../../spec/state.js";
 import { isAccountDestroy, isDestroy, isRevoke, isTaskDestroy } from "../../spec/state.js";
+import { zombiesOf } from "../../spec/preemption.js";
 import { rightsList } from "../../spec/vocabulary.js";
 
 type Shape = "box" | "stadium" | "subroutine" | "cylinder" | "hexagon";
@@ -45,6 +46,13 @@ export interface Selection {
 const rights = (mask: number) => rightsList(mask).map((r) => r[0]).join("") || "-";
 
 /** The graph of a state (cut down to `selection` when one is given). */
+/** The zombies a preempted removal empties, as the task's caption says them (from the outermost in). */
+function zombiesDrawn(p: Pending): string {
+  return zombiesOf(p)
+    .map((z) => `, emptying ${z.kind} ${z.id} (zombie) at ${z.kind === "task" && z.page >= 0 ? `page ${z.page}` : `slot ${z.slot}`}${z.cursor ? `, its walk at task ${z.cursor.task}'s page ${z.cursor.vpage}` : ""}`)
+    .join("");
+}
+
 export function toGraph(s: State, selection: Selection = {}): Graph {
   const groups = new Map<string, string>([["accounts", "accounts (quota: charged/quota)"]]);
   const nodes: Node[] = [];
@@ -68,11 +76,11 @@ export function toGraph(s: State, selection: Selection = {}): Graph {
       : isDestroy(p)
         ? [`preempted: container.destroy of container ${p.object}, at slot ${p.slot}${p.cursor ? `, walk at task ${p.cursor.task}'s page ${p.cursor.vpage}` : ""}`]
         : isAccountDestroy(p)
-        ? [`preempted: account.destroy of account ${p.object}${p.at ? `, at ${p.at.kind} ${p.at.id}${p.at.kind === "task" && p.page >= 0 ? ` page ${p.page}` : ` slot ${p.slot}`}` : ""}${p.cursor ? `, walk at task ${p.cursor.task}'s page ${p.cursor.vpage}` : ""}`]
+        ? [`preempted: account.destroy of account ${p.object}${p.at ? `, at ${p.at.kind} ${p.at.id}${p.at.kind === "task" && p.page >= 0 ? ` page ${p.page}` : ` slot ${p.slot}`}` : ""}${p.cursor ? `, walk at task ${p.cursor.task}'s page ${p.cursor.vpage}` : ""}${zombiesDrawn(p)}`]
         : isTaskDestroy(p)
-        ? [`preempted: task.destroy of task ${p.object}, ${p.page >= 0 ? `at page ${p.page}` : `at capability slot ${p.slot}`}${p.cursor ? `, walk at task ${p.cursor.task}'s page ${p.cursor.vpage}` : ""}`]
+        ? [`preempted: task.destroy of task ${p.object}, ${p.page >= 0 ? `at page ${p.page}` : `at capability slot ${p.slot}`}${p.cursor ? `, walk at task ${p.cursor.task}'s page ${p.cursor.vpage}` : ""}${zombiesDrawn(p)}`]
         : isRevoke(p)
-        ? [`preempted: cap.revoke of slot ${p.op.slot}${p.cursor ? `, walk at task ${p.cursor.task}'s ${p.cursor.kind === "cap" ? `capability slot ${p.cursor.slot}` : `page ${p.cursor.vpage}`}` : ""}${p.zombie ? `, emptying ${p.zombie.kind} ${p.zombie.id} (zombie) at ${p.zombie.kind === "task" && p.zombie.page >= 0 ? `page ${p.zombie.page}` : `slot ${p.zombie.slot}`}${p.zombie.cursor ? `, its walk at task ${p.zombie.cursor.task}'s page ${p.zombie.cursor.vpage}` : ""}` : ""}`]
+        ? [`preempted: cap.revoke of slot ${p.op.slot}${p.cursor ? `, walk at task ${p.cursor.task}'s ${p.cursor.kind === "cap" ? `capability slot ${p.cursor.slot}` : `page ${p.cursor.vpage}`}` : ""}${zombiesDrawn(p)}`]
         : [`preempted: page.unmap ${p.op.mode} of pages ${p.op.vpage}-${p.op.vpage + 2 ** p.op.order - 1}, at page ${p.page}${p.cursor ? `, walk at task ${p.cursor.task}'s page ${p.cursor.vpage}` : ""}`];
     groups.set(`T${id}`, [`task ${id}`, ...waits, ...queue, ...walk].join(" · "));
     t.caps.forEach((c, slot) => {

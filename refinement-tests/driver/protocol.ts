@@ -20,6 +20,20 @@ export const PROTOCOL_VERSION = 1;
 const id = z.int().min(0);
 const CapRef = z.object({ task: id, slot: id }).strict();
 const MapRef = z.object({ task: id, vpage: id }).strict();
+/** A zombie (spec/state.ts), with the zombie inside it, if any. */
+const Zombie = z
+  .object({
+    kind: z.enum(["container", "task"]),
+    id,
+    page: z.int().min(-1),
+    slot: z.int().min(-1),
+    cursor: MapRef.nullable(),
+    get inner() {
+      return Zombie.optional();
+    },
+  })
+  .strict()
+  .meta({ id: "Zombie" });
 
 /** The abstract state, as spec/state.ts defines it (a check below keeps the two the same). */
 export const AbstractState = z
@@ -78,6 +92,7 @@ export const AbstractState = z
                   page: z.int().min(-1),
                   slot: z.int().min(-1),
                   cursor: MapRef.nullable(),
+                  zombie: Zombie.optional(),
                 })
                 .strict(),
               z
@@ -87,6 +102,7 @@ export const AbstractState = z
                   page: z.int().min(-1),
                   slot: z.int().min(-1),
                   cursor: MapRef.nullable(),
+                  zombie: Zombie.optional(),
                 })
                 .strict(),
               z
@@ -95,7 +111,7 @@ export const AbstractState = z
                   cursor: z
                     .discriminatedUnion("kind", [z.object({ kind: z.literal("cap"), task: id, slot: id }).strict(), z.object({ kind: z.literal("map"), task: id, vpage: id }).strict()])
                     .nullable(),
-                  zombie: z.object({ kind: z.enum(["container", "task"]), id, page: z.int().min(-1), slot: z.int().min(-1), cursor: MapRef.nullable() }).strict().optional(),
+                  zombie: Zombie.optional(),
                 })
                 .strict(),
             ])

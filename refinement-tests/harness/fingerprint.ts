@@ -6,6 +6,7 @@
  */
 import type { State } from "../../spec/state.js";
 import { isAccountDestroy, isDestroy, isRevoke, isTaskDestroy } from "../../spec/state.js";
+import { zombiesOf } from "../../spec/preemption.js";
 
 /**
  * A 64-bit fingerprint of a state (two 32-bit halves), over every field in a
@@ -104,15 +105,6 @@ export function fingerprint(s: State): [number, number] {
       mix(c === null ? -1 : c.kind === "cap" ? 0 : 1);
       mix(c?.task ?? -1);
       mix(c === null ? -1 : c.kind === "cap" ? c.slot : c.vpage);
-      const z = p.zombie;
-      if (z) {
-        mix(z.kind === "container" ? -5 : -6);
-        mix(z.id);
-        mix(z.page);
-        mix(z.slot);
-        mix(z.cursor?.task ?? -1);
-        mix(z.cursor?.vpage ?? -1);
-      }
     } else {
       mix(p.op.task);
       mix(p.op.vpage);
@@ -125,6 +117,16 @@ export function fingerprint(s: State): [number, number] {
       }
       mix(p.bits);
     }
+    // (the zombies a revoke, a task destroy or an account destroy empties, from the outermost in)
+    if (p)
+      for (const z of zombiesOf(p)) {
+        mix(z.kind === "container" ? -5 : -6);
+        mix(z.id);
+        mix(z.page);
+        mix(z.slot);
+        mix(z.cursor?.task ?? -1);
+        mix(z.cursor?.vpage ?? -1);
+      }
     for (const c of t.caps) {
       if (!c) none();
       else {

@@ -16,8 +16,8 @@
 import { checkInvariants } from "../../spec/invariants.js";
 import { checkTransition } from "../../spec/transitions.js";
 import { step } from "../../spec/operations.js";
-import { continues, pendingRegion } from "../../spec/preemption.js";
-import type { PendingRevoke, State } from "../../spec/state.js";
+import { continues, pendingRegion, zombiesOf } from "../../spec/preemption.js";
+import type { State } from "../../spec/state.js";
 import { boot } from "../../spec/state.js";
 import type { Config, Op, OpKind, Result, Trace } from "../../spec/vocabulary.js";
 import { toSpec } from "../../impl/abstraction.js";
@@ -70,9 +70,11 @@ export interface Stats {
   touching: number;
   /** entries of a revoke that left it emptying a zombie it was not emptying before */
   zombies: number;
+  /** entries that left a chain of two zombies or more, longer than before */
+  nested: number;
 }
 
-export const newStats = (): Stats => ({ steps: 0, ok: 0, byKind: new Map(), errors: new Map(), preempted: 0, revokes: 0, destroys: 0, taskDestroys: 0, accountDestroys: 0, interleaved: 0, touching: 0, zombies: 0 });
+export const newStats = (): Stats => ({ steps: 0, ok: 0, byKind: new Map(), errors: new Map(), preempted: 0, revokes: 0, destroys: 0, taskDestroys: 0, accountDestroys: 0, interleaved: 0, touching: 0, zombies: 0, nested: 0 });
 
 /** How a step stands to the removals preempted before it: none, their continuation, or another step meanwhile (touching what they take apart, or not). */
 function interleaving(before: State, op: Op, after: State, r: Result): "none" | "continues" | "other" | "touching" {
@@ -203,12 +205,14 @@ export class Lockstep {
       if (how === "touching") st.touching++;
       if (r.ok && r.preempted) {
         st.preempted++;
-        if (op.op === "cap.revoke") {
-          st.revokes++;
-          const z = (this.spec.tasks[op.task]?.pending as PendingRevoke | null | undefined)?.zombie;
-          const was = (prev.tasks[op.task]?.pending as PendingRevoke | null | undefined)?.zombie;
-          if (z && (z.kind !== was?.kind || z.id !== was.id)) st.zombies++;
-        }
+        if (op.op === "cap.revoke") st.revokes++;
+        // (an entry that left a zombie that was not one before, anywhere in the chain; or a longer chain than before)
+        const q = "task" in op ? this.spec.tasks[op.task]?.pending : null;
+        const p = "task" in op ? prev.tasks[op.task]?.pending : null;
+        const was = p ? zombiesOf(p) : [];
+        const now = q ? zombiesOf(q) : [];
+        if (now.some((z) => !was.some((y) => y.kind === z.kind && y.id === z.id))) st.zombies++;
+        if (now.length > 1 && now.length > was.length) st.nested++;
         if (op.op === "container.destroy") st.destroys++;
         if (op.op === "task.destroy") st.taskDestroys++;
         if (op.op === "account.destroy") st.accountDestroys++;
@@ -305,7 +309,7 @@ export function runTrace(trace: Trace, options: LockstepOptions = {}): Lockstep 
 export function formatStats(st: Stats): string {
   const pct = (ok: number, n: number) => (n === 0 ? "-" : `${((100 * ok) / n).toFixed(1)}%`);
   const lines = [`overall: ${st.steps} steps, ${pct(st.ok, st.steps)} ok`];
-  if (st.preempted > 0) lines.push(`preemption: ${st.preempted} entries preempted (${st.revokes} of cap.revoke, ${st.destroys} of container.destroy, ${st.taskDestroys} of task.destroy, ${st.accountDestroys} of account.destroy; ${st.zombies} left a revoke emptying a new zombie); ${st.interleaved} steps of others in between, ${st.touching} of them touching what was being taken apart`);
+  if (st.preempted > 0) lines.push(`preemption: ${st.preempted} entries preempted (${st.revokes} of cap.revoke, ${st.destroys} of container.destroy, ${st.taskDestroys} of task.destroy, ${st.accountDestroys} of account.destroy; ${st.zombies} left a removal emptying a new zombie, ${st.nested} a longer chain of zombies); ${st.interleaved} steps of others in between, ${st.touching} of them touching what was being taken apart`);
   for (const [k, v] of [...st.byKind].sort()) lines.push(`  ${k.padEnd(18)} ${String(v.steps).padStart(7)} steps  ${pct(v.ok, v.steps).padStart(6)} ok`);
   return lines.join("\n");
 }
