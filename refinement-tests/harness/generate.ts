@@ -14,7 +14,7 @@ import fc from "fast-check";
 import type { Cap, CapRef, Mapping, MapRef, Pending, PendingAccountDestroy, PendingDestroy, PendingRevoke, PendingTaskDestroy, PendingUnmap, Slot, State, Task } from "../../spec/state.js";
 import { capKey, isAccountDestroy, isDestroy, isRevoke, isTaskDestroy, isUnmap, mapKey, ROOT_TASK } from "../../spec/state.js";
 import { mapChildren } from "../../spec/removal.js";
-import { accountUnder, pendingRegion } from "../../spec/preemption.js";
+import { accountUnder, pendingRegion, zombiesOf } from "../../spec/preemption.js";
 import type { Config, Op, OpKind, Right } from "../../spec/vocabulary.js";
 import { BIT_DIRTY, OP_KINDS, R, rightsList, rightsMask, UNMAP_MODES } from "../../spec/vocabulary.js";
 import { ACCESS_NEEDS, RIGHTS_NEEDED } from "../../spec/security.js";
@@ -1035,6 +1035,10 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
     const ended = endFromOutside(s, q, b);
     if (ended) return ended;
   }
+  if (c % 4 === 3) {
+    const op = aimAtZombies(s, q, [a, b, c]);
+    if (op) return op;
+  }
   if (isRevoke(q)) return aimAtRevoke(s, q, [a, b, c]);
   if (isDestroy(q)) return aimAtDestroy(s, q, [a, b, c]);
   if (isTaskDestroy(q)) return aimAtTaskDestroy(s, q, [a, b, c]);
@@ -1093,9 +1097,8 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
  * on: Removing), the holder of the capability the walk stands at deletes it
  * (what hangs from it is re-attached, still to go), the holder of a mapping
  * in its trees unmaps it, or the root task destroys the account paying for
- * a task that holds a capability still to go; while the walk empties a
- * zombie, a zombie task tries to act (Blocked), or the holder of the
- * mapping the zombie's walk stands at unmaps it.
+ * a task that holds a capability still to go (while the walk empties
+ * zombies: aimAtZombies).
  */
 function aimAtRevoke(s: State, p: PendingRevoke, [a, b, c]: [number, number, number]): Op | null {
   const caps: CapRef[] = [];
@@ -1112,16 +1115,6 @@ function aimAtRevoke(s: State, p: PendingRevoke, [a, b, c]: [number, number, num
   const free = (t: number) => !s.tasks[t]!.pending && !s.tasks[t]!.fault;
   const held = caps.filter((r) => free(r.task));
   const cap = pick(held, b);
-  const z = p.zombie;
-  if (z && c % 4 === 3) {
-    // a zombie task tries to act (Blocked); or the holder of the mapping the zombie's walk stands at unmaps it (the walk starts that slot or page again)
-    const x = s.tasks[z.id];
-    if (z.kind === "task" && x && !x.pending && !x.fault && (a % 2 === 0 || !z.cursor)) {
-      const slot = filledSlots(s, z.id)[0];
-      return slot !== undefined ? { op: "cap.delete", task: z.id, slot } : { op: "task.window", task: z.id, slot: 0, slots: 0, page: 0, pages: 0 };
-    }
-    if (z.cursor && free(z.cursor.task)) return { op: "page.unmap", task: z.cursor.task, vpage: z.cursor.vpage, order: 0, mode: "all" };
-  }
   switch (c % 6) {
     case 0: {
       // derive from a capability being revoked (Removing)
@@ -1360,6 +1353,39 @@ function aimAtAccountDestroy(s: State, p: PendingAccountDestroy, [a, b, c]: [num
 }
 
 /**
+ * A step aimed at the zombies a preempted removal empties (a revoke's, a
+ * task destroy's, an account destroy's), or null when there are none: a
+ * zombie task tries to act (Blocked); the holder of the mapping the
+ * innermost zombie's walk stands at unmaps it (that walk starts its slot
+ * or page again); or the root task deletes a capability from which the
+ * capability naming a zombie derives, re-attaching it (it stays the only
+ * one naming its zombie: the walk goes on), or the last one naming a zombie
+ * inside another (the zombie goes, with those inside it, and the chain
+ * starts again from the outermost).
+ */
+function aimAtZombies(s: State, p: Pending, [a, b]: [number, number, number]): Op | null {
+  const chain = zombiesOf(p);
+  const z = chain[chain.length - 1];
+  if (!z) return null;
+  const tasks = chain.filter((x) => x.kind === "task" && s.tasks[x.id] && !s.tasks[x.id]!.pending && !s.tasks[x.id]!.fault);
+  const x = pick(tasks, b);
+  if (x && a % 3 === 0) {
+    const slot = filledSlots(s, x.id)[0];
+    return slot !== undefined ? { op: "cap.delete", task: x.id, slot } : { op: "task.window", task: x.id, slot: 0, slots: 0, page: 0, pages: 0 };
+  }
+  if (z.cursor && a % 3 === 1) {
+    const holder = s.tasks[z.cursor.task];
+    if (holder && !holder.pending && !holder.fault) return { op: "page.unmap", task: z.cursor.task, vpage: z.cursor.vpage, order: 0, mode: "all" };
+  }
+  // the capability naming a zombie (the only one), and the one it derives from, if the root task holds that
+  const y = pick(chain.slice(1), a) ?? z;
+  const names = s.tasks.flatMap((t) => (t ? t.caps.filter((k) => k?.kind === y.kind && k.object === y.id) : []));
+  const parent = names[0]?.parent;
+  if (parent && parent.task === ROOT_TASK && !s.tasks[ROOT_TASK]!.pending && !s.tasks[ROOT_TASK]!.fault) return { op: a % 2 === 0 ? "cap.delete" : "cap.revoke", task: ROOT_TASK, slot: parent.slot };
+  return null;
+}
+
+/**
  * Staged preemption traces: three quarters of the preemption
  * configurations (by their object quota) build, step by step, in half of
  * their steps while no removal is preempted, a situation that random steps
@@ -1372,14 +1398,15 @@ function aimAtAccountDestroy(s: State, p: PendingAccountDestroy, [a, b, c]: [num
  *   for; then the root task destroys the account, whose walk takes the
  *   handle first;
  * - `selfDoomed` (objects % 4 === 1): a revoke whose walk takes its own
- *   subject (see selfDoomed).
+ *   subject (see selfDoomed);
+ * - `nested` (objects % 8 === 3): a chain of zombies (see nested).
  * Each step is the first thing missing, made by the root task where it can
  * be (it holds capabilities to what it made); null when the root task
  * cannot act or the configuration has no room for it.
  */
 function staged(s: State, b: number): Op | null {
   const root = s.tasks[ROOT_TASK]!;
-  if (root.fault || root.pending || s.config.objects % 4 === 3) return null;
+  if (root.fault || root.pending || s.config.objects % 8 === 7) return null;
   const rootCap = (pred: (k: Cap) => boolean) => capsOf(s, ROOT_TASK, pred)[0];
   const to = (x: number) => rootCap((k) => ofKind("task", R.write)(k) && k.object === x);
   const dest = freeSlots(s, ROOT_TASK)[0];
@@ -1393,6 +1420,7 @@ function staged(s: State, b: number): Op | null {
   const window = (x: number): Op => ({ op: "task.window", task: x, slot: 0, slots: s.config.capSlots, page: 0, pages: s.config.vpages });
   const others = s.tasks.flatMap((x, id) => (x && id !== ROOT_TASK && !x.fault && !x.pending ? [id] : []));
   if (s.config.objects % 4 === 1) return selfDoomed(s, others, rootCap, to, handTo, window);
+  if (s.config.objects % 8 === 3) return nested(s, others, rootCap, to, handTo, b);
   if (s.config.objects % 4 === 0) {
     if (others.length < 2) return dest !== undefined && s.tasks.includes(null) ? { op: "task.create", task: ROOT_TASK, account: 0, dest } : null;
     const [t, u] = [others[b % others.length]!, others[(b + 1) % others.length]!];
@@ -1490,6 +1518,41 @@ function selfDoomed(s: State, others: number[], rootCap: (pred: (k: Cap) => bool
   const mine = capsOf(s, ROOT_TASK, doom)[0];
   if (mine) return { op: "cap.delete", task: ROOT_TASK, slot: mine.slot };
   return { op: "cap.revoke", task: S, slot: top.slot };
+}
+
+/**
+ * `nested` (staged): a chain of zombies. A task A, paid by a sub-account
+ * the root task made (through which the root task's capability to A
+ * derives from its capability to that account), holds the only capability
+ * naming a task B, which holds the only capability naming a task C, which
+ * holds a capability. Then, by the step's `b`, the root task destroys A,
+ * revokes its capability to the sub-account, or destroys the sub-account:
+ * the walk through A makes B a zombie, and C one inside B. The first thing
+ * missing is made each step: the sub-account, A, B and C, C's capability
+ * (to the root task), B's to C and A's to B (from the root task), then the
+ * root task deletes its capabilities naming B or C.
+ */
+function nested(s: State, others: number[], rootCap: (pred: (k: Cap) => boolean) => Held | undefined, to: (x: number) => Held | undefined, handTo: (x: number, give: Held | undefined) => Op | null, b: number): Op | null {
+  const dest = freeSlots(s, ROOT_TASK)[0];
+  const create = (account: number): Op | null => (dest !== undefined && s.tasks.includes(null) ? { op: "task.create", task: ROOT_TASK, account, dest } : null);
+  const sub = rootCap((k) => ofKind("account", R.alloc)(k) && s.accounts[k.object]!.parent === s.tasks[ROOT_TASK]!.account);
+  if (!sub) return dest !== undefined && s.accounts.includes(null) ? { op: "account.create", task: ROOT_TASK, account: 0, dest, frames: 1, objects: 12 } : null;
+  const A = others.find((x) => s.tasks[x]!.account === sub.cap.object && to(x));
+  if (A === undefined) return create(sub.slot);
+  const names = (h: number, x: number) => capsOf(s, h, (k) => k.kind === "task" && k.object === x).length > 0;
+  const rest = others.filter((x) => x !== A && s.tasks[x]!.account !== sub.cap.object);
+  const B = rest.find((x) => names(A, x)) ?? rest[0];
+  if (B === undefined) return create(0);
+  const C = rest.find((x) => x !== B && names(B, x)) ?? rest.find((x) => x !== B);
+  if (C === undefined) return create(0);
+  if (!s.tasks[C]!.caps.some(Boolean)) return handTo(C, rootCap((k) => ofKind("task", R.write)(k) && k.object === ROOT_TASK));
+  if (!names(B, C)) return handTo(B, to(C));
+  if (!names(A, B)) return handTo(A, to(B));
+  const mine = rootCap((k) => k.kind === "task" && (k.object === B || k.object === C));
+  if (mine) return { op: "cap.delete", task: ROOT_TASK, slot: mine.slot };
+  const kill = rootCap((k) => ofKind("task", R.alloc)(k) && k.object === A);
+  if (b % 3 === 0 && kill) return { op: "task.destroy", task: ROOT_TASK, target: kill.slot };
+  return b % 3 === 1 ? { op: "cap.revoke", task: ROOT_TASK, slot: sub.slot } : { op: "account.destroy", task: ROOT_TASK, account: sub.slot };
 }
 
 /**
