@@ -14,7 +14,7 @@ import fc from "fast-check";
 import type { Cap, CapRef, Mapping, MapRef, Pending, PendingAccountDestroy, PendingDestroy, PendingRevoke, PendingTaskDestroy, PendingUnmap, Slot, State, Task } from "../../spec/state.js";
 import { capKey, isAccountDestroy, isDestroy, isRevoke, isTaskDestroy, isUnmap, mapKey, ROOT_TASK } from "../../spec/state.js";
 import { mapChildren } from "../../spec/removal.js";
-import { accountUnder, pendingRegion, zombiesOf } from "../../spec/preemption.js";
+import { accountUnder, pendingRegion, taskDying, zombiesOf } from "../../spec/preemption.js";
 import type { Config, Op, OpKind, Right } from "../../spec/vocabulary.js";
 import { BIT_DIRTY, OP_KINDS, R, rightsList, rightsMask, UNMAP_MODES } from "../../spec/vocabulary.js";
 import { ACCESS_NEEDS, RIGHTS_NEEDED } from "../../spec/security.js";
@@ -922,7 +922,8 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
     return to ? { op: "l4.map", task: from.task, vpage: from.vpage, target: to.slot, dest: to.dest, rights: rightsList(m.rights) } : null;
   };
   if (pending.length === 0) {
-    if (e % 2 === 1) {
+    // (three steps in four on configurations staging a chain of zombies, which takes the most steps to build)
+    if (e % 2 === 1 || (s.config.objects % 8 === 3 && e % 4 === 2)) {
       const op = staged(s, b);
       if (op) return op;
     }
@@ -1019,6 +1020,12 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
     return { op: "page.unmap", task: root.task, vpage, order, mode: b % 2 === 0 ? "readonly" : UNMAP_MODES[(b >> 1) % UNMAP_MODES.length]! };
   }
   const q = pick(pending, a)!;
+  // (a chain of zombies whose innermost walk stands at a mapping lasts a few units: aim at it on half of the steps that would go on)
+  const chain = zombiesOf(q);
+  if (e % 4 === 0 && chain.length > 1 && chain[chain.length - 1]!.cursor !== null) {
+    const op = aimAtZombies(s, q, [a, b, c]);
+    if (op) return op;
+  }
   if (e % 2 === 0) return { ...q.op };
   if (e % 8 === 3) {
     // the task tries something else first (Blocked): another operation, or the same kind with another argument
@@ -1035,7 +1042,7 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
     const ended = endFromOutside(s, q, b);
     if (ended) return ended;
   }
-  if (c % 4 === 3) {
+  if (c % 4 === 3 || (c % 4 === 1 && zombiesOf(q).length > 1)) {
     const op = aimAtZombies(s, q, [a, b, c]);
     if (op) return op;
   }
@@ -1355,9 +1362,12 @@ function aimAtAccountDestroy(s: State, p: PendingAccountDestroy, [a, b, c]: [num
 /**
  * A step aimed at the zombies a preempted removal empties (a revoke's, a
  * task destroy's, an account destroy's), or null when there are none: a
- * zombie task tries to act (Blocked); the holder of the mapping the
- * innermost zombie's walk stands at unmaps it (that walk starts its slot
- * or page again); or the root task deletes a capability from which the
+ * zombie task tries to act (Blocked), mostly to derive a capability it
+ * holds into a free slot, which would add to what is being taken apart;
+ * the holder of the mapping the innermost zombie's walk stands at unmaps
+ * it, or physmem moves its frame (that walk starts its slot or page
+ * again); or the root task deletes a
+ * capability from which the
  * capability naming a zombie derives, re-attaching it (it stays the only
  * one naming its zombie: the walk goes on), or the last one naming a zombie
  * inside another (the zombie goes, with those inside it, and the chain
@@ -1368,14 +1378,22 @@ function aimAtZombies(s: State, p: Pending, [a, b]: [number, number, number]): O
   const z = chain[chain.length - 1];
   if (!z) return null;
   const tasks = chain.filter((x) => x.kind === "task" && s.tasks[x.id] && !s.tasks[x.id]!.pending && !s.tasks[x.id]!.fault);
-  const x = pick(tasks, b);
+  // (mostly one inside another: those are marked only while the chain is)
+  const x = pick(tasks.length > 1 && b % 4 !== 0 ? tasks.slice(1) : tasks, b);
   if (x && a % 3 === 0) {
+    // (mostly something that would add to what is being taken apart: a capability derived into a free slot)
     const slot = filledSlots(s, x.id)[0];
+    const dest = freeSlots(s, x.id)[0];
+    if (slot !== undefined && dest !== undefined && b % 4 !== 0) return { op: "cap.derive", task: x.id, src: slot, dest, rights: rightsList(s.tasks[x.id]!.caps[slot]!.rights) };
     return slot !== undefined ? { op: "cap.delete", task: x.id, slot } : { op: "task.window", task: x.id, slot: 0, slots: 0, page: 0, pages: 0 };
   }
-  if (z.cursor && a % 3 === 1) {
+  // (while the innermost's walk stands at a mapping, mostly that)
+  if (z.cursor && a % 3 !== 0) {
+    // (the holder unmaps it; or, if it may not act, physmem moves its frame, which unmaps it too)
     const holder = s.tasks[z.cursor.task];
-    if (holder && !holder.pending && !holder.fault) return { op: "page.unmap", task: z.cursor.task, vpage: z.cursor.vpage, order: 0, mode: "all" };
+    if (holder && !holder.pending && !holder.fault && !taskDying(s, z.cursor.task)) return { op: "page.unmap", task: z.cursor.task, vpage: z.cursor.vpage, order: 0, mode: "all" };
+    const m = holder?.pages[z.cursor.vpage];
+    if (m) return { op: "physmem.relocate", frame: m.frame };
   }
   // the capability naming a zombie (the only one), and the one it derives from, if the root task holds that
   const y = pick(chain.slice(1), a) ?? z;
@@ -1525,12 +1543,19 @@ function selfDoomed(s: State, others: number[], rootCap: (pred: (k: Cap) => bool
  * the root task made (through which the root task's capability to A
  * derives from its capability to that account), holds the only capability
  * naming a task B, which holds the only capability naming a task C, which
- * holds a capability. Then, by the step's `b`, the root task destroys A,
- * revokes its capability to the sub-account, or destroys the sub-account:
- * the walk through A makes B a zombie, and C one inside B. The first thing
- * missing is made each step: the sub-account, A, B and C, C's capability
- * (to the root task), B's to C and A's to B (from the root task), then the
- * root task deletes its capabilities naming B or C.
+ * holds a capability to the root task and the only one naming a container
+ * with a frame, which it has mapped and passed on to the root task. Then,
+ * by the step's `b`, the root task destroys A, revokes its capability to
+ * the sub-account, or destroys the sub-account: the walk through A makes B
+ * a zombie and C one inside B, whose walk goes down to the root task's
+ * mapping, then makes the container one inside C. The first thing missing is made
+ * each step: the sub-account, A, B and C, C's capabilities (from the root
+ * task), its mapping and the one it passes on, B's capability to C and A's
+ * to B (from the root task), then the root task deletes its capabilities
+ * naming B, C or the container. On configurations with
+ * an odd number of pages, a task D destroys A instead, and C holds the
+ * only capability naming D: deleting A's capability to B would take D, so
+ * B is no zombie, and D's destroy ends in that unit (the subject rule).
  */
 function nested(s: State, others: number[], rootCap: (pred: (k: Cap) => boolean) => Held | undefined, to: (x: number) => Held | undefined, handTo: (x: number, give: Held | undefined) => Op | null, b: number): Op | null {
   const dest = freeSlots(s, ROOT_TASK)[0];
@@ -1545,11 +1570,32 @@ function nested(s: State, others: number[], rootCap: (pred: (k: Cap) => boolean)
   if (B === undefined) return create(0);
   const C = rest.find((x) => x !== B && names(B, x)) ?? rest.find((x) => x !== B);
   if (C === undefined) return create(0);
-  if (!s.tasks[C]!.caps.some(Boolean)) return handTo(C, rootCap((k) => ofKind("task", R.write)(k) && k.object === ROOT_TASK));
+  const toRoot = capsOf(s, C, (k) => ofKind("task", R.write)(k) && k.object === ROOT_TASK)[0];
+  if (!toRoot) return handTo(C, rootCap((k) => ofKind("task", R.write)(k) && k.object === ROOT_TASK));
+  // (C's container, with a frame: C maps it and passes the mapping on to the root task)
+  const framed = (k: Cap) => has(R.priv | R.read | R.write)(k) && containerWith(s, "hard")(k);
+  const box = capsOf(s, C, framed)[0];
+  if (!box) return rootCap(framed) ? handTo(C, rootCap(framed)) : rootBuilds(s, false, b);
+  const index = s.containers[box.cap.object]!.slots.findIndex((x) => x.kind === "hard");
+  const mapped = s.tasks[C]!.pages.findIndex((m) => m?.source.kind === "slot" && m.source.container === box.cap.object);
+  const vpage = pagesOf(s.tasks[C], false)[0];
+  if (mapped < 0) return vpage === undefined ? null : { op: "page.map", task: C, container: box.slot, index, vpage, rights: ["read", "write"] };
+  const passed = s.tasks[ROOT_TASK]!.pages.some((m) => m?.source.kind === "map" && m.source.parent.task === C);
+  const into = acceptedPages(s, C, ROOT_TASK)[0];
+  if (!passed && into !== undefined) return { op: "l4.map", task: C, vpage: mapped, target: toRoot.slot, dest: into, rights: ["read", "write"] };
   if (!names(B, C)) return handTo(B, to(C));
   if (!names(A, B)) return handTo(A, to(B));
-  const mine = rootCap((k) => k.kind === "task" && (k.object === B || k.object === C));
+  const killer = (x: number) => capsOf(s, x, (k) => ofKind("task", R.alloc)(k) && k.object === A)[0];
+  // (the doomed variant: D, which C names, destroys A)
+  const D = s.config.vpages % 2 === 1 ? (rest.find((x) => x !== B && x !== C && killer(x)) ?? rest.find((x) => x !== B && x !== C)) : undefined;
+  if (s.config.vpages % 2 === 1) {
+    if (D === undefined) return create(0);
+    if (!killer(D)) return handTo(D, rootCap((k) => ofKind("task", R.alloc)(k) && k.object === A));
+    if (!names(C, D)) return handTo(C, to(D));
+  }
+  const mine = rootCap((k) => (k.kind === "task" && (k.object === B || k.object === C || k.object === D)) || (k.kind === "container" && k.object === box.cap.object));
   if (mine) return { op: "cap.delete", task: ROOT_TASK, slot: mine.slot };
+  if (D !== undefined) return { op: "task.destroy", task: D, target: killer(D)!.slot };
   const kill = rootCap((k) => ofKind("task", R.alloc)(k) && k.object === A);
   if (b % 3 === 0 && kill) return { op: "task.destroy", task: ROOT_TASK, target: kill.slot };
   return b % 3 === 1 ? { op: "cap.revoke", task: ROOT_TASK, slot: sub.slot } : { op: "account.destroy", task: ROOT_TASK, account: sub.slot };
