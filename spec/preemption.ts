@@ -65,9 +65,12 @@
  *
  * task.destroy likewise empties the task while it is still named: its
  * pages from the greatest down (each page's tree from the leaves up), its
- * capabilities from the greatest slot down (each as if deleted), the other
+ * capabilities from the greatest slot down (each as if deleted; the last
+ * one naming a container or a task with anything in it makes that object
+ * a zombie inside the task, emptied first: startsZombie), the other
  * capabilities naming it, then the subject's capability with the task
- * (see taskUnit). Between entries the task does nothing (`Blocked`) and
+ * (see taskUnit). A zombie task's walk makes zombies in turn: a chain,
+ * emptied from the innermost out (zombieChainUnit). Between entries the task does nothing (`Blocked`) and
  * nothing may be done through a capability to it, nor derived from one of
  * its mappings (`Removing`).
  *
@@ -79,11 +82,12 @@
  * accountUnit). Between entries the tasks it pays for do nothing, and
  * nothing may be made through a capability to what it destroys.
  *
- * Not bounded by the budget yet: the destruction of an object whose last
- * capability a destroy's walk removes, or a zombie's walk (one unit,
- * however large the object), of an account whose last capability a
- * revoke's walk removes, and a few units that re-attach what hung from a
- * removed capability (see docs/preemption.md, "Not done yet").
+ * Not bounded by the budget yet: the destruction of an account whose last
+ * capability a walk removes (one unit, however much it pays for), of an
+ * object whose removal the subject rule finishes at once or that a walk
+ * may not make a zombie (a task the walk is inside), and a few units that
+ * re-attach what hung from a removed capability (see docs/preemption.md,
+ * "Not done yet").
  */
 import type { CapRef, Draft, Mapping, MapRef, Pending, PendingAccountDestroy, PendingDestroy, PendingRevoke, PendingTaskDestroy, PendingUnmap, RevokeNode, State, Zombie } from "./state.js";
 import { capKey, draft, finish, isAccountDestroy, isDestroy, isRevoke, isTaskDestroy, isUnmap, mapKey, ROOT_ACCOUNT, ROOT_TASK, settleLeaves } from "./state.js";
@@ -1203,8 +1207,7 @@ const under = (state: State, r: MapRef, top: MapRef): boolean => someAncestor(st
  * What a pending removal of task `t` has still to take apart: for an
  * unmap, the mappings in the trees of the pages from the one it is at (keys
  * `task:vpage`); for a revoke, the capabilities derived from the revoked
- * one (keys `cap task:slot`) and the mappings in the trees they authorized,
- * and what the zombie it empties, if any, has left (as for a destroy of it);
+ * one (keys `cap task:slot`) and the mappings in the trees they authorized;
  * for a destroy, the container's slots not emptied yet (keys `slot c:i`),
  * the mappings rooted at them and derived from those, and the capabilities
  * naming the container; for a task destroy, the target's mappings with
@@ -1213,7 +1216,8 @@ const under = (state: State, r: MapRef, top: MapRef): boolean => someAncestor(st
  * what they pay for (`dma h`, `container c` with its filled slots, `task
  * t`), the capabilities naming any of these or held by those tasks, and
  * the mappings of those tasks or rooted in those containers, with their
- * trees.
+ * trees; and, for each, what the zombies it empties have left (as for a
+ * destroy of each).
  */
 export function pendingRegion(state: State, t: number): Set<string> {
   const p = state.tasks[t]?.pending;
@@ -1463,7 +1467,7 @@ export const PREEMPTION_INVARIANTS: readonly { name: string; description: string
   {
     name: "pendingWalkWellFormed",
     description:
-      "A preempted removal is the task's own and the configuration sets a budget; the task does not wait on a fault. A preempted page.unmap is well-formed and its walk stands inside the range: at a mapping of the tree of the page it is at (or before that page's start), inside the write-only subtree it is removing, if any; children of the cursor from the greatest key down to the last one finished are gone, or (mode readonly, outside such a subtree) have no write right left. A preempted cap.revoke names a slot that holds a capability, and its walk stands at that capability or at a node still to go: a capability derived from it, or a mapping in a tree one of those authorized; while it empties a zombie, the zombie is a container or a task that is there, the walk stands at the only capability naming it, nothing hangs from that capability, and the zombie's walk is well-formed as a container's or a task's destroy. A preempted container.destroy names a slot holding a capability with alloc to the container, has passed only empty slots, and stands in a tree rooted at the slot it empties. A preempted task.destroy names a slot holding a capability with alloc to the task (not the root task), has passed only unmapped pages and empty capability slots (but the subject's own), stands in the tree of the page it empties, and no two tasks destroy the same task. A preempted account.destroy names a slot holding a capability with alloc to the account (not the root account); between objects it keeps no walk; the container or task it takes apart is one the account or a sub-account pays for, taken in order (no DMA handle they pay for left while it takes apart a container, no container while a task, no other task while the subject's own), and its walk is well-formed as a container's or a task's destroy.",
+      "A preempted removal is the task's own and the configuration sets a budget; the task does not wait on a fault. A preempted page.unmap is well-formed and its walk stands inside the range: at a mapping of the tree of the page it is at (or before that page's start), inside the write-only subtree it is removing, if any; children of the cursor from the greatest key down to the last one finished are gone, or (mode readonly, outside such a subtree) have no write right left. A preempted cap.revoke names a slot that holds a capability, and its walk stands at that capability or at a node still to go: a capability derived from it, or a mapping in a tree one of those authorized; while it empties a zombie, the zombie is a container or a task that is there, the walk stands at the only capability naming it, and nothing hangs from that capability. A preempted container.destroy names a slot holding a capability with alloc to the container, has passed only empty slots, and stands in a tree rooted at the slot it empties. A preempted task.destroy names a slot holding a capability with alloc to the task (not the root task), has passed only unmapped pages and empty capability slots (but the subject's own), stands in the tree of the page it empties, and no two tasks destroy the same task. A preempted account.destroy names a slot holding a capability with alloc to the account (not the root account); between objects it keeps no walk; the container or task it takes apart is one the account or a sub-account pays for, taken in order (no DMA handle they pay for left while it takes apart a container, no container while a task, no other task while the subject's own), and its walk is well-formed as a container's or a task's destroy. A walk through a task (a task destroy's, an account destroy's, a revoke's zombie's) with zombies inside it has passed the task's pages and stands at no mapping, the capability in the slot above its own is the only one naming its first zombie, a container or a task (not the root task) that is there, and so on inwards, each zombie with another inside it a task past its pages at no mapping; every zombie's walk is well-formed as a container's or a task's destroy.",
     check(s) {
       for (let t = 0; t < s.tasks.length; t++) {
         const task = s.tasks[t];
@@ -1531,7 +1535,7 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
   {
     name: "removalNeverRegrows",
     description:
-      "While a removal is preempted, no other operation adds to what it has still to take apart (a mapping to an unmap's trees; a capability or a mapping to what a revoke has still to remove, or to the zombie it empties; a filled slot, a capability naming it or a mapping rooted in it to a container being destroyed; a mapping or a capability to a task being destroyed, or a capability naming it; an account, an object, a capability or a mapping to what an account destroy has still to take apart), nor moves its walk on, back or elsewhere: another operation may only take things away, and if it takes the node the walk stands at, the walk starts again (an unmap its current page, a revoke from the revoked capability, or a revoke's zombie its current slot or page, a container destroy its current slot, a task destroy its current page, an account destroy the object it stands in, or, if that went, picks the next). A preempted removal ends early only when another operation took what it works on: the capability a revoke revokes, or a destroy's object or the subject's capability to it.",
+      "While a removal is preempted, no other operation adds to what it has still to take apart (a mapping to an unmap's trees; a capability or a mapping to what a revoke has still to remove; a filled slot, a capability naming it or a mapping rooted in it to a container being destroyed; a mapping or a capability to a task being destroyed, or a capability naming it; an account, an object, a capability or a mapping to what an account destroy has still to take apart; anything to the zombies a removal empties), nor moves its walk on, back or elsewhere: another operation may only take things away, and if it takes the node the walk stands at, the walk starts again (an unmap its current page, a revoke from the revoked capability, a container destroy its current slot, a task destroy its current page, an account destroy the object it stands in, or, if that went, picks the next; the innermost zombie's walk its current slot or page; and if the innermost zombie went, the chain of zombies from its outermost, or, if that went too, the walk around it from its start). A preempted removal ends early only when another operation took what it works on: the capability a revoke revokes, or a destroy's object or the subject's capability to it.",
     check(before, op, after) {
       if (after === before) return null; // (an error changes nothing)
       for (let t = 0; t < before.tasks.length; t++) {
@@ -1580,7 +1584,7 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
   {
     name: "removalNeverStalls",
     description:
-      "An operation of another task adds work to a preempted removal (the units it still needs, nobody else acting) only by making what is left to take apart strictly smaller: when it took the node the walk stood at, so that the walk starts again, or when it reshaped what is left so that a removal takes fewer other nodes along by the final-capability rule (a capability re-attached higher up is then visited on its own). The work is counted without the subject rule: that rule only ends a removal early, when the subject goes with what it takes apart, and an operation that keeps the subject alive takes the shortcut away without making anything smaller. A revoke's zombies not started yet count as one unit each, as if empty: until the walk reaches an object, the object is not the walk's yet, and it may still grow within its account's quota. With preemptedRemovalProgresses (each entry does W units of it) this means no sequence of other operations keeps a removal from finishing: its work grows only when what is left shrinks, which cannot happen for ever.",
+      "An operation of another task adds work to a preempted removal (the units it still needs, nobody else acting) only by making what is left to take apart strictly smaller: when it took the node the walk stood at, so that the walk starts again, or when it reshaped what is left so that a removal takes fewer other nodes along by the final-capability rule (a capability re-attached higher up is then visited on its own). The work is counted without the subject rule: that rule only ends a removal early, when the subject goes with what it takes apart, and an operation that keeps the subject alive takes the shortcut away without making anything smaller. Zombies not started yet count as one unit each, as if empty: until the walk reaches an object, the object is not the walk's yet, and it may still grow within its account's quota. With preemptedRemovalProgresses (each entry does W units of it) this means no sequence of other operations keeps a removal from finishing: its work grows only when what is left shrinks, which cannot happen for ever.",
     check(before, op, after) {
       if (after === before) return null; // (an error changes nothing)
       if (!walksWellFormed(before) || !walksWellFormed(after)) return null; // (as in preemptedRemovalProgresses)
