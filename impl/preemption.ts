@@ -262,8 +262,7 @@ function walkTask(m: Machine, t: number, x: number, own: number, keep: boolean):
  * Does task t's walk through task x's capabilities make a zombie of what
  * capability n names, instead of deleting it (spec: startsZombie)? When n
  * is the only capability naming a container or a task (not x, nor the task
- * t's walk is through or a zombie inside it, nor the root task) that is
- * not empty, and removing n would not take t along
+ * whose walk the chain is in, nor the root task) that is not empty, and removing n would not take t along
  * (doomsSubject: a dry run as large as what would go). The zombie is the
  * chain's new innermost (and, if the chain was empty, its outermost), its
  * walk at its start.
@@ -273,7 +272,8 @@ function startsZombie(m: Machine, t: number, x: number, n: number): boolean {
   const tt = m.tasks;
   const kind = caps.kindOf(n);
   const y = caps.objOf(n);
-  if ((kind !== KIND_CONTAINER && kind !== KIND_TASK) || (kind === KIND_TASK && (y === 0 || y === x || y === (tt.pendMode[t] === TDESTROY ? tt.pendOrder[t] : tt.zoneV[t]) || inChain(m, t, y))) || !onlyName(m, n)) return false;
+  // (a zombie of the chain is named only by the task around it, never by x, the innermost: no need to look for one)
+  if ((kind !== KIND_CONTAINER && kind !== KIND_TASK) || (kind === KIND_TASK && (y === 0 || y === x || y === (tt.pendMode[t] === TDESTROY ? tt.pendOrder[t] : tt.zoneV[t]))) || !onlyName(m, n)) return false;
   if (kind === KIND_CONTAINER ? emptyContainer(m, y) : emptied(m, y, n)) return false;
   if (doomsSubject(m, n, t)) return false;
   const z = kind === KIND_CONTAINER ? 0 : 1;

@@ -402,7 +402,7 @@ function zombieUnit(w: RevokeWalk, top: CapRef): boolean {
   settleLeaves(w.base, w.d, w.touched);
   w.touched.clear();
   const before = finish(w.d);
-  const ow: ObjectWalk = { subject: top.task, spare: w.spare, zombies: w.zombies, base: before, d: draft(before), children: w.idx.maps, page: z.page, slot: z.slot, cursor: z.cursor, zombie: z.inner ?? null, inside: [], touched: new Set() };
+  const ow: ObjectWalk = { subject: top.task, spare: w.spare, zombies: w.zombies, base: before, d: draft(before), children: w.idx.maps, page: z.page, slot: z.slot, cursor: z.cursor, zombie: z.inner ?? null, inside: null, touched: new Set() };
   const done = z.kind === "container" ? destroyUnit(ow, z.id, own) : taskUnit(ow, z.id, own);
   settleLeaves(ow.base, ow.d, ow.touched);
   const after = finish(ow.d);
@@ -527,8 +527,8 @@ interface ObjectWalk {
   cursor: MapRef | null;
   /** the zombies inside the task walked (a chain, from the outermost in), or null */
   zombie: Zombie | null;
-  /** the tasks this walk is inside (a walk through a zombie is inside the task walked and the zombies around it) */
-  inside: readonly number[];
+  /** the task this walk is inside (a walk through a zombie is inside the task whose walk the chain is in), or null */
+  inside: number | null;
   touched: Set<number>;
 }
 
@@ -543,7 +543,7 @@ const newObjectWalk = (state: State, p: { page?: number; slot: number; cursor: M
   slot: p.slot,
   cursor: p.cursor,
   zombie: p.zombie ?? null,
-  inside: [],
+  inside: null,
   touched: new Set(),
 });
 
@@ -720,8 +720,8 @@ const taskDestroyUnit = (w: ObjectWalk, t: number, own: CapRef): boolean => task
 /**
  * Does the walk through task `t`'s capabilities, at `ref`, make a zombie of
  * the object that capability names, instead of deleting it? When it is the
- * last capability naming a container or a task (not t itself, nor a task
- * the walk is inside, nor the root task) that is not empty, and deleting
+ * last capability naming a container or a task (not t itself, nor the
+ * task the walk is inside, nor the root task) that is not empty, and deleting
  * it would not take the subject
  * along (the subject rule then ends the removal, as in one step); never
  * when the work is counted without zombies (remainingWork). The zombie's
@@ -731,7 +731,7 @@ const taskDestroyUnit = (w: ObjectWalk, t: number, own: CapRef): boolean => task
 function startsZombie(w: ObjectWalk, t: number, ref: CapRef): boolean {
   const cap = w.d.tasks[ref.task]!.caps[ref.slot]!;
   const { kind, object: id } = cap;
-  if (!w.zombies || (kind !== "container" && kind !== "task") || (kind === "task" && (id === ROOT_TASK || id === t || w.inside.includes(id)))) return false;
+  if (!w.zombies || (kind !== "container" && kind !== "task") || (kind === "task" && (id === ROOT_TASK || id === t || id === w.inside))) return false;
   if (greatestNaming(w.d, kind, id, ref) !== null || emptyObject(w.d, kind, id, ref)) return false;
   settleLeaves(w.base, w.d, w.touched);
   w.touched.clear();
@@ -771,14 +771,16 @@ const zombieThere = (s: State | Draft, z: Zombie): boolean => !!(z.kind === "con
  * the outermost, the walk w itself, through task `t`). If the unit took
  * more than the innermost (the task around it went too: a capability the
  * innermost held was the last naming that task's account), the chain
- * starts again (restartChain). (No zombie starts of a task the walk is
- * inside: a task whose last capability such a task holds goes in one
- * unit, with that task, and so does the chain.)
+ * starts again (restartChain). (No zombie starts of `t`, the task the
+ * chain is in: its last capability, if a zombie holds it, goes in one
+ * unit, with `t` and the chain. The zombies around the innermost need no
+ * such care: the only capability naming each is held by the one around
+ * it, never by the innermost.)
  */
 function zombieChainUnit(w: ObjectWalk, t: number): void {
   const chain = chainOf(w.zombie);
   const z = chain[chain.length - 1]!;
-  const sub: ObjectWalk = { ...w, page: z.page, slot: z.slot, cursor: z.cursor, zombie: null, inside: [...w.inside, t, ...chain.map((x) => x.id)] };
+  const sub: ObjectWalk = { ...w, page: z.page, slot: z.slot, cursor: z.cursor, zombie: null, inside: t };
   const own = greatestNaming(w.d, z.kind, z.id, null)!;
   if (z.kind === "container") destroyUnit(sub, z.id, own);
   else taskUnit(sub, z.id, own);
