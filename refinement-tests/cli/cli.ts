@@ -8,7 +8,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { availableParallelism } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve as resolvePath, sep } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -24,7 +24,7 @@ import { Config as ConfigSchema, OP_KINDS } from "../../spec/vocabulary.js";
 import type { Machine } from "../../impl/machine.js";
 import { boundaryConfigArb, BULK_CONFIGS, bulkConfigArb, configArb, intentArb, type Intent, pagerConfigArb, preemptConfigArb, SMALL_CONFIG } from "../harness/generate.js";
 import { Divergence, formatStats, Lockstep, type LockstepOptions, newStats, opsOf, Pacer, runTrace, type Stats } from "../harness/lockstep.js";
-import { watchImpl } from "../harness/watchdog.js";
+import { SPEC_SECONDS, watchImpl } from "../harness/watchdog.js";
 import { equal } from "../harness/compare.js";
 import { graphToDot, graphToMermaid, graphToSvg, mermaidTooBig, toGraph } from "./draw.js";
 import { type ExploreProgress, exploreParallel, type ExploreReport, FingerprintSet, TINY_CONFIG } from "../harness/explore.js";
@@ -169,6 +169,13 @@ function watchForHangs(limit: number, driver: Driver | undefined, report: (what:
     const trace: Trace = { config: h.running!.config, ops: [...h.running!.ops] };
     const step = trace.ops.length - 1;
     const where = h.stack.length ? `; stuck in ${h.stack.slice(0, 3).join(" < ")}` : "";
+    if (h.side === "spec") {
+      // (the spec is capmem's own: that is a bug in capmem, not a divergence)
+      const file = join(tmpdir(), `capmem-spec-hang-${process.pid}.json`);
+      const why = saveTrace(file, trace);
+      process.stderr.write(`\ncapmem: internal error, a bug in capmem itself (please report it with the command that ran): at step ${step} ${JSON.stringify(trace.ops[step])}, the spec did not return from ${h.call} within ${SPEC_SECONDS} s (stopped after ${h.seconds.toFixed(1)} s${where}); ${why === null ? `the trace so far is in ${file}` : `the trace could not be saved: ${why}`}\n`);
+      return 3;
+    }
     const what = `${step < 0 ? "at boot" : `step ${step} ${JSON.stringify(trace.ops[step])}`}: the impl did not return from ${h.call} within ${limit} s (stopped after ${h.seconds.toFixed(1)} s${where})`;
     return report(what, trace, step);
   });

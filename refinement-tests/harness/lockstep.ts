@@ -27,7 +27,7 @@ import { allDifferences, equal, firstDifference } from "./compare.js";
 import { type Driver, DriverFailure, type DriverSession, DriverSetupError } from "../driver/client.js";
 import { type Intent, resolve } from "./generate.js";
 import { Snapshot } from "./snapshot.js";
-import { inImpl, runningFrom } from "./watchdog.js";
+import { inImpl, inSpec, runningFrom } from "./watchdog.js";
 
 export { Snapshot };
 
@@ -145,7 +145,7 @@ export class Lockstep {
       if (malformed) this.fail(`${where()}: the driver's state is not a capmem state: ${malformed}`, results);
       this.fail(`${where()}: abstract states differ (spec vs impl) at ${firstDifference(this.spec, abstract)}`, { ...results, differences: allDifferences(this.spec, abstract) });
     }
-    const broken = checkInvariants(this.spec);
+    const broken = inSpec(1, () => checkInvariants(this.spec));
     if (broken.length) this.fail(`${where()}: spec invariant ${broken[0]!.invariant} broken: ${broken[0]!.message}`);
     if (this.session) return; // a driver's representation is its own business
     let repr: ReturnType<typeof checkRepresentation>;
@@ -169,7 +169,7 @@ export class Lockstep {
     const where = () => `step ${this.ops.length - 1} ${JSON.stringify(op)}`;
     let s: ReturnType<typeof step>;
     try {
-      s = step(prev, op);
+      s = inSpec(0, () => step(prev, op));
     } catch (e) {
       this.fail(`${where()}: the spec threw: ${describeThrow(e)}`);
     }
@@ -191,7 +191,7 @@ export class Lockstep {
       const changed = concrete ? this.snapshot.changed(this.impl) : [];
       if (changed.length) this.fail(`${where()}: the impl changed its state on error ${s.result.error} (${changed.join(", ")})`);
     } else if (full) {
-      const broken = checkTransition(prev, op, s.state);
+      const broken = inSpec(2, () => checkTransition(prev, op, s.state));
       if (broken.length) this.fail(`${where()}: spec two-state property ${broken[0]!.invariant} broken: ${broken[0]!.message}`);
     }
     this.spec = s.state;

@@ -1,5 +1,6 @@
 /**
- * A watchdog for an implementation in this process that never returns.
+ * A watchdog for an implementation in this process that never returns (and
+ * for capmem's own spec, which might: a bug in capmem).
  *
  * An implementation plugged in with `--impl` runs on capmem's own thread,
  * and JavaScript cannot interrupt itself: a call into it that loops for
@@ -16,6 +17,11 @@
  * hang handler there, on the main thread, with the trace so far at hand.
  * The stuck call can never be unwound, so the handler reports and the
  * process exits.
+ *
+ * The spec's calls (a step, the invariants, the two-state properties) are
+ * marked the same way, with a limit of their own (SPEC_SECONDS, far above
+ * what a step of the spec takes): a spec that loops for ever is a bug in
+ * capmem, and is reported as one instead of hanging.
  */
 import { closeSync } from "node:fs";
 import { findSourceMap } from "node:module";
@@ -30,9 +36,10 @@ export interface Running {
   readonly ops: readonly Op[];
 }
 
-/** What the handler is told: how long the call had run, which call it was, where it was stuck (innermost frame first), and what was running. */
+/** What the handler is told: how long the call had run, which side and call it was, where it was stuck (innermost frame first), and what was running. */
 export interface Hang {
   readonly seconds: number;
+  readonly side: "impl" | "spec";
   readonly call: string;
   readonly stack: readonly string[];
   readonly running: Running | null;
@@ -41,8 +48,15 @@ export interface Hang {
 /** The calls into an implementation that the lockstep marks. */
 export const IMPL_CALLS = ["the constructor (boot)", "apply", "the abstraction function", "the representation checks"] as const;
 
+/** The calls into the spec that the lockstep marks. */
+export const SPEC_CALLS = ["a step", "the invariants", "the two-state properties"] as const;
+
+/** How long a call into the spec may run before the watchdog reports it (seconds). */
+export const SPEC_SECONDS = 120;
+
 let cell: Int32Array | null = null;
 let call = 0;
+let side: "impl" | "spec" = "impl";
 let running: () => Running | null = () => null;
 
 /** Says where a hang report takes its trace from (the lockstep, or explore's path): the latest caller to say so. */
@@ -60,12 +74,28 @@ export function inImpl<T>(which: number, f: () => T): T {
   }
 }
 
+/** Runs `f`, a call into the spec, marked for the watchdog (`which`: an index into SPEC_CALLS). */
+export function inSpec<T>(which: number, f: () => T): T {
+  enter(which, "spec");
+  try {
+    return f();
+  } finally {
+    leaveImpl();
+  }
+}
+
 /** Marks the start of a call into the implementation (`which`: an index into IMPL_CALLS). */
 function enterImpl(which: number): void {
+  enter(which, "impl");
+}
+
+/** Marks the start of a call (the spec's calls are watched with their own limit: cell[1] 2 instead of 1). */
+function enter(which: number, s: "impl" | "spec"): void {
   if (cell === null) return;
   call = which;
+  side = s;
   Atomics.add(cell, 0, 1);
-  Atomics.store(cell, 1, 1);
+  Atomics.store(cell, 1, s === "spec" ? 2 : 1);
 }
 
 /** Marks its end. */
@@ -80,17 +110,19 @@ const WORKER = `
 const { workerData } = require("node:worker_threads");
 const { writeSync } = require("node:fs");
 const cell = new Int32Array(workerData.buffer);
-const limit = workerData.seconds * 1000;
+const limits = [0, workerData.seconds * 1000, workerData.specSeconds * 1000];
 let seen = -1, since = 0;
 const tick = setInterval(() => {
   const n = Atomics.load(cell, 0);
-  if (Atomics.load(cell, 1) === 0 || n !== seen) { seen = n; since = Date.now(); return; }
+  const inside = Atomics.load(cell, 1);
+  if (inside === 0 || n !== seen) { seen = n; since = Date.now(); return; }
+  const limit = limits[inside];
   if (Date.now() - since < limit) return;
   clearInterval(tick);
   setInterval(() => {}, 60000); // (stay alive for the inspector's answers)
   const seconds = (Date.now() - since) / 1000;
   const giveUp = (why) => {
-    writeSync(2, "capmem: the implementation did not return within " + workerData.seconds + " s, and capmem could not interrupt it (" + why + "); stopping\\n");
+    writeSync(2, "capmem: " + (inside === 2 ? "the spec" : "the implementation") + " did not return within " + limit / 1000 + " s, and capmem could not interrupt it (" + why + "); stopping\\n");
     process.kill(process.pid, "SIGKILL");
   };
   let inspector;
@@ -110,7 +142,7 @@ const tick = setInterval(() => {
   session.post("Debugger.enable", (err) => (err ? giveUp(err.message) : session.post("Debugger.pause", (e) => e && giveUp(e.message))));
   // (a thread blocked outside JavaScript, in a native call, does not pause)
   setTimeout(() => giveUp("it did not stop within 10 s of being asked"), 10000);
-}, Math.min(250, limit / 4));
+}, Math.min(250, workerData.seconds * 250));
 `;
 
 /** A stack frame as the inspector gives it (line and column from 0, in the code as loaded). */
@@ -150,7 +182,7 @@ export function watchImpl(seconds: number, onHang: (h: Hang) => number): void {
   (globalThis as Record<symbol, unknown>)[HANDLER] = (secs: number, frames: Frame[]) => {
     let code = 1;
     try {
-      code = onHang({ seconds: secs, call: IMPL_CALLS[call] ?? "?", stack: frames.map(showFrame), running: running() });
+      code = onHang({ seconds: secs, side, call: (side === "spec" ? SPEC_CALLS[call] : IMPL_CALLS[call]) ?? "?", stack: frames.map(showFrame), running: running() });
     } catch (e) {
       process.stderr.write(`capmem: the implementation did not return within ${seconds} s; reporting it failed: ${e instanceof Error ? e.message : String(e)}\n`);
     }
@@ -165,5 +197,5 @@ export function watchImpl(seconds: number, onHang: (h: Hang) => number): void {
     }
     process.exit(code);
   };
-  new Worker(WORKER, { eval: true, workerData: { buffer, seconds } }).unref();
+  new Worker(WORKER, { eval: true, workerData: { buffer, seconds, specSeconds: SPEC_SECONDS } }).unref();
 }
