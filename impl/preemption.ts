@@ -262,10 +262,13 @@ function walkTask(m: Machine, t: number, x: number, own: number, keep: boolean):
  * Does task t's walk through task x's capabilities make a zombie of what
  * capability n names, instead of deleting it (spec: startsZombie)? When n
  * is the only capability naming a container or a task (not x, nor the task
- * whose walk the chain is in, nor the root task) that is not empty, and removing n would not take t along
- * (doomsSubject: a dry run as large as what would go). The zombie is the
- * chain's new innermost (and, if the chain was empty, its outermost), its
- * walk at its start.
+ * whose walk the chain is in, nor the root task) that is not empty, and
+ * removing n would not take t along (doomsSubject: a dry run as large as
+ * what would go). The zombie is the chain's new innermost (and, if the
+ * chain was empty, its outermost), its walk at its start. (Only a walk
+ * through a task gets here: the task whose walk the chain is in is then
+ * pendOrder, a task destroy's target, or zoneV, an account destroy's task
+ * or a revoke's zombie.)
  */
 function startsZombie(m: Machine, t: number, x: number, n: number): boolean {
   const caps = m.caps;

@@ -70,9 +70,9 @@
  * a zombie inside the task, emptied first: startsZombie), the other
  * capabilities naming it, then the subject's capability with the task
  * (see taskUnit). A zombie task's walk makes zombies in turn: a chain,
- * emptied from the innermost out (zombieChainUnit). Between entries the task does nothing (`Blocked`) and
- * nothing may be done through a capability to it, nor derived from one of
- * its mappings (`Removing`).
+ * emptied from the innermost out (zombieChainUnit). Between entries the
+ * task does nothing (`Blocked`) and nothing may be done through a
+ * capability to it, nor derived from one of its mappings (`Removing`).
  *
  * account.destroy takes apart what the account and its sub-accounts pay
  * for, one object after the other, each while it is still named (DMA
@@ -721,9 +721,9 @@ const taskDestroyUnit = (w: ObjectWalk, t: number, own: CapRef): boolean => task
  * Does the walk through task `t`'s capabilities, at `ref`, make a zombie of
  * the object that capability names, instead of deleting it? When it is the
  * last capability naming a container or a task (not t itself, nor the
- * task the walk is inside, nor the root task) that is not empty, and deleting
- * it would not take the subject
- * along (the subject rule then ends the removal, as in one step); never
+ * task the walk is inside, nor the root task) that is not empty, and
+ * deleting it would not take the subject along (the subject rule then
+ * ends the removal, as in one step); never
  * when the work is counted without zombies (remainingWork). The zombie's
  * walk starts at its greatest slot, or page; it is w.zombie (a task walk's
  * first) or goes inside the innermost one (zombieChainUnit).
