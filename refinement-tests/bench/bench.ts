@@ -259,9 +259,11 @@ async function implOps(): Promise<void> {
  * A mapping tree of k*k + 1 nodes: a root in task 0 page 0, mapped (l4.map)
  * to pages 0..k-1 of task 1, each of which starts a chain through tasks 2..k
  * at the same page: fan-out and depth k. Returns the machine ready for the
- * unmap of the root.
+ * unmap of the root. With `chain`, the root task then deletes its
+ * capabilities naming tasks 2..k: task t holds the only one naming task
+ * t+1, so destroying task 1 makes a chain of k-1 zombies.
  */
-function buildMappingTree(k: number, budget?: number, subAccount = false): Machine {
+function buildMappingTree(k: number, budget?: number, subAccount = false, chain = false): Machine {
   const config: Config = { frames: 4, objects: (subAccount ? 2 : 1) * (k * k + 8 * k + 16), accounts: subAccount ? 2 : 1, tasks: k + 1, containers: 1, capSlots: k + 4, vpages: k, containerSlots: 1, handles: 0, ...(budget ? { budget } : {}) };
   const m = new Machine(config);
   // with subAccount, tasks 1..k are paid by account 1 (its capability in slot k+3)
@@ -280,6 +282,7 @@ function buildMappingTree(k: number, budget?: number, subAccount = false): Machi
   for (let t = 1; t < k; t++) {
     for (let v = 0; v < k; v++) must(m, { op: "l4.map", task: t, vpage: v, target: 2, dest: v, rights: ["read"] });
   }
+  if (chain) for (let t = 2; t <= k; t++) must(m, { op: "cap.delete", task: 0, slot: t + 1 });
   return m;
 }
 
@@ -349,6 +352,9 @@ function removal(): void {
     // the account capability tasks 1..k were made with: its revoke takes their capabilities, and with the last one naming
     // each task the task, a zombie emptied page by page under a budget (spec/preemption.ts, zombieUnit)
     ["cap.revoke (zombies)", (k: number, b?: number) => buildMappingTree(k, b, true), (k: number): Op => ({ op: "cap.revoke", task: 0, slot: k + 3 })],
+    // task 1, whose walk takes the k*k - k mappings below its pages, then holds the only capability naming task 2, which
+    // holds the only one naming task 3, and so on: a chain of k-1 zombies, each made and emptied in bounded units
+    ["task.destroy (nested zombies)", (k: number, b?: number) => buildMappingTree(k, b, false, true), (): Op => ({ op: "task.destroy", task: 0, target: 2 })],
   ] as const) {
     for (let i = 0; i < 5; i++) for (const b of [undefined, 1000, 100]) finish(build(32, b), opOf(32));
     for (const k of QUICK ? [100] : [100, 317, 1000]) {
