@@ -1366,12 +1366,11 @@ function aimAtAccountDestroy(s: State, p: PendingAccountDestroy, [a, b, c]: [num
  * holds into a free slot, which would add to what is being taken apart;
  * the holder of the mapping the innermost zombie's walk stands at unmaps
  * it, or physmem moves its frame (that walk starts its slot or page
- * again); or the root task deletes a
- * capability from which the
- * capability naming a zombie derives, re-attaching it (it stays the only
- * one naming its zombie: the walk goes on), or the last one naming a zombie
- * inside another (the zombie goes, with those inside it, and the chain
- * starts again from the outermost).
+ * again); or the root task deletes or revokes a capability from which the
+ * capability naming a zombie derives (a delete re-attaches it, and it
+ * stays the only one naming its zombie: the walk goes on; a revoke's walk
+ * reaches it too, and empties the same zombie, or takes it: then the
+ * chain starts again).
  */
 function aimAtZombies(s: State, p: Pending, [a, b]: [number, number, number]): Op | null {
   const chain = zombiesOf(p);
@@ -1547,15 +1546,16 @@ function selfDoomed(s: State, others: number[], rootCap: (pred: (k: Cap) => bool
  * with a frame, which it has mapped and passed on to the root task. Then,
  * by the step's `b`, the root task destroys A, revokes its capability to
  * the sub-account, or destroys the sub-account: the walk through A makes B
- * a zombie and C one inside B, whose walk goes down to the root task's
- * mapping, then makes the container one inside C. The first thing missing is made
- * each step: the sub-account, A, B and C, C's capabilities (from the root
- * task), its mapping and the one it passes on, B's capability to C and A's
- * to B (from the root task), then the root task deletes its capabilities
- * naming B, C or the container. On configurations with
- * an odd number of pages, a task D destroys A instead, and C holds the
- * only capability naming D: deleting A's capability to B would take D, so
- * B is no zombie, and D's destroy ends in that unit (the subject rule).
+ * a zombie and C one inside B; C's walk goes down to the root task's
+ * mapping, then makes the container a zombie inside C. The first thing
+ * missing is made each step: the sub-account, A, B and C, C's capabilities
+ * (from the root task), its mapping and the one it passes on, B's
+ * capability to C and A's to B (from the root task), then the root task
+ * deletes its capabilities naming B, C or the container. On
+ * configurations with an odd number of pages, a task D destroys A
+ * instead, and C holds the only capability naming D: deleting A's
+ * capability to B would take D, so B is no zombie, and D's destroy ends in
+ * that unit (the subject rule).
  */
 function nested(s: State, others: number[], rootCap: (pred: (k: Cap) => boolean) => Held | undefined, to: (x: number) => Held | undefined, handTo: (x: number, give: Held | undefined) => Op | null, b: number): Op | null {
   const dest = freeSlots(s, ROOT_TASK)[0];
