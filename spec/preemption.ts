@@ -759,8 +759,11 @@ function chainFrom(list: readonly Zombie[]): Zombie | null {
   return z;
 }
 
-/** Is the object of zombie `z` there? */
-const zombieThere = (s: State | Draft, z: Zombie): boolean => !!(z.kind === "container" ? s.containers[z.id] : s.tasks[z.id]);
+/** Is container or task `o` (a zombie, an account destroy's object) there? */
+const zombieThere = (s: State | Draft, o: { readonly kind: Zombie["kind"]; readonly id: number }): boolean => !!(o.kind === "container" ? s.containers[o.id] : s.tasks[o.id]);
+
+/** Where zombie `z`'s walk stands, with the zombies inside it, as a place (the shape settleObjectPlace, placeWellFormed and placeMoved take). */
+const placeOf = (z: Zombie): ObjectPlace => ({ page: z.page, slot: z.slot, cursor: z.cursor, ...(z.inner && { zombie: z.inner }) });
 
 /**
  * One unit of the zombies inside a task's walk (w.zombie): the innermost
@@ -1164,7 +1167,7 @@ function settled(state: State, t: number, p: Pending): Pending {
     const z = p.zombie;
     if (z) {
       if (!zombieThere(state, z)) return { op: p.op, cursor: null };
-      const was: ObjectPlace = { page: z.page, slot: z.slot, cursor: z.cursor, ...(z.inner && { zombie: z.inner }) };
+      const was = placeOf(z);
       const now = settleObjectPlace(state, z.kind, z.id, was);
       return now === was ? p : { ...p, zombie: { kind: z.kind, id: z.id, page: now.page!, slot: now.slot, cursor: now.cursor, ...(now.zombie && { inner: now.zombie }) } };
     }
@@ -1172,7 +1175,7 @@ function settled(state: State, t: number, p: Pending): Pending {
   }
   if (isAccountDestroy(p)) {
     if (p.at === null) return p;
-    if (!zombieThere(state, { ...p.at, page: -1, slot: -1, cursor: null })) return { op: p.op, object: p.object, ...betweenObjects };
+    if (!zombieThere(state, p.at)) return { op: p.op, object: p.object, ...betweenObjects };
     return settleObjectPlace(state, p.at.kind, p.at.id, p);
   }
   if (isTaskDestroy(p)) return settleObjectPlace(state, "task", p.object, p);
@@ -1428,7 +1431,7 @@ function zombieWellFormed(s: State, what: string, z: Zombie, c: RevokeNode | nul
   const hangs = s.tasks.some((x) => x?.caps.some((k) => k?.parent?.task === c.task && k.parent.slot === c.slot) || x?.pages.some((m) => m?.source.kind === "slot" && m.source.cap.task === c.task && m.source.cap.slot === c.slot));
   if (hangs) return `${what} empties ${kind} ${id} while something still hangs from the capability naming it`;
   if (kind === "container") return z.page !== -1 ? `${what} stands at page ${z.page} of container ${id}` : containerWalkWellFormed(s, what, id, z);
-  return placeWellFormed(s, what, kind, id, { page: z.page, slot: z.slot, cursor: z.cursor, ...(z.inner && { zombie: z.inner }) }, c.task === id ? c.slot : null);
+  return placeWellFormed(s, what, kind, id, placeOf(z), c.task === id ? c.slot : null);
 }
 
 /**
@@ -1552,7 +1555,7 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
         if (!continues(q, p.op as Op) || q.op.op !== p.op.op) return `${op.op} moved task ${t}'s preempted ${what}`;
         if (isAccountDestroy(p)) {
           const r = q as PendingAccountDestroy;
-          const gone = p.at !== null && !zombieThere(after, { ...p.at, page: -1, slot: -1, cursor: null });
+          const gone = p.at !== null && !zombieThere(after, p.at);
           const dropped = gone && r.at === null && r.page === -1 && r.slot === -1 && r.cursor === null && !r.zombie;
           if (r.object !== p.object || !(dropped || (JSON.stringify(r.at) === JSON.stringify(p.at) && !placeMoved(after, p, r)))) return `${op.op} moved the walk of task ${t}'s preempted account.destroy`;
         } else if (isTaskDestroy(p)) {
@@ -1567,8 +1570,7 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
           if (c !== null && JSON.stringify(c) !== JSON.stringify(p.cursor)) return `${op.op} moved the walk of task ${t}'s preempted cap.revoke`;
           // (a zombie stays, its walk moved only as placeMoved allows; or it went, and the walk starts again)
           const z = r.zombie;
-          const place = (x: Zombie): ObjectPlace => ({ page: x.page, slot: x.slot, cursor: x.cursor, ...(x.inner && { zombie: x.inner }) });
-          const kept = z && p.zombie && z.kind === p.zombie.kind && z.id === p.zombie.id && !placeMoved(after, place(p.zombie), place(z));
+          const kept = z && p.zombie && z.kind === p.zombie.kind && z.id === p.zombie.id && !placeMoved(after, placeOf(p.zombie), placeOf(z));
           if (z ? !kept : p.zombie && (c !== null || zombieThere(after, p.zombie))) return `${op.op} moved the walk of task ${t}'s preempted cap.revoke through ${(z ?? p.zombie)!.kind} ${(z ?? p.zombie)!.id}`;
         } else {
           const u = q as PendingUnmap;
