@@ -9,8 +9,7 @@
 import type { Account, Cap, CapRef, Container, DmaHandle, Frame, Mapping, MapRef, PendingRevoke, Slot, State, SwapPage, Task, Zombie } from "../spec/state.js";
 import type { ObjectKind } from "../spec/vocabulary.js";
 import { type Machine, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED } from "./machine.js";
-import { KIND_CONTAINER, KIND_TASK } from "./constants.js";
-import { ADESTROY, DESTROY, REVOKE, TDESTROY } from "./preemption.js";
+import { ADESTROY, DESTROY, nameOf, REVOKE, TDESTROY } from "./preemption.js";
 
 const KINDS: readonly ObjectKind[] = ["account", "task", "container", "dma"];
 /** page.unmap modes by the impl's numbers (mappings.ts). */
@@ -184,7 +183,7 @@ function revokeRecord(m: Machine, t: number): PendingRevoke {
   if (tt.zoneT[t] === -1) return { op, cursor: cur === null ? null : cur.vpage < 0 ? { kind: "cap", task: cur.task, slot: -2 - cur.vpage } : { kind: "map", ...cur } };
   const ofTask = tt.zoneT[t] === 1;
   const id = tt.zoneV[t]!;
-  const k = m.caps.objFirst[m.caps.objIndex(ofTask ? KIND_TASK : KIND_CONTAINER, id)]!;
+  const k = nameOf(m, tt.zoneT[t]!, id);
   const { zombie: inner, ...place } = walkPlace(m, t, tt.zoneT[t]!);
   return {
     op,
@@ -210,7 +209,7 @@ function walkPlace(m: Machine, t: number, kind: number): { page: number; slot: n
   let z: Zombie = { kind: tt.zInT[t] === 0 ? "container" : "task", id: tt.zInV[t]!, ...at(tt.zInT[t]!) };
   // (a chain is as long as the tasks are many, at most)
   for (let hops = 0; hops <= m.config.tasks; hops++) {
-    const k = caps.objFirst[caps.objIndex(z.kind === "task" ? KIND_TASK : KIND_CONTAINER, z.id)]!;
+    const k = nameOf(m, z.kind === "task" ? 1 : 0, z.id);
     const below = { page: -1, slot: k === -1 ? -1 : caps.slotOf(k) - 1, cursor: null };
     if ((z.kind === "task" ? 1 : 0) === tt.zOutT[t] && z.id === tt.zOutV[t]) return { ...below, zombie: z };
     if (k === -1) break;

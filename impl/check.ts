@@ -10,7 +10,7 @@
 import { SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED, type Machine } from "./machine.js";
 import { keyAfter } from "./mapdb.js";
 import { KIND_ACCOUNT, KIND_CONTAINER, KIND_TASK } from "./constants.js";
-import { accountUnder, ADESTROY, capUnder, DESTROY, destroyCursorValid, REVOKE, revokeCursorValid, TDESTROY, taskCursorValid } from "./preemption.js";
+import { accountUnder, ADESTROY, capUnder, DESTROY, destroyCursorValid, nameOf, REVOKE, revokeCursorValid, TDESTROY, taskCursorValid } from "./preemption.js";
 
 export interface ReprInvariant {
   readonly name: string;
@@ -440,7 +440,7 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
             if (tt.pendOrder[t] !== -1 || tt.lastT[t] !== -1 || tt.lastV[t] !== -1) return `${what} keeps fields of an unmap`;
             if (kind !== 0 && kind !== 1) return `${what} empties an object of kind ${kind}`;
             if (x < 0 || (kind === 0 ? x >= m.config.containers || m.containers.free.has(x) : x >= m.config.tasks || tt.free.has(x))) return `${what} empties ${kind === 0 ? "container" : "task"} ${x}, which is not there`;
-            const k = caps.objFirst[caps.objIndex(kind === 0 ? KIND_CONTAINER : KIND_TASK, x)]!;
+            const k = nameOf(m, kind, x);
             if (k === -1 || caps.objNext[k] !== -1) return `${what} empties ${kind === 0 ? "container" : "task"} ${x}, which ${k === -1 ? "no" : "more than one"} capability names`;
             if (!capUnder(m, k, top) || caps.firstChild[k] !== -1 || caps.firstMap[k] !== -1) return `${what} empties ${kind === 0 ? "container" : "task"} ${x}, whose capability is not a leaf below the one it revokes`;
             const e = placeExact(m, t, what, kind, x, k);
@@ -581,7 +581,7 @@ function chainExact(m: Machine, t: number, what: string, o: number, ko: number):
     if (kind !== 0 && kind !== 1) return `${what} empties an object of kind ${kind}`;
     const name = kind === 0 ? "container" : "task";
     if (id < 0 || (kind === 0 ? id >= m.config.containers || m.containers.free.has(id) : id >= m.config.tasks || tt.free.has(id) || id === 0)) return `${what} empties ${name} ${id}, which is not there (or is the root task)`;
-    const k = caps.objFirst[caps.objIndex(kind === 0 ? KIND_CONTAINER : KIND_TASK, id)]!;
+    const k = nameOf(m, kind, id);
     if (k === -1 || caps.objNext[k] !== -1) return `${what} empties ${name} ${id}, which ${k === -1 ? "no" : "more than one"} capability names`;
     const e = inner === -1 ? objectWalkExact(m, t, what, kind, id, -1) : pastPages(m, what, id, inner, -1);
     if (e) return e;

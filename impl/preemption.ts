@@ -142,6 +142,14 @@ export function taskDying(m: Machine, x: number): boolean {
   return !tt.free.has(x) && accountDying(m, tt.account[x]!);
 }
 
+/** The first capability naming container (kind 0) or task (kind 1) `id`, -1 if none: a zombie's only one. */
+export function nameOf(m: Machine, kind: number, id: number): number {
+  return m.caps.objFirst[m.caps.objIndex(kind === 1 ? KIND_TASK : KIND_CONTAINER, id)]!;
+}
+
+/** Has container (kind 0) or task (kind 1) `id` gone (its id free)? */
+const gone = (m: Machine, kind: number, id: number): boolean => (kind === 1 ? m.tasks.free : m.containers.free).has(id);
+
 /** Is task x one of the zombies inside the walk of task t's removal? (from the innermost out, through the capability naming each) */
 function inChain(m: Machine, t: number, x: number): boolean {
   const tt = m.tasks;
@@ -152,7 +160,7 @@ function inChain(m: Machine, t: number, x: number): boolean {
   for (let hops = 0; kind !== -1 && hops <= m.config.tasks; hops++) {
     if (kind === 1 && id === x) return true;
     if (kind === tt.zOutT[t] && id === tt.zOutV[t]) return false;
-    const k = caps.objFirst[caps.objIndex(kind === 1 ? KIND_TASK : KIND_CONTAINER, id)]!;
+    const k = nameOf(m, kind, id);
     if (k === -1) return false;
     kind = 1;
     id = caps.taskOf(k);
@@ -312,20 +320,16 @@ function chainStep(m: Machine, t: number): void {
   const caps = m.caps;
   const kind = tt.zInT[t]!;
   const y = tt.zInV[t]!;
-  const k = caps.objFirst[caps.objIndex(kind === 1 ? KIND_TASK : KIND_CONTAINER, y)]!;
+  const k = nameOf(m, kind, y);
   const h = caps.taskOf(k);
   const s = caps.slotOf(k);
   const outermost = kind === tt.zOutT[t] && y === tt.zOutV[t];
   if (kind === 1) taskStep(m, t, y, k, false);
   else destroyStep(m, t, y, k);
-  if (!(kind === 1 ? tt.free : m.containers.free).has(y)) return;
+  if (!gone(m, kind, y)) return;
   if (!outermost && tt.free.has(h)) return restartChain(m, t);
-  if (outermost) {
-    tt.zOutT[t] = -1;
-    tt.zOutV[t] = -1;
-    tt.zInT[t] = -1;
-    tt.zInV[t] = -1;
-  } else {
+  if (outermost) tt.clearChain(t);
+  else {
     tt.zInT[t] = 1;
     tt.zInV[t] = h;
   }
@@ -343,15 +347,12 @@ function restartChain(m: Machine, t: number): void {
   const tt = m.tasks;
   const kind = tt.zOutT[t]!;
   const y = tt.zOutV[t]!;
-  if (!(kind === 1 ? tt.free : m.containers.free).has(y)) {
+  if (!gone(m, kind, y)) {
     tt.zInT[t] = kind;
     tt.zInV[t] = y;
     return startObjectWalk(m, t, kind);
   }
-  tt.zOutT[t] = -1;
-  tt.zOutV[t] = -1;
-  tt.zInT[t] = -1;
-  tt.zInV[t] = -1;
+  tt.clearChain(t);
   startObjectWalk(m, t, 1);
 }
 
@@ -365,7 +366,7 @@ function settleChain(m: Machine, t: number): void {
   const tt = m.tasks;
   const kind = tt.zInT[t]!;
   const y = tt.zInV[t]!;
-  if ((kind === 1 ? tt.free : m.containers.free).has(y)) restartChain(m, t);
+  if (gone(m, kind, y)) restartChain(m, t);
   else if (tt.curT[t] !== -1 && !(kind === 1 ? taskCursorValid(m, t, y) : destroyCursorValid(m, t, y))) tt.resetCursor(t);
 }
 
@@ -861,13 +862,13 @@ function zombieStep(m: Machine, t: number, top: number): boolean {
   const caps = m.caps;
   const x = tt.zoneV[t]!;
   const ofTask = tt.zoneT[t] === 1;
-  const k = caps.objFirst[caps.objIndex(ofTask ? KIND_TASK : KIND_CONTAINER, x)]!;
+  const k = nameOf(m, tt.zoneT[t]!, x);
   // (the walk whose step this is: the innermost zombie's inside x, if any)
   const wt = tt.zInT[t] === -1 ? tt.zoneT[t] : tt.zInT[t];
   if (wt === 1 && tt.pendPage[t]! < 0 && tt.pendBits[t]! >= 0) {
     // (the capability taskStep is about to delete: the greatest at or below pendBits, but the one naming that zombie)
     const y = tt.zInT[t] === -1 ? x : tt.zInV[t]!;
-    const ky = y === x ? k : caps.objFirst[caps.objIndex(KIND_TASK, y)]!;
+    const ky = y === x ? k : nameOf(m, 1, y);
     const base = caps.at(y, 0);
     let j = base + tt.pendBits[t]!;
     while (j >= base && (caps.isEmpty(j) || j === ky)) j--;
@@ -926,7 +927,7 @@ function settleObjectWalk(m: Machine, t: number): boolean {
   const tt = m.tasks;
   const x = tt.zoneV[t]!;
   const ofTask = tt.zoneT[t] === 1;
-  if ((ofTask ? tt.free : m.containers.free).has(x)) return false;
+  if (gone(m, tt.zoneT[t]!, x)) return false;
   if (tt.zInT[t] !== -1) settleChain(m, t);
   else if (tt.curT[t] !== -1 && !(ofTask ? taskCursorValid(m, t, x) : destroyCursorValid(m, t, x))) tt.resetCursor(t);
   return true;

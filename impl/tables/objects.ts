@@ -191,6 +191,11 @@ export class TaskTable {
     this.lastV[t] = -1;
     this.zoneT[t] = -1;
     this.zoneV[t] = -1;
+    this.clearChain(t);
+  }
+
+  /** Task t's walk has no zombies inside it any more. */
+  clearChain(t: number): void {
     this.zOutT[t] = -1;
     this.zOutV[t] = -1;
     this.zInT[t] = -1;
