@@ -24,10 +24,11 @@ import { Config as ConfigSchema, OP_KINDS } from "../../spec/vocabulary.js";
 import type { Machine } from "../../impl/machine.js";
 import { boundaryConfigArb, BULK_CONFIGS, bulkConfigArb, configArb, intentArb, type Intent, pagerConfigArb, preemptConfigArb, SMALL_CONFIG } from "../harness/generate.js";
 import { Divergence, formatStats, Lockstep, type LockstepOptions, newStats, opsOf, Pacer, runTrace, type Stats } from "../harness/lockstep.js";
+import type { Hang } from "../harness/watchdog.js";
 import { SPEC_SECONDS, watchImpl } from "../harness/watchdog.js";
 import { equal } from "../harness/compare.js";
 import { graphToDot, graphToMermaid, graphToSvg, mermaidTooBig, toGraph } from "./draw.js";
-import { type ExploreProgress, exploreParallel, type ExploreReport, FingerprintSet, TINY_CONFIG } from "../harness/explore.js";
+import { ExploreHang, type ExploreProgress, exploreParallel, type ExploreReport, FingerprintSet, TINY_CONFIG } from "../harness/explore.js";
 import { Driver, DriverSetupError } from "../driver/client.js";
 import { serve } from "../driver/serve.js";
 import { protocolJsonSchema } from "../driver/protocol.js";
@@ -157,28 +158,36 @@ async function implUnderTest(values: { impl?: string; "impl-cmd"?: string; "driv
 }
 
 /**
- * Starts the watchdog for an implementation in this process (watchdog.ts):
- * a call into it that lasts more than `limit` seconds is reported by
- * `report` as the divergence it is, with the trace run up to it (by the
- * latest lockstep, or explore's path); the process then exits with the
- * status `report` returns.
+ * Starts the watchdog for the spec, and for an implementation in this
+ * process (watchdog.ts; a driver has its own timeout, and its calls are
+ * not marked): a call into the implementation that lasts more than
+ * `limit` seconds is reported by `report` as the divergence it is, with
+ * the trace run up to it (by the latest lockstep, or explore's path); the
+ * process then exits with the status `report` returns. A stuck spec is a
+ * bug in capmem: reportHang.
  */
-function watchForHangs(limit: number, driver: Driver | undefined, report: (what: string, trace: Trace, step: number) => number): void {
-  if (driver) return; // (a driver has its own timeout)
-  watchImpl(limit, (h) => {
-    const trace: Trace = { config: h.running!.config, ops: [...h.running!.ops] };
-    const step = trace.ops.length - 1;
-    const where = h.stack.length ? `; stuck in ${h.stack.slice(0, 3).join(" < ")}` : "";
-    if (h.side === "spec") {
-      // (the spec is capmem's own: that is a bug in capmem, not a divergence)
-      const file = join(tmpdir(), `capmem-spec-hang-${process.pid}.json`);
-      const why = saveTrace(file, trace);
-      process.stderr.write(`\ncapmem: internal error, a bug in capmem itself (please report it with the command that ran): at step ${step} ${JSON.stringify(trace.ops[step])}, the spec did not return from ${h.call} within ${SPEC_SECONDS} s (stopped after ${h.seconds.toFixed(1)} s${where}); ${why === null ? `the trace so far is in ${file}` : `the trace could not be saved: ${why}`}\n`);
-      return 3;
-    }
-    const what = `${step < 0 ? "at boot" : `step ${step} ${JSON.stringify(trace.ops[step])}`}: the impl did not return from ${h.call} within ${limit} s (stopped after ${h.seconds.toFixed(1)} s${where})`;
-    return report(what, trace, step);
-  });
+function watchForHangs(limit: number, report: (what: string, trace: Trace, step: number) => number): void {
+  watchImpl(limit, (h) => reportHang(h, limit, report));
+}
+
+/**
+ * Reports a call that did not return (watchdog.ts): the impl's as a
+ * divergence, through `report`; the spec's as an internal error (exit 3),
+ * its trace saved to a temporary file. Returns the exit status.
+ */
+function reportHang(h: Hang, limit: number, report: (what: string, trace: Trace, step: number) => number): number {
+  const trace: Trace = { config: h.running!.config, ops: [...h.running!.ops] };
+  const step = trace.ops.length - 1;
+  const where = h.stack.length ? `; stuck in ${h.stack.slice(0, 3).join(" < ")}` : h.worker ? "; on a worker thread: run with --workers 1 to see where it was stuck" : "";
+  if (h.side === "spec") {
+    // (the spec is capmem's own: that is a bug in capmem, not a divergence)
+    const file = join(tmpdir(), `capmem-spec-hang-${process.pid}.json`);
+    const why = saveTrace(file, trace);
+    process.stderr.write(`\ncapmem: internal error, a bug in capmem itself (please report it with the command that ran): at step ${step} ${JSON.stringify(trace.ops[step])}, the spec did not return from ${h.call} within ${SPEC_SECONDS} s (stopped after ${h.seconds.toFixed(1)} s${where}); ${why === null ? `the trace so far is in ${file}` : `the trace could not be saved: ${why}`}\n`);
+    return 3;
+  }
+  const what = `${step < 0 ? "at boot" : `step ${step} ${JSON.stringify(trace.ops[step])}`}: the impl did not return from ${h.call} within ${limit} s (stopped after ${h.seconds.toFixed(1)} s${where})`;
+  return report(what, trace, step);
 }
 
 /** Drivers started by this command, told bye when it ends. */
@@ -312,10 +321,10 @@ async function fuzz(argv: string[]): Promise<number> {
   const traceArb = (k: number) => fc.tuple(arbFor(k), fc.array(intentArb, { minLength: 1, maxLength: length(k), size: "max" }));
   /** Runs one trace; with `stopAt`, stops (without failing) once that time has passed, so --time holds inside long traces too. */
   const runOne = ([config, intents]: [Config, Intent[]], stats?: Stats, stopAt = Infinity) => {
+    // a driver gets the whole trace in one message (the spec says what it will be; before the lockstep, whose trace a hang report shows from then on)
+    const ops = driver ? opsOf(config, intents) : null;
     const ls = new Lockstep(config, { concrete: true, stats, Impl, driver });
-    if (driver) {
-      // a driver gets the whole trace in one message (the spec says what it will be)
-      const ops = opsOf(config, intents);
+    if (ops) {
       ls.prefetch(ops);
       for (let i = 0; i < ops.length; i++) {
         if ((i & 63) === 63 && Date.now() > stopAt) return;
@@ -362,7 +371,7 @@ async function fuzz(argv: string[]): Promise<number> {
   // Say the seed first: a run that is killed or hangs can still be repeated.
   process.stderr.write(`fuzz seed ${seed} shard ${shard}/${shards}${values.impl ? `, impl ${values.impl}` : ""}${driver ? `, driver "${driver.command}"` : ""}\n`);
   let current = { k: shard, traceSeed: 0 };
-  watchForHangs(limit, driver, (what, trace) => {
+  watchForHangs(limit, (what, trace) => {
     // (not shrunk: every run of a shrinking candidate that hangs would take the whole limit, and could not be stopped)
     progress(true);
     process.stderr.write(`divergence in trace ${current.k} (seed ${current.traceSeed}): the impl did not return\n`);
@@ -699,7 +708,7 @@ async function replay(argv: string[]): Promise<number> {
   const trace = readTrace(file);
   const { Impl, driver, limit } = await implUnderTest(values);
   const n = trace.ops.length;
-  watchForHangs(limit, driver, (what, _, step) => {
+  watchForHangs(limit, (what, _, step) => {
     progress.end();
     const op = trace.ops[step];
     if (values.json) writeJson({ command: "replay", file, operations: n, checkedInFull: pacer.checked, agree: false, divergence: { step, op, what, differences: [] }, unexpected: surprises, ok: false });
@@ -942,18 +951,15 @@ async function exploreCommand(argv: string[]): Promise<number> {
   if (values["spec-only"] && (values.impl !== undefined || values["impl-cmd"] !== undefined))
     throw new UsageError(`explore: --spec-only explores the spec alone, so --${values.impl !== undefined ? "impl" : "impl-cmd"} would be ignored: give one or the other`);
   const { Impl, driver, flags, limit } = await implUnderTest(values);
-  // (an --impl module, or impl/ with one worker, runs on this thread; impl/ on worker threads is not watched)
-  const workersGiven = int(values.workers, "workers", 1);
-  const onThisThread = Impl !== undefined || (workersGiven ?? availableParallelism()) <= 1;
-  if (values["impl-timeout"] !== undefined && !onThisThread) throw new UsageError("explore: --impl-timeout watches an impl on this thread: with impl/ give --workers 1 too (on worker threads it is not watched)");
-  if (onThisThread && !values["spec-only"])
-    watchForHangs(limit, driver, (what, trace) => {
-      process.stderr.write("\n");
-      const file = join(values.out ?? "counterexamples", `explore-depth-${trace.ops.length}.json`);
-      const saved = deliver(what, `the path to it: ${trace.ops.length} operation(s)`, trace, file, `replay ${file}${flags}`, values.json === true);
-      if (values.json) writeJson({ command: "explore", depth, violation: { ...saved, shrunk: false }, ok: false });
-      return 1;
-    });
+  // (the spec and the impl run on this thread or on worker threads: either way a call that does not return is reported; watchdog.ts)
+  const hangReport = (what: string, trace: Trace) => {
+    process.stderr.write("\n");
+    const file = join(values.out ?? "counterexamples", `explore-depth-${trace.ops.length}.json`);
+    const saved = deliver(what, `the path to it: ${trace.ops.length} operation(s)`, trace, file, `replay ${file}${flags}`, values.json === true);
+    if (values.json) writeJson({ command: "explore", depth, violation: { ...saved, shrunk: false }, ok: false });
+    return 1;
+  };
+  watchForHangs(limit, hangReport);
   const depth = int(values.depth, "depth", 0) ?? 3;
   const maxStates = int(values["max-states"], "max-states", 1) ?? 1_000_000;
   // the fixed configurations fuzz knows too (random and boundary are families, not states to start from)
@@ -971,19 +977,26 @@ async function exploreCommand(argv: string[]): Promise<number> {
   const tty = process.stderr.isTTY === true;
   const line = (r: ExploreReport) =>
     `explore depth ${r.depthReached}/${depth}: ${r.states} distinct states, ${r.edges} transitions${r.interleaved ? ` (${r.interleaved} operations tried between the entries of preempted removals)` : ""}, ${Math.round(r.states / Math.max(r.seconds, 0.001))} states/s, ${r.seconds.toFixed(1)} s`;
-  const report = await exploreParallel({
-    workers,
-    symmetry: values.symmetry === true,
-    resume,
-    onCheckpoint,
-    config,
-    depth,
-    maxStates,
-    impl: !values["spec-only"],
-    Impl,
-    driver,
-    onProgress: (r) => process.stderr.write(tty ? `\r${line(r)}` : `${line(r)}\n`),
-  });
+  let report: ExploreReport;
+  try {
+    report = await exploreParallel({
+      workers,
+      implSeconds: limit,
+      symmetry: values.symmetry === true,
+      resume,
+      onCheckpoint,
+      config,
+      depth,
+      maxStates,
+      impl: !values["spec-only"],
+      Impl,
+      driver,
+      onProgress: (r) => process.stderr.write(tty ? `\r${line(r)}` : `${line(r)}\n`),
+    });
+  } catch (e) {
+    if (e instanceof ExploreHang) return reportHang(e.hang, limit, hangReport);
+    throw e;
+  }
   process.stderr.write(`${tty ? "\r" : ""}${line(report)}${report.complete ? "" : ` (stopped at --max-states ${maxStates})`}\n`);
   const searched = report.complete
     ? `every state reachable in up to ${depth} operation(s)`

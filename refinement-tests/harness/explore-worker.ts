@@ -9,8 +9,11 @@ import { parentPort } from "node:worker_threads";
 import { boot } from "../../spec/state.js";
 import type { Config } from "../../spec/vocabulary.js";
 import { expandRange, FingerprintSet, Rebuilder } from "./explore.js";
+import { markInto } from "./watchdog.js";
 
 export interface Job {
+  /** where this worker marks its calls for the main thread's watchdog (watchdog.ts markInto) */
+  cells: SharedArrayBuffer;
   config: Config;
   impl: boolean;
   symmetry: boolean;
@@ -33,6 +36,7 @@ export interface JobResult {
 }
 
 parentPort!.on("message", (job: Job) => {
+  markInto(job.cells);
   const global = FingerprintSet.fromRaw(job.seen, job.seenSize);
   const local = new FingerprintSet();
   const children: number[] = [];

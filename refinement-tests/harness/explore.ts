@@ -16,7 +16,8 @@ import { boot, leafSpan, ROOT_TASK } from "../../spec/state.js";
 import type { Config, Op, Right, Trace } from "../../spec/vocabulary.js";
 import { OP_KINDS, UNMAP_MODES } from "../../spec/vocabulary.js";
 import { toSpec } from "../../impl/abstraction.js";
-import { inImpl, runningFrom } from "./watchdog.js";
+import type { Hang } from "./watchdog.js";
+import { inImpl, inSpec, markWhere, runningFrom, SPEC_SECONDS, THREAD_CELLS, watchThreads, whereNow } from "./watchdog.js";
 import { Machine } from "../../impl/machine.js";
 import { type Driver, DriverSetupError } from "../driver/client.js";
 import { firstDifference } from "./compare.js";
@@ -175,6 +176,9 @@ export interface ExploreOptions {
   readonly resume?: ExploreProgress;
   /** merge states that differ only in which capability slot, page or container slot holds what (see relabeled) */
   readonly symmetry?: boolean;
+  /** on worker threads: how long a call into impl/ may run (default 10 s), and into the spec (default SPEC_SECONDS), before the search ends with ExploreHang */
+  readonly implSeconds?: number;
+  readonly specSeconds?: number;
 }
 
 export interface ExploreReport {
@@ -467,13 +471,15 @@ export function expandRange(
     const state = rb.stateOf(node);
     const ops = rb.lastOps();
     const waiting = state.tasks.flatMap((t) => (t?.pending ? [t.pending] : []));
+    markWhere(0, node); // (for a hang report: hangPath)
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
+      markWhere(1, i);
       if (waiting.length > 0 && !waiting.some((p) => continues(p, op))) out.interleaved++;
-      const s = step(state, op);
+      const s = inSpec(0, () => step(state, op));
       if (!s.result.ok) continue; // errors change nothing: no new state
       out.edges++;
-      const transition = checkTransition(state, op, s.state);
+      const transition = inSpec(2, () => checkTransition(state, op, s.state));
       if (transition.length) {
         out.violation = { ops: rb.path(op), message: `two-state property ${transition[0]!.invariant} broken: ${transition[0]!.message}` };
         return out;
@@ -481,7 +487,7 @@ export function expandRange(
       const [hi, lo] = fingerprint(opts.symmetry ? relabeled(s.state) : s.state);
       if (!isNew(hi, lo)) continue;
       child(node, i, hi, lo);
-      const broken = checkInvariants(s.state);
+      const broken = inSpec(1, () => checkInvariants(s.state));
       if (broken.length) {
         out.violation = { ops: rb.path(op), message: `invariant ${broken[0]!.invariant} broken: ${broken[0]!.message}` };
         return out;
@@ -569,10 +575,30 @@ class Search {
   }
 }
 
+/**
+ * The path a hang report shows (markWhere says where the search stood):
+ * from boot to `node`, then its `i`-th operation, when the spec hung; the
+ * impl's replay of that path up to the operation it was applying (`at`;
+ * none, -1, in its constructor), when the impl hung.
+ */
+function hangPath(rb: Rebuilder, side: "impl" | "spec", [node, i, at]: readonly number[]): Op[] {
+  rb.stateOf(node!);
+  const path = rb.path(rb.lastOps()[i!]);
+  return side === "impl" ? path.slice(0, at! + 1) : path;
+}
+
+/** A worker thread of exploreParallel did not return from a call into the spec or the impl within its limit; it was terminated. */
+export class ExploreHang extends Error {
+  constructor(readonly hang: Hang) {
+    super(`the ${hang.side} did not return from ${hang.call} on a worker thread within its limit`);
+  }
+}
+
 export function explore(opts: ExploreOptions): ExploreReport {
   const search = new Search(boot(opts.config), opts.resume);
   const report = search.report;
   const rb = new Rebuilder(search.root, search.parents.data, search.opIndex.data);
+  runningFrom((side) => ({ config: opts.config, ops: hangPath(rb, side, whereNow()) })); // (a hang report shows the path to the call: watchdog.ts)
   let lastProgress = Date.now();
   let lastCheckpoint = Date.now();
   for (let depth = search.depthOf(search.expand) + 1; depth <= opts.depth; depth++) {
@@ -637,6 +663,22 @@ export async function exploreParallel(opts: ExploreOptions & { readonly workers:
   const url = new URL(`./explore-worker.${ts ? "ts" : "js"}`, import.meta.url).href;
   const bootstrap = ts ? `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => { m.register(); return import(${JSON.stringify(url)}); });` : `import(${JSON.stringify(url)});`;
   const pool = Array.from({ length: opts.workers }, () => new Worker(bootstrap, { eval: true }));
+  // Each worker marks its calls into the spec and the impl in its cells; a
+  // call that outlasts its limit ends the search with ExploreHang, the
+  // worker terminated (a JavaScript loop cannot be stopped otherwise).
+  const cells = pool.map(() => new SharedArrayBuffer(THREAD_CELLS * 4));
+  let hung: (e: ExploreHang) => void = () => {};
+  const stuck = new Promise<never>((_, reject) => (hung = reject));
+  stuck.catch(() => {}); // (observed by the race below)
+  const unwatch = watchThreads(
+    cells.map((b) => new Int32Array(b)),
+    { impl: opts.implSeconds ?? 10, spec: opts.specSeconds ?? SPEC_SECONDS },
+    (h) => {
+      for (const w of pool) void w.terminate();
+      const ops = hangPath(new Rebuilder(search.root, search.parents.data, search.opIndex.data), h.side, h.where);
+      hung(new ExploreHang({ seconds: h.seconds, side: h.side, call: h.call, stack: [], running: { config: opts.config, ops }, worker: true }));
+    },
+  );
   const run = (w: Worker, job: Job) =>
     new Promise<JobResult>((resolve, reject) => {
       const done = (x: JobResult) => {
@@ -666,15 +708,18 @@ export async function exploreParallel(opts: ExploreOptions & { readonly workers:
       seen.set(seenRaw);
       const results: JobResult[] = new Array(runs);
       let next = 0;
-      const jobFor = (r: number): Job => ({ config: opts.config, impl: opts.impl === true, symmetry: opts.symmetry === true, parents, opIndex, seen, seenSize: search.seen.size, from: from + r * size, to: Math.min(end, from + (r + 1) * size) });
-      await Promise.all(
-        pool.map(async (w) => {
-          while (next < runs) {
-            const r = next++;
-            results[r] = await run(w, jobFor(r));
-          }
-        }),
-      );
+      const jobFor = (r: number, k: number): Job => ({ cells: cells[k]!, config: opts.config, impl: opts.impl === true, symmetry: opts.symmetry === true, parents, opIndex, seen, seenSize: search.seen.size, from: from + r * size, to: Math.min(end, from + (r + 1) * size) });
+      await Promise.race([
+        Promise.all(
+          pool.map(async (w, k) => {
+            while (next < runs) {
+              const r = next++;
+              results[r] = await run(w, jobFor(r, k));
+            }
+          }),
+        ),
+        stuck,
+      ]);
       // merge in run order
       let stopped = false;
       for (const x of results) {
@@ -707,6 +752,7 @@ export async function exploreParallel(opts: ExploreOptions & { readonly workers:
       if (opts.onCheckpoint) opts.onCheckpoint(search.progress());
     }
   } finally {
+    unwatch();
     for (const w of pool) void w.terminate();
   }
   return search.end(opts.onCheckpoint);
@@ -721,12 +767,11 @@ function implDiffers(opts: Pick<ExploreOptions, "config" | "Impl" | "driver">, o
       for (; i < ops.length; i++) if (!d.apply(ops[i]!, false).ok) break;
       return i < ops.length ? `the impl failed operation ${i}` : firstDifference(spec, d.abstractState());
     }
-    let at = -1; // the operation being applied
-    runningFrom(() => ({ config: opts.config, ops: ops.slice(0, at + 1) })); // (a hang report shows the path up to the call: watchdog.ts)
+    markWhere(2, -1); // (the operation being applied, for a hang report: hangPath)
     const m = inImpl(0, () => new (opts.Impl ?? Machine)(opts.config));
     let i = 0;
     for (; i < ops.length; i++) {
-      at = i;
+      markWhere(2, i);
       if (!inImpl(1, () => m.apply(ops[i]!)).ok) break;
     }
     return i < ops.length ? `the impl failed operation ${i}` : firstDifference(spec, inImpl(2, () => toSpec(m)));

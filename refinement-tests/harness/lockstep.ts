@@ -239,7 +239,8 @@ export class Lockstep {
 
   /** Resolves an intent against the current spec state and runs it. */
   runIntent(intent: Intent): Result {
-    return this.run(resolve(this.spec, intent));
+    const spec = this.spec;
+    return this.run(inSpec(3, () => resolve(spec, intent)));
   }
 }
 
@@ -288,14 +289,17 @@ export class Pacer {
   }
 }
 
-/** The operations a list of intents resolves to, from boot (the spec alone). */
+/** The operations a list of intents resolves to, from boot (the spec alone; watched as a Lockstep's steps are, with the operations so far as the trace of a hang report). */
 export function opsOf(config: Config, intents: readonly Intent[]): Op[] {
   let s = boot(config);
-  return intents.map((intent) => {
-    const op = resolve(s, intent);
-    s = step(s, op).state;
-    return op;
-  });
+  const ops: Op[] = [];
+  runningFrom(() => ({ config, ops }));
+  for (const intent of intents) {
+    const op = inSpec(3, () => resolve(s, intent));
+    ops.push(op);
+    s = inSpec(0, () => step(s, op)).state;
+  }
+  return ops;
 }
 
 /** Runs a whole trace in lockstep; throws a Divergence on the first disagreement. */

@@ -22,6 +22,13 @@
  * marked the same way, with a limit of their own (SPEC_SECONDS, far above
  * what a step of the spec takes): a spec that loops for ever is a bug in
  * capmem, and is reported as one instead of hanging.
+ *
+ * On worker threads (explore --workers N) the marks go to cells of a shared
+ * array the main thread watches (markInto, watchThreads), with where the
+ * worker stands (markWhere: the node it expands, the operation, the step
+ * of the impl's replay). A stuck worker cannot be paused from the main
+ * thread, but it can be terminated: the main thread does that and reports
+ * the path from those cells, without the stack.
  */
 import { closeSync } from "node:fs";
 import { findSourceMap } from "node:module";
@@ -43,24 +50,33 @@ export interface Hang {
   readonly call: string;
   readonly stack: readonly string[];
   readonly running: Running | null;
+  /** it was on a worker thread, terminated without a stack (watchThreads) */
+  readonly worker?: boolean;
 }
 
 /** The calls into an implementation that the lockstep marks. */
 export const IMPL_CALLS = ["the constructor (boot)", "apply", "the abstraction function", "the representation checks"] as const;
 
-/** The calls into the spec that the lockstep marks. */
-export const SPEC_CALLS = ["a step", "the invariants", "the two-state properties"] as const;
+/** The calls into the spec that the lockstep, opsOf and explore mark. */
+export const SPEC_CALLS = ["a step", "the invariants", "the two-state properties", "the generator's choice of the next operation"] as const;
 
 /** How long a call into the spec may run before the watchdog reports it (seconds). */
 export const SPEC_SECONDS = 120;
 
+/** How many numbers markWhere keeps. */
+const WHERE = 3;
+/** A worker thread's cells (markInto): the call counter, inside (0 no call, 1 the impl, 2 the spec), which call, then markWhere's numbers. */
+export const THREAD_CELLS = 3 + WHERE;
+
 let cell: Int32Array | null = null;
+/** where the marked call stands, as its caller says (markWhere): explore's node, operation index and step of the impl's replay */
+let where: Int32Array<ArrayBufferLike> = new Int32Array(WHERE);
 let call = 0;
 let side: "impl" | "spec" = "impl";
-let running: () => Running | null = () => null;
+let running: (side: "impl" | "spec") => Running | null = () => null;
 
-/** Says where a hang report takes its trace from (the lockstep, or explore's path): the latest caller to say so. */
-export function runningFrom(source: () => Running | null): void {
+/** Says where a hang report takes its trace from (the lockstep, or explore's path), given the side that hung: the latest caller to say so. */
+export function runningFrom(source: (side: "impl" | "spec") => Running | null): void {
   running = source;
 }
 
@@ -89,13 +105,73 @@ function enterImpl(which: number): void {
   enter(which, "impl");
 }
 
-/** Marks the start of a call (the spec's calls are watched with their own limit: cell[1] 2 instead of 1). */
+/** Marks the start of a call (the spec's calls are watched with their own limit: cell[1] 2 instead of 1; cell[2] says which call, for a watcher on another thread). */
 function enter(which: number, s: "impl" | "spec"): void {
   if (cell === null) return;
   call = which;
   side = s;
   Atomics.add(cell, 0, 1);
+  if (cell.length > 2) Atomics.store(cell, 2, which);
   Atomics.store(cell, 1, s === "spec" ? 2 : 1);
+}
+
+/** Says where the caller stands (`i` < 3), for a hang report: kept on this thread, and in the shared cells on a worker thread (markInto). */
+export function markWhere(i: number, v: number): void {
+  Atomics.store(where, i, v);
+}
+
+/** Where the callers last said they stood (markWhere). */
+export const whereNow = (): readonly number[] => Array.from(where);
+
+/** On a worker thread: marks this thread's calls in `buffer` (THREAD_CELLS numbers), which the main thread watches (watchThreads). */
+export function markInto(buffer: SharedArrayBuffer): void {
+  cell = new Int32Array(buffer);
+  where = cell.subarray(3);
+}
+
+/** What the main thread learns of a stuck worker thread (watchThreads): how long, which side and call, and where its caller stood (markWhere). */
+export interface ThreadHang {
+  readonly thread: number;
+  readonly seconds: number;
+  readonly side: "impl" | "spec";
+  readonly call: string;
+  readonly where: readonly number[];
+}
+
+/**
+ * On the main thread: watches worker threads' cells (markInto), a few
+ * times a second; when one call has lasted longer than its limit (seconds,
+ * per side), stops watching and tells `onStuck` once. Returns a function
+ * that stops watching.
+ */
+export function watchThreads(cells: readonly Int32Array[], limits: { readonly impl: number; readonly spec: number }, onStuck: (h: ThreadHang) => void): () => void {
+  const seen = cells.map(() => -1);
+  const since = cells.map(() => 0);
+  let stopped = false;
+  const tick = setInterval(() => {
+    const now = Date.now();
+    cells.forEach((c, k) => {
+      if (stopped) return;
+      const n = Atomics.load(c, 0);
+      const inside = Atomics.load(c, 1);
+      if (inside === 0 || n !== seen[k]) {
+        seen[k] = n;
+        since[k] = now;
+        return;
+      }
+      const s = inside === 2 ? "spec" : "impl";
+      if (now - since[k]! < limits[s] * 1000) return;
+      stopped = true;
+      clearInterval(tick);
+      const which = Atomics.load(c, 2);
+      onStuck({ thread: k, seconds: (now - since[k]!) / 1000, side: s, call: (s === "spec" ? SPEC_CALLS[which] : IMPL_CALLS[which]) ?? "?", where: Array.from(c.subarray(3)) });
+    });
+  }, Math.min(250, Math.min(limits.impl, limits.spec) * 250));
+  tick.unref();
+  return () => {
+    stopped = true;
+    clearInterval(tick);
+  };
 }
 
 /** Marks its end. */
@@ -182,7 +258,7 @@ export function watchImpl(seconds: number, onHang: (h: Hang) => number): void {
   (globalThis as Record<symbol, unknown>)[HANDLER] = (secs: number, frames: Frame[]) => {
     let code = 1;
     try {
-      code = onHang({ seconds: secs, side, call: (side === "spec" ? SPEC_CALLS[call] : IMPL_CALLS[call]) ?? "?", stack: frames.map(showFrame), running: running() });
+      code = onHang({ seconds: secs, side, call: (side === "spec" ? SPEC_CALLS[call] : IMPL_CALLS[call]) ?? "?", stack: frames.map(showFrame), running: running(side) });
     } catch (e) {
       process.stderr.write(`capmem: the implementation did not return within ${seconds} s; reporting it failed: ${e instanceof Error ? e.message : String(e)}\n`);
     }
