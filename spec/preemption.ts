@@ -236,6 +236,8 @@ class RevokeIndex {
   readonly maps: Map<string, MapRef[]>;
   readonly names = new Map<string, number>();
   readonly front = new Map<string, number>();
+  /** the root mappings of each container slot, for a zombie container's walk */
+  readonly slotRoots: SlotRoots;
 
   constructor(state: State) {
     state.tasks.forEach((task, t) => {
@@ -249,6 +251,7 @@ class RevokeIndex {
     });
     this.caps = capChildren(state);
     this.maps = mapChildren(state);
+    this.slotRoots = new SlotRoots(state);
     for (const list of this.caps.values()) list.sort((a, b) => (capKeyBefore(a, b) ? 1 : -1));
     for (const list of this.roots.values()) list.sort((a, b) => (keyBefore(a, b) ? 1 : -1));
     for (const list of this.maps.values()) list.sort((a, b) => (keyBefore(a, b) ? 1 : -1));
@@ -402,7 +405,7 @@ function zombieUnit(w: RevokeWalk, top: CapRef): boolean {
   settleLeaves(w.base, w.d, w.touched);
   w.touched.clear();
   const before = finish(w.d);
-  const ow: ObjectWalk = { subject: top.task, spare: w.spare, zombies: w.zombies, base: before, d: draft(before), children: w.idx.maps, page: z.page, slot: z.slot, cursor: z.cursor, zombie: z.inner ?? null, inside: null, touched: new Set() };
+  const ow: ObjectWalk = { subject: top.task, spare: w.spare, zombies: w.zombies, base: before, d: draft(before), children: w.idx.maps, roots: w.idx.slotRoots, page: z.page, slot: z.slot, cursor: z.cursor, zombie: z.inner ?? null, inside: null, touched: new Set() };
   const done = z.kind === "container" ? destroyUnit(ow, z.id, own) : taskUnit(ow, z.id, own);
   settleLeaves(ow.base, ow.d, ow.touched);
   const after = finish(ow.d);
@@ -522,6 +525,8 @@ interface ObjectWalk {
   base: State;
   d: Draft;
   children: Map<string, MapRef[]>;
+  /** the root mappings of each container slot at the walk's start */
+  roots: SlotRoots;
   page: number;
   slot: number;
   cursor: MapRef | null;
@@ -539,6 +544,7 @@ const newObjectWalk = (state: State, p: { page?: number; slot: number; cursor: M
   base: state,
   d: draft(state),
   children: mapChildren(state),
+  roots: new SlotRoots(state),
   page: p.page ?? -1,
   slot: p.slot,
   cursor: p.cursor,
@@ -546,6 +552,39 @@ const newObjectWalk = (state: State, p: { page?: number; slot: number; cursor: M
   inside: null,
   touched: new Set(),
 });
+
+/**
+ * The root mappings of each container slot (those whose source is the
+ * slot), as they are in `state`, listed on first use. A walk asks this
+ * instead of scanning every page table at each slot: within a walk
+ * mappings only go, and a root mapping stays the root of its slot (a
+ * removal re-attaches it to another capability, never to another slot), so
+ * the list of a slot at the walk's start, less the mappings gone since, is
+ * the list now.
+ */
+class SlotRoots {
+  private bySlot: Map<string, MapRef[]> | null = null;
+
+  constructor(private readonly state: State) {}
+
+  /** The mappings rooted at slot `i` of container `c` in the walk's starting state (some may be gone since). */
+  at(c: number, i: number): readonly MapRef[] {
+    if (this.bySlot === null) {
+      const by = new Map<string, MapRef[]>();
+      this.state.tasks.forEach((t, task) =>
+        t?.pages.forEach((m, vpage) => {
+          if (m?.source.kind !== "slot") return;
+          const k = `${m.source.container}:${m.source.index}`;
+          const list = by.get(k);
+          if (list) list.push({ task, vpage });
+          else by.set(k, [{ task, vpage }]);
+        }),
+      );
+      this.bySlot = by;
+    }
+    return this.bySlot.get(`${c}:${i}`) ?? [];
+  }
+}
 
 /** Takes the seeds out of the walk's state at once (a capability deleted, an object destroyed): removal.ts. */
 function removeInWalk(w: ObjectWalk, seeds: Parameters<typeof remove>[1]): void {
@@ -585,9 +624,7 @@ function destroyUnit(w: ObjectWalk, c: number, own: CapRef | null): boolean {
   const at = (r: MapRef) => w.d.tasks[r.task]?.pages[r.vpage] ?? null;
   if (w.slot >= 0) {
     if (w.cursor === null) {
-      const roots: MapRef[] = [];
-      w.d.tasks.forEach((t, task) => t?.pages.forEach((m, vpage) => m?.source.kind === "slot" && m.source.container === c && m.source.index === w.slot && roots.push({ task, vpage })));
-      const root = greatestLive(at, roots);
+      const root = greatestLive(at, w.roots.at(c, w.slot));
       if (root !== null) {
         w.cursor = root;
         return false;
@@ -787,7 +824,7 @@ function zombieChainUnit(w: ObjectWalk, t: number): void {
   const own = greatestNaming(w.d, z.kind, z.id, null)!;
   if (z.kind === "container") destroyUnit(sub, z.id, own);
   else taskUnit(sub, z.id, own);
-  Object.assign(w, { base: sub.base, d: sub.d, children: sub.children });
+  Object.assign(w, { base: sub.base, d: sub.d, children: sub.children, roots: sub.roots });
   if (zombieThere(w.d, z)) {
     chain[chain.length - 1] = { kind: z.kind, id: z.id, page: sub.page, slot: sub.slot, cursor: sub.cursor };
     if (sub.zombie) chain.push(sub.zombie);
