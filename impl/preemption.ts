@@ -286,7 +286,7 @@ function startsZombie(m: Machine, t: number, x: number, n: number): boolean {
   // (a zombie of the chain is named only by the task around it, never by x, the innermost: no need to look for one)
   if ((kind !== KIND_CONTAINER && kind !== KIND_TASK) || (kind === KIND_TASK && (y === 0 || y === x || y === (tt.pendMode[t] === TDESTROY ? tt.pendOrder[t] : tt.zoneV[t]))) || !onlyName(m, n)) return false;
   if (kind === KIND_CONTAINER ? emptyContainer(m, y) : emptied(m, y, n)) return false;
-  if (doomsSubject(m, n, t)) return false;
+  if (n !== doom.spared && doomsSubject(m, n, t)) return false;
   const z = kind === KIND_CONTAINER ? 0 : 1;
   if (tt.zInT[t] === -1) {
     tt.zOutT[t] = z;
@@ -711,8 +711,14 @@ function onlyName(m: Machine, n: number): boolean {
   return caps.objFirst[caps.objIndex(caps.kindOf(n), caps.objOf(n))] === n && caps.objNext[n] === -1;
 }
 
-/** Scratch of doomsSubject, kept between calls: per capability node and per object, the call that marked it; per object, its names left. */
-const doom = { gen: 0, cap: new Int32Array(0), obj: new Int32Array(0), dead: new Int32Array(0), left: new Int32Array(0), sp: 0 };
+/**
+ * Scratch of doomsSubject, kept between calls: per capability node and per
+ * object, the call that marked it; per object, its names left. `spared`:
+ * the capability node zombieStep has just asked about (and found it would
+ * not take the subject) for the step it is about to run, so that
+ * startsZombie, in that step, need not ask again; -1 otherwise.
+ */
+const doom = { gen: 0, cap: new Int32Array(0), obj: new Int32Array(0), dead: new Int32Array(0), left: new Int32Array(0), sp: 0, spared: -1 };
 
 /**
  * Would removing capability node n, the last one naming its object, take
@@ -872,10 +878,19 @@ function zombieStep(m: Machine, t: number, top: number): boolean {
     const base = caps.at(y, 0);
     let j = base + tt.pendBits[t]!;
     while (j >= base && (caps.isEmpty(j) || j === ky)) j--;
-    if (j >= base && onlyName(m, j) && doomsSubject(m, j, t)) return revokeRest(m, top);
+    if (j >= base && onlyName(m, j)) {
+      if (doomsSubject(m, j, t)) return revokeRest(m, top);
+      doom.spared = j; // (the step below may make j's object a zombie: startsZombie need not ask again)
+    }
   }
   const p = caps.parent[k]!;
-  if (!(ofTask ? walkTask(m, t, x, k, false) : destroyStep(m, t, x, k))) return false;
+  let done: boolean;
+  try {
+    done = ofTask ? walkTask(m, t, x, k, false) : destroyStep(m, t, x, k);
+  } finally {
+    doom.spared = -1;
+  }
+  if (!done) return false;
   endZombie(m, t);
   if (p !== top && !caps.isEmpty(p)) atCap(m, t, p);
   return false;
