@@ -34,7 +34,7 @@
  */
 import type { Op } from "../spec/vocabulary.js";
 import { R } from "../spec/vocabulary.js";
-import { KIND_ACCOUNT, KIND_CONTAINER, KIND_TASK, OK, SLOT_EMPTY } from "./constants.js";
+import { KIND_ACCOUNT, KIND_CONTAINER, KIND_DMA, KIND_TASK, OK, SLOT_EMPTY } from "./constants.js";
 import type { Machine } from "./machine.js";
 import { removeMappingSubtree } from "./mapdb.js";
 import { destroyAccount, destroyContainer, destroyHandle, destroyTask, dropSlot, freeCapNode, reap, removeCapSubtree, vanishCap } from "./removal.js";
@@ -461,7 +461,8 @@ function betweenObjects(m: Machine, t: number): void {
  * objects, the next thing to do: the DMA handle, container or task with the
  * greatest id that a or an account below it pays for (a scan of each
  * table, the subject's task last and only while it still has pages or
- * capabilities but its own), a capability naming the greatest sub-account
+ * capabilities but its own; a handle loses a capability naming it per
+ * step, and reap takes it with the last), a capability naming the greatest sub-account
  * without sub-accounts (not the one paying for the subject), or one naming
  * a other than t's own (scans of the objects' lists), and last a itself.
  */
@@ -479,8 +480,8 @@ function accountStep(m: Machine, t: number, a: number, own: number): boolean {
   const { tasks, containers, handles, accounts } = m.config;
   for (let h = handles - 1; h >= 0; h--) {
     if (!m.handles.free.has(h) && accountUnder(m, m.handles.account[h]!, a)) {
-      destroyHandle(m, h);
-      reap(m);
+      // (one capability naming it per step; reap takes it with the last)
+      namingStep(m, KIND_DMA, h, -1, destroyHandle, m.handles.free);
       return acc.free.has(a);
     }
   }

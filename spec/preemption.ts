@@ -937,8 +937,9 @@ interface AccountWalk extends ObjectWalk {
  * One unit of the destroy of account `a` through the subject's capability
  * `own`. Between objects, one unit picks the next thing to do, among what
  * the account and its sub-accounts (`D`) pay for, in this order: the DMA
- * handle with the greatest id goes (one unit: it takes the capabilities
- * naming it and unwires its frame); else the container with the greatest
+ * handle with the greatest id loses the capability naming it with the
+ * greatest key (the last one takes the handle, whose frame is unwired);
+ * else the container with the greatest
  * id, then the task with the greatest id other than the subject, then the
  * subject's own task if it is one of them and not empty yet, is taken
  * apart as its destroy takes it apart (destroyUnit, taskUnit; of the
@@ -967,7 +968,9 @@ function accountUnit(w: AccountWalk, a: number, own: CapRef): boolean {
   };
   const h = last(d.handles, (x) => D.has(x.account));
   if (h >= 0) {
-    removeInWalk(w, { handles: [h] });
+    // (the last capability naming the handle takes it along: the final-capability rule)
+    const other = greatestNaming(d, "dma", h, null);
+    removeInWalk(w, other !== null ? { caps: [other] } : { handles: [h] });
     return !w.d.accounts[a];
   }
   const c = last(d.containers, (x) => D.has(x.account));

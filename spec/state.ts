@@ -294,8 +294,9 @@ export interface PendingTaskDestroy {
  * An account.destroy preempted half way (preemption.ts): what the account
  * and its sub-accounts pay for is destroyed while they are still named, one
  * object after the other (DMA handles, then containers, then tasks, each
- * from the greatest id down, the subject's own task last; a container or a
- * task taken apart as its own destroy takes it apart), then the
+ * from the greatest id down, the subject's own task last; a DMA handle
+ * losing the capabilities naming it one per unit, the last taking it; a
+ * container or a task taken apart as its own destroy takes it apart), then the
  * sub-accounts from the leaves up (the capabilities naming each, then the
  * account), then the capabilities naming the account; last the subject's
  * capability and the account.
