@@ -16,7 +16,7 @@ export interface Frame {
   readonly content: number;
   /** number of Hard container slots holding this frame */
   readonly refs: number;
-  /** bumped every time the frame is (re)allocated or written; soft references compare it */
+  /** bumped every time the frame is (re)allocated or written; soft references compare it (a natural number that never comes round: exact to 2^53, docs/decisions.md "Epochs") */
   readonly epoch: number;
   /** number of DMA handles wiring it; a wired frame is never reused, moved or written by a task */
   readonly wired: number;

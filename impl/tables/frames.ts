@@ -10,7 +10,13 @@ import { LowestFreeSet } from "../bitmap.js";
 export class FrameTable {
   readonly content: Int32Array;
   readonly refs: Int32Array;
-  readonly epoch: Int32Array;
+  /**
+   * per frame: its epoch, a 64-bit float, exact to 2^53 bumps. A 32-bit
+   * counter would come back to an old value after 2^32 bumps of one frame,
+   * and a soft reference recording that value would pass for valid again
+   * (docs/decisions.md, "Epochs").
+   */
+  readonly epoch: Float64Array;
   readonly wired: Int32Array;
   /** frames with no hard reference, not wired, and no valid soft reference */
   readonly free: LowestFreeSet;
@@ -22,7 +28,7 @@ export class FrameTable {
   constructor(frames: number) {
     this.content = new Int32Array(frames);
     this.refs = new Int32Array(frames);
-    this.epoch = new Int32Array(frames);
+    this.epoch = new Float64Array(frames);
     this.wired = new Int32Array(frames);
     this.free = new LowestFreeSet(frames, true);
     this.softOnly = new LowestFreeSet(frames, false);

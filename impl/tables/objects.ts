@@ -321,8 +321,8 @@ export class ContainerTable {
   readonly frame: Int32Array;
   /** per slot: SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED */
   readonly kind: Uint8Array;
-  /** per slot: the epoch of a soft slot, the swap page of a swapped one */
-  readonly aux: Int32Array;
+  /** per slot: the epoch of a soft slot, the swap page of a swapped one (a float: an epoch may pass 2^32, see FrameTable.epoch) */
+  readonly aux: Float64Array;
 
   constructor(containers: number, slots: number) {
     this.S = slots;
@@ -330,7 +330,7 @@ export class ContainerTable {
     this.free = new LowestFreeSet(containers, true);
     this.frame = new Int32Array(containers * slots).fill(-1);
     this.kind = new Uint8Array(containers * slots);
-    this.aux = new Int32Array(containers * slots);
+    this.aux = new Float64Array(containers * slots);
   }
 
   /** The container of slot si. */
@@ -357,7 +357,8 @@ export class HandleTable {
 export class SwapTable {
   readonly content: Int32Array;
   readonly frame: Int32Array;
-  readonly epoch: Int32Array;
+  /** per page: the epoch of its content (a float, as FrameTable.epoch) */
+  readonly epoch: Float64Array;
   readonly refs: Int32Array;
   readonly free: LowestFreeSet;
   /** per frame: the swap page last made for it or rejoined to it (valid while that page's frame and epoch match) */
@@ -366,7 +367,7 @@ export class SwapTable {
   constructor(pages: number, frames: number) {
     this.content = new Int32Array(pages);
     this.frame = new Int32Array(pages).fill(-1);
-    this.epoch = new Int32Array(pages);
+    this.epoch = new Float64Array(pages);
     this.refs = new Int32Array(pages);
     this.free = new LowestFreeSet(pages, true);
     // Stryker disable next-line UnaryOperator: ofFrame is a hint, used only after the page's frame and epoch are checked against it

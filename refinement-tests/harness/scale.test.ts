@@ -82,3 +82,39 @@ describe(`a ${N.toLocaleString("en")}-deep derivation chain`, () => {
     expect(spec.tasks[0]!.caps.filter((c) => c !== null)).toHaveLength(2); // the boot capabilities
   });
 });
+
+/**
+ * Epochs past 32 bits. A frame's epoch is bumped at every write and every
+ * new use; a soft reference is valid while it still records its frame's
+ * epoch. A 32-bit counter comes back to an old value after 2^32 bumps of one
+ * frame (seconds of writing, for a real machine), and a stale soft reference
+ * would then pass for a valid one: promote would hand back a frame that now
+ * holds someone else's data. No trace gets there by writing, so the frames
+ * start aged: the impl's epochs are set just below 2^31 or 2^32, the spec's
+ * state is read back through the abstraction function, and both sides then
+ * run the same operations across that boundary.
+ */
+describe("frame epochs across 2^31 and 2^32", () => {
+  for (const aged of [2 ** 31 - 2, 2 ** 32 - 2, 2 ** 52]) {
+    it(`from ${aged.toLocaleString("en")}: soft references go stale at every write, and both sides agree`, () => {
+      const m = new Machine({ frames: 4, objects: 40, accounts: 1, tasks: 1, containers: 1, capSlots: 4, vpages: 2, containerSlots: 2, handles: 0 });
+      m.frames.epoch.fill(aged);
+      let spec = toSpec(m);
+      expect(spec.frames.map((f) => f.epoch)).toEqual([aged, aged, aged, aged]);
+      const ops: Op[] = [
+        { op: "container.create", task: 0, account: 0, dest: 2 },
+        { op: "container.alloc", task: 0, container: 2, index: 0 }, // frame 0: aged + 1
+        { op: "container.copy", task: 0, src: 2, srcIndex: 0, dst: 2, dstIndex: 1 },
+        { op: "container.demote", task: 0, container: 2, index: 1 }, // a soft reference at aged + 1
+        { op: "page.map", task: 0, container: 2, index: 0, vpage: 0, rights: ["read", "write"] },
+        { op: "mem.write", task: 0, vpage: 0, value: 7 }, // aged + 2: the soft reference is stale
+        { op: "mem.write", task: 0, vpage: 0, value: 8 }, // aged + 3
+      ];
+      for (const op of ops) spec = bothDo(m, spec, op);
+      expect(spec.frames[0]!.epoch).toBe(aged + 3);
+      const promote = step(spec, { op: "container.promote", task: 0, container: 2, index: 1 });
+      expect(promote.result).toEqual({ ok: false, error: "Stale" });
+      expect(m.apply({ op: "container.promote", task: 0, container: 2, index: 1 })).toEqual(promote.result);
+    });
+  }
+});
