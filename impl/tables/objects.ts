@@ -40,8 +40,8 @@ export class TaskTable {
   readonly noteHead: Int32Array;
   readonly noteTail: Int32Array;
   readonly noteLen: Int32Array;
-  /** per pager: the notices that did not fit since it last read one */
-  readonly missed: Int32Array;
+  /** per pager: the notices that did not fit since it last read one (a float: a count past 2^31 stays exact, as the spec's) */
+  readonly missed: Float64Array;
   /**
    * per task: its preempted page.unmap (preemption.ts): mode (0 derived, 1
    * all, 2 readonly; -1: none), range, the page the walk is at, its cursor,
@@ -98,7 +98,7 @@ export class TaskTable {
     this.noteHead = new Int32Array(tasks).fill(-1);
     this.noteTail = new Int32Array(tasks).fill(-1);
     this.noteLen = new Int32Array(tasks);
-    this.missed = new Int32Array(tasks);
+    this.missed = new Float64Array(tasks);
     this.pendMode = new Int32Array(tasks).fill(-1);
     this.pendVpage = new Int32Array(tasks).fill(-1);
     this.pendOrder = new Int32Array(tasks).fill(-1);

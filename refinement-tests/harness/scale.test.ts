@@ -118,3 +118,35 @@ describe("frame epochs across 2^31 and 2^32", () => {
     });
   }
 });
+
+/**
+ * The count of notices a pager missed (its fault queue full) grows without
+ * bound until the pager asks (fault.notice). As for epochs, no trace loses
+ * 2^31 notices, so the impl's count starts aged, read back into the spec's
+ * state, and one more notice is lost across the boundary.
+ */
+it("a pager's count of missed notices passes 2^31 on both sides", () => {
+  const m = new Machine({ frames: 4, objects: 40, accounts: 1, tasks: 2, containers: 1, capSlots: 6, vpages: 4, containerSlots: 3, handles: 0, faultQueue: 2 });
+  const ops: Op[] = [
+    { op: "container.create", task: 0, account: 0, dest: 2 },
+    { op: "task.create", task: 0, account: 0, dest: 3 },
+    { op: "task.pager", task: 0, target: 3, pager: 1 },
+  ];
+  for (let v = 0; v < 3; v++) {
+    ops.push({ op: "container.alloc", task: 0, container: 2, index: v });
+    ops.push({ op: "page.map", task: 0, container: 2, index: v, vpage: v, rights: ["read"] });
+    ops.push({ op: "mem.read", task: 1, vpage: v });
+    ops.push({ op: "sigma0.serve" });
+  }
+  for (let f = 0; f < 2; f++) ops.push({ op: "physmem.reclaim", frame: f });
+  for (const op of ops) expect(m.apply(op).ok, JSON.stringify(op)).toBe(true);
+  expect(m.tasks.noteLen[0]).toBe(2); // (the queue is full: the next notice is missed)
+  m.tasks.missed[0] = 2 ** 31 - 1;
+  let spec = toSpec(m);
+  expect(spec.tasks[0]!.missed).toBe(2 ** 31 - 1);
+  spec = bothDo(m, spec, { op: "physmem.reclaim", frame: 2 });
+  expect(spec.tasks[0]!.missed).toBe(2 ** 31);
+  const notice = step(spec, { op: "fault.notice", task: 0 });
+  expect(notice.result).toMatchObject({ ok: true, value: 2 ** 31 });
+  expect(m.apply({ op: "fault.notice", task: 0 })).toEqual(notice.result);
+});
