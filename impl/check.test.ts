@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "../refinement-tests/harness/testapi.js";
+import { faultedIn } from "../refinement-tests/harness/paging.js";
 import type { Config, Op } from "../spec/vocabulary.js";
 import { checkRepresentation } from "./check.js";
 import { Machine, SLOT_HARD } from "./machine.js";
@@ -266,12 +267,7 @@ function noticeMachine(): Machine {
     { op: "task.destroy", task: 0, target: 4 },
     { op: "task.pager", task: 0, target: 3, pager: 1 },
   ];
-  for (let v = 0; v < 3; v++) {
-    ops.push({ op: "container.alloc", task: 0, container: 2, index: v });
-    ops.push({ op: "page.map", task: 0, container: 2, index: v, vpage: v, rights: ["read"] });
-    ops.push({ op: "mem.read", task: 1, vpage: v });
-    ops.push({ op: "sigma0.serve" });
-  }
+  ops.push(...faultedIn(3));
   for (let f = 0; f < 3; f++) ops.push({ op: "physmem.reclaim", frame: f });
   for (const op of ops) assert.ok(m.apply(op).ok, JSON.stringify(op));
   assert.equal(m.tasks.noteLen[0], 2);

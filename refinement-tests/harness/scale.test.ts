@@ -16,6 +16,7 @@ import { toSpec } from "../../impl/abstraction.js";
 import { checkRepresentation } from "../../impl/check.js";
 import { Machine } from "../../impl/machine.js";
 import { firstDifference } from "./compare.js";
+import { faultedIn } from "./paging.js";
 
 const N = 100_000;
 const CONFIG: Config = { frames: 4, objects: 3 * N, accounts: 1, tasks: 2, containers: 1, capSlots: N + 8, vpages: 1 << 17, containerSlots: 1, handles: 0 };
@@ -132,12 +133,7 @@ it("a pager's count of missed notices passes 2^31 on both sides", () => {
     { op: "task.create", task: 0, account: 0, dest: 3 },
     { op: "task.pager", task: 0, target: 3, pager: 1 },
   ];
-  for (let v = 0; v < 3; v++) {
-    ops.push({ op: "container.alloc", task: 0, container: 2, index: v });
-    ops.push({ op: "page.map", task: 0, container: 2, index: v, vpage: v, rights: ["read"] });
-    ops.push({ op: "mem.read", task: 1, vpage: v });
-    ops.push({ op: "sigma0.serve" });
-  }
+  ops.push(...faultedIn(3));
   for (let f = 0; f < 2; f++) ops.push({ op: "physmem.reclaim", frame: f });
   for (const op of ops) expect(m.apply(op).ok, JSON.stringify(op)).toBe(true);
   expect(m.tasks.noteLen[0]).toBe(2); // (the queue is full: the next notice is missed)
