@@ -224,6 +224,9 @@ export default class StuckBoot extends Machine { constructor(c) { super(c); for 
     const both = capmem("explore", "--spec-only", "--impl", "broken.mts");
     expect(both.code).toBe(2);
     expect(both.err).toContain("--impl would be ignored");
+    const timeout = capmem("explore", "--spec-only", "--impl-timeout", "2");
+    expect(timeout.code).toBe(2);
+    expect(timeout.err).toContain("--impl-timeout would be ignored");
   });
 });
 

@@ -967,8 +967,8 @@ async function exploreCommand(argv: string[]): Promise<number> {
     },
     strict: true,
   });
-  if (values["spec-only"] && (values.impl !== undefined || values["impl-cmd"] !== undefined))
-    throw new UsageError(`explore: --spec-only explores the spec alone, so --${values.impl !== undefined ? "impl" : "impl-cmd"} would be ignored: give one or the other`);
+  if (values["spec-only"] && (values.impl !== undefined || values["impl-cmd"] !== undefined || values["impl-timeout"] !== undefined))
+    throw new UsageError(`explore: --spec-only explores the spec alone, so --${values.impl !== undefined ? "impl" : values["impl-cmd"] !== undefined ? "impl-cmd" : "impl-timeout"} would be ignored: give one or the other`);
   const { Impl, driver, flags, limit } = await implUnderTest(values);
   // (the spec and the impl run on this thread or on worker threads: either way a call that does not return is reported; watchdog.ts)
   const hangReport = (what: string, trace: Trace) => {
