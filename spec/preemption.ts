@@ -939,11 +939,11 @@ interface AccountWalk extends ObjectWalk {
  * the account and its sub-accounts (`D`) pay for, in this order: the DMA
  * handle with the greatest id loses the capability naming it with the
  * greatest key (the last one takes the handle, whose frame is unwired);
- * else the container with the greatest
- * id, then the task with the greatest id other than the subject, then the
- * subject's own task if it is one of them and not empty yet, is taken
- * apart as its destroy takes it apart (destroyUnit, taskUnit; of the
- * subject's task only its pages and capabilities); else a sub-account
+ * else the container with the greatest id, then the task with the greatest
+ * id other than the subject, then the subject's own task if it is one of
+ * them and not empty yet, is taken apart as its destroy takes it apart
+ * (destroyUnit, taskUnit; of the subject's task only its pages and
+ * capabilities); else a sub-account
  * without sub-accounts (the greatest id; not the one paying for the
  * subject) loses the capability naming it with the greatest key (the last
  * one takes the account, its quota going to its parent); else the
