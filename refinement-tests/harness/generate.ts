@@ -1332,8 +1332,11 @@ function aimAtAccountDestroy(s: State, p: PendingAccountDestroy, [a, b, c]: [num
       return x && dest !== undefined ? { op: a % 2 === 0 ? "task.create" : "container.create", task: x.task, account: x.slot, dest } : null;
     }
     case 2: {
-      const dest = h && freeSlots(s, h.task)[0];
-      return h && dest !== undefined ? { op: "cap.derive", task: h.task, src: h.slot, dest, rights: ["read"] } : null;
+      // (while the DMA handles go, one capability naming them per unit, mostly from a capability to one of them)
+      const dma = p.at === null && a % 4 !== 0 ? pick(holding("dma"), a) : undefined;
+      const x = dma ?? h;
+      const dest = x && freeSlots(s, x.task)[0];
+      return x && dest !== undefined ? { op: "cap.derive", task: x.task, src: x.slot, dest, rights: ["read"] } : null;
     }
     case 3: {
       const x = pick(holding("task").filter((y) => (y.cap.rights & R.write) !== 0), a);
@@ -1412,8 +1415,10 @@ function aimAtZombies(s: State, p: Pending, [a, b]: [number, number, number]): O
  *   then the root task destroys T, and U may try to pass the mapping on
  *   (aimAtTaskDestroy): that must be refused (Removing);
  * - `subWired` (objects % 4 === 2): a DMA handle that a sub-account pays
- *   for; then the root task destroys the account, whose walk takes the
- *   handle first;
+ *   for, on half of them with a copy of its capability in a task the
+ *   sub-account does not pay for (passDmaOn); then the root task destroys
+ *   the account, whose walk takes the handle first, a capability naming it
+ *   per unit;
  * - `selfDoomed` (objects % 4 === 1): a revoke whose walk takes its own
  *   subject (see selfDoomed);
  * - `nested` (objects % 8 === 3): a chain of zombies (see nested).
@@ -1464,7 +1469,8 @@ function staged(s: State, b: number): Op | null {
   const sub = rootCap((k) => ofKind("account", R.alloc)(k) && s.accounts[k.object]!.parent === root.account);
   if (!sub) return dest !== undefined && s.accounts.includes(null) ? { op: "account.create", task: ROOT_TASK, account: 0, dest, frames: 2, objects: 8 } : null;
   const a = sub.cap.object;
-  if (s.handles.some((h) => h?.account === a)) return { op: "account.destroy", task: ROOT_TASK, account: sub.slot };
+  const wired = s.handles.findIndex((h) => h?.account === a);
+  if (wired >= 0) return s.config.objects % 8 === 2 ? passDmaOn(s, a, wired, sub.slot, others, to, handTo, window) : { op: "account.destroy", task: ROOT_TASK, account: sub.slot };
   const acc = s.accounts[a]!;
   if (acc.frameQuota - acc.framesCharged < 1 || acc.objectQuota - acc.objectsCharged < 3) {
     const own = rootCap((k) => ofKind("account", R.alloc)(k) && k.object === root.account);
@@ -1479,6 +1485,38 @@ function staged(s: State, b: number): Op | null {
   const free = freeSlots(s, x)[0];
   if (free === undefined || !s.handles.includes(null)) return null;
   return { op: "dma.wire", task: x, container: h.slot, index: s.containers[h.cap.object]!.slots.findIndex((y) => y.kind === "hard"), dest: free };
+}
+
+/**
+ * `subWired`, on half of its configurations (objects % 8 === 2): before the
+ * root task destroys account `a`, the task that wired handle `h` (paid by
+ * `a`) copies its capability to the handle to a task Y that `a` does not
+ * pay for (made by the root task if there is none), and Y derives two more
+ * from it. The account destroy
+ * then takes the handle's capabilities one per unit, and between its
+ * entries Y, free to act, may try to derive from its copy
+ * (aimAtAccountDestroy), which must be refused (Removing).
+ */
+function passDmaOn(s: State, a: number, h: number, subSlot: number, others: number[], to: (x: number) => Held | undefined, handTo: (x: number, give: Held | undefined) => Op | null, window: (x: number) => Op): Op | null {
+  const ofHandle = (k: Cap) => k.kind === "dma" && k.object === h;
+  const x = others.find((id) => capsOf(s, id, ofHandle).length > 0 && accountUnder(s, s.tasks[id]!.account, a));
+  const y = others.find((id) => !accountUnder(s, s.tasks[id]!.account, a));
+  const destroy: Op = { op: "account.destroy", task: ROOT_TASK, account: subSlot };
+  const held = y === undefined ? [] : capsOf(s, y, ofHandle);
+  // (Y keeps three: the walk takes the capabilities with the greatest keys first, and Y's may be those)
+  if (held.length > 0) {
+    const dest = freeSlots(s, y!)[0];
+    return held.length >= 3 || dest === undefined ? destroy : { op: "cap.derive", task: y!, src: held[0]!.slot, dest, rights: ["read"] };
+  }
+  if (x === undefined) return destroy;
+  if (y === undefined) {
+    const dest = freeSlots(s, ROOT_TASK)[0];
+    return dest !== undefined && s.tasks.includes(null) ? { op: "task.create", task: ROOT_TASK, account: 0, dest } : destroy;
+  }
+  const toY = capsOf(s, x, (k) => ofKind("task", R.write)(k) && k.object === y)[0];
+  if (!toY) return handTo(x, to(y)) ?? destroy;
+  const slot = acceptedSlots(s, x, y)[0];
+  return slot === undefined ? window(y) : { op: "cap.copy", task: x, src: capsOf(s, x, ofHandle)[0]!.slot, target: toY.slot, dest: slot };
 }
 
 /**
