@@ -462,9 +462,11 @@ function betweenObjects(m: Machine, t: number): void {
  * greatest id that a or an account below it pays for (a scan of each
  * table, the subject's task last and only while it still has pages or
  * capabilities but its own; a handle loses a capability naming it per
- * step, and reap takes it with the last), a capability naming the greatest sub-account
- * without sub-accounts (not the one paying for the subject), or one naming
- * a other than t's own (scans of the objects' lists), and last a itself.
+ * step, and reap takes it with the last), a capability naming the
+ * greatest sub-account without sub-accounts (not the one paying for the
+ * subject), one naming t's task or a sub-account paying for it while
+ * another names it too (dropName), or one naming a other than t's own
+ * (scans of the objects' lists), and last a itself.
  */
 function accountStep(m: Machine, t: number, a: number, own: number): boolean {
   const tt = m.tasks;
@@ -508,7 +510,25 @@ function accountStep(m: Machine, t: number, a: number, own: number): boolean {
     namingStep(m, KIND_ACCOUNT, b, -1, destroyAccount, acc.free);
     return acc.free.has(a);
   }
+  // (what waits for the last step, t's task and the sub-accounts paying for it, loses its names before it, but one each)
+  if (accountUnder(m, tt.account[t]!, a) && dropName(m, KIND_TASK, t)) return acc.free.has(a);
+  for (let b = accounts - 1; b >= 0; b--) if (b !== a && !acc.free.has(b) && accountUnder(m, tt.account[t]!, b) && accountUnder(m, b, a) && dropName(m, KIND_ACCOUNT, b)) return acc.free.has(a);
   return namingStep(m, KIND_ACCOUNT, a, own, destroyAccount, acc.free);
+}
+
+/** If more than one capability names object `kind` `id`, the one with the greatest key vanishes (reap re-attaches what hung from it); returns whether one did. */
+function dropName(m: Machine, kind: number, id: number): boolean {
+  const caps = m.caps;
+  let names = 0;
+  let greatest = -1;
+  for (let n = caps.objFirst[caps.objIndex(kind, id)]!; n !== -1; n = caps.objNext[n]!) {
+    names++;
+    if (n > greatest) greatest = n;
+  }
+  if (names < 2) return false;
+  vanishCap(m, greatest);
+  reap(m);
+  return true;
 }
 
 /** Has task t, the subject of an account destroy, no page and no capability but its own (`own`) left? */

@@ -946,12 +946,15 @@ interface AccountWalk extends ObjectWalk {
  * capabilities); else a sub-account
  * without sub-accounts (the greatest id; not the one paying for the
  * subject) loses the capability naming it with the greatest key (the last
- * one takes the account, its quota going to its parent); else the
+ * one takes the account, its quota going to its parent); else, of the
+ * subject's task (if D pays for it) and then of the sub-accounts that pay
+ * for it (from the greatest id down), the first named by more than one
+ * capability loses the one with the greatest key; else the
  * capability naming `a` with the greatest key other than `own` goes; last,
  * `own`, the account and what is left go together (the subject, if the
- * account or one of its sub-accounts pays for it, with the capabilities
- * naming it and the sub-accounts between). Returns true after that last unit,
- * or when the account went otherwise.
+ * account or one of its sub-accounts pays for it, with the one capability
+ * naming it left and the sub-accounts between, each with its one).
+ * Returns true after that last unit, or when the account went otherwise.
  */
 function accountUnit(w: AccountWalk, a: number, own: CapRef): boolean {
   const d = w.d;
@@ -993,6 +996,17 @@ function accountUnit(w: AccountWalk, a: number, own: CapRef): boolean {
     const other = greatestNaming(d, "account", b, null);
     removeInWalk(w, other !== null ? { caps: [other] } : { accounts: [b] });
     return !w.d.accounts[a];
+  }
+  // (what waits for the last unit, the subject's task and the sub-accounts paying for it, loses its names before it, but one each)
+  const waiting: [string, number][] = D.has(subject.account) ? [["task", own.task]] : [];
+  for (const x of [...D].sort((p, q) => q - p)) if (x !== a && accountUnder(d, subject.account, x)) waiting.push(["account", x]);
+  for (const [kind, id] of waiting) {
+    let names = 0;
+    d.tasks.forEach((t) => t?.caps.forEach((k) => k?.kind === kind && k.object === id && names++));
+    if (names > 1) {
+      removeInWalk(w, { caps: [greatestNaming(d, kind, id, null)!] });
+      return !w.d.accounts[a];
+    }
   }
   const other = greatestNaming(d, "account", a, own);
   removeInWalk(w, other !== null ? { caps: [other] } : { accounts: [a] });

@@ -296,10 +296,11 @@ export interface PendingTaskDestroy {
  * object after the other (DMA handles, then containers, then tasks, each
  * from the greatest id down, the subject's own task last; a DMA handle
  * losing the capabilities naming it one per unit, the last taking it; a
- * container or a task taken apart as its own destroy takes it apart), then the
- * sub-accounts from the leaves up (the capabilities naming each, then the
- * account), then the capabilities naming the account; last the subject's
- * capability and the account.
+ * container or a task taken apart as its own destroy takes it apart),
+ * then the sub-accounts from the leaves up (the capabilities naming each,
+ * then the account), then all but one of the capabilities naming the subject's task
+ * and the sub-accounts paying for it, then the capabilities naming the
+ * account; last the subject's capability and the account.
  */
 export interface PendingAccountDestroy {
   /** the operation, which the task invokes again to continue */
