@@ -190,6 +190,16 @@ function reportHang(h: Hang, limit: number, report: (what: string, trace: Trace,
   return report(what, trace, step);
 }
 
+/**
+ * For a command that runs the spec alone (check, draw, export, docs): a
+ * step or check of the spec that never returns is reported as the bug in
+ * capmem it is (reportHang: exit 3), with `opsSoFar()` as the trace saved.
+ */
+function watchSpecAlone(config: Config, opsSoFar: () => readonly Op[]): void {
+  runningFrom(() => ({ config, ops: opsSoFar() }));
+  watchForHangs(SPEC_SECONDS, () => 3); // (no implementation runs: the impl's limit never applies)
+}
+
 /** Drivers started by this command, told bye when it ends. */
 const drivers: Driver[] = [];
 
@@ -833,10 +843,8 @@ async function check(argv: string[]): Promise<number> {
     }
   };
   const brokenBy = (prev: State, op: Op, s: { state: State; result: Result }) => [...(s.result.ok ? inSpec(2, () => checkTransition(prev, op, s.state)) : []), ...inSpec(1, () => checkInvariants(s.state))];
-  // (a step or a check of the spec that never returns is a bug in capmem, reported as one: watchdog.ts)
   let at = -1;
-  runningFrom(() => ({ config: trace.config, ops: trace.ops.slice(0, at + 1) }));
-  watchForHangs(10, () => 3); // (no implementation runs here: only the spec is watched)
+  watchSpecAlone(trace.config, () => trace.ops.slice(0, at + 1));
   let state = boot(trace.config);
   report("boot", checkInvariants(state));
   const surprises: Surprise[] = [];
@@ -937,7 +945,9 @@ async function draw(argv: string[]): Promise<number> {
     });
   const selection = { tasks: ids(values.task, "task", trace.config.tasks), containers: ids(values.container, "container", trace.config.containers) };
   let state = boot(trace.config);
-  for (let i = 0; i <= last; i++) state = step(state, trace.ops[i]!).state;
+  let at = -1;
+  watchSpecAlone(trace.config, () => trace.ops.slice(0, at + 1));
+  for (at = 0; at <= last; at++) state = inSpec(0, () => step(state, trace.ops[at]!)).state;
   const g = toGraph(state, selection);
   const what = `the state ${last < 0 ? "at boot" : `after step ${last}`}${selection.tasks.length || selection.containers.length ? ` (${[...selection.tasks.map((t) => `task ${t}`), ...selection.containers.map((c) => `container ${c}`)].join(", ")} and their neighbours)` : ""}`;
   const out = values.out;
@@ -1073,7 +1083,9 @@ function exportCommand(argv: string[]): number {
   if (!values.itf) throw new UsageError("export: say the format: --itf (the Informal Trace Format of Apalache and Quint)");
   if (positionals.length !== 1) throw new UsageError("export: expected one trace FILE");
   const trace = readTrace(positionals[0]!);
-  emit(JSON.stringify(traceToItf(trace, positionals[0]!), null, 1) + "\n", values.out, "export", `ITF trace of ${trace.ops.length} operation(s) written to ${values.out}`);
+  let at = -1;
+  watchSpecAlone(trace.config, () => trace.ops.slice(0, at + 1));
+  emit(JSON.stringify(traceToItf(trace, positionals[0]!, (i) => (at = i)), null, 1) + "\n", values.out, "export", `ITF trace of ${trace.ops.length} operation(s) written to ${values.out}`);
   return 0;
 }
 
@@ -1146,6 +1158,7 @@ function readCheckpoint(file: string): { config: Config; progress: ExploreProgre
 function docsCommand(argv: string[]): number {
   const { values } = parseArgs({ args: argv, options: { check: { type: "boolean" } }, strict: true });
   if (!existsSync(join(ROOT, "spec/operations.ts"))) throw new UsageError("docs: the docs are generated from the spec's TypeScript sources, which a clone of the repository has and the package does not");
+  watchForHangs(SPEC_SECONDS, () => 3); // (the scenario pages step the spec: renderScenario says which trace runs)
   const generated = generateDocs();
   const stale = staleFiles(generated);
   const stray = strayReferenceFiles(generated);

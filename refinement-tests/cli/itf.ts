@@ -24,6 +24,7 @@ import { step } from "../../spec/operations.js";
 import { boot } from "../../spec/state.js";
 import { type Config, Op, OP_KINDS, Result, type Trace } from "../../spec/vocabulary.js";
 import { TraceFileError } from "./traces.js";
+import { inSpec } from "../harness/watchdog.js";
 
 export const ITF_FORMAT = "https://apalache-mc.org/docs/adr/015adr-trace.html";
 
@@ -72,12 +73,13 @@ export function fromItfValue(x: unknown, path = "$"): unknown {
   return out;
 }
 
-/** A capmem trace as an ITF trace of the spec's states. */
-export function traceToItf(trace: Trace, source: string): unknown {
+/** A capmem trace as an ITF trace of the spec's states (`at` is told each step before it runs, for a hang report: watchdog.ts). */
+export function traceToItf(trace: Trace, source: string, at: (i: number) => void = () => {}): unknown {
   let s = boot(trace.config);
   const states: unknown[] = [{ "#meta": { index: 0 }, state: toItfValue(s), action: NONE, result: NONE }];
   trace.ops.forEach((op, i) => {
-    const next = step(s, op);
+    at(i);
+    const next = inSpec(0, () => step(s, op));
     s = next.state;
     states.push({ "#meta": { index: i + 1 }, state: toItfValue(s), action: some(toItfValue(op)), result: some(resultToItf(next.result)) });
   });

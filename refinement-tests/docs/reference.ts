@@ -21,6 +21,7 @@ import { boot, type State } from "../../spec/state.js";
 import { ERROR_CODES, type ErrorCode, Op, OP_KINDS, type OpKind, type Trace } from "../../spec/vocabulary.js";
 import { toMermaid } from "../cli/draw.js";
 import { showResult, traceFiles } from "../cli/traces.js";
+import { inSpec, runningFrom } from "../harness/watchdog.js";
 
 /** The package's root: the nearest folder up with a package.json (the sources run from refinement-tests/docs, the compiled package from dist/refinement-tests/docs). */
 export const PACKAGE_ROOT = ((): string => {
@@ -406,7 +407,8 @@ function renderScenario(trace: Trace, before: number): string {
   const rows: string[] = ["| # | operation | result |", "| --- | --- | --- |"];
   if (before === 0) drawnBefore = toMermaid(state);
   trace.ops.forEach((op, i) => {
-    const s = step(state, op);
+    runningFrom(() => ({ config: trace.config, ops: trace.ops.slice(0, i + 1) })); // (for a hang report: watchdog.ts)
+    const s = inSpec(0, () => step(state, op));
     state = s.state;
     const { op: kind, ...args } = op as Record<string, unknown>;
     rows.push(`| ${i} | [\`${kind}\`](../reference/operations/${kind}.md) \`${JSON.stringify(args)}\` | ${showResult(s.result)} |`);
