@@ -406,8 +406,10 @@ function renderScenario(trace: Trace, before: number): string {
   let drawnBefore = "";
   const rows: string[] = ["| # | operation | result |", "| --- | --- | --- |"];
   if (before === 0) drawnBefore = toMermaid(state);
+  let at = -1;
+  runningFrom(() => ({ config: trace.config, ops: trace.ops.slice(0, at + 1) })); // (for a hang report: watchdog.ts)
   trace.ops.forEach((op, i) => {
-    runningFrom(() => ({ config: trace.config, ops: trace.ops.slice(0, i + 1) })); // (for a hang report: watchdog.ts)
+    at = i;
     const s = inSpec(0, () => step(state, op));
     state = s.state;
     const { op: kind, ...args } = op as Record<string, unknown>;

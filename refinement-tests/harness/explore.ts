@@ -176,9 +176,8 @@ export interface ExploreOptions {
   readonly resume?: ExploreProgress;
   /** merge states that differ only in which capability slot, page or container slot holds what (see relabeled) */
   readonly symmetry?: boolean;
-  /** on worker threads: how long a call into impl/ may run (default 10 s), and into the spec (default SPEC_SECONDS), before the search ends with ExploreHang */
+  /** on worker threads: how long a call into impl/ may run (default 10 s; the spec's, SPEC_SECONDS) before the search ends with ExploreHang */
   readonly implSeconds?: number;
-  readonly specSeconds?: number;
 }
 
 export interface ExploreReport {
@@ -672,7 +671,7 @@ export async function exploreParallel(opts: ExploreOptions & { readonly workers:
   stuck.catch(() => {}); // (observed by the race below)
   const unwatch = watchThreads(
     cells.map((b) => new Int32Array(b)),
-    { impl: opts.implSeconds ?? 10, spec: opts.specSeconds ?? SPEC_SECONDS },
+    { impl: opts.implSeconds ?? 10, spec: SPEC_SECONDS },
     (h) => {
       for (const w of pool) void w.terminate();
       const ops = hangPath(new Rebuilder(search.root, search.parents.data, search.opIndex.data), h.side, h.where);

@@ -1492,10 +1492,9 @@ function staged(s: State, b: number): Op | null {
  * root task destroys account `a`, the task that wired handle `h` (paid by
  * `a`) copies its capability to the handle to a task Y that `a` does not
  * pay for (made by the root task if there is none), and Y derives two more
- * from it. The account destroy
- * then takes the handle's capabilities one per unit, and between its
- * entries Y, free to act, may try to derive from its copy
- * (aimAtAccountDestroy), which must be refused (Removing).
+ * from it. The account destroy then takes the handle's capabilities one
+ * per unit, and between its entries Y, free to act, may try to derive
+ * from its copies (aimAtAccountDestroy), which must be refused (Removing).
  */
 function passDmaOn(s: State, a: number, h: number, subSlot: number, others: number[], to: (x: number) => Held | undefined, handTo: (x: number, give: Held | undefined) => Op | null, window: (x: number) => Op): Op | null {
   const ofHandle = (k: Cap) => k.kind === "dma" && k.object === h;

@@ -111,7 +111,7 @@ function enter(which: number, s: "impl" | "spec"): void {
   call = which;
   side = s;
   Atomics.add(cell, 0, 1);
-  if (cell.length > 2) Atomics.store(cell, 2, which);
+  Atomics.store(cell, 2, which);
   Atomics.store(cell, 1, s === "spec" ? 2 : 1);
 }
 
@@ -123,9 +123,10 @@ export function markWhere(i: number, v: number): void {
 /** Where the callers last said they stood (markWhere). */
 export const whereNow = (): readonly number[] => Array.from(where);
 
-/** On a worker thread: marks this thread's calls in `buffer` (THREAD_CELLS numbers), which the main thread watches (watchThreads). */
+/** Marks this thread's calls, and where its callers stand, in `buffer` (THREAD_CELLS numbers): on a worker thread, one the main thread watches (watchThreads); on the main thread, watchImpl's. */
 export function markInto(buffer: SharedArrayBuffer): void {
   cell = new Int32Array(buffer);
+  where.forEach((v, i) => (cell![3 + i] = v));
   where = cell.subarray(3);
 }
 
@@ -253,8 +254,8 @@ function showFrame(f: Frame): string {
  */
 export function watchImpl(seconds: number, onHang: (h: Hang) => number): void {
   if (cell !== null) return;
-  const buffer = new SharedArrayBuffer(8);
-  cell = new Int32Array(buffer);
+  const buffer = new SharedArrayBuffer(THREAD_CELLS * 4);
+  markInto(buffer);
   (globalThis as Record<symbol, unknown>)[HANDLER] = (secs: number, frames: Frame[]) => {
     let code = 1;
     try {
