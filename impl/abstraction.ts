@@ -171,9 +171,12 @@ export function toSpec(m: Machine): State {
   return { config, frames, accounts, tasks, containers, handles, swap, sigma0 };
 }
 
+/** The kinds of zombie as the task table numbers them (zoneT, zInT, zOutT). */
+const ZOMBIE_KINDS: readonly Zombie["kind"][] = ["container", "task", "account"];
+
 /**
  * Task t's preempted revoke as the spec records it: while it empties a
- * zombie (zoneT 0 or 1), the walk stands at the zombie's only capability,
+ * zombie (zoneT 0, 1 or 2), the walk stands at the zombie's only capability,
  * the head of its object list, and curT/curV are the zombie's walk's.
  */
 function revokeRecord(m: Machine, t: number): PendingRevoke {
@@ -181,37 +184,43 @@ function revokeRecord(m: Machine, t: number): PendingRevoke {
   const op = { op: "cap.revoke", task: t, slot: tt.pendVpage[t]! } as const;
   const cur = tt.curT[t] === -1 ? null : { task: tt.curT[t]!, vpage: tt.curV[t]! };
   if (tt.zoneT[t] === -1) return { op, cursor: cur === null ? null : cur.vpage < 0 ? { kind: "cap", task: cur.task, slot: -2 - cur.vpage } : { kind: "map", ...cur } };
-  const ofTask = tt.zoneT[t] === 1;
   const id = tt.zoneV[t]!;
   const k = nameOf(m, tt.zoneT[t]!, id);
   const { zombie: inner, ...place } = walkPlace(m, t, tt.zoneT[t]!);
   return {
     op,
     cursor: { kind: "cap", task: m.caps.taskOf(k), slot: m.caps.slotOf(k) },
-    zombie: { kind: ofTask ? "task" : "container", id, ...place, ...(inner && { inner }) },
+    zombie: { kind: ZOMBIE_KINDS[tt.zoneT[t]!]!, id, ...place, ...(inner && { inner }) },
   };
 }
 
 /**
- * Where task t's walk through an object (kind 0 a container, 1 a task, -1
- * none: between objects) stands, as the spec records it, with the zombies
- * inside it. Without zombies: pendPage and pendBits (a container's: its
- * slot in pendPage), curT/curV. With them, those are the innermost's walk;
- * the others' are past their pages, at the slot below the only capability
- * naming the zombie inside, which each holds (found from the innermost
- * out, to the outermost, zOutT/zOutV).
+ * Where task t's walk through an object (kind 0 a container, 1 a task, 2 an
+ * account zombie, -1 none: between objects) stands, as the spec records it,
+ * with the zombies inside it. Without zombies: pendPage and pendBits (a
+ * container's: its slot in pendPage; an account zombie's: the container it
+ * takes apart in pendBits, -1 between objects), curT/curV. With them, those
+ * are the innermost's walk; the others' are past their pages, at the slot
+ * below the only capability naming the zombie inside, which each holds
+ * (found from the innermost out, to the outermost, zOutT/zOutV).
  */
-function walkPlace(m: Machine, t: number, kind: number): { page: number; slot: number; cursor: MapRef | null; zombie?: Zombie } {
+function walkPlace(m: Machine, t: number, kind: number): { page: number; slot: number; cursor: MapRef | null; container?: number; zombie?: Zombie } {
   const tt = m.tasks;
   const caps = m.caps;
-  const at = (k: number) => ({ page: k === 1 ? tt.pendPage[t]! : -1, slot: k === 1 ? tt.pendBits[t]! : k === 0 ? tt.pendPage[t]! : -1, cursor: tt.curT[t] === -1 ? null : { task: tt.curT[t]!, vpage: tt.curV[t]! } });
+  const at = (k: number) => ({
+    page: k === 1 ? tt.pendPage[t]! : -1,
+    slot: k === 1 ? tt.pendBits[t]! : k === 0 || k === 2 ? tt.pendPage[t]! : -1,
+    cursor: tt.curT[t] === -1 ? null : { task: tt.curT[t]!, vpage: tt.curV[t]! },
+    ...(k === 2 && tt.pendBits[t]! >= 0 && { container: tt.pendBits[t]! }),
+  });
   if (tt.zInT[t] === -1) return at(kind);
-  let z: Zombie = { kind: tt.zInT[t] === 0 ? "container" : "task", id: tt.zInV[t]!, ...at(tt.zInT[t]!) };
+  let z: Zombie = { kind: ZOMBIE_KINDS[tt.zInT[t]!]!, id: tt.zInV[t]!, ...at(tt.zInT[t]!) };
   // (a chain is as long as the tasks are many, at most)
   for (let hops = 0; hops <= m.config.tasks; hops++) {
-    const k = nameOf(m, z.kind === "task" ? 1 : 0, z.id);
+    const zk = ZOMBIE_KINDS.indexOf(z.kind);
+    const k = nameOf(m, zk, z.id);
     const below = { page: -1, slot: k === -1 ? -1 : caps.slotOf(k) - 1, cursor: null };
-    if ((z.kind === "task" ? 1 : 0) === tt.zOutT[t] && z.id === tt.zOutV[t]) return { ...below, zombie: z };
+    if (zk === tt.zOutT[t] && z.id === tt.zOutV[t]) return { ...below, zombie: z };
     if (k === -1) break;
     z = { kind: "task", id: caps.taskOf(k), ...below, inner: z };
   }

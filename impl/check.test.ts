@@ -583,11 +583,35 @@ function chainMachine(): Machine {
 
 const CHAIN_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
   ["preemptedWalksExact", "half a chain", (m) => void (m.tasks.zOutT[4] = -1), /^task 4's preempted task\.destroy keeps half a chain of zombies \(zOutV is set\)$/],
-  ["preemptedWalksExact", "an innermost zombie of no kind", (m) => void (m.tasks.zInT[4] = 2), /^task 4's preempted task\.destroy empties an object of kind 2$/],
+  ["preemptedWalksExact", "an innermost zombie of no kind", (m) => void (m.tasks.zInT[4] = 3), /^task 4's preempted task\.destroy empties an object of kind 3$/],
   ["preemptedWalksExact", "an innermost zombie that is not there", (m) => void (m.tasks.zInV[4] = 1), /^task 4's preempted task\.destroy empties container 1, which is not there/],
   ["preemptedWalksExact", "an outermost zombie the task walked does not name", (m) => void (m.tasks.zOutV[4] = 3), /^task 4's preempted task\.destroy empties task 3, whose capability task 1 does not hold$/],
   ["preemptedWalksExact", "a chain that passes its outermost", (m) => void (m.tasks.zOutV[4] = 4), /^task 4's preempted task\.destroy empties task 2, whose capability task 1 holds, but it is not the outermost zombie$/],
   ["preemptedWalksExact", "an innermost zombie's walk past a filled slot", (m) => void (m.tasks.pendPage[4] = -1), /^task 4's preempted task\.destroy has passed slot 0 of container 0, which is not empty$/],
+];
+
+/**
+ * A task destroy emptying an account zombie: the first 33 operations of
+ * the regression trace account-zombies.json. Task 3 destroys task 2, which
+ * held the only capability naming account 1; account 1 is the zombie
+ * (zInT 2), and its walk stands in container 0 (pendBits), slot 0, at the
+ * root task's page 0.
+ */
+function accountZombieMachine(): Machine {
+  const trace = JSON.parse(readFileSync(join(import.meta.dirname, "../refinement-tests/harness/regressions/account-zombies.json"), "utf8")) as { config: Config; ops: Op[] };
+  const m = new Machine(trace.config);
+  for (const op of trace.ops.slice(0, 33)) m.apply(op);
+  assert.deepEqual([m.tasks.pendOrder[3], m.tasks.zInT[3], m.tasks.zInV[3], m.tasks.pendBits[3], m.tasks.pendPage[3], m.tasks.curT[3], m.tasks.curV[3]], [2, 2, 1, 0, 0, 0, 0]);
+  assert.deepEqual(checkRepresentation(m), []);
+  return m;
+}
+
+const ACCOUNT_ZOMBIE_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
+  ["preemptedWalksExact", "the root account as a zombie", (m) => void ((m.tasks.zInV[3] = 0), (m.tasks.zOutV[3] = 0)), /^task 3's preempted task\.destroy empties account 0, which is not there \(or is the root task or account\)$/],
+  ["preemptedWalksExact", "an account zombie that pays for a task", (m) => void (m.tasks.account[2] = 1), /^task 3's preempted task\.destroy empties account 1, which pays for task 2$/],
+  ["preemptedWalksExact", "an account zombie's walk in a container it does not pay for", (m) => void (m.tasks.pendBits[3] = 1), /^task 3's preempted task\.destroy takes apart container 1, which account 1 does not pay for$/],
+  ["preemptedWalksExact", "an account zombie between objects that keeps a walk", (m) => void (m.tasks.pendBits[3] = -1), /^task 3's preempted task\.destroy is between objects of account 1 but keeps where a walk stood$/],
+  ["preemptedWalksExact", "an account zombie's walk past a filled slot", (m) => void (m.tasks.pendPage[3] = -1), /^task 3's preempted task\.destroy has passed slot 0 of container 0, which is not empty$/],
 ];
 
 describe("representation checks", () => {
@@ -606,6 +630,7 @@ describe("representation checks", () => {
     [accountDestroyMachine, ACCOUNT_DESTROY_CORRUPTIONS],
     [zombieMachine, ZOMBIE_CORRUPTIONS],
     [chainMachine, CHAIN_CORRUPTIONS],
+    [accountZombieMachine, ACCOUNT_ZOMBIE_CORRUPTIONS],
   ] as const) {
     for (const [check, what, corrupt, message] of corruptions) {
       it(`${check} notices: ${what}`, () => {

@@ -435,14 +435,15 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
           const kind = tt.zoneT[t]!;
           const x = tt.zoneV[t]!;
           if (kind !== -1) {
-            // a zombie: a live container or task whose only capability is below top, with nothing hanging from it
+            // a zombie: a live container, task or account whose only capability is below top, with nothing hanging from it
             const what = `task ${t}'s preempted revoke`;
             if (tt.pendOrder[t] !== -1 || tt.lastT[t] !== -1 || tt.lastV[t] !== -1) return `${what} keeps fields of an unmap`;
-            if (kind !== 0 && kind !== 1) return `${what} empties an object of kind ${kind}`;
-            if (x < 0 || (kind === 0 ? x >= m.config.containers || m.containers.free.has(x) : x >= m.config.tasks || tt.free.has(x))) return `${what} empties ${kind === 0 ? "container" : "task"} ${x}, which is not there`;
+            if (kind !== 0 && kind !== 1 && kind !== 2) return `${what} empties an object of kind ${kind}`;
+            const name = `${ZOMBIE_NAMES[kind]} ${x}`;
+            if (!zombieLive(m, kind, x)) return `${what} empties ${name}, which is not there`;
             const k = nameOf(m, kind, x);
-            if (k === -1 || caps.objNext[k] !== -1) return `${what} empties ${kind === 0 ? "container" : "task"} ${x}, which ${k === -1 ? "no" : "more than one"} capability names`;
-            if (!capUnder(m, k, top) || caps.firstChild[k] !== -1 || caps.firstMap[k] !== -1) return `${what} empties ${kind === 0 ? "container" : "task"} ${x}, whose capability is not a leaf below the one it revokes`;
+            if (k === -1 || caps.objNext[k] !== -1) return `${what} empties ${name}, which ${k === -1 ? "no" : "more than one"} capability names`;
+            if (!capUnder(m, k, top) || caps.firstChild[k] !== -1 || caps.firstMap[k] !== -1) return `${what} empties ${name}, whose capability is not a leaf below the one it revokes`;
             const e = placeExact(m, t, what, kind, x, k);
             if (e) return e;
           } else if (tt.pendOrder[t] !== -1 || tt.pendPage[t] !== -1 || tt.pendBits[t] !== 0 || tt.lastT[t] !== -1 || tt.lastV[t] !== -1 || x !== -1 || noChain(m, t) !== null) return `task ${t}'s preempted revoke keeps fields of an unmap`;
@@ -543,6 +544,16 @@ export function checkRepresentation(m: Machine): { invariant: string; message: s
  * unmapped pages and empty capability slots (but `k`, kept for last), at a
  * mapping in the tree it empties; or null.
  */
+/** The kinds of zombie as the task table numbers them (zoneT, zInT, zOutT). */
+const ZOMBIE_NAMES = ["container", "task", "account"] as const;
+
+/** Is zombie `kind` `x` (0 a container, 1 a task but not the root task, 2 an account but not the root account) there? */
+function zombieLive(m: Machine, kind: number, x: number): boolean {
+  if (x < 0) return false;
+  if (kind === 0) return x < m.config.containers && !m.containers.free.has(x);
+  return x > 0 && (kind === 1 ? x < m.config.tasks && !m.tasks.free.has(x) : x < m.config.accounts && !m.accounts.free.has(x));
+}
+
 /** Does task t's row keep no chain of zombies (zOutT/zOutV, zInT/zInV all -1)? null if so, else the field that is set. */
 function noChain(m: Machine, t: number): string | null {
   const tt = m.tasks;
@@ -556,7 +567,7 @@ function noChain(m: Machine, t: number): string | null {
  */
 function placeExact(m: Machine, t: number, what: string, kind: number, x: number, k: number): string | null {
   if (noChain(m, t) === null) return objectWalkExact(m, t, what, kind, x, k);
-  if (kind !== 1) return `${what} keeps zombies inside container ${x}`;
+  if (kind !== 1) return `${what} keeps zombies inside ${ZOMBIE_NAMES[kind]} ${x}`;
   return chainExact(m, t, what, x, k);
 }
 
@@ -578,9 +589,9 @@ function chainExact(m: Machine, t: number, what: string, o: number, ko: number):
   let inner = -1;
   // (a chain is as long as the tasks are many, at most)
   for (let hops = 0; hops <= m.config.tasks; hops++) {
-    if (kind !== 0 && kind !== 1) return `${what} empties an object of kind ${kind}`;
-    const name = kind === 0 ? "container" : "task";
-    if (id < 0 || (kind === 0 ? id >= m.config.containers || m.containers.free.has(id) : id >= m.config.tasks || tt.free.has(id) || id === 0)) return `${what} empties ${name} ${id}, which is not there (or is the root task)`;
+    if (kind !== 0 && kind !== 1 && !(kind === 2 && inner === -1)) return `${what} empties an object of kind ${kind}${kind === 2 ? " around another zombie" : ""}`;
+    const name = ZOMBIE_NAMES[kind];
+    if (!zombieLive(m, kind, id)) return `${what} empties ${name} ${id}, which is not there (or is the root task or account)`;
     const k = nameOf(m, kind, id);
     if (k === -1 || caps.objNext[k] !== -1) return `${what} empties ${name} ${id}, which ${k === -1 ? "no" : "more than one"} capability names`;
     const e = inner === -1 ? objectWalkExact(m, t, what, kind, id, -1) : pastPages(m, what, id, inner, -1);
@@ -612,6 +623,7 @@ function objectWalkExact(m: Machine, t: number, what: string, kind: number, x: n
   const tt = m.tasks;
   const caps = m.caps;
   const pages = m.pages;
+  if (kind === 2) return accountZombieExact(m, t, what, x);
   if (kind === 0) {
     const S = m.containers.S;
     if (tt.pendPage[t]! < -1 || tt.pendPage[t]! >= S || tt.pendBits[t] !== -1) return `${what} stands at slot ${tt.pendPage[t]} of container ${x}`;
@@ -627,3 +639,23 @@ function objectWalkExact(m: Machine, t: number, what: string, kind: number, x: n
   return null;
 }
 
+
+/**
+ * Task t's walk through account zombie a: neither a nor an account below
+ * it pays for a task; between objects (pendBits -1) at no slot and no
+ * mapping; else at a container (pendBits) that a or one below pays for,
+ * with no DMA handle they pay for left, and exact as a container's walk.
+ */
+function accountZombieExact(m: Machine, t: number, what: string, a: number): string | null {
+  const tt = m.tasks;
+  for (let x = 0; x < m.config.tasks; x++) if (!tt.free.has(x) && accountUnder(m, tt.account[x]!, a)) return `${what} empties account ${a}, which pays for task ${x}`;
+  const c = tt.pendBits[t]!;
+  if (c === -1) return tt.pendPage[t] === -1 && tt.curT[t] === -1 ? null : `${what} is between objects of account ${a} but keeps where a walk stood`;
+  if (c < 0 || c >= m.config.containers || m.containers.free.has(c) || !accountUnder(m, m.containers.account[c]!, a)) return `${what} takes apart container ${c}, which account ${a} does not pay for`;
+  for (let h = 0; h < m.config.handles; h++) if (!m.handles.free.has(h) && accountUnder(m, m.handles.account[h]!, a)) return `${what} takes apart container ${c} while DMA handle ${h}, which account ${a} pays for, is left`;
+  const S = m.containers.S;
+  if (tt.pendPage[t]! < -1 || tt.pendPage[t]! >= S) return `${what} stands at slot ${tt.pendPage[t]} of container ${c}`;
+  for (let i = tt.pendPage[t]! + 1; i < S; i++) if (m.containers.kind[c * S + i] !== SLOT_EMPTY) return `${what} has passed slot ${i} of container ${c}, which is not empty`;
+  if (tt.curT[t] !== -1 && !destroyCursorValid(m, t, c)) return `${what} stands at a mapping that is not in a tree rooted at the slot it empties`;
+  return null;
+}

@@ -18,8 +18,10 @@
  * in pendVpage, and its cursor in curT/curV: a mapping (task, page), or a
  * capability (task, -2 - slot); curT -1 is the revoked capability itself.
  * While it empties a zombie (revokeStep), zoneT holds its kind (0 a
- * container, 1 a task) and zoneV its id, pendPage and pendBits where its
- * walk stands (as an account destroy's), and curT/curV that walk's
+ * container, 1 a task, 2 an account) and zoneV its id, pendPage and
+ * pendBits where its walk stands (as an account destroy's; an account
+ * zombie's: pendBits the container it takes apart, -1 between objects,
+ * pendPage that container's slot), and curT/curV that walk's
  * mapping; the revoke's own cursor is then the zombie's only capability,
  * the head of its object list.
  *
@@ -31,6 +33,8 @@
  * walk pendPage, pendBits and curT/curV then are; each zombie's only
  * capability is held by the task around it, so the walk of that task
  * stands at the slot below it (as the spec records it: abstraction.ts).
+ * An account zombie (one that pays for no task) is always the innermost:
+ * its walk makes no zombie.
  */
 import type { Op } from "../spec/vocabulary.js";
 import { R } from "../spec/vocabulary.js";
@@ -111,11 +115,14 @@ export function containerDying(m: Machine, c: number): boolean {
   return !m.containers.free.has(c) && accountDying(m, m.containers.account[c]!);
 }
 
-/** Is account a being destroyed by a preempted account.destroy, of it or of an account above it? (a scan of the task table and walks up the account tree, only while some removal is preempted) */
+/** Is account a being destroyed by a preempted account.destroy, or emptied as a zombie (always a chain's innermost), it or an account above it? (a scan of the task table and walks up the account tree, only while some removal is preempted) */
 export function accountDying(m: Machine, a: number): boolean {
   if (m.pendingCount === 0) return false;
   const tt = m.tasks;
-  for (let t = 0; t < m.config.tasks; t++) if (tt.pendMode[t] === ADESTROY && accountUnder(m, a, tt.pendOrder[t]!)) return true;
+  for (let t = 0; t < m.config.tasks; t++) {
+    if (tt.pendMode[t] === ADESTROY && accountUnder(m, a, tt.pendOrder[t]!)) return true;
+    if ((tt.zInT[t] === 2 && accountUnder(m, a, tt.zInV[t]!)) || (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2 && accountUnder(m, a, tt.zoneV[t]!))) return true;
+  }
   return false;
 }
 
@@ -142,13 +149,13 @@ export function taskDying(m: Machine, x: number): boolean {
   return !tt.free.has(x) && accountDying(m, tt.account[x]!);
 }
 
-/** The first capability naming container (kind 0) or task (kind 1) `id`, -1 if none: a zombie's only one. */
+/** The first capability naming container (kind 0), task (kind 1) or account (kind 2) `id`, -1 if none: a zombie's only one. */
 export function nameOf(m: Machine, kind: number, id: number): number {
-  return m.caps.objFirst[m.caps.objIndex(kind === 1 ? KIND_TASK : KIND_CONTAINER, id)]!;
+  return m.caps.objFirst[m.caps.objIndex(kind === 1 ? KIND_TASK : kind === 2 ? KIND_ACCOUNT : KIND_CONTAINER, id)]!;
 }
 
-/** Has container (kind 0) or task (kind 1) `id` gone (its id free)? */
-const gone = (m: Machine, kind: number, id: number): boolean => (kind === 1 ? m.tasks.free : m.containers.free).has(id);
+/** Has container (kind 0), task (kind 1) or account (kind 2) `id` gone (its id free)? */
+const gone = (m: Machine, kind: number, id: number): boolean => (kind === 1 ? m.tasks.free : kind === 2 ? m.accounts.free : m.containers.free).has(id);
 
 /** Is task x one of the zombies inside the walk of task t's removal? (from the innermost out, through the capability naming each) */
 function inChain(m: Machine, t: number, x: number): boolean {
@@ -270,7 +277,8 @@ function walkTask(m: Machine, t: number, x: number, own: number, keep: boolean):
  * Does task t's walk through task x's capabilities make a zombie of what
  * capability n names, instead of deleting it (spec: startsZombie)? When n
  * is the only capability naming a container or a task (not x, nor the task
- * whose walk the chain is in, nor the root task) that is not empty, and
+ * whose walk the chain is in, nor the root task) that is not empty, or an
+ * account that accountZombieWorthy allows, and
  * removing n would not take t along (doomsSubject: a dry run as large as
  * what would go). The zombie is the chain's new innermost (and, if the
  * chain was empty, its outermost), its walk at its start. (Only a walk
@@ -284,10 +292,10 @@ function startsZombie(m: Machine, t: number, x: number, n: number): boolean {
   const kind = caps.kindOf(n);
   const y = caps.objOf(n);
   // (a zombie of the chain is named only by the task around it, never by x, the innermost: no need to look for one)
-  if ((kind !== KIND_CONTAINER && kind !== KIND_TASK) || (kind === KIND_TASK && (y === 0 || y === x || y === (tt.pendMode[t] === TDESTROY ? tt.pendOrder[t] : tt.zoneV[t]))) || !onlyName(m, n)) return false;
-  if (kind === KIND_CONTAINER ? emptyContainer(m, y) : emptied(m, y, n)) return false;
+  if ((kind !== KIND_CONTAINER && kind !== KIND_TASK && kind !== KIND_ACCOUNT) || (kind === KIND_TASK && (y === 0 || y === x || y === (tt.pendMode[t] === TDESTROY ? tt.pendOrder[t] : tt.zoneV[t]))) || !onlyName(m, n)) return false;
+  if (kind === KIND_CONTAINER ? emptyContainer(m, y) : kind === KIND_TASK ? emptied(m, y, n) : !accountZombieWorthy(m, y)) return false;
   if (n !== doom.spared && doomsSubject(m, n, t)) return false;
-  const z = kind === KIND_CONTAINER ? 0 : 1;
+  const z = kind === KIND_CONTAINER ? 0 : kind === KIND_TASK ? 1 : 2;
   if (tt.zInT[t] === -1) {
     tt.zOutT[t] = z;
     tt.zOutV[t] = y;
@@ -298,19 +306,87 @@ function startsZombie(m: Machine, t: number, x: number, n: number): boolean {
   return true;
 }
 
-/** Task t's walk stands at the start of a container's (kind 0: its greatest slot) or a task's (its greatest page and slot). */
+/** Task t's walk stands at the start of a container's (kind 0: its greatest slot), a task's (1: its greatest page and slot) or an account zombie's (2: between objects). */
 function startObjectWalk(m: Machine, t: number, kind: number): void {
   const tt = m.tasks;
   tt.resetCursor(t);
-  tt.pendPage[t] = kind === 0 ? m.containers.S - 1 : m.config.vpages - 1;
-  tt.pendBits[t] = kind === 0 ? -1 : m.caps.C - 1;
+  tt.pendPage[t] = kind === 0 ? m.containers.S - 1 : kind === 1 ? m.config.vpages - 1 : -1;
+  tt.pendBits[t] = kind === 1 ? m.caps.C - 1 : -1;
+}
+
+/**
+ * May account a be a zombie, if a walk reaches its only capability (spec:
+ * zombieWorthy)? Not the root account; neither it nor an account below it
+ * pays for a task (a scan of the task table); and it has a sub-account,
+ * or it or one below pays for a DMA handle or a container (scans of those
+ * tables).
+ */
+function accountZombieWorthy(m: Machine, a: number): boolean {
+  if (a === 0) return false;
+  for (let x = 0; x < m.config.tasks; x++) if (!m.tasks.free.has(x) && accountUnder(m, m.tasks.account[x]!, a)) return false;
+  if (m.accounts.firstChild[a] !== -1) return true;
+  for (let h = 0; h < m.config.handles; h++) if (!m.handles.free.has(h) && accountUnder(m, m.handles.account[h]!, a)) return true;
+  for (let c = 0; c < m.config.containers; c++) if (!m.containers.free.has(c) && accountUnder(m, m.containers.account[c]!, a)) return true;
+  return false;
+}
+
+/**
+ * One step of task t's walk through account zombie a (spec: accountUnit,
+ * for an account that pays for no task), k its only capability: a step of
+ * the container it takes apart (pendBits; destroyStep, the capabilities
+ * naming it going one per step, the last with it), or, between objects
+ * (pendBits -1), the next thing, as accountStep picks it: a capability
+ * naming the DMA handle with the greatest id that a or an account below it
+ * pays for (reap takes the handle with the last), the container with the
+ * greatest id they pay for, a capability naming the greatest sub-account
+ * without sub-accounts; last k, with a.
+ */
+function accountZombieStep(m: Machine, t: number, a: number, k: number): void {
+  const tt = m.tasks;
+  const acc = m.accounts;
+  const c = tt.pendBits[t]!;
+  if (c >= 0) {
+    if (destroyStep(m, t, c, -1)) betweenZombieObjects(m, t);
+    return;
+  }
+  const { containers, handles, accounts } = m.config;
+  for (let h = handles - 1; h >= 0; h--) if (!m.handles.free.has(h) && accountUnder(m, m.handles.account[h]!, a)) return void namingStep(m, KIND_DMA, h, -1, destroyHandle, m.handles.free);
+  for (let x = containers - 1; x >= 0; x--) {
+    if (!m.containers.free.has(x) && accountUnder(m, m.containers.account[x]!, a)) {
+      tt.pendBits[t] = x;
+      tt.pendPage[t] = m.containers.S - 1;
+      return;
+    }
+  }
+  for (let b = accounts - 1; b >= 0; b--) if (b !== a && !acc.free.has(b) && acc.firstChild[b] === -1 && accountUnder(m, b, a)) return void namingStep(m, KIND_ACCOUNT, b, -1, destroyAccount, acc.free);
+  namingStep(m, KIND_ACCOUNT, a, k, destroyAccount, acc.free);
+}
+
+/** Task t's walk through an account zombie stands between objects. */
+function betweenZombieObjects(m: Machine, t: number): void {
+  m.tasks.resetCursor(t);
+  m.tasks.pendPage[t] = -1;
+  m.tasks.pendBits[t] = -1;
+}
+
+/**
+ * Task t's walk through an account zombie after another operation: if the
+ * container it takes apart went, it is between objects again; if the
+ * mapping it stands at went, or left the tree of the slot it empties, it
+ * starts that slot again.
+ */
+function settleAccountZombie(m: Machine, t: number): void {
+  const c = m.tasks.pendBits[t]!;
+  if (c < 0) return;
+  if (m.containers.free.has(c)) betweenZombieObjects(m, t);
+  else if (m.tasks.curT[t] !== -1 && !destroyCursorValid(m, t, c)) m.tasks.resetCursor(t);
 }
 
 /**
  * One step of the chain of zombies inside task t's walk (spec:
- * zombieChainUnit): a step of the innermost's walk (taskStep,
- * destroyStep) with k, its only capability, kept for its last step. Once
- * it is gone, the task around it goes on at the slot below k: the next
+ * zombieChainUnit): a step of the innermost's walk (taskStep, destroyStep,
+ * accountZombieStep) with k, its only capability, kept for its last step.
+ * Once it is gone, the task around it goes on at the slot below k: the next
  * zombie out (found as k's holder), or, for the outermost, the task the
  * walk is through. If the step took that task too, the chain starts again
  * (restartChain).
@@ -325,6 +401,7 @@ function chainStep(m: Machine, t: number): void {
   const s = caps.slotOf(k);
   const outermost = kind === tt.zOutT[t] && y === tt.zOutV[t];
   if (kind === 1) taskStep(m, t, y, k, false);
+  else if (kind === 2) accountZombieStep(m, t, y, k);
   else destroyStep(m, t, y, k);
   if (!gone(m, kind, y)) return;
   if (!outermost && tt.free.has(h)) return restartChain(m, t);
@@ -360,13 +437,15 @@ function restartChain(m: Machine, t: number): void {
  * After another operation: if the innermost zombie inside task t's walk
  * went, the chain starts again (restartChain); if the mapping its walk
  * stands at went, or left the tree of the slot or page it empties, its
- * walk starts that slot or page again.
+ * walk starts that slot or page again (an account zombie's:
+ * settleAccountZombie).
  */
 function settleChain(m: Machine, t: number): void {
   const tt = m.tasks;
   const kind = tt.zInT[t]!;
   const y = tt.zInV[t]!;
   if (gone(m, kind, y)) restartChain(m, t);
+  else if (kind === 2) settleAccountZombie(m, t);
   else if (tt.curT[t] !== -1 && !(kind === 1 ? taskCursorValid(m, t, y) : destroyCursorValid(m, t, y))) tt.resetCursor(t);
 }
 
@@ -845,9 +924,9 @@ function revokeStep(m: Machine, t: number, top: number): boolean {
     if (doomsSubject(m, n, t)) return revokeRest(m, top);
     const kind = caps.kindOf(n);
     const x = caps.objOf(n);
-    if (kind === KIND_CONTAINER ? !emptyContainer(m, x) : kind === KIND_TASK && x !== 0 && !emptied(m, x, n)) {
+    if (kind === KIND_CONTAINER ? !emptyContainer(m, x) : kind === KIND_TASK ? x !== 0 && !emptied(m, x, n) : kind === KIND_ACCOUNT && accountZombieWorthy(m, x)) {
       // a zombie: emptied first, while n still names it
-      tt.zoneT[t] = kind === KIND_CONTAINER ? 0 : 1;
+      tt.zoneT[t] = kind === KIND_CONTAINER ? 0 : kind === KIND_TASK ? 1 : 2;
       tt.zoneV[t] = x;
       startObjectWalk(m, t, tt.zoneT[t]!);
       return false;
@@ -878,7 +957,8 @@ function emptyContainer(m: Machine, c: number): boolean {
 
 /**
  * One step of task t's revoke of capability top while it empties a zombie
- * (spec: zombieUnit): a step of the zombie's walk (destroyStep, taskStep)
+ * (spec: zombieUnit): a step of the zombie's walk (destroyStep, taskStep,
+ * accountZombieStep)
  * with k, its only capability, as the one kept for the last step, which
  * takes it with the object; then the walk goes up to k's parent. Before a
  * task's capability vanishes, doomsSubject tells whether that would take
@@ -907,7 +987,10 @@ function zombieStep(m: Machine, t: number, top: number): boolean {
   const p = caps.parent[k]!;
   let done: boolean;
   try {
-    done = ofTask ? walkTask(m, t, x, k, false) : destroyStep(m, t, x, k);
+    if (tt.zoneT[t] === 2) {
+      accountZombieStep(m, t, x, k);
+      done = m.accounts.free.has(x);
+    } else done = ofTask ? walkTask(m, t, x, k, false) : destroyStep(m, t, x, k);
   } finally {
     doom.spared = -1;
   }
@@ -964,7 +1047,8 @@ function settleObjectWalk(m: Machine, t: number): boolean {
   const x = tt.zoneV[t]!;
   const ofTask = tt.zoneT[t] === 1;
   if (gone(m, tt.zoneT[t]!, x)) return false;
-  if (tt.zInT[t] !== -1) settleChain(m, t);
+  if (tt.zoneT[t] === 2) settleAccountZombie(m, t);
+  else if (tt.zInT[t] !== -1) settleChain(m, t);
   else if (tt.curT[t] !== -1 && !(ofTask ? taskCursorValid(m, t, x) : destroyCursorValid(m, t, x))) tt.resetCursor(t);
   return true;
 }

@@ -51,11 +51,11 @@
  * nothing may be made with a capability still to go, mapped through one or
  * derived from a mapping one of them authorized (`Removing`). A capability
  * that is the last one naming a container or a task with anything in it
- * does not take the object along in one unit: the object becomes a
- * zombie, emptied first while the capability still names it, as the
- * destroys below empty theirs, and goes with the capability once empty
- * (see zombieUnit); meanwhile a zombie task does nothing and nothing may
- * be done through or derived from a zombie.
+ * (or an account: zombieWorthy) does not take the object along in one
+ * unit: the object becomes a zombie, emptied first while the capability
+ * still names it, as the destroys below empty theirs, and goes with the
+ * capability once empty (see zombieUnit); meanwhile a zombie task does
+ * nothing and nothing may be done through or derived from a zombie.
  *
  * container.destroy empties the container while it is still named: its
  * slots from the greatest index down (each slot's mapping trees from the
@@ -66,8 +66,9 @@
  * task.destroy likewise empties the task while it is still named: its
  * pages from the greatest down (each page's tree from the leaves up), its
  * capabilities from the greatest slot down (each as if deleted; the last
- * one naming a container or a task with anything in it makes that object
- * a zombie inside the task, emptied first: startsZombie), the other
+ * one naming a container or a task with anything in it, or an account
+ * zombieWorthy allows, makes that object a zombie inside the task,
+ * emptied first: startsZombie), the other
  * capabilities naming it, then the subject's capability with the task
  * (see taskUnit). A zombie task's walk makes zombies in turn: a chain,
  * emptied from the innermost out (zombieChainUnit). Between entries the
@@ -82,12 +83,17 @@
  * accountUnit). Between entries the tasks it pays for do nothing, and
  * nothing may be made through a capability to what it destroys.
  *
- * Not bounded by the budget yet: the destruction of an account whose last
- * capability a walk removes (one unit, however much it pays for), of an
- * object whose removal the subject rule finishes at once or that a walk
- * may not make a zombie (a task the walk is inside), and a few units that
- * re-attach what hung from a removed capability (see docs/preemption.md,
- * "Not done yet").
+ * An account whose last capability a walk reaches becomes a zombie too
+ * when neither it nor a sub-account pays for a task: its walk is then an
+ * account destroy's (handles, containers, sub-accounts), and makes no
+ * zombie inside it.
+ *
+ * Not bounded by the budget yet: the destruction of an account that pays
+ * for a task, when a walk removes its last capability (one unit, however
+ * much it pays for), of an object whose removal the subject rule finishes
+ * at once or that a walk may not make a zombie (a task the walk is
+ * inside), and a few units that re-attach what hung from a removed
+ * capability (see docs/preemption.md, "Not done yet").
  */
 import type { CapRef, Draft, Mapping, MapRef, Pending, PendingAccountDestroy, PendingDestroy, PendingRevoke, PendingTaskDestroy, PendingUnmap, RevokeNode, State, Zombie } from "./state.js";
 import { capKey, draft, finish, isAccountDestroy, isDestroy, isRevoke, isTaskDestroy, isUnmap, mapKey, ROOT_ACCOUNT, ROOT_TASK, settleLeaves } from "./state.js";
@@ -357,11 +363,11 @@ function revokeUnit(w: RevokeWalk, top: CapRef): boolean {
     // revoked, everything still below that capability goes in this unit,
     // as in one step; the subject's record goes with the subject)
     const subjectGoes = closure(now, { caps: [ref] }, w.spare).tasks.has(top.task);
-    if (w.zombies && !subjectGoes && !emptyObject(now, cap.kind, cap.object, ref)) {
+    if (w.zombies && !subjectGoes && zombieWorthy(now, cap.kind, cap.object, ref)) {
       // a zombie: the object is emptied first, while this capability still names it
       w.base = now;
       w.d = draft(now);
-      w.zombie = cap.kind === "container" ? { kind: "container", id: cap.object, page: -1, slot: now.config.containerSlots - 1, cursor: null } : { kind: "task", id: cap.object, ...taskWalkStart(now) };
+      w.zombie = { kind: cap.kind as Zombie["kind"], id: cap.object, ...walkStart(now, cap.kind as Zombie["kind"]) };
       return false;
     }
     w.base = finish(remove(now, subjectGoes ? { revoke: [top] } : { caps: [ref] }, w.spare));
@@ -375,21 +381,38 @@ function revokeUnit(w: RevokeWalk, top: CapRef): boolean {
 
 /**
  * Would the last capability naming `kind` `id`, at `own`, take nothing
- * with it but the object? A DMA handle or an account always counts as
- * empty here (they are not emptied first: one unit takes them with all
- * that goes with them); a container whose slots are all empty; a task
- * with no mapping and no capability but `own`.
+ * with it but the object? A container whose slots are all empty; a task
+ * with no mapping and no capability but `own`; an account that pays,
+ * directly or through sub-accounts, for no DMA handle, container or task,
+ * and has no sub-account. A DMA handle always counts as empty here (it is
+ * not emptied first: one unit takes it with its frame's wiring).
  */
 function emptyObject(s: State | Draft, kind: string, id: number, own: CapRef): boolean {
   if (kind === "container") return s.containers[id]!.slots.every((x) => x.kind === "empty");
+  if (kind === "account") return !s.accounts.some((a) => a?.parent === id) && ![...s.handles, ...s.containers, ...s.tasks].some((x) => x && accountUnder(s, x.account, id));
   if (kind !== "task") return true;
   const t = s.tasks[id]!;
   return !t.pages.some(Boolean) && t.caps.every((cap, slot) => !cap || (id === own.task && slot === own.slot));
 }
 
 /**
+ * Does a walk that reaches `own`, the last capability naming `kind` `id`,
+ * make the object a zombie (when the subject rule and the walk's own
+ * limits allow)? A container or a task (not the root task) that is not
+ * empty; an account (not the root account) that is not empty and pays,
+ * directly or through sub-accounts, for no task: its walk then takes apart
+ * handles, containers and sub-accounts only, so it never makes a zombie
+ * inside it and never reaches a task of the chain it is in. An account
+ * that pays for a task still goes in one unit.
+ */
+function zombieWorthy(s: State | Draft, kind: string, id: number, own: CapRef): boolean {
+  if (kind === "account") return id !== ROOT_ACCOUNT && !s.tasks.some((t) => t && accountUnder(s, t.account, id)) && !emptyObject(s, kind, id, own);
+  return (kind === "container" || (kind === "task" && id !== ROOT_TASK)) && !emptyObject(s, kind, id, own);
+}
+
+/**
  * One unit of the revoke of `top` while its walk empties a zombie: the
- * zombie's walk (destroyUnit, taskUnit), with the capability at the cursor
+ * zombie's walk (zombieWalkUnit), with the capability at the cursor
  * as the one to keep until the last unit, which takes it with the object;
  * the walk then goes back up to that capability's parent, as when a
  * capability is removed. If the unit took the subject (a capability the
@@ -405,8 +428,8 @@ function zombieUnit(w: RevokeWalk, top: CapRef): boolean {
   settleLeaves(w.base, w.d, w.touched);
   w.touched.clear();
   const before = finish(w.d);
-  const ow: ObjectWalk = { subject: top.task, spare: w.spare, zombies: w.zombies, base: before, d: draft(before), children: w.idx.maps, roots: w.idx.slotRoots, page: z.page, slot: z.slot, cursor: z.cursor, zombie: z.inner ?? null, inside: null, touched: new Set() };
-  const done = z.kind === "container" ? destroyUnit(ow, z.id, own) : taskUnit(ow, z.id, own);
+  const ow: AccountWalk = { subject: top.task, spare: w.spare, zombies: w.zombies, base: before, d: draft(before), children: w.idx.maps, roots: w.idx.slotRoots, page: z.page, slot: z.slot, cursor: z.cursor, zombie: z.inner ?? null, inside: null, touched: new Set(), at: atOf(z) };
+  const done = zombieWalkUnit(ow, z, own);
   settleLeaves(ow.base, ow.d, ow.touched);
   const after = finish(ow.d);
   w.zombie = null;
@@ -418,7 +441,7 @@ function zombieUnit(w: RevokeWalk, top: CapRef): boolean {
   w.base = after;
   w.d = draft(after);
   if (ow.base !== before) w.idx = new RevokeIndex(after);
-  if (!done) w.zombie = { kind: z.kind, id: z.id, page: ow.page, slot: ow.slot, cursor: ow.cursor, ...(ow.zombie && { inner: ow.zombie }) };
+  if (!done) w.zombie = { ...zombieAt(z, ow), ...(ow.zombie && { inner: ow.zombie }) };
   else w.cursor = capKey(parent) !== capKey(top) && after.tasks[parent.task]?.caps[parent.slot] ? capNode(parent) : null;
   return false;
 }
@@ -692,9 +715,9 @@ const taskWalkStart = (state: State | Draft) => ({ page: state.config.vpages - 1
  * the slot (the subject's own excepted) vanishes as if deleted, with what
  * that takes along (removal.ts: its children and the root mappings it
  * authorized are re-attached; an object it was the last to name is
- * destroyed, in this one unit), unless it is the last one naming a
- * container or a task with anything in it: that object becomes a zombie
- * inside t (startsZombie), and the units that follow are its
+ * destroyed, in this one unit), unless it is the last one naming an
+ * object zombieWorthy allows: that object becomes a zombie inside t
+ * (startsZombie), and the units that follow are its
  * (zombieChainUnit) until it is gone. Then the capability naming t with the
  * greatest key other than `own`, one per unit; last, `own` and the task
  * go together (removal.ts: the task's faults, queue and notices); with
@@ -757,8 +780,8 @@ const taskDestroyUnit = (w: ObjectWalk, t: number, own: CapRef): boolean => task
 /**
  * Does the walk through task `t`'s capabilities, at `ref`, make a zombie of
  * the object that capability names, instead of deleting it? When it is the
- * last capability naming a container or a task (not t itself, nor the
- * task the walk is inside, nor the root task) that is not empty, and
+ * last capability naming an object that zombieWorthy allows (a task not t
+ * itself, nor the task the walk is inside), and
  * deleting it would not take the subject along (the subject rule then
  * ends the removal, as in one step); never
  * when the work is counted without zombies (remainingWork). The zombie's
@@ -768,24 +791,44 @@ const taskDestroyUnit = (w: ObjectWalk, t: number, own: CapRef): boolean => task
 function startsZombie(w: ObjectWalk, t: number, ref: CapRef): boolean {
   const cap = w.d.tasks[ref.task]!.caps[ref.slot]!;
   const { kind, object: id } = cap;
-  if (!w.zombies || (kind !== "container" && kind !== "task") || (kind === "task" && (id === ROOT_TASK || id === t || id === w.inside))) return false;
-  if (greatestNaming(w.d, kind, id, ref) !== null || emptyObject(w.d, kind, id, ref)) return false;
+  if (!w.zombies || (kind === "task" && (id === t || id === w.inside))) return false;
+  if (greatestNaming(w.d, kind, id, ref) !== null || !zombieWorthy(w.d, kind, id, ref)) return false;
   settleLeaves(w.base, w.d, w.touched);
   w.touched.clear();
   w.base = finish(w.d);
   w.d = draft(w.base);
   if (closure(w.base, { caps: [ref] }, w.spare).tasks.has(w.subject)) return false;
-  w.zombie = { kind, id, ...walkStart(w.base, kind) };
+  w.zombie = { kind: kind as Zombie["kind"], id, ...walkStart(w.base, kind as Zombie["kind"]) };
   return true;
 }
 
-/** Where the walk of a container or a task starts: its greatest slot, or its greatest page and slot. */
-const walkStart = (state: State | Draft, kind: Zombie["kind"]) => (kind === "container" ? { page: -1, slot: state.config.containerSlots - 1, cursor: null } : taskWalkStart(state));
+/** Where the walk of a zombie starts: a container's at its greatest slot, a task's at its greatest page and slot, an account's between objects. */
+const walkStart = (state: State | Draft, kind: Zombie["kind"]) => (kind === "container" ? { page: -1, slot: state.config.containerSlots - 1, cursor: null } : kind === "task" ? taskWalkStart(state) : { page: -1, slot: -1, cursor: null });
+
+/**
+ * One unit of zombie `z`'s own walk, where `w` stands, with `own`, its
+ * only capability, kept for the last unit, which takes it with the
+ * object: a container's as its destroy's (destroyUnit), a task's as its
+ * destroy's (taskUnit), an account's as an account destroy's
+ * (accountUnit; the account pays for no task, so none of that walk's
+ * rules about the subject's task apply). Returns true after that last
+ * unit.
+ */
+function zombieWalkUnit(w: AccountWalk, z: Zombie, own: CapRef): boolean {
+  if (z.kind === "container") return destroyUnit(w, z.id, own);
+  return z.kind === "task" ? taskUnit(w, z.id, own) : accountUnit(w, z.id, own);
+}
+
+/** The container an account zombie's walk takes apart, as an account walk's `at`. */
+const atOf = (z: { readonly container?: number }): AccountWalk["at"] => (z.container === undefined ? null : { kind: "container", id: z.container });
+
+/** Zombie `z` (without the zombies inside it) with its walk where `w` stands. */
+const zombieAt = (z: Zombie, w: AccountWalk): Zombie => ({ kind: z.kind, id: z.id, page: w.page, slot: w.slot, cursor: w.cursor, ...(w.at && { container: w.at.id }) });
 
 /** A chain of zombies as a list, from the outermost in (each without its `inner`). */
 export function chainOf(z: Zombie | null | undefined): Zombie[] {
   const out: Zombie[] = [];
-  for (let x = z; x; x = x.inner) out.push({ kind: x.kind, id: x.id, page: x.page, slot: x.slot, cursor: x.cursor });
+  for (let x = z; x; x = x.inner) out.push({ kind: x.kind, id: x.id, page: x.page, slot: x.slot, cursor: x.cursor, ...(x.container !== undefined && { container: x.container }) });
   return out;
 }
 
@@ -796,15 +839,15 @@ function chainFrom(list: readonly Zombie[]): Zombie | null {
   return z;
 }
 
-/** Is container or task `o` (a zombie, an account destroy's object) there? */
-const zombieThere = (s: State | Draft, o: { readonly kind: Zombie["kind"]; readonly id: number }): boolean => !!(o.kind === "container" ? s.containers[o.id] : s.tasks[o.id]);
+/** Is container, task or account `o` (a zombie, an account destroy's object) there? */
+const zombieThere = (s: State | Draft, o: { readonly kind: Zombie["kind"]; readonly id: number }): boolean => !!(o.kind === "container" ? s.containers[o.id] : o.kind === "task" ? s.tasks[o.id] : s.accounts[o.id]);
 
 /** Where zombie `z`'s walk stands, with the zombies inside it, as a place (the shape settleObjectPlace, placeWellFormed and placeMoved take). */
-const placeOf = (z: Zombie): ObjectPlace => ({ page: z.page, slot: z.slot, cursor: z.cursor, ...(z.inner && { zombie: z.inner }) });
+const placeOf = (z: Zombie): ObjectPlace => ({ page: z.page, slot: z.slot, cursor: z.cursor, ...(z.container !== undefined && { container: z.container }), ...(z.inner && { zombie: z.inner }) });
 
 /**
  * One unit of the zombies inside a task's walk (w.zombie): the innermost
- * zombie's walk (destroyUnit, taskUnit), with the only capability naming
+ * zombie's walk (zombieWalkUnit), with the only capability naming
  * it kept until its last unit, which takes it with the object; that walk
  * may start a zombie inside it in turn. Once the innermost is gone, the
  * task around it goes on below that capability (its slot says where; for
@@ -820,13 +863,11 @@ const placeOf = (z: Zombie): ObjectPlace => ({ page: z.page, slot: z.slot, curso
 function zombieChainUnit(w: ObjectWalk, t: number): void {
   const chain = chainOf(w.zombie);
   const z = chain[chain.length - 1]!;
-  const sub: ObjectWalk = { ...w, page: z.page, slot: z.slot, cursor: z.cursor, zombie: null, inside: t };
-  const own = greatestNaming(w.d, z.kind, z.id, null)!;
-  if (z.kind === "container") destroyUnit(sub, z.id, own);
-  else taskUnit(sub, z.id, own);
+  const sub: AccountWalk = { ...w, page: z.page, slot: z.slot, cursor: z.cursor, zombie: null, inside: t, at: atOf(z) };
+  zombieWalkUnit(sub, z, greatestNaming(w.d, z.kind, z.id, null)!);
   Object.assign(w, { base: sub.base, d: sub.d, children: sub.children, roots: sub.roots });
   if (zombieThere(w.d, z)) {
-    chain[chain.length - 1] = { kind: z.kind, id: z.id, page: sub.page, slot: sub.slot, cursor: sub.cursor };
+    chain[chain.length - 1] = zombieAt(z, sub);
     if (sub.zombie) chain.push(sub.zombie);
   } else if (chain.length === 1 || zombieThere(w.d, chain[chain.length - 2]!)) chain.pop();
   else return restartChain(w, chain, w.d);
@@ -920,9 +961,12 @@ export function accountUnder(state: State, a: number, top: number): boolean {
   return false;
 }
 
-/** Is account `a` being destroyed by a preempted account.destroy (of it or of an account above it)? Then nothing may be made through a capability to it (`Removing`). */
+/** Is account `a` being destroyed by a preempted account.destroy, or emptied as a zombie (it or an account above it)? Then nothing may be made through a capability to it (`Removing`). */
 export function accountDying(state: State, a: number): boolean {
-  return state.tasks.some((t) => t?.pending && isAccountDestroy(t.pending) && accountUnder(state, a, t.pending.object));
+  return state.tasks.some((t) => {
+    const p = t?.pending;
+    return !!p && ((isAccountDestroy(p) && accountUnder(state, a, p.object)) || zombiesOf(p).some((z) => z.kind === "account" && accountUnder(state, a, z.id)));
+  });
 }
 
 /** Where an account destroy stands between objects. */
@@ -1169,21 +1213,24 @@ export function removalOrphaned(state: State, t: number, p: Pending): boolean {
   return false;
 }
 
-/** Where a walk through a container or a task stands, with the zombies inside it (a task's). */
+/** Where a walk through a container, a task or an account (a zombie's) stands, with the zombies inside it (a task's). */
 interface ObjectPlace {
   readonly page?: number;
   readonly slot: number;
   readonly cursor: MapRef | null;
+  /** an account zombie's: the container its walk takes apart (absent between objects) */
+  readonly container?: number;
   readonly zombie?: Zombie;
 }
 
 /**
- * The walk through container or task `kind` `id` (which is there) after
- * another operation: the same, if what it works on is still there; if the
- * innermost zombie inside it went, the chain starts again (restartChain);
- * if the mapping the walk (or the innermost zombie's) stands at went, or
- * left the tree of the slot or page it empties, the walk starts that slot
- * or page again.
+ * The walk through container, task or account `kind` `id` (which is there)
+ * after another operation: the same, if what it works on is still there;
+ * if the innermost zombie inside it went, the chain starts again
+ * (restartChain); if the mapping the walk (or the innermost zombie's)
+ * stands at went, or left the tree of the slot or page it empties, the
+ * walk starts that slot or page again; if the container an account
+ * zombie's walk takes apart went, that walk is between objects again.
  */
 function settleObjectPlace<P extends ObjectPlace>(state: State, kind: Zombie["kind"], id: number, p: P): P {
   const chain = chainOf(p.zombie);
@@ -1195,15 +1242,28 @@ function settleObjectPlace<P extends ObjectPlace>(state: State, kind: Zombie["ki
       const { zombie: _, ...rest } = p;
       return { ...rest, page: w.page, slot: w.slot, cursor: w.cursor, ...(w.zombie && { zombie: w.zombie }) } as P;
     }
-    if (z.cursor === null || cursorInObject(state, z.kind, z.id, z)) return p;
-    chain[chain.length - 1] = { ...z, cursor: null };
+    const s = settleOwn(state, z.kind, z.id, z);
+    if (s === z) return p;
+    chain[chain.length - 1] = s;
     return { ...p, zombie: chainFrom(chain)! };
+  }
+  return settleOwn(state, kind, id, p);
+}
+
+/** The walk through `kind` `id` itself (settleObjectPlace), the zombies inside it aside. */
+function settleOwn<P extends ObjectPlace>(state: State, kind: Zombie["kind"], id: number, p: P): P {
+  if (kind === "account" && p.container !== undefined && !state.containers[p.container]) {
+    const { container: _, ...rest } = p;
+    return { ...rest, page: -1, slot: -1, cursor: null } as unknown as P;
   }
   return p.cursor === null || cursorInObject(state, kind, id, p) ? p : { ...p, cursor: null };
 }
 
-/** Is the cursor of a walk through container or task `kind` `id` in a tree of the slot or page it empties? */
-const cursorInObject = (state: State, kind: Zombie["kind"], id: number, p: ObjectPlace): boolean => (kind === "container" ? underSlot(state, p.cursor!, id, p.slot) : underPage(state, p.cursor!, id, p.page!));
+/** Is the cursor of a walk through container, task or account `kind` `id` in a tree of the slot or page it empties (an account's: of its container's slot)? */
+function cursorInObject(state: State, kind: Zombie["kind"], id: number, p: ObjectPlace): boolean {
+  if (kind === "task") return underPage(state, p.cursor!, id, p.page!);
+  return underSlot(state, p.cursor!, kind === "container" ? id : p.container!, p.slot);
+}
 
 /**
  * Task `t`'s pending removal `p` (not orphaned) after another operation: a
@@ -1223,7 +1283,7 @@ function settled(state: State, t: number, p: Pending): Pending {
       if (!zombieThere(state, z)) return { op: p.op, cursor: null };
       const was = placeOf(z);
       const now = settleObjectPlace(state, z.kind, z.id, was);
-      return now === was ? p : { ...p, zombie: { kind: z.kind, id: z.id, page: now.page!, slot: now.slot, cursor: now.cursor, ...(now.zombie && { inner: now.zombie }) } };
+      return now === was ? p : { ...p, zombie: { kind: z.kind, id: z.id, page: now.page!, slot: now.slot, cursor: now.cursor, ...(now.container !== undefined && { container: now.container }), ...(now.zombie && { inner: now.zombie }) } };
     }
     return p.cursor === null || inRevoke(state, p.cursor, { task: t, slot: p.op.slot }) ? p : { op: p.op, cursor: null };
   }
@@ -1294,27 +1354,13 @@ export function pendingRegion(state: State, t: number): Set<string> {
       stack.push(...(idx.roots.get(capKey(c)) ?? []));
     }
   } else if (isDestroy(p)) containerRegion(state, p.object, p.slot, out, stack);
-  else if (isAccountDestroy(p)) {
-    const D = subtreeOf(state, p.object);
-    const pays = (x: { account: number } | null | undefined) => !!x && D.has(x.account);
-    const named = (kind: string, id: number) => (kind === "account" && D.has(id)) || (kind === "task" && pays(state.tasks[id])) || (kind === "container" && pays(state.containers[id])) || (kind === "dma" && pays(state.handles[id]));
-    for (const x of D) out.add(`account ${x}`);
-    state.handles.forEach((h, id) => pays(h) && out.add(`dma ${id}`));
-    state.containers.forEach((c, id) => {
-      if (!pays(c)) return;
-      out.add(`container ${id}`);
-      c!.slots.forEach((x, i) => x.kind !== "empty" && out.add(`slot ${id}:${i}`));
-    });
-    state.tasks.forEach((task, tt) => {
-      if (pays(task)) out.add(`task ${tt}`);
-      task?.caps.forEach((cap, slot) => cap && (pays(task) || named(cap.kind, cap.object)) && out.add(`cap ${capKey({ task: tt, slot })}`));
-      task?.pages.forEach((m, vpage) => m && (pays(task) || (m.source.kind === "slot" && pays(state.containers[m.source.container]))) && stack.push({ task: tt, vpage }));
-    });
-  } else if (isTaskDestroy(p)) taskRegion(state, p.object, out, stack);
+  else if (isAccountDestroy(p)) accountRegion(state, p.object, out, stack);
+  else if (isTaskDestroy(p)) taskRegion(state, p.object, out, stack);
   else for (let v = p.page; v < rangeEnd(p.op); v++) if (state.tasks[t]!.pages[v]) stack.push({ task: t, vpage: v });
   for (const z of zombiesOf(p)) {
     if (z.kind === "container") containerRegion(state, z.id, z.slot, out, stack);
-    else taskRegion(state, z.id, out, stack);
+    else if (z.kind === "task") taskRegion(state, z.id, out, stack);
+    else accountRegion(state, z.id, out, stack);
   }
   while (stack.length > 0) {
     const r = stack.pop()!;
@@ -1322,6 +1368,25 @@ export function pendingRegion(state: State, t: number): Set<string> {
     stack.push(...(children.get(mapKey(r)) ?? []));
   }
   return out;
+}
+
+/** What an account walk has still to take apart (pendingRegion): account `a` and its sub-accounts, what they pay for, the capabilities naming any of these or held by those tasks, and (onto `stack`) the mappings of those tasks or rooted in those containers. */
+function accountRegion(state: State, a: number, out: Set<string>, stack: MapRef[]): void {
+  const D = subtreeOf(state, a);
+  const pays = (x: { account: number } | null | undefined) => !!x && D.has(x.account);
+  const named = (kind: string, id: number) => (kind === "account" && D.has(id)) || (kind === "task" && pays(state.tasks[id])) || (kind === "container" && pays(state.containers[id])) || (kind === "dma" && pays(state.handles[id]));
+  for (const x of D) out.add(`account ${x}`);
+  state.handles.forEach((h, id) => pays(h) && out.add(`dma ${id}`));
+  state.containers.forEach((c, id) => {
+    if (!pays(c)) return;
+    out.add(`container ${id}`);
+    c!.slots.forEach((x, i) => x.kind !== "empty" && out.add(`slot ${id}:${i}`));
+  });
+  state.tasks.forEach((task, tt) => {
+    if (pays(task)) out.add(`task ${tt}`);
+    task?.caps.forEach((cap, slot) => cap && (pays(task) || named(cap.kind, cap.object)) && out.add(`cap ${capKey({ task: tt, slot })}`));
+    task?.pages.forEach((m, vpage) => m && (pays(task) || (m.source.kind === "slot" && pays(state.containers[m.source.container]))) && stack.push({ task: tt, vpage }));
+  });
 }
 
 /** What a container walk has still to take apart (pendingRegion): container `c`'s filled slots up to `slot`, the capabilities naming it, and (onto `stack`) the mappings rooted at those slots. */
@@ -1470,13 +1535,14 @@ function revokeWellFormed(s: State, t: number, p: PendingRevoke): string | null 
 
 /**
  * The well-formedness of a revoke's zombie (pendingWalkWellFormed), or
- * null: a container or a task that is there, the walk stands at the only
- * capability naming it, from which nothing hangs any more, and the
- * zombie's walk is well-formed as a container's or a task's destroy.
+ * null: a container, a task or an account that is there, the walk stands
+ * at the only capability naming it, from which nothing hangs any more, and
+ * the zombie's walk is well-formed as a container's or a task's destroy,
+ * or as an account zombie's (accountZombieWellFormed).
  */
 function zombieWellFormed(s: State, what: string, z: Zombie, c: RevokeNode | null): string | null {
   const { kind, id } = z;
-  if ((kind !== "container" && kind !== "task") || !Number.isInteger(id) || !(kind === "container" ? s.containers[id] : s.tasks[id])) return `${what} empties ${String(kind)} ${id}, which is not there`;
+  if ((kind !== "container" && kind !== "task" && kind !== "account") || !Number.isInteger(id) || !zombieThere(s, z)) return `${what} empties ${String(kind)} ${id}, which is not there`;
   if (c === null || c.kind !== "cap") return `${what} empties ${kind} ${id} but does not stand at the capability naming it`;
   const cap = s.tasks[c.task]!.caps[c.slot]!;
   if (cap.kind !== kind || cap.object !== id) return `${what} empties ${kind} ${id} but stands at a capability to ${cap.kind} ${cap.object}`;
@@ -1485,7 +1551,30 @@ function zombieWellFormed(s: State, what: string, z: Zombie, c: RevokeNode | nul
   const hangs = s.tasks.some((x) => x?.caps.some((k) => k?.parent?.task === c.task && k.parent.slot === c.slot) || x?.pages.some((m) => m?.source.kind === "slot" && m.source.cap.task === c.task && m.source.cap.slot === c.slot));
   if (hangs) return `${what} empties ${kind} ${id} while something still hangs from the capability naming it`;
   if (kind === "container") return z.page !== -1 ? `${what} stands at page ${z.page} of container ${id}` : containerWalkWellFormed(s, what, id, z);
+  if (kind === "account") return z.inner ? `${what} keeps a zombie inside account ${id}` : accountZombieWellFormed(s, what, z);
   return placeWellFormed(s, what, kind, id, placeOf(z), c.task === id ? c.slot : null);
+}
+
+/**
+ * The well-formedness of an account zombie's walk (zombieWellFormed,
+ * placeWellFormed), or null: the account is not the root account, and
+ * neither it nor a sub-account pays for a task; between objects the walk
+ * keeps no place; else it takes apart a container the account or a
+ * sub-account pays for, with no DMA handle they pay for left, and its walk
+ * is well-formed as a container destroy's.
+ */
+function accountZombieWellFormed(s: State, what: string, z: Zombie): string | null {
+  const D = subtreeOf(s, z.id);
+  if (z.id === ROOT_ACCOUNT) return `${what} empties the root account`;
+  const t = s.tasks.findIndex((x) => x && D.has(x.account));
+  if (t >= 0) return `${what} empties account ${z.id}, which pays for task ${t}`;
+  if (z.page !== -1) return `${what} stands at page ${z.page} of account ${z.id}`;
+  if (z.container === undefined) return z.slot === -1 && z.cursor === null ? null : `${what} is between objects of account ${z.id} but keeps where a walk stood`;
+  const c = s.containers[z.container];
+  if (!Number.isInteger(z.container) || !c || !D.has(c.account)) return `${what} takes apart container ${z.container}, which account ${z.id} does not pay for`;
+  const h = s.handles.findIndex((x) => x && D.has(x.account));
+  if (h >= 0) return `${what} takes apart container ${z.container} while DMA handle ${h}, which account ${z.id} pays for, is left`;
+  return containerWalkWellFormed(s, what, z.container, z);
 }
 
 /**
@@ -1494,10 +1583,12 @@ function zombieWellFormed(s: State, what: string, z: Zombie, c: RevokeNode | nul
  * well-formed as a container's or a task's destroy (`ownSlot` as for
  * taskWalkWellFormed). With zombies (a task's walk only): it has passed
  * its pages and stands at no mapping, and the capability in the slot above
- * its own is the only one naming its first zombie, a container or a task
- * (not the root task) that is there; so on inwards, each zombie with one
- * inside it a task whose walk is past its pages and at no mapping; each
- * zombie's walk well-formed as a container's or a task's destroy.
+ * its own is the only one naming its first zombie, a container, a task
+ * (not the root task) or an account that is there; so on inwards, each
+ * zombie with one inside it a task whose walk is past its pages and at no
+ * mapping; each
+ * zombie's walk well-formed as a container's or a task's destroy, or as an
+ * account zombie's (the innermost only).
  */
 function placeWellFormed(s: State, what: string, kind: Zombie["kind"], id: number, p: ObjectPlace, ownSlot: number | null): string | null {
   const chain = chainOf(p.zombie);
@@ -1509,13 +1600,14 @@ function placeWellFormed(s: State, what: string, kind: Zombie["kind"], id: numbe
     const z = chain[i]!;
     const around = `${holder.kind} ${holder.id}`;
     if (holder.kind !== "task" || holder.page !== -1 || holder.cursor !== null || holder.slot + 1 >= s.config.capSlots) return `${what} keeps a zombie inside ${around}, whose walk is not past its pages at a capability slot`;
-    if ((z.kind !== "container" && z.kind !== "task") || !Number.isInteger(z.id) || !zombieThere(s, z) || (z.kind === "task" && z.id === ROOT_TASK)) return `${what} empties ${String(z.kind)} ${z.id} inside ${around}, which is not there`;
+    if ((z.kind !== "container" && z.kind !== "task" && z.kind !== "account") || !Number.isInteger(z.id) || !zombieThere(s, z) || (z.kind === "task" && z.id === ROOT_TASK)) return `${what} empties ${String(z.kind)} ${z.id} inside ${around}, which is not there`;
     const ref = { task: holder.id, slot: holder.slot + 1 };
     const cap = s.tasks[ref.task]!.caps[ref.slot];
     if (!cap || cap.kind !== z.kind || cap.object !== z.id) return `${what} empties ${z.kind} ${z.id} inside ${around}, but capability slot ${ref.slot} of task ${ref.task} does not name it`;
     const other = greatestNaming(s, z.kind, z.id, ref);
     if (other !== null) return `${what} empties ${z.kind} ${z.id}, which task ${other.task}'s capability slot ${other.slot} names too`;
-    const err = z.kind === "container" ? (z.page !== -1 ? `${what} stands at page ${z.page} of container ${z.id}` : containerWalkWellFormed(s, what, z.id, z)) : taskWalkWellFormed(s, what, z.id, z, null, i + 1 < chain.length ? z.slot + 1 : null);
+    if (z.kind === "account" && i + 1 < chain.length) return `${what} keeps a zombie inside account ${z.id}`;
+    const err = z.kind === "container" ? (z.page !== -1 ? `${what} stands at page ${z.page} of container ${z.id}` : containerWalkWellFormed(s, what, z.id, z)) : z.kind === "account" ? accountZombieWellFormed(s, what, z) : taskWalkWellFormed(s, what, z.id, z, null, i + 1 < chain.length ? z.slot + 1 : null);
     if (err) return err;
     holder = z;
   }
@@ -1526,7 +1618,7 @@ export const PREEMPTION_INVARIANTS: readonly { name: string; description: string
   {
     name: "pendingWalkWellFormed",
     description:
-      "A preempted removal is the task's own and the configuration sets a budget; the task does not wait on a fault. A preempted page.unmap is well-formed and its walk stands inside the range: at a mapping of the tree of the page it is at (or before that page's start), inside the write-only subtree it is removing, if any; children of the cursor from the greatest key down to the last one finished are gone, or (mode readonly, outside such a subtree) have no write right left. A preempted cap.revoke names a slot that holds a capability, and its walk stands at that capability or at a node still to go: a capability derived from it, or a mapping in a tree one of those authorized; while it empties a zombie, the zombie is a container or a task that is there, the walk stands at the only capability naming it, and nothing hangs from that capability. A preempted container.destroy names a slot holding a capability with alloc to the container, has passed only empty slots, and stands in a tree rooted at the slot it empties. A preempted task.destroy names a slot holding a capability with alloc to the task (not the root task), has passed only unmapped pages and empty capability slots (but the subject's own), stands in the tree of the page it empties, and no two tasks destroy the same task. A preempted account.destroy names a slot holding a capability with alloc to the account (not the root account); between objects it keeps no walk; the container or task it takes apart is one the account or a sub-account pays for, taken in order (no DMA handle they pay for left while it takes apart a container, no container while a task, no other task while the subject's own), and its walk is well-formed as a container's or a task's destroy. A walk through a task (a task destroy's, an account destroy's, a revoke's zombie's) with zombies inside it has passed the task's pages and stands at no mapping, the capability in the slot above its own is the only one naming its first zombie, a container or a task (not the root task) that is there, and so on inwards, each zombie with another inside it a task past its pages at no mapping; every zombie's walk is well-formed as a container's or a task's destroy.",
+      "A preempted removal is the task's own and the configuration sets a budget; the task does not wait on a fault. A preempted page.unmap is well-formed and its walk stands inside the range: at a mapping of the tree of the page it is at (or before that page's start), inside the write-only subtree it is removing, if any; children of the cursor from the greatest key down to the last one finished are gone, or (mode readonly, outside such a subtree) have no write right left. A preempted cap.revoke names a slot that holds a capability, and its walk stands at that capability or at a node still to go: a capability derived from it, or a mapping in a tree one of those authorized; while it empties a zombie, the zombie is a container, a task or an account that is there, the walk stands at the only capability naming it, and nothing hangs from that capability. A preempted container.destroy names a slot holding a capability with alloc to the container, has passed only empty slots, and stands in a tree rooted at the slot it empties. A preempted task.destroy names a slot holding a capability with alloc to the task (not the root task), has passed only unmapped pages and empty capability slots (but the subject's own), stands in the tree of the page it empties, and no two tasks destroy the same task. A preempted account.destroy names a slot holding a capability with alloc to the account (not the root account); between objects it keeps no walk; the container or task it takes apart is one the account or a sub-account pays for, taken in order (no DMA handle they pay for left while it takes apart a container, no container while a task, no other task while the subject's own), and its walk is well-formed as a container's or a task's destroy. A walk through a task (a task destroy's, an account destroy's, a revoke's zombie's) with zombies inside it has passed the task's pages and stands at no mapping, the capability in the slot above its own is the only one naming its first zombie, a container, a task (not the root task) or an account that is there, and so on inwards, each zombie with another inside it a task past its pages at no mapping; every zombie's walk is well-formed as a container's or a task's destroy. An account zombie (a revoke's, or the innermost of a chain: never one with another inside it) is not the root account and neither it nor a sub-account pays for a task; its walk is between objects, keeping no place, or takes apart a container they pay for, with no DMA handle they pay for left, well-formed as a container destroy's.",
     check(s) {
       for (let t = 0; t < s.tasks.length; t++) {
         const task = s.tasks[t];
@@ -1546,13 +1638,14 @@ export const PREEMPTION_INVARIANTS: readonly { name: string; description: string
  * Did another operation move a walk through an object (from `p` to `r`)
  * other than as settling allows (settleObjectPlace)? It may leave it as it
  * was, or send the innermost zombie's walk (or, without zombies, the walk)
- * back to the start of its slot or page; and if the innermost zombie went,
+ * back to the start of its slot or page (an account zombie's, if its
+ * container went, between objects); and if the innermost zombie went,
  * the chain may start again: from its outermost zombie at the start of its
  * walk, or, if that went too, the walk through the object from its start.
  */
 function placeMoved(after: State, p: ObjectPlace, r: ObjectPlace): boolean {
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  const at = (x: ObjectPlace) => ({ page: x.page ?? -1, slot: x.slot, cursor: x.cursor });
+  const at = (x: ObjectPlace) => ({ page: x.page ?? -1, slot: x.slot, cursor: x.cursor, ...(x.container !== undefined && { container: x.container }) });
   const was = chainOf(p.zombie);
   const now = chainOf(r.zombie);
   const inner = was[was.length - 1];
@@ -1566,7 +1659,11 @@ function placeMoved(after: State, p: ObjectPlace, r: ObjectPlace): boolean {
   const before = places(p, was);
   const after_ = places(r, now);
   const last = before.length - 1;
-  return !(same(after_, before) || (same(after_.slice(0, last), before.slice(0, last)) && same({ ...after_[last], cursor: null }, after_[last]) && same({ ...before[last], cursor: null }, after_[last])));
+  if (!same(after_.slice(0, last), before.slice(0, last))) return true;
+  const b: { container?: number } = before[last]!;
+  const { container: _, ...between } = { ...before[last]!, page: -1, slot: -1, cursor: null };
+  if (b.container !== undefined && !after.containers[b.container]) return !same(after_[last], between);
+  return !(same(after_[last], before[last]) || (same({ ...after_[last], cursor: null }, after_[last]) && same({ ...before[last], cursor: null }, after_[last])));
 }
 
 /** Does pendingWalkWellFormed hold (so that the walks can be run on a copy to count the work left)? */
@@ -1594,7 +1691,7 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
   {
     name: "removalNeverRegrows",
     description:
-      "While a removal is preempted, no other operation adds to what it has still to take apart (a mapping to an unmap's trees; a capability or a mapping to what a revoke has still to remove; a filled slot, a capability naming it or a mapping rooted in it to a container being destroyed; a mapping or a capability to a task being destroyed, or a capability naming it; an account, an object, a capability or a mapping to what an account destroy has still to take apart; anything to the zombies a removal empties), nor moves its walk on, back or elsewhere: another operation may only take things away, and if it takes the node the walk stands at, the walk starts again (an unmap its current page, a revoke from the revoked capability, a container destroy its current slot, a task destroy its current page, an account destroy the object it stands in, or, if that went, picks the next; the innermost zombie's walk its current slot or page; and if the innermost zombie went, the chain of zombies from its outermost, or, if that went too, the walk around it from its start). A preempted removal ends early only when another operation took what it works on: the capability a revoke revokes, or a destroy's object or the subject's capability to it.",
+      "While a removal is preempted, no other operation adds to what it has still to take apart (a mapping to an unmap's trees; a capability or a mapping to what a revoke has still to remove; a filled slot, a capability naming it or a mapping rooted in it to a container being destroyed; a mapping or a capability to a task being destroyed, or a capability naming it; an account, an object, a capability or a mapping to what an account destroy has still to take apart; anything to the zombies a removal empties), nor moves its walk on, back or elsewhere: another operation may only take things away, and if it takes the node the walk stands at, the walk starts again (an unmap its current page, a revoke from the revoked capability, a container destroy its current slot, a task destroy its current page, an account destroy the object it stands in, or, if that went, picks the next; the innermost zombie's walk its current slot or page, or, an account zombie's whose container went, is between objects; and if the innermost zombie went, the chain of zombies from its outermost, or, if that went too, the walk around it from its start). A preempted removal ends early only when another operation took what it works on: the capability a revoke revokes, or a destroy's object or the subject's capability to it.",
     check(before, op, after) {
       if (after === before) return null; // (an error changes nothing)
       for (let t = 0; t < before.tasks.length; t++) {

@@ -57,7 +57,7 @@ const CONTENT: readonly TransitionInvariant[] = [
   {
     name: "nothingLost",
     description:
-      "Every container slot that survives a step keeps its content, however the step changed the slot (relocation, reclaim, copy-on-write, swap, demotion, promotion), except: the slot a write's mapping is rooted at (a faulting write's too, when its pager's answer completes it) (copy-on-write keeps the other copies), the slot a free names, the slots holding the frame a device writes, and a soft reference, which may go stale when a frame is allocated. A slot may lose its content only with its container, or in an entry of a preempted container.destroy of that container, or of an account.destroy of an account that pays for it, directly or through sub-accounts, or of a cap.revoke, task.destroy or account.destroy that empties it as a zombie (they empty the container slot by slot before the container goes); no operation is exempt as a whole, so collateral damage to other slots is seen.",
+      "Every container slot that survives a step keeps its content, however the step changed the slot (relocation, reclaim, copy-on-write, swap, demotion, promotion), except: the slot a write's mapping is rooted at (a faulting write's too, when its pager's answer completes it) (copy-on-write keeps the other copies), the slot a free names, the slots holding the frame a device writes, and a soft reference, which may go stale when a frame is allocated. A slot may lose its content only with its container, or in an entry of a preempted container.destroy of that container, or of an account.destroy of an account that pays for it, directly or through sub-accounts, or of a cap.revoke, task.destroy or account.destroy that empties it as a zombie, or empties as a zombie an account that pays for it, directly or through sub-accounts (they empty the container slot by slot before the container goes); no operation is exempt as a whole, so collateral damage to other slots is seen.",
     check(before, op, after) {
       const resumed = resumedAccess(before, op, after);
       const written = op.op === "mem.write" ? rootSlot(before, op.task, op.vpage) : resumed?.write ? rootSlot(before, resumed.via.task, resumed.via.vpage) : null;
@@ -68,7 +68,7 @@ const CONTENT: readonly TransitionInvariant[] = [
         if (!after.containers[c]) continue; // destroyed with its container
         if (emptying && isDestroy(emptying) && emptying.object === c) continue; // being emptied by its preempted destroy
         if (emptying && isAccountDestroy(emptying) && accountUnder(before, before.containers[c]!.account, emptying.object)) continue; // or by its account's
-        if (emptying && zombiesOf(emptying).some((z) => z.kind === "container" && z.id === c)) continue; // or as a zombie
+        if (emptying && zombiesOf(emptying).some((z) => (z.kind === "container" && z.id === c) || (z.kind === "account" && accountUnder(before, before.containers[c]!.account, z.id)))) continue; // or as a zombie, or by a zombie account's walk
         const slots = before.containers[c]?.slots ?? [];
         for (let i = 0; i < slots.length; i++) {
           const was = slotContent(before, c, i);

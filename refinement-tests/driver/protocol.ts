@@ -23,11 +23,12 @@ const MapRef = z.object({ task: id, vpage: id }).strict();
 /** A zombie (spec/state.ts), with the zombie inside it, if any. */
 const Zombie = z
   .object({
-    kind: z.enum(["container", "task"]),
+    kind: z.enum(["container", "task", "account"]),
     id,
     page: z.int().min(-1),
     slot: z.int().min(-1),
     cursor: MapRef.nullable(),
+    container: id.optional(),
     get inner() {
       return Zombie.optional();
     },

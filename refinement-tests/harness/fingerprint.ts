@@ -120,8 +120,9 @@ export function fingerprint(s: State): [number, number] {
     // (the zombies a revoke, a task destroy or an account destroy empties, from the outermost in)
     if (p)
       for (const z of zombiesOf(p)) {
-        mix(z.kind === "container" ? -5 : -6);
+        mix(z.kind === "container" ? -5 : z.kind === "task" ? -6 : -7);
         mix(z.id);
+        mix(z.container ?? -1);
         mix(z.page);
         mix(z.slot);
         mix(z.cursor?.task ?? -1);
