@@ -922,8 +922,9 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
     return to ? { op: "l4.map", task: from.task, vpage: from.vpage, target: to.slot, dest: to.dest, rights: rightsList(m.rights) } : null;
   };
   if (pending.length === 0) {
-    // (three steps in four on configurations staging a chain of zombies, which takes the most steps to build)
-    if (e % 2 === 1 || (s.config.objects % 8 === 3 && e % 4 === 2)) {
+    // (three steps in four on configurations staging a chain of zombies or an account zombie, which take the most steps to build; on
+    // the latter the stage also replaces the random start of a removal, which would mostly take apart the account being built)
+    if (e % 2 === 1 || (s.config.objects % 4 === 3 && e % 4 === 2) || (s.config.objects % 8 === 7 && e % 8 === 0)) {
       const op = staged(s, b);
       if (op) return op;
     }
@@ -1042,7 +1043,7 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
     const ended = endFromOutside(s, q, b);
     if (ended) return ended;
   }
-  if (c % 4 === 3 || (c % 4 === 1 && zombiesOf(q).length > 1)) {
+  if (c % 4 === 3 || (c % 4 === 1 && (zombiesOf(q).length > 1 || zombiesOf(q).some((z) => z.kind === "account")))) {
     const op = aimAtZombies(s, q, [a, b, c]);
     if (op) return op;
   }
@@ -1379,6 +1380,25 @@ function aimAtZombies(s: State, p: Pending, [a, b]: [number, number, number]): O
   const chain = zombiesOf(p);
   const z = chain[chain.length - 1];
   if (!z) return null;
+  if (z.kind === "account" && a % 3 !== 2) {
+    // (an account zombie: the root task allocates in a container the account pays for, or derives from its capability to it (Removing),
+    // or deletes its capability to the container the walk takes apart, which takes the container along, and the walk is between
+    // objects again; or the holder of the account's only capability tries to make something through it or to derive from it: Removing)
+    const root = s.tasks[ROOT_TASK]!;
+    const boxes = root.pending || root.fault ? [] : capsOf(s, ROOT_TASK, (k) => k.kind === "container" && !!s.containers[k.object] && accountUnder(s, s.containers[k.object]!.account, z.id));
+    const box = pick(boxes, b);
+    if (box && a % 3 === 0) {
+      const empty = s.containers[box.cap.object]!.slots.findIndex((x) => x.kind === "empty");
+      const dest = freeSlots(s, ROOT_TASK)[0];
+      if (b % 3 === 0 && empty >= 0) return { op: "container.alloc", task: ROOT_TASK, container: box.slot, index: empty };
+      if (b % 3 === 1 || dest === undefined) return { op: "cap.delete", task: ROOT_TASK, slot: box.slot };
+      return { op: "cap.derive", task: ROOT_TASK, src: box.slot, dest, rights: rightsList(box.cap.rights) };
+    }
+    const holder = s.tasks.findIndex((t) => t?.caps.some((k) => k?.kind === "account" && k.object === z.id));
+    const k = holder < 0 ? -1 : s.tasks[holder]!.caps.findIndex((x) => x?.kind === "account" && x.object === z.id);
+    const dest = holder < 0 ? undefined : freeSlots(s, holder)[0];
+    if (k >= 0 && dest !== undefined) return b % 4 === 1 ? { op: "container.create", task: holder, account: k, dest } : { op: "cap.derive", task: holder, src: k, dest, rights: rightsList(s.tasks[holder]!.caps[k]!.rights) };
+  }
   const tasks = chain.filter((x) => x.kind === "task" && s.tasks[x.id] && !s.tasks[x.id]!.pending && !s.tasks[x.id]!.fault);
   // (mostly one inside another: those are marked only while the chain is)
   const x = pick(tasks.length > 1 && b % 4 !== 0 ? tasks.slice(1) : tasks, b);
@@ -1421,14 +1441,16 @@ function aimAtZombies(s: State, p: Pending, [a, b]: [number, number, number]): O
  *   per unit;
  * - `selfDoomed` (objects % 4 === 1): a revoke whose walk takes its own
  *   subject (see selfDoomed);
- * - `nested` (objects % 8 === 3): a chain of zombies (see nested).
+ * - `nested` (objects % 8 === 3): a chain of zombies (see nested);
+ * - `accountZombie` (objects % 16 === 7): an account as a zombie (see
+ *   accountZombie).
  * Each step is the first thing missing, made by the root task where it can
  * be (it holds capabilities to what it made); null when the root task
  * cannot act or the configuration has no room for it.
  */
 function staged(s: State, b: number): Op | null {
   const root = s.tasks[ROOT_TASK]!;
-  if (root.fault || root.pending || s.config.objects % 8 === 7) return null;
+  if (root.fault || root.pending || s.config.objects % 16 === 15) return null;
   const rootCap = (pred: (k: Cap) => boolean) => capsOf(s, ROOT_TASK, pred)[0];
   const to = (x: number) => rootCap((k) => ofKind("task", R.write)(k) && k.object === x);
   const dest = freeSlots(s, ROOT_TASK)[0];
@@ -1443,6 +1465,7 @@ function staged(s: State, b: number): Op | null {
   const others = s.tasks.flatMap((x, id) => (x && id !== ROOT_TASK && !x.fault && !x.pending ? [id] : []));
   if (s.config.objects % 4 === 1) return selfDoomed(s, others, rootCap, to, handTo, window);
   if (s.config.objects % 8 === 3) return nested(s, others, rootCap, to, handTo, b);
+  if (s.config.objects % 8 === 7) return accountZombie(s, others, rootCap, to, handTo, b);
   if (s.config.objects % 4 === 0) {
     if (others.length < 2) return dest !== undefined && s.tasks.includes(null) ? { op: "task.create", task: ROOT_TASK, account: 0, dest } : null;
     const [t, u] = [others[b % others.length]!, others[(b + 1) % others.length]!];
@@ -1636,6 +1659,59 @@ function nested(s: State, others: number[], rootCap: (pred: (k: Cap) => boolean)
   const kill = rootCap((k) => ofKind("task", R.alloc)(k) && k.object === A);
   if (b % 3 === 0 && kill) return { op: "task.destroy", task: ROOT_TASK, target: kill.slot };
   return b % 3 === 1 ? { op: "cap.revoke", task: ROOT_TASK, slot: sub.slot } : { op: "account.destroy", task: ROOT_TASK, account: sub.slot };
+}
+
+/**
+ * `accountZombie` (staged): an account that becomes a zombie. The root
+ * task makes a sub-account Z and, through it, a container with a frame
+ * (two on configurations with an odd number of pages, room permitting),
+ * which the root task maps. A task H, paid by the root task's account,
+ * gets a copy of the root task's capability to Z, and the root task
+ * deletes its own: H holds the only capability naming Z, which pays for
+ * no task. Then, by the step's `b`, another task X (given a capability to
+ * H by the root task) destroys H: the walk through H's capabilities makes
+ * Z a zombie inside H, and the root task may act meanwhile
+ * (aimAtZombies); or the root task revokes its capability to its own
+ * account: H's copy now derives from it, and, H being a greater key than
+ * the root task, the revoke's walk reaches it first and makes Z its
+ * zombie, while H may act. The first thing missing is made each step.
+ */
+function accountZombie(s: State, others: number[], rootCap: (pred: (k: Cap) => boolean) => Held | undefined, to: (x: number) => Held | undefined, handTo: (x: number, give: Held | undefined) => Op | null, b: number): Op | null {
+  const root = s.tasks[ROOT_TASK]!;
+  const dest = freeSlots(s, ROOT_TASK)[0];
+  const make = (op: Op, table: readonly unknown[]): Op | null => (dest !== undefined && table.includes(null) ? op : null);
+  const Z = s.accounts.findIndex((x, id) => x?.parent === root.account && !s.tasks.some((t) => t?.account === id));
+  if (Z < 0) return make({ op: "account.create", task: ROOT_TASK, account: 0, dest: dest!, frames: 2, objects: 6 }, s.accounts);
+  const zCap = rootCap((k) => ofKind("account", R.alloc)(k) && k.object === Z);
+  const H = others.find((x) => s.tasks[x]!.account === root.account && to(x));
+  const held = H !== undefined && capsOf(s, H, (k) => k.kind === "account" && k.object === Z).length > 0;
+  if (!held) {
+    if (!zCap) return null;
+    const boxes = s.containers.flatMap((c, id) => (c?.account === Z ? [id] : []));
+    if (boxes.length < (s.config.vpages % 2 === 1 ? 2 : 1) && s.containers.includes(null)) return make({ op: "container.create", task: ROOT_TASK, account: zCap.slot, dest: dest! }, s.containers);
+    if (boxes.length === 0) return null;
+    for (const box of boxes) {
+      const bc = rootCap((k) => ofKind("container", R.alloc)(k) && k.object === box);
+      if (!bc) return null;
+      const slots = s.containers[box]!.slots;
+      const index = slots.findIndex((x) => x.kind === "hard");
+      if (index < 0) return slots.some((x) => x.kind === "empty") ? { op: "container.alloc", task: ROOT_TASK, container: bc.slot, index: slots.findIndex((x) => x.kind === "empty") } : null;
+      if (!root.pages.some((m) => m?.source.kind === "slot" && m.source.container === box)) {
+        const vpage = pagesOf(root, false)[0];
+        return vpage === undefined ? null : { op: "page.map", task: ROOT_TASK, container: bc.slot, index, vpage, rights: ["read", "write"] };
+      }
+    }
+    if (H === undefined) return make({ op: "task.create", task: ROOT_TASK, account: 0, dest: dest! }, s.tasks);
+    return handTo(H, zCap);
+  }
+  if (zCap) return { op: "cap.delete", task: ROOT_TASK, slot: zCap.slot };
+  const kill = rootCap((k) => ofKind("task", R.alloc)(k) && k.object === H);
+  if (b % 2 === 1 || !kill) return { op: "cap.revoke", task: ROOT_TASK, slot: 0 };
+  // (another task X destroys H, so that the root task, free to act, may touch the containers Z pays for: aimAtZombies)
+  const X = others.find((x) => x !== H && s.tasks[x]!.account === root.account);
+  if (X === undefined) return make({ op: "task.create", task: ROOT_TASK, account: 0, dest: dest! }, s.tasks);
+  const mine = capsOf(s, X, (k) => ofKind("task", R.alloc)(k) && k.object === H)[0];
+  return mine ? { op: "task.destroy", task: X, target: mine.slot } : handTo(X, kill);
 }
 
 /**
