@@ -1680,8 +1680,8 @@ function accountZombie(s: State, others: number[], rootCap: (pred: (k: Cap) => b
   const root = s.tasks[ROOT_TASK]!;
   const dest = freeSlots(s, ROOT_TASK)[0];
   const make = (op: Op, table: readonly unknown[]): Op | null => (dest !== undefined && table.includes(null) ? op : null);
-  const Z = s.accounts.findIndex((x, id) => x?.parent === root.account && !s.tasks.some((t) => t?.account === id));
-  if (Z < 0) return make({ op: "account.create", task: ROOT_TASK, account: 0, dest: dest!, frames: 2, objects: 6 }, s.accounts);
+  const Z = s.accounts.findIndex((x) => x?.parent === root.account);
+  if (Z < 0) return make({ op: "account.create", task: ROOT_TASK, account: 0, dest: dest!, frames: s.config.objects % 32 === 23 ? 3 : 2, objects: 10 }, s.accounts);
   const zCap = rootCap((k) => ofKind("account", R.alloc)(k) && k.object === Z);
   const H = others.find((x) => s.tasks[x]!.account === root.account && to(x));
   const held = H !== undefined && capsOf(s, H, (k) => k.kind === "account" && k.object === Z).length > 0;
@@ -1702,6 +1702,10 @@ function accountZombie(s: State, others: number[], rootCap: (pred: (k: Cap) => b
       }
     }
     if (H === undefined) return make({ op: "task.create", task: ROOT_TASK, account: 0, dest: dest! }, s.tasks);
+    if (s.config.objects % 32 === 23) {
+      const op = richZombie(s, Z, zCap, H, boxes[0]!, rootCap, to, handTo);
+      if (op !== undefined) return op;
+    }
     return handTo(H, zCap);
   }
   if (zCap) return { op: "cap.delete", task: ROOT_TASK, slot: zCap.slot };
@@ -1712,6 +1716,50 @@ function accountZombie(s: State, others: number[], rootCap: (pred: (k: Cap) => b
   if (X === undefined) return make({ op: "task.create", task: ROOT_TASK, account: 0, dest: dest! }, s.tasks);
   const mine = capsOf(s, X, (k) => ofKind("task", R.alloc)(k) && k.object === H)[0];
   return mine ? { op: "task.destroy", task: X, target: mine.slot } : handTo(X, kill);
+}
+
+/**
+ * `accountZombie`, on half of its configurations (objects % 32 === 23):
+ * before H gets its capability to Z, a task W paid by Z wires a DMA handle
+ * (which Z then pays for) from Z's container `box`, makes a sub-account of
+ * Z, and copies its capabilities to both into H; then the root task
+ * destroys W, so that Z pays for no task again. Z's walk then takes the
+ * handle (its capabilities one per unit) and the sub-account as well as
+ * the containers. Undefined once there is nothing more to build (or room
+ * is lacking).
+ */
+function richZombie(s: State, Z: number, zCap: Held, H: number, box: number, rootCap: (pred: (k: Cap) => boolean) => Held | undefined, to: (x: number) => Held | undefined, handTo: (x: number, give: Held | undefined) => Op | null): Op | null | undefined {
+  const handle = s.handles.findIndex((h) => h?.account === Z);
+  const sub = s.accounts.findIndex((a) => a?.parent === Z);
+  const inH = (kind: Cap["kind"], id: number) => capsOf(s, H, (k) => k.kind === kind && k.object === id).length > 0;
+  if (handle >= 0 && sub >= 0 && inH("dma", handle) && inH("account", sub)) {
+    // (built: W goes, if it is still there)
+    const W = s.tasks.findIndex((t) => t?.account === Z);
+    const kill = W < 0 ? undefined : rootCap((k) => ofKind("task", R.alloc)(k) && k.object === W);
+    return kill ? { op: "task.destroy", task: ROOT_TASK, target: kill.slot } : undefined;
+  }
+  const W = s.tasks.findIndex((t, id) => t?.account === Z && !t.pending && !t.fault && !!to(id));
+  const dest = freeSlots(s, ROOT_TASK)[0];
+  if (W < 0) return dest !== undefined && s.tasks.includes(null) && s.handles.includes(null) ? { op: "task.create", task: ROOT_TASK, account: zCap.slot, dest } : undefined;
+  const free = freeSlots(s, W)[0];
+  if (handle < 0) {
+    const wirable = (k: Cap) => has(R.priv)(k) && k.kind === "container" && k.object === box;
+    const c = capsOf(s, W, wirable)[0];
+    if (!c) return handTo(W, rootCap(wirable));
+    const index = s.containers[box]!.slots.findIndex((x) => x.kind === "hard");
+    return free === undefined || index < 0 ? undefined : { op: "dma.wire", task: W, container: c.slot, index, dest: free };
+  }
+  if (sub < 0) {
+    const mine = capsOf(s, W, (k) => ofKind("account", R.alloc)(k) && k.object === Z)[0];
+    if (!mine) return handTo(W, zCap);
+    return free === undefined ? undefined : { op: "account.create", task: W, account: mine.slot, dest: free, frames: 0, objects: 1 };
+  }
+  const toH = capsOf(s, W, (k) => ofKind("task", R.write)(k) && k.object === H)[0];
+  if (!toH) return handTo(W, to(H));
+  const into = acceptedSlots(s, W, H)[0];
+  if (into === undefined) return { op: "task.window", task: H, slot: 0, slots: s.config.capSlots, page: 0, pages: s.config.vpages };
+  const give = capsOf(s, W, (k) => (k.kind === "dma" && k.object === handle && !inH("dma", handle)) || (k.kind === "account" && k.object === sub && !inH("account", sub)))[0];
+  return give ? { op: "cap.copy", task: W, src: give.slot, target: toH.slot, dest: into } : undefined;
 }
 
 /**
