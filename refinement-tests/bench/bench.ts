@@ -261,17 +261,23 @@ async function implOps(): Promise<void> {
  * at the same page: fan-out and depth k. Returns the machine ready for the
  * unmap of the root. With `chain`, the root task then deletes its
  * capabilities naming tasks 2..k: task t holds the only one naming task
- * t+1, so destroying task 1 makes a chain of k-1 zombies.
+ * t+1, so destroying task 1 makes a chain of k-1 zombies. With
+ * `zombieAccount`, the container is paid by account 1, which pays for no
+ * task, and task k holds the only capability naming that account (slot
+ * 3): destroying task k makes the account a zombie, whose walk takes the
+ * tree rooted at the container's slot.
  */
-function buildMappingTree(k: number, budget?: number, subAccount = false, chain = false): Machine {
-  const config: Config = { frames: 4, objects: (subAccount ? 2 : 1) * (k * k + 8 * k + 16), accounts: subAccount ? 2 : 1, tasks: k + 1, containers: 1, capSlots: k + 4, vpages: k, containerSlots: 1, handles: 0, ...(budget ? { budget } : {}) };
+function buildMappingTree(k: number, budget?: number, subAccount = false, chain = false, zombieAccount = false): Machine {
+  const config: Config = { frames: 4, objects: (subAccount ? 2 : 1) * (k * k + 8 * k + 16), accounts: subAccount || zombieAccount ? 2 : 1, tasks: k + 1, containers: 1, capSlots: k + 4, vpages: k, containerSlots: 1, handles: 0, ...(budget ? { budget } : {}) };
   const m = new Machine(config);
   // with subAccount, tasks 1..k are paid by account 1 (its capability in slot k+3)
   if (subAccount) must(m, { op: "account.create", task: 0, account: 0, dest: k + 3, frames: 0, objects: k * k + 8 * k + 16 });
+  // with zombieAccount, account 1 (its capability in slot k+3) pays for the container and its frame
+  if (zombieAccount) must(m, { op: "account.create", task: 0, account: 0, dest: k + 3, frames: 1, objects: 4 });
   for (let t = 1; t <= k; t++) must(m, { op: "task.create", task: 0, account: subAccount ? k + 3 : 0, dest: t + 1 }); // task t in slot t+1
   for (let t = 1; t <= k; t++) openWindow(m, t);
   for (let t = 1; t < k; t++) must(m, { op: "cap.copy", task: 0, src: t + 2, target: t + 1, dest: 2 }); // task t holds task t+1 in slot 2
-  must(m, { op: "container.create", task: 0, account: 0, dest: k + 2 });
+  must(m, { op: "container.create", task: 0, account: zombieAccount ? k + 3 : 0, dest: k + 2 });
   must(m, { op: "container.alloc", task: 0, container: k + 2, index: 0 });
   must(m, { op: "page.map", task: 0, container: k + 2, index: 0, vpage: 0, rights: ["read"] });
   const op = { op: "l4.map", task: 0, vpage: 0, target: 2, dest: 0, rights: ["read"] } as { op: "l4.map"; task: number; vpage: number; target: number; dest: number; rights: ["read"] };
@@ -283,6 +289,10 @@ function buildMappingTree(k: number, budget?: number, subAccount = false, chain 
     for (let v = 0; v < k; v++) must(m, { op: "l4.map", task: t, vpage: v, target: 2, dest: v, rights: ["read"] });
   }
   if (chain) for (let t = 2; t <= k; t++) must(m, { op: "cap.delete", task: 0, slot: t + 1 });
+  if (zombieAccount) {
+    must(m, { op: "cap.copy", task: 0, src: k + 3, target: k + 1, dest: 3 });
+    must(m, { op: "cap.delete", task: 0, slot: k + 3 });
+  }
   return m;
 }
 
@@ -355,10 +365,13 @@ function removal(): void {
     // task 1, whose walk takes the k*k - k mappings below its pages, then holds the only capability naming task 2, which
     // holds the only one naming task 3, and so on: a chain of k-1 zombies, each made and emptied in bounded units
     ["task.destroy (nested zombies)", (k: number, b?: number) => buildMappingTree(k, b, false, true), (): Op => ({ op: "task.destroy", task: 0, target: 2 })],
+    // task k, whose walk takes the k mappings at its pages (the leaves), then holds the only capability naming the account
+    // that pays for the container: that account is a zombie, whose walk takes the rest of the tree, rooted at the container's slot
+    ["task.destroy (account zombie)", (k: number, b?: number) => buildMappingTree(k, b, false, false, true), (k: number): Op => ({ op: "task.destroy", task: 0, target: k + 1 })],
   ] as const) {
     for (let i = 0; i < 5; i++) for (const b of [undefined, 1000, 100]) finish(build(32, b), opOf(32));
     for (const k of QUICK ? [100] : [100, 317, 1000]) {
-      const nodes = k * k + (what === "page.unmap" || what === "container.destroy" ? 1 : 0);
+      const nodes = k * k + (what === "page.unmap" || what === "container.destroy" || what === "task.destroy (account zombie)" ? 1 : 0);
       const reps = nodes <= 10_000 ? 15 : nodes <= 100_000 ? 7 : 3;
       let base = 0;
       for (const budget of [undefined, 1000, 100]) {
