@@ -1732,7 +1732,11 @@ function richZombie(s: State, Z: number, zCap: Held, H: number, box: number, roo
   const handle = s.handles.findIndex((h) => h?.account === Z);
   const sub = s.accounts.findIndex((a) => a?.parent === Z);
   const inH = (kind: Cap["kind"], id: number) => capsOf(s, H, (k) => k.kind === kind && k.object === id).length > 0;
-  if (handle >= 0 && sub >= 0 && inH("dma", handle) && inH("account", sub)) {
+  // (each as far as the configuration has room for it)
+  const needHandle = handle < 0 && s.handles.includes(null);
+  const needSub = sub < 0 && s.accounts.includes(null);
+  const needCopy = (handle >= 0 && !inH("dma", handle)) || (sub >= 0 && !inH("account", sub));
+  if (!needHandle && !needSub && !needCopy) {
     // (built: W goes, if it is still there)
     const W = s.tasks.findIndex((t) => t?.account === Z);
     const kill = W < 0 ? undefined : rootCap((k) => ofKind("task", R.alloc)(k) && k.object === W);
@@ -1740,16 +1744,16 @@ function richZombie(s: State, Z: number, zCap: Held, H: number, box: number, roo
   }
   const W = s.tasks.findIndex((t, id) => t?.account === Z && !t.pending && !t.fault && !!to(id));
   const dest = freeSlots(s, ROOT_TASK)[0];
-  if (W < 0) return dest !== undefined && s.tasks.includes(null) && s.handles.includes(null) ? { op: "task.create", task: ROOT_TASK, account: zCap.slot, dest } : undefined;
+  if (W < 0) return dest !== undefined && s.tasks.includes(null) ? { op: "task.create", task: ROOT_TASK, account: zCap.slot, dest } : undefined;
   const free = freeSlots(s, W)[0];
-  if (handle < 0) {
+  if (needHandle) {
     const wirable = (k: Cap) => has(R.priv)(k) && k.kind === "container" && k.object === box;
     const c = capsOf(s, W, wirable)[0];
     if (!c) return handTo(W, rootCap(wirable));
     const index = s.containers[box]!.slots.findIndex((x) => x.kind === "hard");
     return free === undefined || index < 0 ? undefined : { op: "dma.wire", task: W, container: c.slot, index, dest: free };
   }
-  if (sub < 0) {
+  if (needSub) {
     const mine = capsOf(s, W, (k) => ofKind("account", R.alloc)(k) && k.object === Z)[0];
     if (!mine) return handTo(W, zCap);
     return free === undefined ? undefined : { op: "account.create", task: W, account: mine.slot, dest: free, frames: 0, objects: 1 };
