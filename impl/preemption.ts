@@ -11,8 +11,10 @@
  * the objects a revoke or a destroy's walk destroys with their last
  * capability (see revokeStep, taskStep), the scans of a task destroy for
  * the next mapped page and the next capability, the scans of an account
- * destroy for the next object it pays for (accountStep), and the scans of
- * the capabilities naming a dying object.
+ * destroy or an account zombie for the next object it pays for
+ * (accountStep, accountZombieStep) and of whether an account may be a
+ * zombie (accountZombieWorthy), and the scans of the capabilities naming a
+ * dying object.
  *
  * A preempted revoke keeps pendMode REVOKE, the revoked capability's slot
  * in pendVpage, and its cursor in curT/curV: a mapping (task, page), or a
