@@ -9,7 +9,7 @@
 import type { Account, Cap, CapRef, Container, DmaHandle, Frame, Mapping, MapRef, PendingRevoke, Slot, State, SwapPage, Task, Zombie } from "../spec/state.js";
 import type { ObjectKind } from "../spec/vocabulary.js";
 import { type Machine, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED } from "./machine.js";
-import { ADESTROY, DESTROY, nameOf, REVOKE, TDESTROY } from "./preemption.js";
+import { ADESTROY, DESTROY, nameOf, REVOKE, TDESTROY, ZOMBIE_KINDS } from "./preemption.js";
 
 const KINDS: readonly ObjectKind[] = ["account", "task", "container", "dma"];
 /** page.unmap modes by the impl's numbers (mappings.ts). */
@@ -170,9 +170,6 @@ export function toSpec(m: Machine): State {
 
   return { config, frames, accounts, tasks, containers, handles, swap, sigma0 };
 }
-
-/** The kinds of zombie as the task table numbers them (zoneT, zInT, zOutT). */
-const ZOMBIE_KINDS: readonly Zombie["kind"][] = ["container", "task", "account"];
 
 /**
  * Task t's preempted revoke as the spec records it: while it empties a

@@ -10,7 +10,7 @@
 import { SLOT_EMPTY, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED, type Machine } from "./machine.js";
 import { keyAfter } from "./mapdb.js";
 import { KIND_ACCOUNT, KIND_CONTAINER, KIND_TASK } from "./constants.js";
-import { accountUnder, ADESTROY, capUnder, DESTROY, destroyCursorValid, nameOf, REVOKE, revokeCursorValid, TDESTROY, taskCursorValid } from "./preemption.js";
+import { accountUnder, ADESTROY, capUnder, DESTROY, destroyCursorValid, nameOf, REVOKE, revokeCursorValid, TDESTROY, taskCursorValid, ZOMBIE_KINDS } from "./preemption.js";
 
 export interface ReprInvariant {
   readonly name: string;
@@ -439,7 +439,7 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
             const what = `task ${t}'s preempted revoke`;
             if (tt.pendOrder[t] !== -1 || tt.lastT[t] !== -1 || tt.lastV[t] !== -1) return `${what} keeps fields of an unmap`;
             if (kind !== 0 && kind !== 1 && kind !== 2) return `${what} empties an object of kind ${kind}`;
-            const name = `${ZOMBIE_NAMES[kind]} ${x}`;
+            const name = `${ZOMBIE_KINDS[kind]} ${x}`;
             if (!zombieLive(m, kind, x)) return `${what} empties ${name}, which is not there`;
             const k = nameOf(m, kind, x);
             if (k === -1 || caps.objNext[k] !== -1) return `${what} empties ${name}, which ${k === -1 ? "no" : "more than one"} capability names`;
@@ -544,9 +544,6 @@ export function checkRepresentation(m: Machine): { invariant: string; message: s
  * unmapped pages and empty capability slots (but `k`, kept for last), at a
  * mapping in the tree it empties; or null.
  */
-/** The kinds of zombie as the task table numbers them (zoneT, zInT, zOutT). */
-const ZOMBIE_NAMES = ["container", "task", "account"] as const;
-
 /** Is zombie `kind` `x` (0 a container, 1 a task but not the root task, 2 an account but not the root account) there? */
 function zombieLive(m: Machine, kind: number, x: number): boolean {
   if (x < 0) return false;
@@ -567,7 +564,7 @@ function noChain(m: Machine, t: number): string | null {
  */
 function placeExact(m: Machine, t: number, what: string, kind: number, x: number, k: number): string | null {
   if (noChain(m, t) === null) return objectWalkExact(m, t, what, kind, x, k);
-  if (kind !== 1) return `${what} keeps zombies inside ${ZOMBIE_NAMES[kind]} ${x}`;
+  if (kind !== 1) return `${what} keeps zombies inside ${ZOMBIE_KINDS[kind]} ${x}`;
   return chainExact(m, t, what, x, k);
 }
 
@@ -590,7 +587,7 @@ function chainExact(m: Machine, t: number, what: string, o: number, ko: number):
   // (a chain is as long as the tasks are many, at most)
   for (let hops = 0; hops <= m.config.tasks; hops++) {
     if (kind !== 0 && kind !== 1 && !(kind === 2 && inner === -1)) return `${what} empties an object of kind ${kind}${kind === 2 ? " around another zombie" : ""}`;
-    const name = ZOMBIE_NAMES[kind];
+    const name = ZOMBIE_KINDS[kind];
     if (!zombieLive(m, kind, id)) return `${what} empties ${name} ${id}, which is not there (or is the root task or account)`;
     const k = nameOf(m, kind, id);
     if (k === -1 || caps.objNext[k] !== -1) return `${what} empties ${name} ${id}, which ${k === -1 ? "no" : "more than one"} capability names`;
@@ -624,13 +621,7 @@ function objectWalkExact(m: Machine, t: number, what: string, kind: number, x: n
   const caps = m.caps;
   const pages = m.pages;
   if (kind === 2) return accountZombieExact(m, t, what, x);
-  if (kind === 0) {
-    const S = m.containers.S;
-    if (tt.pendPage[t]! < -1 || tt.pendPage[t]! >= S || tt.pendBits[t] !== -1) return `${what} stands at slot ${tt.pendPage[t]} of container ${x}`;
-    for (let i = tt.pendPage[t]! + 1; i < S; i++) if (m.containers.kind[x * S + i] !== SLOT_EMPTY) return `${what} has passed slot ${i} of container ${x}, which is not empty`;
-    if (tt.curT[t] !== -1 && !destroyCursorValid(m, t, x)) return `${what} stands at a mapping that is not in a tree rooted at the slot it empties`;
-    return null;
-  }
+  if (kind === 0) return tt.pendBits[t] !== -1 ? `${what} stands at slot ${tt.pendPage[t]} of container ${x}` : containerSlotsExact(m, t, what, x);
   const V = m.config.vpages;
   if (tt.pendPage[t]! < -1 || tt.pendPage[t]! >= V || tt.pendBits[t]! < -1 || tt.pendBits[t]! >= caps.C || (tt.pendPage[t]! >= 0 && tt.pendBits[t] !== caps.C - 1)) return `${what} stands at page ${tt.pendPage[t]}, capability slot ${tt.pendBits[t]} of task ${x}`;
   if (tt.pendPage[t]! < V - 1 && pages.mappedAtOrBelow(x, V - 1) > tt.pendPage[t]!) return `${what} has passed page ${pages.mappedAtOrBelow(x, V - 1)} of task ${x}, which is mapped`;
@@ -653,6 +644,16 @@ function accountZombieExact(m: Machine, t: number, what: string, a: number): str
   if (c === -1) return tt.pendPage[t] === -1 && tt.curT[t] === -1 ? null : `${what} is between objects of account ${a} but keeps where a walk stood`;
   if (c < 0 || c >= m.config.containers || m.containers.free.has(c) || !accountUnder(m, m.containers.account[c]!, a)) return `${what} takes apart container ${c}, which account ${a} does not pay for`;
   for (let h = 0; h < m.config.handles; h++) if (!m.handles.free.has(h) && accountUnder(m, m.handles.account[h]!, a)) return `${what} takes apart container ${c} while DMA handle ${h}, which account ${a} pays for, is left`;
+  return containerSlotsExact(m, t, what, c);
+}
+
+/**
+ * Task t's walk through container c's slots (pendPage, curT/curV): at a
+ * slot of the container, past only empty slots, at a mapping in a tree
+ * rooted at the slot it empties; or null.
+ */
+function containerSlotsExact(m: Machine, t: number, what: string, c: number): string | null {
+  const tt = m.tasks;
   const S = m.containers.S;
   if (tt.pendPage[t]! < -1 || tt.pendPage[t]! >= S) return `${what} stands at slot ${tt.pendPage[t]} of container ${c}`;
   for (let i = tt.pendPage[t]! + 1; i < S; i++) if (m.containers.kind[c * S + i] !== SLOT_EMPTY) return `${what} has passed slot ${i} of container ${c}, which is not empty`;

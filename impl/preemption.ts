@@ -151,6 +151,12 @@ export function taskDying(m: Machine, x: number): boolean {
   return !tt.free.has(x) && accountDying(m, tt.account[x]!);
 }
 
+/** The kinds of zombie as the task table numbers them (zoneT, zInT, zOutT): 0, 1 and 2. */
+export const ZOMBIE_KINDS = ["container", "task", "account"] as const;
+
+/** The zombie kind (ZOMBIE_KINDS) of an object of capability kind `kind`: a container, a task or an account. */
+const zombieKindOf = (kind: number): number => (kind === KIND_CONTAINER ? 0 : kind === KIND_TASK ? 1 : 2);
+
 /** The first capability naming container (kind 0), task (kind 1) or account (kind 2) `id`, -1 if none: a zombie's only one. */
 export function nameOf(m: Machine, kind: number, id: number): number {
   return m.caps.objFirst[m.caps.objIndex(kind === 1 ? KIND_TASK : kind === 2 ? KIND_ACCOUNT : KIND_CONTAINER, id)]!;
@@ -297,7 +303,7 @@ function startsZombie(m: Machine, t: number, x: number, n: number): boolean {
   if ((kind !== KIND_CONTAINER && kind !== KIND_TASK && kind !== KIND_ACCOUNT) || (kind === KIND_TASK && (y === 0 || y === x || y === (tt.pendMode[t] === TDESTROY ? tt.pendOrder[t] : tt.zoneV[t]))) || !onlyName(m, n)) return false;
   if (kind === KIND_CONTAINER ? emptyContainer(m, y) : kind === KIND_TASK ? emptied(m, y, n) : !accountZombieWorthy(m, y)) return false;
   if (n !== doom.spared && doomsSubject(m, n, t)) return false;
-  const z = kind === KIND_CONTAINER ? 0 : kind === KIND_TASK ? 1 : 2;
+  const z = zombieKindOf(kind);
   if (tt.zInT[t] === -1) {
     tt.zOutT[t] = z;
     tt.zOutV[t] = y;
@@ -326,10 +332,7 @@ function startObjectWalk(m: Machine, t: number, kind: number): void {
 function accountZombieWorthy(m: Machine, a: number): boolean {
   if (a === 0) return false;
   for (let x = 0; x < m.config.tasks; x++) if (!m.tasks.free.has(x) && accountUnder(m, m.tasks.account[x]!, a)) return false;
-  if (m.accounts.firstChild[a] !== -1) return true;
-  for (let h = 0; h < m.config.handles; h++) if (!m.handles.free.has(h) && accountUnder(m, m.handles.account[h]!, a)) return true;
-  for (let c = 0; c < m.config.containers; c++) if (!m.containers.free.has(c) && accountUnder(m, m.containers.account[c]!, a)) return true;
-  return false;
+  return m.accounts.firstChild[a] !== -1 || lastHandleUnder(m, a) !== -1 || lastContainerUnder(m, a) !== -1;
 }
 
 /**
@@ -351,17 +354,36 @@ function accountZombieStep(m: Machine, t: number, a: number, k: number): void {
     if (destroyStep(m, t, c, -1)) betweenZombieObjects(m, t);
     return;
   }
-  const { containers, handles, accounts } = m.config;
-  for (let h = handles - 1; h >= 0; h--) if (!m.handles.free.has(h) && accountUnder(m, m.handles.account[h]!, a)) return void namingStep(m, KIND_DMA, h, -1, destroyHandle, m.handles.free);
-  for (let x = containers - 1; x >= 0; x--) {
-    if (!m.containers.free.has(x) && accountUnder(m, m.containers.account[x]!, a)) {
-      tt.pendBits[t] = x;
-      tt.pendPage[t] = m.containers.S - 1;
-      return;
-    }
+  const h = lastHandleUnder(m, a);
+  if (h !== -1) return void namingStep(m, KIND_DMA, h, -1, destroyHandle, m.handles.free);
+  const x = lastContainerUnder(m, a);
+  if (x !== -1) {
+    tt.pendBits[t] = x;
+    tt.pendPage[t] = m.containers.S - 1;
+    return;
   }
-  for (let b = accounts - 1; b >= 0; b--) if (b !== a && !acc.free.has(b) && acc.firstChild[b] === -1 && accountUnder(m, b, a)) return void namingStep(m, KIND_ACCOUNT, b, -1, destroyAccount, acc.free);
-  namingStep(m, KIND_ACCOUNT, a, k, destroyAccount, acc.free);
+  const b = lastLeafBelow(m, a, -1);
+  if (b !== -1) namingStep(m, KIND_ACCOUNT, b, -1, destroyAccount, acc.free);
+  else namingStep(m, KIND_ACCOUNT, a, k, destroyAccount, acc.free);
+}
+
+/** The DMA handle with the greatest id that account a or an account below it pays for, or -1 (a scan of the handle table). */
+function lastHandleUnder(m: Machine, a: number): number {
+  for (let h = m.config.handles - 1; h >= 0; h--) if (!m.handles.free.has(h) && accountUnder(m, m.handles.account[h]!, a)) return h;
+  return -1;
+}
+
+/** The container with the greatest id that account a or an account below it pays for, or -1 (a scan of the container table). */
+function lastContainerUnder(m: Machine, a: number): number {
+  for (let c = m.config.containers - 1; c >= 0; c--) if (!m.containers.free.has(c) && accountUnder(m, m.containers.account[c]!, a)) return c;
+  return -1;
+}
+
+/** The account with the greatest id strictly below account a that has no sub-account, other than `skip`, or -1 (a scan of the account table). */
+function lastLeafBelow(m: Machine, a: number, skip: number): number {
+  const acc = m.accounts;
+  for (let b = m.config.accounts - 1; b >= 0; b--) if (b !== a && b !== skip && !acc.free.has(b) && acc.firstChild[b] === -1 && accountUnder(m, b, a)) return b;
+  return -1;
 }
 
 /** Task t's walk through an account zombie stands between objects. */
@@ -560,24 +582,21 @@ function accountStep(m: Machine, t: number, a: number, own: number): boolean {
     if (done && !tt.free.has(t)) betweenObjects(m, t);
     return acc.free.has(a);
   }
-  const { tasks, containers, handles, accounts } = m.config;
-  for (let h = handles - 1; h >= 0; h--) {
-    if (!m.handles.free.has(h) && accountUnder(m, m.handles.account[h]!, a)) {
-      // (one capability naming it per step; reap takes it with the last)
-      namingStep(m, KIND_DMA, h, -1, destroyHandle, m.handles.free);
-      return acc.free.has(a);
-    }
+  const h = lastHandleUnder(m, a);
+  if (h !== -1) {
+    // (one capability naming it per step; reap takes it with the last)
+    namingStep(m, KIND_DMA, h, -1, destroyHandle, m.handles.free);
+    return acc.free.has(a);
   }
-  for (let c = containers - 1; c >= 0; c--) {
-    if (!m.containers.free.has(c) && accountUnder(m, m.containers.account[c]!, a)) {
-      tt.zoneT[t] = 0;
-      tt.zoneV[t] = c;
-      tt.pendPage[t] = m.containers.S - 1;
-      return false;
-    }
+  const c = lastContainerUnder(m, a);
+  if (c !== -1) {
+    tt.zoneT[t] = 0;
+    tt.zoneV[t] = c;
+    tt.pendPage[t] = m.containers.S - 1;
+    return false;
   }
   let next = -1;
-  for (let x = tasks - 1; x >= 0 && next === -1; x--) if (x !== t && !tt.free.has(x) && accountUnder(m, tt.account[x]!, a)) next = x;
+  for (let x = m.config.tasks - 1; x >= 0 && next === -1; x--) if (x !== t && !tt.free.has(x) && accountUnder(m, tt.account[x]!, a)) next = x;
   if (next === -1 && accountUnder(m, tt.account[t]!, a) && !emptied(m, t, own)) next = t;
   if (next !== -1) {
     tt.zoneT[t] = 1;
@@ -586,14 +605,15 @@ function accountStep(m: Machine, t: number, a: number, own: number): boolean {
     tt.pendBits[t] = m.caps.C - 1;
     return false;
   }
-  for (let b = accounts - 1; b >= 0; b--) {
-    if (b === a || acc.free.has(b) || acc.firstChild[b] !== -1 || b === tt.account[t] || !accountUnder(m, b, a)) continue;
+  // (not the one paying for the subject: it waits for the last step)
+  const b = lastLeafBelow(m, a, tt.account[t]!);
+  if (b !== -1) {
     namingStep(m, KIND_ACCOUNT, b, -1, destroyAccount, acc.free);
     return acc.free.has(a);
   }
   // (what waits for the last step, t's task and the sub-accounts paying for it, loses its names before it, but one each)
   if (accountUnder(m, tt.account[t]!, a) && dropName(m, KIND_TASK, t)) return acc.free.has(a);
-  for (let b = accounts - 1; b >= 0; b--) if (b !== a && !acc.free.has(b) && accountUnder(m, tt.account[t]!, b) && accountUnder(m, b, a) && dropName(m, KIND_ACCOUNT, b)) return acc.free.has(a);
+  for (let x = m.config.accounts - 1; x >= 0; x--) if (x !== a && !acc.free.has(x) && accountUnder(m, tt.account[t]!, x) && accountUnder(m, x, a) && dropName(m, KIND_ACCOUNT, x)) return acc.free.has(a);
   return namingStep(m, KIND_ACCOUNT, a, own, destroyAccount, acc.free);
 }
 
@@ -928,7 +948,7 @@ function revokeStep(m: Machine, t: number, top: number): boolean {
     const x = caps.objOf(n);
     if (kind === KIND_CONTAINER ? !emptyContainer(m, x) : kind === KIND_TASK ? x !== 0 && !emptied(m, x, n) : kind === KIND_ACCOUNT && accountZombieWorthy(m, x)) {
       // a zombie: emptied first, while n still names it
-      tt.zoneT[t] = kind === KIND_CONTAINER ? 0 : kind === KIND_TASK ? 1 : 2;
+      tt.zoneT[t] = zombieKindOf(kind);
       tt.zoneV[t] = x;
       startObjectWalk(m, t, tt.zoneT[t]!);
       return false;
