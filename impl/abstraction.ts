@@ -196,19 +196,23 @@ function revokeRecord(m: Machine, t: number): PendingRevoke {
  * account zombie, -1 none: between objects) stands, as the spec records it,
  * with the zombies inside it. Without zombies: pendPage and pendBits (a
  * container's: its slot in pendPage; an account zombie's: the container it
- * takes apart in pendBits, -1 between objects), curT/curV. With them, those
+ * takes apart in pendBits, -1 between objects, or, with lastT 1, the task
+ * it takes apart in lastV, its page and slot as a task's), curT/curV. With them, those
  * are the innermost's walk; the others' are past their pages, at the slot
  * below the only capability naming the zombie inside, which each holds
  * (found from the innermost out, to the outermost, zOutT/zOutV).
  */
-function walkPlace(m: Machine, t: number, kind: number): { page: number; slot: number; cursor: MapRef | null; container?: number; zombie?: Zombie } {
+function walkPlace(m: Machine, t: number, kind: number): { page: number; slot: number; cursor: MapRef | null; container?: number; task?: number; zombie?: Zombie } {
   const tt = m.tasks;
   const caps = m.caps;
+  // (an account zombie's at a task, lastT 1: that task's page and slot, as a task's)
+  const asTask = (k: number) => k === 1 || (k === 2 && tt.lastT[t] !== -1);
   const at = (k: number) => ({
-    page: k === 1 ? tt.pendPage[t]! : -1,
-    slot: k === 1 ? tt.pendBits[t]! : k === 0 || k === 2 ? tt.pendPage[t]! : -1,
+    page: asTask(k) ? tt.pendPage[t]! : -1,
+    slot: asTask(k) ? tt.pendBits[t]! : k === 0 || k === 2 ? tt.pendPage[t]! : -1,
     cursor: tt.curT[t] === -1 ? null : { task: tt.curT[t]!, vpage: tt.curV[t]! },
-    ...(k === 2 && tt.pendBits[t]! >= 0 && { container: tt.pendBits[t]! }),
+    ...(k === 2 && tt.lastT[t] === -1 && tt.pendBits[t]! >= 0 && { container: tt.pendBits[t]! }),
+    ...(k === 2 && tt.lastT[t] !== -1 && { task: tt.lastV[t]! }),
   });
   if (tt.zInT[t] === -1) return at(kind);
   let z: Zombie = { kind: ZOMBIE_KINDS[tt.zInT[t]!]!, id: tt.zInV[t]!, ...at(tt.zInT[t]!) };

@@ -608,10 +608,35 @@ function accountZombieMachine(): Machine {
 
 const ACCOUNT_ZOMBIE_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
   ["preemptedWalksExact", "the root account as a zombie", (m) => void ((m.tasks.zInV[3] = 0), (m.tasks.zOutV[3] = 0)), /^task 3's preempted task\.destroy empties account 0, which is not there \(or is the root task or account\)$/],
-  ["preemptedWalksExact", "an account zombie that pays for a task", (m) => void (m.tasks.account[2] = 1), /^task 3's preempted task\.destroy empties account 1, which pays for task 2$/],
+  ["preemptedWalksExact", "an account zombie that pays for its holder", (m) => void (m.tasks.account[2] = 1), /^task 3's preempted task\.destroy empties account 1, which pays for task 2, the subject or a task a walk around it takes apart$/],
   ["preemptedWalksExact", "an account zombie's walk in a container it does not pay for", (m) => void (m.tasks.pendBits[3] = 1), /^task 3's preempted task\.destroy takes apart container 1, which account 1 does not pay for$/],
   ["preemptedWalksExact", "an account zombie between objects that keeps a walk", (m) => void (m.tasks.pendBits[3] = -1), /^task 3's preempted task\.destroy is between objects of account 1 but keeps where a walk stood$/],
   ["preemptedWalksExact", "an account zombie's walk past a filled slot", (m) => void (m.tasks.pendPage[3] = -1), /^task 3's preempted task\.destroy has passed slot 0 of container 0, which is not empty$/],
+];
+
+/**
+ * A task destroy emptying an account zombie that pays for a task: the
+ * first 35 operations of the regression trace account-zombie-tasks.json.
+ * Task 4 destroys task 3, which held the only capability naming account 1;
+ * account 1 is the zombie (zInT 2), and its walk takes apart task 1
+ * (lastT 1, lastV 1), at its page 0, at that page's own mapping.
+ */
+function accountTaskMachine(): Machine {
+  const trace = JSON.parse(readFileSync(join(import.meta.dirname, "../refinement-tests/harness/regressions/account-zombie-tasks.json"), "utf8")) as { config: Config; ops: Op[] };
+  const m = new Machine(trace.config);
+  for (const op of trace.ops.slice(0, 35)) m.apply(op);
+  const tt = m.tasks;
+  assert.deepEqual([tt.pendOrder[4], tt.zInT[4], tt.zInV[4], tt.lastT[4], tt.lastV[4], tt.pendPage[4], tt.pendBits[4], tt.curT[4], tt.curV[4]], [3, 2, 1, 1, 1, 0, 11, 1, 0]);
+  assert.deepEqual(checkRepresentation(m), []);
+  return m;
+}
+
+const ACCOUNT_TASK_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
+  ["preemptedWalksExact", "an account zombie at a task it does not pay for", (m) => void (m.tasks.lastV[4] = 2), /^task 4's preempted task\.destroy takes apart task 2, which account 1 does not pay for$/],
+  ["preemptedWalksExact", "an account zombie at a task while a container is left", (m) => void (m.containers.account[1] = 1), /^task 4's preempted task\.destroy takes apart task 1 while container 1, which account 1 pays for, is left$/],
+  ["preemptedWalksExact", "an account zombie's walk past a mapped page", (m) => void (m.tasks.pendPage[4] = -1), /^task 4's preempted task\.destroy has passed page 0 of task 1, which is mapped$/],
+  ["preemptedWalksExact", "an account zombie that pays for the subject", (m) => void (m.tasks.account[4] = 1), /^task 4's preempted task\.destroy empties account 1, which pays for task 4, the subject or a task a walk around it takes apart$/],
+  ["preemptedWalksExact", "an account zombie at a task of no kind", (m) => void (m.tasks.lastT[4] = 0), /^task 4's preempted task\.destroy keeps fields of an unmap$/],
 ];
 
 describe("representation checks", () => {
@@ -631,6 +656,7 @@ describe("representation checks", () => {
     [zombieMachine, ZOMBIE_CORRUPTIONS],
     [chainMachine, CHAIN_CORRUPTIONS],
     [accountZombieMachine, ACCOUNT_ZOMBIE_CORRUPTIONS],
+    [accountTaskMachine, ACCOUNT_TASK_CORRUPTIONS],
   ] as const) {
     for (const [check, what, corrupt, message] of corruptions) {
       it(`${check} notices: ${what}`, () => {

@@ -387,7 +387,7 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
           const what = `task ${t}'s preempted account.destroy`;
           if (tt.pendVpage[t]! < 0 || tt.pendVpage[t]! >= caps.C || caps.isEmpty(k) || caps.kindOf(k) !== KIND_ACCOUNT || caps.objOf(k) !== a || m.accounts.free.has(a)) return `${what} names slot ${tt.pendVpage[t]}, which holds no capability to account ${a}`;
           if (m.accounts.parent[a] === -1) return `${what} destroys the root account`;
-          if (tt.lastT[t] !== -1 || tt.lastV[t] !== -1) return `${what} keeps fields of an unmap`;
+          if (!lastFieldsExact(m, t)) return `${what} keeps fields of an unmap`;
           if ((tt.curT[t] === -1) !== (tt.curV[t] === -1)) return `task ${t}'s preempted walk has half a cursor, last child or subtree`;
           const kind = tt.zoneT[t]!;
           const x = tt.zoneV[t]!;
@@ -404,7 +404,7 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
           const k = caps.at(t, tt.pendVpage[t]!);
           if (tt.pendVpage[t]! < 0 || tt.pendVpage[t]! >= caps.C || caps.isEmpty(k) || caps.kindOf(k) !== KIND_TASK || caps.objOf(k) !== x || tt.free.has(x)) return `task ${t}'s preempted task.destroy names slot ${tt.pendVpage[t]}, which holds no capability to task ${x}`;
           if (x === 0) return `task ${t}'s preempted task.destroy destroys the root task`;
-          if (tt.lastT[t] !== -1 || tt.lastV[t] !== -1 || tt.zoneT[t] !== -1 || tt.zoneV[t] !== -1) return `task ${t}'s preempted task.destroy keeps fields of an unmap`;
+          if (!lastFieldsExact(m, t) || tt.zoneT[t] !== -1 || tt.zoneV[t] !== -1) return `task ${t}'s preempted task.destroy keeps fields of an unmap`;
           for (let u = 0; u < t; u++) if (tt.pendMode[u] === TDESTROY && tt.pendOrder[u] === x) return `tasks ${u} and ${t} both destroy task ${x}`;
           if (noChain(m, t) !== null) {
             const e = placeExact(m, t, `task ${t}'s preempted task.destroy`, 1, x, k);
@@ -437,7 +437,7 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
           if (kind !== -1) {
             // a zombie: a live container, task or account whose only capability is below top, with nothing hanging from it
             const what = `task ${t}'s preempted revoke`;
-            if (tt.pendOrder[t] !== -1 || tt.lastT[t] !== -1 || tt.lastV[t] !== -1) return `${what} keeps fields of an unmap`;
+            if (tt.pendOrder[t] !== -1 || !lastFieldsExact(m, t)) return `${what} keeps fields of an unmap`;
             if (kind !== 0 && kind !== 1 && kind !== 2) return `${what} empties an object of kind ${kind}`;
             const name = `${ZOMBIE_KINDS[kind]} ${x}`;
             if (!zombieLive(m, kind, x)) return `${what} empties ${name}, which is not there`;
@@ -551,6 +551,20 @@ function zombieLive(m: Machine, kind: number, x: number): boolean {
   return x > 0 && (kind === 1 ? x < m.config.tasks && !m.tasks.free.has(x) : x < m.config.accounts && !m.accounts.free.has(x));
 }
 
+/**
+ * Are task t's lastT/lastV as its preempted destroy or revoke may keep
+ * them: both -1, or, while the walk of the step to come is an account
+ * zombie's (the innermost of the chain, or a revoke's zombie with none
+ * inside), lastT 1 and lastV the task that walk takes apart
+ * (accountZombieExact checks which)?
+ */
+function lastFieldsExact(m: Machine, t: number): boolean {
+  const tt = m.tasks;
+  if (tt.lastT[t] === -1 && tt.lastV[t] === -1) return true;
+  const accountInner = tt.zInT[t] === 2 || (tt.zInT[t] === -1 && tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2);
+  return accountInner && tt.lastT[t] === 1 && tt.lastV[t] !== -1;
+}
+
 /** Does task t's row keep no chain of zombies (zOutT/zOutV, zInT/zInV all -1)? null if so, else the field that is set. */
 function noChain(m: Machine, t: number): string | null {
   const tt = m.tasks;
@@ -622,6 +636,20 @@ function objectWalkExact(m: Machine, t: number, what: string, kind: number, x: n
   const pages = m.pages;
   if (kind === 2) return accountZombieExact(m, t, what, x);
   if (kind === 0) return tt.pendBits[t] !== -1 ? `${what} stands at slot ${tt.pendPage[t]} of container ${x}` : containerSlotsExact(m, t, what, x);
+  return taskWalkExact(m, t, what, x, k);
+}
+
+/**
+ * Task t's walk through task x's pages and capabilities (pendPage,
+ * pendBits, curT/curV): at a page and a capability slot of x (the last
+ * slot while pages remain), past only unmapped pages and empty capability
+ * slots (but `k`, kept for last), at a mapping in the tree of the page it
+ * empties; or null.
+ */
+function taskWalkExact(m: Machine, t: number, what: string, x: number, k: number): string | null {
+  const tt = m.tasks;
+  const caps = m.caps;
+  const pages = m.pages;
   const V = m.config.vpages;
   if (tt.pendPage[t]! < -1 || tt.pendPage[t]! >= V || tt.pendBits[t]! < -1 || tt.pendBits[t]! >= caps.C || (tt.pendPage[t]! >= 0 && tt.pendBits[t] !== caps.C - 1)) return `${what} stands at page ${tt.pendPage[t]}, capability slot ${tt.pendBits[t]} of task ${x}`;
   if (tt.pendPage[t]! < V - 1 && pages.mappedAtOrBelow(x, V - 1) > tt.pendPage[t]!) return `${what} has passed page ${pages.mappedAtOrBelow(x, V - 1)} of task ${x}, which is mapped`;
@@ -633,18 +661,65 @@ function objectWalkExact(m: Machine, t: number, what: string, kind: number, x: n
 
 /**
  * Task t's walk through account zombie a: neither a nor an account below
- * it pays for a task; between objects (pendBits -1) at no slot and no
- * mapping; else at a container (pendBits) that a or one below pays for,
- * with no DMA handle they pay for left, and exact as a container's walk.
+ * it pays for t or a task a walk around a stands in (walksAround); at a
+ * task (lastT 1, lastV) that a or one below pays for, with no DMA handle
+ * nor container they pay for left, exact as a task's walk; between
+ * objects (pendBits -1) at no slot and no mapping; else at a container
+ * (pendBits) that a or one below pays for, with no DMA handle they pay
+ * for left, and exact as a container's walk.
  */
 function accountZombieExact(m: Machine, t: number, what: string, a: number): string | null {
   const tt = m.tasks;
-  for (let x = 0; x < m.config.tasks; x++) if (!tt.free.has(x) && accountUnder(m, tt.account[x]!, a)) return `${what} empties account ${a}, which pays for task ${x}`;
+  const busy = walksAround(m, t, a);
+  for (let x = 0; x < m.config.tasks; x++) if (!tt.free.has(x) && accountUnder(m, tt.account[x]!, a) && busy.includes(x)) return `${what} empties account ${a}, which pays for task ${x}, the subject or a task a walk around it takes apart`;
+  const handle = (): number => {
+    for (let h = 0; h < m.config.handles; h++) if (!m.handles.free.has(h) && accountUnder(m, m.handles.account[h]!, a)) return h;
+    return -1;
+  };
+  if (tt.lastT[t] !== -1) {
+    const y = tt.lastV[t]!;
+    if (y < 0 || y >= m.config.tasks || tt.free.has(y) || !accountUnder(m, tt.account[y]!, a)) return `${what} takes apart task ${y}, which account ${a} does not pay for`;
+    if (handle() !== -1) return `${what} takes apart task ${y} while DMA handle ${handle()}, which account ${a} pays for, is left`;
+    for (let c = 0; c < m.config.containers; c++) if (!m.containers.free.has(c) && accountUnder(m, m.containers.account[c]!, a)) return `${what} takes apart task ${y} while container ${c}, which account ${a} pays for, is left`;
+    return taskWalkExact(m, t, what, y, -1);
+  }
   const c = tt.pendBits[t]!;
   if (c === -1) return tt.pendPage[t] === -1 && tt.curT[t] === -1 ? null : `${what} is between objects of account ${a} but keeps where a walk stood`;
   if (c < 0 || c >= m.config.containers || m.containers.free.has(c) || !accountUnder(m, m.containers.account[c]!, a)) return `${what} takes apart container ${c}, which account ${a} does not pay for`;
-  for (let h = 0; h < m.config.handles; h++) if (!m.handles.free.has(h) && accountUnder(m, m.handles.account[h]!, a)) return `${what} takes apart container ${c} while DMA handle ${h}, which account ${a} pays for, is left`;
+  if (handle() !== -1) return `${what} takes apart container ${c} while DMA handle ${handle()}, which account ${a} pays for, is left`;
   return containerSlotsExact(m, t, what, c);
+}
+
+/**
+ * The tasks an account zombie a of task t's removal may not pay for: t,
+ * and the holder of the capability naming a, and so on out, each zombie
+ * task's holder, to the task the walk goes through (a destroy's, or a
+ * revoke's zombie task, whose holder too), found through the capabilities
+ * naming each (chainExact checks the chain itself).
+ */
+function walksAround(m: Machine, t: number, a: number): number[] {
+  const tt = m.tasks;
+  const out = [t];
+  const holder = (kind: number, id: number): number => {
+    const k = nameOf(m, kind, id);
+    return k === -1 ? -1 : m.caps.taskOf(k);
+  };
+  let kind = 2;
+  let id = a;
+  // (from a out, through the chain it is the innermost of, to the outermost; a chain is as long as the tasks are many, at most)
+  for (let hops = 0; tt.zInT[t] !== -1 && !(kind === tt.zOutT[t] && id === tt.zOutV[t]) && hops <= m.config.tasks; hops++) {
+    const h = holder(kind, id);
+    if (h === -1) break;
+    out.push(h);
+    kind = 1;
+    id = h;
+  }
+  // (the outermost's holder: the task the walk goes through, or the holder of a revoke's zombie's capability)
+  const h = holder(kind, id);
+  if (h !== -1) out.push(h);
+  // (a revoke's zombie task, around the chain: its holder too)
+  if (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 1 && h === tt.zoneV[t]) out.push(holder(1, h));
+  return out;
 }
 
 /**

@@ -35,8 +35,10 @@
  * walk pendPage, pendBits and curT/curV then are; each zombie's only
  * capability is held by the task around it, so the walk of that task
  * stands at the slot below it (as the spec records it: abstraction.ts).
- * An account zombie (one that pays for no task) is always the innermost:
- * its walk makes no zombie.
+ * An account zombie is always the innermost: its walk makes no zombie.
+ * Its place: pendBits the container it takes apart (-1 otherwise),
+ * pendPage that container's slot; or, with lastT 1, lastV the task it
+ * takes apart, pendPage and pendBits that task's page and capability slot.
  */
 import type { Op } from "../spec/vocabulary.js";
 import { R } from "../spec/vocabulary.js";
@@ -300,8 +302,10 @@ function startsZombie(m: Machine, t: number, x: number, n: number): boolean {
   const kind = caps.kindOf(n);
   const y = caps.objOf(n);
   // (a zombie of the chain is named only by the task around it, never by x, the innermost: no need to look for one)
+  // (an account zombie's walk makes no zombie inside it)
+  if (tt.zInT[t] === 2 || (tt.zInT[t] === -1 && tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2)) return false;
   if ((kind !== KIND_CONTAINER && kind !== KIND_TASK && kind !== KIND_ACCOUNT) || (kind === KIND_TASK && (y === 0 || y === x || y === (tt.pendMode[t] === TDESTROY ? tt.pendOrder[t] : tt.zoneV[t]))) || !onlyName(m, n)) return false;
-  if (kind === KIND_CONTAINER ? emptyContainer(m, y) : kind === KIND_TASK ? emptied(m, y, n) : !accountZombieWorthy(m, y)) return false;
+  if (kind === KIND_CONTAINER ? emptyContainer(m, y) : kind === KIND_TASK ? emptied(m, y, n) : !accountZombieWorthy(m, y, t, x)) return false;
   if (n !== doom.spared && doomsSubject(m, n, t)) return false;
   const z = zombieKindOf(kind);
   if (tt.zInT[t] === -1) {
@@ -323,32 +327,60 @@ function startObjectWalk(m: Machine, t: number, kind: number): void {
 }
 
 /**
- * May account a be a zombie, if a walk reaches its only capability (spec:
- * zombieWorthy)? Not the root account; neither it nor an account below it
- * pays for a task (a scan of the task table); and it has a sub-account,
- * or it or one below pays for a DMA handle or a container (scans of those
- * tables).
+ * May account a be a zombie, if task t's walk reaches its only capability,
+ * held by task `holder` (spec: zombieWorthy)? Not the root account;
+ * neither it nor an account below it pays for the holder or a task t's
+ * walks stand in (walkedBy; a scan of the task table); and it has a
+ * sub-account, or it or one below pays for a task, a DMA handle or a
+ * container (scans of those tables).
  */
-function accountZombieWorthy(m: Machine, a: number): boolean {
+function accountZombieWorthy(m: Machine, a: number, t: number, holder: number): boolean {
   if (a === 0) return false;
-  for (let x = 0; x < m.config.tasks; x++) if (!m.tasks.free.has(x) && accountUnder(m, m.tasks.account[x]!, a)) return false;
-  return m.accounts.firstChild[a] !== -1 || lastHandleUnder(m, a) !== -1 || lastContainerUnder(m, a) !== -1;
+  let pays = false;
+  for (let x = 0; x < m.config.tasks; x++) {
+    if (m.tasks.free.has(x) || !accountUnder(m, m.tasks.account[x]!, a)) continue;
+    if (x === holder || walkedBy(m, t, x)) return false;
+    pays = true;
+  }
+  return pays || m.accounts.firstChild[a] !== -1 || lastHandleUnder(m, a) !== -1 || lastContainerUnder(m, a) !== -1;
+}
+
+/**
+ * Does a walk of task t's removal stand in task y: the task it takes apart
+ * (a task destroy's target, an account destroy's task, a revoke's zombie
+ * task), the holder of a revoke's zombie's capability, or a zombie task of
+ * the chain inside (inChain)?
+ */
+function walkedBy(m: Machine, t: number, y: number): boolean {
+  const tt = m.tasks;
+  const mode = tt.pendMode[t]!;
+  if (mode === TDESTROY && tt.pendOrder[t] === y) return true;
+  if ((mode === ADESTROY || mode === REVOKE) && tt.zoneT[t] === 1 && tt.zoneV[t] === y) return true;
+  if (mode === REVOKE && tt.zoneT[t] !== -1 && m.caps.taskOf(nameOf(m, tt.zoneT[t]!, tt.zoneV[t]!)) === y) return true;
+  return inChain(m, t, y);
 }
 
 /**
  * One step of task t's walk through account zombie a (spec: accountUnit,
- * for an account that pays for no task), k its only capability: a step of
- * the container it takes apart (pendBits; destroyStep, the capabilities
- * naming it going one per step, the last with it), or, between objects
- * (pendBits -1), the next thing, as accountStep picks it: a capability
- * naming the DMA handle with the greatest id that a or an account below it
- * pays for (reap takes the handle with the last), the container with the
- * greatest id they pay for, a capability naming the greatest sub-account
- * without sub-accounts; last k, with a.
+ * for an account that pays for neither the holder of k nor the subject), k
+ * its only capability: a step of the task it takes apart (lastT 1, lastV
+ * the task; taskStep, which makes no zombie here: startsZombie) or of the
+ * container (pendBits; destroyStep, the capabilities naming it going one
+ * per step, the last with it), or, between objects (lastT -1, pendBits
+ * -1), the next thing, as accountStep picks it: a capability naming the
+ * DMA handle with the greatest id that a or an account below it pays for
+ * (reap takes the handle with the last), the container with the greatest
+ * id they pay for, the task with the greatest id they pay for, a
+ * capability naming the greatest sub-account without sub-accounts; last
+ * k, with a.
  */
 function accountZombieStep(m: Machine, t: number, a: number, k: number): void {
   const tt = m.tasks;
   const acc = m.accounts;
+  if (tt.lastT[t] !== -1) {
+    if (taskStep(m, t, tt.lastV[t]!, k, false)) betweenZombieObjects(m, t);
+    return;
+  }
   const c = tt.pendBits[t]!;
   if (c >= 0) {
     if (destroyStep(m, t, c, -1)) betweenZombieObjects(m, t);
@@ -361,6 +393,12 @@ function accountZombieStep(m: Machine, t: number, a: number, k: number): void {
     tt.pendBits[t] = x;
     tt.pendPage[t] = m.containers.S - 1;
     return;
+  }
+  const y = lastTaskUnder(m, a, -1);
+  if (y !== -1) {
+    tt.lastT[t] = 1;
+    tt.lastV[t] = y;
+    return startObjectWalk(m, t, 1);
   }
   const b = lastLeafBelow(m, a, -1);
   if (b !== -1) namingStep(m, KIND_ACCOUNT, b, -1, destroyAccount, acc.free);
@@ -379,6 +417,12 @@ function lastContainerUnder(m: Machine, a: number): number {
   return -1;
 }
 
+/** The task with the greatest id, other than `skip`, that account a or an account below it pays for, or -1 (a scan of the task table). */
+function lastTaskUnder(m: Machine, a: number, skip: number): number {
+  for (let x = m.config.tasks - 1; x >= 0; x--) if (x !== skip && !m.tasks.free.has(x) && accountUnder(m, m.tasks.account[x]!, a)) return x;
+  return -1;
+}
+
 /** The account with the greatest id strictly below account a that has no sub-account, other than `skip`, or -1 (a scan of the account table). */
 function lastLeafBelow(m: Machine, a: number, skip: number): number {
   const acc = m.accounts;
@@ -391,15 +435,23 @@ function betweenZombieObjects(m: Machine, t: number): void {
   m.tasks.resetCursor(t);
   m.tasks.pendPage[t] = -1;
   m.tasks.pendBits[t] = -1;
+  m.tasks.lastT[t] = -1;
+  m.tasks.lastV[t] = -1;
 }
 
 /**
  * Task t's walk through an account zombie after another operation: if the
- * container it takes apart went, it is between objects again; if the
- * mapping it stands at went, or left the tree of the slot it empties, it
- * starts that slot again.
+ * task or the container it takes apart went, it is between objects again;
+ * if the mapping it stands at went, or left the tree of the page or the
+ * slot it empties, it starts that page or slot again.
  */
 function settleAccountZombie(m: Machine, t: number): void {
+  const y = m.tasks.lastV[t]!;
+  if (m.tasks.lastT[t] !== -1) {
+    if (m.tasks.free.has(y)) betweenZombieObjects(m, t);
+    else if (m.tasks.curT[t] !== -1 && !taskCursorValid(m, t, y)) m.tasks.resetCursor(t);
+    return;
+  }
   const c = m.tasks.pendBits[t]!;
   if (c < 0) return;
   if (m.containers.free.has(c)) betweenZombieObjects(m, t);
@@ -595,8 +647,7 @@ function accountStep(m: Machine, t: number, a: number, own: number): boolean {
     tt.pendPage[t] = m.containers.S - 1;
     return false;
   }
-  let next = -1;
-  for (let x = m.config.tasks - 1; x >= 0 && next === -1; x--) if (x !== t && !tt.free.has(x) && accountUnder(m, tt.account[x]!, a)) next = x;
+  let next = lastTaskUnder(m, a, t);
   if (next === -1 && accountUnder(m, tt.account[t]!, a) && !emptied(m, t, own)) next = t;
   if (next !== -1) {
     tt.zoneT[t] = 1;
@@ -946,7 +997,7 @@ function revokeStep(m: Machine, t: number, top: number): boolean {
     if (doomsSubject(m, n, t)) return revokeRest(m, top);
     const kind = caps.kindOf(n);
     const x = caps.objOf(n);
-    if (kind === KIND_CONTAINER ? !emptyContainer(m, x) : kind === KIND_TASK ? x !== 0 && !emptied(m, x, n) : kind === KIND_ACCOUNT && accountZombieWorthy(m, x)) {
+    if (kind === KIND_CONTAINER ? !emptyContainer(m, x) : kind === KIND_TASK ? x !== 0 && !emptied(m, x, n) : kind === KIND_ACCOUNT && accountZombieWorthy(m, x, t, caps.taskOf(n))) {
       // a zombie: emptied first, while n still names it
       tt.zoneT[t] = zombieKindOf(kind);
       tt.zoneV[t] = x;
@@ -992,12 +1043,13 @@ function zombieStep(m: Machine, t: number, top: number): boolean {
   const x = tt.zoneV[t]!;
   const ofTask = tt.zoneT[t] === 1;
   const k = nameOf(m, tt.zoneT[t]!, x);
-  // (the walk whose step this is: the innermost zombie's inside x, if any)
+  // (the walk whose step this is: the innermost zombie's inside x, if any; an account zombie's at a task walks that task)
   const wt = tt.zInT[t] === -1 ? tt.zoneT[t] : tt.zInT[t];
-  if (wt === 1 && tt.pendPage[t]! < 0 && tt.pendBits[t]! >= 0) {
+  const atTask = wt === 2 && tt.lastT[t] !== -1;
+  if ((wt === 1 || atTask) && tt.pendPage[t]! < 0 && tt.pendBits[t]! >= 0) {
     // (the capability taskStep is about to delete: the greatest at or below pendBits, but the one naming that zombie)
-    const y = tt.zInT[t] === -1 ? x : tt.zInV[t]!;
-    const ky = y === x ? k : nameOf(m, 1, y);
+    const y = atTask ? tt.lastV[t]! : tt.zInT[t] === -1 ? x : tt.zInV[t]!;
+    const ky = atTask ? -1 : y === x ? k : nameOf(m, 1, y);
     const base = caps.at(y, 0);
     let j = base + tt.pendBits[t]!;
     while (j >= base && (caps.isEmpty(j) || j === ky)) j--;

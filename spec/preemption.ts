@@ -83,17 +83,20 @@
  * accountUnit). Between entries the tasks it pays for do nothing, and
  * nothing may be made through a capability to what it destroys.
  *
- * An account whose last capability a walk reaches becomes a zombie too
- * when neither it nor a sub-account pays for a task: its walk is then an
- * account destroy's (handles, containers, sub-accounts), and makes no
- * zombie inside it.
+ * An account whose last capability a walk reaches becomes a zombie too,
+ * unless it pays, directly or through sub-accounts, for a task a walk
+ * around it is taking apart (or the subject, which the subject rule
+ * sees): its walk is then an account destroy's (handles, containers,
+ * tasks, sub-accounts), and makes no zombie inside it.
  *
- * Not bounded by the budget yet: the destruction of an account that pays
- * for a task, when a walk removes its last capability (one unit, however
- * much it pays for), of an object whose removal the subject rule finishes
- * at once or that a walk may not make a zombie (a task the walk is
- * inside), and a few units that re-attach what hung from a removed
- * capability (see docs/preemption.md, "Not done yet").
+ * Not bounded by the budget yet: inside an account zombie's walk, the
+ * destruction of an object whose last capability a task it pays for
+ * holds (one unit, as no zombie is made there); the destruction of an
+ * account that pays for a task a walk around it takes apart, of an object
+ * whose removal the subject rule finishes at once or that a walk may not
+ * make a zombie (a task the walk is inside), and a few units that
+ * re-attach what hung from a removed capability (see docs/preemption.md,
+ * "Not done yet").
  */
 import type { CapRef, Draft, Mapping, MapRef, Pending, PendingAccountDestroy, PendingDestroy, PendingRevoke, PendingTaskDestroy, PendingUnmap, RevokeNode, State, Zombie } from "./state.js";
 import { capKey, draft, finish, isAccountDestroy, isDestroy, isRevoke, isTaskDestroy, isUnmap, mapKey, ROOT_ACCOUNT, ROOT_TASK, settleLeaves } from "./state.js";
@@ -363,7 +366,7 @@ function revokeUnit(w: RevokeWalk, top: CapRef): boolean {
     // revoked, everything still below that capability goes in this unit,
     // as in one step; the subject's record goes with the subject)
     const subjectGoes = closure(now, { caps: [ref] }, w.spare).tasks.has(top.task);
-    if (w.zombies && !subjectGoes && zombieWorthy(now, cap.kind, cap.object, ref)) {
+    if (w.zombies && !subjectGoes && zombieWorthy(now, cap.kind, cap.object, ref, [])) {
       // a zombie: the object is emptied first, while this capability still names it
       w.base = now;
       w.d = draft(now);
@@ -400,13 +403,16 @@ function emptyObject(s: State | Draft, kind: string, id: number, own: CapRef): b
  * make the object a zombie (when the subject rule and the walk's own
  * limits allow)? A container or a task (not the root task) that is not
  * empty; an account (not the root account) that is not empty and pays,
- * directly or through sub-accounts, for no task: its walk then takes apart
- * handles, containers and sub-accounts only, so it never makes a zombie
- * inside it and never reaches a task of the chain it is in. An account
- * that pays for a task still goes in one unit.
+ * directly or through sub-accounts, neither for the task holding `own`
+ * nor for a task of `busy` (the tasks the walks around it stand in, and
+ * the holder of the capability naming the chain's outermost zombie): its
+ * walk, an account destroy's, then never reaches a task a walk around it
+ * is taking apart. (It would not reach the subject either: an account that
+ * pays for the subject takes it along, which the subject rule checks
+ * before.)
  */
-function zombieWorthy(s: State | Draft, kind: string, id: number, own: CapRef): boolean {
-  if (kind === "account") return id !== ROOT_ACCOUNT && !s.tasks.some((t) => t && accountUnder(s, t.account, id)) && !emptyObject(s, kind, id, own);
+function zombieWorthy(s: State | Draft, kind: string, id: number, own: CapRef, busy: readonly (number | null)[]): boolean {
+  if (kind === "account") return id !== ROOT_ACCOUNT && ![own.task, ...busy].some((t) => t !== null && !!s.tasks[t] && accountUnder(s, s.tasks[t].account, id)) && !emptyObject(s, kind, id, own);
   return (kind === "container" || (kind === "task" && id !== ROOT_TASK)) && !emptyObject(s, kind, id, own);
 }
 
@@ -428,7 +434,8 @@ function zombieUnit(w: RevokeWalk, top: CapRef): boolean {
   settleLeaves(w.base, w.d, w.touched);
   w.touched.clear();
   const before = finish(w.d);
-  const ow: AccountWalk = { subject: top.task, spare: w.spare, zombies: w.zombies, base: before, d: draft(before), children: w.idx.maps, roots: w.idx.slotRoots, page: z.page, slot: z.slot, cursor: z.cursor, zombie: z.inner ?? null, inside: null, touched: new Set(), at: atOf(z) };
+  // (an account zombie's walk makes no zombie inside it; a zombie inside a zombie task's may not be an account that pays for its holder, at.task)
+  const ow: AccountWalk = { subject: top.task, spare: w.spare, zombies: w.zombies && z.kind !== "account", base: before, d: draft(before), children: w.idx.maps, roots: w.idx.slotRoots, page: z.page, slot: z.slot, cursor: z.cursor, zombie: z.inner ?? null, inside: null, around: [at.task], touched: new Set(), at: atOf(z) };
   const done = zombieWalkUnit(ow, z, own);
   settleLeaves(ow.base, ow.d, ow.touched);
   const after = finish(ow.d);
@@ -557,6 +564,8 @@ interface ObjectWalk {
   zombie: Zombie | null;
   /** the task this walk is inside (a walk through a zombie is inside the task whose walk the chain is in), or null */
   inside: number | null;
+  /** the tasks a walk around this one stands in, other than `inside` (the zombie tasks around the innermost; a revoke's zombie's holder), which an account zombie may not pay for */
+  around: readonly number[];
   touched: Set<number>;
 }
 
@@ -573,6 +582,7 @@ const newObjectWalk = (state: State, p: { page?: number; slot: number; cursor: M
   cursor: p.cursor,
   zombie: p.zombie ?? null,
   inside: null,
+  around: [],
   touched: new Set(),
 });
 
@@ -792,7 +802,7 @@ function startsZombie(w: ObjectWalk, t: number, ref: CapRef): boolean {
   const cap = w.d.tasks[ref.task]!.caps[ref.slot]!;
   const { kind, object: id } = cap;
   if (!w.zombies || (kind === "task" && (id === t || id === w.inside))) return false;
-  if (greatestNaming(w.d, kind, id, ref) !== null || !zombieWorthy(w.d, kind, id, ref)) return false;
+  if (greatestNaming(w.d, kind, id, ref) !== null || !zombieWorthy(w.d, kind, id, ref, [t, w.inside, ...w.around])) return false;
   settleLeaves(w.base, w.d, w.touched);
   w.touched.clear();
   w.base = finish(w.d);
@@ -810,8 +820,9 @@ const walkStart = (state: State | Draft, kind: Zombie["kind"]) => (kind === "con
  * only capability, kept for the last unit, which takes it with the
  * object: a container's as its destroy's (destroyUnit), a task's as its
  * destroy's (taskUnit), an account's as an account destroy's
- * (accountUnit; the account pays for no task, so none of that walk's
- * rules about the subject's task apply). Returns true after that last
+ * (accountUnit; the account pays for neither the holder of `own` nor the
+ * subject, so none of that walk's rules about the subject's task apply;
+ * its callers make it start no zombie). Returns true after that last
  * unit.
  */
 function zombieWalkUnit(w: AccountWalk, z: Zombie, own: CapRef): boolean {
@@ -819,16 +830,19 @@ function zombieWalkUnit(w: AccountWalk, z: Zombie, own: CapRef): boolean {
   return z.kind === "task" ? taskUnit(w, z.id, own) : accountUnit(w, z.id, own);
 }
 
-/** The container an account zombie's walk takes apart, as an account walk's `at`. */
-const atOf = (z: { readonly container?: number }): AccountWalk["at"] => (z.container === undefined ? null : { kind: "container", id: z.container });
+/** The container or task an account zombie's walk takes apart, as an account walk's `at`. */
+const atOf = (z: { readonly container?: number; readonly task?: number }): AccountWalk["at"] => (z.container !== undefined ? { kind: "container", id: z.container } : z.task !== undefined ? { kind: "task", id: z.task } : null);
+
+/** The fields of an account zombie's record that say what its walk takes apart (`container` or `task`), from `at`; none between objects. */
+const atFields = (at: AccountWalk["at"]): { container?: number; task?: number } => (at === null ? {} : at.kind === "container" ? { container: at.id } : { task: at.id });
 
 /** Zombie `z` (without the zombies inside it) with its walk where `w` stands. */
-const zombieAt = (z: Zombie, w: AccountWalk): Zombie => ({ kind: z.kind, id: z.id, page: w.page, slot: w.slot, cursor: w.cursor, ...(w.at && { container: w.at.id }) });
+const zombieAt = (z: Zombie, w: AccountWalk): Zombie => ({ kind: z.kind, id: z.id, page: w.page, slot: w.slot, cursor: w.cursor, ...atFields(w.at) });
 
 /** A chain of zombies as a list, from the outermost in (each without its `inner`). */
 export function chainOf(z: Zombie | null | undefined): Zombie[] {
   const out: Zombie[] = [];
-  for (let x = z; x; x = x.inner) out.push({ kind: x.kind, id: x.id, page: x.page, slot: x.slot, cursor: x.cursor, ...(x.container !== undefined && { container: x.container }) });
+  for (let x = z; x; x = x.inner) out.push({ kind: x.kind, id: x.id, page: x.page, slot: x.slot, cursor: x.cursor, ...atFields(atOf(x)) });
   return out;
 }
 
@@ -843,7 +857,7 @@ function chainFrom(list: readonly Zombie[]): Zombie | null {
 const zombieThere = (s: State | Draft, o: { readonly kind: Zombie["kind"]; readonly id: number }): boolean => !!(o.kind === "container" ? s.containers[o.id] : o.kind === "task" ? s.tasks[o.id] : s.accounts[o.id]);
 
 /** Where zombie `z`'s walk stands, with the zombies inside it, as a place (the shape settleObjectPlace, placeWellFormed and placeMoved take). */
-const placeOf = (z: Zombie): ObjectPlace => ({ page: z.page, slot: z.slot, cursor: z.cursor, ...(z.container !== undefined && { container: z.container }), ...(z.inner && { zombie: z.inner }) });
+const placeOf = (z: Zombie): ObjectPlace => ({ page: z.page, slot: z.slot, cursor: z.cursor, ...atFields(atOf(z)), ...(z.inner && { zombie: z.inner }) });
 
 /**
  * One unit of the zombies inside a task's walk (w.zombie): the innermost
@@ -863,7 +877,8 @@ const placeOf = (z: Zombie): ObjectPlace => ({ page: z.page, slot: z.slot, curso
 function zombieChainUnit(w: ObjectWalk, t: number): void {
   const chain = chainOf(w.zombie);
   const z = chain[chain.length - 1]!;
-  const sub: AccountWalk = { ...w, page: z.page, slot: z.slot, cursor: z.cursor, zombie: null, inside: t, at: atOf(z) };
+  const around = [...w.around, ...chain.slice(0, -1).flatMap((x) => (x.kind === "task" ? [x.id] : []))];
+  const sub: AccountWalk = { ...w, zombies: w.zombies && z.kind !== "account", page: z.page, slot: z.slot, cursor: z.cursor, zombie: null, inside: t, around, at: atOf(z) };
   zombieWalkUnit(sub, z, greatestNaming(w.d, z.kind, z.id, null)!);
   Object.assign(w, { base: sub.base, d: sub.d, children: sub.children, roots: sub.roots });
   if (zombieThere(w.d, z)) {
@@ -1220,6 +1235,8 @@ interface ObjectPlace {
   readonly cursor: MapRef | null;
   /** an account zombie's: the container its walk takes apart (absent between objects) */
   readonly container?: number;
+  /** an account zombie's: the task its walk takes apart (absent between objects) */
+  readonly task?: number;
   readonly zombie?: Zombie;
 }
 
@@ -1252,16 +1269,17 @@ function settleObjectPlace<P extends ObjectPlace>(state: State, kind: Zombie["ki
 
 /** The walk through `kind` `id` itself (settleObjectPlace), the zombies inside it aside. */
 function settleOwn<P extends ObjectPlace>(state: State, kind: Zombie["kind"], id: number, p: P): P {
-  if (kind === "account" && p.container !== undefined && !state.containers[p.container]) {
-    const { container: _, ...rest } = p;
+  const at = atOf(p);
+  if (kind === "account" && at !== null && !zombieThere(state, at)) {
+    const { container: _, task: __, ...rest } = p;
     return { ...rest, page: -1, slot: -1, cursor: null } as unknown as P;
   }
   return p.cursor === null || cursorInObject(state, kind, id, p) ? p : { ...p, cursor: null };
 }
 
-/** Is the cursor of a walk through container, task or account `kind` `id` in a tree of the slot or page it empties (an account's: of its container's slot)? */
+/** Is the cursor of a walk through container, task or account `kind` `id` in a tree of the slot or page it empties (an account's: of its container's slot, or of its task's page)? */
 function cursorInObject(state: State, kind: Zombie["kind"], id: number, p: ObjectPlace): boolean {
-  if (kind === "task") return underPage(state, p.cursor!, id, p.page!);
+  if (kind === "task" || (kind === "account" && p.task !== undefined)) return underPage(state, p.cursor!, kind === "task" ? id : p.task!, p.page!);
   return underSlot(state, p.cursor!, kind === "container" ? id : p.container!, p.slot);
 }
 
@@ -1283,7 +1301,7 @@ function settled(state: State, t: number, p: Pending): Pending {
       if (!zombieThere(state, z)) return { op: p.op, cursor: null };
       const was = placeOf(z);
       const now = settleObjectPlace(state, z.kind, z.id, was);
-      return now === was ? p : { ...p, zombie: { kind: z.kind, id: z.id, page: now.page!, slot: now.slot, cursor: now.cursor, ...(now.container !== undefined && { container: now.container }), ...(now.zombie && { inner: now.zombie }) } };
+      return now === was ? p : { ...p, zombie: { kind: z.kind, id: z.id, page: now.page!, slot: now.slot, cursor: now.cursor, ...atFields(atOf(now)), ...(now.zombie && { inner: now.zombie }) } };
     }
     return p.cursor === null || inRevoke(state, p.cursor, { task: t, slot: p.op.slot }) ? p : { op: p.op, cursor: null };
   }
@@ -1442,12 +1460,12 @@ function accountDestroyWellFormed(s: State, t: number, p: PendingAccountDestroy)
   if (!object || !D.has(object.account)) return `${what} takes apart ${kind} ${id}, which the account does not pay for`;
   const left = s.handles.findIndex((h) => h && D.has(h.account));
   if (left >= 0) return `${what} takes apart ${kind} ${id} while DMA handle ${left}, which it pays for, is left`;
-  if (kind === "container") return p.page !== -1 ? `${what} stands at page ${p.page} of container ${id}` : placeWellFormed(s, what, kind, id, p, null);
+  if (kind === "container") return p.page !== -1 ? `${what} stands at page ${p.page} of container ${id}` : placeWellFormed(s, what, kind, id, p, null, [t]);
   const c = s.containers.findIndex((x) => x && D.has(x.account));
   if (c >= 0) return `${what} takes apart task ${id} while container ${c}, which it pays for, is left`;
   const other = s.tasks.findIndex((x, i) => x && i !== t && D.has(x.account));
   if (id === t && other >= 0) return `${what} takes apart its own task while task ${other}, which it pays for, is left`;
-  return placeWellFormed(s, what, kind, id, p, id === t ? op.account : null);
+  return placeWellFormed(s, what, kind, id, p, id === t ? op.account : null, [t]);
 }
 
 /**
@@ -1488,7 +1506,7 @@ function taskWalkWellFormed(s: State, what: string, x: number, p: { readonly pag
 /** The well-formedness of a pending task destroy of task `t` (pendingWalkWellFormed), or null. */
 function taskDestroyWellFormed(s: State, t: number, p: PendingTaskDestroy): string | null {
   const op = p.op;
-  return destroyRecordWellFormed(s, t, p, "task", op.target, () => p.object === ROOT_TASK) ?? placeWellFormed(s, `task ${t}'s pending task.destroy`, "task", p.object, p, p.object === t ? op.target : null);
+  return destroyRecordWellFormed(s, t, p, "task", op.target, () => p.object === ROOT_TASK) ?? placeWellFormed(s, `task ${t}'s pending task.destroy`, "task", p.object, p, p.object === t ? op.target : null, [t]);
 }
 
 /** The well-formedness of a pending unmap of task `t` (pendingWalkWellFormed), or null. */
@@ -1530,17 +1548,18 @@ function revokeWellFormed(s: State, t: number, p: PendingRevoke): string | null 
   if (!Number.isInteger(op.slot) || op.slot < 0 || op.slot >= s.config.capSlots || removalOrphaned(s, t, p)) return `task ${t}'s pending cap.revoke names slot ${op.slot}, which holds no capability`;
   const c = p.cursor;
   if (c !== null && !inRevoke(s, c, { task: t, slot: op.slot })) return `task ${t}'s pending cap.revoke stands at ${c.kind === "cap" ? `task ${c.task}'s capability slot ${c.slot}` : `task ${c.task}'s page ${c.vpage}`}, which is not (or no longer) derived from the capability it revokes`;
-  return p.zombie === undefined ? null : zombieWellFormed(s, `task ${t}'s pending cap.revoke`, p.zombie, c);
+  return p.zombie === undefined ? null : zombieWellFormed(s, `task ${t}'s pending cap.revoke`, p.zombie, c, t);
 }
 
 /**
- * The well-formedness of a revoke's zombie (pendingWalkWellFormed), or
- * null: a container, a task or an account that is there, the walk stands
- * at the only capability naming it, from which nothing hangs any more, and
- * the zombie's walk is well-formed as a container's or a task's destroy,
- * or as an account zombie's (accountZombieWellFormed).
+ * The well-formedness of the zombie of task `t`'s revoke
+ * (pendingWalkWellFormed), or null: a container, a task or an account that
+ * is there, the walk stands at the only capability naming it, from which
+ * nothing hangs any more, and the zombie's walk is well-formed as a
+ * container's or a task's destroy, or as an account zombie's
+ * (accountZombieWellFormed).
  */
-function zombieWellFormed(s: State, what: string, z: Zombie, c: RevokeNode | null): string | null {
+function zombieWellFormed(s: State, what: string, z: Zombie, c: RevokeNode | null, t: number): string | null {
   const { kind, id } = z;
   if ((kind !== "container" && kind !== "task" && kind !== "account") || !Number.isInteger(id) || !zombieThere(s, z)) return `${what} empties ${String(kind)} ${id}, which is not there`;
   if (c === null || c.kind !== "cap") return `${what} empties ${kind} ${id} but does not stand at the capability naming it`;
@@ -1551,28 +1570,41 @@ function zombieWellFormed(s: State, what: string, z: Zombie, c: RevokeNode | nul
   const hangs = s.tasks.some((x) => x?.caps.some((k) => k?.parent?.task === c.task && k.parent.slot === c.slot) || x?.pages.some((m) => m?.source.kind === "slot" && m.source.cap.task === c.task && m.source.cap.slot === c.slot));
   if (hangs) return `${what} empties ${kind} ${id} while something still hangs from the capability naming it`;
   if (kind === "container") return z.page !== -1 ? `${what} stands at page ${z.page} of container ${id}` : containerWalkWellFormed(s, what, id, z);
-  if (kind === "account") return z.inner ? `${what} keeps a zombie inside account ${id}` : accountZombieWellFormed(s, what, z);
-  return placeWellFormed(s, what, kind, id, placeOf(z), c.task === id ? c.slot : null);
+  if (kind === "account") return z.inner ? `${what} keeps a zombie inside account ${id}` : accountZombieWellFormed(s, what, z, [t, c.task]);
+  return placeWellFormed(s, what, kind, id, placeOf(z), c.task === id ? c.slot : null, [t, c.task]);
 }
 
 /**
  * The well-formedness of an account zombie's walk (zombieWellFormed,
  * placeWellFormed), or null: the account is not the root account, and
- * neither it nor a sub-account pays for a task; between objects the walk
- * keeps no place; else it takes apart a container the account or a
- * sub-account pays for, with no DMA handle they pay for left, and its walk
- * is well-formed as a container destroy's.
+ * neither it nor a sub-account pays for a task of `busy` (the subject, the
+ * tasks the walks around it stand in, the holders of the capabilities
+ * naming the zombies around it); between objects the walk keeps no place;
+ * at a container, it is one the account or a sub-account pays for, with no
+ * DMA handle they pay for left, and the walk is well-formed as a container
+ * destroy's; at a task, it is one they pay for, with no DMA handle and no
+ * container they pay for left, and the walk is well-formed as a task
+ * destroy's.
  */
-function accountZombieWellFormed(s: State, what: string, z: Zombie): string | null {
+function accountZombieWellFormed(s: State, what: string, z: Zombie, busy: readonly number[]): string | null {
   const D = subtreeOf(s, z.id);
   if (z.id === ROOT_ACCOUNT) return `${what} empties the root account`;
-  const t = s.tasks.findIndex((x) => x && D.has(x.account));
-  if (t >= 0) return `${what} empties account ${z.id}, which pays for task ${t}`;
+  const t = busy.find((x) => s.tasks[x] && D.has(s.tasks[x].account));
+  if (t !== undefined) return `${what} empties account ${z.id}, which pays for task ${t}, the subject or a task a walk around it takes apart`;
+  const h = s.handles.findIndex((x) => x && D.has(x.account));
+  if (z.task !== undefined) {
+    const x = s.tasks[z.task];
+    if (z.container !== undefined) return `${what} takes apart container ${z.container} and task ${z.task} at once`;
+    if (!Number.isInteger(z.task) || !x || !D.has(x.account)) return `${what} takes apart task ${z.task}, which account ${z.id} does not pay for`;
+    if (h >= 0) return `${what} takes apart task ${z.task} while DMA handle ${h}, which account ${z.id} pays for, is left`;
+    const c = s.containers.findIndex((x) => x && D.has(x.account));
+    if (c >= 0) return `${what} takes apart task ${z.task} while container ${c}, which account ${z.id} pays for, is left`;
+    return taskWalkWellFormed(s, what, z.task, z, null);
+  }
   if (z.page !== -1) return `${what} stands at page ${z.page} of account ${z.id}`;
   if (z.container === undefined) return z.slot === -1 && z.cursor === null ? null : `${what} is between objects of account ${z.id} but keeps where a walk stood`;
   const c = s.containers[z.container];
   if (!Number.isInteger(z.container) || !c || !D.has(c.account)) return `${what} takes apart container ${z.container}, which account ${z.id} does not pay for`;
-  const h = s.handles.findIndex((x) => x && D.has(x.account));
   if (h >= 0) return `${what} takes apart container ${z.container} while DMA handle ${h}, which account ${z.id} pays for, is left`;
   return containerWalkWellFormed(s, what, z.container, z);
 }
@@ -1588,9 +1620,10 @@ function accountZombieWellFormed(s: State, what: string, z: Zombie): string | nu
  * zombie with one inside it a task whose walk is past its pages and at no
  * mapping; each
  * zombie's walk well-formed as a container's or a task's destroy, or as an
- * account zombie's (the innermost only).
+ * account zombie's (the innermost only: paying for none of `busy`, the task
+ * walked and the zombie tasks around it).
  */
-function placeWellFormed(s: State, what: string, kind: Zombie["kind"], id: number, p: ObjectPlace, ownSlot: number | null): string | null {
+function placeWellFormed(s: State, what: string, kind: Zombie["kind"], id: number, p: ObjectPlace, ownSlot: number | null, busy: readonly number[]): string | null {
   const chain = chainOf(p.zombie);
   if (chain.length > 0 && kind !== "task") return `${what} keeps a zombie inside container ${id}`;
   const e = kind === "container" ? containerWalkWellFormed(s, what, id, p) : taskWalkWellFormed(s, what, id, { page: p.page!, slot: p.slot, cursor: p.cursor }, ownSlot, chain.length > 0 ? p.slot + 1 : null);
@@ -1607,7 +1640,8 @@ function placeWellFormed(s: State, what: string, kind: Zombie["kind"], id: numbe
     const other = greatestNaming(s, z.kind, z.id, ref);
     if (other !== null) return `${what} empties ${z.kind} ${z.id}, which task ${other.task}'s capability slot ${other.slot} names too`;
     if (z.kind === "account" && i + 1 < chain.length) return `${what} keeps a zombie inside account ${z.id}`;
-    const err = z.kind === "container" ? (z.page !== -1 ? `${what} stands at page ${z.page} of container ${z.id}` : containerWalkWellFormed(s, what, z.id, z)) : z.kind === "account" ? accountZombieWellFormed(s, what, z) : taskWalkWellFormed(s, what, z.id, z, null, i + 1 < chain.length ? z.slot + 1 : null);
+    const outer = [...busy, id, ...chain.slice(0, i).map((x) => x.id)];
+    const err = z.kind === "container" ? (z.page !== -1 ? `${what} stands at page ${z.page} of container ${z.id}` : containerWalkWellFormed(s, what, z.id, z)) : z.kind === "account" ? accountZombieWellFormed(s, what, z, outer) : taskWalkWellFormed(s, what, z.id, z, null, i + 1 < chain.length ? z.slot + 1 : null);
     if (err) return err;
     holder = z;
   }
@@ -1618,7 +1652,7 @@ export const PREEMPTION_INVARIANTS: readonly { name: string; description: string
   {
     name: "pendingWalkWellFormed",
     description:
-      "A preempted removal is the task's own and the configuration sets a budget; the task does not wait on a fault. A preempted page.unmap is well-formed and its walk stands inside the range: at a mapping of the tree of the page it is at (or before that page's start), inside the write-only subtree it is removing, if any; children of the cursor from the greatest key down to the last one finished are gone, or (mode readonly, outside such a subtree) have no write right left. A preempted cap.revoke names a slot that holds a capability, and its walk stands at that capability or at a node still to go: a capability derived from it, or a mapping in a tree one of those authorized; while it empties a zombie, the zombie is a container, a task or an account that is there, the walk stands at the only capability naming it, and nothing hangs from that capability. A preempted container.destroy names a slot holding a capability with alloc to the container, has passed only empty slots, and stands in a tree rooted at the slot it empties. A preempted task.destroy names a slot holding a capability with alloc to the task (not the root task), has passed only unmapped pages and empty capability slots (but the subject's own), stands in the tree of the page it empties, and no two tasks destroy the same task. A preempted account.destroy names a slot holding a capability with alloc to the account (not the root account); between objects it keeps no walk; the container or task it takes apart is one the account or a sub-account pays for, taken in order (no DMA handle they pay for left while it takes apart a container, no container while a task, no other task while the subject's own), and its walk is well-formed as a container's or a task's destroy. A walk through a task (a task destroy's, an account destroy's, a revoke's zombie's) with zombies inside it has passed the task's pages and stands at no mapping, the capability in the slot above its own is the only one naming its first zombie, a container, a task (not the root task) or an account that is there, and so on inwards, each zombie with another inside it a task past its pages at no mapping; every zombie's walk is well-formed as a container's or a task's destroy. An account zombie (a revoke's, or the innermost of a chain: never one with another inside it) is not the root account and neither it nor a sub-account pays for a task; its walk is between objects, keeping no place, or takes apart a container they pay for, with no DMA handle they pay for left, well-formed as a container destroy's.",
+      "A preempted removal is the task's own and the configuration sets a budget; the task does not wait on a fault. A preempted page.unmap is well-formed and its walk stands inside the range: at a mapping of the tree of the page it is at (or before that page's start), inside the write-only subtree it is removing, if any; children of the cursor from the greatest key down to the last one finished are gone, or (mode readonly, outside such a subtree) have no write right left. A preempted cap.revoke names a slot that holds a capability, and its walk stands at that capability or at a node still to go: a capability derived from it, or a mapping in a tree one of those authorized; while it empties a zombie, the zombie is a container, a task or an account that is there, the walk stands at the only capability naming it, and nothing hangs from that capability. A preempted container.destroy names a slot holding a capability with alloc to the container, has passed only empty slots, and stands in a tree rooted at the slot it empties. A preempted task.destroy names a slot holding a capability with alloc to the task (not the root task), has passed only unmapped pages and empty capability slots (but the subject's own), stands in the tree of the page it empties, and no two tasks destroy the same task. A preempted account.destroy names a slot holding a capability with alloc to the account (not the root account); between objects it keeps no walk; the container or task it takes apart is one the account or a sub-account pays for, taken in order (no DMA handle they pay for left while it takes apart a container, no container while a task, no other task while the subject's own), and its walk is well-formed as a container's or a task's destroy. A walk through a task (a task destroy's, an account destroy's, a revoke's zombie's) with zombies inside it has passed the task's pages and stands at no mapping, the capability in the slot above its own is the only one naming its first zombie, a container, a task (not the root task) or an account that is there, and so on inwards, each zombie with another inside it a task past its pages at no mapping; every zombie's walk is well-formed as a container's or a task's destroy. An account zombie (a revoke's, or the innermost of a chain: never one with another inside it) is not the root account, and neither it nor a sub-account pays for the subject, for a task a walk around it takes apart, nor for the holder of a capability naming a zombie around it; its walk is between objects, keeping no place, or takes apart a container they pay for, with no DMA handle they pay for left, well-formed as a container destroy's, or a task they pay for, with no DMA handle nor container they pay for left, well-formed as a task destroy's.",
     check(s) {
       for (let t = 0; t < s.tasks.length; t++) {
         const task = s.tasks[t];
@@ -1645,7 +1679,7 @@ export const PREEMPTION_INVARIANTS: readonly { name: string; description: string
  */
 function placeMoved(after: State, p: ObjectPlace, r: ObjectPlace): boolean {
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  const at = (x: ObjectPlace) => ({ page: x.page ?? -1, slot: x.slot, cursor: x.cursor, ...(x.container !== undefined && { container: x.container }) });
+  const at = (x: ObjectPlace) => ({ page: x.page ?? -1, slot: x.slot, cursor: x.cursor, ...atFields(atOf(x)) });
   const was = chainOf(p.zombie);
   const now = chainOf(r.zombie);
   const inner = was[was.length - 1];
@@ -1660,9 +1694,10 @@ function placeMoved(after: State, p: ObjectPlace, r: ObjectPlace): boolean {
   const after_ = places(r, now);
   const last = before.length - 1;
   if (!same(after_.slice(0, last), before.slice(0, last))) return true;
-  const b: { container?: number } = before[last]!;
-  const { container: _, ...between } = { ...before[last]!, page: -1, slot: -1, cursor: null };
-  if (b.container !== undefined && !after.containers[b.container]) return !same(after_[last], between);
+  const b = atOf(before[last]!);
+  const { container: _, task: __, ...between } = { ...before[last]!, page: -1, slot: -1, cursor: null };
+  // (only an account zombie's place says what it takes apart)
+  if (b !== null && !zombieThere(after, b)) return !same(after_[last], between);
   return !(same(after_[last], before[last]) || (same({ ...after_[last], cursor: null }, after_[last]) && same({ ...before[last], cursor: null }, after_[last])));
 }
 

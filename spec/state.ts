@@ -232,20 +232,23 @@ export interface PendingRevoke {
  * or to the object (`Blocked`, `Removing`). A zombie task's walk may reach
  * the last capability naming another object in turn: that object is the
  * zombie's `inner` zombie, emptied first, and so on (a chain, each link's
- * only capability held by the task around it). An account that pays,
- * directly or through sub-accounts, for no task may be a zombie too: its
- * walk is an account destroy's (DMA handles, containers, sub-accounts),
+ * only capability held by the task around it). An account may be a
+ * zombie too, unless it pays, directly or through sub-accounts, for a task
+ * the chain is in (or the subject): its walk is an account destroy's (DMA
+ * handles, containers, tasks, sub-accounts), it makes no zombie inside it,
  * and it is always the innermost of its chain.
  */
 export interface Zombie {
   readonly kind: "container" | "task" | "account";
   readonly id: number;
-  /** a task's page being emptied (-1 once all are, and for a container or an account) */
+  /** a task's page being emptied (-1 once all are, and for a container); an account's: the page of its `task` (-1 otherwise) */
   readonly page: number;
-  /** a container's slot or a task's capability slot being emptied (-1 once all are); with an inner zombie, the slot below the one holding its capability; an account's: the slot of its `container` (-1 between objects) */
+  /** a container's slot or a task's capability slot being emptied (-1 once all are); with an inner zombie, the slot below the one holding its capability; an account's: the slot of its `container`, or the capability slot of its `task` (-1 between objects) */
   readonly slot: number;
-  /** an account's only: the container its walk takes apart; absent between objects (and for a container or a task) */
+  /** an account's only: the container its walk takes apart; absent between objects, at a task (and for a container or a task) */
   readonly container?: number;
+  /** an account's only: the task its walk takes apart; absent between objects, at a container (and for a container or a task) */
+  readonly task?: number;
   /** the mapping the walk stands at, in a tree of the slot or the page being emptied; null: at the slot or page itself */
   readonly cursor: MapRef | null;
   /** the zombie this one's walk empties first (a task's only: page -1, cursor null then); absent when there is none */

@@ -64,11 +64,12 @@ export function taskCreate(state: State, op: OpOf<"task.create">): Step {
  * invokes the same destroy again to go on; meanwhile the task does nothing
  * (`Blocked`) and nothing may be done through a capability to it
  * (`Removing`). A capability deletion that would destroy a container or a
- * task with something in it, or an account that pays for something but
- * for no task (the task held its last capability), makes that object a
- * zombie instead, emptied first (preemption.ts, startsZombie); one that
- * destroys another object (a DMA handle, an account that pays for a task)
- * is one unit, however large the object.
+ * task with something in it, or an account with something to take apart
+ * (the task held its last capability), makes that object a zombie
+ * instead, emptied first (preemption.ts, startsZombie); one that destroys
+ * another object (a DMA handle, an account that pays for a task a walk
+ * around it takes apart, anything inside an account zombie's walk) is one
+ * unit, however large the object.
  *
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
  * (`alloc`); IsRoot (the root task); Removing (the task is being taken

@@ -49,7 +49,7 @@ const rights = (mask: number) => rightsList(mask).map((r) => r[0]).join("") || "
 /** The zombies a preempted removal empties, as the task's caption says them (from the outermost in). */
 function zombiesDrawn(p: Pending): string {
   return zombiesOf(p)
-    .map((z) => `, emptying ${z.kind} ${z.id} (zombie) ${z.kind === "account" ? (z.container === undefined ? "between objects" : `at container ${z.container} slot ${z.slot}`) : `at ${z.kind === "task" && z.page >= 0 ? `page ${z.page}` : `slot ${z.slot}`}`}${z.cursor ? `, its walk at task ${z.cursor.task}'s page ${z.cursor.vpage}` : ""}`)
+    .map((z) => `, emptying ${z.kind} ${z.id} (zombie) ${z.kind === "account" ? (z.container !== undefined ? `at container ${z.container} slot ${z.slot}` : z.task !== undefined ? `at task ${z.task} ${z.page >= 0 ? `page ${z.page}` : `slot ${z.slot}`}` : "between objects") : `at ${z.kind === "task" && z.page >= 0 ? `page ${z.page}` : `slot ${z.slot}`}`}${z.cursor ? `, its walk at task ${z.cursor.task}'s page ${z.cursor.vpage}` : ""}`)
     .join("");
 }
 

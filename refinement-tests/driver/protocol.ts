@@ -29,6 +29,7 @@ const Zombie = z
     slot: z.int().min(-1),
     cursor: MapRef.nullable(),
     container: id.optional(),
+    task: id.optional(),
     get inner() {
       return Zombie.optional();
     },

@@ -123,6 +123,7 @@ export function fingerprint(s: State): [number, number] {
         mix(z.kind === "container" ? -5 : z.kind === "task" ? -6 : -7);
         mix(z.id);
         mix(z.container ?? -1);
+        mix(z.task ?? -1);
         mix(z.page);
         mix(z.slot);
         mix(z.cursor?.task ?? -1);
