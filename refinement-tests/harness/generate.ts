@@ -1383,8 +1383,17 @@ function aimAtZombies(s: State, p: Pending, [a, b]: [number, number, number]): O
   if (z.kind === "account" && a % 3 !== 2) {
     // (an account zombie: the root task allocates in a container the account pays for, or derives from its capability to it (Removing),
     // or deletes its capability to the container the walk takes apart, which takes the container along, and the walk is between
-    // objects again; or the holder of the account's only capability tries to make something through it or to derive from it: Removing)
+    // objects again; likewise for the task the walk takes apart, and mapping into it (Removing); or the holder of the account's
+    // only capability tries to make something through it or to derive from it: Removing)
     const root = s.tasks[ROOT_TASK]!;
+    const toTask = z.task === undefined || root.pending || root.fault ? undefined : capsOf(s, ROOT_TASK, (k) => k.kind === "task" && k.object === z.task)[0];
+    if (toTask && a % 3 === 0) {
+      const dest = freeSlots(s, ROOT_TASK)[0];
+      const from = pagesOf(root, true)[0];
+      if (b % 3 === 0 && dest !== undefined) return { op: "cap.derive", task: ROOT_TASK, src: toTask.slot, dest, rights: rightsList(toTask.cap.rights) };
+      if (b % 3 === 2 && from !== undefined) return { op: "l4.map", task: ROOT_TASK, vpage: from, target: toTask.slot, dest: 0, rights: ["read"] };
+      return { op: "cap.delete", task: ROOT_TASK, slot: toTask.slot };
+    }
     const boxes = root.pending || root.fault ? [] : capsOf(s, ROOT_TASK, (k) => k.kind === "container" && !!s.containers[k.object] && accountUnder(s, s.containers[k.object]!.account, z.id));
     const box = pick(boxes, b);
     if (box && a % 3 === 0) {
@@ -1722,8 +1731,11 @@ function accountZombie(s: State, others: number[], rootCap: (pred: (k: Cap) => b
  * `accountZombie`, on half of its configurations (objects % 32 === 23):
  * before H gets its capability to Z, a task W paid by Z wires a DMA handle
  * (which Z then pays for) from Z's container `box`, makes a sub-account of
- * Z, and copies its capabilities to both into H; then the root task
- * destroys W, so that Z pays for no task again. Z's walk then takes the
+ * Z, and copies its capabilities to both into H. Then, on a quarter of
+ * those (objects % 128 === 23), the root task destroys W, so that Z pays
+ * for no task again; on the others W maps a page from `box` and deletes
+ * its capability to Z, so that Z's walk takes W apart too (its page, its
+ * capabilities, the capabilities naming it). Z's walk then takes the
  * handle (its capabilities one per unit) and the sub-account as well as
  * the containers. Undefined once there is nothing more to build (or room
  * is lacking).
@@ -1737,6 +1749,18 @@ function richZombie(s: State, Z: number, zCap: Held, H: number, box: number, roo
   const needSub = sub < 0 && s.accounts.includes(null);
   const needCopy = (handle >= 0 && !inH("dma", handle)) || (sub >= 0 && !inH("account", sub));
   if (!needHandle && !needSub && !needCopy) {
+    if (s.config.objects % 128 !== 23) {
+      // (built: W, which Z pays for, maps a page and lets its capability to Z go, so that H's is the only one)
+      const W = s.tasks.findIndex((t) => t?.account === Z);
+      const w = s.tasks[W];
+      if (!w || w.fault || w.pending) return undefined;
+      const reader = capsOf(s, W, (k) => has(R.read)(k) && k.kind === "container" && k.object === box)[0];
+      const index = s.containers[box]!.slots.findIndex((x) => x.kind === "hard");
+      const vpage = pagesOf(w, false)[0];
+      if (pagesOf(w, true).length === 0 && reader && index >= 0 && vpage !== undefined) return { op: "page.map", task: W, container: reader.slot, index, vpage, rights: ["read"] };
+      const mine = capsOf(s, W, (k) => k.kind === "account" && k.object === Z)[0];
+      return mine ? { op: "cap.delete", task: W, slot: mine.slot } : undefined;
+    }
     // (built: W goes, if it is still there)
     const W = s.tasks.findIndex((t) => t?.account === Z);
     const kill = W < 0 ? undefined : rootCap((k) => ofKind("task", R.alloc)(k) && k.object === W);
