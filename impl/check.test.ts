@@ -616,7 +616,7 @@ const ACCOUNT_ZOMBIE_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp]
 
 /**
  * A task destroy emptying an account zombie that pays for a task: the
- * first 35 operations of the regression trace account-zombie-tasks.json.
+ * first 36 operations of the regression trace account-zombie-tasks.json.
  * Task 4 destroys task 3, which held the only capability naming account 1;
  * account 1 is the zombie (zInT 2), and its walk takes apart task 1
  * (lastT 1, lastV 1), at its page 0, at that page's own mapping.
@@ -624,7 +624,7 @@ const ACCOUNT_ZOMBIE_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp]
 function accountTaskMachine(): Machine {
   const trace = JSON.parse(readFileSync(join(import.meta.dirname, "../refinement-tests/harness/regressions/account-zombie-tasks.json"), "utf8")) as { config: Config; ops: Op[] };
   const m = new Machine(trace.config);
-  for (const op of trace.ops.slice(0, 35)) m.apply(op);
+  for (const op of trace.ops.slice(0, 36)) m.apply(op);
   const tt = m.tasks;
   assert.deepEqual([tt.pendOrder[4], tt.zInT[4], tt.zInV[4], tt.lastT[4], tt.lastV[4], tt.pendPage[4], tt.pendBits[4], tt.curT[4], tt.curV[4]], [3, 2, 1, 1, 1, 0, 11, 1, 0]);
   assert.deepEqual(checkRepresentation(m), []);
