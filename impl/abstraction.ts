@@ -9,7 +9,7 @@
 import type { Account, Cap, CapRef, Container, DmaHandle, Frame, Mapping, MapRef, PendingRevoke, Slot, State, SwapPage, Task, Zombie } from "../spec/state.js";
 import type { ObjectKind } from "../spec/vocabulary.js";
 import { type Machine, SLOT_HARD, SLOT_SOFT, SLOT_SWAPPED } from "./machine.js";
-import { ADESTROY, DESTROY, nameOf, REVOKE, TDESTROY, ZOMBIE_KINDS } from "./preemption.js";
+import { ADESTROY, DESTROY, linkAt, nameOf, REVOKE, TDESTROY, ZOMBIE_KINDS } from "./preemption.js";
 
 const KINDS: readonly ObjectKind[] = ["account", "task", "container", "dma"];
 /** page.unmap modes by the impl's numbers (mappings.ts). */
@@ -220,10 +220,14 @@ function walkPlace(m: Machine, t: number, kind: number): { page: number; slot: n
   for (let hops = 0; hops <= m.config.tasks; hops++) {
     const zk = ZOMBIE_KINDS.indexOf(z.kind);
     const k = nameOf(m, zk, z.id);
+    const h = k === -1 ? -1 : caps.taskOf(k);
     const below = { page: -1, slot: k === -1 ? -1 : caps.slotOf(k) - 1, cursor: null };
-    if (zk === tt.zOutT[t] && z.id === tt.zOutV[t]) return { ...below, zombie: z };
+    // (around the outermost: the walk the chain is in; a revoke's account zombie's stands in h)
+    if (zk === tt.zOutT[t] && z.id === tt.zOutV[t]) return { ...below, ...(kind === 2 && h !== -1 && { task: h }), zombie: z };
     if (k === -1) break;
-    z = { kind: "task", id: caps.taskOf(k), ...below, inner: z };
+    // (the next one out: an account, marked, whose walk stands in h, or h itself, a zombie task)
+    const a = linkAt(m, t, h);
+    z = a === -1 ? { kind: "task", id: h, ...below, inner: z } : { kind: "account", id: a, ...below, task: h, inner: z };
   }
   return { page: -1, slot: -1, cursor: null, zombie: z };
 }

@@ -639,6 +639,30 @@ const ACCOUNT_TASK_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][]
   ["preemptedWalksExact", "an account zombie at a task of no kind", (m) => void (m.tasks.lastT[4] = 0), /^task 4's preempted task\.destroy keeps fields of an unmap$/],
 ];
 
+/**
+ * A task destroy whose chain has an account link: the first 48 operations
+ * of account-zombie-tasks.json. Task 4 destroys task 3; account 1, the
+ * outermost zombie, takes task 1 apart (marked: zAcctOf 4, zAcctAt 1), and
+ * task 2 is a zombie inside it, the innermost.
+ */
+function accountLinkMachine(): Machine {
+  const trace = JSON.parse(readFileSync(join(import.meta.dirname, "../refinement-tests/harness/regressions/account-zombie-tasks.json"), "utf8")) as { config: Config; ops: Op[] };
+  const m = new Machine(trace.config);
+  for (const op of trace.ops.slice(0, 48)) m.apply(op);
+  const tt = m.tasks;
+  assert.deepEqual([tt.zOutT[4], tt.zOutV[4], tt.zInT[4], tt.zInV[4], tt.zAcctOf[1], tt.zAcctAt[1], tt.zMarks], [2, 1, 1, 2, 4, 1, 1]);
+  assert.deepEqual(checkRepresentation(m), []);
+  return m;
+}
+
+const ACCOUNT_LINK_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
+  ["preemptedWalksExact", "an account link left unmarked", (m) => void ((m.tasks.zAcctOf[1] = -1), (m.tasks.zAcctAt[1] = -1), (m.tasks.zMarks = 0)), /^task 4's preempted task\.destroy empties task 0, which is not there/],
+  ["preemptedWalksExact", "the marks miscounted", (m) => void (m.tasks.zMarks = 2), /^1 accounts are marked as links of chains but 2 are counted$/],
+  ["preemptedWalksExact", "an account marked that is not a link", (m) => void ((m.tasks.zAcctOf[3] = 4), (m.tasks.zAcctAt[3] = 0), (m.tasks.zMarks = 2)), /^task 4's preempted task\.destroy marks 2 accounts as links of its chain, but 1 are$/],
+  ["preemptedWalksExact", "a mark for a task without a chain", (m) => void ((m.tasks.zAcctOf[3] = 0), (m.tasks.zAcctAt[3] = 0), (m.tasks.zMarks = 2)), /^account 3 is marked as a link of task 0's chain of zombies, which has none$/],
+  ["preemptedWalksExact", "an account link in a task it does not pay for", (m) => void (m.tasks.account[1] = 0), /^task 4's preempted task\.destroy takes apart task 1, which account 1 does not pay for$/],
+];
+
 describe("representation checks", () => {
   it("pass on the machine the corruptions start from", () => {
     machine();
@@ -657,6 +681,7 @@ describe("representation checks", () => {
     [chainMachine, CHAIN_CORRUPTIONS],
     [accountZombieMachine, ACCOUNT_ZOMBIE_CORRUPTIONS],
     [accountTaskMachine, ACCOUNT_TASK_CORRUPTIONS],
+    [accountLinkMachine, ACCOUNT_LINK_CORRUPTIONS],
   ] as const) {
     for (const [check, what, corrupt, message] of corruptions) {
       it(`${check} notices: ${what}`, () => {

@@ -455,6 +455,15 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
         }
       }
       if (pending !== m.pendingCount) return `${pending} tasks have a preempted removal but ${m.pendingCount} are counted`;
+      // (the marks of account links: each of a chain that is there, as many as counted; chainExact checks which)
+      let marks = 0;
+      for (let a = 0; a < m.config.accounts; a++) {
+        const owner = tt.zAcctOf[a]!;
+        if (owner === -1 && tt.zAcctAt[a] === -1) continue;
+        marks++;
+        if (owner < 0 || owner >= m.config.tasks || tt.zInT[owner] === -1) return `account ${a} is marked as a link of task ${owner}'s chain of zombies, which has none`;
+      }
+      if (marks !== tt.zMarks) return `${marks} accounts are marked as links of chains but ${tt.zMarks} are counted`;
       return null;
     },
   },
@@ -572,46 +581,66 @@ function noChain(m: Machine, t: number): string | null {
 }
 
 /**
- * Task t's walk through object (kind 0 a container, 1 a task) x, which
- * skips capability k, with the zombies inside it: without any,
- * objectWalkExact; with them (inside a task only), chainExact.
+ * Task t's walk through object (kind 0 a container, 1 a task, 2 a revoke's
+ * account zombie) x, which skips capability k, with the zombies inside it:
+ * without any, objectWalkExact; with them (inside a task, or inside the
+ * task an account's walk stands in, which its mark says), chainExact.
  */
 function placeExact(m: Machine, t: number, what: string, kind: number, x: number, k: number): string | null {
+  const tt = m.tasks;
   if (noChain(m, t) === null) return objectWalkExact(m, t, what, kind, x, k);
-  if (kind !== 1) return `${what} keeps zombies inside ${ZOMBIE_KINDS[kind]} ${x}`;
-  return chainExact(m, t, what, x, k);
+  if (kind === 1) return chainExact(m, t, what, x, k, 0);
+  if (kind === 0 || tt.zAcctOf[x] !== t) return `${what} keeps zombies inside ${ZOMBIE_KINDS[kind]} ${x}${kind === 2 ? ", which is not marked as a link of its chain" : ""}`;
+  return accountLinkExact(m, t, what, x, tt.zAcctAt[x]!, -1) ?? chainExact(m, t, what, tt.zAcctAt[x]!, -1, 1);
 }
 
 /**
  * The chain of zombies inside task t's walk through task o (which skips
  * capability ko): its outermost (zOutT/zOutV) and innermost (zInT/zInV)
  * are both set; from the innermost out, each zombie is there (not the root
- * task) and one capability only names it, held by the next one out, a task
- * past its pages at the slot below it (pastPages), and the outermost's by
- * o, past its pages at the slot below it too; the innermost's walk is
- * exact (objectWalkExact).
+ * task or account) and one capability only names it, held by the next one
+ * out: a task past its pages at the slot below it (pastPages), or a task
+ * an account link's walk stands in, the account marked with it
+ * (accountLinkExact); the outermost's by o, past its pages at the slot
+ * below it too; the innermost's walk is exact (objectWalkExact); and the
+ * accounts marked as links of t's chain are those found (`marked` of them
+ * before it: a revoke's account zombie around it).
  */
-function chainExact(m: Machine, t: number, what: string, o: number, ko: number): string | null {
+function chainExact(m: Machine, t: number, what: string, o: number, ko: number, marked: number): string | null {
   const tt = m.tasks;
   const caps = m.caps;
   if (tt.zInT[t] === -1 || tt.zOutT[t] === -1 || tt.zInV[t] === -1 || tt.zOutV[t] === -1) return `${what} keeps half a chain of zombies (${noChain(m, t)} is set)`;
   let kind = tt.zInT[t]!;
   let id = tt.zInV[t]!;
   let inner = -1;
+  let links = marked;
   // (a chain is as long as the tasks are many, at most)
   for (let hops = 0; hops <= m.config.tasks; hops++) {
-    if (kind !== 0 && kind !== 1 && !(kind === 2 && inner === -1)) return `${what} empties an object of kind ${kind}${kind === 2 ? " around another zombie" : ""}`;
+    if (kind !== 0 && kind !== 1 && kind !== 2) return `${what} empties an object of kind ${kind}`;
     const name = ZOMBIE_KINDS[kind];
     if (!zombieLive(m, kind, id)) return `${what} empties ${name} ${id}, which is not there (or is the root task or account)`;
     const k = nameOf(m, kind, id);
     if (k === -1 || caps.objNext[k] !== -1) return `${what} empties ${name} ${id}, which ${k === -1 ? "no" : "more than one"} capability names`;
-    const e = inner === -1 ? objectWalkExact(m, t, what, kind, id, -1) : pastPages(m, what, id, inner, -1);
+    if (kind === 2 && inner !== -1) {
+      if (tt.zAcctOf[id] !== t) return `${what} empties account ${id} around another zombie, but it is not marked as a link of its chain`;
+      links++;
+    } else if (kind === 2 && tt.zAcctOf[id] !== -1) return `${what} marks account ${id}, its innermost zombie, as a link`;
+    const e = inner === -1 ? objectWalkExact(m, t, what, kind, id, -1) : kind === 1 ? pastPages(m, what, id, inner, -1) : accountLinkExact(m, t, what, id, tt.zAcctAt[id]!, inner);
     if (e) return e;
     const h = caps.taskOf(k);
-    if (kind === tt.zOutT[t] && id === tt.zOutV[t]) return h === o ? pastPages(m, what, o, k, ko) : `${what} empties ${name} ${id}, whose capability task ${o} does not hold`;
+    if (kind === tt.zOutT[t] && id === tt.zOutV[t]) {
+      if (h !== o) return `${what} empties ${name} ${id}, whose capability task ${o} does not hold`;
+      let marks = 0;
+      for (let a = 0; a < m.config.accounts; a++) if (tt.zAcctOf[a] === t) marks++;
+      if (marks !== links) return `${what} marks ${marks} accounts as links of its chain, but ${links} are`;
+      return pastPages(m, what, o, k, ko);
+    }
     if (h === o) return `${what} empties ${name} ${id}, whose capability task ${o} holds, but it is not the outermost zombie`;
-    kind = 1;
-    id = h;
+    // (the next one out: an account marked with h, whose walk stands in h, or h itself)
+    let a = -1;
+    for (let b = 0; b < m.config.accounts; b++) if (tt.zAcctOf[b] === t && tt.zAcctAt[b] === h) a = b;
+    kind = a === -1 ? 1 : 2;
+    id = a === -1 ? h : a;
     inner = k;
   }
   return `${what} keeps a chain of zombies that does not end`;
@@ -670,24 +699,49 @@ function taskWalkExact(m: Machine, t: number, what: string, x: number, k: number
  */
 function accountZombieExact(m: Machine, t: number, what: string, a: number): string | null {
   const tt = m.tasks;
-  const busy = walksAround(m, t, a);
-  for (let x = 0; x < m.config.tasks; x++) if (!tt.free.has(x) && accountUnder(m, tt.account[x]!, a) && busy.includes(x)) return `${what} empties account ${a}, which pays for task ${x}, the subject or a task a walk around it takes apart`;
-  const handle = (): number => {
-    for (let h = 0; h < m.config.handles; h++) if (!m.handles.free.has(h) && accountUnder(m, m.handles.account[h]!, a)) return h;
-    return -1;
-  };
-  if (tt.lastT[t] !== -1) {
-    const y = tt.lastV[t]!;
-    if (y < 0 || y >= m.config.tasks || tt.free.has(y) || !accountUnder(m, tt.account[y]!, a)) return `${what} takes apart task ${y}, which account ${a} does not pay for`;
-    if (handle() !== -1) return `${what} takes apart task ${y} while DMA handle ${handle()}, which account ${a} pays for, is left`;
-    for (let c = 0; c < m.config.containers; c++) if (!m.containers.free.has(c) && accountUnder(m, m.containers.account[c]!, a)) return `${what} takes apart task ${y} while container ${c}, which account ${a} pays for, is left`;
-    return taskWalkExact(m, t, what, y, -1);
-  }
+  const busy = accountBusyExact(m, t, what, a);
+  if (busy) return busy;
+  if (tt.lastT[t] !== -1) return accountAtTaskExact(m, what, a, tt.lastV[t]!) ?? taskWalkExact(m, t, what, tt.lastV[t]!, -1);
+  const handle = handleUnder(m, a);
   const c = tt.pendBits[t]!;
   if (c === -1) return tt.pendPage[t] === -1 && tt.curT[t] === -1 ? null : `${what} is between objects of account ${a} but keeps where a walk stood`;
   if (c < 0 || c >= m.config.containers || m.containers.free.has(c) || !accountUnder(m, m.containers.account[c]!, a)) return `${what} takes apart container ${c}, which account ${a} does not pay for`;
-  if (handle() !== -1) return `${what} takes apart container ${c} while DMA handle ${handle()}, which account ${a} pays for, is left`;
+  if (handle !== -1) return `${what} takes apart container ${c} while DMA handle ${handle}, which account ${a} pays for, is left`;
   return containerSlotsExact(m, t, what, c);
+}
+
+/**
+ * Task t's walk through account a, a link of its chain with a zombie
+ * inside it, whose only capability `inner` (-1: checked elsewhere) task y
+ * holds: the account pays for no task a walk around it stands in, it takes
+ * y apart (accountAtTaskExact), and that walk is past y's pages at the
+ * slot below `inner` (pastPages).
+ */
+function accountLinkExact(m: Machine, t: number, what: string, a: number, y: number, inner: number): string | null {
+  return accountBusyExact(m, t, what, a) ?? accountAtTaskExact(m, what, a, y) ?? (inner === -1 ? null : pastPages(m, what, y, inner, -1));
+}
+
+/** Account zombie a of task t's removal pays for neither t nor a task a walk around it stands in (walksAround); or the message. */
+function accountBusyExact(m: Machine, t: number, what: string, a: number): string | null {
+  const tt = m.tasks;
+  const busy = walksAround(m, t, a);
+  for (let x = 0; x < m.config.tasks; x++) if (!tt.free.has(x) && accountUnder(m, tt.account[x]!, a) && busy.includes(x)) return `${what} empties account ${a}, which pays for task ${x}, the subject or a task a walk around it takes apart`;
+  return null;
+}
+
+/** Account zombie a's walk may take task y apart: y is there, a or an account below it pays for it, and for no DMA handle or container; or the message. */
+function accountAtTaskExact(m: Machine, what: string, a: number, y: number): string | null {
+  if (y < 0 || y >= m.config.tasks || m.tasks.free.has(y) || !accountUnder(m, m.tasks.account[y]!, a)) return `${what} takes apart task ${y}, which account ${a} does not pay for`;
+  const h = handleUnder(m, a);
+  if (h !== -1) return `${what} takes apart task ${y} while DMA handle ${h}, which account ${a} pays for, is left`;
+  for (let c = 0; c < m.config.containers; c++) if (!m.containers.free.has(c) && accountUnder(m, m.containers.account[c]!, a)) return `${what} takes apart task ${y} while container ${c}, which account ${a} pays for, is left`;
+  return null;
+}
+
+/** The lowest DMA handle account a or an account below it pays for, or -1. */
+function handleUnder(m: Machine, a: number): number {
+  for (let h = 0; h < m.config.handles; h++) if (!m.handles.free.has(h) && accountUnder(m, m.handles.account[h]!, a)) return h;
+  return -1;
 }
 
 /**
@@ -704,21 +758,27 @@ function walksAround(m: Machine, t: number, a: number): number[] {
     const k = nameOf(m, kind, id);
     return k === -1 ? -1 : m.caps.taskOf(k);
   };
+  // (a revoke's account zombie, around its chain if any: the holder of its capability only)
+  if (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2 && tt.zoneV[t] === a) return [t, holder(2, a)];
   let kind = 2;
   let id = a;
-  // (from a out, through the chain it is the innermost of, to the outermost; a chain is as long as the tasks are many, at most)
+  // (from a out, through the chain it is a link of, to the outermost; a chain is as long as the tasks are many, at most)
   for (let hops = 0; tt.zInT[t] !== -1 && !(kind === tt.zOutT[t] && id === tt.zOutV[t]) && hops <= m.config.tasks; hops++) {
     const h = holder(kind, id);
     if (h === -1) break;
     out.push(h);
-    kind = 1;
-    id = h;
+    // (the next one out: an account marked with h, whose walk stands in h, or h itself)
+    let b = -1;
+    for (let x = 0; x < m.config.accounts; x++) if (tt.zAcctOf[x] === t && tt.zAcctAt[x] === h) b = x;
+    kind = b === -1 ? 1 : 2;
+    id = b === -1 ? h : b;
   }
   // (the outermost's holder: the task the walk goes through, or the holder of a revoke's zombie's capability)
   const h = holder(kind, id);
   if (h !== -1) out.push(h);
-  // (a revoke's zombie task, around the chain: its holder too)
+  // (a revoke's zombie task or account, around the chain: its holder too)
   if (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 1 && h === tt.zoneV[t]) out.push(holder(1, h));
+  if (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2 && h !== -1 && h === tt.zAcctAt[tt.zoneV[t]!]) out.push(holder(2, tt.zoneV[t]!));
   return out;
 }
 

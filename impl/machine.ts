@@ -96,7 +96,7 @@ export class Machine {
     this.pages = new PageTables(tasks, vpages, containers * containerSlots);
     this.frames = new FrameTable(frames);
     this.accounts = new AccountTable(accounts);
-    this.tasks = new TaskTable(tasks);
+    this.tasks = new TaskTable(tasks, accounts);
     this.containers = new ContainerTable(containers, containerSlots);
     this.handles = new HandleTable(handles);
     this.swap = new SwapTable(swapCapacity(this.config), frames);

@@ -35,10 +35,14 @@
  * walk pendPage, pendBits and curT/curV then are; each zombie's only
  * capability is held by the task around it, so the walk of that task
  * stands at the slot below it (as the spec records it: abstraction.ts).
- * An account zombie is always the innermost: its walk makes no zombie.
- * Its place: pendBits the container it takes apart (-1 otherwise),
- * pendPage that container's slot; or, with lastT 1, lastV the task it
- * takes apart, pendPage and pendBits that task's page and capability slot.
+ * An account zombie's place, when it is the innermost: pendBits the
+ * container it takes apart (-1 otherwise), pendPage that container's
+ * slot; or, with lastT 1, lastV the task it takes apart, pendPage and
+ * pendBits that task's page and capability slot. Its walk through a task
+ * may make a zombie inside it: the account is then a link between, and
+ * the capability naming it cannot tell which task its walk stands in, so
+ * the task table marks it (zAcctOf: whose chain, zAcctAt: that task;
+ * linkAt finds it from the holder of the next zombie in's capability).
  */
 import type { Op } from "../spec/vocabulary.js";
 import { R } from "../spec/vocabulary.js";
@@ -127,6 +131,8 @@ export function accountDying(m: Machine, a: number): boolean {
     if (tt.pendMode[t] === ADESTROY && accountUnder(m, a, tt.pendOrder[t]!)) return true;
     if ((tt.zInT[t] === 2 && accountUnder(m, a, tt.zInV[t]!)) || (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2 && accountUnder(m, a, tt.zoneV[t]!))) return true;
   }
+  // (the account links of chains, marked: a scan of the account table, only while some are)
+  for (let b = 0; tt.zMarks > 0 && b < m.config.accounts; b++) if (tt.zAcctOf[b] !== -1 && accountUnder(m, a, b)) return true;
   return false;
 }
 
@@ -179,10 +185,19 @@ function inChain(m: Machine, t: number, x: number): boolean {
     if (kind === tt.zOutT[t] && id === tt.zOutV[t]) return false;
     const k = nameOf(m, kind, id);
     if (k === -1) return false;
-    kind = 1;
-    id = caps.taskOf(k);
+    const h = caps.taskOf(k);
+    const a = linkAt(m, t, h);
+    kind = a === -1 ? 1 : 2;
+    id = a === -1 ? h : a;
   }
   return false;
+}
+
+/** The account that is a link of task t's chain whose walk takes task h apart (marked), or -1 (a scan of the account table, only while some are marked). */
+export function linkAt(m: Machine, t: number, h: number): number {
+  const tt = m.tasks;
+  for (let a = 0; tt.zMarks > 0 && a < m.config.accounts; a++) if (tt.zAcctOf[a] === t && tt.zAcctAt[a] === h) return a;
+  return -1;
 }
 
 /**
@@ -291,10 +306,10 @@ function walkTask(m: Machine, t: number, x: number, own: number, keep: boolean):
  * account that accountZombieWorthy allows, and
  * removing n would not take t along (doomsSubject: a dry run as large as
  * what would go). The zombie is the chain's new innermost (and, if the
- * chain was empty, its outermost), its walk at its start. (Only a walk
- * through a task gets here: the task whose walk the chain is in is then
- * pendOrder, a task destroy's target, or zoneV, an account destroy's task
- * or a revoke's zombie.)
+ * chain was empty, its outermost), its walk at its start; an account
+ * zombie whose walk in x made it is marked as a link (its place in the
+ * task table goes to the new innermost). (Only a walk through a task gets
+ * here: the task whose walk the chain is in is then insideTask's.)
  */
 function startsZombie(m: Machine, t: number, x: number, n: number): boolean {
   const caps = m.caps;
@@ -302,12 +317,16 @@ function startsZombie(m: Machine, t: number, x: number, n: number): boolean {
   const kind = caps.kindOf(n);
   const y = caps.objOf(n);
   // (a zombie of the chain is named only by the task around it, never by x, the innermost: no need to look for one)
-  // (an account zombie's walk makes no zombie inside it)
-  if (tt.zInT[t] === 2 || (tt.zInT[t] === -1 && tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2)) return false;
-  if ((kind !== KIND_CONTAINER && kind !== KIND_TASK && kind !== KIND_ACCOUNT) || (kind === KIND_TASK && (y === 0 || y === x || y === (tt.pendMode[t] === TDESTROY ? tt.pendOrder[t] : tt.zoneV[t]))) || !onlyName(m, n)) return false;
+  if ((kind !== KIND_CONTAINER && kind !== KIND_TASK && kind !== KIND_ACCOUNT) || (kind === KIND_TASK && (y === 0 || y === x || y === insideTask(m, t))) || !onlyName(m, n)) return false;
   if (kind === KIND_CONTAINER ? emptyContainer(m, y) : kind === KIND_TASK ? emptied(m, y, n) : !accountZombieWorthy(m, y, t, x)) return false;
   if (n !== doom.spared && doomsSubject(m, n, t)) return false;
   const z = zombieKindOf(kind);
+  // (inside an account zombie's walk, which stands in task x: the account becomes a link, marked, and its place gives way to the new innermost's)
+  if (tt.zInT[t] === 2 || (tt.zInT[t] === -1 && tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2)) {
+    tt.markAccount(tt.zInT[t] === 2 ? tt.zInV[t]! : tt.zoneV[t]!, t, x);
+    tt.lastT[t] = -1;
+    tt.lastV[t] = -1;
+  }
   if (tt.zInT[t] === -1) {
     tt.zOutT[t] = z;
     tt.zOutV[t] = y;
@@ -316,6 +335,19 @@ function startsZombie(m: Machine, t: number, x: number, n: number): boolean {
   tt.zInV[t] = y;
   startObjectWalk(m, t, z);
   return true;
+}
+
+/**
+ * The task the chain of task t's walk is in (spec: the walk's `inside`):
+ * a task destroy's target, an account destroy's task, a revoke's zombie
+ * task, or the task a revoke's account zombie's walk stands in while a
+ * zombie is inside it; -1 otherwise.
+ */
+function insideTask(m: Machine, t: number): number {
+  const tt = m.tasks;
+  if (tt.pendMode[t] === TDESTROY) return tt.pendOrder[t]!;
+  if (tt.zoneT[t] === 1) return tt.zoneV[t]!;
+  return tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2 ? tt.zAcctAt[tt.zoneV[t]!]! : -1;
 }
 
 /** Task t's walk stands at the start of a container's (kind 0: its greatest slot), a task's (1: its greatest page and slot) or an account zombie's (2: between objects). */
@@ -357,14 +389,14 @@ function walkedBy(m: Machine, t: number, y: number): boolean {
   if (mode === TDESTROY && tt.pendOrder[t] === y) return true;
   if ((mode === ADESTROY || mode === REVOKE) && tt.zoneT[t] === 1 && tt.zoneV[t] === y) return true;
   if (mode === REVOKE && tt.zoneT[t] !== -1 && m.caps.taskOf(nameOf(m, tt.zoneT[t]!, tt.zoneV[t]!)) === y) return true;
-  return inChain(m, t, y);
+  return inChain(m, t, y) || linkAt(m, t, y) !== -1;
 }
 
 /**
  * One step of task t's walk through account zombie a (spec: accountUnit,
  * for an account that pays for neither the holder of k nor the subject), k
  * its only capability: a step of the task it takes apart (lastT 1, lastV
- * the task; taskStep, which makes no zombie here: startsZombie) or of the
+ * the task; taskStep, whose walk may make a zombie inside: startsZombie) or of the
  * container (pendBits; destroyStep, the capabilities naming it going one
  * per step, the last with it), or, between objects (lastT -1, pendBits
  * -1), the next thing, as accountStep picks it: a capability naming the
@@ -463,8 +495,10 @@ function settleAccountZombie(m: Machine, t: number): void {
  * zombieChainUnit): a step of the innermost's walk (taskStep, destroyStep,
  * accountZombieStep) with k, its only capability, kept for its last step.
  * Once it is gone, the task around it goes on at the slot below k: the next
- * zombie out (found as k's holder), or, for the outermost, the task the
- * walk is through. If the step took that task too, the chain starts again
+ * zombie out (k's holder, or the account marked with it, whose walk
+ * stands in it: linkAt), or, for the outermost, the task the walk is
+ * through (a revoke's account zombie's: its task, or between objects if
+ * that went). If the step took k's holder too, the chain starts again
  * (restartChain).
  */
 function chainStep(m: Machine, t: number): void {
@@ -481,14 +515,23 @@ function chainStep(m: Machine, t: number): void {
   else destroyStep(m, t, y, k);
   if (!gone(m, kind, y)) return;
   if (!outermost && tt.free.has(h)) return restartChain(m, t);
+  // (the walk around: the next zombie out, a task, or an account whose walk stands in h, or, for the outermost, the walk the chain is in)
+  const a = outermost ? (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2 ? tt.zoneV[t]! : -1) : linkAt(m, t, h);
   if (outermost) tt.clearChain(t);
   else {
-    tt.zInT[t] = 1;
-    tt.zInV[t] = h;
+    if (a !== -1) tt.unmarkAccount(a);
+    tt.zInT[t] = a === -1 ? 1 : 2;
+    tt.zInV[t] = a === -1 ? h : a;
   }
   tt.resetCursor(t);
   tt.pendPage[t] = -1;
   tt.pendBits[t] = s > 0 ? s - 1 : -1;
+  if (a !== -1) {
+    // (an account's walk in task h: the slot below k; a revoke's account zombie whose task went is between objects)
+    tt.lastT[t] = 1;
+    tt.lastV[t] = h;
+    if (tt.free.has(h)) betweenZombieObjects(m, t);
+  }
 }
 
 /**
@@ -500,13 +543,24 @@ function restartChain(m: Machine, t: number): void {
   const tt = m.tasks;
   const kind = tt.zOutT[t]!;
   const y = tt.zOutV[t]!;
+  // (a revoke's account zombie around the chain: the task its walk stands in)
+  const around = tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2 ? tt.zAcctAt[tt.zoneV[t]!]! : -1;
+  tt.lastT[t] = -1;
+  tt.lastV[t] = -1;
   if (!gone(m, kind, y)) {
+    tt.clearMarks(t);
+    if (around !== -1) tt.markAccount(tt.zoneV[t]!, t, around);
     tt.zInT[t] = kind;
     tt.zInV[t] = y;
     return startObjectWalk(m, t, kind);
   }
   tt.clearChain(t);
   startObjectWalk(m, t, 1);
+  if (around !== -1) {
+    tt.lastT[t] = 1;
+    tt.lastV[t] = around;
+    if (tt.free.has(around)) betweenZombieObjects(m, t);
+  }
 }
 
 /**
@@ -1062,7 +1116,8 @@ function zombieStep(m: Machine, t: number, top: number): boolean {
   let done: boolean;
   try {
     if (tt.zoneT[t] === 2) {
-      accountZombieStep(m, t, x, k);
+      if (tt.zInT[t] === -1) accountZombieStep(m, t, x, k);
+      else chainStep(m, t);
       done = m.accounts.free.has(x);
     } else done = ofTask ? walkTask(m, t, x, k, false) : destroyStep(m, t, x, k);
   } finally {
@@ -1121,8 +1176,8 @@ function settleObjectWalk(m: Machine, t: number): boolean {
   const x = tt.zoneV[t]!;
   const ofTask = tt.zoneT[t] === 1;
   if (gone(m, tt.zoneT[t]!, x)) return false;
-  if (tt.zoneT[t] === 2) settleAccountZombie(m, t);
-  else if (tt.zInT[t] !== -1) settleChain(m, t);
+  if (tt.zInT[t] !== -1) settleChain(m, t);
+  else if (tt.zoneT[t] === 2) settleAccountZombie(m, t);
   else if (tt.curT[t] !== -1 && !(ofTask ? taskCursorValid(m, t, x) : destroyCursorValid(m, t, x))) tt.resetCursor(t);
   return true;
 }

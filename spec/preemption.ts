@@ -87,12 +87,11 @@
  * unless it pays, directly or through sub-accounts, for a task a walk
  * around it is taking apart (or the subject, which the subject rule
  * sees): its walk is then an account destroy's (handles, containers,
- * tasks, sub-accounts), and makes no zombie inside it.
+ * tasks, sub-accounts), and its walk through a task makes zombies as any
+ * task walk does: the account is then a link of the chain.
  *
- * Not bounded by the budget yet: inside an account zombie's walk, the
- * destruction of an object whose last capability a task it pays for
- * holds (one unit, as no zombie is made there); the destruction of an
- * account that pays for a task a walk around it takes apart, of an object
+ * Not bounded by the budget yet: the destruction of an account that pays
+ * for a task a walk around it takes apart, of an object
  * whose removal the subject rule finishes at once or that a walk may not
  * make a zombie (a task the walk is inside), and a few units that
  * re-attach what hung from a removed capability (see docs/preemption.md,
@@ -434,8 +433,8 @@ function zombieUnit(w: RevokeWalk, top: CapRef): boolean {
   settleLeaves(w.base, w.d, w.touched);
   w.touched.clear();
   const before = finish(w.d);
-  // (an account zombie's walk makes no zombie inside it; a zombie inside a zombie task's may not be an account that pays for its holder, at.task)
-  const ow: AccountWalk = { subject: top.task, spare: w.spare, zombies: w.zombies && z.kind !== "account", base: before, d: draft(before), children: w.idx.maps, roots: w.idx.slotRoots, page: z.page, slot: z.slot, cursor: z.cursor, zombie: z.inner ?? null, inside: null, around: [at.task], touched: new Set(), at: atOf(z) };
+  // (a zombie inside the zombie's walk may not be an account that pays for its holder, at.task)
+  const ow: AccountWalk = { subject: top.task, spare: w.spare, zombies: w.zombies, base: before, d: draft(before), children: w.idx.maps, roots: w.idx.slotRoots, page: z.page, slot: z.slot, cursor: z.cursor, zombie: z.inner ?? null, inside: null, around: [at.task], touched: new Set(), at: atOf(z) };
   const done = zombieWalkUnit(ow, z, own);
   settleLeaves(ow.base, ow.d, ow.touched);
   const after = finish(ow.d);
@@ -821,9 +820,8 @@ const walkStart = (state: State | Draft, kind: Zombie["kind"]) => (kind === "con
  * object: a container's as its destroy's (destroyUnit), a task's as its
  * destroy's (taskUnit), an account's as an account destroy's
  * (accountUnit; the account pays for neither the holder of `own` nor the
- * subject, so none of that walk's rules about the subject's task apply;
- * its callers make it start no zombie). Returns true after that last
- * unit.
+ * subject, so none of that walk's rules about the subject's task apply).
+ * Returns true after that last unit.
  */
 function zombieWalkUnit(w: AccountWalk, z: Zombie, own: CapRef): boolean {
   if (z.kind === "container") return destroyUnit(w, z.id, own);
@@ -838,6 +836,9 @@ const atFields = (at: AccountWalk["at"]): { container?: number; task?: number } 
 
 /** Zombie `z` (without the zombies inside it) with its walk where `w` stands. */
 const zombieAt = (z: Zombie, w: AccountWalk): Zombie => ({ kind: z.kind, id: z.id, page: w.page, slot: w.slot, cursor: w.cursor, ...atFields(w.at) });
+
+/** The task a zombie with another inside it walks: the zombie itself (a task), or the task its walk takes apart (an account); none for a container. */
+const walkedTask = (z: Zombie): number[] => (z.kind === "task" ? [z.id] : z.task !== undefined ? [z.task] : []);
 
 /** A chain of zombies as a list, from the outermost in (each without its `inner`). */
 export function chainOf(z: Zombie | null | undefined): Zombie[] {
@@ -877,14 +878,14 @@ const placeOf = (z: Zombie): ObjectPlace => ({ page: z.page, slot: z.slot, curso
 function zombieChainUnit(w: ObjectWalk, t: number): void {
   const chain = chainOf(w.zombie);
   const z = chain[chain.length - 1]!;
-  const around = [...w.around, ...chain.slice(0, -1).flatMap((x) => (x.kind === "task" ? [x.id] : []))];
-  const sub: AccountWalk = { ...w, zombies: w.zombies && z.kind !== "account", page: z.page, slot: z.slot, cursor: z.cursor, zombie: null, inside: t, around, at: atOf(z) };
+  const around = [...w.around, ...chain.slice(0, -1).flatMap(walkedTask)];
+  const sub: AccountWalk = { ...w, page: z.page, slot: z.slot, cursor: z.cursor, zombie: null, inside: t, around, at: atOf(z) };
   zombieWalkUnit(sub, z, greatestNaming(w.d, z.kind, z.id, null)!);
   Object.assign(w, { base: sub.base, d: sub.d, children: sub.children, roots: sub.roots });
   if (zombieThere(w.d, z)) {
     chain[chain.length - 1] = zombieAt(z, sub);
     if (sub.zombie) chain.push(sub.zombie);
-  } else if (chain.length === 1 || zombieThere(w.d, chain[chain.length - 2]!)) chain.pop();
+  } else if (chain.length === 1 || !!w.d.tasks[walkedTask(chain[chain.length - 2]!)[0]!]) chain.pop();
   else return restartChain(w, chain, w.d);
   w.zombie = chainFrom(chain);
 }
@@ -1570,8 +1571,7 @@ function zombieWellFormed(s: State, what: string, z: Zombie, c: RevokeNode | nul
   const hangs = s.tasks.some((x) => x?.caps.some((k) => k?.parent?.task === c.task && k.parent.slot === c.slot) || x?.pages.some((m) => m?.source.kind === "slot" && m.source.cap.task === c.task && m.source.cap.slot === c.slot));
   if (hangs) return `${what} empties ${kind} ${id} while something still hangs from the capability naming it`;
   if (kind === "container") return z.page !== -1 ? `${what} stands at page ${z.page} of container ${id}` : containerWalkWellFormed(s, what, id, z);
-  if (kind === "account") return z.inner ? `${what} keeps a zombie inside account ${id}` : accountZombieWellFormed(s, what, z, [t, c.task]);
-  return placeWellFormed(s, what, kind, id, placeOf(z), c.task === id ? c.slot : null, [t, c.task]);
+  return placeWellFormed(s, what, kind, id, placeOf(z), kind === "task" && c.task === id ? c.slot : null, [t, c.task]);
 }
 
 /**
@@ -1586,7 +1586,7 @@ function zombieWellFormed(s: State, what: string, z: Zombie, c: RevokeNode | nul
  * container they pay for left, and the walk is well-formed as a task
  * destroy's.
  */
-function accountZombieWellFormed(s: State, what: string, z: Zombie, busy: readonly number[]): string | null {
+function accountZombieWellFormed(s: State, what: string, z: Zombie, busy: readonly number[], innerSlot: number | null = null): string | null {
   const D = subtreeOf(s, z.id);
   if (z.id === ROOT_ACCOUNT) return `${what} empties the root account`;
   const t = busy.find((x) => s.tasks[x] && D.has(s.tasks[x].account));
@@ -1599,7 +1599,7 @@ function accountZombieWellFormed(s: State, what: string, z: Zombie, busy: readon
     if (h >= 0) return `${what} takes apart task ${z.task} while DMA handle ${h}, which account ${z.id} pays for, is left`;
     const c = s.containers.findIndex((x) => x && D.has(x.account));
     if (c >= 0) return `${what} takes apart task ${z.task} while container ${c}, which account ${z.id} pays for, is left`;
-    return taskWalkWellFormed(s, what, z.task, z, null);
+    return taskWalkWellFormed(s, what, z.task, z, null, innerSlot);
   }
   if (z.page !== -1) return `${what} stands at page ${z.page} of account ${z.id}`;
   if (z.container === undefined) return z.slot === -1 && z.cursor === null ? null : `${what} is between objects of account ${z.id} but keeps where a walk stood`;
@@ -1620,28 +1620,35 @@ function accountZombieWellFormed(s: State, what: string, z: Zombie, busy: readon
  * zombie with one inside it a task whose walk is past its pages and at no
  * mapping; each
  * zombie's walk well-formed as a container's or a task's destroy, or as an
- * account zombie's (the innermost only: paying for none of `busy`, the task
- * walked and the zombie tasks around it).
+ * account zombie's (paying for none of `busy`, nor for the tasks the walks
+ * around it stand in). A zombie with another inside it is a task past its
+ * pages at no mapping, or an account whose walk is in such a task (`task`);
+ * the capability in the slot above names the next zombie in.
  */
 function placeWellFormed(s: State, what: string, kind: Zombie["kind"], id: number, p: ObjectPlace, ownSlot: number | null, busy: readonly number[]): string | null {
   const chain = chainOf(p.zombie);
-  if (chain.length > 0 && kind !== "task") return `${what} keeps a zombie inside container ${id}`;
-  const e = kind === "container" ? containerWalkWellFormed(s, what, id, p) : taskWalkWellFormed(s, what, id, { page: p.page!, slot: p.slot, cursor: p.cursor }, ownSlot, chain.length > 0 ? p.slot + 1 : null);
+  if (chain.length > 0 && kind === "container") return `${what} keeps a zombie inside container ${id}`;
+  const place = { page: p.page ?? -1, slot: p.slot, cursor: p.cursor, ...atFields(atOf(p)) };
+  const innerSlot = chain.length > 0 ? p.slot + 1 : null;
+  const e = kind === "container" ? containerWalkWellFormed(s, what, id, p) : kind === "account" ? accountZombieWellFormed(s, what, { kind, id, ...place }, busy, innerSlot) : taskWalkWellFormed(s, what, id, place, ownSlot, innerSlot);
   if (e) return e;
-  let holder = { kind, id, page: p.page ?? -1, slot: p.slot, cursor: p.cursor };
+  let holder: Zombie = { kind, id, ...place };
+  // (the tasks the walks around each zombie stand in, which an account zombie may not pay for)
+  const outer = [...busy];
   for (let i = 0; i < chain.length; i++) {
     const z = chain[i]!;
     const around = `${holder.kind} ${holder.id}`;
-    if (holder.kind !== "task" || holder.page !== -1 || holder.cursor !== null || holder.slot + 1 >= s.config.capSlots) return `${what} keeps a zombie inside ${around}, whose walk is not past its pages at a capability slot`;
+    const walked = walkedTask(holder)[0];
+    if (walked === undefined || holder.page !== -1 || holder.cursor !== null || holder.slot + 1 >= s.config.capSlots) return `${what} keeps a zombie inside ${around}, whose walk is not past its pages at a capability slot`;
+    outer.push(walked);
     if ((z.kind !== "container" && z.kind !== "task" && z.kind !== "account") || !Number.isInteger(z.id) || !zombieThere(s, z) || (z.kind === "task" && z.id === ROOT_TASK)) return `${what} empties ${String(z.kind)} ${z.id} inside ${around}, which is not there`;
-    const ref = { task: holder.id, slot: holder.slot + 1 };
+    const ref = { task: walked, slot: holder.slot + 1 };
     const cap = s.tasks[ref.task]!.caps[ref.slot];
     if (!cap || cap.kind !== z.kind || cap.object !== z.id) return `${what} empties ${z.kind} ${z.id} inside ${around}, but capability slot ${ref.slot} of task ${ref.task} does not name it`;
     const other = greatestNaming(s, z.kind, z.id, ref);
     if (other !== null) return `${what} empties ${z.kind} ${z.id}, which task ${other.task}'s capability slot ${other.slot} names too`;
-    if (z.kind === "account" && i + 1 < chain.length) return `${what} keeps a zombie inside account ${z.id}`;
-    const outer = [...busy, id, ...chain.slice(0, i).map((x) => x.id)];
-    const err = z.kind === "container" ? (z.page !== -1 ? `${what} stands at page ${z.page} of container ${z.id}` : containerWalkWellFormed(s, what, z.id, z)) : z.kind === "account" ? accountZombieWellFormed(s, what, z, outer) : taskWalkWellFormed(s, what, z.id, z, null, i + 1 < chain.length ? z.slot + 1 : null);
+    const inner = i + 1 < chain.length ? z.slot + 1 : null;
+    const err = z.kind === "container" ? (z.page !== -1 ? `${what} stands at page ${z.page} of container ${z.id}` : containerWalkWellFormed(s, what, z.id, z)) : z.kind === "account" ? accountZombieWellFormed(s, what, z, outer, inner) : taskWalkWellFormed(s, what, z.id, z, null, inner);
     if (err) return err;
     holder = z;
   }
@@ -1652,7 +1659,7 @@ export const PREEMPTION_INVARIANTS: readonly { name: string; description: string
   {
     name: "pendingWalkWellFormed",
     description:
-      "A preempted removal is the task's own and the configuration sets a budget; the task does not wait on a fault. A preempted page.unmap is well-formed and its walk stands inside the range: at a mapping of the tree of the page it is at (or before that page's start), inside the write-only subtree it is removing, if any; children of the cursor from the greatest key down to the last one finished are gone, or (mode readonly, outside such a subtree) have no write right left. A preempted cap.revoke names a slot that holds a capability, and its walk stands at that capability or at a node still to go: a capability derived from it, or a mapping in a tree one of those authorized; while it empties a zombie, the zombie is a container, a task or an account that is there, the walk stands at the only capability naming it, and nothing hangs from that capability. A preempted container.destroy names a slot holding a capability with alloc to the container, has passed only empty slots, and stands in a tree rooted at the slot it empties. A preempted task.destroy names a slot holding a capability with alloc to the task (not the root task), has passed only unmapped pages and empty capability slots (but the subject's own), stands in the tree of the page it empties, and no two tasks destroy the same task. A preempted account.destroy names a slot holding a capability with alloc to the account (not the root account); between objects it keeps no walk; the container or task it takes apart is one the account or a sub-account pays for, taken in order (no DMA handle they pay for left while it takes apart a container, no container while a task, no other task while the subject's own), and its walk is well-formed as a container's or a task's destroy. A walk through a task (a task destroy's, an account destroy's, a revoke's zombie's) with zombies inside it has passed the task's pages and stands at no mapping, the capability in the slot above its own is the only one naming its first zombie, a container, a task (not the root task) or an account that is there, and so on inwards, each zombie with another inside it a task past its pages at no mapping; every zombie's walk is well-formed as a container's or a task's destroy. An account zombie (a revoke's, or the innermost of a chain: never one with another inside it) is not the root account, and neither it nor a sub-account pays for the subject, for a task a walk around it takes apart, nor for the holder of a capability naming a zombie around it; its walk is between objects, keeping no place, or takes apart a container they pay for, with no DMA handle they pay for left, well-formed as a container destroy's, or a task they pay for, with no DMA handle nor container they pay for left, well-formed as a task destroy's.",
+      "A preempted removal is the task's own and the configuration sets a budget; the task does not wait on a fault. A preempted page.unmap is well-formed and its walk stands inside the range: at a mapping of the tree of the page it is at (or before that page's start), inside the write-only subtree it is removing, if any; children of the cursor from the greatest key down to the last one finished are gone, or (mode readonly, outside such a subtree) have no write right left. A preempted cap.revoke names a slot that holds a capability, and its walk stands at that capability or at a node still to go: a capability derived from it, or a mapping in a tree one of those authorized; while it empties a zombie, the zombie is a container, a task or an account that is there, the walk stands at the only capability naming it, and nothing hangs from that capability. A preempted container.destroy names a slot holding a capability with alloc to the container, has passed only empty slots, and stands in a tree rooted at the slot it empties. A preempted task.destroy names a slot holding a capability with alloc to the task (not the root task), has passed only unmapped pages and empty capability slots (but the subject's own), stands in the tree of the page it empties, and no two tasks destroy the same task. A preempted account.destroy names a slot holding a capability with alloc to the account (not the root account); between objects it keeps no walk; the container or task it takes apart is one the account or a sub-account pays for, taken in order (no DMA handle they pay for left while it takes apart a container, no container while a task, no other task while the subject's own), and its walk is well-formed as a container's or a task's destroy. A walk through a task (a task destroy's, an account destroy's, a revoke's zombie's) with zombies inside it has passed the task's pages and stands at no mapping, the capability in the slot above its own is the only one naming its first zombie, a container, a task (not the root task) or an account that is there, and so on inwards, each zombie with another inside it a task past its pages at no mapping; every zombie's walk is well-formed as a container's or a task's destroy. An account zombie (a revoke's, or any link of a chain: one with another zombie inside it takes apart a task past its pages at no mapping, whose capability in the slot above names that zombie) is not the root account, and neither it nor a sub-account pays for the subject, for a task a walk around it takes apart, nor for the holder of a capability naming a zombie around it; its walk is between objects, keeping no place, or takes apart a container they pay for, with no DMA handle they pay for left, well-formed as a container destroy's, or a task they pay for, with no DMA handle nor container they pay for left, well-formed as a task destroy's.",
     check(s) {
       for (let t = 0; t < s.tasks.length; t++) {
         const task = s.tasks[t];
@@ -1686,7 +1693,8 @@ function placeMoved(after: State, p: ObjectPlace, r: ObjectPlace): boolean {
   if (inner && !zombieThere(after, inner)) {
     const first = was[0]!;
     if (now.length === 1) return !(same(at(r), at(p)) && same(now[0], { kind: first.kind, id: first.id, ...walkStart(after, first.kind) }));
-    return !(now.length === 0 && same(at(r), taskWalkStart(after)));
+    // (the walk around starts again in the same task: an account's, in the task it takes apart)
+    return !(now.length === 0 && same(at(r), { ...taskWalkStart(after), ...atFields(atOf(p)) }));
   }
   if (now.length !== was.length) return true;
   const places = (x: ObjectPlace, chain: Zombie[]) => [at(x), ...chain.map((z) => ({ kind: z.kind, id: z.id, ...at(z) }))];

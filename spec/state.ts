@@ -235,8 +235,8 @@ export interface PendingRevoke {
  * only capability held by the task around it). An account may be a
  * zombie too, unless it pays, directly or through sub-accounts, for a task
  * the chain is in (or the subject): its walk is an account destroy's (DMA
- * handles, containers, tasks, sub-accounts), it makes no zombie inside it,
- * and it is always the innermost of its chain.
+ * handles, containers, tasks, sub-accounts), and its walk through a task
+ * may make a zombie inside it, as a task's does.
  */
 export interface Zombie {
   readonly kind: "container" | "task" | "account";

@@ -68,8 +68,7 @@ export function taskCreate(state: State, op: OpOf<"task.create">): Step {
  * (the task held its last capability), makes that object a zombie
  * instead, emptied first (preemption.ts, startsZombie); one that destroys
  * another object (a DMA handle, an account that pays for a task a walk
- * around it takes apart, anything inside an account zombie's walk) is one
- * unit, however large the object.
+ * around it takes apart) is one unit, however large the object.
  *
  * Errors, in order: NoSuchTask; Blocked; BadCapSlot, NoCap, WrongType, NoRights
  * (`alloc`); IsRoot (the root task); Removing (the task is being taken

@@ -70,13 +70,26 @@ export class TaskTable {
   readonly zOutV: Int32Array;
   readonly zInT: Int32Array;
   readonly zInV: Int32Array;
+  /**
+   * per account: while it is a zombie with another zombie inside it (a link
+   * of a chain that is not its innermost), the task whose removal's chain it
+   * is in (zAcctOf) and the task its walk takes apart (zAcctAt), -1
+   * otherwise; zMarks counts the accounts marked. The chain's other links
+   * are found through the capability naming each, but an account link's
+   * walk stands in a task it pays for, which that capability cannot tell.
+   */
+  readonly zAcctOf: Int32Array;
+  readonly zAcctAt: Int32Array;
+  zMarks = 0;
   /** the notice pool (grows by doubling): each node's task, page and next node; free nodes are linked from noteFree */
   noteTask: Int32Array;
   notePage: Int32Array;
   noteNext: Int32Array;
   noteFree = -1;
 
-  constructor(tasks: number) {
+  constructor(tasks: number, accounts: number) {
+    this.zAcctOf = new Int32Array(accounts).fill(-1);
+    this.zAcctAt = new Int32Array(accounts).fill(-1);
     this.account = new Int32Array(tasks).fill(-1);
     this.free = new LowestFreeSet(tasks, true);
     this.winSlot = new Int32Array(tasks);
@@ -194,12 +207,32 @@ export class TaskTable {
     this.clearChain(t);
   }
 
-  /** Task t's walk has no zombies inside it any more. */
+  /** Task t's walk has no zombies inside it any more (nor marks of account links: a scan of the accounts, only while some are marked). */
   clearChain(t: number): void {
     this.zOutT[t] = -1;
     this.zOutV[t] = -1;
     this.zInT[t] = -1;
     this.zInV[t] = -1;
+    this.clearMarks(t);
+  }
+
+  /** No account is a link of task t's chain any more. */
+  clearMarks(t: number): void {
+    for (let a = 0; this.zMarks > 0 && a < this.zAcctOf.length; a++) if (this.zAcctOf[a] === t) this.unmarkAccount(a);
+  }
+
+  /** Account a, a zombie whose walk takes task y apart, becomes a link of task t's chain with a zombie inside it. */
+  markAccount(a: number, t: number, y: number): void {
+    this.zAcctOf[a] = t;
+    this.zAcctAt[a] = y;
+    this.zMarks++;
+  }
+
+  /** Account a is no longer a link with a zombie inside it. */
+  unmarkAccount(a: number): void {
+    this.zAcctOf[a] = -1;
+    this.zAcctAt[a] = -1;
+    this.zMarks--;
   }
 
   /** Task t's walk stands at no mapping or capability (a destroy's walk keeps the rest of its record). */
