@@ -132,7 +132,8 @@ export const preemptConfigArb: fc.Arbitrary<Config> = fc.record({
   handles: fc.integer({ min: 0, max: 1 }),
   // (a budget of one unit stops after every step of the walk: half of the configurations have it)
   budget: fc.oneof(fc.constant(1), fc.integer({ min: 2, max: 4 })),
-});
+  // (the rich account-zombie stage, objects % 32 === 23, needs a sub-account of a sub-account, four tasks and a third container: see richZombie)
+}).map((c) => (c.objects % 32 === 23 ? { ...c, accounts: 3, tasks: Math.max(c.tasks, 4), containers: 3 } : c));
 
 /** Is this a pager configuration (it names a fault-queue length)? */
 const isPagerConfig = (config: Config) => config.faultQueue !== undefined;
@@ -1719,7 +1720,9 @@ function accountZombie(s: State, others: number[], rootCap: (pred: (k: Cap) => b
   }
   if (zCap) return { op: "cap.delete", task: ROOT_TASK, slot: zCap.slot };
   const kill = rootCap((k) => ofKind("task", R.alloc)(k) && k.object === H);
-  if (b % 2 === 1 || !kill) return { op: "cap.revoke", task: ROOT_TASK, slot: 0 };
+  // (where W stays, mostly the destroy: the revoke's walk would reach W's capabilities, a greater key, before H's)
+  const keepsW = s.config.objects % 64 === 55;
+  if ((keepsW ? b % 4 === 1 : b % 2 === 1) || !kill) return { op: "cap.revoke", task: ROOT_TASK, slot: 0 };
   // (another task X destroys H, so that the root task, free to act, may touch the containers Z pays for: aimAtZombies)
   const X = others.find((x) => x !== H && s.tasks[x]!.account === root.account);
   if (X === undefined) return make({ op: "task.create", task: ROOT_TASK, account: 0, dest: dest! }, s.tasks);
@@ -1731,11 +1734,16 @@ function accountZombie(s: State, others: number[], rootCap: (pred: (k: Cap) => b
  * `accountZombie`, on half of its configurations (objects % 32 === 23):
  * before H gets its capability to Z, a task W paid by Z wires a DMA handle
  * (which Z then pays for) from Z's container `box`, makes a sub-account of
- * Z, and copies its capabilities to both into H. Then, on a quarter of
- * those (objects % 128 === 23), the root task destroys W, so that Z pays
- * for no task again; on the others W maps a page from `box` and deletes
- * its capability to Z, so that Z's walk takes W apart too (its page, its
- * capabilities, the capabilities naming it). Z's walk then takes the
+ * Z, and copies its capabilities to both into H. Then, on half of those
+ * (objects % 64 === 23), the root task destroys W, so that Z pays for no
+ * task again; on the other half (objects % 64 === 55) the root task gives
+ * W the only capability naming a container with a frame that the root
+ * task pays for, W maps a page from `box` and deletes its capability to
+ * Z, so that Z's walk takes W apart too (its page, its capabilities, the
+ * capabilities naming it), and makes that container a zombie inside Z
+ * (room permitting); and H is then mostly destroyed, not reached by a
+ * revoke (whose walk would reach W's capabilities first). Z's walk then
+ * takes the
  * handle (its capabilities one per unit) and the sub-account as well as
  * the containers. Undefined once there is nothing more to build (or room
  * is lacking).
@@ -1749,11 +1757,30 @@ function richZombie(s: State, Z: number, zCap: Held, H: number, box: number, roo
   const needSub = sub < 0 && s.accounts.includes(null);
   const needCopy = (handle >= 0 && !inH("dma", handle)) || (sub >= 0 && !inH("account", sub));
   if (!needHandle && !needSub && !needCopy) {
-    if (s.config.objects % 128 !== 23) {
+    if (s.config.objects % 64 === 55) {
       // (built: W, which Z pays for, maps a page and lets its capability to Z go, so that H's is the only one)
       const W = s.tasks.findIndex((t) => t?.account === Z);
       const w = s.tasks[W];
       if (!w || w.fault || w.pending) return undefined;
+      // (and holds the only capability naming a container with a frame that the root task pays for: Z's walk through W makes it a zombie inside Z)
+      const root = s.tasks[ROOT_TASK]!;
+      const rootPaid = (k: Cap) => k.kind === "container" && s.containers[k.object]?.account === root.account;
+      const given = capsOf(s, W, rootPaid)[0];
+      if (!given) {
+        const spare = (k: Cap) => ofKind("container", R.alloc)(k) && rootPaid(k) && !root.pages.some((m) => m?.source.kind === "slot" && m.source.container === k.object) && !s.tasks.some((t, id) => id !== ROOT_TASK && t?.caps.some((c) => c?.kind === "container" && c.object === k.object));
+        const c = rootCap(spare);
+        const dest = freeSlots(s, ROOT_TASK)[0];
+        const acc = s.accounts[root.account]!;
+        // (as far as there is room: else W goes on without it)
+        if (!c && dest !== undefined && s.containers.includes(null) && acc.objectQuota - acc.objectsCharged >= 2) return { op: "container.create", task: ROOT_TASK, account: 0, dest };
+        const hard = c && s.containers[c.cap.object]!.slots.some((x) => x.kind === "hard");
+        const empty = c ? s.containers[c.cap.object]!.slots.findIndex((x) => x.kind === "empty") : -1;
+        if (c && !hard && empty >= 0 && funded(s, c.cap) && s.frames.some((f) => f.refs === 0)) return { op: "container.alloc", task: ROOT_TASK, container: c.slot, index: empty };
+        if (c && hard) return handTo(W, c);
+      } else {
+        const rootsToo = rootCap((k) => k.kind === "container" && k.object === given.cap.object);
+        if (rootsToo) return { op: "cap.delete", task: ROOT_TASK, slot: rootsToo.slot };
+      }
       const reader = capsOf(s, W, (k) => has(R.read)(k) && k.kind === "container" && k.object === box)[0];
       const index = s.containers[box]!.slots.findIndex((x) => x.kind === "hard");
       const vpage = pagesOf(w, false)[0];

@@ -17,7 +17,7 @@ import { checkInvariants } from "../../spec/invariants.js";
 import { checkTransition } from "../../spec/transitions.js";
 import { step } from "../../spec/operations.js";
 import { continues, pendingRegion, zombiesOf } from "../../spec/preemption.js";
-import type { State } from "../../spec/state.js";
+import type { State, Zombie } from "../../spec/state.js";
 import { boot } from "../../spec/state.js";
 import type { Config, Op, OpKind, Result, Trace } from "../../spec/vocabulary.js";
 import { toSpec } from "../../impl/abstraction.js";
@@ -76,9 +76,11 @@ export interface Stats {
   accountZombies: number;
   /** entries that left an account zombie taking apart a task it was not taking apart before */
   accountTasks: number;
+  /** entries that left an account zombie with another zombie inside it, which it did not have before */
+  accountLinks: number;
 }
 
-export const newStats = (): Stats => ({ steps: 0, ok: 0, byKind: new Map(), errors: new Map(), preempted: 0, revokes: 0, destroys: 0, taskDestroys: 0, accountDestroys: 0, interleaved: 0, touching: 0, zombies: 0, nested: 0, accountZombies: 0, accountTasks: 0 });
+export const newStats = (): Stats => ({ steps: 0, ok: 0, byKind: new Map(), errors: new Map(), preempted: 0, revokes: 0, destroys: 0, taskDestroys: 0, accountDestroys: 0, interleaved: 0, touching: 0, zombies: 0, nested: 0, accountZombies: 0, accountTasks: 0, accountLinks: 0 });
 
 /** How a step stands to the removals preempted before it: none, their continuation, or another step meanwhile (touching what they take apart, or not). */
 function interleaving(before: State, op: Op, after: State, r: Result): "none" | "continues" | "other" | "touching" {
@@ -219,6 +221,9 @@ export class Lockstep {
         if (fresh.length > 0) st.zombies++;
         if (fresh.some((z) => z.kind === "account")) st.accountZombies++;
         if (now.some((z) => z.task !== undefined && !was.some((y) => y.kind === "account" && y.id === z.id && y.task === z.task))) st.accountTasks++;
+        // (an account link: not the innermost of its chain)
+        const links = (list: Zombie[]) => list.slice(0, -1).filter((z) => z.kind === "account").map((z) => z.id);
+        if (links(now).some((a) => !links(was).includes(a))) st.accountLinks++;
         if (now.length > 1 && now.length > was.length) st.nested++;
         if (op.op === "container.destroy") st.destroys++;
         if (op.op === "task.destroy") st.taskDestroys++;
@@ -320,7 +325,7 @@ export function runTrace(trace: Trace, options: LockstepOptions = {}): Lockstep 
 export function formatStats(st: Stats): string {
   const pct = (ok: number, n: number) => (n === 0 ? "-" : `${((100 * ok) / n).toFixed(1)}%`);
   const lines = [`overall: ${st.steps} steps, ${pct(st.ok, st.steps)} ok`];
-  if (st.preempted > 0) lines.push(`preemption: ${st.preempted} entries preempted (${st.revokes} of cap.revoke, ${st.destroys} of container.destroy, ${st.taskDestroys} of task.destroy, ${st.accountDestroys} of account.destroy; ${st.zombies} left a removal emptying a new zombie (${st.accountZombies} of them an account), ${st.nested} a longer chain of zombies, ${st.accountTasks} an account zombie taking apart a task); ${st.interleaved} steps of others in between, ${st.touching} of them touching what was being taken apart`);
+  if (st.preempted > 0) lines.push(`preemption: ${st.preempted} entries preempted (${st.revokes} of cap.revoke, ${st.destroys} of container.destroy, ${st.taskDestroys} of task.destroy, ${st.accountDestroys} of account.destroy; ${st.zombies} left a removal emptying a new zombie (${st.accountZombies} of them an account), ${st.nested} a longer chain of zombies, ${st.accountTasks} an account zombie taking apart a task, ${st.accountLinks} an account zombie with another inside it); ${st.interleaved} steps of others in between, ${st.touching} of them touching what was being taken apart`);
   for (const [k, v] of [...st.byKind].sort()) lines.push(`  ${k.padEnd(18)} ${String(v.steps).padStart(7)} steps  ${pct(v.ok, v.steps).padStart(6)} ok`);
   return lines.join("\n");
 }
