@@ -642,7 +642,7 @@ const ACCOUNT_TASK_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][]
 /**
  * A task destroy whose chain has an account link: the first 48 operations
  * of account-zombie-tasks.json. Task 4 destroys task 3; account 1, the
- * outermost zombie, takes task 1 apart (marked: zAcctOf 4, zAcctAt 1), and
+ * outermost zombie, takes task 1 apart (marked: linkOf(1, 4) is 1), and
  * task 2 is a zombie inside it, the innermost.
  */
 function accountLinkMachine(): Machine {
@@ -650,16 +650,16 @@ function accountLinkMachine(): Machine {
   const m = new Machine(trace.config);
   for (const op of trace.ops.slice(0, 48)) m.apply(op);
   const tt = m.tasks;
-  assert.deepEqual([tt.zOutT[4], tt.zOutV[4], tt.zInT[4], tt.zInV[4], tt.zAcctOf[1], tt.zAcctAt[1], tt.zMarks], [2, 1, 1, 2, 4, 1, 1]);
+  assert.deepEqual([tt.zOutT[4], tt.zOutV[4], tt.zInT[4], tt.zInV[4], tt.linkOf(1, 4), tt.zMarks], [2, 1, 1, 2, 1, 1]);
   assert.deepEqual(checkRepresentation(m), []);
   return m;
 }
 
 const ACCOUNT_LINK_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
-  ["preemptedWalksExact", "an account link left unmarked", (m) => void ((m.tasks.zAcctOf[1] = -1), (m.tasks.zAcctAt[1] = -1), (m.tasks.zMarks = 0)), /^task 4's preempted task\.destroy empties task 0, which is not there/],
+  ["preemptedWalksExact", "an account link left unmarked", (m) => void m.tasks.unmarkAccount(1, 4), /^task 4's preempted task\.destroy empties task 0, which is not there/],
   ["preemptedWalksExact", "the marks miscounted", (m) => void (m.tasks.zMarks = 2), /^1 accounts are marked as links of chains but 2 are counted$/],
-  ["preemptedWalksExact", "an account marked that is not a link", (m) => void ((m.tasks.zAcctOf[3] = 4), (m.tasks.zAcctAt[3] = 0), (m.tasks.zMarks = 2)), /^task 4's preempted task\.destroy marks 2 accounts as links of its chain, but 1 are$/],
-  ["preemptedWalksExact", "a mark for a task without a chain", (m) => void ((m.tasks.zAcctOf[3] = 0), (m.tasks.zAcctAt[3] = 0), (m.tasks.zMarks = 2)), /^account 3 is marked as a link of task 0's chain of zombies, which has none$/],
+  ["preemptedWalksExact", "an account marked that is not a link", (m) => void m.tasks.markAccount(3, 4, 0), /^task 4's preempted task\.destroy marks 2 accounts as links of its chain, but 1 are$/],
+  ["preemptedWalksExact", "a mark for a task without a chain", (m) => void m.tasks.markAccount(3, 0, 0), /^account 3 is marked as a link of task 0's chain of zombies, which has none$/],
   ["preemptedWalksExact", "an account link in a task it does not pay for", (m) => void (m.tasks.account[1] = 0), /^task 4's preempted task\.destroy takes apart task 1, which account 1 does not pay for$/],
 ];
 

@@ -458,10 +458,11 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
       // (the marks of account links: each of a chain that is there, as many as counted; chainExact checks which)
       let marks = 0;
       for (let a = 0; a < m.config.accounts; a++) {
-        const owner = tt.zAcctOf[a]!;
-        if (owner === -1 && tt.zAcctAt[a] === -1) continue;
-        marks++;
-        if (owner < 0 || owner >= m.config.tasks || tt.zInT[owner] === -1) return `account ${a} is marked as a link of task ${owner}'s chain of zombies, which has none`;
+        for (let owner = 0; owner < m.config.tasks; owner++) {
+          if (tt.linkOf(a, owner) === -1) continue;
+          marks++;
+          if (tt.zInT[owner] === -1) return `account ${a} is marked as a link of task ${owner}'s chain of zombies, which has none`;
+        }
       }
       if (marks !== tt.zMarks) return `${marks} accounts are marked as links of chains but ${tt.zMarks} are counted`;
       return null;
@@ -590,8 +591,8 @@ function placeExact(m: Machine, t: number, what: string, kind: number, x: number
   const tt = m.tasks;
   if (noChain(m, t) === null) return objectWalkExact(m, t, what, kind, x, k);
   if (kind === 1) return chainExact(m, t, what, x, k, 0);
-  if (kind === 0 || tt.zAcctOf[x] !== t) return `${what} keeps zombies inside ${ZOMBIE_KINDS[kind]} ${x}${kind === 2 ? ", which is not marked as a link of its chain" : ""}`;
-  return accountLinkExact(m, t, what, x, tt.zAcctAt[x]!, -1) ?? chainExact(m, t, what, tt.zAcctAt[x]!, -1, 1);
+  if (kind === 0 || tt.linkOf(x, t) === -1) return `${what} keeps zombies inside ${ZOMBIE_KINDS[kind]} ${x}${kind === 2 ? ", which is not marked as a link of its chain" : ""}`;
+  return accountLinkExact(m, t, what, x, tt.linkOf(x, t), -1) ?? chainExact(m, t, what, tt.linkOf(x, t), -1, 1);
 }
 
 /**
@@ -622,23 +623,23 @@ function chainExact(m: Machine, t: number, what: string, o: number, ko: number, 
     const k = nameOf(m, kind, id);
     if (k === -1 || caps.objNext[k] !== -1) return `${what} empties ${name} ${id}, which ${k === -1 ? "no" : "more than one"} capability names`;
     if (kind === 2 && inner !== -1) {
-      if (tt.zAcctOf[id] !== t) return `${what} empties account ${id} around another zombie, but it is not marked as a link of its chain`;
+      if (tt.linkOf(id, t) === -1) return `${what} empties account ${id} around another zombie, but it is not marked as a link of its chain`;
       links++;
-    } else if (kind === 2 && tt.zAcctOf[id] !== -1) return `${what} marks account ${id}, its innermost zombie, as a link`;
-    const e = inner === -1 ? objectWalkExact(m, t, what, kind, id, -1) : kind === 1 ? pastPages(m, what, id, inner, -1) : accountLinkExact(m, t, what, id, tt.zAcctAt[id]!, inner);
+    } else if (kind === 2 && tt.linkOf(id, t) !== -1) return `${what} marks account ${id}, its innermost zombie, as a link`;
+    const e = inner === -1 ? objectWalkExact(m, t, what, kind, id, -1) : kind === 1 ? pastPages(m, what, id, inner, -1) : accountLinkExact(m, t, what, id, tt.linkOf(id, t), inner);
     if (e) return e;
     const h = caps.taskOf(k);
     if (kind === tt.zOutT[t] && id === tt.zOutV[t]) {
       if (h !== o) return `${what} empties ${name} ${id}, whose capability task ${o} does not hold`;
       let marks = 0;
-      for (let a = 0; a < m.config.accounts; a++) if (tt.zAcctOf[a] === t) marks++;
+      for (let a = 0; a < m.config.accounts; a++) if (tt.linkOf(a, t) !== -1) marks++;
       if (marks !== links) return `${what} marks ${marks} accounts as links of its chain, but ${links} are`;
       return pastPages(m, what, o, k, ko);
     }
     if (h === o) return `${what} empties ${name} ${id}, whose capability task ${o} holds, but it is not the outermost zombie`;
     // (the next one out: an account marked with h, whose walk stands in h, or h itself)
     let a = -1;
-    for (let b = 0; b < m.config.accounts; b++) if (tt.zAcctOf[b] === t && tt.zAcctAt[b] === h) a = b;
+    for (let b = 0; b < m.config.accounts; b++) if (tt.linkOf(b, t) === h) a = b;
     kind = a === -1 ? 1 : 2;
     id = a === -1 ? h : a;
     inner = k;
@@ -769,7 +770,7 @@ function walksAround(m: Machine, t: number, a: number): number[] {
     out.push(h);
     // (the next one out: an account marked with h, whose walk stands in h, or h itself)
     let b = -1;
-    for (let x = 0; x < m.config.accounts; x++) if (tt.zAcctOf[x] === t && tt.zAcctAt[x] === h) b = x;
+    for (let x = 0; x < m.config.accounts; x++) if (tt.linkOf(x, t) === h) b = x;
     kind = b === -1 ? 1 : 2;
     id = b === -1 ? h : b;
   }
@@ -778,7 +779,7 @@ function walksAround(m: Machine, t: number, a: number): number[] {
   if (h !== -1) out.push(h);
   // (a revoke's zombie task or account, around the chain: its holder too)
   if (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 1 && h === tt.zoneV[t]) out.push(holder(1, h));
-  if (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2 && h !== -1 && h === tt.zAcctAt[tt.zoneV[t]!]) out.push(holder(2, tt.zoneV[t]!));
+  if (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2 && h !== -1 && h === tt.linkOf(tt.zoneV[t]!, t)) out.push(holder(2, tt.zoneV[t]!));
   return out;
 }
 

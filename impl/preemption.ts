@@ -41,7 +41,7 @@
  * pendBits that task's page and capability slot. Its walk through a task
  * may make a zombie inside it: the account is then a link between, and
  * the capability naming it cannot tell which task its walk stands in, so
- * the task table marks it (zAcctOf: whose chain, zAcctAt: that task;
+ * the task table marks it (zLink, per account and chain: that task;
  * linkAt finds it from the holder of the next zombie in's capability).
  */
 import type { Op } from "../spec/vocabulary.js";
@@ -132,7 +132,7 @@ export function accountDying(m: Machine, a: number): boolean {
     if ((tt.zInT[t] === 2 && accountUnder(m, a, tt.zInV[t]!)) || (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2 && accountUnder(m, a, tt.zoneV[t]!))) return true;
   }
   // (the account links of chains, marked: a scan of the account table, only while some are)
-  for (let b = 0; tt.zMarks > 0 && b < m.config.accounts; b++) if (tt.zAcctOf[b] !== -1 && accountUnder(m, a, b)) return true;
+  for (let i = 0; tt.zMarks > 0 && i < tt.zLink.length; i++) if (tt.zLink[i] !== -1 && accountUnder(m, a, Math.floor(i / tt.T))) return true;
   return false;
 }
 
@@ -196,7 +196,7 @@ function inChain(m: Machine, t: number, x: number): boolean {
 /** The account that is a link of task t's chain whose walk takes task h apart (marked), or -1 (a scan of the account table, only while some are marked). */
 export function linkAt(m: Machine, t: number, h: number): number {
   const tt = m.tasks;
-  for (let a = 0; tt.zMarks > 0 && a < m.config.accounts; a++) if (tt.zAcctOf[a] === t && tt.zAcctAt[a] === h) return a;
+  for (let a = 0; tt.zMarks > 0 && a < m.config.accounts; a++) if (tt.linkOf(a, t) === h) return a;
   return -1;
 }
 
@@ -347,7 +347,7 @@ function insideTask(m: Machine, t: number): number {
   const tt = m.tasks;
   if (tt.pendMode[t] === TDESTROY) return tt.pendOrder[t]!;
   if (tt.zoneT[t] === 1) return tt.zoneV[t]!;
-  return tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2 ? tt.zAcctAt[tt.zoneV[t]!]! : -1;
+  return tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2 ? tt.linkOf(tt.zoneV[t]!, t) : -1;
 }
 
 /** Task t's walk stands at the start of a container's (kind 0: its greatest slot), a task's (1: its greatest page and slot) or an account zombie's (2: between objects). */
@@ -519,7 +519,7 @@ function chainStep(m: Machine, t: number): void {
   const a = outermost ? (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2 ? tt.zoneV[t]! : -1) : linkAt(m, t, h);
   if (outermost) tt.clearChain(t);
   else {
-    if (a !== -1) tt.unmarkAccount(a);
+    if (a !== -1) tt.unmarkAccount(a, t);
     tt.zInT[t] = a === -1 ? 1 : 2;
     tt.zInV[t] = a === -1 ? h : a;
   }
@@ -544,7 +544,7 @@ function restartChain(m: Machine, t: number): void {
   const kind = tt.zOutT[t]!;
   const y = tt.zOutV[t]!;
   // (a revoke's account zombie around the chain: the task its walk stands in)
-  const around = tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2 ? tt.zAcctAt[tt.zoneV[t]!]! : -1;
+  const around = tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2 ? tt.linkOf(tt.zoneV[t]!, t) : -1;
   tt.lastT[t] = -1;
   tt.lastV[t] = -1;
   if (!gone(m, kind, y)) {

@@ -71,16 +71,18 @@ export class TaskTable {
   readonly zInT: Int32Array;
   readonly zInV: Int32Array;
   /**
-   * per account: while it is a zombie with another zombie inside it (a link
-   * of a chain that is not its innermost), the task whose removal's chain it
-   * is in (zAcctOf) and the task its walk takes apart (zAcctAt), -1
-   * otherwise; zMarks counts the accounts marked. The chain's other links
-   * are found through the capability naming each, but an account link's
-   * walk stands in a task it pays for, which that capability cannot tell.
+   * per account and task (account a, task t at a * tasks + t): while a is a
+   * zombie with another zombie inside it (a link of t's chain that is not
+   * its innermost), the task a's walk takes apart, -1 otherwise (an
+   * account may be a zombie of two removals at once); zMarks counts the
+   * marks. The chain's other links are found through the capability naming
+   * each, but an account link's walk stands in a task it pays for, which
+   * that capability cannot tell.
    */
-  readonly zAcctOf: Int32Array;
-  readonly zAcctAt: Int32Array;
+  readonly zLink: Int32Array;
   zMarks = 0;
+  /** the number of tasks (zLink's stride) */
+  readonly T: number;
   /** the notice pool (grows by doubling): each node's task, page and next node; free nodes are linked from noteFree */
   noteTask: Int32Array;
   notePage: Int32Array;
@@ -88,8 +90,8 @@ export class TaskTable {
   noteFree = -1;
 
   constructor(tasks: number, accounts: number) {
-    this.zAcctOf = new Int32Array(accounts).fill(-1);
-    this.zAcctAt = new Int32Array(accounts).fill(-1);
+    this.T = tasks;
+    this.zLink = new Int32Array(accounts * tasks).fill(-1);
     this.account = new Int32Array(tasks).fill(-1);
     this.free = new LowestFreeSet(tasks, true);
     this.winSlot = new Int32Array(tasks);
@@ -218,20 +220,23 @@ export class TaskTable {
 
   /** No account is a link of task t's chain any more. */
   clearMarks(t: number): void {
-    for (let a = 0; this.zMarks > 0 && a < this.zAcctOf.length; a++) if (this.zAcctOf[a] === t) this.unmarkAccount(a);
+    for (let i = t; this.zMarks > 0 && i < this.zLink.length; i += this.T) if (this.zLink[i] !== -1) this.unmarkAccount(Math.floor(i / this.T), t);
+  }
+
+  /** The task account a's walk takes apart as a link of task t's chain with a zombie inside it, or -1. */
+  linkOf(a: number, t: number): number {
+    return this.zLink[a * this.T + t]!;
   }
 
   /** Account a, a zombie whose walk takes task y apart, becomes a link of task t's chain with a zombie inside it. */
   markAccount(a: number, t: number, y: number): void {
-    this.zAcctOf[a] = t;
-    this.zAcctAt[a] = y;
+    this.zLink[a * this.T + t] = y;
     this.zMarks++;
   }
 
-  /** Account a is no longer a link with a zombie inside it. */
-  unmarkAccount(a: number): void {
-    this.zAcctOf[a] = -1;
-    this.zAcctAt[a] = -1;
+  /** Account a is no longer a link of task t's chain with a zombie inside it. */
+  unmarkAccount(a: number, t: number): void {
+    this.zLink[a * this.T + t] = -1;
     this.zMarks--;
   }
 
