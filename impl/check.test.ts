@@ -657,7 +657,8 @@ function accountLinkMachine(): Machine {
 
 const ACCOUNT_LINK_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
   ["preemptedWalksExact", "an account link left unmarked", (m) => void m.tasks.unmarkAccount(1, 4), /^task 4's preempted task\.destroy empties task 0, which is not there/],
-  ["preemptedWalksExact", "the marks miscounted", (m) => void (m.tasks.zMarks = 2), /^1 accounts are marked as links of chains but 2 are counted$/],
+  ["preemptedWalksExact", "the marks miscounted", (m) => void (m.tasks.zMarks = 2), /^mark 1 of an account link names account -1 and task -1$/],
+  ["preemptedWalksExact", "an account marked twice", (m) => void m.tasks.markAccount(1, 4, 1), /^account 1 is marked twice as a link of task 4's chain$/],
   ["preemptedWalksExact", "an account marked that is not a link", (m) => void m.tasks.markAccount(3, 4, 0), /^task 4's preempted task\.destroy marks 2 accounts as links of its chain, but 1 are$/],
   ["preemptedWalksExact", "a mark for a task without a chain", (m) => void m.tasks.markAccount(3, 0, 0), /^account 3 is marked as a link of task 0's chain of zombies, which has none$/],
   ["preemptedWalksExact", "an account link in a task it does not pay for", (m) => void (m.tasks.account[1] = 0), /^task 4's preempted task\.destroy takes apart task 1, which account 1 does not pay for$/],

@@ -372,6 +372,19 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
         }
       }
       const tt = m.tasks;
+      // (the marks of account links, the first zMarks entries in use: each of a chain that is there, once per account and chain; chainExact checks which)
+      if (tt.zMarks < 0 || tt.zMarks > tt.markAcct.length) return `${tt.zMarks} marks of account links are counted, with room for ${tt.markAcct.length}`;
+      for (let i = 0; i < tt.markAcct.length; i++) {
+        const a = tt.markAcct[i]!;
+        const owner = tt.markOwner[i]!;
+        if (i >= tt.zMarks) {
+          if (a !== -1 || owner !== -1 || tt.markAt[i] !== -1) return `mark ${i} of an account link is not in use but keeps account ${a}`;
+          continue;
+        }
+        if (a < 0 || a >= m.config.accounts || owner < 0 || owner >= m.config.tasks) return `mark ${i} of an account link names account ${a} and task ${owner}`;
+        if (tt.zInT[owner] === -1) return `account ${a} is marked as a link of task ${owner}'s chain of zombies, which has none`;
+        for (let j = 0; j < i; j++) if (tt.markAcct[j] === a && tt.markOwner[j] === owner) return `account ${a} is marked twice as a link of task ${owner}'s chain`;
+      }
       let pending = 0;
       for (let t = 0; t < m.config.tasks; t++) {
         if (tt.pendMode[t] === -1) {
@@ -455,16 +468,6 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
         }
       }
       if (pending !== m.pendingCount) return `${pending} tasks have a preempted removal but ${m.pendingCount} are counted`;
-      // (the marks of account links: each of a chain that is there, as many as counted; chainExact checks which)
-      let marks = 0;
-      for (let a = 0; a < m.config.accounts; a++) {
-        for (let owner = 0; owner < m.config.tasks; owner++) {
-          if (tt.linkOf(a, owner) === -1) continue;
-          marks++;
-          if (tt.zInT[owner] === -1) return `account ${a} is marked as a link of task ${owner}'s chain of zombies, which has none`;
-        }
-      }
-      if (marks !== tt.zMarks) return `${marks} accounts are marked as links of chains but ${tt.zMarks} are counted`;
       return null;
     },
   },

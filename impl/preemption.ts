@@ -41,8 +41,9 @@
  * pendBits that task's page and capability slot. Its walk through a task
  * may make a zombie inside it: the account is then a link between, and
  * the capability naming it cannot tell which task its walk stands in, so
- * the task table marks it (zLink, per account and chain: that task;
- * linkAt finds it from the holder of the next zombie in's capability).
+ * the task table marks it (markAcct, markOwner, markAt: the account, the
+ * chain and that task; linkAt finds it from the holder of the next zombie
+ * in's capability).
  */
 import type { Op } from "../spec/vocabulary.js";
 import { R } from "../spec/vocabulary.js";
@@ -131,8 +132,8 @@ export function accountDying(m: Machine, a: number): boolean {
     if (tt.pendMode[t] === ADESTROY && accountUnder(m, a, tt.pendOrder[t]!)) return true;
     if ((tt.zInT[t] === 2 && accountUnder(m, a, tt.zInV[t]!)) || (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2 && accountUnder(m, a, tt.zoneV[t]!))) return true;
   }
-  // (the account links of chains, marked: a scan of the account table, only while some are)
-  for (let i = 0; tt.zMarks > 0 && i < tt.zLink.length; i++) if (tt.zLink[i] !== -1 && accountUnder(m, a, Math.floor(i / tt.T))) return true;
+  // (the account links of chains, marked: a scan of the marks)
+  for (let i = 0; i < tt.zMarks; i++) if (accountUnder(m, a, tt.markAcct[i]!)) return true;
   return false;
 }
 
@@ -193,10 +194,10 @@ function inChain(m: Machine, t: number, x: number): boolean {
   return false;
 }
 
-/** The account that is a link of task t's chain whose walk takes task h apart (marked), or -1 (a scan of the account table, only while some are marked). */
+/** The account that is a link of task t's chain whose walk takes task h apart (marked), or -1 (a scan of the marks). */
 export function linkAt(m: Machine, t: number, h: number): number {
   const tt = m.tasks;
-  for (let a = 0; tt.zMarks > 0 && a < m.config.accounts; a++) if (tt.linkOf(a, t) === h) return a;
+  for (let i = 0; i < tt.zMarks; i++) if (tt.markOwner[i] === t && tt.markAt[i] === h) return tt.markAcct[i]!;
   return -1;
 }
 

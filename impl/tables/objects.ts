@@ -71,18 +71,18 @@ export class TaskTable {
   readonly zInT: Int32Array;
   readonly zInV: Int32Array;
   /**
-   * per account and task (account a, task t at a * tasks + t): while a is a
-   * zombie with another zombie inside it (a link of t's chain that is not
-   * its innermost), the task a's walk takes apart, -1 otherwise (an
-   * account may be a zombie of two removals at once); zMarks counts the
-   * marks. The chain's other links are found through the capability naming
-   * each, but an account link's walk stands in a task it pays for, which
-   * that capability cannot tell.
+   * the marks of account links: while account markAcct[i] is a zombie
+   * with another zombie inside it (a link of task markOwner[i]'s chain that
+   * is not its innermost), markAt[i] is the task its walk takes apart (an
+   * account may be a link of two chains at once). The first zMarks entries
+   * are in use; the arrays grow by doubling. The chain's other links are
+   * found through the capability naming each, but an account link's walk
+   * stands in a task it pays for, which that capability cannot tell.
    */
-  readonly zLink: Int32Array;
+  markAcct: Int32Array;
+  markOwner: Int32Array;
+  markAt: Int32Array;
   zMarks = 0;
-  /** the number of tasks (zLink's stride) */
-  readonly T: number;
   /** the notice pool (grows by doubling): each node's task, page and next node; free nodes are linked from noteFree */
   noteTask: Int32Array;
   notePage: Int32Array;
@@ -90,8 +90,9 @@ export class TaskTable {
   noteFree = -1;
 
   constructor(tasks: number, accounts: number) {
-    this.T = tasks;
-    this.zLink = new Int32Array(accounts * tasks).fill(-1);
+    this.markAcct = new Int32Array(4).fill(-1);
+    this.markOwner = new Int32Array(4).fill(-1);
+    this.markAt = new Int32Array(4).fill(-1);
     this.account = new Int32Array(tasks).fill(-1);
     this.free = new LowestFreeSet(tasks, true);
     this.winSlot = new Int32Array(tasks);
@@ -220,24 +221,43 @@ export class TaskTable {
 
   /** No account is a link of task t's chain any more. */
   clearMarks(t: number): void {
-    for (let i = t; this.zMarks > 0 && i < this.zLink.length; i += this.T) if (this.zLink[i] !== -1) this.unmarkAccount(Math.floor(i / this.T), t);
+    for (let i = this.zMarks - 1; i >= 0; i--) if (this.markOwner[i] === t) this.dropMark(i);
   }
 
-  /** The task account a's walk takes apart as a link of task t's chain with a zombie inside it, or -1. */
+  /** The task account a's walk takes apart as a link of task t's chain with a zombie inside it, or -1 (a scan of the marks). */
   linkOf(a: number, t: number): number {
-    return this.zLink[a * this.T + t]!;
+    for (let i = 0; i < this.zMarks; i++) if (this.markAcct[i] === a && this.markOwner[i] === t) return this.markAt[i]!;
+    return -1;
   }
 
   /** Account a, a zombie whose walk takes task y apart, becomes a link of task t's chain with a zombie inside it. */
   markAccount(a: number, t: number, y: number): void {
-    this.zLink[a * this.T + t] = y;
+    if (this.zMarks === this.markAcct.length) {
+      const size = this.zMarks * 2;
+      this.markAcct = grown(this.markAcct, size, -1);
+      this.markOwner = grown(this.markOwner, size, -1);
+      this.markAt = grown(this.markAt, size, -1);
+    }
+    this.markAcct[this.zMarks] = a;
+    this.markOwner[this.zMarks] = t;
+    this.markAt[this.zMarks] = y;
     this.zMarks++;
   }
 
   /** Account a is no longer a link of task t's chain with a zombie inside it. */
   unmarkAccount(a: number, t: number): void {
-    this.zLink[a * this.T + t] = -1;
-    this.zMarks--;
+    for (let i = 0; i < this.zMarks; i++) if (this.markAcct[i] === a && this.markOwner[i] === t) return this.dropMark(i);
+  }
+
+  /** Mark i goes (the last one takes its place). */
+  private dropMark(i: number): void {
+    const last = --this.zMarks;
+    this.markAcct[i] = this.markAcct[last]!;
+    this.markOwner[i] = this.markOwner[last]!;
+    this.markAt[i] = this.markAt[last]!;
+    this.markAcct[last] = -1;
+    this.markOwner[last] = -1;
+    this.markAt[last] = -1;
   }
 
   /** Task t's walk stands at no mapping or capability (a destroy's walk keeps the rest of its record). */
