@@ -563,7 +563,7 @@ interface ObjectWalk {
   zombie: Zombie | null;
   /** the task this walk is inside (a walk through a zombie is inside the task whose walk the chain is in), or null */
   inside: number | null;
-  /** the tasks a walk around this one stands in, other than `inside` (the zombie tasks around the innermost; a revoke's zombie's holder), which an account zombie may not pay for */
+  /** the tasks a walk around this one stands in, other than `inside` (the zombie tasks around the innermost, the tasks the account links around it take apart; a revoke's zombie's holder), which an account zombie may not pay for */
   around: readonly number[];
   touched: Set<number>;
 }
