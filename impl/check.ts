@@ -635,14 +635,14 @@ function chainExact(m: Machine, t: number, what: string, o: number, ko: number, 
     if (kind === tt.zOutT[t] && id === tt.zOutV[t]) {
       if (h !== o) return `${what} empties ${name} ${id}, whose capability task ${o} does not hold`;
       let marks = 0;
-      for (let a = 0; a < m.config.accounts; a++) if (tt.linkOf(a, t) !== -1) marks++;
+      for (let i = 0; i < tt.zMarks; i++) if (tt.markOwner[i] === t) marks++;
       if (marks !== links) return `${what} marks ${marks} accounts as links of its chain, but ${links} are`;
       return pastPages(m, what, o, k, ko);
     }
     if (h === o) return `${what} empties ${name} ${id}, whose capability task ${o} holds, but it is not the outermost zombie`;
     // (the next one out: an account marked with h, whose walk stands in h, or h itself)
     let a = -1;
-    for (let b = 0; b < m.config.accounts; b++) if (tt.linkOf(b, t) === h) a = b;
+    for (let i = 0; i < tt.zMarks; i++) if (tt.markOwner[i] === t && tt.markAt[i] === h) a = tt.markAcct[i]!;
     kind = a === -1 ? 1 : 2;
     id = a === -1 ? h : a;
     inner = k;
@@ -773,7 +773,7 @@ function walksAround(m: Machine, t: number, a: number): number[] {
     out.push(h);
     // (the next one out: an account marked with h, whose walk stands in h, or h itself)
     let b = -1;
-    for (let x = 0; x < m.config.accounts; x++) if (tt.linkOf(x, t) === h) b = x;
+    for (let i = 0; i < tt.zMarks; i++) if (tt.markOwner[i] === t && tt.markAt[i] === h) b = tt.markAcct[i]!;
     kind = b === -1 ? 1 : 2;
     id = b === -1 ? h : b;
   }
