@@ -180,7 +180,8 @@ export function recordCorpus(): [string, Recorded][] {
   out.push(...errorTraces(out.map(([, r]) => r), "pager errors", sample(12, PAGER_ERROR_POOL, pagerConfigArb, 120).map(([c, intents]) => record(c, { intents }))));
   out.push(...preemptionTraces(out, sample(13, PREEMPTION_POOL, preemptConfigArb, 120)));
   // (account zombies: the generator stages them on preemption configurations whose object quota is 7 modulo 16, with a
-  // DMA handle and a sub-account at 23 modulo 32; last, so that the traces chosen above stay the same)
+  // DMA handle and a sub-account at 23 modulo 32 and 7 modulo 64 (richZombieStage); last, so that the traces chosen
+  // above stay the same)
   const quota = (r: number) => preemptConfigArb.map((c) => ({ ...c, objects: c.objects - (c.objects % 32) + r, handles: 1, accounts: 3 }));
   add("account zombies", [...sample(14, 2, quota(7), 160, true), ...sample(15, 2, quota(23), 160, true)]);
   return out;

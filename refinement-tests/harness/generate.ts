@@ -132,8 +132,21 @@ export const preemptConfigArb: fc.Arbitrary<Config> = fc.record({
   handles: fc.integer({ min: 0, max: 1 }),
   // (a budget of one unit stops after every step of the walk: half of the configurations have it)
   budget: fc.oneof(fc.constant(1), fc.integer({ min: 2, max: 4 })),
-  // (the rich account-zombie stage, objects % 32 === 23, needs a sub-account of a sub-account, four tasks and a third container: see richZombie)
-}).map((c) => (c.objects % 32 === 23 ? { ...c, accounts: 3, tasks: Math.max(c.tasks, 4), containers: 3 } : c));
+  // (the rich account-zombie stage needs a sub-account of a sub-account, four tasks and a third container: see richZombie)
+}).map((c) => (richZombieStage(c.objects) ? { ...c, accounts: 3, tasks: Math.max(c.tasks, 4), containers: 3 } : c));
+
+/**
+ * Does the account-zombie stage (objects % 16 === 7) build its rich
+ * variant (richZombie) on a configuration with this object quota? On
+ * objects % 32 === 23 (87 and 119 in 60..120), where W stays (wStays), and
+ * on objects % 64 === 7 (71), where it is destroyed; not on 103.
+ */
+function richZombieStage(objects: number): boolean {
+  return objects % 32 === 23 || objects % 64 === 7;
+}
+
+/** Does W stay in the rich account-zombie stage (richZombie), so that Z's walk takes it apart? */
+const wStays = (objects: number): boolean => objects % 32 === 23;
 
 /** Is this a pager configuration (it names a fault-queue length)? */
 const isPagerConfig = (config: Config) => config.faultQueue !== undefined;
@@ -1691,7 +1704,7 @@ function accountZombie(s: State, others: number[], rootCap: (pred: (k: Cap) => b
   const dest = freeSlots(s, ROOT_TASK)[0];
   const make = (op: Op, table: readonly unknown[]): Op | null => (dest !== undefined && table.includes(null) ? op : null);
   const Z = s.accounts.findIndex((x) => x?.parent === root.account);
-  if (Z < 0) return make({ op: "account.create", task: ROOT_TASK, account: 0, dest: dest!, frames: s.config.objects % 32 === 23 ? 3 : 2, objects: 10 }, s.accounts);
+  if (Z < 0) return make({ op: "account.create", task: ROOT_TASK, account: 0, dest: dest!, frames: richZombieStage(s.config.objects) ? 3 : 2, objects: 10 }, s.accounts);
   const zCap = rootCap((k) => ofKind("account", R.alloc)(k) && k.object === Z);
   const H = others.find((x) => s.tasks[x]!.account === root.account && to(x));
   const held = H !== undefined && capsOf(s, H, (k) => k.kind === "account" && k.object === Z).length > 0;
@@ -1712,7 +1725,7 @@ function accountZombie(s: State, others: number[], rootCap: (pred: (k: Cap) => b
       }
     }
     if (H === undefined) return make({ op: "task.create", task: ROOT_TASK, account: 0, dest: dest! }, s.tasks);
-    if (s.config.objects % 32 === 23) {
+    if (richZombieStage(s.config.objects)) {
       const op = richZombie(s, Z, zCap, H, boxes[0]!, rootCap, to, handTo);
       if (op !== undefined) return op;
     }
@@ -1721,8 +1734,7 @@ function accountZombie(s: State, others: number[], rootCap: (pred: (k: Cap) => b
   if (zCap) return { op: "cap.delete", task: ROOT_TASK, slot: zCap.slot };
   const kill = rootCap((k) => ofKind("task", R.alloc)(k) && k.object === H);
   // (where W stays, mostly the destroy: the revoke's walk would reach W's capabilities, a greater key, before H's)
-  const keepsW = s.config.objects % 64 === 55;
-  if ((keepsW ? b % 4 === 1 : b % 2 === 1) || !kill) return { op: "cap.revoke", task: ROOT_TASK, slot: 0 };
+  if ((wStays(s.config.objects) ? b % 4 === 1 : b % 2 === 1) || !kill) return { op: "cap.revoke", task: ROOT_TASK, slot: 0 };
   // (another task X destroys H, so that the root task, free to act, may touch the containers Z pays for: aimAtZombies)
   const X = others.find((x) => x !== H && s.tasks[x]!.account === root.account);
   if (X === undefined) return make({ op: "task.create", task: ROOT_TASK, account: 0, dest: dest! }, s.tasks);
@@ -1731,12 +1743,12 @@ function accountZombie(s: State, others: number[], rootCap: (pred: (k: Cap) => b
 }
 
 /**
- * `accountZombie`, on half of its configurations (objects % 32 === 23):
+ * `accountZombie`, on three quarters of its configurations (richZombieStage):
  * before H gets its capability to Z, a task W paid by Z wires a DMA handle
  * (which Z then pays for) from Z's container `box`, makes a sub-account of
- * Z, and copies its capabilities to both into H. Then, on half of those
- * (objects % 64 === 23), the root task destroys W, so that Z pays for no
- * task again; on the other half (objects % 64 === 55) the root task gives
+ * Z, and copies its capabilities to both into H. Then, on a third of those
+ * (objects % 64 === 7), the root task destroys W, so that Z pays for no
+ * task again; on the others (objects % 32 === 23: wStays) the root task gives
  * W the only capability naming a container with a frame that the root
  * task pays for, W maps a page from `box` and deletes its capability to
  * Z, so that Z's walk takes W apart too (its page, its capabilities, the
@@ -1757,7 +1769,7 @@ function richZombie(s: State, Z: number, zCap: Held, H: number, box: number, roo
   const needSub = sub < 0 && s.accounts.includes(null);
   const needCopy = (handle >= 0 && !inH("dma", handle)) || (sub >= 0 && !inH("account", sub));
   if (!needHandle && !needSub && !needCopy) {
-    if (s.config.objects % 64 === 55) {
+    if (wStays(s.config.objects)) {
       // (built: W, which Z pays for, maps a page and lets its capability to Z go, so that H's is the only one)
       const W = s.tasks.findIndex((t) => t?.account === Z);
       const w = s.tasks[W];

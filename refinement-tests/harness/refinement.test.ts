@@ -58,8 +58,8 @@ describe("spec and impl agree on random traces", () => {
     expect(stats.preempted).toBeGreaterThan(100);
     expect(stats.touching).toBeGreaterThan(20);
     // ... and the walks make zombies, chains of them and account zombies, some taking a task apart (the staged
-    // configurations: generate.ts, nested and accountZombie; 180 to 260, 8 to 27, 20 to 55 and 4 to 17 of them in
-    // runs of 500 traces a kind; an account zombie with another inside it, about once, is not asked for)
+    // configurations: generate.ts, nested and accountZombie; 180 to 265, 8 to 31, 20 to 55 and 4 to 17 of them in
+    // runs of 500 traces a kind; an account zombie with another inside it, 0 to 2 times, is not asked for)
     expect(stats.zombies).toBeGreaterThan(20);
     expect(stats.nested).toBeGreaterThan(0);
     expect(stats.accountZombies).toBeGreaterThan(0);
