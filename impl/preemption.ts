@@ -323,8 +323,9 @@ function startsZombie(m: Machine, t: number, x: number, n: number): boolean {
   if (n !== doom.spared && doomsSubject(m, n, t)) return false;
   const z = zombieKindOf(kind);
   // (inside an account zombie's walk, which stands in task x: the account becomes a link, marked, and its place gives way to the new innermost's)
-  if (tt.zInT[t] === 2 || (tt.zInT[t] === -1 && tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2)) {
-    tt.markAccount(tt.zInT[t] === 2 ? tt.zInV[t]! : tt.zoneV[t]!, t, x);
+  const walking = tt.zInT[t] === 2 ? tt.zInV[t]! : tt.zInT[t] === -1 ? revokeAccount(m, t) : -1;
+  if (walking !== -1) {
+    tt.markAccount(walking, t, x);
     tt.lastT[t] = -1;
     tt.lastV[t] = -1;
   }
@@ -348,7 +349,20 @@ function insideTask(m: Machine, t: number): number {
   const tt = m.tasks;
   if (tt.pendMode[t] === TDESTROY) return tt.pendOrder[t]!;
   if (tt.zoneT[t] === 1) return tt.zoneV[t]!;
-  return tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2 ? tt.linkOf(tt.zoneV[t]!, t) : -1;
+  const a = revokeAccount(m, t);
+  return a === -1 ? -1 : tt.linkOf(a, t);
+}
+
+/** The account a preempted revoke of task t empties as its zombie (zoneT 2), or -1. */
+function revokeAccount(m: Machine, t: number): number {
+  return m.tasks.pendMode[t] === REVOKE && m.tasks.zoneT[t] === 2 ? m.tasks.zoneV[t]! : -1;
+}
+
+/** Task t's walk through an account zombie (the innermost) goes on in task y, lastT 1 and lastV y, or, if y went, between objects. */
+function accountInTask(m: Machine, t: number, y: number): void {
+  m.tasks.lastT[t] = 1;
+  m.tasks.lastV[t] = y;
+  if (m.tasks.free.has(y)) betweenZombieObjects(m, t);
 }
 
 /** Task t's walk stands at the start of a container's (kind 0: its greatest slot), a task's (1: its greatest page and slot) or an account zombie's (2: between objects). */
@@ -429,9 +443,8 @@ function accountZombieStep(m: Machine, t: number, a: number, k: number): void {
   }
   const y = lastTaskUnder(m, a, -1);
   if (y !== -1) {
-    tt.lastT[t] = 1;
-    tt.lastV[t] = y;
-    return startObjectWalk(m, t, 1);
+    startObjectWalk(m, t, 1);
+    return accountInTask(m, t, y);
   }
   const b = lastLeafBelow(m, a, -1);
   if (b !== -1) namingStep(m, KIND_ACCOUNT, b, -1, destroyAccount, acc.free);
@@ -517,7 +530,7 @@ function chainStep(m: Machine, t: number): void {
   if (!gone(m, kind, y)) return;
   if (!outermost && tt.free.has(h)) return restartChain(m, t);
   // (the walk around: the next zombie out, a task, or an account whose walk stands in h, or, for the outermost, the walk the chain is in)
-  const a = outermost ? (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2 ? tt.zoneV[t]! : -1) : linkAt(m, t, h);
+  const a = outermost ? revokeAccount(m, t) : linkAt(m, t, h);
   if (outermost) tt.clearChain(t);
   else {
     if (a !== -1) tt.unmarkAccount(a, t);
@@ -527,12 +540,8 @@ function chainStep(m: Machine, t: number): void {
   tt.resetCursor(t);
   tt.pendPage[t] = -1;
   tt.pendBits[t] = s > 0 ? s - 1 : -1;
-  if (a !== -1) {
-    // (an account's walk in task h: the slot below k; a revoke's account zombie whose task went is between objects)
-    tt.lastT[t] = 1;
-    tt.lastV[t] = h;
-    if (tt.free.has(h)) betweenZombieObjects(m, t);
-  }
+  // (an account's walk in task h: the slot below k; a revoke's account zombie whose task went is between objects)
+  if (a !== -1) accountInTask(m, t, h);
 }
 
 /**
@@ -545,23 +554,20 @@ function restartChain(m: Machine, t: number): void {
   const kind = tt.zOutT[t]!;
   const y = tt.zOutV[t]!;
   // (a revoke's account zombie around the chain: the task its walk stands in)
-  const around = tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2 ? tt.linkOf(tt.zoneV[t]!, t) : -1;
+  const ra = revokeAccount(m, t);
+  const around = ra === -1 ? -1 : tt.linkOf(ra, t);
   tt.lastT[t] = -1;
   tt.lastV[t] = -1;
   if (!gone(m, kind, y)) {
     tt.clearMarks(t);
-    if (around !== -1) tt.markAccount(tt.zoneV[t]!, t, around);
+    if (around !== -1) tt.markAccount(ra, t, around);
     tt.zInT[t] = kind;
     tt.zInV[t] = y;
     return startObjectWalk(m, t, kind);
   }
   tt.clearChain(t);
   startObjectWalk(m, t, 1);
-  if (around !== -1) {
-    tt.lastT[t] = 1;
-    tt.lastV[t] = around;
-    if (tt.free.has(around)) betweenZombieObjects(m, t);
-  }
+  if (around !== -1) accountInTask(m, t, around);
 }
 
 /**
