@@ -23,6 +23,7 @@ export default {
       "impl/bitmap.test.ts",
       "impl/check.test.ts",
       "impl/tables/pagetables.test.ts",
+      "impl/tables/objects.test.ts",
       "refinement-tests/harness/corpus.mutation.ts",
       "refinement-tests/harness/totality.test.ts",
     ],
