@@ -32,6 +32,7 @@ export function createObject(m: Machine, task: number, slot: number, dest: numbe
   } else {
     m.containers.free.delete(id);
     m.containers.account[id] = payer;
+    m.containers.paid.add(payer, id);
   }
   installCap(m, task, dest, kind, id, m.caps.rightsOf(cap), cap);
   m.value = id;

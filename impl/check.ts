@@ -503,9 +503,12 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
     check(m) {
       let listed = 0;
       for (let oi = 0; oi < m.caps.objFirst.length; oi++) {
+        let before = -1;
         const e = walkList(m.caps.objFirst[oi]!, m.caps.objNext, m.caps.objPrev, m.caps.info.length, (n) => {
           listed++;
           if (m.caps.isEmpty(n)) return `empty cap slot ${n} is listed under object ${oi}`;
+          if (m.caps.objSorted[oi] === 1 && before !== -1 && n > before) return `the list of object ${oi} is marked sorted but cap slot ${n} follows ${before}`;
+          before = n;
           return m.caps.objIndex(m.caps.kindOf(n), m.caps.objOf(n)) === oi ? null : `cap slot ${n} is listed under the wrong object`;
         });
         if (e) return e;
@@ -513,6 +516,40 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
       let live = 0;
       for (let n = 0; n < m.caps.info.length; n++) if (!m.caps.isEmpty(n)) live++;
       return listed === live ? null : `${live} capabilities but ${listed} listed under objects`;
+    },
+  },
+  {
+    // Each account's lists of the tasks, containers and DMA handles it pays
+    // for (tables/lists.ts) hold exactly those, each once; a list marked
+    // sorted is in order, greatest id first; a free id is on no list.
+    name: "paidListsExact",
+    check(m) {
+      for (const [what, table, count] of [
+        ["task", m.tasks, m.config.tasks],
+        ["container", m.containers, m.config.containers],
+        ["DMA handle", m.handles, m.config.handles],
+      ] as const) {
+        const paid = table.paid;
+        let listed = 0;
+        for (let a = 0; a < m.config.accounts; a++) {
+          let before = -1;
+          const e = walkList(paid.first[a]!, paid.next, paid.prev, count, (x) => {
+            listed++;
+            if (table.free.has(x) || table.account[x] !== a) return `${what} ${x} is on it, which the account does not pay for`;
+            if (paid.sorted[a] === 1 && before !== -1 && x > before) return `marked sorted, but ${what} ${x} follows ${before}`;
+            before = x;
+            return null;
+          });
+          if (e) return `the ${what} list of account ${a}: ${e}`;
+        }
+        let live = 0;
+        for (let x = 0; x < count; x++) {
+          if (!table.free.has(x)) live++;
+          else if (paid.next[x] !== -1 || paid.prev[x] !== -1) return `free ${what} ${x} keeps links of a list of an account`;
+        }
+        if (listed !== live) return `${live} ${what}s but ${listed} on the lists of their accounts`;
+      }
+      return null;
     },
   },
   {

@@ -36,6 +36,7 @@ export function dmaWire(m: Machine, task: number, slot: number, index: number, d
   if (qe) return qe;
   handles.free.delete(h);
   handles.account[h] = account;
+  handles.paid.add(account, h);
   handles.frame[h] = f;
   m.frames.wired[f]! += 1;
   m.frames.refresh(f);

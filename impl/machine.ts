@@ -97,8 +97,8 @@ export class Machine {
     this.frames = new FrameTable(frames);
     this.accounts = new AccountTable(accounts);
     this.tasks = new TaskTable(tasks, accounts);
-    this.containers = new ContainerTable(containers, containerSlots);
-    this.handles = new HandleTable(handles);
+    this.containers = new ContainerTable(containers, containerSlots, accounts);
+    this.handles = new HandleTable(handles, accounts);
     this.swap = new SwapTable(swapCapacity(this.config), frames);
     this.caps = new CapTable(tasks, capSlots, accounts, containers, handles);
     this.sigma0 = new Int32Array(vpages).fill(-1);

@@ -10,11 +10,15 @@
  * the one after the child finished last: each step costs O(1), but for
  * the objects a revoke or a destroy's walk destroys with their last
  * capability (see revokeStep, taskStep), the scans of a task destroy for
- * the next mapped page and the next capability, the scans of an account
- * destroy or an account zombie for the next object it pays for
- * (accountStep, accountZombieStep) and of whether an account may be a
- * zombie (accountZombieWorthy), and the scans of the capabilities naming a
- * dying object.
+ * the next mapped page and the next capability (each goes down from where
+ * the last stopped), and an account destroy's or an account zombie's
+ * search for the next object it pays for (accountStep,
+ * accountZombieStep) and for whether an account may be a zombie
+ * (accountZombieWorthy): a visit of the account's subtree, each account's
+ * lists of what it pays for sorted on demand (tables/lists.ts). The
+ * capabilities naming a dying object are a list sorted on demand too, so
+ * that removing them one per step, the greatest first, does not scan it
+ * each time.
  *
  * A preempted revoke keeps pendMode REVOKE, the revoked capability's slot
  * in pendVpage, and its cursor in curT/curV: a mapping (task, page), or a
@@ -49,6 +53,7 @@ import type { Op } from "../spec/vocabulary.js";
 import { R } from "../spec/vocabulary.js";
 import { KIND_ACCOUNT, KIND_CONTAINER, KIND_DMA, KIND_TASK, OK, SLOT_EMPTY } from "./constants.js";
 import type { Machine } from "./machine.js";
+import type { IndexLists } from "./tables/lists.js";
 import { removeMappingSubtree } from "./mapdb.js";
 import { destroyAccount, destroyContainer, destroyHandle, destroyTask, dropSlot, freeCapNode, reap, removeCapSubtree, vanishCap } from "./removal.js";
 
@@ -242,7 +247,7 @@ function subjectWent(m: Machine, t: number, kind: number, x: number): boolean {
  * its row, vanishes as if deleted; an object it was the last to name is
  * destroyed in this one step, unless it becomes a zombie: startsZombie),
  * then the capability naming x with the
- * greatest index other than t's own (a scan of the object's list), last
+ * greatest index other than t's own (namingStep), last
  * t's own with x; with `keep` (t's own task, in an account destroy) it
  * ends after x's capabilities. Returns true when it is finished, or when
  * x went (the subject going is the caller's to see: subjectWent).
@@ -377,17 +382,18 @@ function startObjectWalk(m: Machine, t: number, kind: number): void {
  * May account a be a zombie, if task t's walk reaches its only capability,
  * held by task `holder` (spec: zombieWorthy)? Not the root account;
  * neither it nor an account below it pays for the holder or a task t's
- * walks stand in (walkedBy; a scan of the task table); and it has a
- * sub-account, or it or one below pays for a task, a DMA handle or a
- * container (scans of those tables).
+ * walks stand in (walkedBy, for each task the subtree pays for: a visit
+ * of the subtree and its lists of tasks); and it has a sub-account, or it
+ * or one below pays for a task, a DMA handle or a container.
  */
 function accountZombieWorthy(m: Machine, a: number, t: number, holder: number): boolean {
   if (a === 0) return false;
   let pays = false;
-  for (let x = 0; x < m.config.tasks; x++) {
-    if (m.tasks.free.has(x) || !accountUnder(m, m.tasks.account[x]!, a)) continue;
-    if (x === holder || walkedBy(m, t, x)) return false;
-    pays = true;
+  for (let x = a; x !== -1; x = nextUnder(m, x, a)) {
+    for (let y = m.tasks.paid.first[x]!; y !== -1; y = m.tasks.paid.next[y]!) {
+      if (y === holder || walkedBy(m, t, y)) return false;
+      pays = true;
+    }
   }
   return pays || m.accounts.firstChild[a] !== -1 || lastHandleUnder(m, a) !== -1 || lastContainerUnder(m, a) !== -1;
 }
@@ -451,29 +457,48 @@ function accountZombieStep(m: Machine, t: number, a: number, k: number): void {
   else namingStep(m, KIND_ACCOUNT, a, k, destroyAccount, acc.free);
 }
 
-/** The DMA handle with the greatest id that account a or an account below it pays for, or -1 (a scan of the handle table). */
-function lastHandleUnder(m: Machine, a: number): number {
-  for (let h = m.config.handles - 1; h >= 0; h--) if (!m.handles.free.has(h) && accountUnder(m, m.handles.account[h]!, a)) return h;
-  return -1;
-}
-
-/** The container with the greatest id that account a or an account below it pays for, or -1 (a scan of the container table). */
-function lastContainerUnder(m: Machine, a: number): number {
-  for (let c = m.config.containers - 1; c >= 0; c--) if (!m.containers.free.has(c) && accountUnder(m, m.containers.account[c]!, a)) return c;
-  return -1;
-}
-
-/** The task with the greatest id, other than `skip`, that account a or an account below it pays for, or -1 (a scan of the task table). */
-function lastTaskUnder(m: Machine, a: number, skip: number): number {
-  for (let x = m.config.tasks - 1; x >= 0; x--) if (x !== skip && !m.tasks.free.has(x) && accountUnder(m, m.tasks.account[x]!, a)) return x;
-  return -1;
-}
-
-/** The account with the greatest id strictly below account a that has no sub-account, other than `skip`, or -1 (a scan of the account table). */
-function lastLeafBelow(m: Machine, a: number, skip: number): number {
+/**
+ * The account after x in a walk of the subtree of account `top` (x in it),
+ * parents before children, or -1 at its end: the account tree's parent and
+ * sibling links need no stack.
+ */
+function nextUnder(m: Machine, x: number, top: number): number {
   const acc = m.accounts;
-  for (let b = m.config.accounts - 1; b >= 0; b--) if (b !== a && b !== skip && !acc.free.has(b) && acc.firstChild[b] === -1 && accountUnder(m, b, a)) return b;
+  if (acc.firstChild[x] !== -1) return acc.firstChild[x]!;
+  for (; x !== top; x = acc.parent[x]!) if (acc.nextSib[x] !== -1) return acc.nextSib[x]!;
   return -1;
+}
+
+/**
+ * The greatest id on the lists `paid` of account a and the accounts below
+ * it, other than `skip`, or -1: a visit of the subtree, each list sorted on
+ * demand (tables/lists.ts), so that a walk taking the objects one by one
+ * does not scan the table for each.
+ */
+function lastPaidUnder(m: Machine, paid: IndexLists, a: number, skip: number): number {
+  let best = -1;
+  for (let x = a; x !== -1; x = nextUnder(m, x, a)) {
+    let g = paid.greatest(x);
+    if (g !== -1 && g === skip) g = paid.next[g]!;
+    if (g > best) best = g;
+  }
+  return best;
+}
+
+/** The DMA handle with the greatest id that account a or an account below it pays for, or -1. */
+const lastHandleUnder = (m: Machine, a: number): number => lastPaidUnder(m, m.handles.paid, a, -1);
+
+/** The container with the greatest id that account a or an account below it pays for, or -1. */
+const lastContainerUnder = (m: Machine, a: number): number => lastPaidUnder(m, m.containers.paid, a, -1);
+
+/** The task with the greatest id, other than `skip`, that account a or an account below it pays for, or -1. */
+const lastTaskUnder = (m: Machine, a: number, skip: number): number => lastPaidUnder(m, m.tasks.paid, a, skip);
+
+/** The account with the greatest id strictly below account a that has no sub-account, other than `skip`, or -1 (a visit of the subtree). */
+function lastLeafBelow(m: Machine, a: number, skip: number): number {
+  let best = -1;
+  for (let b = nextUnder(m, a, a); b !== -1; b = nextUnder(m, b, a)) if (b !== skip && b > best && m.accounts.firstChild[b] === -1) best = b;
+  return best;
 }
 
 /** Task t's walk through an account zombie stands between objects. */
@@ -588,15 +613,19 @@ function settleChain(m: Machine, t: number): void {
 
 /**
  * The capability naming object (kind, id) with the greatest index other
- * than `own` vanishes (what hangs from it is re-attached; a scan of the
- * object's list), or, with none left, the object goes (`destroy`).
+ * than `own` vanishes (what hangs from it is re-attached), or, with none
+ * left, the object goes (`destroy`). The object's list is sorted on demand
+ * (CapTable.greatestName: once per object, as nothing may name it anew
+ * meanwhile), so a destroy that removes n names one per step does not
+ * scan the list n times.
  * Returns whether the object is gone (without `own`, as in an account
  * destroy, the last capability's removal takes it with it).
  */
 function namingStep(m: Machine, kind: number, id: number, own: number, destroy: (m: Machine, id: number) => void, free: { has(id: number): boolean }): boolean {
   const caps = m.caps;
-  let other = -1;
-  for (let n = caps.objFirst[caps.objIndex(kind, id)]!; n !== -1; n = caps.objNext[n]!) if (n !== own && n > other) other = n;
+  // (the list sorted, greatest first: the greatest other than own is its first, or its second if own is first)
+  let other = caps.greatestName(caps.objIndex(kind, id));
+  if (other !== -1 && other === own) other = caps.objNext[other]!;
   if (other !== -1) vanishCap(m, other);
   else destroy(m, id);
   reap(m);
@@ -623,7 +652,7 @@ export function destroyChunk(m: Machine, t: number, slot: number, c: number, bud
  * key order, greatest first) or a mapping's first child, or remove a
  * mapping without children and go up, or empty the slot and go to the one
  * below; once all are empty, the capability naming c with the greatest
- * index other than t's own vanishes (a scan of the object's list), and
+ * index other than t's own vanishes (namingStep), and
  * last t's own with the container.
  */
 function destroyStep(m: Machine, t: number, c: number, own: number): boolean {
@@ -675,14 +704,14 @@ function betweenObjects(m: Machine, t: number): void {
  * One step of task t's destroy of account a (spec: accountUnit): a step of
  * the container or task it takes apart (destroyStep, taskStep), or, between
  * objects, the next thing to do: the DMA handle, container or task with the
- * greatest id that a or an account below it pays for (a scan of each
- * table, the subject's task last and only while it still has pages or
+ * greatest id that a or an account below it pays for (lastPaidUnder: a
+ * visit of the subtree and its sorted lists; the subject's task last and only while it still has pages or
  * capabilities but its own; a handle loses a capability naming it per
  * step, and reap takes it with the last), a capability naming the
  * greatest sub-account without sub-accounts (not the one paying for the
  * subject), one naming t's task or a sub-account paying for it while
  * another names it too (dropName), or one naming a other than t's own
- * (scans of the objects' lists), and last a itself.
+ * (namingStep), and last a itself.
  */
 function accountStep(m: Machine, t: number, a: number, own: number): boolean {
   const tt = m.tasks;
@@ -732,13 +761,8 @@ function accountStep(m: Machine, t: number, a: number, own: number): boolean {
 /** If more than one capability names object `kind` `id`, the one with the greatest key vanishes (reap re-attaches what hung from it); returns whether one did. */
 function dropName(m: Machine, kind: number, id: number): boolean {
   const caps = m.caps;
-  let names = 0;
-  let greatest = -1;
-  for (let n = caps.objFirst[caps.objIndex(kind, id)]!; n !== -1; n = caps.objNext[n]!) {
-    names++;
-    if (n > greatest) greatest = n;
-  }
-  if (names < 2) return false;
+  const greatest = caps.greatestName(caps.objIndex(kind, id));
+  if (greatest === -1 || caps.objNext[greatest] === -1) return false;
   vanishCap(m, greatest);
   reap(m);
   return true;
@@ -959,7 +983,7 @@ const doom = { gen: 0, cap: new Int32Array(0), obj: new Int32Array(0), dead: new
  * task s with it (spec: the closure of removal.ts has s)? A dry run of
  * reap: the objects no capability names any more go, a task with the
  * capabilities it holds, an account with its sub-accounts (its child
- * list) and the tasks it pays for (a scan of the task table; containers and handles take only the capabilities naming
+ * list) and the tasks it pays for (its list of them; containers and handles take only the capabilities naming
  * them, which cannot take a task). Costs as much as what would go.
  */
 function doomsSubject(m: Machine, n: number, s: number): boolean {
@@ -985,7 +1009,7 @@ function doomsSubject(m: Machine, n: number, s: number): boolean {
       for (let c = base; c < base + caps.C; c++) if (!caps.isEmpty(c)) doomCap(m, c);
     } else if (kind === KIND_ACCOUNT) {
       for (let a = m.accounts.firstChild[id]!; a !== -1; a = m.accounts.nextSib[a]!) doomObject(m, caps.objIndex(KIND_ACCOUNT, a));
-      for (let t = 0; t < m.config.tasks; t++) if (!m.tasks.free.has(t) && m.tasks.account[t] === id) doomObject(m, caps.objIndex(KIND_TASK, t));
+      for (let t = m.tasks.paid.first[id]!; t !== -1; t = m.tasks.paid.next[t]!) doomObject(m, caps.objIndex(KIND_TASK, t));
     }
   }
   return false;

@@ -156,6 +156,7 @@ export function destroyTask(m: Machine, t: number): void {
   }
   pages.destroy(t);
   m.accounts.objCharged[m.tasks.account[t]!]! -= 1;
+  m.tasks.paid.remove(m.tasks.account[t]!, t);
   m.tasks.account[t] = -1;
   m.tasks.setWindow(t, 0, 0, 0, 0);
   m.tasks.free.add(t);
@@ -169,6 +170,7 @@ export function destroyHandle(m: Machine, h: number): void {
   m.frames.refresh(f);
   m.accounts.objCharged[handles.account[h]!]! -= 1;
   m.accounts.framesCharged[handles.account[h]!]! -= 1;
+  handles.paid.remove(handles.account[h]!, h);
   handles.account[h] = -1;
   handles.frame[h] = -1;
   handles.free.add(h);
@@ -185,6 +187,7 @@ export function destroyContainer(m: Machine, c: number): void {
   const account = cons.account[c]!;
   for (let i = 0; i < cons.S; i++) dropSlot(m, c * cons.S + i, account);
   m.accounts.objCharged[account]! -= 1;
+  cons.paid.remove(account, c);
   cons.account[c] = -1;
   cons.free.add(c);
 }
@@ -221,36 +224,36 @@ export function dropSlot(m: Machine, si: number, account: number): void {
   cons.aux[si] = 0;
 }
 
-/** Destroys account a, its sub-accounts and all they pay for; their quota returns to a's parent. */
+/**
+ * Destroys account a, its sub-accounts and all they pay for; their quota
+ * returns to a's parent. What each pays for is on its lists (tables/lists.ts
+ * PaidLists), so the cost is that of the subtree and what it pays for, not of
+ * the tables.
+ */
 export function destroyAccount(m: Machine, a: number): void {
   const acc = m.accounts;
   const stack = m.stack;
-  // Mark the subtree (explicit stack over child lists) and add up its quota.
+  // The subtree, breadth first, in stack.a[0, n) (a queue: nothing called below uses m.stack), and its quota.
   let frameQuota = 0;
   let objQuota = 0;
-  let sp = stack.push(0, a);
-  while (sp > 0) {
-    const x = stack.a[--sp]!;
-    acc.mark[x] = 1;
+  let n = stack.push(0, a);
+  for (let i = 0; i < n; i++) {
+    const x = stack.a[i]!;
     frameQuota += acc.frameQuota[x]!;
     objQuota += acc.objQuota[x]!;
-    for (let c = acc.firstChild[x]!; c !== -1; c = acc.nextSib[c]!) sp = stack.push(sp, c);
+    for (let c = acc.firstChild[x]!; c !== -1; c = acc.nextSib[c]!) n = stack.push(n, c);
   }
-  const { tasks, containers, accounts, handles } = m.config;
-  // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined and the bitmaps hold no member, so the extra turn finds nothing
-  for (let t = 0; t < tasks; t++) if (!m.tasks.free.has(t) && acc.mark[m.tasks.account[t]!]) destroyTask(m, t);
-  // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined and the bitmaps hold no member, so the extra turn finds nothing
-  for (let c = 0; c < containers; c++) if (!m.containers.free.has(c) && acc.mark[m.containers.account[c]!]) destroyContainer(m, c);
-  // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined and the bitmaps hold no member, so the extra turn finds nothing
-  for (let h = 0; h < handles; h++) if (!m.handles.free.has(h) && acc.mark[m.handles.account[h]!]) destroyHandle(m, h);
-  // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined and the bitmaps hold no member, so the extra turn finds nothing
-  for (let x = 0; x < accounts; x++) if (acc.mark[x]) rescind(m, KIND_ACCOUNT, x);
+  const { tasks, containers, handles } = m;
+  // (each destroy takes its object off its payer's list)
+  for (let i = 0; i < n; i++) for (let x = stack.a[i]!, t = tasks.paid.first[x]!; t !== -1; t = tasks.paid.first[x]!) destroyTask(m, t);
+  for (let i = 0; i < n; i++) for (let x = stack.a[i]!, c = containers.paid.first[x]!; c !== -1; c = containers.paid.first[x]!) destroyContainer(m, c);
+  for (let i = 0; i < n; i++) for (let x = stack.a[i]!, h = handles.paid.first[x]!; h !== -1; h = handles.paid.first[x]!) destroyHandle(m, h);
+  for (let i = 0; i < n; i++) rescind(m, KIND_ACCOUNT, stack.a[i]!);
   // Return the quota to the parent, refund the node, unlink a.
   const p = acc.parent[a]!;
   acc.frameQuota[p]! += frameQuota;
   acc.objQuota[p]! += objQuota;
   acc.objCharged[p]! -= 1;
   acc.unlink(a);
-  // Stryker disable next-line EqualityOperator: one past the end the arrays read undefined and the bitmaps hold no member, so the extra turn finds nothing
-  for (let x = 0; x < accounts; x++) if (acc.mark[x]) acc.release(x);
+  for (let i = 0; i < n; i++) acc.release(stack.a[i]!);
 }

@@ -16,6 +16,7 @@ import { taskDestroyChunk, taskDying } from "./preemption.js";
 export function newTask(m: Machine, id: number, account: number): void {
   m.tasks.free.delete(id);
   m.tasks.account[id] = account;
+  m.tasks.paid.add(account, id);
   m.pages.create(id);
 }
 

@@ -24,6 +24,7 @@ export default {
       "impl/check.test.ts",
       "impl/tables/pagetables.test.ts",
       "impl/tables/objects.test.ts",
+      "impl/tables/lists.test.ts",
       "refinement-tests/harness/corpus.mutation.ts",
       "refinement-tests/harness/totality.test.ts",
     ],

@@ -20,8 +20,6 @@ export class AccountTable {
   /** frames asked of the parent and not yet answered */
   readonly requested: Float64Array;
   readonly free: LowestFreeSet;
-  /** scratch marks for account destroy (all zero between operations) */
-  readonly mark: Uint8Array;
 
   constructor(accounts: number) {
     this.parent = new Int32Array(accounts).fill(-1);
@@ -35,7 +33,6 @@ export class AccountTable {
     this.yieldRequest = new Float64Array(accounts);
     this.requested = new Float64Array(accounts);
     this.free = new LowestFreeSet(accounts, true);
-    this.mark = new Uint8Array(accounts);
   }
 
   unusedFrames(a: number): number {
@@ -72,7 +69,6 @@ export class AccountTable {
 
   /** Clears every field of x and returns its id to the free set. */
   release(x: number): void {
-    this.mark[x] = 0;
     this.parent[x] = -1;
     this.firstChild[x] = -1;
     this.nextSib[x] = -1;

@@ -14,13 +14,16 @@
  *   child list is in order of key, greatest first (task, then slot: the
  *   index itself), as a preempted revoke walks it;
  * - `objNext`, `objPrev`: the list of capabilities naming the same object
- *   (its head is in `objFirst`), walked to rescind the object;
+ *   (its head is in `objFirst`), walked to rescind the object; sorted on
+ *   demand, greatest index first (`objSorted`, tables/lists.ts), for the
+ *   preempted destroys that remove the names of an object one by one;
  * - `firstMap`: the first root mapping this capability authorized (the list
  *   runs through the page tables' nextCap/prevCap, greatest page first), -1
  *   if none.
  * An empty slot keeps every link at -1.
  */
 import { KIND_ACCOUNT, KIND_CONTAINER, KIND_DMA, KIND_TASK } from "../constants.js";
+import { IndexLists } from "./lists.js";
 
 export class CapTable {
   /** slots per task */
@@ -31,12 +34,16 @@ export class CapTable {
   readonly firstChild: Int32Array;
   readonly nextSib: Int32Array;
   readonly prevSib: Int32Array;
+  /** the lists of capabilities naming each object (owner: objIndex), whose arrays objFirst, objNext, objPrev and objSorted are */
+  readonly names: IndexLists;
   readonly objNext: Int32Array;
   readonly objPrev: Int32Array;
   /** first root mapping this capability authorized (a page-table entry), or -1 */
   readonly firstMap: Int32Array;
   /** head of the list of capabilities naming each object, by objIndex(kind, id) */
   readonly objFirst: Int32Array;
+  /** per object: 1 while its list is in order, greatest index first */
+  readonly objSorted: Uint8Array;
   private readonly accounts: number;
   private readonly tasks: number;
   private readonly containers: number;
@@ -52,10 +59,12 @@ export class CapTable {
     this.firstChild = new Int32Array(n).fill(-1);
     this.nextSib = new Int32Array(n).fill(-1);
     this.prevSib = new Int32Array(n).fill(-1);
-    this.objNext = new Int32Array(n).fill(-1);
-    this.objPrev = new Int32Array(n).fill(-1);
+    this.names = new IndexLists(accounts + tasks + containers + handles, n);
+    this.objNext = this.names.next;
+    this.objPrev = this.names.prev;
     this.firstMap = new Int32Array(n).fill(-1);
-    this.objFirst = new Int32Array(accounts + tasks + containers + handles).fill(-1);
+    this.objFirst = this.names.first;
+    this.objSorted = this.names.sorted;
   }
 
   /** The index of slot `slot` of task `task`: the capability's identity in the impl. */
@@ -179,23 +188,17 @@ export class CapTable {
 
   /** Hooks n at the head of the list of capabilities naming its object. */
   linkObject(n: number): void {
-    const oi = this.objIndex(this.kindOf(n), this.objOf(n));
-    const head = this.objFirst[oi]!;
-    this.objNext[n] = head;
-    this.objPrev[n] = -1;
-    // Stryker disable next-line ConditionalExpression: a typed array ignores a write at index -1, which is all the guard keeps out
-    if (head !== -1) this.objPrev[head] = n;
-    this.objFirst[oi] = n;
+    this.names.add(this.objIndex(this.kindOf(n), this.objOf(n)), n);
   }
 
-  /** Unlinks n from its object's list. */
+  /** The capability naming object `oi` with the greatest index, or -1 (sorting the list first if an insertion left it out of order); objNext then gives the others in order. */
+  greatestName(oi: number): number {
+    return this.names.greatest(oi);
+  }
+
+  /** Unlinks n from its object's list (clear resets its links). */
   unlinkObject(n: number): void {
-    const prev = this.objPrev[n]!;
-    const next = this.objNext[n]!;
-    if (prev !== -1) this.objNext[prev] = next;
-    else this.objFirst[this.objIndex(this.kindOf(n), this.objOf(n))] = next;
-    // Stryker disable next-line ConditionalExpression: a typed array ignores a write at index -1, which is all the guard keeps out
-    if (next !== -1) this.objPrev[next] = prev;
+    this.names.unlink(this.objIndex(this.kindOf(n), this.objOf(n)), n);
   }
 
   /** Empties slot n (already unlinked everywhere, with no children and no mappings left). */

@@ -6,10 +6,13 @@
  */
 import { LowestFreeSet } from "../bitmap.js";
 import { grown } from "../constants.js";
+import { IndexLists } from "./lists.js";
 
 export class TaskTable {
   /** the paying account, or -1 for a free id */
   readonly account: Int32Array;
+  /** per account, the tasks it pays for (an account destroy's walk takes the greatest id first) */
+  readonly paid: IndexLists;
   readonly free: LowestFreeSet;
   /** receive window: capability slots [winSlot, winSlot + winSlots), pages [winPage, winPage + winPages); closed is all 0 */
   readonly winSlot: Int32Array;
@@ -94,6 +97,7 @@ export class TaskTable {
     this.markOwner = new Int32Array(4).fill(-1);
     this.markAt = new Int32Array(4).fill(-1);
     this.account = new Int32Array(tasks).fill(-1);
+    this.paid = new IndexLists(accounts, tasks);
     this.free = new LowestFreeSet(tasks, true);
     this.winSlot = new Int32Array(tasks);
     this.winSlots = new Int32Array(tasks);
@@ -374,6 +378,8 @@ export class ContainerTable {
   readonly S: number;
   /** the paying account, or -1 for a free id */
   readonly account: Int32Array;
+  /** per account, the containers it pays for */
+  readonly paid: IndexLists;
   readonly free: LowestFreeSet;
   /** per slot: the frame of a hard or soft slot, else -1 */
   readonly frame: Int32Array;
@@ -382,9 +388,10 @@ export class ContainerTable {
   /** per slot: the epoch of a soft slot, the swap page of a swapped one (a float: an epoch may pass 2^32, see FrameTable.epoch) */
   readonly aux: Float64Array;
 
-  constructor(containers: number, slots: number) {
+  constructor(containers: number, slots: number, accounts: number) {
     this.S = slots;
     this.account = new Int32Array(containers).fill(-1);
+    this.paid = new IndexLists(accounts, containers);
     this.free = new LowestFreeSet(containers, true);
     this.frame = new Int32Array(containers * slots).fill(-1);
     this.kind = new Uint8Array(containers * slots);
@@ -400,12 +407,15 @@ export class ContainerTable {
 export class HandleTable {
   /** the paying account, or -1 for a free id */
   readonly account: Int32Array;
+  /** per account, the DMA handles it pays for */
+  readonly paid: IndexLists;
   /** the wired frame */
   readonly frame: Int32Array;
   readonly free: LowestFreeSet;
 
-  constructor(handles: number) {
+  constructor(handles: number, accounts: number) {
     this.account = new Int32Array(handles).fill(-1);
+    this.paid = new IndexLists(accounts, handles);
     this.frame = new Int32Array(handles).fill(-1);
     this.free = new LowestFreeSet(handles, true);
   }

@@ -314,6 +314,24 @@ function buildCapTree(k: number, budget?: number): Machine {
   return m;
 }
 
+/** Account 2 (a sub-account of the root's) pays for n containers, in tables of 2^20 containers and 2^20 DMA handles. */
+function sparseAccount(n: number, budget?: number): Machine {
+  const config: Config = { frames: 16, objects: 4 * n + 64, accounts: 4, tasks: 2, containers: 2 ** 20, capSlots: n + 4, vpages: 1, containerSlots: 1, handles: 2 ** 20, ...(budget ? { budget } : {}) };
+  const m = new Machine(config);
+  must(m, { op: "account.create", task: 0, account: 0, dest: 2, frames: 1, objects: 2 * n + 8 });
+  for (let i = 0; i < n; i++) must(m, { op: "container.create", task: 0, account: 2, dest: 3 + i });
+  return m;
+}
+
+/** Container 0, made in task 0's slot 2, named by n capabilities in all: slots 3 to n + 1 derive from slot 2. */
+function manyNames(n: number, budget?: number): Machine {
+  const config: Config = { frames: 4, objects: 2 * n + 16, accounts: 1, tasks: 1, containers: 1, capSlots: n + 2, vpages: 1, containerSlots: 1, handles: 0, ...(budget ? { budget } : {}) };
+  const m = new Machine(config);
+  must(m, { op: "container.create", task: 0, account: 0, dest: 2 });
+  for (let s = 3; s < n + 2; s++) must(m, { op: "cap.derive", task: 0, src: 2, dest: s, rights: ["read"] });
+  return m;
+}
+
 function removal(): void {
   const ks = QUICK ? [32, 100] : [32, 100, 317, 1000];
   const rows: Record<string, string>[] = [];
@@ -400,6 +418,41 @@ function removal(): void {
   }
   table("3b. Preemption: the same removals under a work budget (all entries)", prows);
 
+  // Walks in large tables: a walk's unit that looks for the next object or the next capability must not scan a table
+  // whose size the configuration sets, nor the list of an object's names, once per unit (tables/lists.ts).
+  const lrows: Record<string, string>[] = [];
+  for (const [what, build, op] of [
+    // an account that pays for n containers, in tables of 2^20 containers and 2^20 DMA handles: each step between two
+    // containers asks for the greatest handle, then the greatest container, the account or an account below it pays for
+    ["account.destroy, 2^20-entry tables", sparseAccount, { op: "account.destroy", task: 0, account: 2 }],
+    // a container named by n capabilities: after its slot, its destroy removes the names one per unit, the greatest first
+    ["container.destroy, n names", manyNames, { op: "container.destroy", task: 0, container: 2 }],
+  ] as const) {
+    for (let i = 0; i < 3; i++) for (const b of [undefined, 10]) finish(build(QUICK ? 100 : 500, b), op);
+    for (const n of QUICK ? [1_000] : [1_000, 16_384]) {
+      for (const budget of [undefined, 10]) {
+        const times: number[] = [];
+        let entries = 0;
+        let worst = 0;
+        for (let r = 0; r < 3; r++) {
+          const m = build(n, budget);
+          gc?.();
+          const t = now();
+          entries = 0;
+          do {
+            const e = now();
+            entries++;
+            if (m.exec(op) !== 0) throw new Error(`${op.op} failed`);
+            worst = Math.max(worst, now() - e);
+          } while (m.preempted);
+          times.push(now() - t);
+        }
+        lrows.push({ removal: what, n: fmt(n), budget: budget === undefined ? "none (one step)" : fmt(budget), entries: fmt(entries), "ms (median)": fmt(median(times), 2), "worst entry (ms)": fmt(worst, 3) });
+      }
+    }
+  }
+  table("3c. Preemption in large tables: finding the next thing to take apart", lrows);
+
   /** Invokes `op` until it is not preempted; returns the number of entries. */
   function finish(m: Machine, op: Op): number {
     let entries = 0;
@@ -416,8 +469,8 @@ function removal(): void {
 
 /** The page tables with their entries (= mapping nodes), without the per-task and per-slot heads. */
 const MAPPING_FIELDS = (k: string) => k.startsWith("pages.") && k !== "pages.dirOf" && k !== "pages.slotRoots";
-/** The capability slots (each with its capability), without the per-object list heads. */
-const CAP_FIELDS = (k: string) => k.startsWith("caps.") && k !== "caps.objFirst";
+/** The capability slots (each with its capability), without the per-object list heads and flags. */
+const CAP_FIELDS = (k: string) => k.startsWith("caps.") && k !== "caps.objFirst" && k !== "caps.objSorted";
 
 /** Heap + array-buffer bytes that `build` leaves reachable (measured around it, after gc) and the machine it built. */
 function measured(build: () => Machine): { bytes: number; m: Machine } {
