@@ -591,7 +591,7 @@ const CHAIN_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
 ];
 
 /**
- * A task destroy emptying an account zombie: the first 37 operations of
+ * A task destroy emptying an account zombie: the first 41 operations of
  * the regression trace account-zombies.json. Task 3 destroys task 2, which
  * held the only capability naming account 1; account 1 is the zombie
  * (zInT 2), and its walk stands in container 0 (pendBits), slot 0, at the
@@ -600,7 +600,7 @@ const CHAIN_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
 function accountZombieMachine(): Machine {
   const trace = JSON.parse(readFileSync(join(import.meta.dirname, "../refinement-tests/harness/regressions/account-zombies.json"), "utf8")) as { config: Config; ops: Op[] };
   const m = new Machine(trace.config);
-  for (const op of trace.ops.slice(0, 37)) m.apply(op);
+  for (const op of trace.ops.slice(0, 41)) m.apply(op);
   assert.deepEqual([m.tasks.pendOrder[3], m.tasks.zInT[3], m.tasks.zInV[3], m.tasks.pendBits[3], m.tasks.pendPage[3], m.tasks.curT[3], m.tasks.curV[3]], [2, 2, 1, 0, 0, 0, 0]);
   assert.deepEqual(checkRepresentation(m), []);
   return m;

@@ -80,6 +80,8 @@ export class Machine {
   /** The work budget per entry (config.budget; Infinity without one), and how many tasks have a preempted removal (preemption.ts). */
   readonly budget: number;
   pendingCount = 0;
+  /** True while a removal's walk runs its steps (preemption.ts): what a step re-attaches does not pass over capabilities other removals will make vanish (removal.ts vanishCap). */
+  inWalk = false;
   /** Set by fault.notice when it read a notice: its task and page (noticeTask -1: none; the result's `notice`). */
   // Stryker disable next-line UnaryOperator: exec clears it before every operation
   noticeTask = -1;

@@ -165,6 +165,47 @@ export function taskDying(m: Machine, x: number): boolean {
   return !tt.free.has(x) && accountDying(m, tt.account[x]!);
 }
 
+/**
+ * Will a preempted removal make capability n vanish: is its holder being
+ * taken apart, or the object it names (spec: passedOver)? What another
+ * task's deletion re-attaches from below it then passes over it.
+ */
+function passedOver(m: Machine, n: number): boolean {
+  const caps = m.caps;
+  const kind = caps.kindOf(n);
+  const x = caps.objOf(n);
+  if (taskDying(m, caps.taskOf(n))) return true;
+  return kind === KIND_CONTAINER ? containerDying(m, x) : kind === KIND_TASK ? taskDying(m, x) : kind === KIND_ACCOUNT ? accountDying(m, x) : accountDying(m, m.handles.account[x]!);
+}
+
+/**
+ * Capability p (-1: none), or, if a preempted removal will make it vanish
+ * (passedOver), its nearest ancestor none will: where what a deletion
+ * re-attaches up from below p goes (spec: closure's survivor). Not in a
+ * walk's steps (m.inWalk): they re-attach to p itself.
+ */
+export function keptAncestor(m: Machine, p: number): number {
+  if (m.pendingCount === 0 || m.inWalk) return p;
+  // (a chain of parents is as long as the capabilities are many, at most)
+  for (let hops = 0; p !== -1 && hops <= m.caps.parent.length && passedOver(m, p); hops++) p = m.caps.parent[p]!;
+  return p;
+}
+
+/**
+ * Before a walk makes capability n vanish, one step re-attaches the
+ * capability derived from it with the greatest key (the head of its child
+ * list) to n's parent and returns true; false once nothing is derived from
+ * n (spec: handUp).
+ */
+function handUp(m: Machine, n: number): boolean {
+  const caps = m.caps;
+  const c = caps.firstChild[n]!;
+  if (c === -1) return false;
+  caps.unlinkFromParent(c);
+  caps.linkChild(c, caps.parent[n]!);
+  return true;
+}
+
 /** The kinds of zombie as the task table numbers them (zoneT, zInT, zOutT): 0, 1 and 2. */
 export const ZOMBIE_KINDS = ["container", "task", "account"] as const;
 
@@ -219,7 +260,9 @@ export function taskDestroyChunk(m: Machine, t: number, slot: number, x: number,
   }
   const own = m.caps.at(t, slot);
   let finished = false;
+  m.inWalk = true;
   for (let spent = 0; !finished && spent < budget; spent++) finished = walkTask(m, t, x, own, false) || subjectWent(m, t, KIND_TASK, x);
+  m.inWalk = false;
   // (the subject may have gone with a capability the target held: its record went with it)
   if (m.tasks.free.has(t)) return OK;
   return endEntry(m, t, finished);
@@ -282,6 +325,10 @@ function taskStep(m: Machine, t: number, x: number, own: number, keep: boolean):
     let s = i;
     const base = caps.at(x, 0);
     while (s >= 0 && (caps.isEmpty(base + s) || base + s === own)) s--;
+    if (s >= 0 && handUp(m, base + s)) {
+      tt.pendBits[t] = s;
+      return false;
+    }
     tt.pendBits[t] = s > 0 ? s - 1 : -1;
     if (s < 0) return false;
     if (startsZombie(m, t, x, base + s)) return false;
@@ -626,6 +673,7 @@ function namingStep(m: Machine, kind: number, id: number, own: number, destroy: 
   // (the list sorted, greatest first: the greatest other than own is its first, or its second if own is first)
   let other = caps.greatestName(caps.objIndex(kind, id));
   if (other !== -1 && other === own) other = caps.objNext[other]!;
+  if (other !== -1 && handUp(m, other)) return false;
   if (other !== -1) vanishCap(m, other);
   else destroy(m, id);
   reap(m);
@@ -642,7 +690,9 @@ export function destroyChunk(m: Machine, t: number, slot: number, c: number, bud
   if (startWalk(m, t, DESTROY, slot, c)) m.tasks.pendPage[t] = m.containers.S - 1;
   const own = m.caps.at(t, slot);
   let finished = false;
+  m.inWalk = true;
   for (let spent = 0; !finished && spent < budget; spent++) finished = destroyStep(m, t, c, own);
+  m.inWalk = false;
   return endEntry(m, t, finished);
 }
 
@@ -687,7 +737,9 @@ export function accountDestroyChunk(m: Machine, t: number, slot: number, a: numb
   if (startWalk(m, t, ADESTROY, slot, a)) betweenObjects(m, t);
   const own = m.caps.at(t, slot);
   let finished = false;
+  m.inWalk = true;
   for (let spent = 0; !finished && spent < budget; spent++) finished = accountStep(m, t, a, own) || subjectWent(m, t, KIND_ACCOUNT, a);
+  m.inWalk = false;
   if (m.tasks.free.has(t)) return OK;
   return endEntry(m, t, finished);
 }
@@ -763,6 +815,7 @@ function dropName(m: Machine, kind: number, id: number): boolean {
   const caps = m.caps;
   const greatest = caps.greatestName(caps.objIndex(kind, id));
   if (greatest === -1 || caps.objNext[greatest] === -1) return false;
+  if (handUp(m, greatest)) return true;
   vanishCap(m, greatest);
   reap(m);
   return true;
@@ -957,7 +1010,9 @@ export function revokeChunk(m: Machine, t: number, slot: number, budget: number)
   startWalk(m, t, REVOKE, slot, -1);
   const top = m.caps.at(t, slot);
   let finished = false;
+  m.inWalk = true;
   for (let spent = 0; !finished && spent < budget; spent++) finished = revokeStep(m, t, top);
+  m.inWalk = false;
   // (the subject may have gone with the object of the last capability the walk removed: its record went with it)
   if (m.tasks.free.has(t)) return OK;
   return endEntry(m, t, finished);
@@ -1252,8 +1307,9 @@ export function settlePending(m: Machine, own: number): void {
         tt.clearPending(t);
         m.pendingCount -= 1;
       } else if (tt.zoneT[t] !== -1) {
-        // (a zombie that went took its capability, the walk's node, along)
-        if (!settleObjectWalk(m, t)) endZombie(m, t);
+        // (a zombie that went took its capability, the walk's node, along; one whose capability another walk handed up
+        // out of the revoke's reach is no longer the revoke's)
+        if (!settleObjectWalk(m, t) || !capUnder(m, nameOf(m, tt.zoneT[t]!, tt.zoneV[t]!), top)) endZombie(m, t);
       } else if (tt.curT[t] !== -1 && !revokeCursorValid(m, t, top)) tt.resetWalk(t);
       continue;
     }

@@ -90,15 +90,19 @@
  * tasks, sub-accounts), and its walk through a task makes zombies as any
  * task walk does: the account is then a link of the chain.
  *
+ * A capability a walk deletes rather than revokes first hands up what
+ * derives from it, one capability per unit (handUp); meanwhile what
+ * another task's deletion re-attaches passes over it (passedOver).
+ *
  * Not bounded by the budget yet: the destruction of an account that pays
  * for a task a walk around it takes apart, of an object
  * whose removal the subject rule finishes at once or that a walk may not
- * make a zombie (a task the walk is inside), and a few units that
- * re-attach what hung from a removed capability (see docs/preemption.md,
- * "Not done yet").
+ * make a zombie (a task the walk is inside), and the unit in which a
+ * capability vanishes, which re-attaches the root mappings it authorized
+ * (see docs/preemption.md, "Not done yet").
  */
 import type { CapRef, Draft, Mapping, MapRef, Pending, PendingAccountDestroy, PendingDestroy, PendingRevoke, PendingTaskDestroy, PendingUnmap, RevokeNode, State, Zombie } from "./state.js";
-import { capKey, draft, finish, isAccountDestroy, isDestroy, isRevoke, isTaskDestroy, isUnmap, mapKey, ROOT_ACCOUNT, ROOT_TASK, settleLeaves } from "./state.js";
+import { capKey, draft, finish, isAccountDestroy, isDestroy, isRevoke, isTaskDestroy, isUnmap, mapKey, ROOT_ACCOUNT, ROOT_TASK, settleLeaves, unwatched } from "./state.js";
 import type { Config, Op, OpOf } from "./vocabulary.js";
 import { ok, preempted, R, UNMAP_MODES } from "./vocabulary.js";
 import type { Step } from "./checks.js";
@@ -372,7 +376,7 @@ function revokeUnit(w: RevokeWalk, top: CapRef): boolean {
       w.zombie = { kind: cap.kind as Zombie["kind"], id: cap.object, ...walkStart(now, cap.kind as Zombie["kind"]) };
       return false;
     }
-    w.base = finish(remove(now, subjectGoes ? { revoke: [top] } : { caps: [ref] }, w.spare));
+    w.base = finish(remove(now, subjectGoes ? { revoke: [top] } : { caps: [ref] }, w.spare, false));
     w.d = draft(w.base);
     w.idx = new RevokeIndex(w.base);
     if (subjectGoes) return true;
@@ -440,7 +444,7 @@ function zombieUnit(w: RevokeWalk, top: CapRef): boolean {
   const after = finish(ow.d);
   w.zombie = null;
   if (!after.tasks[top.task]) {
-    w.base = finish(remove(before, { revoke: [top] }));
+    w.base = finish(remove(before, { revoke: [top] }, null, false));
     w.d = draft(w.base);
     return true;
   }
@@ -526,16 +530,64 @@ function isZombie(state: State, kind: Zombie["kind"], id: number): boolean {
 /** The zombies a pending removal empties, from the outermost in (none for an unmap or a container destroy). */
 export const zombiesOf = (p: Pending): Zombie[] => chainOf("zombie" in p ? p.zombie : undefined);
 
+/** Does `cap` name an object a preempted removal is taking apart (a container, task or account dying, a DMA handle whose account is)? */
+function namesDying(state: State, cap: { readonly kind: string; readonly object: number }): boolean {
+  return (
+    (cap.kind === "container" && containerDying(state, cap.object)) ||
+    (cap.kind === "task" && taskDying(state, cap.object)) ||
+    (cap.kind === "account" && accountDying(state, cap.object)) ||
+    (cap.kind === "dma" && !!state.handles[cap.object] && accountDying(state, state.handles[cap.object]!.account))
+  );
+}
+
 /** Would a capability derived from the one at `ref` add to what a preempted removal has still to take apart (beingRevoked, or it names an object being destroyed)? */
 export function growsRemoval(state: State, ref: CapRef): boolean {
   const cap = state.tasks[ref.task]?.caps[ref.slot];
   if (!cap) return false;
-  const dying =
-    (cap.kind === "container" && containerDying(state, cap.object)) ||
-    (cap.kind === "task" && taskDying(state, cap.object)) ||
-    (cap.kind === "account" && accountDying(state, cap.object)) ||
-    (cap.kind === "dma" && !!state.handles[cap.object] && accountDying(state, state.handles[cap.object]!.account));
-  return dying || beingRevoked(state, ref);
+  return namesDying(state, cap) || beingRevoked(state, ref);
+}
+
+/**
+ * Is the capability at `ref` one that a preempted removal will make vanish
+ * (held by a task it takes apart, or naming an object it takes apart)?
+ * What another task's deletion re-attaches from below such a capability
+ * passes over it (removal.ts): re-attached to it, it would be more for
+ * that removal to hand up (handUp), and another task could keep a removal
+ * from finishing by deriving capabilities below one it will hand up and
+ * deleting them, one after the other.
+ */
+export function passedOver(state: State, ref: CapRef): boolean {
+  const cap = state.tasks[ref.task]?.caps[ref.slot];
+  return !!cap && (taskDying(state, ref.task) || namesDying(state, cap));
+}
+
+/**
+ * Before a walk makes the capability at `ref` vanish (deleted: what hangs
+ * from it is re-attached, removal.ts), one unit re-attaches the capability
+ * derived from it with the greatest key to its parent (a root if it has
+ * none) and returns true; false once nothing is derived from it. So a
+ * capability with n derived ones goes in n + 1 units, not in one unit of
+ * n: seL4 needs no such step (its derivation tree is a list in which a
+ * deleted node's children simply follow their parent), but here each
+ * capability keeps its children in order of key, for the revoke's walk.
+ * Meanwhile nothing may be derived from a capability a walk will make
+ * vanish (its holder is `Blocked`, or its object being taken apart makes
+ * it `Removing`), and what another task's deletion re-attaches passes over
+ * it (passedOver), so the units left for it only go down.
+ */
+function handUp(w: { d: Draft }, ref: CapRef): boolean {
+  let child: CapRef | null = null;
+  unwatched(w.d.tasks).forEach((t, task) =>
+    t?.caps.forEach((c, slot) => {
+      if (c?.parent && c.parent.task === ref.task && c.parent.slot === ref.slot && (child === null || capKeyBefore(child, { task, slot }))) child = { task, slot };
+    }),
+  );
+  if (child === null) return false;
+  const c: CapRef = child;
+  const to = w.d.tasks[ref.task]!.caps[ref.slot]!.parent;
+  const moved = w.d.tasks[c.task]!.caps[c.slot]!;
+  w.d.tasks[c.task]!.caps[c.slot] = { ...moved, parent: to && { task: to.task, slot: to.slot } };
+  return true;
 }
 
 /**
@@ -622,7 +674,7 @@ class SlotRoots {
 function removeInWalk(w: ObjectWalk, seeds: Parameters<typeof remove>[1]): void {
   settleLeaves(w.base, w.d, w.touched);
   w.touched.clear();
-  w.base = finish(remove(finish(w.d), seeds, w.spare));
+  w.base = finish(remove(finish(w.d), seeds, w.spare, false));
   w.d = draft(w.base);
   w.children = mapChildren(w.base);
 }
@@ -646,8 +698,9 @@ function greatestNaming(d: State | Draft, kind: string, id: number, own: CapRef 
  * up to its parent, or to the slot), or, once no mapping is rooted at the
  * slot, empty it (its frame's reference or its swap page goes, and the
  * charge for it) and go to the slot below. Once every slot is empty: the
- * capability naming c with the greatest key other than `own` goes (what
- * hangs from it is re-attached, removal.ts), one per unit; last, `own` and
+ * capability naming c with the greatest key other than `own` goes, one
+ * per unit, after what derives from it is handed up (handUp, a unit per
+ * capability); last, `own` and
  * the container go together. Without `own` (in an account destroy) every
  * capability naming c goes one per unit, and the last takes the container
  * (the final-capability rule). Returns true after that last unit.
@@ -679,6 +732,7 @@ function destroyUnit(w: ObjectWalk, c: number, own: CapRef | null): boolean {
     return false;
   }
   const other = greatestNaming(w.d, "container", c, own);
+  if (other !== null && handUp(w, other)) return false;
   removeInWalk(w, other !== null ? { caps: [other] } : { containers: [c] });
   // (without `own`, in an account destroy, the last capability's removal takes the container with it)
   return other === null || !w.d.containers[c];
@@ -721,14 +775,15 @@ const taskWalkStart = (state: State | Draft) => ({ page: state.config.vpages - 1
  * key, or remove a mapping from which nothing hangs any more and go back
  * up (from the page's own mapping, to the page below). Then its
  * capabilities, from the greatest slot down: the greatest one at or below
- * the slot (the subject's own excepted) vanishes as if deleted, with what
- * that takes along (removal.ts: its children and the root mappings it
- * authorized are re-attached; an object it was the last to name is
- * destroyed, in this one unit), unless it is the last one naming an
+ * the slot (the subject's own excepted) first hands up what derives from
+ * it, a unit per capability (handUp: the walk stays at its slot), then
+ * vanishes as if deleted, with what that takes along (removal.ts: the root
+ * mappings it authorized are re-attached; an object it was the last to
+ * name is destroyed, in this one unit), unless it is the last one naming an
  * object zombieWorthy allows: that object becomes a zombie inside t
  * (startsZombie), and the units that follow are its
  * (zombieChainUnit) until it is gone. Then the capability naming t with the
- * greatest key other than `own`, one per unit; last, `own` and the task
+ * greatest key other than `own`, one per unit (each after its hand-ups); last, `own` and the task
  * go together (removal.ts: the task's faults, queue and notices); with
  * `keep` (the subject's own task, in an account destroy) the walk ends
  * after the task's capabilities: the capabilities naming it and the task
@@ -758,6 +813,10 @@ function taskUnit(w: ObjectWalk, t: number, own: CapRef, keep = false): boolean 
     const caps = w.d.tasks[t]!.caps;
     let s = w.slot;
     while (s >= 0 && (!caps[s] || (own.task === t && own.slot === s))) s--;
+    if (s >= 0 && handUp(w, { task: t, slot: s })) {
+      w.slot = s;
+      return false;
+    }
     w.slot = Math.max(s - 1, -1);
     if (s < 0) return false;
     if (startsZombie(w, t, { task: t, slot: s })) return false;
@@ -766,6 +825,7 @@ function taskUnit(w: ObjectWalk, t: number, own: CapRef, keep = false): boolean 
   }
   if (keep) return true;
   const other = greatestNaming(w.d, "task", t, own);
+  if (other !== null && handUp(w, other)) return false;
   removeInWalk(w, other !== null ? { caps: [other] } : { tasks: [t] });
   // (in an account destroy the last capability's removal takes the task with it)
   return other === null || !w.d.tasks[t];
@@ -1013,7 +1073,9 @@ interface AccountWalk extends ObjectWalk {
  * capability naming `a` with the greatest key other than `own` goes; last,
  * `own`, the account and what is left go together (the subject, if the
  * account or one of its sub-accounts pays for it, with the one capability
- * naming it left and the sub-accounts between, each with its one).
+ * naming it left and the sub-accounts between, each with its one). Each
+ * capability that goes before the last unit first hands up what derives
+ * from it, a unit per capability (handUp).
  * Returns true after that last unit, or when the account went otherwise.
  */
 function accountUnit(w: AccountWalk, a: number, own: CapRef): boolean {
@@ -1033,6 +1095,7 @@ function accountUnit(w: AccountWalk, a: number, own: CapRef): boolean {
   if (h >= 0) {
     // (the last capability naming the handle takes it along: the final-capability rule)
     const other = greatestNaming(d, "dma", h, null);
+    if (other !== null && handUp(w, other)) return !w.d.accounts[a];
     removeInWalk(w, other !== null ? { caps: [other] } : { handles: [h] });
     return !w.d.accounts[a];
   }
@@ -1054,6 +1117,7 @@ function accountUnit(w: AccountWalk, a: number, own: CapRef): boolean {
   for (const x of D) if (x !== a && x > b && !d.accounts.some((y) => y !== null && y.parent === x) && subject.account !== x) b = x;
   if (b >= 0) {
     const other = greatestNaming(d, "account", b, null);
+    if (other !== null && handUp(w, other)) return !w.d.accounts[a];
     removeInWalk(w, other !== null ? { caps: [other] } : { accounts: [b] });
     return !w.d.accounts[a];
   }
@@ -1064,11 +1128,14 @@ function accountUnit(w: AccountWalk, a: number, own: CapRef): boolean {
     let names = 0;
     d.tasks.forEach((t) => t?.caps.forEach((k) => k?.kind === kind && k.object === id && names++));
     if (names > 1) {
-      removeInWalk(w, { caps: [greatestNaming(d, kind, id, null)!] });
+      const greatest = greatestNaming(d, kind, id, null)!;
+      if (handUp(w, greatest)) return !w.d.accounts[a];
+      removeInWalk(w, { caps: [greatest] });
       return !w.d.accounts[a];
     }
   }
   const other = greatestNaming(d, "account", a, own);
+  if (other !== null && handUp(w, other)) return !w.d.accounts[a];
   removeInWalk(w, other !== null ? { caps: [other] } : { accounts: [a] });
   return !w.d.accounts[a];
 }
@@ -1296,10 +1363,11 @@ function cursorInObject(state: State, kind: Zombie["kind"], id: number, p: Objec
  */
 function settled(state: State, t: number, p: Pending): Pending {
   if (isRevoke(p)) {
-    // (a zombie that went took the capability at the cursor along)
+    // (a zombie that went took the capability at the cursor along; one whose capability another walk handed up out of
+    // the revoke's reach is no longer the revoke's: handUp, when the revoked capability is one that walk makes vanish)
     const z = p.zombie;
     if (z) {
-      if (!zombieThere(state, z)) return { op: p.op, cursor: null };
+      if (!zombieThere(state, z) || !zombieInReach(state, t, p)) return { op: p.op, cursor: null };
       const was = placeOf(z);
       const now = settleObjectPlace(state, z.kind, z.id, was);
       return now === was ? p : { ...p, zombie: { kind: z.kind, id: z.id, page: now.page!, slot: now.slot, cursor: now.cursor, ...atFields(atOf(now)), ...(now.zombie && { inner: now.zombie }) } };
@@ -1314,6 +1382,11 @@ function settled(state: State, t: number, p: Pending): Pending {
   if (isTaskDestroy(p)) return settleObjectPlace(state, "task", p.object, p);
   if (isDestroy(p)) return settleObjectPlace(state, "container", p.object, p);
   return p.cursor === null || state.tasks[p.cursor.task]?.pages[p.cursor.vpage] ? p : { ...p, cursor: null, last: null, zone: null };
+}
+
+/** Is the capability at revoke `p`'s cursor (its zombie's only one) still below the capability it revokes? */
+function zombieInReach(state: State, t: number, p: PendingRevoke): boolean {
+  return p.cursor === null || inRevoke(state, p.cursor, { task: t, slot: p.op.slot });
 }
 
 /**
@@ -1712,6 +1785,23 @@ function placeMoved(after: State, p: ObjectPlace, r: ObjectPlace): boolean {
 /** Does pendingWalkWellFormed hold (so that the walks can be run on a copy to count the work left)? */
 const walksWellFormed = (s: State): boolean => !s.tasks.some((t) => t?.pending) || PREEMPTION_INVARIANTS[0]!.check(s) === null;
 
+/** The removals whose walks hand up what hangs from a capability they make vanish (handUp). */
+const HANDS_UP: ReadonlySet<string> = new Set(["cap.revoke", "container.destroy", "task.destroy", "account.destroy"]);
+
+/** The depths in the derivation tree (ancestors above each) of all capabilities, summed: a hand-up lowers it. */
+function capDepths(state: State): number {
+  let sum = 0;
+  state.tasks.forEach((t) =>
+    t?.caps.forEach((cap) => {
+      for (let p = cap?.parent ?? null, hops = 0; p !== null && hops <= state.tasks.length * state.config.capSlots; hops++) {
+        sum++;
+        p = state.tasks[p.task]?.caps[p.slot]?.parent ?? null;
+      }
+    }),
+  );
+  return sum;
+}
+
 export const PREEMPTION_TRANSITIONS: readonly { name: string; description: string; check: (before: State, op: Op, after: State) => string | null }[] = [
   {
     name: "preemptedRemovalProgresses",
@@ -1765,7 +1855,7 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
           // (a zombie stays, its walk moved only as placeMoved allows; or it went, and the walk starts again)
           const z = r.zombie;
           const kept = z && p.zombie && z.kind === p.zombie.kind && z.id === p.zombie.id && !placeMoved(after, placeOf(p.zombie), placeOf(z));
-          if (z ? !kept : p.zombie && (c !== null || zombieThere(after, p.zombie))) return `${op.op} moved the walk of task ${t}'s preempted cap.revoke through ${(z ?? p.zombie)!.kind} ${(z ?? p.zombie)!.id}`;
+          if (z ? !kept : p.zombie && (c !== null || (zombieThere(after, p.zombie) && zombieInReach(after, t, p)))) return `${op.op} moved the walk of task ${t}'s preempted cap.revoke through ${(z ?? p.zombie)!.kind} ${(z ?? p.zombie)!.id}`;
         } else {
           const u = q as PendingUnmap;
           if (u.page !== p.page || u.bits !== p.bits) return `${op.op} moved task ${t}'s preempted page.unmap`;
@@ -1782,7 +1872,7 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
   {
     name: "removalNeverStalls",
     description:
-      "An operation of another task adds work to a preempted removal (the units it still needs, nobody else acting) only by making what is left to take apart strictly smaller: when it took the node the walk stood at, so that the walk starts again, or when it reshaped what is left so that a removal takes fewer other nodes along by the final-capability rule (a capability re-attached higher up is then visited on its own). The work is counted without the subject rule: that rule only ends a removal early, when the subject goes with what it takes apart, and an operation that keeps the subject alive takes the shortcut away without making anything smaller. Zombies not started yet count as one unit each, as if empty: until the walk reaches an object, the object is not the walk's yet, and it may still grow within its account's quota. With preemptedRemovalProgresses (each entry does W units of it) this means no sequence of other operations keeps a removal from finishing: its work grows only when what is left shrinks, which cannot happen for ever.",
+      "An operation of another task adds work to a preempted removal (the units it still needs, nobody else acting) only by making what is left to take apart strictly smaller: when it took the node the walk stood at, so that the walk starts again, or when it reshaped what is left so that a removal takes fewer other nodes along by the final-capability rule (a capability re-attached higher up is then visited on its own); or, what is left as large as before, when another removal's entry moved capabilities up the derivation tree (the depths of all capabilities, summed, went down: its walk handed up what hangs from a capability it makes vanish, which may move the node this walk stands at, or give a capability this walk makes vanish one more to hand up; a walk does a finite number of such units). The work is counted without the subject rule: that rule only ends a removal early, when the subject goes with what it takes apart, and an operation that keeps the subject alive takes the shortcut away without making anything smaller. Zombies not started yet count as one unit each, as if empty: until the walk reaches an object, the object is not the walk's yet, and it may still grow within its account's quota. With preemptedRemovalProgresses (each entry does W units of it) this means no sequence of other operations keeps a removal from finishing: its work grows only when what is left shrinks, or keeps its size and moves up the derivation tree, neither of which can happen for ever.",
     check(before, op, after) {
       if (after === before) return null; // (an error changes nothing)
       if (!walksWellFormed(before) || !walksWellFormed(after)) return null; // (as in preemptedRemovalProgresses)
@@ -1793,7 +1883,10 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
         // (counted without the subject rule, which only ends a removal early: an operation that keeps the subject alive may take that shortcut away)
         const was = remainingWork(before, t, false);
         const now = remainingWork(after, t, false);
-        if (now <= was || pendingRegion(after, t).size < pendingRegion(before, t).size) continue;
+        if (now <= was) continue;
+        const left = pendingRegion(before, t);
+        const right = pendingRegion(after, t);
+        if (right.size < left.size || (right.size === left.size && HANDS_UP.has(op.op) && capDepths(after) < capDepths(before))) continue;
         const what = p.op.op;
         const where = (x: Pending) => JSON.stringify(["at" in x ? x.at : null, x.cursor, "zombie" in x ? (x.zombie ?? null) : null]);
         if (where(q) === where(p)) return `${op.op} added work to task ${t}'s preempted ${what} (${was} units left before, ${now} after) without taking the node its walk stands at, and what is left to take apart did not shrink`;

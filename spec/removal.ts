@@ -37,7 +37,11 @@
  *   survives is re-attached to its nearest surviving ancestor, and each root
  *   mapping it authorized is re-attached to its nearest surviving ancestor if
  *   that one names the same container, and goes otherwise (with its derived
- *   mappings). So killing a task and deleting its capabilities one by one
+ *   mappings). While removals are preempted, "surviving" also passes over
+ *   the capabilities one of them will make vanish (preemption.ts,
+ *   passedOver), so that another task cannot add, by deleting, to what a
+ *   removal has to hand up before they vanish (not in the units of the
+ *   walks themselves, whose hand-ups move what they move one level up). So killing a task and deleting its capabilities one by one
  *   have the same effect, and only revoke (or destroying the object) takes
  *   back what was handed on (seL4's CDT: delete re-parents, revoke removes).
  *
@@ -46,6 +50,7 @@
  */
 import type { Cap, CapRef, Draft, MapRef, State } from "./state.js";
 import { capKey, draft, mapKey, ROOT_ACCOUNT, ROOT_TASK, settleLeaves } from "./state.js";
+import { passedOver } from "./preemption.js";
 
 export interface Removal {
   readonly accounts: Set<number>;
@@ -133,8 +138,11 @@ const parseRef = (k: string): [number, number] => {
  * re-attached. With `spare`, that task and the accounts that pay for it
  * (its account and those above) are not taken along for want of a
  * capability naming them (preemption.ts counts a removal's work so).
+ * Without `pass` (a unit of a removal's walk), nothing is re-attached past
+ * a capability another removal will make vanish: the state a walk's unit
+ * sees is not settled yet (another removal it ended still has its record).
  */
-export function closure(state: State, seeds: Seeds, spare: number | null = null): Removal {
+export function closure(state: State, seeds: Seeds, spare: number | null = null, pass = true): Removal {
   const capsByKey = new Map<string, Cap>();
   state.tasks.forEach((task, t) => task?.caps.forEach((cap, slot) => cap && capsByKey.set(capKey({ task: t, slot }), cap)));
   const children = capChildren(state);
@@ -181,10 +189,14 @@ export function closure(state: State, seeds: Seeds, spare: number | null = null)
     grew = accounts.size + tasks.size + containers.size + handles.size + caps.size !== before;
   }
 
-  // Surviving capabilities re-attach to their nearest surviving ancestor.
+  // Surviving capabilities re-attach to their nearest surviving ancestor,
+  // passing over those a preempted removal will make vanish (preemption.ts,
+  // passedOver: while none is preempted, there are none), but in a unit of
+  // a removal's walk (`pass` false: preemption.ts).
+  const pending = pass && state.tasks.some((t) => t?.pending);
   const survivor = (from: CapRef | null): CapRef | null => {
     let p = from;
-    while (p !== null && caps.has(capKey(p))) p = capsByKey.get(capKey(p))!.parent;
+    while (p !== null && (caps.has(capKey(p)) || (pending && passedOver(state, p)))) p = capsByKey.get(capKey(p))!.parent;
     return p;
   };
   const reparent = new Map<string, CapRef | null>();
@@ -328,6 +340,6 @@ export function releaseSwap(d: Draft, page: number): void {
 }
 
 /** Closure and removal in one step (`spare`: see closure). */
-export function remove(state: State, seeds: Seeds, spare: number | null = null): Draft {
-  return applyRemoval(state, closure(state, seeds, spare));
+export function remove(state: State, seeds: Seeds, spare: number | null = null, pass = true): Draft {
+  return applyRemoval(state, closure(state, seeds, spare, pass));
 }

@@ -78,9 +78,21 @@ export interface Stats {
   accountTasks: number;
   /** entries that left an account zombie with another zombie inside it, which it did not have before */
   accountLinks: number;
+  /** entries of removals that handed up a capability derived from one they make vanish (spec/preemption.ts handUp) */
+  handUps: number;
 }
 
-export const newStats = (): Stats => ({ steps: 0, ok: 0, byKind: new Map(), errors: new Map(), preempted: 0, revokes: 0, destroys: 0, taskDestroys: 0, accountDestroys: 0, interleaved: 0, touching: 0, zombies: 0, nested: 0, accountZombies: 0, accountTasks: 0, accountLinks: 0 });
+/** Did a capability move from its parent to another while that parent stayed (a hand-up), between `before` and `after`? */
+function handedUp(before: State, after: State): boolean {
+  return after.tasks.some((t, task) =>
+    t?.caps.some((cap, slot) => {
+      const was = before.tasks[task]?.caps[slot]?.parent;
+      return !!cap && !!was && (cap.parent?.task !== was.task || cap.parent.slot !== was.slot) && !!after.tasks[was.task]?.caps[was.slot];
+    }),
+  );
+}
+
+export const newStats = (): Stats => ({ steps: 0, ok: 0, byKind: new Map(), errors: new Map(), preempted: 0, revokes: 0, destroys: 0, taskDestroys: 0, accountDestroys: 0, interleaved: 0, touching: 0, zombies: 0, nested: 0, accountZombies: 0, accountTasks: 0, accountLinks: 0, handUps: 0 });
 
 /** How a step stands to the removals preempted before it: none, their continuation, or another step meanwhile (touching what they take apart, or not). */
 function interleaving(before: State, op: Op, after: State, r: Result): "none" | "continues" | "other" | "touching" {
@@ -209,6 +221,7 @@ export class Lockstep {
       const how = interleaving(prev, op, this.spec, r);
       if (how === "other" || how === "touching") st.interleaved++;
       if (how === "touching") st.touching++;
+      if (r.ok && (op.op === "cap.revoke" || op.op === "container.destroy" || op.op === "task.destroy" || op.op === "account.destroy") && handedUp(prev, this.spec)) st.handUps++;
       if (r.ok && r.preempted) {
         st.preempted++;
         if (op.op === "cap.revoke") st.revokes++;
@@ -325,7 +338,7 @@ export function runTrace(trace: Trace, options: LockstepOptions = {}): Lockstep 
 export function formatStats(st: Stats): string {
   const pct = (ok: number, n: number) => (n === 0 ? "-" : `${((100 * ok) / n).toFixed(1)}%`);
   const lines = [`overall: ${st.steps} steps, ${pct(st.ok, st.steps)} ok`];
-  if (st.preempted > 0) lines.push(`preemption: ${st.preempted} entries preempted (${st.revokes} of cap.revoke, ${st.destroys} of container.destroy, ${st.taskDestroys} of task.destroy, ${st.accountDestroys} of account.destroy; ${st.zombies} left a removal emptying a new zombie (${st.accountZombies} of them an account), ${st.nested} a longer chain of zombies, ${st.accountTasks} an account zombie taking apart a task, ${st.accountLinks} an account zombie with another inside it); ${st.interleaved} steps of others in between, ${st.touching} of them touching what was being taken apart`);
+  if (st.preempted > 0) lines.push(`preemption: ${st.preempted} entries preempted (${st.revokes} of cap.revoke, ${st.destroys} of container.destroy, ${st.taskDestroys} of task.destroy, ${st.accountDestroys} of account.destroy; ${st.zombies} left a removal emptying a new zombie (${st.accountZombies} of them an account), ${st.nested} a longer chain of zombies, ${st.accountTasks} an account zombie taking apart a task, ${st.accountLinks} an account zombie with another inside it; ${st.handUps} handed up a derived capability); ${st.interleaved} steps of others in between, ${st.touching} of them touching what was being taken apart`);
   for (const [k, v] of [...st.byKind].sort()) lines.push(`  ${k.padEnd(18)} ${String(v.steps).padStart(7)} steps  ${pct(v.ok, v.steps).padStart(6)} ok`);
   return lines.join("\n");
 }
