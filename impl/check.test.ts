@@ -498,7 +498,7 @@ const TASK_DESTROY_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][]
     },
     /^task 0's preempted task\.destroy has passed page 3 of task 1, which is mapped$/,
   ],
-  ["preemptedWalksExact", "a task destroy's cursor outside the tree of its page", (m) => void (m.tasks.curT[0] = 1), /^task 0's preempted task\.destroy stands at a mapping that is not in the tree of the page it empties$/],
+  ["preemptedWalksExact", "a task destroy's cursor outside the tree of its page", (m) => void (m.tasks.curT[0] = 1), /^task 0's preempted task\.destroy stands at a mapping that is not in the tree of the page it empties, nor of a root mapping it hands up$/],
   ["preemptedWalksExact", "a task destroy keeps an unmap's last child", (m) => void ((m.tasks.lastT[0] = 1), (m.tasks.lastV[0] = 3)), /^task 0's preempted task\.destroy keeps fields of an unmap$/],
   ["preemptedWalksExact", "a task destroy not counted", (m) => void (m.pendingCount = 0), /^1 tasks have a preempted removal but 0 are counted$/],
 ];
@@ -536,7 +536,7 @@ const ACCOUNT_DESTROY_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp
   ["preemptedWalksExact", "an account destroy taking apart an object of no kind", (m) => void (m.tasks.zoneT[0] = 5), /^task 0's preempted account\.destroy takes apart an object of kind 5$/],
   ["preemptedWalksExact", "an account destroy past a mapped page", (m) => void (m.tasks.pendPage[0] = 1), /^task 0's preempted account\.destroy has passed page 2 of task 1, which is mapped$/],
   ["preemptedWalksExact", "an account destroy among the capabilities while pages remain", (m) => void (m.tasks.pendBits[0] = 3), /^task 0's preempted account\.destroy stands at page 2, capability slot 3 of task 1$/],
-  ["preemptedWalksExact", "an account destroy's cursor outside the tree of its page", (m) => void (m.tasks.curV[0] = 1), /^task 0's preempted account\.destroy stands at a mapping that is not in the tree of the page it empties$/],
+  ["preemptedWalksExact", "an account destroy's cursor outside the tree of its page", (m) => void (m.tasks.curV[0] = 1), /^task 0's preempted account\.destroy stands at a mapping that is not in the tree of the page it empties, nor of a root mapping it hands up$/],
   ["preemptedWalksExact", "an account destroy between objects that keeps a walk", (m) => void ((m.tasks.zoneT[0] = -1), (m.tasks.zoneV[0] = -1)), /^task 0's preempted account\.destroy is between objects but keeps where a walk stood$/],
   ["preemptedWalksExact", "an account destroy keeps an unmap's last child", (m) => void ((m.tasks.lastT[0] = 1), (m.tasks.lastV[0] = 2)), /^task 0's preempted account\.destroy keeps fields of an unmap$/],
 ];
@@ -562,7 +562,7 @@ const ZOMBIE_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
   ["preemptedWalksExact", "a zombie named twice", (m) => void (m.caps.objNext[m.caps.at(1, 1)] = m.caps.at(0, 4)), /^task 1's preempted revoke empties task 3, which more than one capability names$/],
   ["preemptedWalksExact", "a zombie whose capability is not below the revoked one", (m) => void (m.caps.parent[m.caps.at(1, 1)] = -1), /^task 1's preempted revoke empties task 3, whose capability is not a leaf below the one it revokes$/],
   ["preemptedWalksExact", "a zombie walk past a mapped page", (m) => void (m.tasks.pendPage[1] = -1), /^task 1's preempted revoke has passed page 0 of task 3, which is mapped$/],
-  ["preemptedWalksExact", "a zombie walk outside its page's tree", (m) => void (m.tasks.curV[1] = 1), /^task 1's preempted revoke stands at a mapping that is not in the tree of the page it empties$/],
+  ["preemptedWalksExact", "a zombie walk outside its page's tree", (m) => void (m.tasks.curV[1] = 1), /^task 1's preempted revoke stands at a mapping that is not in the tree of the page it empties, nor of a root mapping it hands up$/],
   ["preemptedWalksExact", "a zombie keeps an unmap's last child", (m) => void ((m.tasks.lastT[1] = 2), (m.tasks.lastV[1] = 2)), /^task 1's preempted revoke keeps fields of an unmap$/],
 ];
 

@@ -430,7 +430,7 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
           if (tt.pendPage[t]! < V - 1 && pages.mappedAtOrBelow(x, V - 1) > tt.pendPage[t]!) return `task ${t}'s preempted task.destroy has passed page ${pages.mappedAtOrBelow(x, V - 1)} of task ${x}, which is mapped`;
           for (let i = tt.pendBits[t]! + 1; i < caps.C; i++) if (!caps.isEmpty(caps.at(x, i)) && caps.at(x, i) !== k) return `task ${t}'s preempted task.destroy has passed capability slot ${i} of task ${x}, which is not empty`;
           if ((tt.curT[t] === -1) !== (tt.curV[t] === -1)) return `task ${t}'s preempted walk has half a cursor, last child or subtree`;
-          if (tt.curT[t] !== -1 && !taskCursorValid(m, t, x)) return `task ${t}'s preempted task.destroy stands at a mapping that is not in the tree of the page it empties`;
+          if (tt.curT[t] !== -1 && !taskCursorValid(m, t, x)) return `task ${t}'s preempted task.destroy stands at a mapping that is not in the tree of the page it empties, nor of a root mapping it hands up`;
         } else if (tt.pendMode[t] === DESTROY) {
           const c = tt.pendOrder[t]!;
           const k = caps.at(t, tt.pendVpage[t]!);
@@ -724,7 +724,7 @@ function taskWalkExact(m: Machine, t: number, what: string, x: number, k: number
   if (tt.pendPage[t]! < -1 || tt.pendPage[t]! >= V || tt.pendBits[t]! < -1 || tt.pendBits[t]! >= caps.C || (tt.pendPage[t]! >= 0 && tt.pendBits[t] !== caps.C - 1)) return `${what} stands at page ${tt.pendPage[t]}, capability slot ${tt.pendBits[t]} of task ${x}`;
   if (tt.pendPage[t]! < V - 1 && pages.mappedAtOrBelow(x, V - 1) > tt.pendPage[t]!) return `${what} has passed page ${pages.mappedAtOrBelow(x, V - 1)} of task ${x}, which is mapped`;
   for (let i = tt.pendBits[t]! + 1; i < caps.C; i++) if (!caps.isEmpty(caps.at(x, i)) && caps.at(x, i) !== k) return `${what} has passed capability slot ${i} of task ${x}, which is not empty`;
-  if (tt.curT[t] !== -1 && !taskCursorValid(m, t, x)) return `${what} stands at a mapping that is not in the tree of the page it empties`;
+  if (tt.curT[t] !== -1 && !taskCursorValid(m, t, x)) return `${what} stands at a mapping that is not in the tree of the page it empties, nor of a root mapping it hands up`;
   return null;
 }
 

@@ -224,10 +224,8 @@ export function forgetTask(m: Machine, t: number): void {
   if (tasks.pager[t] !== -1) tasks.dropNotices(tasks.pager[t]!, t);
   tasks.dropNotices(t, -1);
   tasks.missed[t] = 0;
-  if (tasks.pendMode[t] !== -1) {
-    tasks.clearPending(t);
-    m.pendingCount -= 1;
-  }
+  // (a preempted removal of t's ends with the operation: settlePending clears its record, which until then still says
+  // what that removal will make vanish, as the spec's state before the operation does: preemption.ts passedOver)
   while (tasks.qLen[t]! > 0) tasks.dequeue(t);
   while (tasks.pagedHead[t]! !== -1) tasks.setPager(tasks.pagedHead[t]!, -1);
   tasks.setPager(t, -1);

@@ -54,7 +54,7 @@ import { R } from "../spec/vocabulary.js";
 import { KIND_ACCOUNT, KIND_CONTAINER, KIND_DMA, KIND_TASK, OK, SLOT_EMPTY } from "./constants.js";
 import type { Machine } from "./machine.js";
 import type { IndexLists } from "./tables/lists.js";
-import { removeMappingSubtree } from "./mapdb.js";
+import { insertByKey, removeMappingSubtree } from "./mapdb.js";
 import { destroyAccount, destroyContainer, destroyHandle, destroyTask, dropSlot, freeCapNode, reap, removeCapSubtree, vanishCap } from "./removal.js";
 
 /** page.unmap modes as the impl numbers them (mappings.ts). */
@@ -105,7 +105,7 @@ export function removing(m: Machine, e: number): boolean {
     if (pageBeingUnmapped(m, pages.taskOf(x), pages.vpageOf(x)) || taskDying(m, pages.taskOf(x))) return true;
     const up = pages.up[x]!;
     if (up >= 0) x = up;
-    else return (up <= -2 && beingRevoked(m, -2 - up)) || containerDying(m, Math.floor(pages.what[x]! / m.containers.S));
+    else return (up <= -2 && (beingRevoked(m, -2 - up) || taskDying(m, m.caps.taskOf(-2 - up)))) || containerDying(m, Math.floor(pages.what[x]! / m.containers.S));
   }
 }
 
@@ -206,6 +206,38 @@ function handUp(m: Machine, n: number): boolean {
   return true;
 }
 
+/** Can n's parent authorize the root mappings n authorized (a capability to the same container)? (spec: rootsReattach) */
+function rootsReattach(m: Machine, n: number): boolean {
+  const p = m.caps.parent[n]!;
+  return p !== -1 && m.caps.kindOf(p) === KIND_CONTAINER && m.caps.objOf(p) === m.caps.objOf(n);
+}
+
+/**
+ * After its children (handUp), capability n, which task t's walk through a
+ * task makes vanish, hands up the root mapping it authorized with the
+ * greatest key (the head of its list) in one step: to n's parent, in key
+ * order, if that can authorize it; if not, the walk's cursor goes to it,
+ * and the steps that follow take its tree apart from the leaves up
+ * (mappingStep). Returns false once n authorizes none (spec: handUpRoot).
+ */
+function handUpRoot(m: Machine, t: number, n: number): boolean {
+  const caps = m.caps;
+  const pages = m.pages;
+  const r = caps.firstMap[n]!;
+  if (r === -1) return false;
+  if (!rootsReattach(m, n)) {
+    atMapping(m, t, r);
+    return true;
+  }
+  const p = caps.parent[n]!;
+  const next = pages.nextCap[r]!;
+  caps.firstMap[n] = next;
+  if (next !== -1) pages.prevCap[next] = -1;
+  pages.up[r] = -2 - p;
+  insertByKey(m, r, -1, caps.firstMap[p]!, pages.nextCap, pages.prevCap, caps.firstMap, p);
+  return true;
+}
+
 /** The kinds of zombie as the task table numbers them (zoneT, zInT, zOutT): 0, 1 and 2. */
 export const ZOMBIE_KINDS = ["container", "task", "account"] as const;
 
@@ -263,8 +295,8 @@ export function taskDestroyChunk(m: Machine, t: number, slot: number, x: number,
   m.inWalk = true;
   for (let spent = 0; !finished && spent < budget; spent++) finished = walkTask(m, t, x, own, false) || subjectWent(m, t, KIND_TASK, x);
   m.inWalk = false;
-  // (the subject may have gone with a capability the target held: its record went with it)
-  if (m.tasks.free.has(t)) return OK;
+  // (the subject may have gone with a capability the target held: its removal with it)
+  if (m.tasks.free.has(t)) return endEntry(m, t, true);
   return endEntry(m, t, finished);
 }
 
@@ -322,10 +354,15 @@ function taskStep(m: Machine, t: number, x: number, own: number, keep: boolean):
   }
   const i = tt.pendBits[t]!;
   if (i >= 0) {
+    // (the tree of a root mapping the capability at slot i authorized, which its parent cannot take: handUpRoot)
+    if (tt.curT[t] !== -1) {
+      mappingStep(m, t, pages.lookup(tt.curT[t]!, tt.curV[t]!), false);
+      return false;
+    }
     let s = i;
     const base = caps.at(x, 0);
     while (s >= 0 && (caps.isEmpty(base + s) || base + s === own)) s--;
-    if (s >= 0 && handUp(m, base + s)) {
+    if (s >= 0 && (handUp(m, base + s) || handUpRoot(m, t, base + s))) {
       tt.pendBits[t] = s;
       return false;
     }
@@ -740,7 +777,7 @@ export function accountDestroyChunk(m: Machine, t: number, slot: number, a: numb
   m.inWalk = true;
   for (let spent = 0; !finished && spent < budget; spent++) finished = accountStep(m, t, a, own) || subjectWent(m, t, KIND_ACCOUNT, a);
   m.inWalk = false;
-  if (m.tasks.free.has(t)) return OK;
+  if (m.tasks.free.has(t)) return endEntry(m, t, true);
   return endEntry(m, t, finished);
 }
 
@@ -841,7 +878,8 @@ export function taskCursorValid(m: Machine, t: number, x: number): boolean {
   const tt = m.tasks;
   const pages = m.pages;
   const ct = tt.curT[t]!;
-  if (pages.dirOf[ct] === -1 || tt.pendPage[t]! < 0) return false;
+  if (pages.dirOf[ct] === -1) return false;
+  if (tt.pendPage[t]! < 0) return rootCursorValid(m, t, x);
   let e = pages.lookup(ct, tt.curV[t]!);
   const top = pages.lookup(x, tt.pendPage[t]!);
   if (e === -1 || top === -1) return false;
@@ -851,6 +889,24 @@ export function taskCursorValid(m: Machine, t: number, x: number): boolean {
     e = pages.up[e]!;
   }
   return false;
+}
+
+/**
+ * Does the cursor of task t's walk through task x's capabilities stand at a
+ * live mapping in the tree of a root mapping that x's capability at the
+ * walk's slot authorized, and that capability's parent cannot take
+ * (handUpRoot)?
+ */
+function rootCursorValid(m: Machine, t: number, x: number): boolean {
+  const tt = m.tasks;
+  const pages = m.pages;
+  const i = tt.pendBits[t]!;
+  let e = pages.lookup(tt.curT[t]!, tt.curV[t]!);
+  if (e === -1 || i < 0) return false;
+  // (a chain of parents is as long as the mappings are many, at most)
+  for (let hops = 0; pages.up[e]! >= 0 && hops <= pages.up.length; hops++) e = pages.up[e]!;
+  const n = m.caps.at(x, i);
+  return pages.up[e] === -2 - n && !rootsReattach(m, n);
 }
 
 /** Does the cursor of task t's preempted destroy of container c (a container.destroy's or an account.destroy's) stand at a live mapping in a tree rooted at the slot it empties? */
@@ -1013,8 +1069,8 @@ export function revokeChunk(m: Machine, t: number, slot: number, budget: number)
   m.inWalk = true;
   for (let spent = 0; !finished && spent < budget; spent++) finished = revokeStep(m, t, top);
   m.inWalk = false;
-  // (the subject may have gone with the object of the last capability the walk removed: its record went with it)
-  if (m.tasks.free.has(t)) return OK;
+  // (the subject may have gone with the object of the last capability the walk removed: its removal with it)
+  if (m.tasks.free.has(t)) return endEntry(m, t, true);
   return endEntry(m, t, finished);
 }
 
@@ -1280,6 +1336,12 @@ function settleObjectWalk(m: Machine, t: number): boolean {
 export function settlePending(m: Machine, own: number): void {
   const tt = m.tasks;
   for (let t = 0; t < m.config.tasks; t++) {
+    // (a task that went during the operation, the one whose walk ran among them, took its removal along)
+    if (tt.pendMode[t] !== -1 && tt.free.has(t)) {
+      tt.clearPending(t);
+      m.pendingCount -= 1;
+      continue;
+    }
     if (t === own) continue;
     if (tt.pendMode[t] === DESTROY || tt.pendMode[t] === TDESTROY) {
       const ofTask = tt.pendMode[t] === TDESTROY;

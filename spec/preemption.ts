@@ -91,15 +91,16 @@
  * task walk does: the account is then a link of the chain.
  *
  * A capability a walk deletes rather than revokes first hands up what
- * derives from it, one capability per unit (handUp); meanwhile what
- * another task's deletion re-attaches passes over it (passedOver).
+ * derives from it, one capability per unit (handUp), and in a task's
+ * walk the root mappings it authorized, one per unit, or their trees from
+ * the leaves up (handUpRoot); meanwhile what another task's deletion
+ * re-attaches passes over it (passedOver).
  *
  * Not bounded by the budget yet: the destruction of an account that pays
- * for a task a walk around it takes apart, of an object
+ * for a task a walk around it takes apart, and of an object
  * whose removal the subject rule finishes at once or that a walk may not
- * make a zombie (a task the walk is inside), and the unit in which a
- * capability vanishes, which re-attaches the root mappings it authorized
- * (see docs/preemption.md, "Not done yet").
+ * make a zombie (a task the walk is inside) (see docs/preemption.md, "Not
+ * done yet").
  */
 import type { CapRef, Draft, Mapping, MapRef, Pending, PendingAccountDestroy, PendingDestroy, PendingRevoke, PendingTaskDestroy, PendingUnmap, RevokeNode, State, Zombie } from "./state.js";
 import { capKey, draft, finish, isAccountDestroy, isDestroy, isRevoke, isTaskDestroy, isUnmap, mapKey, ROOT_ACCOUNT, ROOT_TASK, settleLeaves, unwatched } from "./state.js";
@@ -591,6 +592,51 @@ function handUp(w: { d: Draft }, ref: CapRef): boolean {
 }
 
 /**
+ * Can the parent of the capability at `ref` authorize the root mappings
+ * it authorized (is it a capability to the same container)? Otherwise
+ * those go, with their trees, when it vanishes (removal.ts).
+ */
+function rootsReattach(s: State | Draft, ref: CapRef): boolean {
+  const parent = s.tasks[ref.task]?.caps[ref.slot]?.parent;
+  const to = parent ? s.tasks[parent.task]?.caps[parent.slot] : null;
+  return !!to && to.kind === "container" && to.object === s.tasks[ref.task]!.caps[ref.slot]!.object;
+}
+
+/**
+ * After its children (handUp), a capability that a task's walk makes
+ * vanish hands up the root mappings it authorized, one per unit, the
+ * greatest key first: to its parent, if that is a capability to the same
+ * container; if not, the root's tree goes, from the leaves up, a unit per
+ * step (the walk's cursor goes down to the root, and treeUnit goes on from
+ * there). Returns false once it authorizes none.
+ */
+function handUpRoot(w: ObjectWalk, ref: CapRef): boolean {
+  let root: MapRef | null = null;
+  unwatched(w.d.tasks).forEach((t, task) =>
+    t?.pages.forEach((m, vpage) => {
+      if (m?.source.kind === "slot" && m.source.cap.task === ref.task && m.source.cap.slot === ref.slot && (root === null || keyBefore(root, { task, vpage }))) root = { task, vpage };
+    }),
+  );
+  if (root === null) return false;
+  const r: MapRef = root;
+  if (!rootsReattach(w.d, ref)) {
+    w.cursor = r;
+    return true;
+  }
+  const parent = w.d.tasks[ref.task]!.caps[ref.slot]!.parent!;
+  const m = w.d.tasks[r.task]!.pages[r.vpage]! as Mapping & { source: { kind: "slot" } };
+  w.d.tasks[r.task]!.pages[r.vpage] = { ...m, source: { ...m.source, cap: { task: parent.task, slot: parent.slot } } };
+  return true;
+}
+
+/** Is mapping `r` in the tree of a root mapping authorized by task `x`'s capability in `slot`, which cannot be re-attached (handUpRoot: the walk takes that tree apart)? */
+function underRootOf(s: State, r: MapRef, x: number, slot: number): boolean {
+  const m = s.tasks[r.task]?.pages[r.vpage];
+  const root = m ? rootOf(s, m) : null;
+  return slot >= 0 && root?.source.kind === "slot" && root.source.cap.task === x && root.source.cap.slot === slot && !!s.tasks[x]?.caps[slot] && !rootsReattach(s, root.source.cap);
+}
+
+/**
  * A destroy's walk during an entry: the draft, the state its leaf pages are
  * settled against, the children of every mapping, and where the walk
  * stands (a container's: the slot; a task's: the page and the capability
@@ -810,10 +856,15 @@ function taskUnit(w: ObjectWalk, t: number, own: CapRef, keep = false): boolean 
     return false;
   }
   if (w.slot >= 0) {
+    // (a tree of a root mapping the capability at the slot authorized, which cannot be re-attached: handUpRoot)
+    if (w.cursor !== null) {
+      treeUnit(w, null);
+      return false;
+    }
     const caps = w.d.tasks[t]!.caps;
     let s = w.slot;
     while (s >= 0 && (!caps[s] || (own.task === t && own.slot === s))) s--;
-    if (s >= 0 && handUp(w, { task: t, slot: s })) {
+    if (s >= 0 && (handUp(w, { task: t, slot: s }) || handUpRoot(w, { task: t, slot: s }))) {
       w.slot = s;
       return false;
     }
@@ -1249,7 +1300,8 @@ export function removing(state: State, ref: MapRef): boolean {
   return someAncestor(state, ref, (r) => {
     if (pageBeingUnmapped(state, r.task, r.vpage) || taskDying(state, r.task)) return true;
     const m = state.tasks[r.task]?.pages[r.vpage];
-    return m?.source.kind === "slot" && (beingRevoked(state, m.source.cap) || containerDying(state, m.source.container));
+    // (a root a capability of a task being taken apart authorized: handed up, or its tree taken apart, handUpRoot)
+    return m?.source.kind === "slot" && (beingRevoked(state, m.source.cap) || containerDying(state, m.source.container) || taskDying(state, m.source.cap.task));
   });
 }
 
@@ -1325,7 +1377,8 @@ function settleObjectPlace<P extends ObjectPlace>(state: State, kind: Zombie["ki
       const w: { page: number; slot: number; cursor: MapRef | null; zombie: Zombie | null } = { page: p.page!, slot: p.slot, cursor: p.cursor, zombie: null };
       restartChain(w, chain, state);
       const { zombie: _, ...rest } = p;
-      return { ...rest, page: w.page, slot: w.slot, cursor: w.cursor, ...(w.zombie && { zombie: w.zombie }) } as P;
+      // (an account's walk in a task that went with the chain is between objects: settleOwn)
+      return settleOwn(state, kind, id, { ...rest, page: w.page, slot: w.slot, cursor: w.cursor, ...(w.zombie && { zombie: w.zombie }) } as P);
     }
     const s = settleOwn(state, z.kind, z.id, z);
     if (s === z) return p;
@@ -1347,7 +1400,10 @@ function settleOwn<P extends ObjectPlace>(state: State, kind: Zombie["kind"], id
 
 /** Is the cursor of a walk through container, task or account `kind` `id` in a tree of the slot or page it empties (an account's: of its container's slot, or of its task's page)? */
 function cursorInObject(state: State, kind: Zombie["kind"], id: number, p: ObjectPlace): boolean {
-  if (kind === "task" || (kind === "account" && p.task !== undefined)) return underPage(state, p.cursor!, kind === "task" ? id : p.task!, p.page!);
+  if (kind === "task" || (kind === "account" && p.task !== undefined)) {
+    const x = kind === "task" ? id : p.task!;
+    return p.page! >= 0 ? underPage(state, p.cursor!, x, p.page!) : underRootOf(state, p.cursor!, x, p.slot);
+  }
   return underSlot(state, p.cursor!, kind === "container" ? id : p.container!, p.slot);
 }
 
@@ -1477,7 +1533,7 @@ function accountRegion(state: State, a: number, out: Set<string>, stack: MapRef[
   state.tasks.forEach((task, tt) => {
     if (pays(task)) out.add(`task ${tt}`);
     task?.caps.forEach((cap, slot) => cap && (pays(task) || named(cap.kind, cap.object)) && out.add(`cap ${capKey({ task: tt, slot })}`));
-    task?.pages.forEach((m, vpage) => m && (pays(task) || (m.source.kind === "slot" && pays(state.containers[m.source.container]))) && stack.push({ task: tt, vpage }));
+    task?.pages.forEach((m, vpage) => m && (pays(task) || (m.source.kind === "slot" && (pays(state.containers[m.source.container]) || pays(state.tasks[m.source.cap.task])))) && stack.push({ task: tt, vpage }));
   });
 }
 
@@ -1490,10 +1546,12 @@ function containerRegion(state: State, c: number, slot: number, out: Set<string>
   });
 }
 
-/** What a task walk has still to take apart (pendingRegion): task `x`'s capabilities, those naming it, and (onto `stack`) its mappings. */
+/** What a task walk has still to take apart (pendingRegion): task `x`'s capabilities, those naming it, and (onto `stack`) its mappings and the root mappings its capabilities authorized (handUpRoot). */
 function taskRegion(state: State, x: number, out: Set<string>, stack: MapRef[]): void {
-  state.tasks.forEach((task, tt) => task?.caps.forEach((cap, slot) => cap && (tt === x || (cap.kind === "task" && cap.object === x)) && out.add(`cap ${capKey({ task: tt, slot })}`)));
-  state.tasks[x]?.pages.forEach((m, vpage) => m && stack.push({ task: x, vpage }));
+  state.tasks.forEach((task, tt) => {
+    task?.caps.forEach((cap, slot) => cap && (tt === x || (cap.kind === "task" && cap.object === x)) && out.add(`cap ${capKey({ task: tt, slot })}`));
+    task?.pages.forEach((m, vpage) => m && (tt === x || (m.source.kind === "slot" && m.source.cap.task === x)) && stack.push({ task: tt, vpage }));
+  });
 }
 
 /** The well-formedness of a pending destroy of task `t` (pendingWalkWellFormed), or null. */
@@ -1573,7 +1631,7 @@ function taskWalkWellFormed(s: State, what: string, x: number, p: { readonly pag
   const task = s.tasks[x]!;
   for (let v = p.page + 1; v < vpages; v++) if (task.pages[v]) return `${what} has passed page ${v} of task ${x}, which is mapped`;
   for (let i = p.slot + 1; i < capSlots; i++) if (task.caps[i] && i !== ownSlot && i !== innerSlot) return `${what} has passed capability slot ${i} of task ${x}, which is not empty`;
-  if (p.cursor !== null && !underPage(s, p.cursor, x, p.page)) return `${what} stands at task ${p.cursor.task}'s page ${p.cursor.vpage}, which is not in the tree of the page it empties`;
+  if (p.cursor !== null && !(p.page >= 0 ? underPage(s, p.cursor, x, p.page) : underRootOf(s, p.cursor, x, p.slot))) return `${what} stands at task ${p.cursor.task}'s page ${p.cursor.vpage}, which is not in the tree of the page it empties, nor of a root mapping the capability it hands up authorized that cannot be re-attached`;
   return null;
 }
 
@@ -1766,8 +1824,10 @@ function placeMoved(after: State, p: ObjectPlace, r: ObjectPlace): boolean {
   if (inner && !zombieThere(after, inner)) {
     const first = was[0]!;
     if (now.length === 1) return !(same(at(r), at(p)) && same(now[0], { kind: first.kind, id: first.id, ...walkStart(after, first.kind) }));
-    // (the walk around starts again in the same task: an account's, in the task it takes apart)
-    return !(now.length === 0 && same(at(r), { ...taskWalkStart(after), ...atFields(atOf(p)) }));
+    // (the walk around starts again in the same task: an account's, in the task it takes apart; or, if that task went
+    // too, the account's walk is between objects)
+    const gone = atOf(p) !== null && !zombieThere(after, atOf(p)!);
+    return !(now.length === 0 && same(at(r), gone ? { page: -1, slot: -1, cursor: null } : { ...taskWalkStart(after), ...atFields(atOf(p)) }));
   }
   if (now.length !== was.length) return true;
   const places = (x: ObjectPlace, chain: Zombie[]) => [at(x), ...chain.map((z) => ({ kind: z.kind, id: z.id, ...at(z) }))];
@@ -1784,6 +1844,18 @@ function placeMoved(after: State, p: ObjectPlace, r: ObjectPlace): boolean {
 
 /** Does pendingWalkWellFormed hold (so that the walks can be run on a copy to count the work left)? */
 const walksWellFormed = (s: State): boolean => !s.tasks.some((t) => t?.pending) || PREEMPTION_INVARIANTS[0]!.check(s) === null;
+
+/** How many of the mappings among `region`'s keys (pendingRegion) are root mappings whose capability's parent could take them (handUpRoot hands them up in a unit; the others' trees go): a deletion that makes one of them a root that cannot be re-attached adds its tree to the work, and this count only goes down. */
+function reattachable(state: State, region: ReadonlySet<string>): number {
+  let n = 0;
+  for (const k of region) {
+    if (k.includes(" ")) continue;
+    const [task, vpage] = k.split(":").map(Number) as [number, number];
+    const m = state.tasks[task]?.pages[vpage];
+    if (m?.source.kind === "slot" && !!state.tasks[m.source.cap.task]?.caps[m.source.cap.slot] && rootsReattach(state, m.source.cap)) n++;
+  }
+  return n;
+}
 
 /** The removals whose walks hand up what hangs from a capability they make vanish (handUp). */
 const HANDS_UP: ReadonlySet<string> = new Set(["cap.revoke", "container.destroy", "task.destroy", "account.destroy"]);
@@ -1872,7 +1944,7 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
   {
     name: "removalNeverStalls",
     description:
-      "An operation of another task adds work to a preempted removal (the units it still needs, nobody else acting) only by making what is left to take apart strictly smaller: when it took the node the walk stood at, so that the walk starts again, or when it reshaped what is left so that a removal takes fewer other nodes along by the final-capability rule (a capability re-attached higher up is then visited on its own); or, what is left as large as before, when another removal's entry moved capabilities up the derivation tree (the depths of all capabilities, summed, went down: its walk handed up what hangs from a capability it makes vanish, which may move the node this walk stands at, or give a capability this walk makes vanish one more to hand up; a walk does a finite number of such units). The work is counted without the subject rule: that rule only ends a removal early, when the subject goes with what it takes apart, and an operation that keeps the subject alive takes the shortcut away without making anything smaller. Zombies not started yet count as one unit each, as if empty: until the walk reaches an object, the object is not the walk's yet, and it may still grow within its account's quota. With preemptedRemovalProgresses (each entry does W units of it) this means no sequence of other operations keeps a removal from finishing: its work grows only when what is left shrinks, or keeps its size and moves up the derivation tree, neither of which can happen for ever.",
+      "An operation of another task adds work to a preempted removal (the units it still needs, nobody else acting) only by making what is left to take apart strictly smaller: when it took the node the walk stood at, so that the walk starts again, or when it reshaped what is left so that a removal takes fewer other nodes along by the final-capability rule (a capability re-attached higher up is then visited on its own); or, what is left as large as before, when fewer of its root mappings could be re-attached (a deletion left a capability the walk will hand up with a parent that cannot take its root mappings: their trees go instead, and no operation turns that back), or when another removal's entry moved capabilities up the derivation tree (the depths of all capabilities, summed, went down: its walk handed up what hangs from a capability it makes vanish, which may move the node this walk stands at, or give a capability this walk makes vanish one more to hand up; a walk does a finite number of such units). The work is counted without the subject rule: that rule only ends a removal early, when the subject goes with what it takes apart, and an operation that keeps the subject alive takes the shortcut away without making anything smaller. Zombies not started yet count as one unit each, as if empty: until the walk reaches an object, the object is not the walk's yet, and it may still grow within its account's quota. With preemptedRemovalProgresses (each entry does W units of it) this means no sequence of other operations keeps a removal from finishing: its work grows only when what is left shrinks, or keeps its size and moves up the derivation tree, neither of which can happen for ever.",
     check(before, op, after) {
       if (after === before) return null; // (an error changes nothing)
       if (!walksWellFormed(before) || !walksWellFormed(after)) return null; // (as in preemptedRemovalProgresses)
@@ -1886,7 +1958,7 @@ export const PREEMPTION_TRANSITIONS: readonly { name: string; description: strin
         if (now <= was) continue;
         const left = pendingRegion(before, t);
         const right = pendingRegion(after, t);
-        if (right.size < left.size || (right.size === left.size && HANDS_UP.has(op.op) && capDepths(after) < capDepths(before))) continue;
+        if (right.size < left.size || (right.size === left.size && ((HANDS_UP.has(op.op) && capDepths(after) < capDepths(before)) || reattachable(after, right) < reattachable(before, left)))) continue;
         const what = p.op.op;
         const where = (x: Pending) => JSON.stringify(["at" in x ? x.at : null, x.cursor, "zombie" in x ? (x.zombie ?? null) : null]);
         if (where(q) === where(p)) return `${op.op} added work to task ${t}'s preempted ${what} (${was} units left before, ${now} after) without taking the node its walk stands at, and what is left to take apart did not shrink`;
