@@ -54,7 +54,7 @@ import { R } from "../spec/vocabulary.js";
 import { KIND_ACCOUNT, KIND_CONTAINER, KIND_DMA, KIND_TASK, OK, SLOT_EMPTY } from "./constants.js";
 import type { Machine } from "./machine.js";
 import type { IndexLists } from "./tables/lists.js";
-import { insertByKey, removeMappingSubtree } from "./mapdb.js";
+import { insertByKey, keyAfter, removeMappingSubtree } from "./mapdb.js";
 import { destroyAccount, destroyContainer, destroyHandle, destroyTask, dropSlot, freeCapNode, reap, removeCapSubtree, vanishCap } from "./removal.js";
 
 /** page.unmap modes as the impl numbers them (mappings.ts). */
@@ -192,17 +192,24 @@ export function keptAncestor(m: Machine, p: number): number {
 }
 
 /**
- * Before a walk makes capability n vanish, one step re-attaches the
+ * Before task t's walk makes capability n vanish, one step re-attaches the
  * capability derived from it with the greatest key (the head of its child
  * list) to n's parent and returns true; false once nothing is derived from
- * n (spec: handUp).
+ * n (spec: handUp). The children go greatest first, so each goes into the
+ * parent's list (in key order) after the one handed up before it: the
+ * search starts there (tt.handHint) while that one still hangs from the
+ * same parent with a greater key, and a capability with n children costs
+ * one merge of two lists in all, not n walks down the parent's list.
  */
-function handUp(m: Machine, n: number): boolean {
+function handUp(m: Machine, t: number, n: number): boolean {
   const caps = m.caps;
   const c = caps.firstChild[n]!;
   if (c === -1) return false;
+  const p = caps.parent[n]!;
+  const h = m.tasks.handHint[t]!;
   caps.unlinkFromParent(c);
-  caps.linkChild(c, caps.parent[n]!);
+  caps.linkChildAfter(c, p, p !== -1 && h >= 0 && !caps.isEmpty(h) && caps.parent[h] === p && h > c ? h : -1);
+  m.tasks.handHint[t] = c;
   return true;
 }
 
@@ -234,7 +241,11 @@ function handUpRoot(m: Machine, t: number, n: number): boolean {
   caps.firstMap[n] = next;
   if (next !== -1) pages.prevCap[next] = -1;
   pages.up[r] = -2 - p;
-  insertByKey(m, r, -1, caps.firstMap[p]!, pages.nextCap, pages.prevCap, caps.firstMap, p);
+  // (as handUp: the search starts after the root handed up before, while it is still p's with a greater key)
+  const h = m.tasks.handHint[t]!;
+  const after = h <= -2 && pages.up[-2 - h] === -2 - p && keyAfter(m, -2 - h, r) ? -2 - h : -1;
+  insertByKey(m, r, after, after === -1 ? caps.firstMap[p]! : pages.nextCap[after]!, pages.nextCap, pages.prevCap, caps.firstMap, p);
+  m.tasks.handHint[t] = -2 - r;
   return true;
 }
 
@@ -362,7 +373,7 @@ function taskStep(m: Machine, t: number, x: number, own: number, keep: boolean):
     let s = i;
     const base = caps.at(x, 0);
     while (s >= 0 && (caps.isEmpty(base + s) || base + s === own)) s--;
-    if (s >= 0 && (handUp(m, base + s) || handUpRoot(m, t, base + s))) {
+    if (s >= 0 && (handUp(m, t, base + s) || handUpRoot(m, t, base + s))) {
       tt.pendBits[t] = s;
       return false;
     }
@@ -374,7 +385,7 @@ function taskStep(m: Machine, t: number, x: number, own: number, keep: boolean):
     return m.tasks.free.has(x);
   }
   if (keep) return true;
-  return namingStep(m, KIND_TASK, x, own, destroyTask, tt.free);
+  return namingStep(m, t, KIND_TASK, x, own, destroyTask, tt.free);
 }
 
 /**
@@ -524,7 +535,7 @@ function accountZombieStep(m: Machine, t: number, a: number, k: number): void {
     return;
   }
   const h = lastHandleUnder(m, a);
-  if (h !== -1) return void namingStep(m, KIND_DMA, h, -1, destroyHandle, m.handles.free);
+  if (h !== -1) return void namingStep(m, t, KIND_DMA, h, -1, destroyHandle, m.handles.free);
   const x = lastContainerUnder(m, a);
   if (x !== -1) {
     tt.pendBits[t] = x;
@@ -537,8 +548,8 @@ function accountZombieStep(m: Machine, t: number, a: number, k: number): void {
     return accountInTask(m, t, y);
   }
   const b = lastLeafBelow(m, a, -1);
-  if (b !== -1) namingStep(m, KIND_ACCOUNT, b, -1, destroyAccount, acc.free);
-  else namingStep(m, KIND_ACCOUNT, a, k, destroyAccount, acc.free);
+  if (b !== -1) namingStep(m, t, KIND_ACCOUNT, b, -1, destroyAccount, acc.free);
+  else namingStep(m, t, KIND_ACCOUNT, a, k, destroyAccount, acc.free);
 }
 
 /**
@@ -705,12 +716,12 @@ function settleChain(m: Machine, t: number): void {
  * Returns whether the object is gone (without `own`, as in an account
  * destroy, the last capability's removal takes it with it).
  */
-function namingStep(m: Machine, kind: number, id: number, own: number, destroy: (m: Machine, id: number) => void, free: { has(id: number): boolean }): boolean {
+function namingStep(m: Machine, t: number, kind: number, id: number, own: number, destroy: (m: Machine, id: number) => void, free: { has(id: number): boolean }): boolean {
   const caps = m.caps;
   // (the list sorted, greatest first: the greatest other than own is its first, or its second if own is first)
   let other = caps.greatestName(caps.objIndex(kind, id));
   if (other !== -1 && other === own) other = caps.objNext[other]!;
-  if (other !== -1 && handUp(m, other)) return false;
+  if (other !== -1 && handUp(m, t, other)) return false;
   if (other !== -1) vanishCap(m, other);
   else destroy(m, id);
   reap(m);
@@ -761,7 +772,7 @@ function destroyStep(m: Machine, t: number, c: number, own: number): boolean {
     mappingStep(m, t, pages.lookup(tt.curT[t]!, tt.curV[t]!), false);
     return false;
   }
-  return namingStep(m, KIND_CONTAINER, c, own, destroyContainer, m.containers.free);
+  return namingStep(m, t, KIND_CONTAINER, c, own, destroyContainer, m.containers.free);
 }
 
 /**
@@ -816,7 +827,7 @@ function accountStep(m: Machine, t: number, a: number, own: number): boolean {
   const h = lastHandleUnder(m, a);
   if (h !== -1) {
     // (one capability naming it per step; reap takes it with the last)
-    namingStep(m, KIND_DMA, h, -1, destroyHandle, m.handles.free);
+    namingStep(m, t, KIND_DMA, h, -1, destroyHandle, m.handles.free);
     return acc.free.has(a);
   }
   const c = lastContainerUnder(m, a);
@@ -838,21 +849,21 @@ function accountStep(m: Machine, t: number, a: number, own: number): boolean {
   // (not the one paying for the subject: it waits for the last step)
   const b = lastLeafBelow(m, a, tt.account[t]!);
   if (b !== -1) {
-    namingStep(m, KIND_ACCOUNT, b, -1, destroyAccount, acc.free);
+    namingStep(m, t, KIND_ACCOUNT, b, -1, destroyAccount, acc.free);
     return acc.free.has(a);
   }
   // (what waits for the last step, t's task and the sub-accounts paying for it, loses its names before it, but one each)
-  if (accountUnder(m, tt.account[t]!, a) && dropName(m, KIND_TASK, t)) return acc.free.has(a);
-  for (let x = m.config.accounts - 1; x >= 0; x--) if (x !== a && !acc.free.has(x) && accountUnder(m, tt.account[t]!, x) && accountUnder(m, x, a) && dropName(m, KIND_ACCOUNT, x)) return acc.free.has(a);
-  return namingStep(m, KIND_ACCOUNT, a, own, destroyAccount, acc.free);
+  if (accountUnder(m, tt.account[t]!, a) && dropName(m, t, KIND_TASK, t)) return acc.free.has(a);
+  for (let x = m.config.accounts - 1; x >= 0; x--) if (x !== a && !acc.free.has(x) && accountUnder(m, tt.account[t]!, x) && accountUnder(m, x, a) && dropName(m, t, KIND_ACCOUNT, x)) return acc.free.has(a);
+  return namingStep(m, t, KIND_ACCOUNT, a, own, destroyAccount, acc.free);
 }
 
 /** If more than one capability names object `kind` `id`, the one with the greatest key vanishes (reap re-attaches what hung from it); returns whether one did. */
-function dropName(m: Machine, kind: number, id: number): boolean {
+function dropName(m: Machine, t: number, kind: number, id: number): boolean {
   const caps = m.caps;
   const greatest = caps.greatestName(caps.objIndex(kind, id));
   if (greatest === -1 || caps.objNext[greatest] === -1) return false;
-  if (handUp(m, greatest)) return true;
+  if (handUp(m, t, greatest)) return true;
   vanishCap(m, greatest);
   reap(m);
   return true;

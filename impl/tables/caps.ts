@@ -131,6 +131,12 @@ export class CapTable {
     if (parent !== -1) this.insertAfter(n, parent, -1, this.firstChild[parent]!);
   }
 
+  /** Hooks n into parent's child list in order, searching from after `after`, a child of parent with a greater index (-1: from the head). */
+  linkChildAfter(n: number, parent: number, after: number): void {
+    if (after === -1) return this.linkChild(n, parent);
+    this.insertAfter(n, parent, after, this.nextSib[after]!);
+  }
+
   /**
    * Puts n into parent's child list, searching from between `before` (-1:
    * the head) and `x` (the node after it) down: the list stays in order,

@@ -52,6 +52,8 @@ export class TaskTable {
    * a task and a page, task -1 for none), and the bits gathered
    */
   readonly pendMode: Int32Array;
+  /** per task: the capability its walk handed up last, or -2 - the root mapping (preemption.ts handUp, handUpRoot: where the next one's search starts, if still valid), or -1 */
+  readonly handHint: Int32Array;
   readonly pendVpage: Int32Array;
   readonly pendOrder: Int32Array;
   readonly pendPage: Int32Array;
@@ -98,6 +100,7 @@ export class TaskTable {
     this.markAt = new Int32Array(4).fill(-1);
     this.account = new Int32Array(tasks).fill(-1);
     this.paid = new IndexLists(accounts, tasks);
+    this.handHint = new Int32Array(tasks).fill(-1);
     this.free = new LowestFreeSet(tasks, true);
     this.winSlot = new Int32Array(tasks);
     this.winSlots = new Int32Array(tasks);

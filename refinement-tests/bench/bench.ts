@@ -332,6 +332,21 @@ function manyNames(n: number, budget?: number): Machine {
   return m;
 }
 
+/** Task 1 holds a copy of task 0's capability to container 0; task 2 holds n - 1 copies of task 1's (slots 0 to n - 2). */
+function manyDerived(n: number, budget?: number): Machine {
+  const config: Config = { frames: 4, objects: 2 * n + 16, accounts: 1, tasks: 3, containers: 1, capSlots: n + 4, vpages: 1, containerSlots: 1, handles: 0, ...(budget ? { budget } : {}) };
+  const m = new Machine(config);
+  must(m, { op: "container.create", task: 0, account: 0, dest: 2 });
+  must(m, { op: "task.create", task: 0, account: 0, dest: 3 });
+  must(m, { op: "task.create", task: 0, account: 0, dest: 4 });
+  openWindow(m, 1);
+  openWindow(m, 2);
+  must(m, { op: "cap.copy", task: 0, src: 2, target: 3, dest: 0 });
+  must(m, { op: "cap.copy", task: 0, src: 4, target: 3, dest: 1 });
+  for (let s = 0; s < n - 1; s++) must(m, { op: "cap.copy", task: 1, src: 0, target: 1, dest: s });
+  return m;
+}
+
 function removal(): void {
   const ks = QUICK ? [32, 100] : [32, 100, 317, 1000];
   const rows: Record<string, string>[] = [];
@@ -427,6 +442,9 @@ function removal(): void {
     ["account.destroy, 2^20-entry tables", sparseAccount, { op: "account.destroy", task: 0, account: 2 }],
     // a container named by n capabilities: after its slot, its destroy removes the names one per unit, the greatest first
     ["container.destroy, n names", manyNames, { op: "container.destroy", task: 0, container: 2 }],
+    // task 1 holds a copy of the root task's container capability from which n - 1 capabilities in task 2 derive: its
+    // destroy hands them up to the root task's capability one per unit (spec/preemption.ts handUp)
+    ["task.destroy, n derived", manyDerived, { op: "task.destroy", task: 0, target: 3 }],
   ] as const) {
     for (let i = 0; i < 3; i++) for (const b of [undefined, 10]) finish(build(QUICK ? 100 : 500, b), op);
     for (const n of QUICK ? [1_000] : [1_000, 16_384]) {
