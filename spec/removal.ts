@@ -41,9 +41,10 @@
  *   the capabilities one of them will make vanish (preemption.ts,
  *   passedOver), so that another task cannot add, by deleting, to what a
  *   removal has to hand up before they vanish (not in the units of the
- *   walks themselves, whose hand-ups move what they move one level up). So killing a task and deleting its capabilities one by one
- *   have the same effect, and only revoke (or destroying the object) takes
- *   back what was handed on (seL4's CDT: delete re-parents, revoke removes).
+ *   walks themselves, whose hand-ups move what they move one level up).
+ *   So killing a task and deleting its capabilities one by one have the
+ *   same effect, and only revoke (or destroying the object) takes back
+ *   what was handed on (seL4's CDT: delete re-parents, revoke removes).
  *
  * The spec walks these relations with explicit work lists, never recursion,
  * so a 100,000-deep derivation chain is no problem.
