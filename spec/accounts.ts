@@ -190,7 +190,8 @@ export function accountDestroy(state: State, op: OpOf<"account.destroy">): Step 
   if (state.accounts[cap.object]!.parent === null) return fail(state, "IsRoot");
   if (!subject.pending && accountDying(state, cap.object)) return fail(state, "Removing");
   if (state.config.budget !== undefined) return accountDestroyChunk(state, op, cap.object, budgetOf(state.config));
-  return done(remove(state, { accounts: [cap.object] }));
+  // (a removal passes over nothing, split into entries or not: removal.ts closure, preemption.ts handUp)
+  return done(remove(state, { accounts: [cap.object] }, null, false));
 }
 
 // ---------------------------------------------------------------------------

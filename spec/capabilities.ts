@@ -150,5 +150,6 @@ export function capRevoke(state: State, op: OpOf<"cap.revoke">): Step {
   const cap = capIn(state, subject, op.slot);
   if (isError(cap)) return fail(state, cap);
   if (state.config.budget !== undefined) return revokeChunk(state, op, budgetOf(state.config));
-  return done(remove(state, { revoke: [{ task: op.task, slot: op.slot }] }));
+  // (a removal passes over nothing, split into entries or not: removal.ts closure, preemption.ts handUp)
+  return done(remove(state, { revoke: [{ task: op.task, slot: op.slot }] }, null, false));
 }

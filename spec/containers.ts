@@ -73,7 +73,8 @@ export function containerDestroy(state: State, op: OpOf<"container.destroy">): S
   const own = state.tasks[op.task]!.pending;
   if (!own && containerDying(state, cap.object)) return fail(state, "Removing");
   if (state.config.budget !== undefined) return destroyChunk(state, op, cap.object, budgetOf(state.config));
-  return done(remove(state, { containers: [cap.object] }));
+  // (a removal passes over nothing, split into entries or not: removal.ts closure, preemption.ts handUp)
+  return done(remove(state, { containers: [cap.object] }, null, false));
 }
 
 /**

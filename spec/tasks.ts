@@ -82,7 +82,8 @@ export function taskDestroy(state: State, op: OpOf<"task.destroy">): Step {
   if (cap.object === ROOT_TASK) return fail(state, "IsRoot");
   if (!subject.pending && taskDying(state, cap.object)) return fail(state, "Removing");
   if (state.config.budget !== undefined) return taskDestroyChunk(state, op, cap.object, budgetOf(state.config));
-  return done(remove(state, { tasks: [cap.object] }));
+  // (a removal passes over nothing, split into entries or not: removal.ts closure, preemption.ts handUp)
+  return done(remove(state, { tasks: [cap.object] }, null, false));
 }
 
 /**
