@@ -822,9 +822,9 @@ const taskWalkStart = (state: State | Draft) => ({ page: state.config.vpages - 1
  * up (from the page's own mapping, to the page below). Then its
  * capabilities, from the greatest slot down: the greatest one at or below
  * the slot (the subject's own excepted) first hands up what derives from
- * it, a unit per capability (handUp: the walk stays at its slot), then
- * vanishes as if deleted, with what that takes along (removal.ts: the root
- * mappings it authorized are re-attached; an object it was the last to
+ * it and the root mappings it authorized, a unit each (handUp, handUpRoot:
+ * the walk stays at its slot, its cursor in the tree of a root that goes),
+ * then vanishes as if deleted (removal.ts: an object it was the last to
  * name is destroyed, in this one unit), unless it is the last one naming an
  * object zombieWorthy allows: that object becomes a zombie inside t
  * (startsZombie), and the units that follow are its
