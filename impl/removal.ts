@@ -228,9 +228,9 @@ export function dropSlot(m: Machine, si: number, account: number): void {
 
 /**
  * Destroys account a, its sub-accounts and all they pay for; their quota
- * returns to a's parent. What each pays for is on its lists (tables/lists.ts
- * PaidLists), so the cost is that of the subtree and what it pays for, not of
- * the tables.
+ * returns to a's parent. What each pays for is on its lists (the tables'
+ * `paid`, tables/lists.ts), so the cost is that of the subtree and what it
+ * pays for, not of the tables.
  */
 export function destroyAccount(m: Machine, a: number): void {
   const acc = m.accounts;
