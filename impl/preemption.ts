@@ -149,12 +149,16 @@ export function accountUnder(m: Machine, a: number, top: number): boolean {
   return false;
 }
 
-/** Would a capability derived from cap n add to what a preempted removal has still to take apart? (spec: growsRemoval) */
-export function growsRemoval(m: Machine, n: number): boolean {
+/** Does cap n name an object a preempted removal is taking apart (a container, task or account dying, a DMA handle whose account is)? (spec: namesDying) */
+function namesDying(m: Machine, n: number): boolean {
   const kind = m.caps.kindOf(n);
   const x = m.caps.objOf(n);
-  const dying = kind === KIND_CONTAINER ? containerDying(m, x) : kind === KIND_TASK ? taskDying(m, x) : kind === KIND_ACCOUNT ? accountDying(m, x) : accountDying(m, m.handles.account[x]!);
-  return dying || beingRevoked(m, n);
+  return kind === KIND_CONTAINER ? containerDying(m, x) : kind === KIND_TASK ? taskDying(m, x) : kind === KIND_ACCOUNT ? accountDying(m, x) : accountDying(m, m.handles.account[x]!);
+}
+
+/** Would a capability derived from cap n add to what a preempted removal has still to take apart? (spec: growsRemoval) */
+export function growsRemoval(m: Machine, n: number): boolean {
+  return namesDying(m, n) || beingRevoked(m, n);
 }
 
 /** Is task x being taken apart by a preempted task.destroy or as a zombie, or paid by an account being destroyed? (a scan of the task table and of the chains of zombies, only while some removal is preempted) */
@@ -171,11 +175,7 @@ export function taskDying(m: Machine, x: number): boolean {
  * task's deletion re-attaches from below it then passes over it.
  */
 function passedOver(m: Machine, n: number): boolean {
-  const caps = m.caps;
-  const kind = caps.kindOf(n);
-  const x = caps.objOf(n);
-  if (taskDying(m, caps.taskOf(n))) return true;
-  return kind === KIND_CONTAINER ? containerDying(m, x) : kind === KIND_TASK ? taskDying(m, x) : kind === KIND_ACCOUNT ? accountDying(m, x) : accountDying(m, m.handles.account[x]!);
+  return taskDying(m, m.caps.taskOf(n)) || namesDying(m, n);
 }
 
 /**
@@ -483,14 +483,16 @@ function startObjectWalk(m: Machine, t: number, kind: number): void {
  */
 function accountZombieWorthy(m: Machine, a: number, t: number, holder: number): boolean {
   if (a === 0) return false;
-  let pays = false;
+  // (in the same visit of the subtree: does it pay for anything at all?)
+  let pays = m.accounts.firstChild[a] !== -1;
   for (let x = a; x !== -1; x = nextUnder(m, x, a)) {
+    if (m.handles.paid.first[x] !== -1 || m.containers.paid.first[x] !== -1) pays = true;
     for (let y = m.tasks.paid.first[x]!; y !== -1; y = m.tasks.paid.next[y]!) {
       if (y === holder || walkedBy(m, t, y)) return false;
       pays = true;
     }
   }
-  return pays || m.accounts.firstChild[a] !== -1 || lastHandleUnder(m, a) !== -1 || lastContainerUnder(m, a) !== -1;
+  return pays;
 }
 
 /**
