@@ -1858,7 +1858,7 @@ function reattachable(state: State, region: ReadonlySet<string>): number {
 }
 
 /** The removals whose walks hand up what hangs from a capability they make vanish (handUp). */
-const HANDS_UP: ReadonlySet<string> = new Set(["cap.revoke", "container.destroy", "task.destroy", "account.destroy"]);
+export const HANDS_UP: ReadonlySet<string> = new Set(["cap.revoke", "container.destroy", "task.destroy", "account.destroy"]);
 
 /** The depths in the derivation tree (ancestors above each) of all capabilities, summed: a hand-up lowers it. */
 function capDepths(state: State): number {

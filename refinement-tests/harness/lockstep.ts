@@ -16,7 +16,7 @@
 import { checkInvariants } from "../../spec/invariants.js";
 import { checkTransition } from "../../spec/transitions.js";
 import { step } from "../../spec/operations.js";
-import { continues, pendingRegion, zombiesOf } from "../../spec/preemption.js";
+import { continues, HANDS_UP, pendingRegion, zombiesOf } from "../../spec/preemption.js";
 import type { State, Zombie } from "../../spec/state.js";
 import { boot } from "../../spec/state.js";
 import type { Config, Op, OpKind, Result, Trace } from "../../spec/vocabulary.js";
@@ -221,7 +221,7 @@ export class Lockstep {
       const how = interleaving(prev, op, this.spec, r);
       if (how === "other" || how === "touching") st.interleaved++;
       if (how === "touching") st.touching++;
-      if (r.ok && (op.op === "cap.revoke" || op.op === "container.destroy" || op.op === "task.destroy" || op.op === "account.destroy") && handedUp(prev, this.spec)) st.handUps++;
+      if (r.ok && HANDS_UP.has(op.op) && handedUp(prev, this.spec)) st.handUps++;
       if (r.ok && r.preempted) {
         st.preempted++;
         if (op.op === "cap.revoke") st.revokes++;
