@@ -532,7 +532,7 @@ function isZombie(state: State, kind: Zombie["kind"], id: number): boolean {
 export const zombiesOf = (p: Pending): Zombie[] => chainOf("zombie" in p ? p.zombie : undefined);
 
 /** Does `cap` name an object a preempted removal is taking apart (a container, task or account dying, a DMA handle whose account is)? */
-function namesDying(state: State, cap: { readonly kind: string; readonly object: number }): boolean {
+export function namesDying(state: State, cap: { readonly kind: string; readonly object: number }): boolean {
   return (
     (cap.kind === "container" && containerDying(state, cap.object)) ||
     (cap.kind === "task" && taskDying(state, cap.object)) ||

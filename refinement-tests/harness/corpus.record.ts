@@ -15,7 +15,7 @@
  * provoke errors none of the others meets (errorTraces), and random
  * preemption traces that show what the others never show a preempted
  * removal meet (preemptionTraces), and traces on the configurations where
- * the generator stages an account zombie.
+ * the generator stages an account zombie, and what a task destroy hands up.
  */
 import { join } from "node:path";
 import fc from "fast-check";
@@ -184,5 +184,7 @@ export function recordCorpus(): [string, Recorded][] {
   // above stay the same)
   const quota = (r: number) => preemptConfigArb.map((c) => ({ ...c, objects: c.objects - (c.objects % 32) + r, handles: 1, accounts: 3 }));
   add("account zombies", [...sample(14, 2, quota(7), 160, true), ...sample(15, 2, quota(23), 160, true)]);
+  // (what a task destroy hands up, and what deletions pass over: staged on object quotas 4 modulo 8 (handOut))
+  add("hand-outs", sample(16, 2, preemptConfigArb.map((c) => ({ ...c, objects: c.objects - (c.objects % 8) + 4 })), 160, true));
   return out;
 }

@@ -14,7 +14,7 @@ import fc from "fast-check";
 import type { Cap, CapRef, Mapping, MapRef, Pending, PendingAccountDestroy, PendingDestroy, PendingRevoke, PendingTaskDestroy, PendingUnmap, Slot, State, Task } from "../../spec/state.js";
 import { capKey, isAccountDestroy, isDestroy, isRevoke, isTaskDestroy, isUnmap, mapKey, ROOT_TASK } from "../../spec/state.js";
 import { mapChildren } from "../../spec/removal.js";
-import { accountUnder, pendingRegion, taskDying, zombiesOf } from "../../spec/preemption.js";
+import { accountUnder, passedOver, pendingRegion, taskDying, zombiesOf } from "../../spec/preemption.js";
 import type { Config, Op, OpKind, Right } from "../../spec/vocabulary.js";
 import { BIT_DIRTY, OP_KINDS, R, rightsList, rightsMask, UNMAP_MODES } from "../../spec/vocabulary.js";
 import { ACCESS_NEEDS, RIGHTS_NEEDED } from "../../spec/security.js";
@@ -936,9 +936,11 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
     return to ? { op: "l4.map", task: from.task, vpage: from.vpage, target: to.slot, dest: to.dest, rights: rightsList(m.rights) } : null;
   };
   if (pending.length === 0) {
-    // (three steps in four on configurations staging a chain of zombies or an account zombie, which take the most steps to build; on
-    // the latter the stage also replaces the random start of a removal, which would mostly take apart the account being built)
-    if (e % 2 === 1 || (s.config.objects % 4 === 3 && e % 4 === 2) || (s.config.objects % 8 === 7 && e % 8 === 0)) {
+    // (three steps in four on configurations staging a chain of zombies, an account zombie or what a task destroy hands up, which
+    // take the most steps to build; on the last two the stage also replaces the random start of a removal, which would mostly take
+    // apart what is being built)
+    const long = s.config.objects % 4 === 3 || s.config.objects % 8 === 4;
+    if (e % 2 === 1 || (long && e % 4 === 2) || ((s.config.objects % 8 === 7 || s.config.objects % 8 === 4) && e % 8 === 0)) {
       const op = staged(s, b);
       if (op) return op;
     }
@@ -1053,6 +1055,10 @@ function preemptionStep(s: State, [a, b, c, , e]: Intent["n"]): Op | null {
     return b % 3 === 1 ? { ...q.op, mode: q.op.mode === "all" ? "derived" : "all" } : { op: "cap.revoke", task: t, slot: c % s.config.capSlots };
   }
   if (e % 4 !== 1) return null;
+  if (c % 8 === 5 && !isUnmap(q)) {
+    const op = passOverStep(s, [a, b]);
+    if (op) return op;
+  }
   if (c % 8 === 7 && !isUnmap(q)) {
     const ended = endFromOutside(s, q, b);
     if (ended) return ended;
@@ -1453,10 +1459,13 @@ function aimAtZombies(s: State, p: Pending, [a, b]: [number, number, number]): O
  * configurations (by their object quota) build, step by step, in half of
  * their steps while no removal is preempted, a situation that random steps
  * seldom reach before their trace ends, then start the removal it is for:
- * - `passedOn` (objects % 4 === 0): a task T whose mapping another task U
+ * - `passedOn` (objects % 8 === 0): a task T whose mapping another task U
  *   holds, U holding a capability to a task that accepts a page from it;
  *   then the root task destroys T, and U may try to pass the mapping on
  *   (aimAtTaskDestroy): that must be refused (Removing);
+ * - `handOut` (objects % 8 === 4): capabilities and root mappings a task
+ *   destroy hands up, and what other tasks' deletions pass over (see
+ *   handOut);
  * - `subWired` (objects % 4 === 2): a DMA handle that a sub-account pays
  *   for, on half of them with a copy of its capability in a task the
  *   sub-account does not pay for (passDmaOn); then the root task destroys
@@ -1489,6 +1498,7 @@ function staged(s: State, b: number): Op | null {
   if (s.config.objects % 4 === 1) return selfDoomed(s, others, rootCap, to, handTo, window);
   if (s.config.objects % 8 === 3) return nested(s, others, rootCap, to, handTo, b);
   if (s.config.objects % 8 === 7) return accountZombie(s, others, rootCap, to, handTo, b);
+  if (s.config.objects % 8 === 4) return handOut(s, others, rootCap, to, handTo, window, b);
   if (s.config.objects % 4 === 0) {
     if (others.length < 2) return dest !== undefined && s.tasks.includes(null) ? { op: "task.create", task: ROOT_TASK, account: 0, dest } : null;
     const [t, u] = [others[b % others.length]!, others[(b + 1) % others.length]!];
@@ -1531,6 +1541,106 @@ function staged(s: State, b: number): Op | null {
   const free = freeSlots(s, x)[0];
   if (free === undefined || !s.handles.includes(null)) return null;
   return { op: "dma.wire", task: x, container: h.slot, index: s.containers[h.cap.object]!.slots.findIndex((y) => y.kind === "hard"), dest: free };
+}
+
+/**
+ * `handOut` (staged, objects % 8 === 4): what a task destroy hands up. A
+ * task X holds two capabilities to containers: one to a container it made
+ * through a copy of the root account's capability (its parent is that
+ * account capability, which cannot authorize a mapping), one a copy of
+ * the root task's (whose parent can). For each, X gives a task Y a copy,
+ * Y allocates a frame and maps a page through it and deletes the copy: the
+ * root mapping is X's now. X gives Y another copy of each, from which Y
+ * derives two capabilities. Then the root task destroys X: before each of
+ * the two vanishes, the walk hands up Y's copy and the root mapping, to the
+ * root task's capability, or (for the container X made) takes the root's
+ * tree apart. Meanwhile Y may delete its copy, whose two children then pass
+ * over X's capability (passOverStep), or unmap the root the walk stands at
+ * (aimAtTaskDestroy). The first thing missing is made each step; X's own
+ * container is left out when no container is free.
+ */
+function handOut(s: State, others: number[], rootCap: (pred: (k: Cap) => boolean) => Held | undefined, to: (x: number) => Held | undefined, handTo: (x: number, give: Held | undefined) => Op | null, window: (x: number) => Op, b: number): Op | null {
+  const root = s.tasks[ROOT_TASK]!;
+  if (others.length < 2) {
+    const dest = freeSlots(s, ROOT_TASK)[0];
+    return dest !== undefined && s.tasks.includes(null) ? { op: "task.create", task: ROOT_TASK, account: 0, dest } : null;
+  }
+  // (the same two each step, the first two free: the stage builds on what the steps before made)
+  const [X, Y] = [others[0]!, others[1]!];
+  const parentOf = (k: Cap) => (k.parent ? s.tasks[k.parent.task]?.caps[k.parent.slot] : null);
+  const account = capsOf(s, X, ofKind("account", R.alloc))[0];
+  if (!account) return handTo(X, rootCap((k) => ofKind("account", R.alloc)(k) && k.object === root.account));
+  const made = capsOf(s, X, (k) => ofKind("container", R.alloc)(k) && parentOf(k)?.kind === "account")[0];
+  if (!made && s.containers.includes(null)) {
+    const dest = freeSlots(s, X)[0];
+    return dest === undefined ? null : { op: "container.create", task: X, account: account.slot, dest };
+  }
+  const copied = capsOf(s, X, (k) => ofKind("container", R.alloc)(k) && k.parent?.task === ROOT_TASK)[0];
+  if (!copied) {
+    const give = rootCap(ofKind("container", R.alloc));
+    return give ? handTo(X, give) : rootBuilds(s, false, b);
+  }
+  const toY = capsOf(s, X, (k) => ofKind("task", R.write)(k) && k.object === Y)[0];
+  if (!toY) return handTo(X, to(Y));
+  const give = (cx: Held): Op => {
+    const slot = acceptedSlots(s, X, Y)[0];
+    return slot === undefined ? window(Y) : { op: "cap.copy", task: X, src: cx.slot, target: toY.slot, dest: slot };
+  };
+  const authorizes = (task: number, slot: number) => s.tasks.some((t) => t?.pages.some((m) => m?.source.kind === "slot" && m.source.cap.task === task && m.source.cap.slot === slot));
+  const hasChildren = (task: number, slot: number) => s.tasks.some((t) => t?.caps.some((k) => k?.parent?.task === task && k.parent.slot === slot));
+  for (const cx of made ? [made, copied] : [copied]) {
+    const ys = capsOf(s, Y, (k) => k.parent?.task === X && k.parent.slot === cx.slot);
+    if (!authorizes(X, cx.slot)) {
+      // (Y maps a page through a copy, then deletes it: the root mapping is X's)
+      const mapping = ys.find((y) => authorizes(Y, y.slot));
+      if (mapping) return { op: "cap.delete", task: Y, slot: mapping.slot };
+      const y = ys.find((h) => !hasChildren(Y, h.slot));
+      if (!y) return give(cx);
+      const slots = s.containers[cx.cap.object]!.slots;
+      const hard = slots.findIndex((x) => x.kind === "hard");
+      if (hard < 0) {
+        const empty = slots.findIndex((x) => x.kind === "empty");
+        return empty < 0 ? null : { op: "container.alloc", task: Y, container: y.slot, index: empty };
+      }
+      const vpage = pagesOf(s.tasks[Y], false)[0];
+      return vpage === undefined ? null : { op: "page.map", task: Y, container: y.slot, index: hard, vpage, rights: ["read"] };
+    }
+    // (a copy with two capabilities derived from it: deleted while X's walk is preempted, they pass over X's capability)
+    const y = ys[0];
+    if (!y) return give(cx);
+    const below = capsOf(s, Y, (k) => k.parent?.task === Y && k.parent.slot === y.slot).length;
+    if (below < 2) {
+      const dest = freeSlots(s, Y)[0];
+      return dest === undefined ? null : { op: "cap.derive", task: Y, src: y.slot, dest, rights: ["read"] };
+    }
+  }
+  const kill = rootCap((k) => ofKind("task", R.alloc)(k) && k.object === X);
+  return kill ? { op: "task.destroy", task: ROOT_TASK, target: kill.slot } : null;
+}
+
+/**
+ * A step aimed at what re-attaches past a capability a preempted removal
+ * will make vanish (passedOver): a task holding a capability derived from
+ * such a one deletes it if two or more derive from it (they then pass
+ * over it: without that rule, the removal would have more to hand up),
+ * or else derives one more from it. Null if no such capability is held by
+ * a task free to act.
+ */
+function passOverStep(s: State, [a, b]: [number, number]): Op | null {
+  const free = (t: number) => !s.tasks[t]!.pending && !s.tasks[t]!.fault && !taskDying(s, t);
+  const below: (CapRef & { children: number })[] = [];
+  s.tasks.forEach((t, task) =>
+    t?.caps.forEach((k, slot) => {
+      if (k?.parent && free(task) && passedOver(s, k.parent) && !passedOver(s, { task, slot })) below.push({ task, slot, children: 0 });
+    }),
+  );
+  if (below.length === 0) return null;
+  s.tasks.forEach((t) => t?.caps.forEach((k) => k?.parent && below.forEach((y) => y.task === k.parent!.task && y.slot === k.parent!.slot && y.children++)));
+  const full = pick(below.filter((y) => y.children >= 2), a);
+  if (full) return { op: "cap.delete", task: full.task, slot: full.slot };
+  const y = pick(below, b)!;
+  const dest = freeSlots(s, y.task)[0];
+  return dest === undefined ? null : { op: "cap.derive", task: y.task, src: y.slot, dest, rights: rightsList(s.tasks[y.task]!.caps[y.slot]!.rights) };
 }
 
 /**

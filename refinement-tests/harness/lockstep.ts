@@ -16,7 +16,7 @@
 import { checkInvariants } from "../../spec/invariants.js";
 import { checkTransition } from "../../spec/transitions.js";
 import { step } from "../../spec/operations.js";
-import { continues, HANDS_UP, pendingRegion, zombiesOf } from "../../spec/preemption.js";
+import { continues, HANDS_UP, namesDying, passedOver, pendingRegion, taskDying, zombiesOf } from "../../spec/preemption.js";
 import type { State, Zombie } from "../../spec/state.js";
 import { boot } from "../../spec/state.js";
 import type { Config, Op, OpKind, Result, Trace } from "../../spec/vocabulary.js";
@@ -80,6 +80,10 @@ export interface Stats {
   accountLinks: number;
   /** entries of removals that handed up a capability derived from one they make vanish (spec/preemption.ts handUp) */
   handUps: number;
+  /** of the entries, those that handed up a root mapping or took apart the tree of one its capability's parent could not take */
+  rootHandUps: number;
+  /** steps whose deletion re-attached capabilities past one a preempted removal will make vanish (passedOver) */
+  passOvers: number;
 }
 
 /** Did a capability move from its parent to another while that parent stayed (a hand-up), between `before` and `after`? */
@@ -92,7 +96,44 @@ function handedUp(before: State, after: State): boolean {
   );
 }
 
-export const newStats = (): Stats => ({ steps: 0, ok: 0, byKind: new Map(), errors: new Map(), preempted: 0, revokes: 0, destroys: 0, taskDestroys: 0, accountDestroys: 0, interleaved: 0, touching: 0, zombies: 0, nested: 0, accountZombies: 0, accountTasks: 0, accountLinks: 0, handUps: 0 });
+/**
+ * Did the step re-attach capabilities past one a preempted removal will
+ * make vanish (passedOver)? True when a capability with children went and
+ * its parent was such a one: the children then skip it (removal.ts).
+ */
+function passedOverBy(before: State, after: State): boolean {
+  if (!before.tasks.some((t) => t?.pending)) return false;
+  const gone = new Set<string>();
+  before.tasks.forEach((t, task) =>
+    t?.caps.forEach((cap, slot) => {
+      if (cap?.parent && !after.tasks[task]?.caps[slot] && passedOver(before, cap.parent)) gone.add(`${task}:${slot}`);
+    }),
+  );
+  if (gone.size === 0) return false;
+  return before.tasks.some((t, task) => t?.caps.some((cap, slot) => !!cap?.parent && gone.has(`${cap.parent.task}:${cap.parent.slot}`) && !!after.tasks[task]?.caps[slot]));
+}
+
+/**
+ * Did an entry hand up a root mapping (its capability changed, the old one
+ * still there), or take one apart whose capability, held by a task being
+ * taken apart and naming a container that is not, is still there (a root
+ * its capability's parent could not take: handUpRoot)?
+ */
+function handedUpRoot(before: State, after: State): boolean {
+  return before.tasks.some((t, task) =>
+    t?.pages.some((m, vpage) => {
+      if (m?.source.kind !== "slot") return false;
+      const x = m.source.cap;
+      const cap = after.tasks[x.task]?.caps[x.slot];
+      if (!cap) return false;
+      const now = after.tasks[task]?.pages[vpage];
+      if (now?.source.kind === "slot") return now.source.cap.task !== x.task || now.source.cap.slot !== x.slot;
+      return !now && taskDying(before, x.task) && !namesDying(before, cap);
+    }),
+  );
+}
+
+export const newStats = (): Stats => ({ steps: 0, ok: 0, byKind: new Map(), errors: new Map(), preempted: 0, revokes: 0, destroys: 0, taskDestroys: 0, accountDestroys: 0, interleaved: 0, touching: 0, zombies: 0, nested: 0, accountZombies: 0, accountTasks: 0, accountLinks: 0, handUps: 0, rootHandUps: 0, passOvers: 0 });
 
 /** How a step stands to the removals preempted before it: none, their continuation, or another step meanwhile (touching what they take apart, or not). */
 function interleaving(before: State, op: Op, after: State, r: Result): "none" | "continues" | "other" | "touching" {
@@ -222,6 +263,8 @@ export class Lockstep {
       if (how === "other" || how === "touching") st.interleaved++;
       if (how === "touching") st.touching++;
       if (r.ok && HANDS_UP.has(op.op) && handedUp(prev, this.spec)) st.handUps++;
+      if (r.ok && HANDS_UP.has(op.op) && handedUpRoot(prev, this.spec)) st.rootHandUps++;
+      if (r.ok && passedOverBy(prev, this.spec)) st.passOvers++;
       if (r.ok && r.preempted) {
         st.preempted++;
         if (op.op === "cap.revoke") st.revokes++;
@@ -338,7 +381,7 @@ export function runTrace(trace: Trace, options: LockstepOptions = {}): Lockstep 
 export function formatStats(st: Stats): string {
   const pct = (ok: number, n: number) => (n === 0 ? "-" : `${((100 * ok) / n).toFixed(1)}%`);
   const lines = [`overall: ${st.steps} steps, ${pct(st.ok, st.steps)} ok`];
-  if (st.preempted > 0) lines.push(`preemption: ${st.preempted} entries preempted (${st.revokes} of cap.revoke, ${st.destroys} of container.destroy, ${st.taskDestroys} of task.destroy, ${st.accountDestroys} of account.destroy; ${st.zombies} left a removal emptying a new zombie (${st.accountZombies} of them an account), ${st.nested} a longer chain of zombies, ${st.accountTasks} an account zombie taking apart a task, ${st.accountLinks} an account zombie with another inside it; ${st.handUps} handed up a derived capability); ${st.interleaved} steps of others in between, ${st.touching} of them touching what was being taken apart`);
+  if (st.preempted > 0) lines.push(`preemption: ${st.preempted} entries preempted (${st.revokes} of cap.revoke, ${st.destroys} of container.destroy, ${st.taskDestroys} of task.destroy, ${st.accountDestroys} of account.destroy; ${st.zombies} left a removal emptying a new zombie (${st.accountZombies} of them an account), ${st.nested} a longer chain of zombies, ${st.accountTasks} an account zombie taking apart a task, ${st.accountLinks} an account zombie with another inside it; ${st.handUps} handed up a derived capability, ${st.rootHandUps} a root mapping); ${st.passOvers} deletions passed over a capability a removal will make vanish; ${st.interleaved} steps of others in between, ${st.touching} of them touching what was being taken apart`);
   for (const [k, v] of [...st.byKind].sort()) lines.push(`  ${k.padEnd(18)} ${String(v.steps).padStart(7)} steps  ${pct(v.ok, v.steps).padStart(6)} ok`);
   return lines.join("\n");
 }

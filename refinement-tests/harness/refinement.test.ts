@@ -66,6 +66,9 @@ describe("spec and impl agree on random traces", () => {
     expect(stats.accountTasks).toBeGreaterThan(0);
     // ... and hand up capabilities derived from one they make vanish (spec/preemption.ts handUp)
     expect(stats.handUps).toBeGreaterThan(0);
+    // ... root mappings too, and other tasks' deletions pass over what a walk will make vanish (generate.ts: handOut, passOverStep)
+    expect(stats.rootHandUps).toBeGreaterThan(0);
+    expect(stats.passOvers).toBeGreaterThan(0);
     // ... and every kind of operation succeeds often enough to be exercised (a quarter of its
     // steps: account.request, which only a sub-account's own task can make, was at 32 to 37 %
     // before revokes and container destroys stopped at preemption points, and is at 28 to 34 %
