@@ -334,6 +334,7 @@ const PREEMPT_CORRUPTIONS: [string, string, (m: Machine) => void, RegExp][] = [
     /^the children of mapping \d+ are not in order of key, greatest first: task 0's page 2 comes after task 0's page 1$/,
   ],
   ["preemptedWalksExact", "the count of preempted walks is wrong", (m) => void (m.pendingCount = 2), /^1 tasks have a preempted removal but 2 are counted$/],
+  ["preemptedWalksExact", "the list of them names another task", (m) => void (m.pendingTasks[0] = 1), /^the list of tasks with a preempted removal has task 1 at 0, out of order or without one$/],
   ["preemptedWalksExact", "a task without one keeps a cursor", (m) => void (m.tasks.curT[1] = 0), /^task 1 has no preempted removal but keeps fields of one$/],
   ["preemptedWalksExact", "a task without one keeps its bits", (m) => void (m.tasks.pendBits[1] = 2), /^task 1 has no preempted removal but keeps fields of one$/],
   ["preemptedWalksExact", "a free task has one", (m) => void (m.tasks.pendMode[1] = 0), /^free task 1 has a preempted removal$/],

@@ -336,7 +336,7 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
     // A mapping's children, a capability's children and a capability's root
     // mappings are in order of key, greatest first (task, then page or
     // slot), as preempted walks take them; the preempted walks are counted
-    // exactly, each of a live task with a live cursor (a revoke's below the
+    // exactly and their tasks listed in order of id, each of a live task with a live cursor (a revoke's below the
     // capability it revokes; a destroy's in a tree of the slot or page it
     // empties, which it has not passed: slots, pages and capability slots
     // above are empty), and a task without one keeps none of a walk's
@@ -468,6 +468,11 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
         }
       }
       if (pending !== m.pendingCount) return `${pending} tasks have a preempted removal but ${m.pendingCount} are counted`;
+      // (strictly ascending, each with a removal, as many as have one: exactly those)
+      for (let i = 0; i < m.pendingCount; i++) {
+        const t = m.pendingTasks[i]!;
+        if (t < 0 || t >= m.config.tasks || tt.pendMode[t] === -1 || (i > 0 && t <= m.pendingTasks[i - 1]!)) return `the list of tasks with a preempted removal has task ${t} at ${i}, out of order or without one`;
+      }
       return null;
     },
   },

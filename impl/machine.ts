@@ -80,6 +80,8 @@ export class Machine {
   /** The work budget per entry (config.budget; Infinity without one), and how many tasks have a preempted removal (preemption.ts). */
   readonly budget: number;
   pendingCount = 0;
+  /** The tasks with a preempted removal, the first pendingCount entries, in order of id: the per-operation checks and settlePending visit these, not the task table. */
+  readonly pendingTasks: Int32Array;
   /** True while a removal's walk runs its steps (preemption.ts): what a step re-attaches does not pass over capabilities other removals will make vanish (removal.ts vanishCap). */
   inWalk = false;
   /** Set by fault.notice when it read a notice: its task and page (noticeTask -1: none; the result's `notice`). */
@@ -95,6 +97,7 @@ export class Machine {
     this.config = ConfigSchema.parse(config);
     this.budget = this.config.budget ?? Infinity;
     const { frames, accounts, tasks, containers, capSlots, vpages, containerSlots, handles } = this.config;
+    this.pendingTasks = new Int32Array(tasks);
     this.pages = new PageTables(tasks, vpages, containers * containerSlots);
     this.frames = new FrameTable(frames);
     this.accounts = new AccountTable(accounts);

@@ -121,19 +121,23 @@ export function beingRevoked(m: Machine, n: number): boolean {
   return false;
 }
 
-/** Is container c being emptied by a preempted container.destroy or as a zombie (a container is a chain's innermost only), or paid by an account being destroyed? (a scan of the task table, only while some removal is preempted) */
+/** Is container c being emptied by a preempted container.destroy or as a zombie (a container is a chain's innermost only), or paid by an account being destroyed? (a look at each task with a preempted removal, only while there is one) */
 export function containerDying(m: Machine, c: number): boolean {
   if (m.pendingCount === 0) return false;
   const tt = m.tasks;
-  for (let t = 0; t < m.config.tasks; t++) if ((tt.pendMode[t] === DESTROY && tt.pendOrder[t] === c) || (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 0 && tt.zoneV[t] === c) || (tt.zInT[t] === 0 && tt.zInV[t] === c)) return true;
+  for (let i = 0; i < m.pendingCount; i++) {
+    const t = m.pendingTasks[i]!;
+    if ((tt.pendMode[t] === DESTROY && tt.pendOrder[t] === c) || (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 0 && tt.zoneV[t] === c) || (tt.zInT[t] === 0 && tt.zInV[t] === c)) return true;
+  }
   return !m.containers.free.has(c) && accountDying(m, m.containers.account[c]!);
 }
 
-/** Is account a being destroyed by a preempted account.destroy, or emptied as a zombie (always a chain's innermost), it or an account above it? (a scan of the task table and walks up the account tree, only while some removal is preempted) */
+/** Is account a being destroyed by a preempted account.destroy, or emptied as a zombie (always a chain's innermost), it or an account above it? (a look at each task with a preempted removal and walks up the account tree, only while there is one) */
 export function accountDying(m: Machine, a: number): boolean {
   if (m.pendingCount === 0) return false;
   const tt = m.tasks;
-  for (let t = 0; t < m.config.tasks; t++) {
+  for (let i = 0; i < m.pendingCount; i++) {
+    const t = m.pendingTasks[i]!;
     if (tt.pendMode[t] === ADESTROY && accountUnder(m, a, tt.pendOrder[t]!)) return true;
     if ((tt.zInT[t] === 2 && accountUnder(m, a, tt.zInV[t]!)) || (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2 && accountUnder(m, a, tt.zoneV[t]!))) return true;
   }
@@ -161,11 +165,14 @@ export function growsRemoval(m: Machine, n: number): boolean {
   return namesDying(m, n) || beingRevoked(m, n);
 }
 
-/** Is task x being taken apart by a preempted task.destroy or as a zombie, or paid by an account being destroyed? (a scan of the task table and of the chains of zombies, only while some removal is preempted) */
+/** Is task x being taken apart by a preempted task.destroy or as a zombie, or paid by an account being destroyed? (a look at each task with a preempted removal and its chain of zombies, only while there is one) */
 export function taskDying(m: Machine, x: number): boolean {
   if (m.pendingCount === 0) return false;
   const tt = m.tasks;
-  for (let t = 0; t < m.config.tasks; t++) if ((tt.pendMode[t] === TDESTROY && tt.pendOrder[t] === x) || (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 1 && tt.zoneV[t] === x) || inChain(m, t, x)) return true;
+  for (let i = 0; i < m.pendingCount; i++) {
+    const t = m.pendingTasks[i]!;
+    if ((tt.pendMode[t] === TDESTROY && tt.pendOrder[t] === x) || (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 1 && tt.zoneV[t] === x) || inChain(m, t, x)) return true;
+  }
   return !tt.free.has(x) && accountDying(m, tt.account[x]!);
 }
 
@@ -990,17 +997,26 @@ function startWalk(m: Machine, t: number, mode: number, slot: number, object: nu
   tt.pendVpage[t] = slot;
   tt.pendOrder[t] = object;
   tt.resetWalk(t);
+  // (into the list of tasks with a preempted removal, in order of id: settlePending settles them in that order, as the spec does)
+  const list = m.pendingTasks;
+  let i = m.pendingCount;
+  for (; i > 0 && list[i - 1]! > t; i--) list[i] = list[i - 1]!;
+  list[i] = t;
   m.pendingCount += 1;
   return true;
+}
+
+/** Task t, the i-th in m.pendingTasks, has no preempted removal any more: its record cleared, and out of the list. */
+function dropPending(m: Machine, i: number): void {
+  m.tasks.clearPending(m.pendingTasks[i]!);
+  m.pendingCount -= 1;
+  m.pendingTasks.copyWithin(i, i + 1, m.pendingCount + 1);
 }
 
 /** Ends an entry of task t's removal: preempted, or finished (its record cleared). */
 function endEntry(m: Machine, t: number, finished: boolean): number {
   if (!finished) m.preempted = true;
-  else {
-    m.tasks.clearPending(t);
-    m.pendingCount -= 1;
-  }
+  else dropPending(m, m.pendingTasks.indexOf(t, 0));
   return OK;
 }
 
@@ -1341,56 +1357,53 @@ function settleObjectWalk(m: Machine, t: number): boolean {
  * After a successful operation while some removal is preempted: a walk
  * whose cursor went (or, for a revoke, is no longer below the revoked
  * capability) starts again, and a revoke whose capability went ends
- * (spec: settlePending). A scan of the task table, only while removals
- * are pending; task `own`, whose walk the operation continued, is skipped
+ * (spec: settlePending). A look at each task with a preempted removal, in
+ * order of id; task `own`, whose walk the operation continued, is skipped
  * (its walk leaves its cursor on a live node of its tree: the
  * representation check preemptedWalksExact says so after every step).
  */
 export function settlePending(m: Machine, own: number): void {
-  const tt = m.tasks;
-  for (let t = 0; t < m.config.tasks; t++) {
-    // (a task that went during the operation, the one whose walk ran among them, took its removal along)
-    if (tt.pendMode[t] !== -1 && tt.free.has(t)) {
-      tt.clearPending(t);
-      m.pendingCount -= 1;
-      continue;
-    }
-    if (t === own) continue;
-    if (tt.pendMode[t] === DESTROY || tt.pendMode[t] === TDESTROY) {
-      const ofTask = tt.pendMode[t] === TDESTROY;
-      const x = tt.pendOrder[t]!;
-      const k = m.caps.at(t, tt.pendVpage[t]!);
-      if ((ofTask ? tt.free : m.containers.free).has(x) || m.caps.isEmpty(k) || m.caps.kindOf(k) !== (ofTask ? KIND_TASK : KIND_CONTAINER) || m.caps.objOf(k) !== x) {
-        tt.clearPending(t);
-        m.pendingCount -= 1;
-      } else if (tt.zInT[t] !== -1) settleChain(m, t);
-      else if (tt.curT[t] !== -1 && !(ofTask ? taskCursorValid(m, t, x) : destroyCursorValid(m, t, x))) tt.resetWalk(t);
-      continue;
-    }
-    if (tt.pendMode[t] === ADESTROY) {
-      const a = tt.pendOrder[t]!;
-      const k = m.caps.at(t, tt.pendVpage[t]!);
-      if (m.accounts.free.has(a) || m.caps.isEmpty(k) || m.caps.kindOf(k) !== KIND_ACCOUNT || m.caps.objOf(k) !== a) {
-        tt.clearPending(t);
-        m.pendingCount -= 1;
-      } else if (tt.zoneT[t] !== -1 && !settleObjectWalk(m, t)) betweenObjects(m, t);
-      continue;
-    }
-    if (tt.pendMode[t] === REVOKE) {
-      const top = m.caps.at(t, tt.pendVpage[t]!);
-      if (m.caps.isEmpty(top)) {
-        tt.clearPending(t);
-        m.pendingCount -= 1;
-      } else if (tt.zoneT[t] !== -1) {
-        // (a zombie that went took its capability, the walk's node, along; one whose capability another walk handed up
-        // out of the revoke's reach is no longer the revoke's)
-        if (!settleObjectWalk(m, t) || !capUnder(m, nameOf(m, tt.zoneT[t]!, tt.zoneV[t]!), top)) endZombie(m, t);
-      } else if (tt.curT[t] !== -1 && !revokeCursorValid(m, t, top)) tt.resetWalk(t);
-      continue;
-    }
-    if (tt.pendMode[t] === -1 || tt.curT[t] === -1) continue;
-    // (a task that died has no directory page, so nothing of it is mapped)
-    const ct = tt.curT[t]!;
-    if (m.pages.dirOf[ct] === -1 || m.pages.lookup(ct, tt.curV[t]!) === -1) tt.resetWalk(t);
+  for (let i = 0; i < m.pendingCount; ) {
+    // (a removal that ends leaves the list: the next task moves to i)
+    if (settled(m, m.pendingTasks[i]!, own)) i++;
+    else dropPending(m, i);
   }
+}
+
+/** settlePending for task t: false if its removal ends (its record to be cleared). */
+function settled(m: Machine, t: number, own: number): boolean {
+  const tt = m.tasks;
+  // (a task that went during the operation, the one whose walk ran among them, took its removal along)
+  if (tt.free.has(t)) return false;
+  if (t === own) return true;
+  if (tt.pendMode[t] === DESTROY || tt.pendMode[t] === TDESTROY) {
+    const ofTask = tt.pendMode[t] === TDESTROY;
+    const x = tt.pendOrder[t]!;
+    const k = m.caps.at(t, tt.pendVpage[t]!);
+    if ((ofTask ? tt.free : m.containers.free).has(x) || m.caps.isEmpty(k) || m.caps.kindOf(k) !== (ofTask ? KIND_TASK : KIND_CONTAINER) || m.caps.objOf(k) !== x) return false;
+    if (tt.zInT[t] !== -1) settleChain(m, t);
+    else if (tt.curT[t] !== -1 && !(ofTask ? taskCursorValid(m, t, x) : destroyCursorValid(m, t, x))) tt.resetWalk(t);
+    return true;
+  }
+  if (tt.pendMode[t] === ADESTROY) {
+    const a = tt.pendOrder[t]!;
+    const k = m.caps.at(t, tt.pendVpage[t]!);
+    if (m.accounts.free.has(a) || m.caps.isEmpty(k) || m.caps.kindOf(k) !== KIND_ACCOUNT || m.caps.objOf(k) !== a) return false;
+    if (tt.zoneT[t] !== -1 && !settleObjectWalk(m, t)) betweenObjects(m, t);
+    return true;
+  }
+  if (tt.pendMode[t] === REVOKE) {
+    const top = m.caps.at(t, tt.pendVpage[t]!);
+    if (m.caps.isEmpty(top)) return false;
+    if (tt.zoneT[t] !== -1) {
+      // (a zombie that went took its capability, the walk's node, along; one whose capability another walk handed up
+      // out of the revoke's reach is no longer the revoke's)
+      if (!settleObjectWalk(m, t) || !capUnder(m, nameOf(m, tt.zoneT[t]!, tt.zoneV[t]!), top)) endZombie(m, t);
+    } else if (tt.curT[t] !== -1 && !revokeCursorValid(m, t, top)) tt.resetWalk(t);
+    return true;
+  }
+  // (an unmap; a task that died has no directory page, so nothing of it is mapped)
+  const ct = tt.curT[t]!;
+  if (ct !== -1 && (m.pages.dirOf[ct] === -1 || m.pages.lookup(ct, tt.curV[t]!) === -1)) tt.resetWalk(t);
+  return true;
 }
