@@ -863,7 +863,16 @@ function accountStep(m: Machine, t: number, a: number, own: number): boolean {
   }
   // (what waits for the last step, t's task and the sub-accounts paying for it, loses its names before it, but one each)
   if (accountUnder(m, tt.account[t]!, a) && dropName(m, t, KIND_TASK, t)) return acc.free.has(a);
-  for (let x = m.config.accounts - 1; x >= 0; x--) if (x !== a && !acc.free.has(x) && accountUnder(m, tt.account[t]!, x) && accountUnder(m, x, a) && dropName(m, t, KIND_ACCOUNT, x)) return acc.free.has(a);
+  // (the sub-accounts between: of those on the way up from t's account to a that more than one capability names, the
+  // greatest id first; a walk up the account tree, not a scan of the account table)
+  if (accountUnder(m, tt.account[t]!, a)) {
+    let best = -1;
+    for (let x = tt.account[t]!; x !== a; x = acc.parent[x]!) {
+      const first = m.caps.objFirst[m.caps.objIndex(KIND_ACCOUNT, x)]!;
+      if (x > best && first !== -1 && m.caps.objNext[first] !== -1) best = x;
+    }
+    if (best !== -1 && dropName(m, t, KIND_ACCOUNT, best)) return acc.free.has(a);
+  }
   return namingStep(m, t, KIND_ACCOUNT, a, own, destroyAccount, acc.free);
 }
 
