@@ -8,6 +8,7 @@
  * mapdb, this is kept apart from the page tables that hold the nodes.
  */
 import type { Machine } from "./machine.js";
+import { dropRootHint } from "./preemption.js";
 
 /** The frame mapping e maps (a root maps whatever its slot holds). */
 export function frameAt(m: Machine, e: number): number {
@@ -104,6 +105,7 @@ export function unlinkMapping(m: Machine, e: number): void {
   if (next !== -1) pages.prev[next] = prev;
   // Stryker disable next-line ConditionalExpression,EqualityOperator,UnaryOperator: a derived mapping has no capability links (pageTablesMatchDatabase), so for one the branch writes only at negative indices; up === -2 would be capability 0, which authorizes no mapping
   if (up <= -2) {
+    dropRootHint(m, e);
     const pc = pages.prevCap[e]!;
     const nc = pages.nextCap[e]!;
     if (pc !== -1) pages.nextCap[pc] = nc;

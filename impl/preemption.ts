@@ -205,8 +205,10 @@ export function keptAncestor(m: Machine, p: number): number {
  * n (spec: handUp). The children go greatest first, so each goes into the
  * parent's list (in key order) after the one handed up before it: the
  * search starts there (tt.handHint) while that one still hangs from the
- * same parent with a greater key, and a capability with n children costs
- * one merge of two lists in all, not n walks down the parent's list.
+ * same parent with a greater key (another task's deletion of that one
+ * moves the hint to the one before it: dropHint), and a capability with n
+ * children costs one merge of two lists in all, not n walks down the
+ * parent's list.
  */
 function handUp(m: Machine, t: number, n: number): boolean {
   const caps = m.caps;
@@ -218,6 +220,26 @@ function handUp(m: Machine, t: number, n: number): boolean {
   caps.linkChildAfter(c, p, p !== -1 && h >= 0 && !caps.isEmpty(h) && caps.parent[h] === p && h > c ? h : -1);
   m.tasks.handHint[t] = c;
   return true;
+}
+
+/**
+ * Capability n leaves its parent's child list (deleted, revoked): a walk
+ * whose hand-up hint it is (handUp) takes the one before it in that list
+ * instead (the same parent, a greater key), or none if n was the first.
+ * Without this, the hand-up after another task deleted the one handed up
+ * before would search the parent's list from its head. A look at each
+ * task with a preempted removal, only while there is one.
+ */
+export function dropHint(m: Machine, n: number): void {
+  const hint = m.tasks.handHint;
+  for (let i = 0; i < m.pendingCount; i++) if (hint[m.pendingTasks[i]!] === n) hint[m.pendingTasks[i]!] = m.caps.prevSib[n]!;
+}
+
+/** Root mapping e leaves its capability's list: as dropHint, for a walk whose hint it is (handUpRoot). */
+export function dropRootHint(m: Machine, e: number): void {
+  const hint = m.tasks.handHint;
+  const before = m.pages.prevCap[e]!;
+  for (let i = 0; i < m.pendingCount; i++) if (hint[m.pendingTasks[i]!] === -2 - e) hint[m.pendingTasks[i]!] = before === -1 ? -1 : -2 - before;
 }
 
 /** Can n's parent authorize the root mappings n authorized (a capability to the same container)? (spec: rootsReattach) */
@@ -1239,6 +1261,7 @@ function revokeStep(m: Machine, t: number, top: number): boolean {
       return false;
     }
   }
+  dropHint(m, n);
   caps.unlinkFromParent(n);
   freeCapNode(m, n);
   reap(m);
