@@ -637,7 +637,9 @@ function placeExact(m: Machine, t: number, what: string, kind: number, x: number
   if (noChain(m, t) === null) return objectWalkExact(m, t, what, kind, x, k);
   if (kind === 1) return chainExact(m, t, what, x, k, 0);
   if (kind === 0 || tt.linkOf(x, t) === -1) return `${what} keeps zombies inside ${ZOMBIE_KINDS[kind]} ${x}${kind === 2 ? ", which is not marked as a link of its chain" : ""}`;
-  return accountLinkExact(m, t, what, x, tt.linkOf(x, t), -1) ?? chainExact(m, t, what, tt.linkOf(x, t), -1, 1);
+  // (the task the account's walk stands in may hold k, the account's only capability, kept for last: then the chain's walk skips it)
+  const o = tt.linkOf(x, t);
+  return accountLinkExact(m, t, what, x, o, -1) ?? chainExact(m, t, what, o, k !== -1 && m.caps.taskOf(k) === o ? k : -1, 1);
 }
 
 /**
@@ -738,7 +740,9 @@ function taskWalkExact(m: Machine, t: number, what: string, x: number, k: number
  * Task t's walk through account zombie a: neither a nor an account below
  * it pays for t or a task a walk around a stands in (walksAround); at a
  * task (lastT 1, lastV) that a or one below pays for, with no DMA handle
- * nor container they pay for left, exact as a task's walk; between
+ * nor container they pay for left, exact as a task's walk (if that task
+ * holds a's capability, which a revoke's account zombie may pay for: no
+ * other task they pay for left, and that capability kept); between
  * objects (pendBits -1) at no slot and no mapping; else at a container
  * (pendBits) that a or one below pays for, with no DMA handle they pay
  * for left, and exact as a container's walk.
@@ -747,7 +751,15 @@ function accountZombieExact(m: Machine, t: number, what: string, a: number): str
   const tt = m.tasks;
   const busy = accountBusyExact(m, t, what, a);
   if (busy) return busy;
-  if (tt.lastT[t] !== -1) return accountAtTaskExact(m, what, a, tt.lastV[t]!) ?? taskWalkExact(m, t, what, tt.lastV[t]!, -1);
+  if (tt.lastT[t] !== -1) {
+    const y = tt.lastV[t]!;
+    const at = accountAtTaskExact(m, what, a, y);
+    if (at) return at;
+    const k = nameOf(m, 2, a);
+    const holds = k !== -1 && m.caps.taskOf(k) === y;
+    for (let x = 0; holds && x < m.config.tasks; x++) if (x !== y && !tt.free.has(x) && accountUnder(m, tt.account[x]!, a)) return `${what} takes apart task ${y}, which holds the capability naming it, while task ${x}, which account ${a} pays for, is left`;
+    return taskWalkExact(m, t, what, y, holds ? k : -1);
+  }
   const handle = handleUnder(m, a);
   const c = tt.pendBits[t]!;
   if (c === -1) return tt.pendPage[t] === -1 && tt.curT[t] === -1 ? null : `${what} is between objects of account ${a} but keeps where a walk stood`;
@@ -764,7 +776,9 @@ function accountZombieExact(m: Machine, t: number, what: string, a: number): str
  * slot below `inner` (pastPages).
  */
 function accountLinkExact(m: Machine, t: number, what: string, a: number, y: number, inner: number): string | null {
-  return accountBusyExact(m, t, what, a) ?? accountAtTaskExact(m, what, a, y) ?? (inner === -1 ? null : pastPages(m, what, y, inner, -1));
+  // (y may hold a's own capability, kept for last: a revoke's account zombie's holder)
+  const k = nameOf(m, 2, a);
+  return accountBusyExact(m, t, what, a) ?? accountAtTaskExact(m, what, a, y) ?? (inner === -1 ? null : pastPages(m, what, y, inner, k !== -1 && m.caps.taskOf(k) === y ? k : -1));
 }
 
 /** Account zombie a of task t's removal pays for neither t nor a task a walk around it stands in (walksAround); or the message. */
@@ -792,7 +806,8 @@ function handleUnder(m: Machine, a: number): number {
 
 /**
  * The tasks an account zombie a of task t's removal may not pay for: t,
- * and the holder of the capability naming a, and so on out, each zombie
+ * and (but for a revoke's account zombie) the holder of the capability
+ * naming a, and so on out, each zombie
  * task's holder, to the task the walk goes through (a destroy's, or a
  * revoke's zombie task, whose holder too), found through the capabilities
  * naming each (chainExact checks the chain itself).
@@ -804,8 +819,8 @@ function walksAround(m: Machine, t: number, a: number): number[] {
     const k = nameOf(m, kind, id);
     return k === -1 ? -1 : m.caps.taskOf(k);
   };
-  // (a revoke's account zombie, around its chain if any: the holder of its capability only)
-  if (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2 && tt.zoneV[t] === a) return [t, holder(2, a)];
+  // (a revoke's account zombie, around its chain if any: not the holder of its capability, which it takes apart last)
+  if (tt.pendMode[t] === REVOKE && tt.zoneT[t] === 2 && tt.zoneV[t] === a) return [t];
   let kind = 2;
   let id = a;
   // (from a out, through the chain it is a link of, to the outermost; a chain is as long as the tasks are many, at most)

@@ -505,19 +505,20 @@ function startObjectWalk(m: Machine, t: number, kind: number): void {
 /**
  * May account a be a zombie, if task t's walk reaches its only capability,
  * held by task `holder` (spec: zombieWorthy)? Not the root account;
- * neither it nor an account below it pays for the holder or a task t's
+ * neither it nor an account below it pays for the holder (unless
+ * `holderMayPay`: a revoke's walk, which stands in no task) or a task t's
  * walks stand in (walkedBy, for each task the subtree pays for: a visit
  * of the subtree and its lists of tasks); and it has a sub-account, or it
  * or one below pays for a task, a DMA handle or a container.
  */
-function accountZombieWorthy(m: Machine, a: number, t: number, holder: number): boolean {
+function accountZombieWorthy(m: Machine, a: number, t: number, holder: number, holderMayPay = false): boolean {
   if (a === 0) return false;
   // (in the same visit of the subtree: does it pay for anything at all?)
   let pays = m.accounts.firstChild[a] !== -1;
   for (let x = a; x !== -1; x = nextUnder(m, x, a)) {
     if (m.handles.paid.first[x] !== -1 || m.containers.paid.first[x] !== -1) pays = true;
     for (let y = m.tasks.paid.first[x]!; y !== -1; y = m.tasks.paid.next[y]!) {
-      if (y === holder || walkedBy(m, t, y)) return false;
+      if ((y === holder && !holderMayPay) || walkedBy(m, t, y)) return false;
       pays = true;
     }
   }
@@ -541,23 +542,28 @@ function walkedBy(m: Machine, t: number, y: number): boolean {
 
 /**
  * One step of task t's walk through account zombie a (spec: accountUnit,
- * for an account that pays for neither the holder of k nor the subject), k
- * its only capability: a step of the task it takes apart (lastT 1, lastV
+ * with the holder of k for the subject; only a revoke's own account zombie
+ * may pay for that holder), k its only capability: a step of the task it
+ * takes apart (lastT 1, lastV
  * the task; taskStep, whose walk may make a zombie inside: startsZombie) or of the
  * container (pendBits; destroyStep, the capabilities naming it going one
  * per step, the last with it), or, between objects (lastT -1, pendBits
  * -1), the next thing, as accountStep picks it: a capability naming the
  * DMA handle with the greatest id that a or an account below it pays for
  * (reap takes the handle with the last), the container with the greatest
- * id they pay for, the task with the greatest id they pay for, a
- * capability naming the greatest sub-account without sub-accounts; last
- * k, with a.
+ * id they pay for, the task with the greatest id they pay for (k's
+ * holder last, but for k), a capability naming the greatest sub-account
+ * without sub-accounts (not the one paying for k's holder), one naming
+ * k's holder or a sub-account paying for it while another names it too
+ * (dropWaiting); last k, with a.
  */
 function accountZombieStep(m: Machine, t: number, a: number, k: number): void {
   const tt = m.tasks;
   const acc = m.accounts;
+  // (k's holder, if a or one below pays for it (a revoke's account zombie may): taken apart last but for k, with a in its last step)
+  const holder = m.caps.taskOf(k);
   if (tt.lastT[t] !== -1) {
-    if (taskStep(m, t, tt.lastV[t]!, k, false)) betweenZombieObjects(m, t);
+    if (taskStep(m, t, tt.lastV[t]!, k, tt.lastV[t] === holder)) betweenZombieObjects(m, t);
     return;
   }
   const c = tt.pendBits[t]!;
@@ -573,14 +579,16 @@ function accountZombieStep(m: Machine, t: number, a: number, k: number): void {
     tt.pendPage[t] = m.containers.S - 1;
     return;
   }
-  const y = lastTaskUnder(m, a, -1);
+  const paysHolder = accountUnder(m, tt.account[holder]!, a);
+  let y = lastTaskUnder(m, a, holder);
+  if (y === -1 && paysHolder && !emptied(m, holder, k)) y = holder;
   if (y !== -1) {
     startObjectWalk(m, t, 1);
     return accountInTask(m, t, y);
   }
-  const b = lastLeafBelow(m, a, -1);
+  const b = lastLeafBelow(m, a, paysHolder ? tt.account[holder]! : -1);
   if (b !== -1) namingStep(m, t, KIND_ACCOUNT, b, -1, destroyAccount, acc.free);
-  else namingStep(m, t, KIND_ACCOUNT, a, k, destroyAccount, acc.free);
+  else if (!dropWaiting(m, t, a, holder)) namingStep(m, t, KIND_ACCOUNT, a, k, destroyAccount, acc.free);
 }
 
 /**
@@ -883,19 +891,30 @@ function accountStep(m: Machine, t: number, a: number, own: number): boolean {
     namingStep(m, t, KIND_ACCOUNT, b, -1, destroyAccount, acc.free);
     return acc.free.has(a);
   }
-  // (what waits for the last step, t's task and the sub-accounts paying for it, loses its names before it, but one each)
-  if (accountUnder(m, tt.account[t]!, a) && dropName(m, t, KIND_TASK, t)) return acc.free.has(a);
-  // (the sub-accounts between: of those on the way up from t's account to a that more than one capability names, the
-  // greatest id first; a walk up the account tree, not a scan of the account table)
-  if (accountUnder(m, tt.account[t]!, a)) {
-    let best = -1;
-    for (let x = tt.account[t]!; x !== a; x = acc.parent[x]!) {
-      const first = m.caps.objFirst[m.caps.objIndex(KIND_ACCOUNT, x)]!;
-      if (x > best && first !== -1 && m.caps.objNext[first] !== -1) best = x;
-    }
-    if (best !== -1 && dropName(m, t, KIND_ACCOUNT, best)) return acc.free.has(a);
-  }
+  if (dropWaiting(m, t, a, t)) return acc.free.has(a);
   return namingStep(m, t, KIND_ACCOUNT, a, own, destroyAccount, acc.free);
+}
+
+/**
+ * Before the last step of task t's walk through account a: of what waits
+ * for that step, task y (an account destroy's subject, or the holder of an
+ * account zombie's capability) and the sub-accounts between y's account
+ * and a, if a or one below it pays for y, the first named by more than one
+ * capability (y, then the sub-accounts, the greatest id first: a walk up
+ * the account tree, not a scan of the account table) loses its name with
+ * the greatest key (dropName). Returns whether one did.
+ */
+function dropWaiting(m: Machine, t: number, a: number, y: number): boolean {
+  const acc = m.accounts;
+  const payer = m.tasks.account[y]!;
+  if (!accountUnder(m, payer, a)) return false;
+  if (dropName(m, t, KIND_TASK, y)) return true;
+  let best = -1;
+  for (let x = payer; x !== a; x = acc.parent[x]!) {
+    const first = m.caps.objFirst[m.caps.objIndex(KIND_ACCOUNT, x)]!;
+    if (x > best && first !== -1 && m.caps.objNext[first] !== -1) best = x;
+  }
+  return best !== -1 && dropName(m, t, KIND_ACCOUNT, best);
 }
 
 /** If more than one capability names object `kind` `id`, the one with the greatest key vanishes (reap re-attaches what hung from it); returns whether one did. */
@@ -1253,7 +1272,7 @@ function revokeStep(m: Machine, t: number, top: number): boolean {
     if (doomsSubject(m, n, t)) return revokeRest(m, top);
     const kind = caps.kindOf(n);
     const x = caps.objOf(n);
-    if (kind === KIND_CONTAINER ? !emptyContainer(m, x) : kind === KIND_TASK ? x !== 0 && !emptied(m, x, n) : kind === KIND_ACCOUNT && accountZombieWorthy(m, x, t, caps.taskOf(n))) {
+    if (kind === KIND_CONTAINER ? !emptyContainer(m, x) : kind === KIND_TASK ? x !== 0 && !emptied(m, x, n) : kind === KIND_ACCOUNT && accountZombieWorthy(m, x, t, caps.taskOf(n), true)) {
       // a zombie: emptied first, while n still names it
       tt.zoneT[t] = zombieKindOf(kind);
       tt.zoneV[t] = x;

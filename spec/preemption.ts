@@ -88,7 +88,9 @@
  * around it is taking apart (or the subject, which the subject rule
  * sees): its walk is then an account destroy's (handles, containers,
  * tasks, sub-accounts), and its walk through a task makes zombies as any
- * task walk does: the account is then a link of the chain.
+ * task walk does: the account is then a link of the chain. A revoke's
+ * own account zombie may pay for the holder of its capability, which it
+ * takes apart last, as an account destroy takes its subject.
  *
  * A capability a walk deletes rather than revokes first hands up what
  * derives from it, one capability per unit (handUp), and in a task's
@@ -97,7 +99,8 @@
  * re-attaches passes over it (passedOver).
  *
  * Not bounded by the budget yet: the destruction of an account that pays
- * for a task a walk around it takes apart, and of an object
+ * for a task a walk around it takes apart (but a revoke's own account
+ * zombie and the holder of its capability), and of an object
  * whose removal the subject rule finishes at once or that a walk may not
  * make a zombie (a task the walk is inside) (see docs/preemption.md, "Not
  * done yet").
@@ -370,7 +373,7 @@ function revokeUnit(w: RevokeWalk, top: CapRef): boolean {
     // revoked, everything still below that capability goes in this unit,
     // as in one step; the subject's record goes with the subject)
     const subjectGoes = closure(now, { caps: [ref] }, w.spare).tasks.has(top.task);
-    if (w.zombies && !subjectGoes && zombieWorthy(now, cap.kind, cap.object, ref, [])) {
+    if (w.zombies && !subjectGoes && zombieWorthy(now, cap.kind, cap.object, ref, [], true)) {
       // a zombie: the object is emptied first, while this capability still names it
       w.base = now;
       w.d = draft(now);
@@ -408,15 +411,18 @@ function emptyObject(s: State | Draft, kind: string, id: number, own: CapRef): b
  * limits allow)? A container or a task (not the root task) that is not
  * empty; an account (not the root account) that is not empty and pays,
  * directly or through sub-accounts, neither for the task holding `own`
- * nor for a task of `busy` (the tasks the walks around it stand in, and
- * the holder of the capability naming the chain's outermost zombie): its
+ * (unless `holderMayPay`: a revoke's walk, which stands in no task) nor
+ * for a task of `busy` (the tasks the walks around it stand in, and the
+ * holder of the capability naming the chain's outermost zombie): its
  * walk, an account destroy's, then never reaches a task a walk around it
- * is taking apart. (It would not reach the subject either: an account that
- * pays for the subject takes it along, which the subject rule checks
- * before.)
+ * is taking apart. The holder it may pay for it takes apart last, but for
+ * `own`, and that task goes in its last unit, as an account destroy's
+ * subject does (accountUnit). (It would not reach the subject either: an
+ * account that pays for the subject takes it along, which the subject rule
+ * checks before.)
  */
-function zombieWorthy(s: State | Draft, kind: string, id: number, own: CapRef, busy: readonly (number | null)[]): boolean {
-  if (kind === "account") return id !== ROOT_ACCOUNT && ![own.task, ...busy].some((t) => t !== null && !!s.tasks[t] && accountUnder(s, s.tasks[t].account, id)) && !emptyObject(s, kind, id, own);
+function zombieWorthy(s: State | Draft, kind: string, id: number, own: CapRef, busy: readonly (number | null)[], holderMayPay = false): boolean {
+  if (kind === "account") return id !== ROOT_ACCOUNT && ![...(holderMayPay ? [] : [own.task]), ...busy].some((t) => t !== null && !!s.tasks[t] && accountUnder(s, s.tasks[t].account, id)) && !emptyObject(s, kind, id, own);
   return (kind === "container" || (kind === "task" && id !== ROOT_TASK)) && !emptyObject(s, kind, id, own);
 }
 
@@ -1124,7 +1130,9 @@ interface AccountWalk extends ObjectWalk {
  * capability naming `a` with the greatest key other than `own` goes; last,
  * `own`, the account and what is left go together (the subject, if the
  * account or one of its sub-accounts pays for it, with the one capability
- * naming it left and the sub-accounts between, each with its one). Each
+ * naming it left and the sub-accounts between, each with its one). An
+ * account zombie's walk is the same, with the holder of its capability
+ * `own` for the subject (a revoke's account zombie may pay for it). Each
  * capability that goes before the last unit first hands up what derives
  * from it, a unit per capability (handUp).
  * Returns true after that last unit, or when the account went otherwise.
@@ -1702,7 +1710,7 @@ function zombieWellFormed(s: State, what: string, z: Zombie, c: RevokeNode | nul
   const hangs = s.tasks.some((x) => x?.caps.some((k) => k?.parent?.task === c.task && k.parent.slot === c.slot) || x?.pages.some((m) => m?.source.kind === "slot" && m.source.cap.task === c.task && m.source.cap.slot === c.slot));
   if (hangs) return `${what} empties ${kind} ${id} while something still hangs from the capability naming it`;
   if (kind === "container") return z.page !== -1 ? `${what} stands at page ${z.page} of container ${id}` : containerWalkWellFormed(s, what, id, z);
-  return placeWellFormed(s, what, kind, id, placeOf(z), kind === "task" && c.task === id ? c.slot : null, [t, c.task]);
+  return placeWellFormed(s, what, kind, id, placeOf(z), kind === "task" && c.task === id ? c.slot : null, [t], c);
 }
 
 /**
@@ -1710,14 +1718,17 @@ function zombieWellFormed(s: State, what: string, z: Zombie, c: RevokeNode | nul
  * placeWellFormed), or null: the account is not the root account, and
  * neither it nor a sub-account pays for a task of `busy` (the subject, the
  * tasks the walks around it stand in, the holders of the capabilities
- * naming the zombies around it); between objects the walk keeps no place;
+ * naming the zombies around it); `named`, a revoke's account zombie's
+ * capability, whose holder it may pay for, and then takes apart last, with
+ * no other task they pay for left, keeping that capability (accountUnit);
+ * between objects the walk keeps no place;
  * at a container, it is one the account or a sub-account pays for, with no
  * DMA handle they pay for left, and the walk is well-formed as a container
  * destroy's; at a task, it is one they pay for, with no DMA handle and no
  * container they pay for left, and the walk is well-formed as a task
  * destroy's.
  */
-function accountZombieWellFormed(s: State, what: string, z: Zombie, busy: readonly number[], innerSlot: number | null = null): string | null {
+function accountZombieWellFormed(s: State, what: string, z: Zombie, busy: readonly number[], innerSlot: number | null = null, named: CapRef | null = null): string | null {
   const D = subtreeOf(s, z.id);
   if (z.id === ROOT_ACCOUNT) return `${what} empties the root account`;
   const t = busy.find((x) => s.tasks[x] && D.has(s.tasks[x].account));
@@ -1730,7 +1741,11 @@ function accountZombieWellFormed(s: State, what: string, z: Zombie, busy: readon
     if (h >= 0) return `${what} takes apart task ${z.task} while DMA handle ${h}, which account ${z.id} pays for, is left`;
     const c = s.containers.findIndex((x) => x && D.has(x.account));
     if (c >= 0) return `${what} takes apart task ${z.task} while container ${c}, which account ${z.id} pays for, is left`;
-    return taskWalkWellFormed(s, what, z.task, z, null, innerSlot);
+    // (the holder of the capability naming it, if it pays for that task: last, but for that capability)
+    const own = named !== null && named.task === z.task;
+    const other = own ? s.tasks.findIndex((y, id) => y && id !== z.task && D.has(y.account)) : -1;
+    if (other >= 0) return `${what} takes apart task ${z.task}, which holds the capability naming it, while task ${other}, which account ${z.id} pays for, is left`;
+    return taskWalkWellFormed(s, what, z.task, z, own ? named.slot : null, innerSlot);
   }
   if (z.page !== -1) return `${what} stands at page ${z.page} of account ${z.id}`;
   if (z.container === undefined) return z.slot === -1 && z.cursor === null ? null : `${what} is between objects of account ${z.id} but keeps where a walk stood`;
@@ -1756,16 +1771,17 @@ function accountZombieWellFormed(s: State, what: string, z: Zombie, busy: readon
  * pages at no mapping, or an account whose walk is in such a task (`task`);
  * the capability in the slot above names the next zombie in.
  */
-function placeWellFormed(s: State, what: string, kind: Zombie["kind"], id: number, p: ObjectPlace, ownSlot: number | null, busy: readonly number[]): string | null {
+function placeWellFormed(s: State, what: string, kind: Zombie["kind"], id: number, p: ObjectPlace, ownSlot: number | null, busy: readonly number[], named: CapRef | null = null): string | null {
   const chain = chainOf(p.zombie);
   if (chain.length > 0 && kind === "container") return `${what} keeps a zombie inside container ${id}`;
   const place = { page: p.page ?? -1, slot: p.slot, cursor: p.cursor, ...atFields(atOf(p)) };
   const innerSlot = chain.length > 0 ? p.slot + 1 : null;
-  const e = kind === "container" ? containerWalkWellFormed(s, what, id, p) : kind === "account" ? accountZombieWellFormed(s, what, { kind, id, ...place }, busy, innerSlot) : taskWalkWellFormed(s, what, id, place, ownSlot, innerSlot);
+  const e = kind === "container" ? containerWalkWellFormed(s, what, id, p) : kind === "account" ? accountZombieWellFormed(s, what, { kind, id, ...place }, busy, innerSlot, named) : taskWalkWellFormed(s, what, id, place, ownSlot, innerSlot);
   if (e) return e;
   let holder: Zombie = { kind, id, ...place };
-  // (the tasks the walks around each zombie stand in, which an account zombie may not pay for)
-  const outer = [...busy];
+  // (the tasks the walks around each zombie stand in, which an account zombie may not pay for; and the holder of the
+  // capability naming the outermost, which only the outermost may pay for)
+  const outer = [...busy, ...(named ? [named.task] : [])];
   for (let i = 0; i < chain.length; i++) {
     const z = chain[i]!;
     const around = `${holder.kind} ${holder.id}`;
@@ -1790,7 +1806,7 @@ export const PREEMPTION_INVARIANTS: readonly { name: string; description: string
   {
     name: "pendingWalkWellFormed",
     description:
-      "A preempted removal is the task's own and the configuration sets a budget; the task does not wait on a fault. A preempted page.unmap is well-formed and its walk stands inside the range: at a mapping of the tree of the page it is at (or before that page's start), inside the write-only subtree it is removing, if any; children of the cursor from the greatest key down to the last one finished are gone, or (mode readonly, outside such a subtree) have no write right left. A preempted cap.revoke names a slot that holds a capability, and its walk stands at that capability or at a node still to go: a capability derived from it, or a mapping in a tree one of those authorized; while it empties a zombie, the zombie is a container, a task or an account that is there, the walk stands at the only capability naming it, and nothing hangs from that capability. A preempted container.destroy names a slot holding a capability with alloc to the container, has passed only empty slots, and stands in a tree rooted at the slot it empties. A preempted task.destroy names a slot holding a capability with alloc to the task (not the root task), has passed only unmapped pages and empty capability slots (but the subject's own), stands in the tree of the page it empties, and no two tasks destroy the same task. A preempted account.destroy names a slot holding a capability with alloc to the account (not the root account); between objects it keeps no walk; the container or task it takes apart is one the account or a sub-account pays for, taken in order (no DMA handle they pay for left while it takes apart a container, no container while a task, no other task while the subject's own), and its walk is well-formed as a container's or a task's destroy. A walk through a task (a task destroy's, an account destroy's, a revoke's zombie's) with zombies inside it has passed the task's pages and stands at no mapping, the capability in the slot above its own is the only one naming its first zombie, a container, a task (not the root task) or an account that is there, and so on inwards, each zombie with another inside it a task past its pages at no mapping; every zombie's walk is well-formed as a container's or a task's destroy. An account zombie (a revoke's, or any link of a chain: one with another zombie inside it takes apart a task past its pages at no mapping, whose capability in the slot above names that zombie) is not the root account, and neither it nor a sub-account pays for the subject, for a task a walk around it takes apart, nor for the holder of a capability naming a zombie around it; its walk is between objects, keeping no place, or takes apart a container they pay for, with no DMA handle they pay for left, well-formed as a container destroy's, or a task they pay for, with no DMA handle nor container they pay for left, well-formed as a task destroy's.",
+      "A preempted removal is the task's own and the configuration sets a budget; the task does not wait on a fault. A preempted page.unmap is well-formed and its walk stands inside the range: at a mapping of the tree of the page it is at (or before that page's start), inside the write-only subtree it is removing, if any; children of the cursor from the greatest key down to the last one finished are gone, or (mode readonly, outside such a subtree) have no write right left. A preempted cap.revoke names a slot that holds a capability, and its walk stands at that capability or at a node still to go: a capability derived from it, or a mapping in a tree one of those authorized; while it empties a zombie, the zombie is a container, a task or an account that is there, the walk stands at the only capability naming it, and nothing hangs from that capability. A preempted container.destroy names a slot holding a capability with alloc to the container, has passed only empty slots, and stands in a tree rooted at the slot it empties. A preempted task.destroy names a slot holding a capability with alloc to the task (not the root task), has passed only unmapped pages and empty capability slots (but the subject's own), stands in the tree of the page it empties, and no two tasks destroy the same task. A preempted account.destroy names a slot holding a capability with alloc to the account (not the root account); between objects it keeps no walk; the container or task it takes apart is one the account or a sub-account pays for, taken in order (no DMA handle they pay for left while it takes apart a container, no container while a task, no other task while the subject's own), and its walk is well-formed as a container's or a task's destroy. A walk through a task (a task destroy's, an account destroy's, a revoke's zombie's) with zombies inside it has passed the task's pages and stands at no mapping, the capability in the slot above its own is the only one naming its first zombie, a container, a task (not the root task) or an account that is there, and so on inwards, each zombie with another inside it a task past its pages at no mapping; every zombie's walk is well-formed as a container's or a task's destroy. An account zombie (a revoke's, or any link of a chain: one with another zombie inside it takes apart a task past its pages at no mapping, whose capability in the slot above names that zombie) is not the root account, and neither it nor a sub-account pays for the subject, for a task a walk around it takes apart, nor for the holder of a capability naming a zombie around it (a revoke's own account zombie may pay for the holder of its capability, and then takes that task apart last, with no other task they pay for left, keeping that capability); its walk is between objects, keeping no place, or takes apart a container they pay for, with no DMA handle they pay for left, well-formed as a container destroy's, or a task they pay for, with no DMA handle nor container they pay for left, well-formed as a task destroy's.",
     check(s) {
       for (let t = 0; t < s.tasks.length; t++) {
         const task = s.tasks[t];

@@ -1807,7 +1807,13 @@ function nested(s: State, others: number[], rootCap: (pred: (k: Cap) => boolean)
  * (aimAtZombies); or the root task revokes its capability to its own
  * account: H's copy now derives from it, and, H being a greater key than
  * the root task, the revoke's walk reaches it first and makes Z its
- * zombie, while H may act. The first thing missing is made each step.
+ * zombie, while H may act. On configurations with 8 or 12 capability
+ * slots, Z pays for two tasks (made through the root task's capability
+ * to it), H the one with the greater id, and the revoke comes mostly: Z's
+ * walk then takes the other apart first and H last, but for the
+ * capability naming Z, and of the root task's two capabilities naming H,
+ * it takes one before its last unit. The first thing missing is made
+ * each step.
  */
 function accountZombie(s: State, others: number[], rootCap: (pred: (k: Cap) => boolean) => Held | undefined, to: (x: number) => Held | undefined, handTo: (x: number, give: Held | undefined) => Op | null, b: number): Op | null {
   const root = s.tasks[ROOT_TASK]!;
@@ -1816,7 +1822,11 @@ function accountZombie(s: State, others: number[], rootCap: (pred: (k: Cap) => b
   const Z = s.accounts.findIndex((x) => x?.parent === root.account);
   if (Z < 0) return make({ op: "account.create", task: ROOT_TASK, account: 0, dest: dest!, frames: richZombieStage(s.config.objects) ? 3 : 2, objects: 10 }, s.accounts);
   const zCap = rootCap((k) => ofKind("account", R.alloc)(k) && k.object === Z);
-  const H = others.find((x) => s.tasks[x]!.account === root.account && to(x));
+  // (on configurations with 8 or 12 capability slots, Z pays for H: a revoke's account zombie that pays for its holder, which takes H apart last)
+  const paysH = s.config.capSlots % 4 === 0;
+  // (then two tasks Z pays for, H the one with the greater id: the other, taken apart first, has the smaller)
+  const paid = others.filter((x) => s.tasks[x]!.account === Z && to(x));
+  const H = paysH ? (paid.length >= 2 ? paid[paid.length - 1] : undefined) : others.find((x) => s.tasks[x]!.account === root.account && to(x));
   const held = H !== undefined && capsOf(s, H, (k) => k.kind === "account" && k.object === Z).length > 0;
   if (!held) {
     if (!zCap) return null;
@@ -1834,7 +1844,7 @@ function accountZombie(s: State, others: number[], rootCap: (pred: (k: Cap) => b
         return vpage === undefined ? null : { op: "page.map", task: ROOT_TASK, container: bc.slot, index, vpage, rights: ["read", "write"] };
       }
     }
-    if (H === undefined) return make({ op: "task.create", task: ROOT_TASK, account: 0, dest: dest! }, s.tasks);
+    if (H === undefined) return make({ op: "task.create", task: ROOT_TASK, account: paysH ? zCap.slot : 0, dest: dest! }, s.tasks);
     if (richZombieStage(s.config.objects)) {
       const op = richZombie(s, Z, zCap, H, boxes[0]!, rootCap, to, handTo);
       if (op !== undefined) return op;
@@ -1843,8 +1853,11 @@ function accountZombie(s: State, others: number[], rootCap: (pred: (k: Cap) => b
   }
   if (zCap) return { op: "cap.delete", task: ROOT_TASK, slot: zCap.slot };
   const kill = rootCap((k) => ofKind("task", R.alloc)(k) && k.object === H);
-  // (where W stays, mostly the destroy: the revoke's walk would reach W's capabilities, a greater key, before H's)
-  if ((wStays(s.config.objects) ? b % 4 === 1 : b % 2 === 1) || !kill) return { op: "cap.revoke", task: ROOT_TASK, slot: 0 };
+  // (where Z pays for H, the root task names H twice: before the last unit, Z's walk takes all names of H but one)
+  if (paysH && kill && capsOf(s, ROOT_TASK, (k) => k.kind === "task" && k.object === H).length < 2 && dest !== undefined) return { op: "cap.derive", task: ROOT_TASK, src: kill.slot, dest, rights: ["read"] };
+  // (where W stays, mostly the destroy: the revoke's walk would reach W's capabilities, a greater key, before H's; where Z pays for
+  // H, mostly the revoke: a destroy of H makes no zombie of Z, which pays for the task the walk is in)
+  if ((paysH ? b % 4 !== 0 : wStays(s.config.objects) ? b % 4 === 1 : b % 2 === 1) || !kill) return { op: "cap.revoke", task: ROOT_TASK, slot: 0 };
   // (another task X destroys H, so that the root task, free to act, may touch the containers Z pays for: aimAtZombies)
   const X = others.find((x) => x !== H && s.tasks[x]!.account === root.account);
   if (X === undefined) return make({ op: "task.create", task: ROOT_TASK, account: 0, dest: dest! }, s.tasks);
