@@ -336,11 +336,11 @@ export const REPR_INVARIANTS: readonly ReprInvariant[] = [
     // A mapping's children, a capability's children and a capability's root
     // mappings are in order of key, greatest first (task, then page or
     // slot), as preempted walks take them; the preempted walks are counted
-    // exactly and their tasks listed in order of id, each of a live task with a live cursor (a revoke's below the
-    // capability it revokes; a destroy's in a tree of the slot or page it
-    // empties, which it has not passed: slots, pages and capability slots
-    // above are empty), and a task without one keeps none of a walk's
-    // fields.
+    // exactly and their tasks listed in order of id, each of a live task
+    // with a live cursor (a revoke's below the capability it revokes; a
+    // destroy's in a tree of the slot or page it empties, which it has not
+    // passed: slots, pages and capability slots above are empty), and a
+    // task without one keeps none of a walk's fields.
     name: "preemptedWalksExact",
     check(m) {
       const pages = m.pages;
