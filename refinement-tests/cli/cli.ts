@@ -375,7 +375,7 @@ async function fuzz(argv: string[]): Promise<number> {
       stepsPerSecond: Math.round(stats.steps / Math.max(secs, 0.001)),
       okRatio: stats.ok / Math.max(1, stats.steps),
       byKind: Object.fromEntries([...stats.byKind].sort()),
-      preemption: { preempted: stats.preempted, revokes: stats.revokes, destroys: stats.destroys, taskDestroys: stats.taskDestroys, accountDestroys: stats.accountDestroys, interleaved: stats.interleaved, touching: stats.touching, zombies: stats.zombies, nested: stats.nested, accountZombies: stats.accountZombies, accountTasks: stats.accountTasks, accountLinks: stats.accountLinks, handUps: stats.handUps, rootHandUps: stats.rootHandUps, passOvers: stats.passOvers },
+      preemption: { preempted: stats.preempted, revokes: stats.revokes, destroys: stats.destroys, taskDestroys: stats.taskDestroys, accountDestroys: stats.accountDestroys, interleaved: stats.interleaved, touching: stats.touching, zombies: stats.zombies, nested: stats.nested, accountZombies: stats.accountZombies, accountTasks: stats.accountTasks, accountLinks: stats.accountLinks, accountHolders: stats.accountHolders, handUps: stats.handUps, rootHandUps: stats.rootHandUps, passOvers: stats.passOvers },
     };
   };
   // Say the seed first: a run that is killed or hangs can still be repeated.
@@ -566,7 +566,7 @@ async function fuzzOnWorkers(argv: string[], o: { seed: string; shard: number; s
     if (final || !o.quiet) process.stderr.write(tty && !final ? `\r${text}` : `${tty ? "\r" : ""}${text}\n`);
   };
   const ticker = setInterval(() => line(false), tty ? 1000 : 5000);
-  type Preemption = { preempted: number; revokes: number; destroys: number; taskDestroys: number; accountDestroys: number; interleaved: number; touching: number; zombies: number; nested: number; accountZombies: number; accountTasks: number; accountLinks: number; handUps: number; rootHandUps: number; passOvers: number };
+  type Preemption = { preempted: number; revokes: number; destroys: number; taskDestroys: number; accountDestroys: number; interleaved: number; touching: number; zombies: number; nested: number; accountZombies: number; accountTasks: number; accountLinks: number; accountHolders: number; handUps: number; rootHandUps: number; passOvers: number };
   type Summary = { traces: number; steps: number; okRatio: number; byKind: Record<string, { steps: number; ok: number }>; preemption?: Preemption; divergence: Delivered | null };
   const children = Array.from({ length: o.workers }, (_, w) => w).filter((w) => tracesOf(w) > 0).map((w) => {
     const args = [bin, "fuzz", ...keep, ...(Number.isFinite(o.traces) ? ["--traces", String(tracesOf(w))] : []), "--seed", o.seed, "--shard", `${o.shard * o.workers + w}/${total}`, "--workers", "1", "--json"];
@@ -618,8 +618,8 @@ async function fuzzOnWorkers(argv: string[], o: { seed: string; shard: number; s
   }
   const byKind: Record<string, { steps: number; ok: number }> = {};
   for (const r of results) for (const [k, v] of Object.entries(r.summary?.byKind ?? {})) byKind[k] = { steps: (byKind[k]?.steps ?? 0) + v.steps, ok: (byKind[k]?.ok ?? 0) + v.ok };
-  const preemption: Preemption = { preempted: 0, revokes: 0, destroys: 0, taskDestroys: 0, accountDestroys: 0, interleaved: 0, touching: 0, zombies: 0, nested: 0, accountZombies: 0, accountTasks: 0, accountLinks: 0, handUps: 0, rootHandUps: 0, passOvers: 0 };
-  for (const r of results) for (const k of ["preempted", "revokes", "destroys", "taskDestroys", "accountDestroys", "interleaved", "touching", "zombies", "nested", "accountZombies", "accountTasks", "accountLinks", "handUps", "rootHandUps", "passOvers"] as const) preemption[k] += r.summary?.preemption?.[k] ?? 0;
+  const preemption: Preemption = { preempted: 0, revokes: 0, destroys: 0, taskDestroys: 0, accountDestroys: 0, interleaved: 0, touching: 0, zombies: 0, nested: 0, accountZombies: 0, accountTasks: 0, accountLinks: 0, accountHolders: 0, handUps: 0, rootHandUps: 0, passOvers: 0 };
+  for (const r of results) for (const k of ["preempted", "revokes", "destroys", "taskDestroys", "accountDestroys", "interleaved", "touching", "zombies", "nested", "accountZombies", "accountTasks", "accountLinks", "accountHolders", "handUps", "rootHandUps", "passOvers"] as const) preemption[k] += r.summary?.preemption?.[k] ?? 0;
   const covered = OP_KINDS.filter((k) => (byKind[k]?.ok ?? 0) > 0).length;
   line(true, covered);
   const traces = seen.reduce((n, x) => n + x.traces, 0);

@@ -18,7 +18,7 @@ import { checkTransition } from "../../spec/transitions.js";
 import { step } from "../../spec/operations.js";
 import { continues, HANDS_UP, namesDying, passedOver, pendingRegion, taskDying, zombiesOf } from "../../spec/preemption.js";
 import type { State, Zombie } from "../../spec/state.js";
-import { boot } from "../../spec/state.js";
+import { boot, isRevoke } from "../../spec/state.js";
 import type { Config, Op, OpKind, Result, Trace } from "../../spec/vocabulary.js";
 import { toSpec } from "../../impl/abstraction.js";
 import { checkRepresentation } from "../../impl/check.js";
@@ -80,6 +80,8 @@ export interface Stats {
   accountLinks: number;
   /** entries of removals that handed up a capability derived from one they make vanish (spec/preemption.ts handUp) */
   handUps: number;
+  /** entries that left a revoke's account zombie taking apart the holder of its capability (which it pays for), newly */
+  accountHolders: number;
   /** of the entries, those that handed up a root mapping or took apart the tree of one its capability's parent could not take */
   rootHandUps: number;
   /** steps whose deletion re-attached capabilities past one a preempted removal will make vanish (passedOver) */
@@ -133,7 +135,7 @@ function handedUpRoot(before: State, after: State): boolean {
   );
 }
 
-export const newStats = (): Stats => ({ steps: 0, ok: 0, byKind: new Map(), errors: new Map(), preempted: 0, revokes: 0, destroys: 0, taskDestroys: 0, accountDestroys: 0, interleaved: 0, touching: 0, zombies: 0, nested: 0, accountZombies: 0, accountTasks: 0, accountLinks: 0, handUps: 0, rootHandUps: 0, passOvers: 0 });
+export const newStats = (): Stats => ({ steps: 0, ok: 0, byKind: new Map(), errors: new Map(), preempted: 0, revokes: 0, destroys: 0, taskDestroys: 0, accountDestroys: 0, interleaved: 0, touching: 0, zombies: 0, nested: 0, accountZombies: 0, accountTasks: 0, accountLinks: 0, accountHolders: 0, handUps: 0, rootHandUps: 0, passOvers: 0 });
 
 /** How a step stands to the removals preempted before it: none, their continuation, or another step meanwhile (touching what they take apart, or not). */
 function interleaving(before: State, op: Op, after: State, r: Result): "none" | "continues" | "other" | "touching" {
@@ -277,6 +279,9 @@ export class Lockstep {
         if (fresh.length > 0) st.zombies++;
         if (fresh.some((z) => z.kind === "account")) st.accountZombies++;
         if (now.some((z) => z.task !== undefined && !was.some((y) => y.kind === "account" && y.id === z.id && y.task === z.task))) st.accountTasks++;
+        // (a revoke's account zombie taking apart the task that holds its capability, newly)
+        const holderOf = (x: typeof q) => (x && isRevoke(x) && x.zombie?.kind === "account" && x.cursor?.kind === "cap" && x.zombie.task === x.cursor.task ? x.zombie.task : -1);
+        if (op.op === "cap.revoke" && holderOf(q) !== -1 && holderOf(q) !== holderOf(p)) st.accountHolders++;
         // (an account link: not the innermost of its chain)
         const links = (list: Zombie[]) => list.slice(0, -1).filter((z) => z.kind === "account").map((z) => z.id);
         if (links(now).some((a) => !links(was).includes(a))) st.accountLinks++;
@@ -381,7 +386,7 @@ export function runTrace(trace: Trace, options: LockstepOptions = {}): Lockstep 
 export function formatStats(st: Stats): string {
   const pct = (ok: number, n: number) => (n === 0 ? "-" : `${((100 * ok) / n).toFixed(1)}%`);
   const lines = [`overall: ${st.steps} steps, ${pct(st.ok, st.steps)} ok`];
-  if (st.preempted > 0) lines.push(`preemption: ${st.preempted} entries preempted (${st.revokes} of cap.revoke, ${st.destroys} of container.destroy, ${st.taskDestroys} of task.destroy, ${st.accountDestroys} of account.destroy; ${st.zombies} left a removal emptying a new zombie (${st.accountZombies} of them an account), ${st.nested} a longer chain of zombies, ${st.accountTasks} an account zombie taking apart a task, ${st.accountLinks} an account zombie with another inside it; ${st.handUps} handed up a derived capability, ${st.rootHandUps} a root mapping); ${st.passOvers} deletions passed over a capability a removal will make vanish; ${st.interleaved} steps of others in between, ${st.touching} of them touching what was being taken apart`);
+  if (st.preempted > 0) lines.push(`preemption: ${st.preempted} entries preempted (${st.revokes} of cap.revoke, ${st.destroys} of container.destroy, ${st.taskDestroys} of task.destroy, ${st.accountDestroys} of account.destroy; ${st.zombies} left a removal emptying a new zombie (${st.accountZombies} of them an account), ${st.nested} a longer chain of zombies, ${st.accountTasks} an account zombie taking apart a task, ${st.accountLinks} an account zombie with another inside it, ${st.accountHolders} a revoke's account zombie taking apart the holder of its capability; ${st.handUps} handed up a derived capability, ${st.rootHandUps} a root mapping); ${st.passOvers} deletions passed over a capability a removal will make vanish; ${st.interleaved} steps of others in between, ${st.touching} of them touching what was being taken apart`);
   for (const [k, v] of [...st.byKind].sort()) lines.push(`  ${k.padEnd(18)} ${String(v.steps).padStart(7)} steps  ${pct(v.ok, v.steps).padStart(6)} ok`);
   return lines.join("\n");
 }
