@@ -86,7 +86,10 @@ async function recordings(): Promise<[string, Recorded][]> {
  * leaves it corrupted for more than a few steps, so the state is compared
  * after every 4th step (every 16th where the address spaces hold more than
  * 4,096 pages in all) and after the last, and the invariants after every
- * 4th of the first 200 steps, then every 16th, and after the last.
+ * 4th of the first 200 steps, then every 16th, and after the last. The
+ * regression traces and the docs' scenarios (short, each built to reach a
+ * state at a given step, which a mutant may get wrong for a step or two
+ * only) are checked after every step.
  */
 const statePeriod = (c: Config) => (c.tasks * c.vpages > 4096 ? 16 : 4);
 const reprDue = (i: number, n: number) => (i < 200 ? i % 4 === 0 : i % 16 === 0) || i === n - 1;
@@ -97,10 +100,10 @@ const reprDue = (i: number, n: number) => (i < 200 ? i % 4 === 0 : i % 16 === 0)
  * nothing changed by an error (every typed array compared), and the
  * representation invariants.
  */
-function replay(r: Recorded): void {
+function replay(r: Recorded, everyStep: boolean): void {
   const m = new Machine(r.config);
   const snapshot = new Snapshot();
-  const period = statePeriod(r.config);
+  const period = everyStep ? 1 : statePeriod(r.config);
   const same = (f: readonly [number, number]) => {
     const g = fingerprint(toSpec(m));
     return g[0] === f[0] && g[1] === f[1];
@@ -117,7 +120,7 @@ function replay(r: Recorded): void {
       return;
     }
     if ((i % period === 0 || i === r.steps.length - 1) && !same(after)) throw new Error(`${where}: abstract states differ`);
-    if (reprDue(i, r.steps.length)) {
+    if (everyStep || reprDue(i, r.steps.length)) {
       const broken = checkRepresentation(m);
       if (broken.length) throw new Error(`${where}: ${broken[0]!.invariant}: ${broken[0]!.message}`);
     }
@@ -127,5 +130,5 @@ function replay(r: Recorded): void {
 const recorded = await recordings();
 
 describe("mutation corpus", () => {
-  for (const [name, r] of recorded) it(name, () => replay(r));
+  for (const [name, r] of recorded) it(name, () => replay(r, name.startsWith("regressions/") || name.startsWith("docs/scenarios/")));
 });
