@@ -528,9 +528,12 @@ function removal(): void {
     let base = 0;
     for (const pending of [false, true]) {
       const m = othersWhilePending(tasks, pending);
+      // (the operation objects made before the timed loops)
+      const derives: Op[] = [1, 2, 3, 4].map((dest) => ({ op: "cap.derive", task: 1, src: 0, dest, rights: ["read"] }));
+      const deletes: Op[] = [1, 2, 3, 4].map((slot) => ({ op: "cap.delete", task: 1, slot }));
       const pair = (i: number) => {
-        must(m, { op: "cap.derive", task: 1, src: 0, dest: 1 + (i % 4), rights: ["read"] });
-        must(m, { op: "cap.delete", task: 1, slot: 1 + (i % 4) });
+        must(m, derives[i % 4]!);
+        must(m, deletes[i % 4]!);
       };
       for (let i = 0; i < 2_000; i++) pair(i);
       const times: number[] = [];
