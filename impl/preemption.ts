@@ -206,7 +206,7 @@ export function keptAncestor(m: Machine, p: number): number {
  * parent's list (in key order) after the one handed up before it: the
  * search starts there (tt.handHint) while that one still hangs from the
  * same parent with a greater key (another task's deletion of that one
- * moves the hint to the one before it: dropHint), and a capability with n
+ * moves the hint to the one before it: unlinkCap), and a capability with n
  * children costs one merge of two lists in all, not n walks down the
  * parent's list.
  */
@@ -223,19 +223,20 @@ function handUp(m: Machine, t: number, n: number): boolean {
 }
 
 /**
- * Capability n leaves its parent's child list (deleted, revoked): a walk
- * whose hand-up hint it is (handUp) takes the one before it in that list
- * instead (the same parent, a greater key), or none if n was the first.
- * Without this, the hand-up after another task deleted the one handed up
- * before would search the parent's list from its head. A look at each
- * task with a preempted removal, only while there is one.
+ * Unlinks capability n from its parent's child list, for good (deleted,
+ * revoked): a walk whose hand-up hint it is (handUp) takes the one before
+ * it in that list instead (the same parent, a greater key), or none if n
+ * was the first. Without this, the hand-up after another task deleted the
+ * one handed up before would search the parent's list from its head. A
+ * look at each task with a preempted removal, only while there is one.
  */
-export function dropHint(m: Machine, n: number): void {
+export function unlinkCap(m: Machine, n: number): void {
   const hint = m.tasks.handHint;
   for (let i = 0; i < m.pendingCount; i++) if (hint[m.pendingTasks[i]!] === n) hint[m.pendingTasks[i]!] = m.caps.prevSib[n]!;
+  m.caps.unlinkFromParent(n);
 }
 
-/** Root mapping e leaves its capability's list: as dropHint, for a walk whose hint it is (handUpRoot). */
+/** Root mapping e leaves its capability's list: as unlinkCap, for a walk whose hint it is (handUpRoot). */
 export function dropRootHint(m: Machine, e: number): void {
   const hint = m.tasks.handHint;
   const before = m.pages.prevCap[e]!;
@@ -579,14 +580,13 @@ function accountZombieStep(m: Machine, t: number, a: number, k: number): void {
     tt.pendPage[t] = m.containers.S - 1;
     return;
   }
-  const paysHolder = accountUnder(m, tt.account[holder]!, a);
-  let y = lastTaskUnder(m, a, holder);
-  if (y === -1 && paysHolder && !emptied(m, holder, k)) y = holder;
+  const y = nextTaskUnder(m, a, holder, k);
   if (y !== -1) {
     startObjectWalk(m, t, 1);
     return accountInTask(m, t, y);
   }
-  const b = lastLeafBelow(m, a, paysHolder ? tt.account[holder]! : -1);
+  // (not the one paying for the holder, if a pays for it: it waits for the last step)
+  const b = lastLeafBelow(m, a, tt.account[holder]!);
   if (b !== -1) namingStep(m, t, KIND_ACCOUNT, b, -1, destroyAccount, acc.free);
   else if (!dropWaiting(m, t, a, holder)) namingStep(m, t, KIND_ACCOUNT, a, k, destroyAccount, acc.free);
 }
@@ -627,6 +627,19 @@ const lastContainerUnder = (m: Machine, a: number): number => lastPaidUnder(m, m
 
 /** The task with the greatest id, other than `skip`, that account a or an account below it pays for, or -1. */
 const lastTaskUnder = (m: Machine, a: number, skip: number): number => lastPaidUnder(m, m.tasks.paid, a, skip);
+
+/**
+ * The next task the walk through account a takes apart: the one with the
+ * greatest id that a or an account below it pays for, other than task y
+ * (an account destroy's subject, or the holder of an account zombie's
+ * capability); then y itself, if they pay for it and it holds anything but
+ * capability `own` (its pages and other capabilities: taken apart last,
+ * but for `own`); -1 once none is left.
+ */
+function nextTaskUnder(m: Machine, a: number, y: number, own: number): number {
+  const next = lastTaskUnder(m, a, y);
+  return next !== -1 || !accountUnder(m, m.tasks.account[y]!, a) || emptied(m, y, own) ? next : y;
+}
 
 /** The account with the greatest id strictly below account a that has no sub-account, other than `skip`, or -1 (a visit of the subtree). */
 function lastLeafBelow(m: Machine, a: number, skip: number): number {
@@ -876,8 +889,7 @@ function accountStep(m: Machine, t: number, a: number, own: number): boolean {
     tt.pendPage[t] = m.containers.S - 1;
     return false;
   }
-  let next = lastTaskUnder(m, a, t);
-  if (next === -1 && accountUnder(m, tt.account[t]!, a) && !emptied(m, t, own)) next = t;
+  const next = nextTaskUnder(m, a, t, own);
   if (next !== -1) {
     tt.zoneT[t] = 1;
     tt.zoneV[t] = next;
@@ -1280,8 +1292,7 @@ function revokeStep(m: Machine, t: number, top: number): boolean {
       return false;
     }
   }
-  dropHint(m, n);
-  caps.unlinkFromParent(n);
+  unlinkCap(m, n);
   freeCapNode(m, n);
   reap(m);
   if (p === top || caps.isEmpty(p)) tt.resetWalk(t);

@@ -22,7 +22,7 @@ import { KIND_ACCOUNT, KIND_CONTAINER, KIND_DMA, KIND_TASK, SLOT_EMPTY, SLOT_HAR
 import type { Machine } from "./machine.js";
 import { insertByKey, keyAfter, removeMappingSubtree } from "./mapdb.js";
 import { forgetTask } from "./pagers.js";
-import { dropHint, keptAncestor } from "./preemption.js";
+import { keptAncestor, unlinkCap } from "./preemption.js";
 
 /**
  * Empties capability slot n, after its mappings (which go with it) and with
@@ -47,8 +47,7 @@ export function freeCapNode(m: Machine, n: number): void {
 export function removeCapSubtree(m: Machine, top: number): void {
   const caps = m.caps;
   const stack = m.stack;
-  dropHint(m, top);
-  caps.unlinkFromParent(top);
+  unlinkCap(m, top);
   let sp = stack.push(0, top);
   while (sp > 0) {
     const n = stack.a[--sp]!;
@@ -70,8 +69,7 @@ export function vanishCap(m: Machine, n: number): void {
   caps.adoptChildren(n, parent);
   // Stryker disable next-line ConditionalExpression,LogicalOperator,UnaryOperator: mappings move only from a capability that has some, to a container capability for the same container: index -1 reads as kind 0 and index 1 is task 0's task capability, and a container capability's parent is one for the same container or the account capability it was made with
   if (caps.firstMap[n] !== -1 && parent !== -1 && caps.kindOf(parent) === KIND_CONTAINER && caps.objOf(parent) === caps.objOf(n)) adoptRoots(m, n, parent);
-  dropHint(m, n);
-  caps.unlinkFromParent(n);
+  unlinkCap(m, n);
   freeCapNode(m, n);
 }
 

@@ -491,7 +491,7 @@ function removal(): void {
     }
   }
   // The same hand-up with task 2 deleting, after every entry, the capability handed up last (the walk's hint): the next
-  // hand-up then starts from the one before it in the parent's list (preemption.ts dropHint), not from the list's head.
+  // hand-up then starts from the one before it in the parent's list (preemption.ts unlinkCap), not from the list's head.
   for (const n of QUICK ? [1_000] : [1_000, 16_384]) {
     const times: number[] = [];
     let entries = 0;
